@@ -1,0 +1,23 @@
+# Finds every third-party dependency once, from Debian 12 packages.
+# scripts/setup installs them; a missing one fails here with the package name.
+
+find_package(Threads REQUIRED)
+find_package(OpenSSL 3.0 REQUIRED)
+find_package(absl CONFIG REQUIRED)
+find_package(Protobuf REQUIRED)
+find_package(gRPC CONFIG REQUIRED)
+find_package(Eigen3 3.4 CONFIG REQUIRED)
+find_package(nlohmann_json 3.11 CONFIG REQUIRED)
+find_package(CLI11 CONFIG REQUIRED)
+find_package(GTest CONFIG REQUIRED)
+find_package(benchmark CONFIG REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(SQLCIPHER REQUIRED IMPORTED_TARGET sqlcipher)
+pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
+
+# LibTorch (Debian libtorch-dev). Only models/ and the trainer link it; its
+# headers must never leak into headers the rest of the tree includes.
+find_package(Torch CONFIG REQUIRED)
+
+find_program(TACIT_PROTOC protoc REQUIRED)
+find_program(TACIT_GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)

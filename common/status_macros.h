@@ -11,10 +11,10 @@
 #define TACIT_CONCAT(a, b) TACIT_CONCAT_INNER(a, b)
 
 // Returns from the current function if `expr` (an absl::Status) is not OK.
-#define TACIT_RETURN_IF_ERROR(expr)                  \
-  do {                                               \
-    ::absl::Status tacit_status_ = (expr);           \
-    if (!tacit_status_.ok()) return tacit_status_;   \
+#define TACIT_RETURN_IF_ERROR(expr)                \
+  do {                                             \
+    ::absl::Status tacit_status_ = (expr);         \
+    if (!tacit_status_.ok()) return tacit_status_; \
   } while (0)
 
 // TACIT_ASSIGN_OR_RETURN(auto x, MakeX()); declares/assigns the value or

@@ -12,8 +12,10 @@ find_package(CLI11 CONFIG REQUIRED)
 find_package(GTest CONFIG REQUIRED)
 find_package(benchmark CONFIG REQUIRED)
 find_package(PkgConfig REQUIRED)
+# SQLCipher is a drop-in SQLite with page encryption. Every module that needs
+# SQL links PkgConfig::SQLCIPHER and never libsqlite3: both define the same
+# sqlite3_* symbols, and the simulator links client and coordinator together.
 pkg_check_modules(SQLCIPHER REQUIRED IMPORTED_TARGET sqlcipher)
-pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 
 # LibTorch (Debian libtorch-dev). Only models/ and the trainer link it; its
 # headers must never leak into headers the rest of the tree includes.

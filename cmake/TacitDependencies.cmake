@@ -23,3 +23,7 @@ find_package(Torch CONFIG REQUIRED)
 
 find_program(TACIT_PROTOC protoc REQUIRED)
 find_program(TACIT_GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
+
+# Header-only helpers for the operator surface.
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+find_package(spdlog CONFIG REQUIRED)

@@ -1,0 +1,70 @@
+#include "simulations/report/round_record.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+
+namespace tacit::sim {
+namespace {
+
+// Outcomes may hold commas or quotes; CSV wants them quoted.
+std::string CsvQuote(const std::string& field) {
+  if (field.find_first_of(",\"\n") == std::string::npos) return field;
+  std::string quoted = "\"";
+  for (char c : field) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+}  // namespace
+
+nlohmann::json RoundRecord::ToJson() const {
+  nlohmann::json dropouts = nlohmann::json::object();
+  for (size_t i = 0; i < kSecAggPhaseNames.size(); ++i) {
+    dropouts[kSecAggPhaseNames[i]] = dropouts_per_phase[i];
+  }
+  return {{"round", round},
+          {"outcome", outcome},
+          {"model_version", model_version},
+          {"eligible", eligible},
+          {"selected", selected},
+          {"stragglers", stragglers},
+          {"participants", participants},
+          {"dropouts", dropouts},
+          {"top1_pooled", top1_pooled},
+          {"top3_pooled", top3_pooled},
+          {"top1_macro", top1_macro},
+          {"top3_macro", top3_macro},
+          {"test_loss", test_loss},
+          {"train_loss", train_loss},
+          {"bytes_up", bytes_up},
+          {"bytes_down", bytes_down},
+          {"train_seconds", train_seconds},
+          {"secagg_seconds", secagg_seconds},
+          {"wall_seconds", wall_seconds},
+          {"epsilon", epsilon}};
+}
+
+std::string RoundRecord::CsvHeader() {
+  std::string header = "round,outcome,model_version,eligible,selected,stragglers,participants";
+  for (const char* phase : kSecAggPhaseNames) absl::StrAppend(&header, ",dropouts_", phase);
+  absl::StrAppend(&header,
+                  ",top1_pooled,top3_pooled,top1_macro,top3_macro,test_loss,train_loss,"
+                  "bytes_up,bytes_down,train_seconds,secagg_seconds,wall_seconds,epsilon");
+  return header;
+}
+
+std::string RoundRecord::ToCsvRow() const {
+  std::string row = absl::StrCat(round, ",", CsvQuote(outcome), ",", model_version, ",", eligible,
+                                 ",", selected, ",", stragglers, ",", participants);
+  for (int dropped : dropouts_per_phase) absl::StrAppend(&row, ",", dropped);
+  absl::StrAppend(
+      &row, absl::StrFormat(",%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%d,%d,%.4f,%.4f,%.4f,%.6f", top1_pooled,
+                            top3_pooled, top1_macro, top3_macro, test_loss, train_loss, bytes_up,
+                            bytes_down, train_seconds, secagg_seconds, wall_seconds, epsilon));
+  return row;
+}
+
+}  // namespace tacit::sim

@@ -1,0 +1,40 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "nlohmann/json.hpp"
+
+namespace tacit::sim {
+
+// The secure aggregation phases in protocol order; dropouts are counted per phase.
+inline constexpr std::array<const char*, 4> kSecAggPhaseNames = {"advertise_keys", "share_keys",
+                                                                 "masked_input", "unmasking"};
+
+// What one simulated round did and measured. One line of rounds.jsonl and one
+// row of rounds.csv; the field order here is the CSV column order.
+struct RoundRecord {
+  int round = 0;
+  std::string outcome;  // "committed" or "abandoned: <why>"
+  int model_version = 0;
+  int eligible = 0;      // people available this round
+  int selected = 0;      // cohort including over-selection
+  int stragglers = 0;    // missed the training deadline
+  int participants = 0;  // whose updates are in the sum
+  std::array<int, 4> dropouts_per_phase{};
+  double top1_pooled = 0, top3_pooled = 0, top1_macro = 0, top3_macro = 0, test_loss = 0;
+  double train_loss = 0;
+  int64_t bytes_up = 0;       // all clients -> coordinator
+  int64_t bytes_down = 0;     // coordinator -> all clients (model + protocol)
+  double train_seconds = 0;   // summed over clients (CPU work, not wall)
+  double secagg_seconds = 0;  // client + server protocol math
+  double wall_seconds = 0;    // the whole round, wall clock
+  double epsilon = 0;         // privacy spent so far (0 when DP is off)
+
+  nlohmann::json ToJson() const;
+  static std::string CsvHeader();
+  std::string ToCsvRow() const;
+};
+
+}  // namespace tacit::sim

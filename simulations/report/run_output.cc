@@ -1,0 +1,171 @@
+#include "simulations/report/run_output.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/file_io.h"
+#include "common/status_macros.h"
+#include "simulations/report/svg_chart.h"
+
+namespace tacit::sim {
+namespace {
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+absl::StatusOr<std::FILE*> OpenForAppend(const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "w");
+  if (file == nullptr) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot create ", path, ": ", std::strerror(errno)));
+  }
+  return file;
+}
+
+absl::Status WriteLine(std::FILE* file, const std::string& line, const std::string& name) {
+  if (std::fputs(line.c_str(), file) < 0 || std::fputc('\n', file) < 0 || std::fflush(file) != 0) {
+    return absl::DataLossError(
+        absl::StrCat("writing ", name, " failed: ", std::strerror(errno), " (is the disk full?)"));
+  }
+  return absl::OkStatus();
+}
+
+std::string Percent(double v) { return absl::StrFormat("%.1f%%", 100 * v); }
+
+std::string HumanBytes(int64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  int unit = 0;
+  while (v >= 1024 && unit < 4) v /= 1024, ++unit;
+  return unit == 0 ? absl::StrCat(bytes, " B") : absl::StrFormat("%.1f %s", v, units[unit]);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RunOutput>> RunOutput::Create(const std::string& folder,
+                                                             const nlohmann::json& config) {
+  if (Exists(folder + "/rounds.jsonl")) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "output folder ", folder, " already holds a run; choose another --out or remove it"));
+  }
+  TACIT_RETURN_IF_ERROR(MakeDirectories(folder));
+  TACIT_RETURN_IF_ERROR(WriteFileAtomically(folder + "/config.json", config.dump(2) + "\n"));
+  TACIT_ASSIGN_OR_RETURN(std::FILE * jsonl, OpenForAppend(folder + "/rounds.jsonl"));
+  auto csv = OpenForAppend(folder + "/rounds.csv");
+  if (!csv.ok()) {
+    std::fclose(jsonl);
+    return csv.status();
+  }
+  std::unique_ptr<RunOutput> output(new RunOutput(folder, jsonl, *csv));
+  TACIT_RETURN_IF_ERROR(WriteLine(output->csv_, RoundRecord::CsvHeader(), "rounds.csv"));
+  return output;
+}
+
+RunOutput::~RunOutput() {
+  std::fclose(jsonl_);
+  std::fclose(csv_);
+}
+
+absl::Status RunOutput::Append(const RoundRecord& record) {
+  TACIT_RETURN_IF_ERROR(WriteLine(jsonl_, record.ToJson().dump(), "rounds.jsonl"));
+  TACIT_RETURN_IF_ERROR(WriteLine(csv_, record.ToCsvRow(), "rounds.csv"));
+  rounds_.push_back(record);
+  return absl::OkStatus();
+}
+
+absl::Status RunOutput::Finish(const RunSummary& summary) {
+  // Only committed rounds carry a new model's evaluation.
+  ChartSeries top1{"top-1 pooled", {}, "#1f77b4"}, top3{"top-3 pooled", {}, "#2ca02c"},
+      macro{"top-1 macro", {}, "#9467bd"}, test_loss{"test loss", {}, "#ff7f0e"},
+      train_loss{"train loss", {}, "#8c564b"};
+  const RoundRecord* last = nullptr;
+  int committed = 0, abandoned = 0;
+  int64_t bytes_up = 0, bytes_down = 0;
+  double wall = 0;
+  for (const auto& r : rounds_) {
+    wall += r.wall_seconds;
+    bytes_up += r.bytes_up;
+    bytes_down += r.bytes_down;
+    if (r.outcome != "committed") {
+      ++abandoned;
+      continue;
+    }
+    ++committed;
+    last = &r;
+    top1.points.emplace_back(r.round, r.top1_pooled);
+    top3.points.emplace_back(r.round, r.top3_pooled);
+    macro.points.emplace_back(r.round, r.top1_macro);
+    test_loss.points.emplace_back(r.round, r.test_loss);
+    train_loss.points.emplace_back(r.round, r.train_loss);
+  }
+
+  LineChart accuracy{summary.title + ": next-event accuracy",
+                     "round",
+                     "accuracy",
+                     {top1, top3, macro},
+                     {},
+                     0.0,
+                     1.0};
+  if (summary.reference_top1) {
+    accuracy.references.push_back(
+        {summary.reference_label + " top-1", *summary.reference_top1, "#d62728"});
+  }
+  LineChart loss;
+  loss.title = summary.title + ": loss";
+  loss.x_label = "round";
+  loss.y_label = "cross-entropy";
+  loss.series = {test_loss, train_loss};
+  TACIT_RETURN_IF_ERROR(
+      WriteFileAtomically(folder_ + "/accuracy.svg", RenderLineChartSvg(accuracy)));
+  TACIT_RETURN_IF_ERROR(WriteFileAtomically(folder_ + "/loss.svg", RenderLineChartSvg(loss)));
+
+  std::string md = absl::StrCat("# ", summary.title, "\n\n");
+  absl::StrAppend(&md, "| | |\n|---|---|\n");
+  for (const auto& [key, value] : summary.facts)
+    absl::StrAppend(&md, "| ", key, " | ", value, " |\n");
+  absl::StrAppend(&md, "| rounds committed / abandoned | ", committed, " / ", abandoned, " |\n");
+  if (last != nullptr) {
+    absl::StrAppend(&md, "| final top-1 / top-3 (pooled) | ", Percent(last->top1_pooled), " / ",
+                    Percent(last->top3_pooled), " |\n");
+    absl::StrAppend(&md, "| final top-1 / top-3 (macro over people) | ", Percent(last->top1_macro),
+                    " / ", Percent(last->top3_macro), " |\n");
+    if (last->epsilon > 0) {
+      absl::StrAppend(&md, "| privacy spent (epsilon) | ", absl::StrFormat("%.3f", last->epsilon),
+                      " |\n");
+    }
+  }
+  if (summary.reference_top1) {
+    absl::StrAppend(&md, "| ", summary.reference_label, " top-1 | ",
+                    Percent(*summary.reference_top1), " |\n");
+  }
+  absl::StrAppend(&md, "| sent by clients (masked updates only) | ", HumanBytes(bytes_up),
+                  " |\n| received by clients | ", HumanBytes(bytes_down), " |\n");
+  absl::StrAppend(&md, "| wall time | ", absl::StrFormat("%.1f s", wall), " |\n\n");
+  absl::StrAppend(&md, "![accuracy](accuracy.svg)\n\n![loss](loss.svg)\n\n");
+  absl::StrAppend(&md,
+                  "## Rounds\n\n| round | outcome | participants | dropouts (adv/share/"
+                  "masked/unmask) | top-1 | top-3 | test loss | wall s |\n"
+                  "|---|---|---|---|---|---|---|---|\n");
+  for (const auto& r : rounds_) {
+    absl::StrAppendFormat(&md, "| %d | %s | %d/%d | %d/%d/%d/%d | %.3f | %.3f | %.3f | %.1f |\n",
+                          r.round, r.outcome, r.participants, r.selected, r.dropouts_per_phase[0],
+                          r.dropouts_per_phase[1], r.dropouts_per_phase[2], r.dropouts_per_phase[3],
+                          r.top1_pooled, r.top3_pooled, r.test_loss, r.wall_seconds);
+  }
+  absl::StrAppend(&md,
+                  "\nFiles: `config.json` (resolved config), `rounds.jsonl` and `rounds.csv` "
+                  "(per-round metrics)",
+                  summary.final_model_file.empty()
+                      ? ""
+                      : absl::StrCat(", `", summary.final_model_file, "` (final global model)"),
+                  ".\n");
+  return WriteFileAtomically(folder_ + "/summary.md", md);
+}
+
+}  // namespace tacit::sim

@@ -1,0 +1,79 @@
+#pragma once
+
+// The client side of one secure aggregation round, as a state machine with one
+// state per phase:
+//   AwaitingRoundStart  -(SecAggRoundStart)->      sends SecAggAdvertiseKeys
+//   AwaitingKeys        -(SecAggKeysBroadcast)->   sends SecAggShareKeys
+//   AwaitingShares      -(SecAggSharesDelivery)->  sends SecAggMaskedInput
+//   AwaitingUnmasking   -(SecAggUnmaskingRequest)->sends SecAggUnmaskingResponse
+//   Completed
+// An out-of-phase message is rejected and changes nothing; any other error
+// moves it to Aborted and the round is over for this client. It is
+// transport-agnostic: feed it server messages, send back what it returns.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "tacit/v1/secagg.pb.h"
+
+namespace tacit::secagg {
+
+enum class ClientPhase {
+  kAwaitingRoundStart,
+  kAwaitingKeys,
+  kAwaitingShares,
+  kAwaitingUnmasking,
+  kCompleted,
+  kAborted,
+};
+const char* ClientPhaseName(ClientPhase phase);
+
+// Supplies the input when masking starts, so a client can begin key agreement
+// while still training and need not hold the vector longer than necessary.
+using InputProvider = std::function<absl::StatusOr<std::vector<float>>()>;
+
+struct ClientConfig {
+  uint32_t client_id = 0;  // assigned by the server at selection
+  // Refuse rounds whose threshold is not above this fraction of the client's
+  // share holders (a server asking for t = 1 would learn every secret alone).
+  double min_threshold_fraction = 0.5;
+  uint64_t max_vector_length = uint64_t{1} << 28;
+  // Optional: sees the signed fixed-point vector (weight last) the client
+  // contributes, before masking; for audits and tests.
+  std::function<void(const std::vector<int64_t>&)> on_quantized_input;
+};
+
+class SecAggClient {
+ public:
+  static absl::StatusOr<std::unique_ptr<SecAggClient>> Create(ClientConfig config,
+                                                              std::vector<float> input,
+                                                              double weight);
+  static absl::StatusOr<std::unique_ptr<SecAggClient>> CreateWithProvider(ClientConfig config,
+                                                                          InputProvider input,
+                                                                          double weight);
+  ~SecAggClient();
+  SecAggClient(const SecAggClient&) = delete;
+  SecAggClient& operator=(const SecAggClient&) = delete;
+
+  // Consumes the server's next message and returns the reply to send. Errors use
+  // the codes listed in secure_agg/protocol.h.
+  absl::StatusOr<v1::SecAggClientToServer> HandleServerMessage(
+      const v1::SecAggServerToClient& message);
+
+  ClientPhase phase() const;
+  uint32_t id() const;
+
+  class State;  // one subclass per phase, in client.cc
+
+ private:
+  SecAggClient(ClientConfig config, InputProvider input, double weight);
+  std::unique_ptr<State> state_;
+  ClientConfig config_;
+  InputProvider input_;
+  double weight_;
+};
+
+}  // namespace tacit::secagg

@@ -1,0 +1,96 @@
+#include "secure_agg/parameters.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace tacit::secagg {
+namespace {
+
+double Log2Choose(uint32_t n, uint32_t k) {
+  return (std::lgamma(n + 1.0) - std::lgamma(k + 1.0) - std::lgamma(n - k + 1.0)) / std::log(2.0);
+}
+
+// log2 of P[X < x] for X ~ Binomial(n, p).
+double Log2BinomialLowerTail(uint32_t n, double p, uint32_t x) {
+  if (x == 0) return -std::numeric_limits<double>::infinity();
+  // P[X < x] = P[n - X > n - x] = P[Y >= n - x + 1], Y ~ Binomial(n, 1 - p).
+  if (x > n) return 0;
+  return Log2BinomialUpperTail(n, 1 - p, n - x + 1);
+}
+
+}  // namespace
+
+double Log2BinomialUpperTail(uint32_t n, double p, uint32_t x) {
+  if (x == 0) return 0;
+  if (x > n || p <= 0) return -std::numeric_limits<double>::infinity();
+  if (p >= 1) return 0;
+  const double lp = std::log2(p);
+  const double lq = std::log2(1 - p);
+  double max_term = -std::numeric_limits<double>::infinity();
+  std::vector<double> terms;
+  for (uint32_t i = x; i <= n; ++i) {
+    terms.push_back(Log2Choose(n, i) + i * lp + (n - i) * lq);
+    max_term = std::max(max_term, terms.back());
+  }
+  double sum = 0;
+  for (double t : terms) sum += std::exp2(t - max_term);
+  return std::min(0.0, max_term + std::log2(sum));
+}
+
+absl::StatusOr<ChosenParameters> ChooseParameters(const ParameterRequest& r) {
+  const uint32_t n = r.cohort_size;
+  if (n < 3) return absl::InvalidArgumentError("secure aggregation needs a cohort of at least 3");
+  if (!(r.dropout_rate >= 0 && r.dropout_rate < 1) ||
+      !(r.corruption_rate >= 0 && r.corruption_rate < 0.5)) {
+    return absl::InvalidArgumentError(
+        "dropout_rate must be in [0, 1) and corruption_rate in [0, 0.5)");
+  }
+  const double log2n = std::log2(static_cast<double>(n));
+
+  // SecAgg+: the smallest even k for which a threshold t exists that (a) keeps
+  // the corrupted neighbours of every client below t, (b) keeps the honest
+  // surviving part of the Harary ring connected (a cut needs k/2 consecutive
+  // removed positions), (c) is a strict majority of the k + 1 holders, all with
+  // probability >= 1 - 2^-security_bits over the cohort; then report (d) the
+  // chance that some client keeps fewer than t surviving holders.
+  if (n > r.complete_graph_up_to) {
+    const double removed = std::min(1.0, r.corruption_rate + r.dropout_rate);
+    for (uint32_t k = 2; k + 2 < n; k += 2) {
+      const double log2_cut = log2n + (k / 2) * std::log2(removed);
+      if (removed > 0 && log2_cut > -r.security_bits) continue;
+      for (uint32_t t = (k + 1) / 2 + 1; t <= k; ++t) {
+        const double log2_privacy =
+            std::max(log2n + Log2BinomialUpperTail(k, r.corruption_rate, t),
+                     removed > 0 ? log2_cut : -std::numeric_limits<double>::infinity());
+        if (log2_privacy > -r.security_bits) continue;
+        // A client's own shares are needed when it dropped: count neighbours only.
+        const double log2_correct = log2n + Log2BinomialLowerTail(k, 1 - r.dropout_rate, t);
+        if (log2_correct > -r.correctness_bits) break;  // larger t only gets worse
+        ChosenParameters out;
+        out.threshold = t;
+        out.neighbors = k;
+        out.holders = k + 1;
+        out.log2_privacy_failure = log2_privacy;
+        out.log2_correctness_failure = log2_correct;
+        return out;
+      }
+    }
+  }
+
+  // Complete graph: at most floor(corruption_rate * n) corrupted holders, so
+  // t = max(that + 1, majority) is private with certainty under the bound.
+  ChosenParameters out;
+  out.neighbors = 0;
+  out.holders = n;
+  const uint32_t corrupt = static_cast<uint32_t>(std::floor(r.corruption_rate * n));
+  out.threshold = std::max(corrupt + 1, n / 2 + 1);
+  out.log2_privacy_failure = -std::numeric_limits<double>::infinity();
+  out.log2_correctness_failure = Log2BinomialLowerTail(n, 1 - r.dropout_rate, out.threshold);
+  return out;
+}
+
+}  // namespace tacit::secagg

@@ -1,0 +1,201 @@
+#include "secure_agg/protocol.h"
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace tacit::secagg {
+namespace {
+
+constexpr char kSessionLabel[] = "tacit.secagg.v1.session";
+constexpr char kPairMaskLabel[] = "tacit.secagg.v1.pairwise-mask";
+constexpr char kShareKeyLabel[] = "tacit.secagg.v1.share-key";
+constexpr size_t kShareValuesBytes = kShamirChunks * sizeof(uint64_t);
+
+void AppendU64(Bytes& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+uint64_t ReadU64(const uint8_t* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v |= uint64_t{p[i]} << (8 * i);
+  return v;
+}
+// One length-prefixed field: 8-byte little-endian length, then the bytes.
+void AppendField(Bytes& out, absl::Span<const uint8_t> field) {
+  AppendU64(out, field.size());
+  out.insert(out.end(), field.begin(), field.end());
+}
+void AppendField(Bytes& out, const std::string& field) {
+  AppendField(out, absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(field.data()),
+                                       field.size()));
+}
+void AppendFieldU64(Bytes& out, uint64_t v) {
+  Bytes b;
+  AppendU64(b, v);
+  AppendField(out, b);
+}
+void AppendFieldDouble(Bytes& out, double d) {
+  uint64_t bits;
+  std::memcpy(&bits, &d, sizeof(bits));
+  AppendFieldU64(out, bits);
+}
+Bytes Label(const char* label, uint64_t round_id) {
+  Bytes info;
+  AppendField(info, std::string(label));
+  AppendFieldU64(info, round_id);
+  return info;
+}
+
+}  // namespace
+
+absl::StatusOr<Bytes> ComputeSessionId(const v1::SecAggRoundParameters& params,
+                                       absl::Span<const v1::SecAggPublicKeys> sorted_keys) {
+  Bytes transcript;
+  AppendField(transcript, std::string(kSessionLabel));
+  AppendFieldU64(transcript, params.round_id());
+  AppendFieldU64(transcript, params.threshold());
+  AppendFieldU64(transcript, params.bits());
+  AppendFieldDouble(transcript, params.clip_bound());
+  AppendFieldDouble(transcript, params.scale());
+  AppendFieldDouble(transcript, params.max_weight());
+  AppendFieldU64(transcript, params.vector_length());
+  AppendFieldU64(transcript, params.cohort_size());
+  AppendFieldU64(transcript, params.neighbors());
+  AppendField(transcript, params.graph_seed());
+  AppendFieldU64(transcript, sorted_keys.size());
+  for (size_t i = 0; i < sorted_keys.size(); ++i) {
+    if (i > 0 && sorted_keys[i].client_id() <= sorted_keys[i - 1].client_id()) {
+      return absl::InvalidArgumentError("advertised keys must be sorted by distinct client id");
+    }
+    AppendFieldU64(transcript, sorted_keys[i].client_id());
+    AppendField(transcript, sorted_keys[i].encryption_public_key());
+    AppendField(transcript, sorted_keys[i].masking_public_key());
+  }
+  return Sha256(transcript);
+}
+
+absl::StatusOr<SecretKey> PairwiseMaskSeed(const SecretKey& agreed_secret,
+                                           absl::Span<const uint8_t> session_id,
+                                           uint64_t round_id) {
+  return HkdfSha256Key(agreed_secret.span(), session_id, Label(kPairMaskLabel, round_id));
+}
+
+absl::StatusOr<SecretKey> ShareEncryptionKey(const SecretKey& agreed_secret,
+                                             absl::Span<const uint8_t> session_id,
+                                             uint64_t round_id, uint32_t sender,
+                                             uint32_t recipient) {
+  Bytes info = Label(kShareKeyLabel, round_id);
+  AppendFieldU64(info, sender);
+  AppendFieldU64(info, recipient);
+  return HkdfSha256Key(agreed_secret.span(), session_id, info);
+}
+
+Bytes ShareAssociatedData(absl::Span<const uint8_t> session_id, uint64_t round_id,
+                          uint32_t sender, uint32_t recipient) {
+  Bytes aad;
+  AppendField(aad, session_id);
+  AppendFieldU64(aad, round_id);
+  AppendFieldU64(aad, sender);
+  AppendFieldU64(aad, recipient);
+  return aad;
+}
+
+Bytes EncodeSharePlaintext(uint32_t sender, uint32_t recipient, const ShamirShare& self_mask,
+                           const ShamirShare& masking_key) {
+  Bytes out;
+  out.reserve(16 + 2 * kShareValuesBytes);
+  AppendU64(out, sender);
+  AppendU64(out, recipient);
+  for (uint64_t v : self_mask.values) AppendU64(out, v);
+  for (uint64_t v : masking_key.values) AppendU64(out, v);
+  return out;
+}
+
+absl::StatusOr<DecodedShares> DecodeSharePlaintext(absl::Span<const uint8_t> plaintext,
+                                                   uint32_t expected_sender,
+                                                   uint32_t expected_recipient) {
+  if (plaintext.size() != 16 + 2 * kShareValuesBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("share plaintext has ", plaintext.size(), " bytes, expected ",
+                     16 + 2 * kShareValuesBytes));
+  }
+  if (ReadU64(plaintext.data()) != expected_sender ||
+      ReadU64(plaintext.data() + 8) != expected_recipient) {
+    return absl::InvalidArgumentError("share plaintext names another sender or recipient");
+  }
+  DecodedShares out;
+  out.self_mask.holder_id = expected_recipient;
+  out.masking_key.holder_id = expected_recipient;
+  const uint8_t* p = plaintext.data() + 16;
+  for (size_t i = 0; i < kShamirChunks; ++i, p += 8) out.self_mask.values.push_back(ReadU64(p));
+  for (size_t i = 0; i < kShamirChunks; ++i, p += 8) out.masking_key.values.push_back(ReadU64(p));
+  return out;
+}
+
+Bytes PackResidues(absl::Span<const uint64_t> residues, uint32_t bits) {
+  const size_t width = ElementWidth(bits);
+  Bytes out(residues.size() * width);
+  uint8_t* p = out.data();
+  if (width == 4) {
+    for (uint64_t r : residues) {
+      const uint32_t v = static_cast<uint32_t>(r);
+      p[0] = static_cast<uint8_t>(v);
+      p[1] = static_cast<uint8_t>(v >> 8);
+      p[2] = static_cast<uint8_t>(v >> 16);
+      p[3] = static_cast<uint8_t>(v >> 24);
+      p += 4;
+    }
+  } else {
+    for (uint64_t r : residues) {
+      for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(r >> (8 * i));
+      p += 8;
+    }
+  }
+  return out;
+}
+
+namespace {
+template <typename Word>
+bool AddPackedTyped(const uint8_t* packed, uint32_t bits, absl::Span<uint64_t> sum,
+                    size_t* bad_index) {
+  const uint64_t high = ~((uint64_t{1} << bits) - 1);
+  for (size_t i = 0; i < sum.size(); ++i) {
+    Word v;
+    std::memcpy(&v, packed + i * sizeof(Word), sizeof(Word));  // little-endian host
+    if (uint64_t{v} & high) {
+      // Undo what was added so a rejected message leaves the sum unchanged.
+      for (size_t j = 0; j < i; ++j) {
+        Word u;
+        std::memcpy(&u, packed + j * sizeof(Word), sizeof(Word));
+        sum[j] -= u;
+      }
+      *bad_index = i;
+      return false;
+    }
+    sum[i] += v;
+  }
+  return true;
+}
+}  // namespace
+
+absl::Status AddPackedResidues(absl::Span<const uint8_t> packed, uint32_t bits,
+                               absl::Span<uint64_t> sum) {
+  static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "packing assumes little-endian");
+  const size_t width = ElementWidth(bits);
+  if (packed.size() != sum.size() * width) {
+    return absl::InvalidArgumentError(absl::StrCat("masked input has ", packed.size(),
+                                                   " bytes, expected ", sum.size() * width,
+                                                   " (", sum.size(), " elements of ", width,
+                                                   " bytes)"));
+  }
+  size_t bad = 0;
+  const bool ok = width == 4 ? AddPackedTyped<uint32_t>(packed.data(), bits, sum, &bad)
+                             : AddPackedTyped<uint64_t>(packed.data(), bits, sum, &bad);
+  if (!ok) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("masked input element ", bad, " is not reduced modulo 2^", bits));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace tacit::secagg

@@ -1,0 +1,77 @@
+#pragma once
+
+// Pieces both the client and the server compute the same way: session id,
+// derived keys and seeds, associated data, share encoding and the masked
+// vector's wire packing. Keeping them in one place keeps the two sides in step.
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "secure_agg/crypto.h"
+#include "secure_agg/shamir.h"
+#include "tacit/v1/secagg.pb.h"
+
+namespace tacit::secagg {
+
+// Distinct error codes the protocol uses on both sides, so callers can tell
+// what went wrong without parsing messages.
+//   NotFound            message from a client not in the cohort
+//   FailedPrecondition  message for another phase (out of phase), or a client dropped earlier
+//   AlreadyExists       duplicate message in a phase
+//   Unauthenticated     wrong session id or round id (not from this session)
+//   DataLoss            a share ciphertext failed authentication (tampered), or
+//                       reconstructed shares do not match the advertised key
+//   InvalidArgument     malformed content (sizes, ids, lengths)
+//   Aborted             the round failed: fewer than threshold clients survived
+//   PermissionDenied    a client refused a request that would reveal both of one
+//                       client's secrets (or its own masking key)
+
+// SHA-256 over the round's common parameters and every advertised key, each
+// field length-prefixed (8-byte little-endian length, then the bytes), clients
+// in increasing id order.
+absl::StatusOr<Bytes> ComputeSessionId(const v1::SecAggRoundParameters& params,
+                                       absl::Span<const v1::SecAggPublicKeys> sorted_keys);
+
+// Seed of the pairwise mask between a and b (symmetric): HKDF(X25519 secret,
+// salt = session id, info = label || round).
+absl::StatusOr<SecretKey> PairwiseMaskSeed(const SecretKey& agreed_secret,
+                                           absl::Span<const uint8_t> session_id,
+                                           uint64_t round_id);
+
+// AES-GCM key for shares sent from `sender` to `recipient` (one key per
+// direction, so a nonce is never reused under one key).
+absl::StatusOr<SecretKey> ShareEncryptionKey(const SecretKey& agreed_secret,
+                                             absl::Span<const uint8_t> session_id,
+                                             uint64_t round_id, uint32_t sender,
+                                             uint32_t recipient);
+
+// Associated data of a share ciphertext: session id, round and both ids.
+Bytes ShareAssociatedData(absl::Span<const uint8_t> session_id, uint64_t round_id,
+                          uint32_t sender, uint32_t recipient);
+
+// Plaintext of a share: sender, recipient, self-mask share, masking-key share.
+Bytes EncodeSharePlaintext(uint32_t sender, uint32_t recipient, const ShamirShare& self_mask,
+                           const ShamirShare& masking_key);
+struct DecodedShares {
+  ShamirShare self_mask;
+  ShamirShare masking_key;
+};
+absl::StatusOr<DecodedShares> DecodeSharePlaintext(absl::Span<const uint8_t> plaintext,
+                                                   uint32_t expected_sender,
+                                                   uint32_t expected_recipient);
+
+// +1 when a < b, else -1: client a adds +PRG(s_ab) and b adds -PRG(s_ab).
+inline int PairSign(uint32_t a, uint32_t b) { return a < b ? 1 : -1; }
+
+// Bytes per element on the wire and in the mask generator.
+inline size_t ElementWidth(uint32_t bits) { return bits <= 32 ? 4 : 8; }
+
+Bytes PackResidues(absl::Span<const uint64_t> residues, uint32_t bits);
+// Adds a packed vector element-wise into `sum` (mod 2^64), rejecting sizes
+// that do not match and elements not reduced modulo 2^bits.
+absl::Status AddPackedResidues(absl::Span<const uint8_t> packed, uint32_t bits,
+                               absl::Span<uint64_t> sum);
+
+}  // namespace tacit::secagg

@@ -1,0 +1,94 @@
+#pragma once
+
+// The server side of one secure aggregation round, as a state machine with one
+// state per phase:
+//   NotStarted -> AdvertiseKeys -> ShareKeys -> MaskedInput -> Unmasking -> Completed
+// (or Failed). HandleClientMessage() records one client's message for the
+// current phase; the caller decides when a phase ends (everyone answered, or
+// its deadline passed) and calls AdvancePhase(), which returns the messages to
+// send to each surviving client, or the final result. Clients that did not
+// answer a phase are dropped from the round. The server has no clock and no
+// threads of its own except the parallel mask expansion while unmasking.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "secure_agg/fixed_point.h"
+#include "tacit/v1/secagg.pb.h"
+
+namespace tacit::secagg {
+
+enum class ServerPhase {
+  kNotStarted,
+  kAdvertiseKeys,
+  kShareKeys,
+  kMaskedInput,
+  kUnmasking,
+  kCompleted,
+  kFailed,
+};
+const char* ServerPhaseName(ServerPhase phase);
+
+struct ServerConfig {
+  uint64_t round_id = 0;
+  std::vector<uint32_t> cohort_ids;  // distinct
+  uint32_t threshold = 0;            // Shamir threshold t, >= 2
+  uint32_t neighbors = 0;            // SecAgg+ degree k (even); 0 = complete graph
+  uint32_t bits = 32;                // sums modulo 2^bits, 1..62
+  double clip_bound = 1.0;
+  double scale = 1 << 16;
+  double max_weight = 1.0;
+  uint64_t vector_length = 0;
+  unsigned unmask_threads = 0;  // 0 = all cores
+};
+
+struct AggregationResult {
+  std::vector<double> weighted_sum;   // sum of weight * clip(input), de-quantized
+  double total_weight = 0;            // sum of weights, de-quantized
+  std::vector<uint32_t> survivor_ids; // clients whose input is in the sum
+  std::vector<int64_t> quantized_sum; // exact fixed-point sum, weight element last
+};
+
+struct PhaseOutcome {
+  std::map<uint32_t, v1::SecAggServerToClient> messages;  // next message per client
+  std::optional<AggregationResult> result;                 // set when the round completed
+};
+
+class SecAggServer {
+ public:
+  // Validates the config, draws the neighbour graph and checks up front that the
+  // cohort cannot wrap the sum (see no_wrap_report()).
+  static absl::StatusOr<std::unique_ptr<SecAggServer>> Create(ServerConfig config);
+  ~SecAggServer();
+  SecAggServer(const SecAggServer&) = delete;
+  SecAggServer& operator=(const SecAggServer&) = delete;
+
+  // Records one client's message for the current phase. Masked inputs are
+  // added to the running sum immediately. Errors (see secure_agg/protocol.h):
+  // NotFound unknown client, FailedPrecondition out of phase or dropped,
+  // AlreadyExists duplicate, PermissionDenied wrong session/round,
+  // InvalidArgument malformed. A rejected message changes nothing.
+  absl::Status HandleClientMessage(uint32_t client_id, const v1::SecAggClientToServer& message);
+
+  // Ends the current phase. Returns Aborted (and the server is Failed) when fewer
+  // than threshold clients survive, without revealing anything.
+  absl::StatusOr<PhaseOutcome> AdvancePhase();
+
+  ServerPhase phase() const;
+  // Clients expected in the current phase that have not sent their message.
+  std::vector<uint32_t> PendingClients() const;
+  const NoWrapReport& no_wrap_report() const;
+  const ServerConfig& config() const;
+
+  class Impl;
+
+ private:
+  explicit SecAggServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tacit::secagg

@@ -16,13 +16,15 @@ namespace {
 
 constexpr size_t kMaxProblemsKept = 5;
 
-// Control bytes (other than tab) or malformed UTF-8: a text log never holds
-// them, so the line is junk (a torn write, a binary file, a wrong format).
-std::string BinaryProblem(absl::string_view line) {
+// NUL, other control bytes or malformed UTF-8: a text log never holds them,
+// so the line is junk (a torn write, a binary file, a wrong format). The
+// Aalto logs are the exception: their LETTER column records typed control
+// characters (0x08 for backspace, 0x19 for ctrl+y), so only NUL counts there.
+std::string BinaryProblem(absl::string_view line, bool allow_controls) {
   for (size_t i = 0; i < line.size();) {
     auto c = static_cast<unsigned char>(line[i]);
     if (c < 0x80) {
-      if ((c < 0x20 && c != '\t') || c == 0x7f) {
+      if (c == 0 || (!allow_controls && ((c < 0x20 && c != '\t') || c == 0x7f))) {
         return absl::StrCat("binary data (byte 0x", absl::Hex(c, absl::kZeroPad2), " at column ",
                             i + 1, ")");
       }
@@ -144,7 +146,7 @@ absl::StatusOr<ImportReport> ImportFile(DataFormat format, const std::string& pa
     if (too_long) {
       problem = absl::StrCat("line longer than ", options.max_line_bytes, " bytes");
     } else {
-      problem = BinaryProblem(line);
+      problem = BinaryProblem(line, format == DataFormat::kAaltoKeystrokes);
     }
     if (problem.empty()) {
       absl::Status parsed = parser->Parse(line, n, &events);

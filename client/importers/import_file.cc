@@ -1,0 +1,216 @@
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "client/importers/importers.h"
+#include "client/importers/line_parsers.h"
+#include "client/importers/line_reader.h"
+#include "common/status_macros.h"
+
+namespace tacit {
+namespace {
+
+constexpr size_t kMaxProblemsKept = 5;
+
+// NUL, other control bytes or malformed UTF-8: a text log never holds them,
+// so the line is junk (a torn write, a binary file, a wrong format). The
+// Aalto logs are the exception: their LETTER column records typed control
+// characters (0x08 for backspace, 0x19 for ctrl+y), so only NUL counts there.
+std::string BinaryProblem(absl::string_view line, bool allow_controls) {
+  for (size_t i = 0; i < line.size();) {
+    auto c = static_cast<unsigned char>(line[i]);
+    if (c < 0x80) {
+      if (c == 0 || (!allow_controls && ((c < 0x20 && c != '\t') || c == 0x7f))) {
+        return absl::StrCat("binary data (byte 0x", absl::Hex(c, absl::kZeroPad2), " at column ",
+                            i + 1, ")");
+      }
+      ++i;
+      continue;
+    }
+    size_t n = (c >= 0xc2 && c <= 0xdf)   ? 2
+               : (c >= 0xe0 && c <= 0xef) ? 3
+               : (c >= 0xf0 && c <= 0xf4) ? 4
+                                          : 0;
+    bool ok = n != 0 && i + n <= line.size();
+    for (size_t k = 1; ok && k < n; ++k) {
+      ok = (static_cast<unsigned char>(line[i + k]) & 0xc0) == 0x80;
+    }
+    if (!ok) return absl::StrCat("binary data (invalid UTF-8 at column ", i + 1, ")");
+    i += n;
+  }
+  return "";
+}
+
+std::unique_ptr<importers::LineParser> MakeParser(DataFormat format, const ImportOptions& o) {
+  switch (format) {
+    case DataFormat::kSeaCommands:
+      return importers::MakeSeaParser(o);
+    case DataFormat::kAaltoKeystrokes:
+      return importers::MakeAaltoParser(o);
+    case DataFormat::kBalabitMouse:
+      return importers::MakeBalabitParser(o);
+    case DataFormat::kJsonLines:
+      return importers::MakeJsonLinesParser(o);
+  }
+  return nullptr;
+}
+
+// Natural order: "User2" < "User10" (runs of digits compare as numbers).
+bool NaturalLess(const std::string& a, const std::string& b) {
+  size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (std::isdigit(static_cast<unsigned char>(a[i])) &&
+        std::isdigit(static_cast<unsigned char>(b[j]))) {
+      size_t ie = i, je = j;
+      while (ie < a.size() && std::isdigit(static_cast<unsigned char>(a[ie]))) ++ie;
+      while (je < b.size() && std::isdigit(static_cast<unsigned char>(b[je]))) ++je;
+      std::string na = a.substr(i, ie - i), nb = b.substr(j, je - j);
+      if (na.size() != nb.size()) return na.size() < nb.size();
+      if (na != nb) return na < nb;
+      i = ie;
+      j = je;
+    } else {
+      if (a[i] != b[j]) return a[i] < b[j];
+      ++i;
+      ++j;
+    }
+  }
+  return a.size() - i < b.size() - j;
+}
+
+absl::StatusOr<std::vector<std::string>> ListDir(const std::string& folder) {
+  DIR* dir = ::opendir(folder.c_str());
+  if (dir == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("cannot open the folder '", folder, "'; check the path to the data set"));
+  }
+  std::vector<std::string> names;
+  while (dirent* entry = ::readdir(dir)) {
+    std::string name = entry->d_name;
+    if (name != "." && name != "..") names.push_back(std::move(name));
+  }
+  ::closedir(dir);
+  std::sort(names.begin(), names.end(), NaturalLess);
+  return names;
+}
+
+bool IsDir(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+}  // namespace
+
+absl::StatusOr<DataFormat> ParseDataFormat(absl::string_view name) {
+  for (DataFormat f : {DataFormat::kSeaCommands, DataFormat::kAaltoKeystrokes,
+                       DataFormat::kBalabitMouse, DataFormat::kJsonLines}) {
+    if (DataFormatName(f) == name) return f;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown data format '", name,
+                   "'; expected sea-commands, aalto-keystrokes, balabit-mouse or jsonl"));
+}
+
+absl::string_view DataFormatName(DataFormat format) {
+  switch (format) {
+    case DataFormat::kSeaCommands:
+      return "sea-commands";
+    case DataFormat::kAaltoKeystrokes:
+      return "aalto-keystrokes";
+    case DataFormat::kBalabitMouse:
+      return "balabit-mouse";
+    case DataFormat::kJsonLines:
+      return "jsonl";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<ImportReport> ImportFile(DataFormat format, const std::string& path,
+                                        const ImportOptions& options, const RawEventSink& sink) {
+  TACIT_ASSIGN_OR_RETURN(LineReader reader, LineReader::Open(path, options.max_line_bytes));
+  std::unique_ptr<importers::LineParser> parser = MakeParser(format, options);
+  ImportReport report;
+  report.path = path;
+  std::vector<RawEvent> events;
+  absl::string_view line;
+  bool too_long = false;
+  while (reader.Next(&line, &too_long)) {
+    const int64_t n = reader.line_number();
+    report.lines = n;
+    std::string problem;
+    events.clear();
+    if (too_long) {
+      problem = absl::StrCat("line longer than ", options.max_line_bytes, " bytes");
+    } else {
+      problem = BinaryProblem(line, format == DataFormat::kAaltoKeystrokes);
+    }
+    if (problem.empty()) {
+      absl::Status parsed = parser->Parse(line, n, &events);
+      if (!parsed.ok()) problem = std::string(parsed.message());
+    }
+    if (!problem.empty()) {
+      std::string where = absl::StrCat(path, ":", n, ": ", problem);
+      // A wrong header means a wrong format: stop even when skipping bad lines.
+      const bool bad_header =
+          n == 1 && (format == DataFormat::kAaltoKeystrokes || format == DataFormat::kBalabitMouse);
+      if (options.on_bad_line == OnBadLine::kStop || bad_header) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            where, "; fix the line, or import with skipping of bad lines to count and skip it"));
+      }
+      ++report.skipped_lines;
+      if (report.first_problems.size() < kMaxProblemsKept) report.first_problems.push_back(where);
+      continue;
+    }
+    for (const RawEvent& e : events) {
+      if (options.max_events > 0 && report.events >= options.max_events) return report;
+      TACIT_RETURN_IF_ERROR(sink(e));
+      ++report.events;
+    }
+    if (options.max_events > 0 && report.events >= options.max_events) return report;
+  }
+  TACIT_RETURN_IF_ERROR(reader.status());
+  return report;
+}
+
+absl::StatusOr<std::vector<PersonLogs>> ListPeople(DataFormat format, const std::string& folder) {
+  TACIT_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDir(folder));
+  std::vector<PersonLogs> people;
+  for (const std::string& name : names) {
+    const std::string path = folder + "/" + name;
+    PersonLogs person;
+    switch (format) {
+      case DataFormat::kSeaCommands:
+        if (absl::StartsWith(name, "User") && !IsDir(path)) person = {name, {path}};
+        break;
+      case DataFormat::kAaltoKeystrokes:
+        if (absl::EndsWith(name, "_keystrokes.txt")) {
+          person = {name.substr(0, name.size() - std::string("_keystrokes.txt").size()), {path}};
+        }
+        break;
+      case DataFormat::kJsonLines:
+        if (absl::EndsWith(name, ".jsonl")) person = {name.substr(0, name.size() - 6), {path}};
+        break;
+      case DataFormat::kBalabitMouse:
+        if (IsDir(path)) {
+          TACIT_ASSIGN_OR_RETURN(std::vector<std::string> sessions, ListDir(path));
+          person.person_id = name;
+          for (const std::string& s : sessions) {
+            if (absl::StartsWith(s, "session_")) person.files.push_back(path + "/" + s);
+          }
+        }
+        break;
+    }
+    if (!person.files.empty()) people.push_back(std::move(person));
+  }
+  if (people.empty()) {
+    return absl::NotFoundError(absl::StrCat("no ", DataFormatName(format), " logs in '", folder,
+                                            "'; see docs/data.md for the expected file names"));
+  }
+  return people;
+}
+
+}  // namespace tacit

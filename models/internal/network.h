@@ -1,0 +1,42 @@
+#pragma once
+
+// PRIVATE to models/: included only by models/*.cc, never by a public header,
+// so nothing outside tacit_models compiles against LibTorch.
+
+#include <torch/nn.h>
+
+#include <memory>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "models/model_config.h"
+
+namespace tacit::internal {
+
+// A next-event model: tokens [batch, time] (int64) -> logits [batch, time,
+// vocab] where position t predicts the token at t + 1. Parameters are
+// registered in exactly the order of LayoutOf(config).
+class NextEventNetwork : public torch::nn::Module {
+ public:
+  // Per-position representation [batch, time, width] before the head.
+  virtual torch::Tensor Features(const torch::Tensor& tokens) = 0;
+  torch::Tensor Head(const torch::Tensor& features) { return output_->forward(features); }
+
+ protected:
+  torch::nn::Linear output_{nullptr};
+};
+
+absl::StatusOr<std::shared_ptr<NextEventNetwork>> BuildNetwork(const ModelConfig& config);
+
+// Copies a flat vector (ParameterLayout order) into the network's parameters,
+// and back. InvalidArgument when the size differs from the network's.
+absl::Status LoadFlat(NextEventNetwork& network, const std::vector<float>& flat);
+std::vector<float> Flatten(NextEventNetwork& network);
+
+// Sets the intra-op thread count of the calling thread (LibTorch here uses
+// OpenMP, whose thread count is a per-thread setting) and, once per process,
+// makes BLAS run in the calling thread (see docs/model.md, "Threads").
+void UseThreadsInThisThread(int threads);
+
+}  // namespace tacit::internal

@@ -1,0 +1,196 @@
+#include "models/internal/network.h"
+
+#include <ATen/Parallel.h>
+#include <dlfcn.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "models/parameter_layout.h"
+#include "models/training.h"
+
+namespace tacit::internal {
+namespace {
+
+class GruNetwork : public NextEventNetwork {
+ public:
+  explicit GruNetwork(const ModelConfig& c) {
+    embedding_ = register_module(
+        "embedding",
+        torch::nn::Embedding(
+            torch::nn::EmbeddingOptions(c.vocab_size, c.embedding_dim).padding_idx(0)));
+    gru_ =
+        register_module("gru", torch::nn::GRU(torch::nn::GRUOptions(c.embedding_dim, c.hidden_dim)
+                                                  .num_layers(c.layers)
+                                                  .batch_first(true)));
+    output_ = register_module("output", torch::nn::Linear(c.hidden_dim, c.vocab_size));
+  }
+  torch::Tensor Features(const torch::Tensor& tokens) override {
+    return std::get<0>(gru_->forward(embedding_->forward(tokens)));
+  }
+
+ private:
+  torch::nn::Embedding embedding_{nullptr};
+  torch::nn::GRU gru_{nullptr};
+};
+
+// Pre-norm causal self-attention block.
+class TransformerBlock : public torch::nn::Module {
+ public:
+  TransformerBlock(int64_t width, int64_t hidden, int64_t heads) : heads_(heads) {
+    norm1_ = register_module("norm1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width})));
+    qkv_ = register_module("qkv", torch::nn::Linear(width, 3 * width));
+    proj_ = register_module("proj", torch::nn::Linear(width, width));
+    norm2_ = register_module("norm2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width})));
+    mlp_in_ = register_module("mlp_in", torch::nn::Linear(width, hidden));
+    mlp_out_ = register_module("mlp_out", torch::nn::Linear(hidden, width));
+  }
+  torch::Tensor Forward(const torch::Tensor& x, const torch::Tensor& causal_mask) {
+    const int64_t b = x.size(0), t = x.size(1), d = x.size(2), dh = d / heads_;
+    // [b, t, 3d] -> 3 x [b, heads, t, dh]
+    auto qkv =
+        qkv_->forward(norm1_->forward(x)).view({b, t, 3, heads_, dh}).permute({2, 0, 3, 1, 4});
+    auto scores =
+        torch::matmul(qkv[0], qkv[1].transpose(-2, -1)) / std::sqrt(static_cast<double>(dh));
+    scores = scores.masked_fill(causal_mask, -std::numeric_limits<float>::infinity());
+    auto attended = torch::matmul(torch::softmax(scores, -1), qkv[2]);
+    auto h = x + proj_->forward(attended.transpose(1, 2).reshape({b, t, d}));
+    return h + mlp_out_->forward(torch::gelu(mlp_in_->forward(norm2_->forward(h))));
+  }
+
+ private:
+  int64_t heads_;
+  torch::nn::LayerNorm norm1_{nullptr}, norm2_{nullptr};
+  torch::nn::Linear qkv_{nullptr}, proj_{nullptr}, mlp_in_{nullptr}, mlp_out_{nullptr};
+};
+
+class TransformerNetwork : public NextEventNetwork {
+ public:
+  explicit TransformerNetwork(const ModelConfig& c) {
+    token_embedding_ = register_module(
+        "token_embedding",
+        torch::nn::Embedding(
+            torch::nn::EmbeddingOptions(c.vocab_size, c.embedding_dim).padding_idx(0)));
+    position_embedding_ =
+        register_module("position_embedding", torch::nn::Embedding(c.window, c.embedding_dim));
+    blocks_ = register_module("blocks", torch::nn::ModuleList());
+    for (int l = 0; l < c.layers; ++l) {
+      auto block = std::make_shared<TransformerBlock>(c.embedding_dim, c.hidden_dim, c.heads);
+      blocks_->push_back(block);
+      block_ptrs_.push_back(block);
+    }
+    final_norm_ = register_module(
+        "final_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.embedding_dim})));
+    output_ = register_module("output", torch::nn::Linear(c.embedding_dim, c.vocab_size));
+  }
+  torch::Tensor Features(const torch::Tensor& tokens) override {
+    const int64_t t = tokens.size(1);
+    auto positions = torch::arange(t, torch::kLong);
+    auto x = token_embedding_->forward(tokens) + position_embedding_->forward(positions);
+    auto mask = torch::ones({t, t}, torch::kBool).triu(1);  // true = future, hidden
+    for (auto& block : block_ptrs_) x = block->Forward(x, mask);
+    return final_norm_->forward(x);
+  }
+
+ private:
+  torch::nn::Embedding token_embedding_{nullptr}, position_embedding_{nullptr};
+  torch::nn::ModuleList blocks_{nullptr};
+  std::vector<std::shared_ptr<TransformerBlock>> block_ptrs_;
+  torch::nn::LayerNorm final_norm_{nullptr};
+};
+
+// Process-wide, once: BLAS runs in the calling thread, so concurrent clients
+// never contend for one BLAS thread pool; OPENBLAS_NUM_THREADS overrides.
+void MakeBlasSingleThreadedOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (std::getenv("OPENBLAS_NUM_THREADS") != nullptr) return;
+    using SetThreads = void (*)(int);
+    if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+      set(1);
+    }
+  });
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<NextEventNetwork>> BuildNetwork(const ModelConfig& config) {
+  if (auto s = config.Validate(); !s.ok()) return s;
+  // Module constructors draw their default init from LibTorch's global
+  // generator (it locks); LoadFlat overwrites every value right after.
+  if (config.name == "gru") return std::make_shared<GruNetwork>(config);
+  return std::make_shared<TransformerNetwork>(config);
+}
+
+absl::Status LoadFlat(NextEventNetwork& network, const std::vector<float>& flat) {
+  torch::NoGradGuard no_grad;
+  auto params = network.parameters();
+  int64_t total = 0;
+  for (const auto& p : params) total += p.numel();
+  if (total != static_cast<int64_t>(flat.size())) {
+    return absl::InvalidArgumentError(absl::StrCat("flat parameter vector has ", flat.size(),
+                                                   " values but the model has ", total,
+                                                   "; it belongs to another model config"));
+  }
+  int64_t offset = 0;
+  for (auto& p : params) {
+    p.copy_(torch::from_blob(const_cast<float*>(flat.data()) + offset, p.sizes(), torch::kFloat));
+    offset += p.numel();
+  }
+  return absl::OkStatus();
+}
+
+std::vector<float> Flatten(NextEventNetwork& network) {
+  std::vector<float> flat;
+  for (const auto& p : network.parameters()) {
+    auto c = p.detach().contiguous();
+    flat.insert(flat.end(), c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+  }
+  return flat;
+}
+
+void UseThreadsInThisThread(int threads) {
+  MakeBlasSingleThreadedOnce();
+  if (at::get_num_threads() != threads) at::set_num_threads(threads);
+}
+
+}  // namespace tacit::internal
+
+namespace tacit {
+
+absl::StatusOr<std::vector<std::pair<std::string, std::vector<int64_t>>>> TorchParameterShapes(
+    const ModelConfig& config) {
+  auto network = internal::BuildNetwork(config);
+  if (!network.ok()) return network.status();
+  std::vector<std::pair<std::string, std::vector<int64_t>>> out;
+  for (const auto& item : (*network)->named_parameters()) {
+    out.emplace_back(item.key(), item.value().sizes().vec());
+  }
+  return out;
+}
+
+std::string BlasDescription() {
+  using GetConfig = char* (*)();
+  using GetThreads = int (*)();
+  std::string library = "unknown";
+  if (void* sgemm = dlsym(RTLD_DEFAULT, "sgemm_")) {
+    Dl_info info;
+    if (dladdr(sgemm, &info) != 0 && info.dli_fname != nullptr) {
+      char resolved[4096];
+      library = realpath(info.dli_fname, resolved) != nullptr ? resolved : info.dli_fname;
+    }
+  }
+  if (auto config = reinterpret_cast<GetConfig>(dlsym(RTLD_DEFAULT, "openblas_get_config"))) {
+    auto threads = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+    return absl::StrCat("OpenBLAS (", config(),
+                        threads ? absl::StrCat(", ", threads(), " threads") : "", ") via ",
+                        library);
+  }
+  return absl::StrCat("not OpenBLAS: ", library,
+                      " (reference BLAS is ~3x slower; install libopenblas0-pthread)");
+}
+
+}  // namespace tacit

@@ -1,0 +1,86 @@
+// Ties the torch-free layout to the real LibTorch networks.
+#include "models/internal/network.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "models/parameter_layout.h"
+#include "models/training.h"
+#include "tests/models/random_config.h"
+
+namespace tacit {
+namespace {
+
+using testing::RandomConfig;
+
+class NetworkTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(NetworkTest, LayoutOfMatchesTheTorchNetworkNamesShapesAndOrder) {
+  std::mt19937_64 rng(21);
+  for (int i = 0; i < 10; ++i) {
+    ModelConfig c = RandomConfig(rng, GetParam());
+    auto layout = LayoutOf(c);
+    auto torch_shapes = TorchParameterShapes(c);
+    ASSERT_TRUE(layout.ok() && torch_shapes.ok());
+    ASSERT_EQ(layout->parameters.size(), torch_shapes->size());
+    for (size_t j = 0; j < torch_shapes->size(); ++j) {
+      EXPECT_EQ(layout->parameters[j].name, (*torch_shapes)[j].first);
+      EXPECT_EQ(layout->parameters[j].shape, (*torch_shapes)[j].second);
+    }
+  }
+}
+
+TEST_P(NetworkTest, FlattenUnflattenRoundTripIsExact) {
+  std::mt19937_64 rng(22);
+  for (int i = 0; i < 5; ++i) {
+    ModelConfig c = RandomConfig(rng, GetParam());
+    auto network = internal::BuildNetwork(c);
+    ASSERT_TRUE(network.ok());
+    std::vector<float> flat(static_cast<size_t>(LayoutOf(c)->total_size));
+    // Arbitrary bit patterns of finite floats, including denormals and -0.
+    std::uniform_int_distribution<uint32_t> bits;
+    for (float& x : flat) {
+      do {
+        uint32_t b = bits(rng);
+        std::memcpy(&x, &b, sizeof(x));
+      } while (!std::isfinite(x));
+    }
+    ASSERT_TRUE(internal::LoadFlat(**network, flat).ok());
+    std::vector<float> back = internal::Flatten(**network);
+    ASSERT_EQ(back.size(), flat.size());
+    EXPECT_EQ(std::memcmp(back.data(), flat.data(), flat.size() * sizeof(float)), 0);
+    flat.push_back(0.0f);
+    EXPECT_FALSE(internal::LoadFlat(**network, flat).ok());
+  }
+}
+
+TEST_P(NetworkTest, ForwardShapesAndCausality) {
+  std::mt19937_64 rng(23);
+  ModelConfig c = RandomConfig(rng, GetParam());
+  c.window = 9;
+  auto network = internal::BuildNetwork(c);
+  ASSERT_TRUE(network.ok());
+  ASSERT_TRUE(internal::LoadFlat(**network, *InitialParameters(c, 1)).ok());
+  torch::NoGradGuard no_grad;
+  auto tokens = torch::randint(1, c.vocab_size, {3, c.window}, torch::kLong);
+  auto logits = (*network)->Head((*network)->Features(tokens));
+  EXPECT_EQ(logits.sizes().vec(), (std::vector<int64_t>{3, c.window, c.vocab_size}));
+  // Changing the last token must not change any earlier prediction.
+  auto changed = tokens.clone();
+  changed.select(1, c.window - 1)
+      .fill_(1 + (tokens[0][c.window - 1].item<int64_t>() % (c.vocab_size - 1)));
+  auto logits2 = (*network)->Head((*network)->Features(changed));
+  EXPECT_TRUE(torch::equal(logits.slice(1, 0, c.window - 1), logits2.slice(1, 0, c.window - 1)));
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, NetworkTest, ::testing::Values("gru", "transformer"));
+
+TEST(BlasTest, DescribesTheLibraryInUse) {
+  const std::string blas = BlasDescription();
+  EXPECT_FALSE(blas.empty());
+  std::printf("BLAS: %s\n", blas.c_str());
+}
+
+}  // namespace
+}  // namespace tacit

@@ -75,8 +75,8 @@ absl::StatusOr<Checkpoint> DecodeCheckpoint(const std::string& bytes) {
         absl::StrCat("checkpoint size ", bytes.size(), " does not match its header (",
                      h.model_floats, " floats + ", h.state_bytes, " state bytes); truncated?"));
   }
-  std::string digest = Sha256(bytes.data(), sizeof(h), bytes.data() + kPrefix,
-                              bytes.size() - kPrefix);
+  std::string digest =
+      Sha256(bytes.data(), sizeof(h), bytes.data() + kPrefix, bytes.size() - kPrefix);
   if (CRYPTO_memcmp(digest.data(), bytes.data() + sizeof(h), kDigest) != 0) {
     return absl::DataLossError("checkpoint checksum mismatch: the file is corrupt");
   }

@@ -8,9 +8,8 @@ namespace tacit::coordinator {
 namespace {
 
 absl::Status SqlError(sqlite3* db, int rc, const std::string& what) {
-  return absl::InternalError(absl::StrCat("SQL ", what, " failed: ",
-                                          db ? sqlite3_errmsg(db) : sqlite3_errstr(rc),
-                                          " (code ", rc, ")"));
+  return absl::InternalError(absl::StrCat(
+      "SQL ", what, " failed: ", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), " (code ", rc, ")"));
 }
 
 }  // namespace
@@ -77,9 +76,9 @@ std::string SqlStatement::Text(int column) const {
 
 absl::StatusOr<std::unique_ptr<SqlDb>> SqlDb::Open(const std::string& path) {
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     absl::Status s = SqlError(raw, rc, absl::StrCat("open of ", path));
     sqlite3_close(raw);

@@ -60,7 +60,7 @@ struct ParticipantRecord {
 struct ModelVersionRecord {
   int64_t task_id = 0;
   int64_t version = 0;
-  int64_t round_id = 0;  // 0 for the initial model
+  int64_t round_id = 0;         // 0 for the initial model
   std::string checkpoint_path;  // empty once pruned
   std::string sha256_hex;
   nlohmann::json metrics = nlohmann::json::object();

@@ -1,0 +1,133 @@
+#pragma once
+
+// The coordinator's durable state in one folder:
+//   STATE_DIR/state.db                     SQLCipher database (unkeyed)
+//   STATE_DIR/checkpoints/task-<id>/v<N>.ckpt   global model + optimizer state
+//   STATE_DIR/LOCK                         flock: one coordinator per folder
+// Tables: tasks, rounds (in_flight | committed | abandoned, times, metrics),
+// participants (outcome and drop reason per device and round), model_versions
+// (checkpoint file, digest, metrics). The schema is versioned with
+// PRAGMA user_version and migrated forward on open.
+//
+// Commit protocol: the checkpoint file is written atomically (fsync'ed)
+// first, then one SQL transaction marks the round committed and records the
+// model version. A crash between the two leaves an unreferenced file and an
+// in-flight round; on open every in-flight round is marked abandoned, so a
+// round is never half-applied.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "coordinator/checkpoint.h"
+#include "nlohmann/json.hpp"
+
+namespace tacit::coordinator {
+
+class SqlDb;
+
+enum class RoundStatus { kInFlight, kCommitted, kAbandoned };
+const char* RoundStatusName(RoundStatus status);
+
+enum class ParticipantOutcome { kSelected, kCompleted, kDropped, kRejected };
+const char* ParticipantOutcomeName(ParticipantOutcome outcome);
+
+struct RoundRecord {
+  int64_t id = 0;
+  int64_t task_id = 0;
+  int64_t round_number = 0;  // 1-based; committing round r produces model version r
+  int attempt = 1;           // > 1 when earlier attempts were abandoned
+  RoundStatus status = RoundStatus::kInFlight;
+  int64_t started_at_ms = 0;
+  int64_t ended_at_ms = 0;  // 0 while in flight
+  nlohmann::json metrics = nlohmann::json::object();
+  std::string note;  // why a round was abandoned
+};
+
+struct ParticipantRecord {
+  std::string device_id;
+  ParticipantOutcome outcome = ParticipantOutcome::kSelected;
+  std::string drop_phase;   // e.g. "share_keys"; empty unless dropped/rejected
+  std::string drop_reason;  // e.g. "deadline", "disconnected", "invalid message"
+  int64_t bytes_up = 0;
+  int64_t bytes_down = 0;
+};
+
+struct ModelVersionRecord {
+  int64_t task_id = 0;
+  int64_t version = 0;
+  int64_t round_id = 0;         // 0 for the initial model
+  std::string checkpoint_path;  // empty once pruned
+  std::string sha256_hex;
+  nlohmann::json metrics = nlohmann::json::object();
+  int64_t created_at_ms = 0;
+};
+
+// Where a task continues after (re)start.
+struct ResumePoint {
+  std::optional<Checkpoint> checkpoint;  // latest valid one; none before the initial model
+  int64_t next_round = 1;
+  std::vector<std::string> refused;  // checkpoints refused as corrupt, with reasons
+};
+
+struct StateStoreOptions {
+  int keep_checkpoints = 3;  // newest files kept for fallback; older ones deleted
+};
+
+class StateStore {
+ public:
+  static constexpr int kSchemaVersion = 1;
+
+  // Opens or creates the state folder, takes its lock, migrates the schema
+  // and marks in-flight rounds abandoned ("coordinator restarted").
+  static absl::StatusOr<std::unique_ptr<StateStore>> Open(const std::string& dir,
+                                                          StateStoreOptions options = {});
+  ~StateStore();
+
+  // Rounds found in flight (and abandoned) by Open.
+  int abandoned_on_open() const { return abandoned_on_open_; }
+
+  // Registers a task by name. Reopening with the same config returns the same
+  // id; a different config under the same name is FailedPrecondition.
+  absl::StatusOr<int64_t> UpsertTask(const std::string& name, const nlohmann::json& config);
+
+  // Stores version 0 (the freshly initialized model) once per task.
+  absl::StatusOr<ModelVersionRecord> CommitInitialModel(const Checkpoint& checkpoint);
+
+  absl::StatusOr<RoundRecord> BeginRound(int64_t task_id, int64_t round_number);
+  absl::Status RecordParticipant(int64_t round_id, const ParticipantRecord& participant);
+  absl::Status AbandonRound(int64_t round_id, const std::string& reason);
+  // `checkpoint.version` must equal the round number and task must match.
+  absl::StatusOr<ModelVersionRecord> CommitRound(int64_t round_id, const Checkpoint& checkpoint,
+                                                 const nlohmann::json& metrics);
+
+  // Latest checkpoint that verifies; corrupt newer ones are refused (their
+  // rounds become abandoned) and the previous one is used.
+  absl::StatusOr<ResumePoint> Resume(int64_t task_id);
+
+  absl::StatusOr<std::vector<RoundRecord>> Rounds(int64_t task_id);
+  absl::StatusOr<std::vector<ParticipantRecord>> Participants(int64_t round_id);
+  absl::StatusOr<std::vector<ModelVersionRecord>> ModelVersions(int64_t task_id);
+  absl::StatusOr<Checkpoint> LoadCheckpoint(int64_t task_id, int64_t version);
+
+ private:
+  StateStore(std::string dir, StateStoreOptions options, std::unique_ptr<SqlDb> db, int lock_fd);
+  absl::Status Migrate();
+  absl::Status AbandonInFlight();
+  std::string CheckpointPath(int64_t task_id, int64_t version) const;
+  absl::StatusOr<ModelVersionRecord> WriteVersion(const Checkpoint& checkpoint, int64_t round_id,
+                                                  const nlohmann::json& metrics);
+  absl::Status PruneCheckpoints(int64_t task_id);
+
+  std::string dir_;
+  StateStoreOptions options_;
+  std::unique_ptr<SqlDb> db_;
+  int lock_fd_;
+  int abandoned_on_open_ = 0;
+};
+
+}  // namespace tacit::coordinator

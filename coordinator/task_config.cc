@@ -1,0 +1,242 @@
+#include "coordinator/task_config.h"
+
+#include <cmath>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "common/file_io.h"
+#include "common/status_macros.h"
+#include "coordinator/json_fields.h"
+
+namespace tacit::coordinator {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr Bounds kPositive{0, kInf, /*low_open=*/true};
+constexpr Bounds kNonNegative{0, kInf};
+constexpr Bounds kUnitOpen{0, 1, true, true};       // (0, 1)
+constexpr Bounds kUnitHalfOpen{0, 1, false, true};  // [0, 1)
+constexpr int kMaxCohort = 1'000'000;
+
+absl::Status ReadModel(JsonFields& root, ModelConfig& m) {
+  TACIT_ASSIGN_OR_RETURN(JsonFields f, root.Object("model"));
+  TACIT_RETURN_IF_ERROR(f.NonEmptyString("name", &m.name, /*required=*/true));
+  TACIT_RETURN_IF_ERROR(f.RawObject("hyperparameters", &m.hyperparameters));
+  return f.RejectUnknownKeys();
+}
+
+absl::Status ReadVocab(JsonFields& root, VocabConfig& v) {
+  TACIT_ASSIGN_OR_RETURN(JsonFields f, root.Object("vocab"));
+  TACIT_RETURN_IF_ERROR(f.Int("size", &v.size, 2, int64_t{1} << 24));
+  TACIT_RETURN_IF_ERROR(f.NonEmptyString("salt", &v.salt, /*required=*/true));
+  return f.RejectUnknownKeys();
+}
+
+absl::Status ReadCohort(JsonFields& root, CohortConfig& c) {
+  TACIT_ASSIGN_OR_RETURN(JsonFields f, root.Object("cohort"));
+  TACIT_RETURN_IF_ERROR(f.Int("size", &c.size, 2, kMaxCohort));
+  TACIT_RETURN_IF_ERROR(f.Double("over_selection", &c.over_selection, Bounds{1.0, 10.0}));
+  TACIT_RETURN_IF_ERROR(f.Int("min_survivors", &c.min_survivors, 0, c.size));
+  if (c.min_survivors == 0) {
+    c.min_survivors = static_cast<int>(std::ceil(2.0 * c.size / 3.0));
+  } else if (c.min_survivors < 2) {
+    return absl::OutOfRangeError(
+        absl::StrCat("config key '", f.KeyPath("min_survivors"), "' = ", c.min_survivors,
+                     " is out of range: a sum of fewer than 2 updates reveals an update; use 0 "
+                     "(auto) or a value between 2 and cohort.size"));
+  }
+  return f.RejectUnknownKeys();
+}
+
+absl::Status ReadDeadlines(JsonFields& root, PhaseDeadlines& d) {
+  TACIT_ASSIGN_OR_RETURN(JsonFields f, root.Object("deadlines"));
+  constexpr Bounds kSeconds{0, 7 * 24 * 3600.0, true};
+  TACIT_RETURN_IF_ERROR(f.Double("check_in", &d.check_in, kSeconds));
+  TACIT_RETURN_IF_ERROR(f.Double("download_train", &d.download_train, kSeconds));
+  TACIT_RETURN_IF_ERROR(f.Double("advertise", &d.advertise, kSeconds));
+  TACIT_RETURN_IF_ERROR(f.Double("share_keys", &d.share_keys, kSeconds));
+  TACIT_RETURN_IF_ERROR(f.Double("masked_input", &d.masked_input, kSeconds));
+  TACIT_RETURN_IF_ERROR(f.Double("unmasking", &d.unmasking, kSeconds));
+  return f.RejectUnknownKeys();
+}
+
+absl::Status ReadSecureAgg(JsonFields& root, int cohort_size, int min_survivors,
+                           SecureAggConfig& s) {
+  TACIT_ASSIGN_OR_RETURN(JsonFields f, root.Object("secure_agg"));
+  TACIT_RETURN_IF_ERROR(f.Int("bits", &s.bits, 8, 62));
+  TACIT_RETURN_IF_ERROR(f.Double("clip_range", &s.clip_range, kPositive));
+  TACIT_RETURN_IF_ERROR(f.Int("neighbors", &s.neighbors, 0, cohort_size));
+  // Unmasking needs `threshold` survivors, so a threshold above the minimum
+  // survivor count could abandon rounds the cohort settings promise to keep.
+  TACIT_RETURN_IF_ERROR(f.Int("threshold", &s.threshold, 0, min_survivors));
+  // The sum of cohort_size values in [-clip, clip] grows by log2(cohort_size)
+  // bits; keep at least 8 bits of resolution per coordinate on top of that.
+  int needed_bits = static_cast<int>(std::ceil(std::log2(static_cast<double>(cohort_size)))) + 8;
+  if (s.bits < needed_bits) {
+    return absl::OutOfRangeError(absl::StrCat("config key '", f.KeyPath("bits"), "' = ", s.bits,
+                                              " is too small for cohort.size ", cohort_size,
+                                              ": use at least ", needed_bits,
+                                              " bits so the masked sum keeps 8 bits of "
+                                              "resolution without wrapping"));
+  }
+  return f.RejectUnknownKeys();
+}
+
+absl::Status ReadDp(JsonFields& root, DpConfig& d) {
+  TACIT_ASSIGN_OR_RETURN(JsonFields f, root.Object("dp"));
+  TACIT_RETURN_IF_ERROR(f.Double("clip_norm", &d.clip_norm, kPositive));
+  TACIT_RETURN_IF_ERROR(f.Double("noise_multiplier", &d.noise_multiplier, Bounds{0, 100}));
+  TACIT_RETURN_IF_ERROR(f.Double("delta", &d.delta, kUnitOpen));
+  return f.RejectUnknownKeys();
+}
+
+absl::Status ReadServerOptimizer(JsonFields& root, ServerOptimizerConfig& o) {
+  TACIT_ASSIGN_OR_RETURN(JsonFields f, root.Object("server_optimizer"));
+  std::string type = ServerOptimizerName(o.type);
+  TACIT_RETURN_IF_ERROR(f.Choice("type", &type, {"fedavg", "fedavgm", "fedadam"}));
+  o.type = type == "fedavgm"   ? ServerOptimizerType::kFedAvgM
+           : type == "fedadam" ? ServerOptimizerType::kFedAdam
+                               : ServerOptimizerType::kFedAvg;
+  TACIT_RETURN_IF_ERROR(f.Double("lr", &o.lr, kPositive));
+  TACIT_RETURN_IF_ERROR(f.Double("momentum", &o.momentum, kUnitHalfOpen));
+  TACIT_RETURN_IF_ERROR(f.Double("beta1", &o.beta1, kUnitHalfOpen));
+  TACIT_RETURN_IF_ERROR(f.Double("beta2", &o.beta2, kUnitHalfOpen));
+  TACIT_RETURN_IF_ERROR(f.Double("epsilon", &o.epsilon, kPositive));
+  return f.RejectUnknownKeys();
+}
+
+absl::Status ReadTraining(JsonFields& root, LocalTrainingConfig& t) {
+  TACIT_ASSIGN_OR_RETURN(JsonFields f, root.Object("training"));
+  TACIT_RETURN_IF_ERROR(f.Int("epochs", &t.epochs, 1, 1000));
+  TACIT_RETURN_IF_ERROR(f.Int("batch_size", &t.batch_size, 1, 1 << 16));
+  TACIT_RETURN_IF_ERROR(f.Double("lr", &t.lr, kPositive));
+  TACIT_RETURN_IF_ERROR(f.Choice("optimizer", &t.optimizer, {"sgd", "adam", "adamw"}));
+  TACIT_RETURN_IF_ERROR(f.Double("fedprox_mu", &t.fedprox_mu, kNonNegative));
+  TACIT_RETURN_IF_ERROR(f.Double("max_seconds", &t.max_seconds, kPositive));
+  return f.RejectUnknownKeys();
+}
+
+absl::Status ReadEligibility(JsonFields& root, EligibilityConfig& e) {
+  TACIT_ASSIGN_OR_RETURN(JsonFields f, root.Object("eligibility"));
+  TACIT_RETURN_IF_ERROR(f.Bool("require_ac_power", &e.require_ac_power));
+  TACIT_RETURN_IF_ERROR(f.Int("min_idle_minutes", &e.min_idle_minutes, 0, 24 * 60));
+  TACIT_RETURN_IF_ERROR(f.Bool("unmetered_only", &e.unmetered_only));
+  TACIT_RETURN_IF_ERROR(f.Int("min_battery_percent", &e.min_battery_percent, 0, 100));
+  TACIT_ASSIGN_OR_RETURN(JsonFields hours, f.Object("allowed_hours"));
+  TACIT_RETURN_IF_ERROR(hours.Int("start", &e.allowed_hours_start, 0, 23));
+  TACIT_RETURN_IF_ERROR(hours.Int("end", &e.allowed_hours_end, 1, 24));
+  if (e.allowed_hours_start == e.allowed_hours_end) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config keys '", hours.KeyPath("start"), "' and '", hours.KeyPath("end"), "' are equal (",
+        e.allowed_hours_start, "), an empty window; use start 0 and end 24 for all day"));
+  }
+  TACIT_RETURN_IF_ERROR(hours.RejectUnknownKeys());
+  return f.RejectUnknownKeys();
+}
+
+}  // namespace
+
+const char* ServerOptimizerName(ServerOptimizerType type) {
+  switch (type) {
+    case ServerOptimizerType::kFedAvgM:
+      return "fedavgm";
+    case ServerOptimizerType::kFedAdam:
+      return "fedadam";
+    case ServerOptimizerType::kFedAvg:
+      break;
+  }
+  return "fedavg";
+}
+
+int TaskConfig::SelectedPerRound() const {
+  return static_cast<int>(std::ceil(cohort.size * cohort.over_selection - 1e-9));
+}
+
+absl::StatusOr<TaskConfig> ParseTaskConfig(const nlohmann::json& json) {
+  TaskConfig c;
+  TACIT_ASSIGN_OR_RETURN(JsonFields root, JsonFields::Open(json, ""));
+  TACIT_RETURN_IF_ERROR(root.NonEmptyString("name", &c.name, /*required=*/true));
+  TACIT_RETURN_IF_ERROR(ReadModel(root, c.model));
+  TACIT_RETURN_IF_ERROR(ReadVocab(root, c.vocab));
+  TACIT_RETURN_IF_ERROR(root.Int("rounds", &c.rounds, 1, 1'000'000));
+  TACIT_RETURN_IF_ERROR(ReadCohort(root, c.cohort));
+  TACIT_RETURN_IF_ERROR(ReadDeadlines(root, c.deadlines));
+  TACIT_RETURN_IF_ERROR(ReadSecureAgg(root, c.cohort.size, c.cohort.min_survivors, c.secure_agg));
+  TACIT_RETURN_IF_ERROR(ReadDp(root, c.dp));
+  TACIT_RETURN_IF_ERROR(ReadServerOptimizer(root, c.server_optimizer));
+  TACIT_RETURN_IF_ERROR(ReadTraining(root, c.training));
+  TACIT_RETURN_IF_ERROR(ReadEligibility(root, c.eligibility));
+  TACIT_RETURN_IF_ERROR(root.RejectUnknownKeys());
+  return c;
+}
+
+absl::StatusOr<TaskConfig> LoadTaskConfigFile(const std::string& path) {
+  TACIT_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  nlohmann::json json;
+  try {
+    json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/true,
+                                 /*ignore_comments=*/true);
+  } catch (const nlohmann::json::parse_error& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("task config ", path, " is not valid JSON: ", e.what()));
+  }
+  absl::StatusOr<TaskConfig> config = ParseTaskConfig(json);
+  if (!config.ok()) {
+    return absl::Status(config.status().code(),
+                        absl::StrCat(path, ": ", config.status().message()));
+  }
+  return config;
+}
+
+nlohmann::json TaskConfigToJson(const TaskConfig& c) {
+  return {
+      {"name", c.name},
+      {"model", {{"name", c.model.name}, {"hyperparameters", c.model.hyperparameters}}},
+      {"vocab", {{"size", c.vocab.size}, {"salt", c.vocab.salt}}},
+      {"rounds", c.rounds},
+      {"cohort",
+       {{"size", c.cohort.size},
+        {"over_selection", c.cohort.over_selection},
+        {"min_survivors", c.cohort.min_survivors}}},
+      {"deadlines",
+       {{"check_in", c.deadlines.check_in},
+        {"download_train", c.deadlines.download_train},
+        {"advertise", c.deadlines.advertise},
+        {"share_keys", c.deadlines.share_keys},
+        {"masked_input", c.deadlines.masked_input},
+        {"unmasking", c.deadlines.unmasking}}},
+      {"secure_agg",
+       {{"bits", c.secure_agg.bits},
+        {"clip_range", c.secure_agg.clip_range},
+        {"neighbors", c.secure_agg.neighbors},
+        {"threshold", c.secure_agg.threshold}}},
+      {"dp",
+       {{"clip_norm", c.dp.clip_norm},
+        {"noise_multiplier", c.dp.noise_multiplier},
+        {"delta", c.dp.delta}}},
+      {"server_optimizer",
+       {{"type", ServerOptimizerName(c.server_optimizer.type)},
+        {"lr", c.server_optimizer.lr},
+        {"momentum", c.server_optimizer.momentum},
+        {"beta1", c.server_optimizer.beta1},
+        {"beta2", c.server_optimizer.beta2},
+        {"epsilon", c.server_optimizer.epsilon}}},
+      {"training",
+       {{"epochs", c.training.epochs},
+        {"batch_size", c.training.batch_size},
+        {"lr", c.training.lr},
+        {"optimizer", c.training.optimizer},
+        {"fedprox_mu", c.training.fedprox_mu},
+        {"max_seconds", c.training.max_seconds}}},
+      {"eligibility",
+       {{"require_ac_power", c.eligibility.require_ac_power},
+        {"min_idle_minutes", c.eligibility.min_idle_minutes},
+        {"unmetered_only", c.eligibility.unmetered_only},
+        {"min_battery_percent", c.eligibility.min_battery_percent},
+        {"allowed_hours",
+         {{"start", c.eligibility.allowed_hours_start},
+          {"end", c.eligibility.allowed_hours_end}}}}},
+  };
+}
+
+}  // namespace tacit::coordinator

@@ -1,0 +1,114 @@
+#pragma once
+
+// A federated training task as the operator writes it (JSON). Every key, its
+// default and its range is documented in docs/coordinator.md; ParseTaskConfig
+// rejects unknown keys, wrong types and out-of-range values by key name.
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
+
+namespace tacit::coordinator {
+
+struct ModelConfig {
+  std::string name;  // required; a model name models/ knows
+  nlohmann::json hyperparameters = nlohmann::json::object();  // passed to models/ unchanged
+};
+
+struct VocabConfig {
+  int64_t size = 65536;  // hashed vocabulary size (token 0 is padding)
+  std::string salt;      // required; the fleet-wide hashing salt
+};
+
+struct CohortConfig {
+  int size = 100;               // clients whose updates a round aims to sum
+  double over_selection = 1.3;  // select ceil(size * over_selection) at check-in
+  int min_survivors = 0;        // 0 = auto: ceil(2/3 * size)
+};
+
+// Seconds allowed for each phase of a round.
+struct PhaseDeadlines {
+  double check_in = 60;
+  double download_train = 900;
+  double advertise = 30;
+  double share_keys = 30;
+  double masked_input = 120;
+  double unmasking = 30;
+};
+
+struct SecureAggConfig {
+  int bits = 32;            // bits of the fixed-point field each coordinate lives in
+  double clip_range = 1.0;  // coordinates clipped to [-clip_range, clip_range] before quantizing
+  int neighbors = 0;        // SecAgg+ graph degree; 0 = auto (complete graph for small cohorts)
+  int threshold = 0;        // Shamir threshold; 0 = auto
+};
+
+struct DpConfig {
+  double clip_norm = 1.0;         // L2 bound of one client's update
+  double noise_multiplier = 0.0;  // z; 0 disables distributed DP noise
+  double delta = 1e-5;            // target delta for the reported epsilon
+};
+
+enum class ServerOptimizerType { kFedAvg, kFedAvgM, kFedAdam };
+
+struct ServerOptimizerConfig {
+  ServerOptimizerType type = ServerOptimizerType::kFedAvg;
+  double lr = 1.0;        // server learning rate (eta)
+  double momentum = 0.9;  // FedAvgM beta
+  double beta1 = 0.9;     // FedAdam first-moment decay
+  double beta2 = 0.99;    // FedAdam second-moment decay
+  double epsilon = 1e-3;  // FedAdam adaptivity tau
+};
+
+struct LocalTrainingConfig {
+  int epochs = 1;
+  int batch_size = 32;
+  double lr = 0.05;
+  std::string optimizer = "sgd";  // sgd | adam | adamw
+  double fedprox_mu = 0.0;        // FedProx proximal term; 0 = plain FedAvg local steps
+  double max_seconds = 600;       // wall-clock budget for local training
+};
+
+struct EligibilityConfig {
+  bool require_ac_power = true;
+  int min_idle_minutes = 10;
+  bool unmetered_only = true;
+  int min_battery_percent = 50;
+  // Local hours [start, end) in which training may run; start > end wraps
+  // past midnight (22 -> 6); 0 -> 24 is all day.
+  int allowed_hours_start = 0;
+  int allowed_hours_end = 24;
+};
+
+struct TaskConfig {
+  std::string name;  // required
+  ModelConfig model;
+  VocabConfig vocab;
+  int rounds = 10;
+  CohortConfig cohort;
+  PhaseDeadlines deadlines;
+  SecureAggConfig secure_agg;
+  DpConfig dp;
+  ServerOptimizerConfig server_optimizer;
+  LocalTrainingConfig training;
+  EligibilityConfig eligibility;
+
+  // Clients selected at check-in: ceil(cohort.size * cohort.over_selection).
+  int SelectedPerRound() const;
+};
+
+// Validates and reads a task config. The error names the offending key.
+absl::StatusOr<TaskConfig> ParseTaskConfig(const nlohmann::json& json);
+
+// Reads a JSON file and parses it; syntax errors carry the byte offset.
+absl::StatusOr<TaskConfig> LoadTaskConfigFile(const std::string& path);
+
+// The config written back as JSON with every default filled in (stored with
+// the task so a restart uses exactly what the first run used).
+nlohmann::json TaskConfigToJson(const TaskConfig& config);
+
+const char* ServerOptimizerName(ServerOptimizerType type);
+
+}  // namespace tacit::coordinator

@@ -1,0 +1,285 @@
+#include "coordinator/state_store.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "common/file_io.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace tacit::coordinator {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string FreshDir(const std::string& name) {
+  std::string dir = ::testing::TempDir() + "/state_" + name + "_" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+// A model whose every value encodes its version, so any mix-up shows.
+Checkpoint MakeCheckpoint(int64_t task_id, int64_t version, size_t dim) {
+  Checkpoint c;
+  c.task_id = task_id;
+  c.version = version;
+  c.model.resize(dim);
+  for (size_t i = 0; i < dim; ++i) c.model[i] = static_cast<float>(version) + 1e-3f * (i % 1000);
+  c.optimizer_state = "state-v" + std::to_string(version);
+  return c;
+}
+
+ParticipantRecord Participant(std::string device, ParticipantOutcome outcome,
+                              std::string phase = "", std::string reason = "", int64_t up = 0,
+                              int64_t down = 0) {
+  return {std::move(device), outcome, std::move(phase), std::move(reason), up, down};
+}
+
+void ExpectIsVersion(const Checkpoint& c, int64_t version, size_t dim) {
+  ASSERT_EQ(c.model.size(), dim);
+  EXPECT_EQ(c.version, version);
+  EXPECT_EQ(c.model, MakeCheckpoint(c.task_id, version, dim).model);
+  EXPECT_EQ(c.optimizer_state, "state-v" + std::to_string(version));
+}
+
+TEST(CheckpointTest, RoundTripsAndRefusesAnyFlippedByte) {
+  Checkpoint c = MakeCheckpoint(4, 9, 257);
+  std::string bytes = EncodeCheckpoint(c);
+  auto back = DecodeCheckpoint(bytes);
+  ASSERT_TRUE(back.ok()) << back.status();
+  ExpectIsVersion(*back, 9, 257);
+  std::mt19937 rng(5);
+  for (int trial = 0; trial < 50; ++trial) {
+    std::string bad = bytes;
+    bad[rng() % bad.size()] ^= static_cast<char>(1 + rng() % 255);
+    auto decoded = DecodeCheckpoint(bad);
+    EXPECT_FALSE(decoded.ok());
+    EXPECT_EQ(decoded.status().code(), absl::StatusCode::kDataLoss);
+  }
+  EXPECT_FALSE(DecodeCheckpoint(bytes.substr(0, bytes.size() - 1)).ok());
+  EXPECT_FALSE(DecodeCheckpoint("").ok());
+}
+
+TEST(StateStoreTest, RoundsParticipantsAndVersionsPersistAcrossReopen) {
+  std::string dir = FreshDir("persist");
+  const size_t dim = 100;
+  int64_t task = 0, round1_id = 0;
+  {
+    auto store = StateStore::Open(dir);
+    ASSERT_TRUE(store.ok()) << store.status();
+    auto id = (*store)->UpsertTask("t", {{"rounds", 3}});
+    ASSERT_TRUE(id.ok()) << id.status();
+    task = *id;
+    ASSERT_TRUE((*store)->CommitInitialModel(MakeCheckpoint(task, 0, dim)).ok());
+    auto r1 = (*store)->BeginRound(task, 1);
+    ASSERT_TRUE(r1.ok()) << r1.status();
+    round1_id = r1->id;
+    EXPECT_FALSE((*store)->BeginRound(task, 2).ok());  // one round in flight at a time
+    ASSERT_TRUE((*store)
+                    ->RecordParticipant(r1->id, Participant("dev-a", ParticipantOutcome::kSelected))
+                    .ok());
+    ASSERT_TRUE((*store)
+                    ->RecordParticipant(r1->id, Participant("dev-a", ParticipantOutcome::kCompleted,
+                                                            "", "", 1000, 2000))
+                    .ok());
+    ASSERT_TRUE((*store)
+                    ->RecordParticipant(r1->id, Participant("dev-b", ParticipantOutcome::kDropped,
+                                                            "share_keys", "deadline"))
+                    .ok());
+    auto v1 = (*store)->CommitRound(r1->id, MakeCheckpoint(task, 1, dim), {{"accuracy", 0.4}});
+    ASSERT_TRUE(v1.ok()) << v1.status();
+    EXPECT_FALSE((*store)->CommitRound(r1->id, MakeCheckpoint(task, 1, dim), {}).ok());
+    EXPECT_FALSE((*store)->BeginRound(task, 1).ok());  // already committed
+    auto r2 = (*store)->BeginRound(task, 2);
+    ASSERT_TRUE(r2.ok());
+    EXPECT_FALSE((*store)->CommitRound(r2->id, MakeCheckpoint(task, 5, dim), {}).ok());
+    ASSERT_TRUE((*store)->AbandonRound(r2->id, "only 3 of 10 survived").ok());
+    auto r2b = (*store)->BeginRound(task, 2);
+    ASSERT_TRUE(r2b.ok());
+    EXPECT_EQ(r2b->attempt, 2);
+    // Left in flight: the reopen below must abandon it.
+  }
+  auto store = StateStore::Open(dir);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->abandoned_on_open(), 1);
+  EXPECT_EQ(*(*store)->UpsertTask("t", {{"rounds", 3}}), task);
+  auto changed = (*store)->UpsertTask("t", {{"rounds", 4}});
+  EXPECT_EQ(changed.status().code(), absl::StatusCode::kFailedPrecondition);
+
+  auto rounds = (*store)->Rounds(task);
+  ASSERT_TRUE(rounds.ok());
+  ASSERT_EQ(rounds->size(), 3u);
+  EXPECT_EQ((*rounds)[0].status, RoundStatus::kCommitted);
+  EXPECT_EQ((*rounds)[0].metrics["accuracy"], 0.4);
+  EXPECT_EQ((*rounds)[1].status, RoundStatus::kAbandoned);
+  EXPECT_EQ((*rounds)[1].note, "only 3 of 10 survived");
+  EXPECT_EQ((*rounds)[2].status, RoundStatus::kAbandoned);
+  EXPECT_THAT((*rounds)[2].note, HasSubstr("restarted"));
+
+  auto people = (*store)->Participants(round1_id);
+  ASSERT_TRUE(people.ok());
+  ASSERT_EQ(people->size(), 2u);
+  EXPECT_EQ((*people)[0].outcome, ParticipantOutcome::kCompleted);
+  EXPECT_EQ((*people)[0].bytes_down, 2000);
+  EXPECT_EQ((*people)[1].drop_phase, "share_keys");
+  EXPECT_EQ((*people)[1].drop_reason, "deadline");
+
+  auto resume = (*store)->Resume(task);
+  ASSERT_TRUE(resume.ok()) << resume.status();
+  ASSERT_TRUE(resume->checkpoint.has_value());
+  ExpectIsVersion(*resume->checkpoint, 1, dim);
+  EXPECT_EQ(resume->next_round, 2);
+  EXPECT_TRUE(resume->refused.empty());
+}
+
+TEST(StateStoreTest, SecondOpenOfTheSameFolderIsRefused) {
+  std::string dir = FreshDir("lock");
+  auto first = StateStore::Open(dir);
+  ASSERT_TRUE(first.ok());
+  auto second = StateStore::Open(dir);
+  ASSERT_FALSE(second.ok());
+  EXPECT_THAT(second.status().message(), HasSubstr("in use by another tacit-coordinator"));
+}
+
+TEST(StateStoreTest, CorruptCheckpointFallsBackToThePreviousOne) {
+  std::string dir = FreshDir("corrupt");
+  const size_t dim = 64;
+  int64_t task = 0;
+  {
+    auto store = StateStore::Open(dir);
+    ASSERT_TRUE(store.ok());
+    task = *(*store)->UpsertTask("t", nlohmann::json::object());
+    ASSERT_TRUE((*store)->CommitInitialModel(MakeCheckpoint(task, 0, dim)).ok());
+    for (int r = 1; r <= 3; ++r) {
+      auto round = (*store)->BeginRound(task, r);
+      ASSERT_TRUE(round.ok());
+      ASSERT_TRUE((*store)->CommitRound(round->id, MakeCheckpoint(task, r, dim), {}).ok());
+    }
+  }
+  // Flip one byte in the middle of the newest checkpoint.
+  std::string path = dir + "/checkpoints/task-" + std::to_string(task) + "/v3.ckpt";
+  std::string bytes = *ReadFileToString(path);
+  bytes[bytes.size() / 2] ^= 0x40;
+  ASSERT_TRUE(WriteFileAtomically(path, bytes).ok());
+
+  auto store = StateStore::Open(dir);
+  ASSERT_TRUE(store.ok());
+  auto resume = (*store)->Resume(task);
+  ASSERT_TRUE(resume.ok()) << resume.status();
+  ASSERT_EQ(resume->refused.size(), 1u);
+  EXPECT_THAT(resume->refused[0], HasSubstr("v3.ckpt"));
+  ASSERT_TRUE(resume->checkpoint.has_value());
+  ExpectIsVersion(*resume->checkpoint, 2, dim);
+  EXPECT_EQ(resume->next_round, 3);
+  auto rounds = (*store)->Rounds(task);
+  EXPECT_EQ(rounds->back().status, RoundStatus::kAbandoned);
+  EXPECT_THAT(rounds->back().note, HasSubstr("refused on resume"));
+  // Round 3 can be run again, as attempt 2.
+  auto retry = (*store)->BeginRound(task, 3);
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_EQ(retry->attempt, 2);
+  ASSERT_TRUE((*store)->CommitRound(retry->id, MakeCheckpoint(task, 3, dim), {}).ok());
+  ExpectIsVersion(*(*store)->LoadCheckpoint(task, 3), 3, dim);
+}
+
+TEST(StateStoreTest, OldCheckpointsArePruned) {
+  std::string dir = FreshDir("prune");
+  auto store = StateStore::Open(dir, StateStoreOptions{2});
+  ASSERT_TRUE(store.ok());
+  int64_t task = *(*store)->UpsertTask("t", nlohmann::json::object());
+  ASSERT_TRUE((*store)->CommitInitialModel(MakeCheckpoint(task, 0, 8)).ok());
+  for (int r = 1; r <= 4; ++r) {
+    auto round = (*store)->BeginRound(task, r);
+    ASSERT_TRUE((*store)->CommitRound(round->id, MakeCheckpoint(task, r, 8), {}).ok());
+  }
+  std::string folder = dir + "/checkpoints/task-" + std::to_string(task);
+  EXPECT_FALSE(std::filesystem::exists(folder + "/v2.ckpt"));
+  EXPECT_TRUE(std::filesystem::exists(folder + "/v3.ckpt"));
+  EXPECT_TRUE(std::filesystem::exists(folder + "/v4.ckpt"));
+  EXPECT_EQ((*store)->LoadCheckpoint(task, 1).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ((*store)->ModelVersions(task)->size(), 5u);
+}
+
+// A writer process commits rounds as fast as it can and is SIGKILLed at a
+// random moment, often mid-commit. Reopening must find every committed round
+// with an intact checkpoint, no round left in flight, and resume after the
+// last committed one.
+TEST(StateStoreTest, KilledWriterLeavesCommittedRoundsIntact) {
+  const size_t dim = 200000;  // 800 KB per checkpoint: commits take a while
+  std::mt19937 rng(std::random_device{}());
+  for (int trial = 0; trial < 3; ++trial) {
+    std::string dir = FreshDir("crash" + std::to_string(trial));
+    pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      auto store = StateStore::Open(dir);
+      if (!store.ok()) ::_exit(2);
+      auto task = (*store)->UpsertTask("crash", nlohmann::json::object());
+      if (!task.ok() || !(*store)->CommitInitialModel(MakeCheckpoint(*task, 0, dim)).ok()) {
+        ::_exit(3);
+      }
+      for (int r = 1;; ++r) {
+        auto round = (*store)->BeginRound(*task, r);
+        if (!round.ok()) ::_exit(4);
+        for (int p = 0; p < 20; ++p) {
+          (void)(*store)->RecordParticipant(
+              round->id, Participant("dev-" + std::to_string(p), ParticipantOutcome::kCompleted));
+        }
+        if (!(*store)->CommitRound(round->id, MakeCheckpoint(*task, r, dim), {{"r", r}}).ok()) {
+          ::_exit(5);
+        }
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(150 + rng() % 400));
+    ASSERT_EQ(::kill(child, SIGKILL), 0);
+    int wstatus = 0;
+    ASSERT_EQ(::waitpid(child, &wstatus, 0), child);
+    ASSERT_TRUE(WIFSIGNALED(wstatus)) << "writer exited early with " << WEXITSTATUS(wstatus);
+
+    auto store = StateStore::Open(dir);
+    ASSERT_TRUE(store.ok()) << store.status();
+    auto task = (*store)->UpsertTask("crash", nlohmann::json::object());
+    ASSERT_TRUE(task.ok());
+    auto rounds = (*store)->Rounds(*task);
+    ASSERT_TRUE(rounds.ok());
+    int64_t last_committed = 0;
+    for (const RoundRecord& r : *rounds) {
+      EXPECT_NE(r.status, RoundStatus::kInFlight);
+      if (r.status == RoundStatus::kCommitted) {
+        EXPECT_EQ(r.round_number, last_committed + 1);
+        last_committed = r.round_number;
+        EXPECT_EQ(r.metrics["r"], r.round_number);
+      }
+    }
+    auto resume = (*store)->Resume(*task);
+    ASSERT_TRUE(resume.ok()) << resume.status();
+    EXPECT_TRUE(resume->refused.empty());
+    if (last_committed == 0 && !resume->checkpoint) continue;  // killed before version 0
+    ASSERT_TRUE(resume->checkpoint.has_value());
+    ExpectIsVersion(*resume->checkpoint, last_committed, dim);
+    EXPECT_EQ(resume->next_round, last_committed + 1);
+    for (int64_t v = std::max<int64_t>(0, last_committed - 2); v <= last_committed; ++v) {
+      auto c = (*store)->LoadCheckpoint(*task, v);
+      ASSERT_TRUE(c.ok()) << c.status();
+      ExpectIsVersion(*c, v, dim);
+    }
+    // And the task continues.
+    auto next = (*store)->BeginRound(*task, last_committed + 1);
+    ASSERT_TRUE(next.ok()) << next.status();
+    ASSERT_TRUE(
+        (*store)->CommitRound(next->id, MakeCheckpoint(*task, last_committed + 1, dim), {}).ok());
+    std::cout << "trial " << trial << ": " << last_committed << " rounds committed, "
+              << (*store)->abandoned_on_open() << " abandoned in flight\n";
+  }
+}
+
+}  // namespace
+}  // namespace tacit::coordinator

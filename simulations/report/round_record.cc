@@ -44,6 +44,7 @@ nlohmann::json RoundRecord::ToJson() const {
           {"train_seconds", train_seconds},
           {"secagg_seconds", secagg_seconds},
           {"wall_seconds", wall_seconds},
+          {"eval_seconds", eval_seconds},
           {"epsilon", epsilon}};
 }
 
@@ -52,7 +53,7 @@ std::string RoundRecord::CsvHeader() {
   for (const char* phase : kSecAggPhaseNames) absl::StrAppend(&header, ",dropouts_", phase);
   absl::StrAppend(&header,
                   ",top1_pooled,top3_pooled,top1_macro,top3_macro,test_loss,train_loss,"
-                  "bytes_up,bytes_down,train_seconds,secagg_seconds,wall_seconds,epsilon");
+                  "bytes_up,bytes_down,train_seconds,secagg_seconds,wall_seconds,eval_seconds,epsilon");
   return header;
 }
 
@@ -61,9 +62,9 @@ std::string RoundRecord::ToCsvRow() const {
                                  ",", selected, ",", stragglers, ",", participants);
   for (int dropped : dropouts_per_phase) absl::StrAppend(&row, ",", dropped);
   absl::StrAppend(
-      &row, absl::StrFormat(",%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%d,%d,%.4f,%.4f,%.4f,%.6f", top1_pooled,
+      &row, absl::StrFormat(",%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%d,%d,%.4f,%.4f,%.4f,%.4f,%.6f", top1_pooled,
                             top3_pooled, top1_macro, top3_macro, test_loss, train_loss, bytes_up,
-                            bytes_down, train_seconds, secagg_seconds, wall_seconds, epsilon));
+                            bytes_down, train_seconds, secagg_seconds, wall_seconds, eval_seconds, epsilon));
   return row;
 }
 

@@ -29,7 +29,8 @@ struct RoundRecord {
   int64_t bytes_down = 0;     // coordinator -> all clients (model + protocol)
   double train_seconds = 0;   // summed over clients (CPU work, not wall)
   double secagg_seconds = 0;  // client + server protocol math
-  double wall_seconds = 0;    // the whole round, wall clock
+  double wall_seconds = 0;    // the whole round, wall clock (evaluation excluded)
+  double eval_seconds = 0;    // evaluating the new global model on every person
   double epsilon = 0;         // privacy spent so far (0 when DP is off)
 
   nlohmann::json ToJson() const;

@@ -1,0 +1,52 @@
+#pragma once
+
+// What a selected client computes before secure aggregation: train the global
+// model on its own tokens, clip the update to the task's L2 bound, add its share
+// of the distributed DP noise. Only the result of this function, masked, ever
+// leaves the device. The fleet client daemon and the simulator both call it.
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "models/model_config.h"
+#include "models/training.h"
+
+namespace tacit {
+
+struct LocalUpdateTask {
+  ModelConfig model;
+  TrainOptions training;
+  double clip_norm = 1.0;     // L2 bound of the update (also bounds every coordinate)
+  double noise_stddev = 0.0;  // this client's Gaussian noise share; 0 = no DP noise
+  // Weight in the weighted mean: the number of predicted examples, capped at
+  // max_weight, or 1 for every client when weight_by_examples is false (needed
+  // for a user-level DP guarantee).
+  bool weight_by_examples = true;
+  double max_weight = 10000;
+};
+
+// Adds N(0, stddev^2) to every value; production passes a CSPRNG-seeded sampler.
+using NoiseAdder = std::function<void(absl::Span<float> values, double stddev)>;
+
+struct PreparedUpdate {
+  std::vector<float> update;  // clipped, noised local - global
+  double weight = 1;
+  double norm_before_clip = 0;
+  bool clipped = false;
+  double train_loss = 0;
+  int steps = 0;
+  int64_t examples = 0;
+  double train_seconds = 0;
+};
+
+// InvalidArgument for a bad task or too little data (fewer than 2 tokens);
+// FailedPrecondition when noise is asked for but no sampler is given.
+absl::StatusOr<PreparedUpdate> PrepareLocalUpdate(const LocalUpdateTask& task,
+                                                  const std::vector<float>& global,
+                                                  const std::vector<int32_t>& train_tokens,
+                                                  const NoiseAdder& add_noise);
+
+}  // namespace tacit

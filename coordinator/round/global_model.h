@@ -1,0 +1,57 @@
+#pragma once
+
+// The coordinator's global model between rounds: parameters, model version,
+// server optimizer state and the privacy spent so far. A committed round's
+// mean update goes through the server optimizer here; an abandoned round never
+// touches it. The gRPC service checkpoints it through StateStore; the simulator
+// keeps it in memory.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "coordinator/rdp_accountant.h"
+#include "coordinator/server_optimizer.h"
+#include "coordinator/task_config.h"
+
+namespace tacit::coordinator {
+
+class GlobalModel {
+ public:
+  // Version 0 holds `initial` parameters. `population` is the number of clients
+  // the cohort is sampled from (for the DP sampling rate).
+  static absl::StatusOr<GlobalModel> Create(const TaskConfig& task, std::vector<float> initial,
+                                            int64_t population);
+
+  // Applies one committed round: the server optimizer moves the parameters
+  // along `mean_update`, the version advances and, when DP noise is on, the
+  // round is composed into the privacy accountant with sampling rate
+  // cohort / population. Refuses a wrong size or a non-finite update
+  // (nothing changes then).
+  absl::Status ApplyRound(const std::vector<float>& mean_update, int cohort_size);
+
+  const std::vector<float>& parameters() const { return parameters_; }
+  int64_t version() const { return version_; }
+  // Epsilon at the task's delta; 0 when no DP noise is added (no guarantee).
+  double epsilon() const { return epsilon_; }
+  const ServerOptimizer& optimizer() const { return optimizer_; }
+
+ private:
+  GlobalModel(const TaskConfig& task, std::vector<float> parameters, ServerOptimizer optimizer,
+              int64_t population)
+      : task_(task),
+        parameters_(std::move(parameters)),
+        optimizer_(std::move(optimizer)),
+        population_(population) {}
+
+  TaskConfig task_;
+  std::vector<float> parameters_;
+  ServerOptimizer optimizer_;
+  int64_t population_;
+  int64_t version_ = 0;
+  RdpAccountant accountant_;
+  double epsilon_ = 0;
+};
+
+}  // namespace tacit::coordinator

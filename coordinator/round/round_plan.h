@@ -1,0 +1,43 @@
+#pragma once
+
+// The secure aggregation parameters of one round, resolved from the task config
+// and the cohort actually selected. The gRPC service and the simulator both plan
+// rounds here, so a task behaves the same in both.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "coordinator/task_config.h"
+
+namespace tacit::coordinator {
+
+struct RoundPlan {
+  uint64_t round_id = 0;
+  std::vector<uint32_t> cohort;  // client ids of this round, distinct
+  uint32_t threshold = 0;        // Shamir threshold t
+  uint32_t neighbors = 0;        // SecAgg+ degree k; 0 = complete graph
+  uint32_t bits = 32;
+  double clip_range = 1.0;  // per coordinate, before quantizing
+  double scale = 1;         // fixed-point scale (largest that cannot wrap)
+  double max_weight = 1;    // a client's weight is capped here
+  uint64_t vector_length = 0;
+  int min_survivors = 2;     // fewer updates in the sum: the round is abandoned
+  double headroom_bits = 0;  // spare bits above the worst-case sum
+  double noise_stddev = 0;   // each client's DP noise share (0 = no DP noise)
+
+  std::string Describe() const;  // one line for logs and summaries
+};
+
+// Threshold and degree: the task's values when set, else ChooseParameters
+// (secure_agg/parameters.h) for the selected cohort, the expected dropout
+// implied by cohort.min_survivors and a 10% corruption bound. The threshold is
+// raised to min_survivors when that is smaller than the cohort needs for privacy.
+// FailedPrecondition when the cohort is smaller than min_survivors (the round
+// could never commit) or the sum could wrap.
+absl::StatusOr<RoundPlan> PlanRound(const TaskConfig& task, uint64_t round_id,
+                                    std::vector<uint32_t> cohort, uint64_t vector_length,
+                                    double max_weight);
+
+}  // namespace tacit::coordinator

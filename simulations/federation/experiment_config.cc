@@ -1,0 +1,196 @@
+#include "simulations/federation/experiment_config.h"
+
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "common/file_io.h"
+#include "common/status_macros.h"
+#include "coordinator/json_fields.h"
+
+namespace tacit::sim {
+namespace {
+
+using coordinator::Bounds;
+using coordinator::JsonFields;
+
+constexpr Bounds kProbability{0, 1, false, true};  // [0, 1)
+constexpr Bounds kUnitOpen{0, 1, true, true};      // (0, 1)
+constexpr Bounds kShare{0, 1, true, false};        // (0, 1]
+
+absl::Status ReadPopulation(JsonFields& root, PopulationSpec& p) {
+  TACIT_ASSIGN_OR_RETURN(JsonFields f, root.Object("population"));
+  p.source = "generator";
+  TACIT_RETURN_IF_ERROR(f.Choice(
+      "source", &p.source,
+      {"generator", "sea-commands", "aalto-keystrokes", "balabit-mouse", "jsonl"}));
+  TACIT_RETURN_IF_ERROR(f.String("path", &p.path));
+  if (p.source != "generator" && p.path.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("config key '", f.KeyPath("path"),
+                                                   "' is required for source '", p.source,
+                                                   "': the folder of per-person logs"));
+  }
+  p.people = p.source == "generator" ? 50 : 0;
+  TACIT_RETURN_IF_ERROR(f.Int("people", &p.people, 0, 1'000'000));
+  if (p.source == "generator" && p.people < 1) {
+    return absl::OutOfRangeError(absl::StrCat("config key '", f.KeyPath("people"),
+                                              "' must be at least 1 for the generator"));
+  }
+  TACIT_RETURN_IF_ERROR(f.Int("max_events_per_person", &p.max_events_per_person, 0, 100'000'000));
+  TACIT_RETURN_IF_ERROR(f.Double("train_fraction", &p.train_fraction, kUnitOpen));
+  return f.RejectUnknownKeys();
+}
+
+absl::Status ReadBehaviour(JsonFields& root, ClientBehaviour& b) {
+  TACIT_ASSIGN_OR_RETURN(JsonFields f, root.Object("behaviour"));
+  TACIT_ASSIGN_OR_RETURN(JsonFields d, f.Object("dropout"));
+  for (int i = 0; i < 4; ++i) {
+    static constexpr const char* kPhases[] = {"advertise_keys", "share_keys", "masked_input",
+                                              "unmasking"};
+    TACIT_RETURN_IF_ERROR(d.Double(kPhases[i], &b.dropout[i], kProbability));
+  }
+  TACIT_RETURN_IF_ERROR(d.RejectUnknownKeys());
+  TACIT_RETURN_IF_ERROR(f.Double("straggler_rate", &b.straggler_rate, kProbability));
+  TACIT_RETURN_IF_ERROR(f.Double("availability", &b.availability, kShare));
+  return f.RejectUnknownKeys();
+}
+
+// The task's model section names a model of models/ with its hyperparameters;
+// the vocabulary size is the task's, so it may not be repeated there.
+absl::StatusOr<ModelConfig> ResolveModel(const coordinator::TaskConfig& task) {
+  nlohmann::json model = task.model.hyperparameters;
+  if (model.contains("vocab_size") || model.contains("name")) {
+    return absl::InvalidArgumentError(
+        "config key 'task.model.hyperparameters' must not set 'name' or 'vocab_size': they "
+        "come from task.model.name and task.vocab.size");
+  }
+  model["name"] = task.model.name;
+  model["vocab_size"] = task.vocab.size;
+  auto resolved = ModelConfig::FromJson(model);
+  if (!resolved.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config key 'task.model': ", resolved.status().message()));
+  }
+  return resolved;
+}
+
+absl::StatusOr<TrainOptions> ResolveTraining(const coordinator::TaskConfig& task) {
+  TrainOptions t;
+  t.epochs = task.training.epochs;
+  t.batch_size = task.training.batch_size;
+  t.lr = task.training.lr;
+  t.optimizer = task.training.optimizer;
+  t.fedprox_mu = task.training.fedprox_mu;
+  t.wall_clock_budget_s = task.training.max_seconds;
+  t.threads = 1;  // a laptop client trains on one thread; the simulator runs many
+  if (absl::Status s = t.Validate(); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("config key 'task.training': ", s.message()));
+  }
+  return t;
+}
+
+}  // namespace
+
+absl::StatusOr<ExperimentConfig> ParseExperimentConfig(const nlohmann::json& json) {
+  TACIT_ASSIGN_OR_RETURN(JsonFields root, JsonFields::Open(json, ""));
+  ExperimentConfig c;
+  TACIT_RETURN_IF_ERROR(root.NonEmptyString("name", &c.name));
+  int64_t seed = static_cast<int64_t>(c.seed);
+  TACIT_RETURN_IF_ERROR(root.Int("seed", &seed, 0, std::numeric_limits<int64_t>::max()));
+  c.seed = static_cast<uint64_t>(seed);
+  TACIT_RETURN_IF_ERROR(ReadPopulation(root, c.population));
+
+  nlohmann::json task_json;
+  TACIT_RETURN_IF_ERROR(root.RawObject("task", &task_json));
+  if (!json.contains("task")) {
+    return absl::InvalidArgumentError(
+        "config key 'task' is required: the coordinator task config (model, rounds, cohort, "
+        "server optimizer, secure aggregation)");
+  }
+  auto task = coordinator::ParseTaskConfig(task_json);
+  if (!task.ok()) {
+    // The task parser names keys from its own root; put them under "task.".
+    return absl::Status(task.status().code(),
+                        absl::StrCat(task.status().message(), " (under 'task')"));
+  }
+  c.task = *std::move(task);
+  c.population.vocab_size = static_cast<uint32_t>(c.task.vocab.size);
+  c.population.vocab_salt = c.task.vocab.salt;
+  TACIT_ASSIGN_OR_RETURN(c.model, ResolveModel(c.task));
+  TACIT_ASSIGN_OR_RETURN(c.training, ResolveTraining(c.task));
+
+  TACIT_ASSIGN_OR_RETURN(JsonFields sim, root.Object("simulation"));
+  TACIT_RETURN_IF_ERROR(sim.Bool("secure_aggregation", &c.secure_aggregation));
+  std::string weighting = "examples";
+  TACIT_RETURN_IF_ERROR(sim.Choice("weighting", &weighting, {"examples", "uniform"}));
+  c.weight_by_examples = weighting == "examples";
+  TACIT_RETURN_IF_ERROR(sim.Double("max_weight", &c.max_weight, Bounds{1, 1e9}));
+  TACIT_RETURN_IF_ERROR(ReadBehaviour(sim, c.behaviour));
+  TACIT_RETURN_IF_ERROR(sim.Int("workers", &c.workers, 0, 1024));
+  TACIT_RETURN_IF_ERROR(sim.Int("eval_every", &c.eval_every, 1, 1'000'000));
+  TACIT_RETURN_IF_ERROR(sim.Int("max_attempts_per_round", &c.max_attempts_per_round, 1, 100));
+  TACIT_RETURN_IF_ERROR(sim.Choice("transport", &c.transport, {"in_process"}));
+  TACIT_RETURN_IF_ERROR(sim.RejectUnknownKeys());
+
+  TACIT_ASSIGN_OR_RETURN(JsonFields reference, root.Object("reference"));
+  double top1 = -1;
+  TACIT_RETURN_IF_ERROR(reference.Double("top1", &top1, Bounds{0, 1}));
+  if (top1 >= 0) c.reference_top1 = top1;
+  TACIT_RETURN_IF_ERROR(reference.NonEmptyString("label", &c.reference_label));
+  TACIT_RETURN_IF_ERROR(reference.RejectUnknownKeys());
+  TACIT_RETURN_IF_ERROR(root.RejectUnknownKeys());
+
+  // A user-level DP guarantee bounds every client's influence: equal weights.
+  if (c.task.dp.noise_multiplier > 0) c.weight_by_examples = false;
+  return c;
+}
+
+absl::StatusOr<ExperimentConfig> LoadExperimentConfigFile(const std::string& path) {
+  TACIT_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, " is not valid JSON; check brackets, commas and quotes"));
+  }
+  auto config = ParseExperimentConfig(json);
+  if (!config.ok()) {
+    return absl::Status(config.status().code(),
+                        absl::StrCat(path, ": ", config.status().message()));
+  }
+  return config;
+}
+
+nlohmann::json ExperimentConfigToJson(const ExperimentConfig& c) {
+  const auto& p = c.population;
+  nlohmann::json dropout = {{"advertise_keys", c.behaviour.dropout[0]},
+                            {"share_keys", c.behaviour.dropout[1]},
+                            {"masked_input", c.behaviour.dropout[2]},
+                            {"unmasking", c.behaviour.dropout[3]}};
+  nlohmann::json json = {
+      {"name", c.name},
+      {"seed", c.seed},
+      {"population",
+       {{"source", p.source},
+        {"path", p.path},
+        {"people", p.people},
+        {"max_events_per_person", p.max_events_per_person},
+        {"train_fraction", p.train_fraction}}},
+      {"task", coordinator::TaskConfigToJson(c.task)},
+      {"simulation",
+       {{"secure_aggregation", c.secure_aggregation},
+        {"weighting", c.weight_by_examples ? "examples" : "uniform"},
+        {"max_weight", c.max_weight},
+        {"behaviour",
+         {{"dropout", dropout},
+          {"straggler_rate", c.behaviour.straggler_rate},
+          {"availability", c.behaviour.availability}}},
+        {"workers", c.workers},
+        {"eval_every", c.eval_every},
+        {"max_attempts_per_round", c.max_attempts_per_round},
+        {"transport", c.transport}}}};
+  if (c.reference_top1) {
+    json["reference"] = {{"top1", *c.reference_top1}, {"label", c.reference_label}};
+  }
+  return json;
+}
+
+}  // namespace tacit::sim

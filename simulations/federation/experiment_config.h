@@ -1,0 +1,60 @@
+#pragma once
+
+// A simulated federation as the researcher writes it (JSON; every key and its
+// default in docs/simulation.md): where the people come from, the coordinator's
+// task config unchanged, and how the simulated clients behave. Mistakes are
+// reported naming the key, as for the coordinator's task config.
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "client/examples/population.h"
+#include "coordinator/task_config.h"
+#include "models/model_config.h"
+#include "models/training.h"
+#include "nlohmann/json.hpp"
+
+namespace tacit::sim {
+
+// How simulated clients behave, beyond what the task asks of them.
+struct ClientBehaviour {
+  // Probability that a client still in the round vanishes in each secure
+  // aggregation phase (advertise_keys, share_keys, masked_input, unmasking).
+  std::array<double, 4> dropout{};
+  // Share of selected clients too slow for the training deadline (dropped
+  // before advertising keys; counted as stragglers, not dropouts).
+  double straggler_rate = 0;
+  // Share of the population eligible (charging, idle, unmetered) each round.
+  double availability = 1;
+};
+
+struct ExperimentConfig {
+  std::string name = "experiment";
+  uint64_t seed = 1;
+  PopulationSpec population;  // vocab size and salt come from task.vocab
+  coordinator::TaskConfig task;
+  ModelConfig model;            // task.model resolved for models/
+  TrainOptions training;        // task.training resolved for models/ (seed set per client)
+  bool secure_aggregation = true;
+  bool weight_by_examples = true;  // false: every client weighs 1 (forced when DP noise is on)
+  double max_weight = 10000;
+  ClientBehaviour behaviour;
+  int workers = 0;             // training threads; 0 = all cores
+  int eval_every = 1;          // evaluate the global model every N rounds (and the last)
+  int max_attempts_per_round = 3;  // an abandoned round is retried this often, then skipped
+  std::string transport = "in_process";
+  std::optional<double> reference_top1;  // drawn on the accuracy plot when given
+  std::string reference_label = "central reference";
+};
+
+// Parses and validates; InvalidArgument/OutOfRange naming the key on mistakes.
+absl::StatusOr<ExperimentConfig> ParseExperimentConfig(const nlohmann::json& json);
+absl::StatusOr<ExperimentConfig> LoadExperimentConfigFile(const std::string& path);
+
+// The config with every default filled in, as written to the run folder.
+nlohmann::json ExperimentConfigToJson(const ExperimentConfig& config);
+
+}  // namespace tacit::sim

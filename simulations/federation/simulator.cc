@@ -1,0 +1,384 @@
+#include "simulations/federation/simulator.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <numeric>
+#include <optional>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "client/federated/local_update.h"
+#include "common/parallel_for.h"
+#include "common/status_macros.h"
+#include "coordinator/dp_noise.h"
+#include "coordinator/round/global_model.h"
+#include "coordinator/round/round_plan.h"
+#include "coordinator/round/secure_round.h"
+#include "models/evaluation.h"
+#include "models/parameter_layout.h"
+#include "secure_agg/client.h"
+
+namespace tacit::sim {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// SplitMix64: derives independent, reproducible per-(round, client) seeds from
+// the experiment seed. Simulation behaviour only; keys and masks never use it.
+uint64_t Mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+uint64_t DeriveSeed(uint64_t seed, uint64_t a, uint64_t b, uint64_t salt) {
+  return Mix(Mix(Mix(seed ^ salt) ^ a) ^ b);
+}
+
+// One selected client's round, in the simulator's memory only while it runs.
+struct Participant {
+  size_t person = 0;           // index into people
+  uint32_t client_id = 0;      // the id secure aggregation knows it by
+  int drop_phase = -1;         // phase in which it vanishes; -1 = never
+  bool straggler = false;
+  std::optional<PreparedUpdate> update;  // set when training succeeded
+  std::string failure;                   // why training failed, if it did
+  std::unique_ptr<secagg::SecAggClient> secagg;
+};
+
+class Simulation {
+ public:
+  Simulation(const ExperimentConfig& config, const std::vector<PersonTokens>& people,
+             const SimulationHooks& hooks, coordinator::GlobalModel model)
+      : config_(config),
+        people_(people),
+        hooks_(hooks),
+        model_(std::move(model)),
+        behaviour_rng_(DeriveSeed(config.seed, 0, 0, 0xbe4a)) {}
+
+  absl::StatusOr<SimulationResult> Run() {
+    SimulationResult result;
+    double last_top1 = -1;
+    uint64_t attempt_id = 0;
+    for (int round = 1; round <= config_.task.rounds; ++round) {
+      for (int attempt = 1; attempt <= config_.max_attempts_per_round; ++attempt) {
+        ++attempt_id;
+        if (hooks_.progress) hooks_.progress->Update(round, "selecting", last_top1);
+        TACIT_ASSIGN_OR_RETURN(RoundRecord record, RunRound(round, attempt_id, last_top1));
+        bool committed = record.outcome == "committed";
+        if (committed && (round % config_.eval_every == 0 || round == config_.task.rounds)) {
+          if (hooks_.progress) hooks_.progress->Update(round, "evaluating", last_top1);
+          TACIT_RETURN_IF_ERROR(EvaluateInto(record));
+          last_top1 = record.top1_pooled;
+        } else if (!result.rounds.empty()) {
+          CarryEvaluation(result.rounds.back(), record);
+        }
+        if (hooks_.output) TACIT_RETURN_IF_ERROR(hooks_.output->Append(record));
+        result.rounds.push_back(record);
+        if (committed) break;
+      }
+    }
+    result.final_parameters = model_.parameters();
+    result.model_version = model_.version();
+    result.epsilon = model_.epsilon();
+    return result;
+  }
+
+ private:
+  // Rounds without a fresh evaluation show the last one, so curves stay drawn.
+  static void CarryEvaluation(const RoundRecord& from, RoundRecord& to) {
+    to.top1_pooled = from.top1_pooled;
+    to.top3_pooled = from.top3_pooled;
+    to.top1_macro = from.top1_macro;
+    to.top3_macro = from.top3_macro;
+    to.test_loss = from.test_loss;
+  }
+
+  absl::Status EvaluateInto(RoundRecord& record) {
+    auto start = Clock::now();
+    std::vector<EvalResult> per_person(people_.size());
+    std::vector<absl::Status> errors(people_.size());
+    ParallelFor(people_.size(), config_.workers, [&](size_t i) {
+      auto eval = Evaluate(config_.model, model_.parameters(), people_[i]);
+      if (eval.ok()) {
+        per_person[i] = *eval;
+      } else {
+        errors[i] = eval.status();
+      }
+    });
+    for (const auto& error : errors) TACIT_RETURN_IF_ERROR(error);
+    PopulationEval eval = CombineEvaluations(std::move(per_person));
+    record.top1_pooled = eval.pooled.top1;
+    record.top3_pooled = eval.pooled.top3;
+    record.top1_macro = eval.macro.top1;
+    record.top3_macro = eval.macro.top3;
+    record.test_loss = eval.pooled.loss;
+    record.eval_seconds = SecondsSince(start);
+    return absl::OkStatus();
+  }
+
+  // Eligibility, selection and behaviour draws, in a fixed order so that the
+  // same seed selects and drops the same people with secure aggregation on or off.
+  std::vector<Participant> Select(RoundRecord& record) {
+    std::uniform_real_distribution<double> unit(0, 1);
+    std::vector<size_t> eligible;
+    for (size_t i = 0; i < people_.size(); ++i) {
+      if (unit(behaviour_rng_) < config_.behaviour.availability) eligible.push_back(i);
+    }
+    record.eligible = static_cast<int>(eligible.size());
+    size_t want = std::min<size_t>(config_.task.SelectedPerRound(), eligible.size());
+    // Partial Fisher-Yates: the first `want` entries are a uniform sample.
+    for (size_t i = 0; i < want; ++i) {
+      std::uniform_int_distribution<size_t> pick(i, eligible.size() - 1);
+      std::swap(eligible[i], eligible[pick(behaviour_rng_)]);
+    }
+    std::vector<Participant> participants(want);
+    for (size_t i = 0; i < want; ++i) {
+      Participant& p = participants[i];
+      p.person = eligible[i];
+      p.client_id = static_cast<uint32_t>(i + 1);
+      p.straggler = unit(behaviour_rng_) < config_.behaviour.straggler_rate;
+      for (int phase = 0; phase < coordinator::kAggregationPhases; ++phase) {
+        if (unit(behaviour_rng_) < config_.behaviour.dropout[phase]) {
+          p.drop_phase = phase;
+          break;
+        }
+      }
+    }
+    record.selected = static_cast<int>(want);
+    return participants;
+  }
+
+  // Local training of every non-straggler, `workers` at a time.
+  void Train(int round, std::vector<Participant>& participants, double noise_stddev,
+             RoundRecord& record) {
+    LocalUpdateTask task;
+    task.model = config_.model;
+    task.training = config_.training;
+    task.clip_norm = config_.task.dp.clip_norm;
+    task.noise_stddev = noise_stddev;
+    task.weight_by_examples = config_.weight_by_examples;
+    task.max_weight = config_.max_weight;
+    const std::vector<float>& global = model_.parameters();
+    ParallelFor(participants.size(), config_.workers, [&](size_t i) {
+      Participant& p = participants[i];
+      if (p.straggler) return;
+      LocalUpdateTask mine = task;
+      mine.training.seed = DeriveSeed(config_.seed, round, p.person, 0x7a1);
+      // Reproducible noise for the simulation; the fleet client seeds from the OS.
+      coordinator::GaussianNoise::Seed noise_seed{};
+      for (size_t b = 0; b < noise_seed.size(); b += 8) {
+        uint64_t word = DeriveSeed(config_.seed, round, p.person, 0xd9 + b);
+        for (int k = 0; k < 8; ++k) noise_seed[b + k] = static_cast<uint8_t>(word >> (8 * k));
+      }
+      auto noise = coordinator::GaussianNoise::FromSeed(noise_seed);
+      NoiseAdder add_noise = [&noise](absl::Span<float> values, double stddev) {
+        noise->Add(values, stddev);
+      };
+      if (!noise.ok()) {
+        p.failure = std::string(noise.status().message());
+        return;
+      }
+      auto update = PrepareLocalUpdate(mine, global, people_[p.person].train, add_noise);
+      if (update.ok()) {
+        p.update = *std::move(update);
+      } else {
+        p.failure = std::string(update.status().message());
+      }
+    });
+    for (const Participant& p : participants) {
+      if (p.straggler) ++record.stragglers;
+      if (p.update) {
+        record.train_seconds += p.update->train_seconds;
+        record.train_loss += p.update->train_loss;
+      }
+    }
+  }
+
+  absl::StatusOr<RoundRecord> RunRound(int round, uint64_t attempt_id, double last_top1) {
+    auto start = Clock::now();
+    RoundRecord record;
+    record.round = round;
+    std::vector<Participant> participants = Select(record);
+    const int64_t model_bytes = static_cast<int64_t>(model_.parameters().size() * sizeof(float));
+
+    std::vector<uint32_t> cohort;
+    for (const auto& p : participants) cohort.push_back(p.client_id);
+    auto plan = coordinator::PlanRound(config_.task, attempt_id, cohort,
+                                       model_.parameters().size(), config_.max_weight);
+    if (!plan.ok()) {
+      record.outcome = absl::StrCat("abandoned: ", plan.status().message());
+      record.model_version = static_cast<int>(model_.version());
+      record.wall_seconds = SecondsSince(start);
+      return record;
+    }
+    if (hooks_.progress) hooks_.progress->Update(round, "training", last_top1);
+    record.bytes_down += model_bytes * static_cast<int64_t>(participants.size());
+    Train(round, participants, plan->noise_stddev, record);
+    int trained = 0;
+    for (const auto& p : participants) trained += p.update.has_value();
+    if (trained > 0) record.train_loss /= trained;
+
+    absl::StatusOr<coordinator::RoundAggregate> aggregate =
+        config_.secure_aggregation ? AggregateSecurely(round, *plan, participants, record, last_top1)
+                                   : AggregatePlainly(*plan, participants, record);
+    if (aggregate.ok()) {
+      TACIT_RETURN_IF_ERROR(model_.ApplyRound(aggregate->mean_update,
+                                              static_cast<int>(participants.size())));
+      record.outcome = "committed";
+      record.participants = static_cast<int>(aggregate->survivors.size());
+    } else if (aggregate.status().code() == absl::StatusCode::kAborted) {
+      record.outcome = absl::StrCat("abandoned: ", aggregate.status().message());
+    } else {
+      return aggregate.status();  // a bug or misconfiguration, not client behaviour
+    }
+    record.model_version = static_cast<int>(model_.version());
+    record.epsilon = model_.epsilon();
+    record.wall_seconds = SecondsSince(start);
+    return record;
+  }
+
+  // The production protocol with messages handed over in memory. A client
+  // that vanishes in a phase simply stops answering, as on a real network.
+  absl::StatusOr<coordinator::RoundAggregate> AggregateSecurely(
+      int round, const coordinator::RoundPlan& plan, std::vector<Participant>& participants,
+      RoundRecord& record, double last_top1) {
+    auto protocol_start = Clock::now();
+    double client_seconds = 0;
+    for (Participant& p : participants) {
+      if (!p.update) continue;
+      secagg::ClientConfig client_config;
+      client_config.client_id = p.client_id;
+      TACIT_ASSIGN_OR_RETURN(p.secagg,
+                             secagg::SecAggClient::Create(client_config, std::move(p.update->update),
+                                                          p.update->weight));
+      p.update->update.clear();
+      p.update->update.shrink_to_fit();
+    }
+    TACIT_ASSIGN_OR_RETURN(auto secure_round, coordinator::SecureRound::Create(plan));
+    std::map<uint32_t, Participant*> by_id;
+    for (Participant& p : participants) by_id[p.client_id] = &p;
+    TACIT_ASSIGN_OR_RETURN(auto messages, secure_round->Start());
+
+    absl::Status failure = absl::OkStatus();
+    for (int phase = 0; phase < coordinator::kAggregationPhases; ++phase) {
+      if (hooks_.progress) {
+        hooks_.progress->Update(round, coordinator::AggregationPhaseName(phase), last_top1);
+      }
+      // Who answers this phase: has a client, got a message, has not vanished.
+      std::vector<std::pair<Participant*, const v1::SecAggServerToClient*>> answering;
+      for (const auto& [id, message] : messages) {
+        Participant* p = by_id.at(id);
+        if (!p->secagg) continue;  // straggler or failed training
+        if (p->drop_phase == phase) {
+          p->secagg.reset();  // gone: frees its state like a closed laptop
+          continue;
+        }
+        answering.emplace_back(p, &message);
+      }
+      std::vector<absl::StatusOr<v1::SecAggClientToServer>> replies(answering.size(),
+                                                                    absl::UnknownError(""));
+      std::vector<double> seconds(answering.size());
+      ParallelFor(answering.size(), config_.workers, [&](size_t i) {
+        auto t0 = Clock::now();
+        replies[i] = answering[i].first->secagg->HandleServerMessage(*answering[i].second);
+        seconds[i] = SecondsSince(t0);
+      });
+      for (size_t i = 0; i < answering.size(); ++i) {
+        client_seconds += seconds[i];
+        // A client that refuses (e.g. an unsafe threshold) just does not answer.
+        if (!replies[i].ok()) continue;
+        TACIT_RETURN_IF_ERROR(secure_round->Receive(answering[i].first->client_id, *replies[i]));
+      }
+      auto step = secure_round->EndPhase();
+      if (!step.ok()) {
+        failure = step.status();
+        break;
+      }
+      messages = std::move(step->messages);
+      if (step->aggregate) {
+        record.dropouts_per_phase = secure_round->dropouts_per_phase();
+        record.bytes_up += secure_round->bytes_received();
+        record.bytes_down += secure_round->bytes_sent();
+        double wall = SecondsSince(protocol_start);
+        // Server math runs on this thread; client math was spread over workers.
+        record.secagg_seconds = wall;
+        (void)client_seconds;
+        for (Participant& p : participants) p.secagg.reset();
+        return *std::move(step->aggregate);
+      }
+    }
+    record.dropouts_per_phase = secure_round->dropouts_per_phase();
+    record.bytes_up += secure_round->bytes_received();
+    record.bytes_down += secure_round->bytes_sent();
+    record.secagg_seconds = SecondsSince(protocol_start);
+    for (Participant& p : participants) p.secagg.reset();
+    return failure;
+  }
+
+  // Secure aggregation off: the same survivors (inputs of clients that reached
+  // the masked-input phase), the same per-coordinate clip, in floating point.
+  absl::StatusOr<coordinator::RoundAggregate> AggregatePlainly(
+      const coordinator::RoundPlan& plan, std::vector<Participant>& participants,
+      RoundRecord& record) {
+    const size_t length = model_.parameters().size();
+    std::vector<double> sum(length, 0.0);
+    coordinator::RoundAggregate aggregate;
+    for (Participant& p : participants) {
+      int phase_reached = p.update ? (p.drop_phase < 0 ? 4 : p.drop_phase) : 0;
+      for (int phase = 0; phase < coordinator::kAggregationPhases; ++phase) {
+        if (phase_reached == phase) ++record.dropouts_per_phase[phase];
+      }
+      if (phase_reached <= 2) continue;  // never sent its input
+      double weight = std::min(p.update->weight, plan.max_weight);
+      for (size_t i = 0; i < length; ++i) {
+        double v = std::clamp<double>(p.update->update[i], -plan.clip_range, plan.clip_range);
+        sum[i] += weight * v;
+      }
+      aggregate.total_weight += weight;
+      aggregate.survivors.push_back(p.client_id);
+      record.bytes_up += static_cast<int64_t>(length * sizeof(float));
+      p.update.reset();
+    }
+    if (static_cast<int>(aggregate.survivors.size()) < plan.min_survivors) {
+      return absl::AbortedError(absl::StrCat("only ", aggregate.survivors.size(),
+                                             " updates arrived, fewer than the ",
+                                             plan.min_survivors, " required"));
+    }
+    aggregate.mean_update.resize(length);
+    for (size_t i = 0; i < length; ++i) {
+      aggregate.mean_update[i] = static_cast<float>(sum[i] / aggregate.total_weight);
+    }
+    return aggregate;
+  }
+
+  const ExperimentConfig& config_;
+  const std::vector<PersonTokens>& people_;
+  const SimulationHooks& hooks_;
+  coordinator::GlobalModel model_;
+  std::mt19937_64 behaviour_rng_;
+};
+
+}  // namespace
+
+absl::StatusOr<SimulationResult> RunSimulation(const ExperimentConfig& config,
+                                               const std::vector<PersonTokens>& people,
+                                               const SimulationHooks& hooks) {
+  if (people.empty()) return absl::InvalidArgumentError("the population has no people");
+  TACIT_ASSIGN_OR_RETURN(std::vector<float> initial,
+                         InitialParameters(config.model, DeriveSeed(config.seed, 0, 0, 0x1417)));
+  TACIT_ASSIGN_OR_RETURN(
+      coordinator::GlobalModel model,
+      coordinator::GlobalModel::Create(config.task, std::move(initial),
+                                       static_cast<int64_t>(people.size())));
+  Simulation simulation(config, people, hooks, std::move(model));
+  return simulation.Run();
+}
+
+}  // namespace tacit::sim

@@ -1,0 +1,43 @@
+#pragma once
+
+// A federation simulated on one machine with the production code: the
+// coordinator's round planning, secure aggregation round and global model
+// (coordinator/round/), the client's local update (client/federated/), the
+// SecAgg client and server state machines (secure_agg/) and the trainer
+// (models/). Only the transport is swapped: messages are handed over in
+// memory. Clients are tasks on a bounded set of threads; a person who is not
+// training holds only their tokens.
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/token_stream.h"
+#include "simulations/federation/experiment_config.h"
+#include "simulations/report/progress_line.h"
+#include "simulations/report/round_record.h"
+#include "simulations/report/run_output.h"
+
+namespace tacit::sim {
+
+struct SimulationHooks {
+  RunOutput* output = nullptr;        // rounds appended as they end (optional)
+  ProgressLine* progress = nullptr;   // live progress (optional)
+};
+
+struct SimulationResult {
+  std::vector<float> final_parameters;
+  int64_t model_version = 0;
+  std::vector<RoundRecord> rounds;  // every attempt, abandoned ones included
+  double epsilon = 0;
+};
+
+// Runs config.task.rounds committed rounds (an abandoned round is retried up to
+// max_attempts_per_round times, then counted and skipped). Deterministic for a
+// config and seed: selection, behaviour, training seeds and DP noise are drawn
+// from the seed; secure aggregation keys are fresh but cancel exactly.
+absl::StatusOr<SimulationResult> RunSimulation(const ExperimentConfig& config,
+                                               const std::vector<PersonTokens>& people,
+                                               const SimulationHooks& hooks = {});
+
+}  // namespace tacit::sim

@@ -1,0 +1,188 @@
+#include "simulations/federation/simulator.h"
+
+#include <cmath>
+#include <random>
+
+#include "client/examples/population.h"
+#include "gtest/gtest.h"
+#include "simulations/federation/experiment_config.h"
+
+namespace tacit::sim {
+namespace {
+
+// A tiny federation that trains in well under a second per round on one core.
+nlohmann::json SmallExperiment(int people, int cohort, int rounds, uint64_t seed) {
+  return {
+      {"name", "small"},
+      {"seed", seed},
+      {"population", {{"source", "generator"}, {"people", people}, {"max_events_per_person", 300}}},
+      {"task",
+       {{"name", "small-task"},
+        {"model",
+         {{"name", "gru"},
+          {"hyperparameters",
+           {{"embedding_dim", 16}, {"hidden_dim", 24}, {"layers", 1}, {"window", 16}}}}},
+        {"vocab", {{"size", 256}, {"salt", "test-salt"}}},
+        {"rounds", rounds},
+        {"cohort", {{"size", cohort}, {"over_selection", 1.0}, {"min_survivors", 3}}},
+        {"secure_agg", {{"bits", 40}, {"clip_range", 1.0}}},
+        {"dp", {{"clip_norm", 1.0}}},
+        {"server_optimizer", {{"type", "fedavg"}, {"lr", 1.0}}},
+        {"training", {{"epochs", 1}, {"batch_size", 8}, {"lr", 0.01}, {"optimizer", "adam"}}}}},
+      {"simulation", {{"workers", 2}}}};
+}
+
+struct Run {
+  ExperimentConfig config;
+  SimulationResult result;
+};
+
+Run Simulate(const nlohmann::json& json) {
+  auto config = ParseExperimentConfig(json);
+  EXPECT_TRUE(config.ok()) << config.status();
+  config->population.seed = config->seed;
+  auto people = LoadPopulation(config->population);
+  EXPECT_TRUE(people.ok()) << people.status();
+  auto result = RunSimulation(*config, *people);
+  EXPECT_TRUE(result.ok()) << result.status();
+  return {*config, *result};
+}
+
+double MaxAbsDifference(const std::vector<float>& a, const std::vector<float>& b) {
+  EXPECT_EQ(a.size(), b.size());
+  double worst = 0;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    worst = std::max(worst, std::fabs(static_cast<double>(a[i]) - b[i]));
+  }
+  return worst;
+}
+
+TEST(SimulatorTest, SecureAggregationOnAndOffGiveTheSameModelUpToQuantization) {
+  nlohmann::json json = SmallExperiment(8, 6, 2, 11);
+  json["simulation"]["behaviour"] = {{"dropout", {{"share_keys", 0.15}, {"unmasking", 0.15}}}};
+  Run secure = Simulate(json);
+  json["simulation"]["secure_aggregation"] = false;
+  Run plain = Simulate(json);
+  ASSERT_EQ(secure.result.rounds.size(), plain.result.rounds.size());
+  for (size_t i = 0; i < secure.result.rounds.size(); ++i) {
+    EXPECT_EQ(secure.result.rounds[i].outcome, plain.result.rounds[i].outcome);
+    EXPECT_EQ(secure.result.rounds[i].participants, plain.result.rounds[i].participants);
+    EXPECT_EQ(secure.result.rounds[i].dropouts_per_phase,
+              plain.result.rounds[i].dropouts_per_phase);
+  }
+  EXPECT_EQ(secure.result.model_version, plain.result.model_version);
+  EXPECT_LT(MaxAbsDifference(secure.result.final_parameters, plain.result.final_parameters), 1e-4);
+  // The model moved: the comparison is not between two untouched initial models.
+  EXPECT_GT(secure.result.model_version, 0);
+}
+
+TEST(SimulatorTest, IsDeterministicForASeed) {
+  nlohmann::json json = SmallExperiment(8, 5, 2, 5);
+  json["simulation"]["behaviour"] = {{"dropout", {{"masked_input", 0.1}}}, {"availability", 0.9}};
+  json["simulation"]["secure_aggregation"] = false;
+  Run a = Simulate(json);
+  Run b = Simulate(json);
+  ASSERT_EQ(a.result.rounds.size(), b.result.rounds.size());
+  for (size_t i = 0; i < a.result.rounds.size(); ++i) {
+    EXPECT_EQ(a.result.rounds[i].ToJson()["top1_pooled"], b.result.rounds[i].ToJson()["top1_pooled"]);
+    EXPECT_EQ(a.result.rounds[i].selected, b.result.rounds[i].selected);
+    EXPECT_EQ(a.result.rounds[i].dropouts_per_phase, b.result.rounds[i].dropouts_per_phase);
+  }
+  EXPECT_EQ(a.result.final_parameters, b.result.final_parameters);
+  // Another seed selects and trains differently.
+  Run c = Simulate(SmallExperiment(8, 5, 2, 6));
+  EXPECT_NE(a.result.final_parameters, c.result.final_parameters);
+}
+
+// Property test: random cohort sizes and dropout rates in one phase at a time.
+// Every round either commits with exactly the survivors the behaviour left, or
+// is abandoned with a reason; the secure sum always equals the plain one.
+TEST(SimulatorTest, DropoutsInEveryPhaseAreSurvivedOrAbandonedCleanly) {
+  std::mt19937 rng(2024);
+  for (int phase = 0; phase < 4; ++phase) {
+    int cohort = 5 + static_cast<int>(rng() % 4);
+    double rate = 0.1 + 0.3 * (rng() % 100) / 100.0;
+    nlohmann::json json = SmallExperiment(cohort + 2, cohort, 2, 100 + phase);
+    static constexpr const char* kPhases[] = {"advertise_keys", "share_keys", "masked_input",
+                                              "unmasking"};
+    json["simulation"]["behaviour"] = {{"dropout", {{kPhases[phase], rate}}}};
+    json["simulation"]["max_attempts_per_round"] = 4;
+    Run secure = Simulate(json);
+    json["simulation"]["secure_aggregation"] = false;
+    Run plain = Simulate(json);
+    int dropped = 0;
+    for (const RoundRecord& r : secure.result.rounds) {
+      for (int other = 0; other < 4; ++other) {
+        if (other != phase) EXPECT_EQ(r.dropouts_per_phase[other], 0) << kPhases[phase];
+      }
+      dropped += r.dropouts_per_phase[phase];
+      if (r.outcome == "committed") {
+        // Clients that vanish while unmasking still have their input in the sum.
+        int lost = phase == 3 ? 0 : r.dropouts_per_phase[phase];
+        EXPECT_EQ(r.participants, r.selected - lost) << kPhases[phase];
+      } else {
+        EXPECT_EQ(r.outcome.rfind("abandoned: ", 0), 0u) << r.outcome;
+      }
+    }
+    EXPECT_LT(MaxAbsDifference(secure.result.final_parameters, plain.result.final_parameters),
+              1e-4)
+        << kPhases[phase];
+    SCOPED_TRACE(testing::Message() << kPhases[phase] << " rate " << rate << " dropped " << dropped);
+  }
+}
+
+TEST(SimulatorTest, TooManyDropoutsAbandonTheRoundWithoutTouchingTheModel) {
+  nlohmann::json json = SmallExperiment(6, 6, 1, 3);
+  json["task"]["cohort"]["min_survivors"] = 6;
+  json["simulation"]["behaviour"] = {{"dropout", {{"share_keys", 0.99}}}};
+  json["simulation"]["max_attempts_per_round"] = 2;
+  Run run = Simulate(json);
+  ASSERT_EQ(run.result.rounds.size(), 2u);
+  for (const RoundRecord& r : run.result.rounds) {
+    EXPECT_EQ(r.outcome.rfind("abandoned: ", 0), 0u) << r.outcome;
+    EXPECT_EQ(r.model_version, 0);
+  }
+  EXPECT_EQ(run.result.model_version, 0);
+}
+
+TEST(ExperimentConfigTest, MistakesNameTheKey) {
+  struct Case {
+    std::function<void(nlohmann::json&)> mutate;
+    std::string expected;
+  };
+  std::vector<Case> cases = {
+      {[](nlohmann::json& j) { j["simulation"]["behaviour"]["dropuot"] = 0.1; },
+       "simulation.behaviour.dropuot"},
+      {[](nlohmann::json& j) { j["population"]["train_fraction"] = 1.5; },
+       "population.train_fraction"},
+      {[](nlohmann::json& j) { j["population"]["source"] = "keylogger"; }, "population.source"},
+      {[](nlohmann::json& j) { j["task"]["rounds"] = "ten"; }, "rounds"},
+      {[](nlohmann::json& j) { j["task"]["model"]["hyperparameters"]["hiden_dim"] = 3; },
+       "hiden_dim"},
+      {[](nlohmann::json& j) { j["simulation"]["transport"] = "carrier-pigeon"; },
+       "simulation.transport"},
+      {[](nlohmann::json& j) { j.erase("task"); }, "task"},
+      {[](nlohmann::json& j) { j["seeed"] = 3; }, "seeed"},
+  };
+  for (const Case& c : cases) {
+    nlohmann::json json = SmallExperiment(4, 3, 1, 1);
+    c.mutate(json);
+    auto config = ParseExperimentConfig(json);
+    ASSERT_FALSE(config.ok()) << c.expected;
+    EXPECT_NE(config.status().message().find(c.expected), std::string::npos)
+        << config.status().message();
+  }
+}
+
+TEST(ExperimentConfigTest, ResolvedConfigParsesBackToTheSameExperiment) {
+  auto config = ParseExperimentConfig(SmallExperiment(4, 3, 1, 9));
+  ASSERT_TRUE(config.ok()) << config.status();
+  nlohmann::json resolved = ExperimentConfigToJson(*config);
+  auto again = ParseExperimentConfig(resolved);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(ExperimentConfigToJson(*again), resolved);
+  EXPECT_EQ(again->model, config->model);
+}
+
+}  // namespace
+}  // namespace tacit::sim

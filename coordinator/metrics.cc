@@ -24,29 +24,17 @@ std::string FormatValue(double v) {
   return absl::StrFormat("%.17g", v);
 }
 
-std::string EscapeLabelValue(const std::string& s) {
+// Backslash and newline are escaped everywhere; double quotes only inside
+// label values (HELP text keeps them literal).
+std::string Escape(const std::string& s, bool quotes) {
   std::string out;
   for (char c : s) {
     if (c == '\\') {
       out += "\\\\";
-    } else if (c == '"') {
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '"' && quotes) {
       out += "\\\"";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-std::string EscapeHelp(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '\n') {
-      out += "\\n";
     } else {
       out += c;
     }
@@ -59,8 +47,8 @@ std::string LabelText(const std::vector<std::string>& names, const std::vector<s
                       const std::string& extra = "") {
   std::string out;
   for (size_t i = 0; i < names.size(); ++i) {
-    absl::StrAppend(&out, out.empty() ? "" : ",", names[i], "=\"", EscapeLabelValue(values[i]),
-                    "\"");
+    absl::StrAppend(&out, out.empty() ? "" : ",", names[i], "=\"",
+                    Escape(values[i], /*quotes=*/true), "\"");
   }
   if (!extra.empty()) absl::StrAppend(&out, out.empty() ? "" : ",", extra);
   return out.empty() ? "" : "{" + out + "}";
@@ -68,7 +56,18 @@ std::string LabelText(const std::vector<std::string>& names, const std::vector<s
 
 void RenderHeader(std::string& out, const std::string& name, const std::string& help,
                   const char* type) {
-  absl::StrAppend(&out, "# HELP ", name, " ", EscapeHelp(help), "\n# TYPE ", name, " ", type, "\n");
+  absl::StrAppend(&out, "# HELP ", name, " ", Escape(help, /*quotes=*/false), "\n# TYPE ", name,
+                  " ", type, "\n");
+}
+
+// Counters and gauges: one "name{labels} value" line per child.
+template <typename M>
+void RenderValues(std::string& out, const std::string& name, const Family<M>& f, const char* type) {
+  RenderHeader(out, name, f.help(), type);
+  f.ForEach([&](const std::vector<std::string>& values, const M& child) {
+    absl::StrAppend(&out, name, LabelText(f.label_names(), values), " ", FormatValue(child.value()),
+                    "\n");
+  });
 }
 
 }  // namespace
@@ -195,39 +194,27 @@ std::string MetricsRegistry::Render() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::string out;
   for (const std::string& name : order_) {
-    if (auto it = counters_.find(name); it != counters_.end()) {
-      const Family<Counter>& f = *it->second;
-      RenderHeader(out, name, f.help_, "counter");
-      std::lock_guard<std::mutex> family_lock(f.mu_);
-      for (const auto& [values, child] : f.children_) {
-        absl::StrAppend(&out, name, LabelText(f.label_names_, values), " ",
-                        FormatValue(child->value()), "\n");
-      }
+    if (auto c = counters_.find(name); c != counters_.end()) {
+      RenderValues(out, name, *c->second, "counter");
     } else if (auto g = gauges_.find(name); g != gauges_.end()) {
-      const Family<Gauge>& f = *g->second;
-      RenderHeader(out, name, f.help_, "gauge");
-      std::lock_guard<std::mutex> family_lock(f.mu_);
-      for (const auto& [values, child] : f.children_) {
-        absl::StrAppend(&out, name, LabelText(f.label_names_, values), " ",
-                        FormatValue(child->value()), "\n");
-      }
+      RenderValues(out, name, *g->second, "gauge");
     } else if (auto h = histograms_.find(name); h != histograms_.end()) {
       const Family<Histogram>& f = *h->second;
-      RenderHeader(out, name, f.help_, "histogram");
-      std::lock_guard<std::mutex> family_lock(f.mu_);
-      for (const auto& [values, child] : f.children_) {
-        Histogram::Snapshot s = child->Read();
-        for (size_t i = 0; i <= s.upper_bounds.size(); ++i) {
-          std::string le = i < s.upper_bounds.size() ? FormatValue(s.upper_bounds[i]) : "+Inf";
+      RenderHeader(out, name, f.help(), "histogram");
+      f.ForEach([&](const std::vector<std::string>& values, const Histogram& child) {
+        Histogram::Snapshot snap = child.Read();
+        for (size_t i = 0; i <= snap.upper_bounds.size(); ++i) {
+          std::string le =
+              i < snap.upper_bounds.size() ? FormatValue(snap.upper_bounds[i]) : "+Inf";
           absl::StrAppend(&out, name, "_bucket",
-                          LabelText(f.label_names_, values, "le=\"" + le + "\""), " ",
-                          s.cumulative[i], "\n");
+                          LabelText(f.label_names(), values, "le=\"" + le + "\""), " ",
+                          snap.cumulative[i], "\n");
         }
-        absl::StrAppend(&out, name, "_sum", LabelText(f.label_names_, values), " ",
-                        FormatValue(s.sum), "\n");
-        absl::StrAppend(&out, name, "_count", LabelText(f.label_names_, values), " ", s.count,
+        absl::StrAppend(&out, name, "_sum", LabelText(f.label_names(), values), " ",
+                        FormatValue(snap.sum), "\n");
+        absl::StrAppend(&out, name, "_count", LabelText(f.label_names(), values), " ", snap.count,
                         "\n");
-      }
+      });
     }
   }
   return out;

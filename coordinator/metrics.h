@@ -68,6 +68,15 @@ class Family {
   // rendered, rather than crash a serving coordinator.
   M& With(const std::vector<std::string>& label_values);
 
+  const std::string& help() const { return help_; }
+  const std::vector<std::string>& label_names() const { return label_names_; }
+  // Calls fn(label_values, child) for every child, in label order.
+  template <typename Fn>
+  void ForEach(Fn&& fn) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [values, child] : children_) fn(values, *child);
+  }
+
  private:
   friend class MetricsRegistry;
   Family(std::string name, std::string help, std::vector<std::string> label_names,

@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <chrono>
+
 #include "absl/strings/str_cat.h"
 
 namespace tacit::coordinator {
@@ -45,6 +47,9 @@ absl::StatusOr<int> OperatorHttpServer::Start(const std::string& host, int port)
                                                " for /metrics and /status; is the port in use?"));
   }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
+  // httplib's stop() is a no-op until the listen loop runs; wait for it so a
+  // quick Stop() cannot leave the thread serving forever.
+  while (!server_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return bound;
 }
 

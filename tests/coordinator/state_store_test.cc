@@ -1,6 +1,7 @@
 #include "coordinator/state_store.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -220,6 +221,8 @@ TEST(StateStoreTest, KilledWriterLeavesCommittedRoundsIntact) {
     pid_t child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
+      // Never outlive the test, even if it fails before the kill.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       auto store = StateStore::Open(dir);
       if (!store.ok()) ::_exit(2);
       auto task = (*store)->UpsertTask("crash", nlohmann::json::object());

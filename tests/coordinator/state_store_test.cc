@@ -191,6 +191,63 @@ TEST(StateStoreTest, CorruptCheckpointFallsBackToThePreviousOne) {
   ExpectIsVersion(*(*store)->LoadCheckpoint(task, 3), 3, dim);
 }
 
+TEST(StateStoreTest, NoIntactCheckpointAfterCommittedRoundsIsDataLoss) {
+  std::string dir = FreshDir("allcorrupt");
+  auto store = StateStore::Open(dir, StateStoreOptions{2});
+  ASSERT_TRUE(store.ok());
+  int64_t task = *(*store)->UpsertTask("t", nlohmann::json::object());
+  ASSERT_TRUE((*store)->CommitInitialModel(MakeCheckpoint(task, 0, 8)).ok());
+  for (int r = 1; r <= 3; ++r) {
+    auto round = (*store)->BeginRound(task, r);
+    ASSERT_TRUE((*store)->CommitRound(round->id, MakeCheckpoint(task, r, 8), {}).ok());
+  }
+  std::string folder = dir + "/checkpoints/task-" + std::to_string(task);
+  ASSERT_TRUE(WriteFileAtomically(folder + "/v3.ckpt", "garbage").ok());
+  ASSERT_TRUE(WriteFileAtomically(folder + "/v2.ckpt", "").ok());
+  auto resume = (*store)->Resume(task);
+  ASSERT_FALSE(resume.ok());
+  EXPECT_EQ(resume.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(resume.status().message(), HasSubstr("no intact checkpoint"));
+}
+
+TEST(StateStoreTest, BatchParticipantUpdatesAndConcurrentWriters) {
+  std::string dir = FreshDir("batch");
+  auto store = StateStore::Open(dir);
+  ASSERT_TRUE(store.ok());
+  int64_t task = *(*store)->UpsertTask("t", nlohmann::json::object());
+  auto round = (*store)->BeginRound(task, 1);
+  ASSERT_TRUE(round.ok());
+  std::vector<ParticipantRecord> batch;
+  for (int i = 0; i < 200; ++i) {
+    batch.push_back(Participant("dev-" + std::to_string(1000 + i), ParticipantOutcome::kSelected));
+  }
+  ASSERT_TRUE((*store)->RecordParticipants(round->id, batch).ok());
+  // Four threads report outcomes for disjoint devices at the same time.
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = t; i < 200; i += 4) {
+        auto outcome = i % 10 == 0 ? ParticipantOutcome::kDropped : ParticipantOutcome::kCompleted;
+        EXPECT_TRUE((*store)
+                        ->RecordParticipants(
+                            round->id, {Participant("dev-" + std::to_string(1000 + i), outcome,
+                                                    "masked_input", "disconnected")})
+                        .ok());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto people = (*store)->Participants(round->id);
+  ASSERT_TRUE(people.ok());
+  ASSERT_EQ(people->size(), 200u);
+  int dropped = 0;
+  for (const ParticipantRecord& p : *people) {
+    EXPECT_NE(p.outcome, ParticipantOutcome::kSelected);
+    dropped += p.outcome == ParticipantOutcome::kDropped;
+  }
+  EXPECT_EQ(dropped, 20);
+}
+
 TEST(StateStoreTest, OldCheckpointsArePruned) {
   std::string dir = FreshDir("prune");
   auto store = StateStore::Open(dir, StateStoreOptions{2});

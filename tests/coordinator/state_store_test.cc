@@ -51,6 +51,17 @@ void ExpectIsVersion(const Checkpoint& c, int64_t version, size_t dim) {
   EXPECT_EQ(c.optimizer_state, "state-v" + std::to_string(version));
 }
 
+// Commits the initial model and rounds 1..rounds of task "t"; returns its id.
+int64_t CommitRounds(StateStore& store, int rounds, size_t dim) {
+  int64_t task = *store.UpsertTask("t", nlohmann::json::object());
+  EXPECT_TRUE(store.CommitInitialModel(MakeCheckpoint(task, 0, dim)).ok());
+  for (int r = 1; r <= rounds; ++r) {
+    auto round = store.BeginRound(task, r);
+    EXPECT_TRUE(round.ok() && store.CommitRound(round->id, MakeCheckpoint(task, r, dim), {}).ok());
+  }
+  return task;
+}
+
 TEST(CheckpointTest, RoundTripsAndRefusesAnyFlippedByte) {
   Checkpoint c = MakeCheckpoint(4, 9, 257);
   std::string bytes = EncodeCheckpoint(c);
@@ -157,13 +168,7 @@ TEST(StateStoreTest, CorruptCheckpointFallsBackToThePreviousOne) {
   {
     auto store = StateStore::Open(dir);
     ASSERT_TRUE(store.ok());
-    task = *(*store)->UpsertTask("t", nlohmann::json::object());
-    ASSERT_TRUE((*store)->CommitInitialModel(MakeCheckpoint(task, 0, dim)).ok());
-    for (int r = 1; r <= 3; ++r) {
-      auto round = (*store)->BeginRound(task, r);
-      ASSERT_TRUE(round.ok());
-      ASSERT_TRUE((*store)->CommitRound(round->id, MakeCheckpoint(task, r, dim), {}).ok());
-    }
+    task = CommitRounds(**store, 3, dim);
   }
   // Flip one byte in the middle of the newest checkpoint.
   std::string path = dir + "/checkpoints/task-" + std::to_string(task) + "/v3.ckpt";
@@ -195,12 +200,7 @@ TEST(StateStoreTest, NoIntactCheckpointAfterCommittedRoundsIsDataLoss) {
   std::string dir = FreshDir("allcorrupt");
   auto store = StateStore::Open(dir, StateStoreOptions{2});
   ASSERT_TRUE(store.ok());
-  int64_t task = *(*store)->UpsertTask("t", nlohmann::json::object());
-  ASSERT_TRUE((*store)->CommitInitialModel(MakeCheckpoint(task, 0, 8)).ok());
-  for (int r = 1; r <= 3; ++r) {
-    auto round = (*store)->BeginRound(task, r);
-    ASSERT_TRUE((*store)->CommitRound(round->id, MakeCheckpoint(task, r, 8), {}).ok());
-  }
+  int64_t task = CommitRounds(**store, 3, 8);
   std::string folder = dir + "/checkpoints/task-" + std::to_string(task);
   ASSERT_TRUE(WriteFileAtomically(folder + "/v3.ckpt", "garbage").ok());
   ASSERT_TRUE(WriteFileAtomically(folder + "/v2.ckpt", "").ok());
@@ -252,12 +252,7 @@ TEST(StateStoreTest, OldCheckpointsArePruned) {
   std::string dir = FreshDir("prune");
   auto store = StateStore::Open(dir, StateStoreOptions{2});
   ASSERT_TRUE(store.ok());
-  int64_t task = *(*store)->UpsertTask("t", nlohmann::json::object());
-  ASSERT_TRUE((*store)->CommitInitialModel(MakeCheckpoint(task, 0, 8)).ok());
-  for (int r = 1; r <= 4; ++r) {
-    auto round = (*store)->BeginRound(task, r);
-    ASSERT_TRUE((*store)->CommitRound(round->id, MakeCheckpoint(task, r, 8), {}).ok());
-  }
+  int64_t task = CommitRounds(**store, 4, 8);
   std::string folder = dir + "/checkpoints/task-" + std::to_string(task);
   EXPECT_FALSE(std::filesystem::exists(folder + "/v2.ckpt"));
   EXPECT_TRUE(std::filesystem::exists(folder + "/v3.ckpt"));

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "common/file_io.h"
+#include "coordinator/sql_db.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -159,6 +160,26 @@ TEST(StateStoreTest, SecondOpenOfTheSameFolderIsRefused) {
   auto second = StateStore::Open(dir);
   ASSERT_FALSE(second.ok());
   EXPECT_THAT(second.status().message(), HasSubstr("in use by another tacit-coordinator"));
+}
+
+TEST(StateStoreTest, RefusesNewerSchemasAndForeignFiles) {
+  std::string dir = FreshDir("schema");
+  ASSERT_TRUE(StateStore::Open(dir).ok());
+  {
+    auto db = SqlDb::Open(dir + "/state.db");
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->Exec("PRAGMA user_version = 99").ok());
+  }
+  auto newer = StateStore::Open(dir);
+  ASSERT_FALSE(newer.ok());
+  EXPECT_THAT(newer.status().message(), HasSubstr("schema version 99"));
+
+  std::string other = FreshDir("foreign");
+  ASSERT_TRUE(MakeDirectories(other).ok());
+  ASSERT_TRUE(WriteFileAtomically(other + "/state.db", std::string(8192, 'x')).ok());
+  auto foreign = StateStore::Open(other);
+  ASSERT_FALSE(foreign.ok());
+  EXPECT_THAT(foreign.status().message(), HasSubstr("state.db"));
 }
 
 TEST(StateStoreTest, CorruptCheckpointFallsBackToThePreviousOne) {

@@ -17,5 +17,9 @@ using CommandAction = std::function<int()>;
 
 // `pki init DIR`, `pki issue DEVICE`.
 void AddPkiCommand(CLI::App& app, CommandAction* action);
+// `check-config FILE`.
+void AddCheckConfigCommand(CLI::App& app, CommandAction* action);
+// `privacy --rounds R --sampling-rate q --noise-multiplier z --delta d`.
+void AddPrivacyCommand(CLI::App& app, CommandAction* action);
 
 }  // namespace tacit::coordinator

@@ -7,8 +7,8 @@
 
 namespace tacit::coordinator {
 
-absl::StatusOr<GlobalModel> GlobalModel::Create(const TaskConfig& task,
-                                                std::vector<float> initial, int64_t population) {
+absl::StatusOr<GlobalModel> GlobalModel::Create(const TaskConfig& task, std::vector<float> initial,
+                                                int64_t population) {
   if (initial.empty()) return absl::InvalidArgumentError("the initial model has no parameters");
   if (population < 1) {
     return absl::InvalidArgumentError(

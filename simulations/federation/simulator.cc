@@ -43,9 +43,9 @@ uint64_t DeriveSeed(uint64_t seed, uint64_t a, uint64_t b, uint64_t salt) {
 
 // One selected client's round, in the simulator's memory only while it runs.
 struct Participant {
-  size_t person = 0;           // index into people
-  uint32_t client_id = 0;      // the id secure aggregation knows it by
-  int drop_phase = -1;         // phase in which it vanishes; -1 = never
+  size_t person = 0;       // index into people
+  uint32_t client_id = 0;  // the id secure aggregation knows it by
+  int drop_phase = -1;     // phase in which it vanishes; -1 = never
   bool straggler = false;
   std::optional<PreparedUpdate> update;  // set when training succeeded
   std::string failure;                   // why training failed, if it did
@@ -210,8 +210,8 @@ class Simulation {
 
     std::vector<uint32_t> cohort;
     for (const auto& p : participants) cohort.push_back(p.client_id);
-    auto plan = coordinator::PlanRound(config_.task, attempt_id, cohort,
-                                       model_.parameters().size(), config_.max_weight);
+    auto plan = coordinator::PlanRound(config_.task, attempt_id, cohort, model_.parameters().size(),
+                                       config_.max_weight);
     if (!plan.ok()) {
       record.outcome = absl::StrCat("abandoned: ", plan.status().message());
       record.model_version = static_cast<int>(model_.version());
@@ -226,11 +226,12 @@ class Simulation {
     if (trained > 0) record.train_loss /= trained;
 
     absl::StatusOr<coordinator::RoundAggregate> aggregate =
-        config_.secure_aggregation ? AggregateSecurely(round, *plan, participants, record, last_top1)
-                                   : AggregatePlainly(*plan, participants, record);
+        config_.secure_aggregation
+            ? AggregateSecurely(round, *plan, participants, record, last_top1)
+            : AggregatePlainly(*plan, participants, record);
     if (aggregate.ok()) {
-      TACIT_RETURN_IF_ERROR(model_.ApplyRound(aggregate->mean_update,
-                                              static_cast<int>(participants.size())));
+      TACIT_RETURN_IF_ERROR(
+          model_.ApplyRound(aggregate->mean_update, static_cast<int>(participants.size())));
       record.outcome = "committed";
       record.participants = static_cast<int>(aggregate->survivors.size());
     } else if (aggregate.status().code() == absl::StatusCode::kAborted) {
@@ -255,9 +256,9 @@ class Simulation {
       if (!p.update) continue;
       secagg::ClientConfig client_config;
       client_config.client_id = p.client_id;
-      TACIT_ASSIGN_OR_RETURN(p.secagg,
-                             secagg::SecAggClient::Create(client_config, std::move(p.update->update),
-                                                          p.update->weight));
+      TACIT_ASSIGN_OR_RETURN(
+          p.secagg, secagg::SecAggClient::Create(client_config, std::move(p.update->update),
+                                                 p.update->weight));
       p.update->update.clear();
       p.update->update.shrink_to_fit();
     }
@@ -373,10 +374,9 @@ absl::StatusOr<SimulationResult> RunSimulation(const ExperimentConfig& config,
   if (people.empty()) return absl::InvalidArgumentError("the population has no people");
   TACIT_ASSIGN_OR_RETURN(std::vector<float> initial,
                          InitialParameters(config.model, DeriveSeed(config.seed, 0, 0, 0x1417)));
-  TACIT_ASSIGN_OR_RETURN(
-      coordinator::GlobalModel model,
-      coordinator::GlobalModel::Create(config.task, std::move(initial),
-                                       static_cast<int64_t>(people.size())));
+  TACIT_ASSIGN_OR_RETURN(coordinator::GlobalModel model,
+                         coordinator::GlobalModel::Create(config.task, std::move(initial),
+                                                          static_cast<int64_t>(people.size())));
   Simulation simulation(config, people, hooks, std::move(model));
   return simulation.Run();
 }

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "gtest/gtest.h"
+#include "tests/client/temp_dir.h"
 #include "tests/support/shared_data.h"
 
 namespace tacit {
@@ -97,6 +98,35 @@ TEST(LoadPopulation, SeaReproducesThePublishedPerUserBigramBaseline) {
     top1_sum += static_cast<double>(hits) / static_cast<double>(p.test.size());
   }
   EXPECT_NEAR(top1_sum / static_cast<double>(people->size()), 0.578, 0.01);
+}
+
+}  // namespace
+}  // namespace tacit
+
+namespace tacit {
+namespace {
+
+TEST(LoadPopulation, ReadsAFolderOfJsonLinesPeople) {
+  testing::TempDir tmp;
+  std::string lines;
+  for (int i = 0; i < 50; ++i) {
+    lines += "{\"t\":" + std::to_string(1000 + i) +
+             ",\"kind\":\"shell_command\",\"command\":\"git status\",\"app\":\"Terminal\"}\n";
+  }
+  tmp.Write("bob.jsonl", lines);
+  tmp.Write("alice.jsonl", lines + R"({"t":2000,"kind":"key_press","key":"x","app":"1Password"})"
+                                   "\n");
+  tmp.Write("notes.txt", "not a person");
+  PopulationSpec spec;
+  spec.source = "jsonl";
+  spec.path = tmp.path();
+  auto people = LoadPopulation(spec);
+  ASSERT_TRUE(people.ok()) << people.status();
+  ASSERT_EQ(people->size(), 2u);
+  EXPECT_EQ((*people)[0].person_id, "alice");
+  EXPECT_EQ((*people)[0].train.size() + (*people)[0].test.size(), 50u)
+      << "the 1Password key press is dropped by the default deny list";
+  EXPECT_EQ((*people)[0].train, (*people)[1].train);
 }
 
 }  // namespace

@@ -26,8 +26,8 @@ void AppendField(Bytes& out, absl::Span<const uint8_t> field) {
   out.insert(out.end(), field.begin(), field.end());
 }
 void AppendField(Bytes& out, const std::string& field) {
-  AppendField(out, absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(field.data()),
-                                       field.size()));
+  AppendField(out,
+              absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(field.data()), field.size()));
 }
 void AppendFieldU64(Bytes& out, uint64_t v) {
   Bytes b;
@@ -90,8 +90,8 @@ absl::StatusOr<SecretKey> ShareEncryptionKey(const SecretKey& agreed_secret,
   return HkdfSha256Key(agreed_secret.span(), session_id, info);
 }
 
-Bytes ShareAssociatedData(absl::Span<const uint8_t> session_id, uint64_t round_id,
-                          uint32_t sender, uint32_t recipient) {
+Bytes ShareAssociatedData(absl::Span<const uint8_t> session_id, uint64_t round_id, uint32_t sender,
+                          uint32_t recipient) {
   Bytes aad;
   AppendField(aad, session_id);
   AppendFieldU64(aad, round_id);
@@ -115,9 +115,8 @@ absl::StatusOr<DecodedShares> DecodeSharePlaintext(absl::Span<const uint8_t> pla
                                                    uint32_t expected_sender,
                                                    uint32_t expected_recipient) {
   if (plaintext.size() != 16 + 2 * kShareValuesBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("share plaintext has ", plaintext.size(), " bytes, expected ",
-                     16 + 2 * kShareValuesBytes));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "share plaintext has ", plaintext.size(), " bytes, expected ", 16 + 2 * kShareValuesBytes));
   }
   if (ReadU64(plaintext.data()) != expected_sender ||
       ReadU64(plaintext.data() + 8) != expected_recipient) {
@@ -184,9 +183,8 @@ absl::Status AddPackedResidues(absl::Span<const uint8_t> packed, uint32_t bits,
   const size_t width = ElementWidth(bits);
   if (packed.size() != sum.size() * width) {
     return absl::InvalidArgumentError(absl::StrCat("masked input has ", packed.size(),
-                                                   " bytes, expected ", sum.size() * width,
-                                                   " (", sum.size(), " elements of ", width,
-                                                   " bytes)"));
+                                                   " bytes, expected ", sum.size() * width, " (",
+                                                   sum.size(), " elements of ", width, " bytes)"));
   }
   size_t bad = 0;
   const bool ok = width == 4 ? AddPackedTyped<uint32_t>(packed.data(), bits, sum, &bad)

@@ -398,7 +398,13 @@ absl::StatusOr<PhaseOutcome> SecAggServer::Impl::Unmask() {
                        " arrived; retry the round with a new cohort")));
     }
     auto secret = ShamirReconstruct(shares, t);
-    if (!secret.ok()) return Fail(secret.status());
+    if (!secret.ok()) {
+      // Shares were validated on arrival, so a failure here means they are
+      // inconsistent: corrupted by a holder or in transit.
+      return Fail(
+          absl::DataLossError(absl::StrCat("shares of client ", owner, "'s ", what,
+                                           " are inconsistent: ", secret.status().message())));
+    }
     return secret;
   };
 

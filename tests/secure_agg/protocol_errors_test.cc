@@ -226,6 +226,31 @@ TEST_F(ManualRound, FailsBelowThresholdAndRevealsNothing) {
   EXPECT_EQ(server_->AdvancePhase().status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
+TEST_F(ManualRound, CorruptedKeySharesAreCaughtAgainstTheAdvertisedKey) {
+  Step();
+  Step();
+  auto masked = Deliver({1, 2, 3, 4, 5});
+  masked.erase(5);  // 5 shared keys but sent no input: its masking key is reconstructed
+  Submit(masked);
+  Advance();
+  auto unmask = Deliver({1, 2, 3, 4});
+  // Every holder's share of 5's masking key is altered (still in the field).
+  for (auto& [id, reply] : unmask) {
+    auto* shares = reply.mutable_unmasking_response()->mutable_masking_key_shares();
+    ASSERT_EQ(shares->size(), 1);
+    shares->Mutable(0)->set_values(0, (shares->Get(0).values(0) + id) % ((1ull << 61) - 1));
+  }
+  // A share for a client that was not asked about is malformed.
+  auto extra = unmask[1];
+  auto* bogus = extra.mutable_unmasking_response()->add_self_mask_shares();
+  bogus->set_owner_id(5);
+  EXPECT_EQ(server_->HandleClientMessage(1, extra).code(), absl::StatusCode::kInvalidArgument);
+  Submit(unmask);
+  auto done = server_->AdvancePhase();
+  EXPECT_EQ(done.status().code(), absl::StatusCode::kDataLoss) << done.status();
+  EXPECT_EQ(server_->phase(), ServerPhase::kFailed);
+}
+
 TEST(ServerConfigCheck, RejectsWrappingAndBadThresholds) {
   ServerConfig cfg;
   cfg.cohort_ids = {1, 2, 3, 4};

@@ -1,6 +1,7 @@
 #include "secure_agg/server.h"
 
 #include <algorithm>
+#include <mutex>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -73,6 +74,7 @@ class SecAggServer::Impl {
   absl::Status Handle(uint32_t id, const v1::SecAggClientToServer& message);
   absl::StatusOr<PhaseOutcome> Advance();
 
+  std::mutex mu_;  // serialises the public calls; config_ and graph_ are immutable
   ServerConfig config_;
   NeighborGraph graph_;
   SecretKey graph_seed_;
@@ -502,14 +504,22 @@ SecAggServer::~SecAggServer() = default;
 
 absl::Status SecAggServer::HandleClientMessage(uint32_t client_id,
                                                const v1::SecAggClientToServer& message) {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
   return impl_->Handle(client_id, message);
 }
 
-absl::StatusOr<PhaseOutcome> SecAggServer::AdvancePhase() { return impl_->Advance(); }
+absl::StatusOr<PhaseOutcome> SecAggServer::AdvancePhase() {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  return impl_->Advance();
+}
 
-ServerPhase SecAggServer::phase() const { return impl_->phase_; }
+ServerPhase SecAggServer::phase() const {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  return impl_->phase_;
+}
 
 std::vector<uint32_t> SecAggServer::PendingClients() const {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
   std::vector<uint32_t> out;
   if (ExpectedStep(impl_->phase_) == v1::SecAggClientToServer::STEP_NOT_SET) return out;
   for (uint32_t id : impl_->expected_) {

@@ -8,7 +8,9 @@
 // its deadline passed) and calls AdvancePhase(), which returns the messages to
 // send to each surviving client, or the final result. Clients that did not
 // answer a phase are dropped from the round. The server has no clock and no
-// threads of its own except the parallel mask expansion while unmasking.
+// threads of its own except the parallel mask expansion while unmasking. Its
+// methods may be called from several transport threads: they are serialised
+// by an internal mutex (masked inputs are added to the sum one at a time).
 
 #include <cstdint>
 #include <map>

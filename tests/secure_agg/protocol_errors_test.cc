@@ -3,6 +3,7 @@
 // reveal both secrets, and failure below the threshold.
 
 #include <map>
+#include <thread>
 
 #include "gtest/gtest.h"
 #include "secure_agg/client.h"
@@ -150,6 +151,29 @@ TEST_F(ManualRound, FullRoundSumsAndDroppedClientCannotRejoin) {
   EXPECT_EQ(server_->phase(), ServerPhase::kCompleted);
   EXPECT_EQ(server_->HandleClientMessage(1, unmask[1]).code(),
             absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(ManualRound, ConcurrentSubmissionsFromTransportThreads) {
+  for (int phase = 0; phase < 4; ++phase) {
+    auto replies = Deliver({1, 2, 3, 4, 5});
+    std::vector<std::thread> threads;
+    std::vector<absl::Status> results(replies.size());
+    size_t i = 0;
+    for (const auto& [id, m] : replies) {
+      threads.emplace_back([&, i, id = id] { results[i] = server_->HandleClientMessage(id, m); });
+      ++i;
+    }
+    for (auto& t : threads) t.join();
+    for (const auto& st : results) ASSERT_TRUE(st.ok()) << st;
+    if (phase < 3) Advance();
+  }
+  auto done = server_->AdvancePhase();
+  ASSERT_TRUE(done.ok() && done->result.has_value()) << done.status();
+  std::vector<int64_t> expected(9, 0);
+  for (const auto& [id, q] : quantized_) {
+    for (size_t j = 0; j < 9; ++j) expected[j] += q[j];
+  }
+  EXPECT_EQ(done->result->quantized_sum, expected);
 }
 
 TEST_F(ManualRound, TamperedShareCiphertextIsDetectedByTheRecipient) {

@@ -264,9 +264,10 @@ class AwaitingSharesState : public State {
     v1::SecAggClientToServer out = Envelope(ctx_);
     auto* masked_input = out.mutable_masked_input();
     masked_input->set_length(masked.size());
-    Bytes packed = PackResidues(masked, fp.bits);
+    std::string* packed = masked_input->mutable_packed();
+    packed->resize(masked.size() * ElementWidth(fp.bits));
+    PackResiduesInto(masked, fp.bits, reinterpret_cast<uint8_t*>(packed->data()));
     std::vector<uint64_t>().swap(masked);
-    masked_input->set_packed(ToString(packed));
 
     held.by_owner.emplace(ctx_.id, std::move(own_));
     // The masking key and self-mask seed are no longer needed: only shares remain.

@@ -132,25 +132,21 @@ absl::StatusOr<DecodedShares> DecodeSharePlaintext(absl::Span<const uint8_t> pla
 }
 
 Bytes PackResidues(absl::Span<const uint64_t> residues, uint32_t bits) {
-  const size_t width = ElementWidth(bits);
-  Bytes out(residues.size() * width);
-  uint8_t* p = out.data();
-  if (width == 4) {
-    for (uint64_t r : residues) {
-      const uint32_t v = static_cast<uint32_t>(r);
-      p[0] = static_cast<uint8_t>(v);
-      p[1] = static_cast<uint8_t>(v >> 8);
-      p[2] = static_cast<uint8_t>(v >> 16);
-      p[3] = static_cast<uint8_t>(v >> 24);
-      p += 4;
+  Bytes out(residues.size() * ElementWidth(bits));
+  PackResiduesInto(residues, bits, out.data());
+  return out;
+}
+
+void PackResiduesInto(absl::Span<const uint64_t> residues, uint32_t bits, uint8_t* out) {
+  static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "packing assumes little-endian");
+  if (ElementWidth(bits) == 4) {
+    for (size_t i = 0; i < residues.size(); ++i) {
+      const uint32_t v = static_cast<uint32_t>(residues[i]);
+      std::memcpy(out + 4 * i, &v, 4);
     }
   } else {
-    for (uint64_t r : residues) {
-      for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(r >> (8 * i));
-      p += 8;
-    }
+    std::memcpy(out, residues.data(), residues.size() * 8);
   }
-  return out;
 }
 
 namespace {

@@ -67,7 +67,10 @@ inline int PairSign(uint32_t a, uint32_t b) { return a < b ? 1 : -1; }
 // Bytes per element on the wire and in the mask generator.
 inline size_t ElementWidth(uint32_t bits) { return bits <= 32 ? 4 : 8; }
 
+// Little-endian packing, ElementWidth(bits) bytes per element; the Into form
+// writes residues.size() * ElementWidth(bits) bytes at `out` (no extra copy).
 Bytes PackResidues(absl::Span<const uint64_t> residues, uint32_t bits);
+void PackResiduesInto(absl::Span<const uint64_t> residues, uint32_t bits, uint8_t* out);
 // Adds a packed vector element-wise into `sum` (mod 2^64), rejecting sizes
 // that do not match and elements not reduced modulo 2^bits.
 absl::Status AddPackedResidues(absl::Span<const uint8_t> packed, uint32_t bits,

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <set>
 
@@ -63,6 +64,22 @@ struct HeldShares {
     }
   }
 };
+
+// Masks the quantized vector in place in words of the wire width (4 bytes when
+// bits <= 32, else 8) and writes it packed little-endian into `packed`.
+template <typename Value>
+absl::Status MaskAndPack(std::vector<int64_t> quantized, absl::Span<const MaskTerm> terms,
+                         uint32_t bits, std::string* packed) {
+  static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "packing assumes little-endian");
+  std::vector<Value> masked(quantized.size());
+  for (size_t i = 0; i < quantized.size(); ++i) masked[i] = static_cast<Value>(quantized[i]);
+  std::vector<int64_t>().swap(quantized);
+  TACIT_RETURN_IF_ERROR(ApplyMasks(terms, bits, 0, absl::MakeSpan(masked)));
+  ReduceModulo(absl::MakeSpan(masked), bits);
+  packed->resize(masked.size() * sizeof(Value));
+  std::memcpy(packed->data(), masked.data(), packed->size());
+  return absl::OkStatus();
+}
 
 }  // namespace
 
@@ -245,10 +262,6 @@ class AwaitingSharesState : public State {
                            QuantizeWeighted(fp, input, WeightOf(client)));
     std::vector<float>().swap(input);
     if (ConfigOf(client).on_quantized_input) ConfigOf(client).on_quantized_input(quantized);
-    std::vector<uint64_t> masked(quantized.size());
-    for (size_t i = 0; i < quantized.size(); ++i) masked[i] = static_cast<uint64_t>(quantized[i]);
-    std::vector<int64_t>().swap(quantized);
-
     std::vector<MaskTerm> terms;
     terms.push_back({ctx_.self_mask_seed, 1});
     for (const auto& [peer_id, unused] : held.by_owner) {
@@ -258,16 +271,16 @@ class AwaitingSharesState : public State {
       TACIT_ASSIGN_OR_RETURN(SecretKey seed, PairwiseMaskSeed(agreed, ctx_.session_id, round));
       terms.push_back({seed, PairSign(ctx_.id, peer_id)});
     }
-    TACIT_RETURN_IF_ERROR(ApplyMasks(terms, fp.bits, 0, absl::MakeSpan(masked)));
-    ReduceModulo(absl::MakeSpan(masked), fp.bits);
-
     v1::SecAggClientToServer out = Envelope(ctx_);
     auto* masked_input = out.mutable_masked_input();
-    masked_input->set_length(masked.size());
-    std::string* packed = masked_input->mutable_packed();
-    packed->resize(masked.size() * ElementWidth(fp.bits));
-    PackResiduesInto(masked, fp.bits, reinterpret_cast<uint8_t*>(packed->data()));
-    std::vector<uint64_t>().swap(masked);
+    masked_input->set_length(quantized.size());
+    if (ElementWidth(fp.bits) == 4) {
+      TACIT_RETURN_IF_ERROR(MaskAndPack<uint32_t>(std::move(quantized), terms, fp.bits,
+                                                  masked_input->mutable_packed()));
+    } else {
+      TACIT_RETURN_IF_ERROR(MaskAndPack<uint64_t>(std::move(quantized), terms, fp.bits,
+                                                  masked_input->mutable_packed()));
+    }
 
     held.by_owner.emplace(ctx_.id, std::move(own_));
     // The masking key and self-mask seed are no longer needed: only shares remain.

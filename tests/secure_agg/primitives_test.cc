@@ -171,6 +171,24 @@ TEST(Masking, ParallelSlicesEqualSequentialAndMasksCancel) {
   }
 }
 
+TEST(Masking, ThirtyTwoBitFormAgreesWithSixtyFourBitForm) {
+  std::mt19937 rng(17);
+  for (uint32_t bits : {8u, 20u, 32u}) {
+    const size_t n = 1 + rng() % 20000;
+    std::vector<MaskTerm> terms;
+    for (int i = 0; i < 3; ++i) terms.push_back({*RandomSecretKey(), i == 1 ? -1 : 1});
+    std::vector<uint64_t> wide(n, 3);
+    std::vector<uint32_t> narrow(n, 3);
+    ASSERT_TRUE(ApplyMasks(terms, bits, 0, absl::MakeSpan(wide)).ok());
+    ASSERT_TRUE(ApplyMasks(terms, bits, 0, absl::MakeSpan(narrow)).ok());
+    ReduceModulo(absl::MakeSpan(wide), bits);
+    ReduceModulo(absl::MakeSpan(narrow), bits);
+    EXPECT_EQ(std::vector<uint64_t>(narrow.begin(), narrow.end()), wide);
+  }
+  std::vector<uint32_t> v(4);
+  EXPECT_FALSE(ApplyMasks({}, 33, 0, absl::MakeSpan(v)).ok());
+}
+
 TEST(Packing, RoundTripsAndRejectsUnreducedElements) {
   for (uint32_t bits : {20u, 32u, 40u, 62u}) {
     std::vector<uint64_t> v = {0, 1, (uint64_t{1} << bits) - 1, 12345};

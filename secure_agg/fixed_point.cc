@@ -122,7 +122,8 @@ uint64_t ToModular(int64_t value, uint32_t bits) {
 int64_t FromModular(uint64_t residue, uint32_t bits) {
   const uint64_t modulus = uint64_t{1} << bits;
   residue &= modulus - 1;
-  if (residue >= (modulus >> 1)) return static_cast<int64_t>(residue) - static_cast<int64_t>(modulus);
+  if (residue >= (modulus >> 1))
+    return static_cast<int64_t>(residue) - static_cast<int64_t>(modulus);
   return static_cast<int64_t>(residue);
 }
 

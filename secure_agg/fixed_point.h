@@ -49,8 +49,7 @@ absl::StatusOr<double> LargestSafeScale(uint32_t bits, double clip_bound, double
 // Quantizes weight * clip(input) element by element plus the weight itself as
 // the last element; returns signed integers (the caller reduces mod 2^bits).
 absl::StatusOr<std::vector<int64_t>> QuantizeWeighted(const FixedPointParams& params,
-                                                      absl::Span<const float> input,
-                                                      double weight);
+                                                      absl::Span<const float> input, double weight);
 
 // Reduces a signed integer modulo 2^bits, and maps a residue back to the signed
 // value in [-2^(bits-1), 2^(bits-1)).

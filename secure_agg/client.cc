@@ -258,8 +258,9 @@ class AwaitingSharesState : public State {
     }
     FixedPointParams fp{ctx_.params.bits(), ctx_.params.clip_bound(), ctx_.params.scale(),
                         ctx_.params.max_weight()};
-    TACIT_ASSIGN_OR_RETURN(std::vector<int64_t> quantized,
-                           QuantizeWeighted(fp, input, WeightOf(client)));
+    TACIT_ASSIGN_OR_RETURN(
+        std::vector<int64_t> quantized,
+        QuantizeWeighted(fp, input, WeightOf(client), ConfigOf(client).rounding_key));
     std::vector<float>().swap(input);
     if (ConfigOf(client).on_quantized_input) ConfigOf(client).on_quantized_input(quantized);
     std::vector<MaskTerm> terms;

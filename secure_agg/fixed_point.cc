@@ -74,16 +74,17 @@ absl::StatusOr<double> LargestSafeScale(uint32_t bits, double clip_bound, double
   return params.scale;
 }
 
-absl::StatusOr<std::vector<int64_t>> QuantizeWeighted(const FixedPointParams& params,
-                                                      absl::Span<const float> input,
-                                                      double weight) {
+absl::StatusOr<std::vector<int64_t>> QuantizeWeighted(
+    const FixedPointParams& params, absl::Span<const float> input, double weight,
+    const std::optional<std::array<uint8_t, 32>>& rounding_key) {
   absl::Status valid = ValidateFixedPointParams(params);
   if (!valid.ok()) return valid;
   if (!std::isfinite(weight) || weight < 0) {
     return absl::InvalidArgumentError("weight must be a finite number >= 0");
   }
   const double w = std::min(weight, params.max_weight);
-  auto key = RandomSecretKey();
+  absl::StatusOr<SecretKey> key =
+      rounding_key ? absl::StatusOr<SecretKey>(SecretKey(*rounding_key)) : RandomSecretKey();
   if (!key.ok()) return key.status();
   auto stream = AesCtrStream::Create(*key);
   if (!stream.ok()) return stream.status();

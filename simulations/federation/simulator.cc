@@ -1,6 +1,7 @@
 #include "simulations/federation/simulator.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -11,9 +12,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/federated/local_update.h"
+#include "common/dp_noise.h"
 #include "common/parallel_for.h"
 #include "common/status_macros.h"
-#include "coordinator/dp_noise.h"
 #include "coordinator/round/global_model.h"
 #include "coordinator/round/round_plan.h"
 #include "coordinator/round/secure_round.h"
@@ -39,6 +40,16 @@ uint64_t Mix(uint64_t x) {
 }
 uint64_t DeriveSeed(uint64_t seed, uint64_t a, uint64_t b, uint64_t salt) {
   return Mix(Mix(Mix(seed ^ salt) ^ a) ^ b);
+}
+// 32 bytes of the same derivation, for generators keyed by AES (DP noise and
+// stochastic rounding), so simulated runs are reproducible bit for bit.
+std::array<uint8_t, 32> DeriveKey(uint64_t seed, uint64_t a, uint64_t b, uint64_t salt) {
+  std::array<uint8_t, 32> key{};
+  for (size_t i = 0; i < key.size(); i += 8) {
+    uint64_t word = DeriveSeed(seed, a, b, salt + i);
+    for (int k = 0; k < 8; ++k) key[i + k] = static_cast<uint8_t>(word >> (8 * k));
+  }
+  return key;
 }
 
 // One selected client's round, in the simulator's memory only while it runs.
@@ -172,12 +183,7 @@ class Simulation {
       LocalUpdateTask mine = task;
       mine.training.seed = DeriveSeed(config_.seed, round, p.person, 0x7a1);
       // Reproducible noise for the simulation; the fleet client seeds from the OS.
-      coordinator::GaussianNoise::Seed noise_seed{};
-      for (size_t b = 0; b < noise_seed.size(); b += 8) {
-        uint64_t word = DeriveSeed(config_.seed, round, p.person, 0xd9 + b);
-        for (int k = 0; k < 8; ++k) noise_seed[b + k] = static_cast<uint8_t>(word >> (8 * k));
-      }
-      auto noise = coordinator::GaussianNoise::FromSeed(noise_seed);
+      auto noise = GaussianNoise::FromSeed(DeriveKey(config_.seed, round, p.person, 0xd9));
       NoiseAdder add_noise = [&noise](absl::Span<float> values, double stddev) {
         noise->Add(values, stddev);
       };
@@ -256,6 +262,7 @@ class Simulation {
       if (!p.update) continue;
       secagg::ClientConfig client_config;
       client_config.client_id = p.client_id;
+      client_config.rounding_key = DeriveKey(config_.seed, plan.round_id, p.person, 0x40d);
       TACIT_ASSIGN_OR_RETURN(
           p.secagg, secagg::SecAggClient::Create(client_config, std::move(p.update->update),
                                                  p.update->weight));

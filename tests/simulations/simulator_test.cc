@@ -79,7 +79,6 @@ TEST(SimulatorTest, SecureAggregationOnAndOffGiveTheSameModelUpToQuantization) {
 TEST(SimulatorTest, IsDeterministicForASeed) {
   nlohmann::json json = SmallExperiment(8, 5, 2, 5);
   json["simulation"]["behaviour"] = {{"dropout", {{"masked_input", 0.1}}}, {"availability", 0.9}};
-  json["simulation"]["secure_aggregation"] = false;
   SimRun a = Simulate(json);
   SimRun b = Simulate(json);
   ASSERT_EQ(a.result.rounds.size(), b.result.rounds.size());

@@ -96,9 +96,16 @@ int main(int argc, char** argv) {
   std::printf("BLAS: %s\n", tacit::BlasDescription().c_str());
   std::printf("data: %s, %zu train tokens; %d epochs, batch %d, 1 thread\n\n", source.c_str(),
               tokens.size(), options.epochs, options.batch_size);
+  double load[1] = {0.0};
+  if (getloadavg(load, 1) == 1) {
+    std::printf("load average %.1f on %ld cores (under contention wall time exceeds CPU time)\n\n",
+                load[0], sysconf(_SC_NPROCESSORS_ONLN));
+  }
   std::printf(
-      "| model | parameters | steps | seconds | tokens/s | peak RSS MiB | < 10 s | < 200 MiB |\n");
-  std::printf("|---|---|---|---|---|---|---|---|\n");
+      "| model | parameters | steps | wall s | CPU s | tokens/s (wall) | peak RSS MiB | wall < 10 "
+      "s "
+      "| < 200 MiB |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|\n");
   std::fflush(stdout);
   bool all_ok = true;
   for (const tacit::ModelConfig& config :

@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
   tacit::CentralOptions options;
   options.model = tacit::DefaultGruConfig();
   options.train.epochs = 5;
-  options.train.threads = 2;
+  options.train.threads = 1;
   std::string model_json, save_path, report_path;
   app.add_option("--source", spec.source,
                  "sea-commands | aalto-keystrokes | balabit-mouse | generator | jsonl");

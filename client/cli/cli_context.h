@@ -41,6 +41,7 @@ absl::StatusOr<int64_t> ParseTimeArgument(const std::string& text);
 // The promise every owner-facing command repeats.
 inline constexpr const char* kStaysHere =
     "Nothing of this leaves the laptop: events are never uploaded; only model updates "
-    "(clipped, noised, securely aggregated) are ever sent.";
+    "(clipped, masked by secure aggregation, and noised when the task asks for differential "
+    "privacy) are ever sent.";
 
 }  // namespace tacit::cli

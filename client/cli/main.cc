@@ -10,7 +10,7 @@
 int main(int argc, char** argv) {
   CLI::App app{
       "tacit-client: your computer activity stays on this laptop, encrypted; only clipped, "
-      "noised, securely aggregated model updates ever leave it."};
+      "securely aggregated (masked) model updates ever leave it."};
   auto context = std::make_shared<tacit::cli::CliContext>();
   context->dir = tacit::DefaultClientDirectory();
   app.add_option("--dir", context->dir,

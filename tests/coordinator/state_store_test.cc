@@ -295,6 +295,10 @@ TEST(StateStoreTest, KilledWriterLeavesCommittedRoundsIntact) {
     std::string dir = FreshDir("crash" + std::to_string(trial));
     int pipe_fds[2];
     ASSERT_EQ(::pipe(pipe_fds), 0);
+    // Chosen before the fork: after committing round `target` the writer waits
+    // to be killed, so on a fast machine it cannot race past the round the
+    // kill is aimed at.
+    const int target = 1 + static_cast<int>(rng() % 3);
     pid_t child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
@@ -318,10 +322,12 @@ TEST(StateStoreTest, KilledWriterLeavesCommittedRoundsIntact) {
         if (!(*store)->CommitRound(round->id, MakeCheckpoint(*task, r, dim), {{"r", r}}).ok()) {
           ::_exit(5);
         }
+        if (r == target) {
+          for (;;) ::pause();
+        }
       }
     }
     ::close(pipe_fds[1]);
-    const int target = 1 + static_cast<int>(rng() % 3);
     int started = 0;
     while (started < target) {
       ASSERT_EQ(::read(pipe_fds[0], &started, sizeof(started)),

@@ -93,17 +93,19 @@ absl::Status JsonFields::Int(const std::string& key, int64_t* out, int64_t low, 
   const nlohmann::json* v = Find(key);
   if (v == nullptr) return required ? Missing(key) : absl::OkStatus();
   // 3.0 is accepted as 3; 3.5 is not an integer.
+  bool too_big = false;
   int64_t value = 0;
-  if (v->is_number_integer()) {
+  if (v->is_number_unsigned() && v->get<uint64_t>() > static_cast<uint64_t>(high)) {
+    too_big = true;
+  } else if (v->is_number_integer()) {
     value = v->get<int64_t>();
-    if (v->is_number_unsigned() && v->get<uint64_t>() > uint64_t{1} << 62) value = high + 1;
   } else if (v->is_number_float() && std::nearbyint(v->get<double>()) == v->get<double>() &&
              std::fabs(v->get<double>()) < 9e15) {
     value = static_cast<int64_t>(v->get<double>());
   } else {
     return TypeError(key, "an integer", *v);
   }
-  if (value < low || value > high) {
+  if (too_big || value < low || value > high) {
     return absl::OutOfRangeError(absl::StrCat("config key '", KeyPath(key), "' = ", Shorten(*v),
                                               " is out of range: must be between ", low, " and ",
                                               high));

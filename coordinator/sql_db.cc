@@ -62,6 +62,11 @@ absl::Status SqlStatement::Run() {
   }
 }
 
+void SqlStatement::Reset() {
+  sqlite3_reset(stmt_);
+  bind_error_ = 0;
+}
+
 int64_t SqlStatement::Int(int column) const { return sqlite3_column_int64(stmt_, column); }
 double SqlStatement::Double(int column) const { return sqlite3_column_double(stmt_, column); }
 bool SqlStatement::IsNull(int column) const {

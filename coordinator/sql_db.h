@@ -31,6 +31,8 @@ class SqlStatement {
   absl::StatusOr<bool> Step();
   // Runs to completion (for INSERT/UPDATE/DELETE).
   absl::Status Run();
+  // Makes the statement runnable again; bindings are kept until rebound.
+  void Reset();
 
   int64_t Int(int column) const;
   double Double(int column) const;

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/file_io.h"
 #include "common/status_macros.h"
 #include "coordinator/sql_db.h"
@@ -199,6 +200,7 @@ absl::Status StateStore::AbandonInFlight() {
 
 absl::StatusOr<int64_t> StateStore::UpsertTask(const std::string& name,
                                                const nlohmann::json& config) {
+  std::lock_guard<std::mutex> lock(mu_);
   TACIT_ASSIGN_OR_RETURN(SqlStatement q,
                          db_->Prepare("SELECT id, config_json FROM tasks WHERE name = ?1"));
   TACIT_ASSIGN_OR_RETURN(bool found, q.Bind(1, name).Step());
@@ -263,6 +265,7 @@ absl::Status InsertVersion(SqlDb& db, const ModelVersionRecord& rec) {
 }  // namespace
 
 absl::StatusOr<ModelVersionRecord> StateStore::CommitInitialModel(const Checkpoint& checkpoint) {
+  std::lock_guard<std::mutex> lock(mu_);
   if (checkpoint.version != 0) {
     return absl::InvalidArgumentError("the initial model must have version 0");
   }
@@ -274,6 +277,7 @@ absl::StatusOr<ModelVersionRecord> StateStore::CommitInitialModel(const Checkpoi
 }
 
 absl::StatusOr<RoundRecord> StateStore::BeginRound(int64_t task_id, int64_t round_number) {
+  std::lock_guard<std::mutex> lock(mu_);
   RoundRecord round;
   absl::Status transaction = db_->Transaction([&]() -> absl::Status {
     TACIT_ASSIGN_OR_RETURN(
@@ -310,23 +314,38 @@ absl::StatusOr<RoundRecord> StateStore::BeginRound(int64_t task_id, int64_t roun
 }
 
 absl::Status StateStore::RecordParticipant(int64_t round_id, const ParticipantRecord& p) {
-  TACIT_ASSIGN_OR_RETURN(
-      SqlStatement s,
-      db_->Prepare("INSERT OR REPLACE INTO participants(round_id, device_id, outcome, drop_phase, "
-                   "drop_reason, bytes_up, bytes_down, updated_at_ms) "
-                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
-  return s.Bind(1, round_id)
-      .Bind(2, p.device_id)
-      .Bind(3, std::string(ParticipantOutcomeName(p.outcome)))
-      .Bind(4, p.drop_phase)
-      .Bind(5, p.drop_reason)
-      .Bind(6, p.bytes_up)
-      .Bind(7, p.bytes_down)
-      .Bind(8, NowMs())
-      .Run();
+  return RecordParticipants(round_id, {p});
+}
+
+absl::Status StateStore::RecordParticipants(int64_t round_id,
+                                            const std::vector<ParticipantRecord>& participants) {
+  std::lock_guard<std::mutex> lock(mu_);
+  absl::Status transaction = db_->Transaction([&]() -> absl::Status {
+    TACIT_ASSIGN_OR_RETURN(
+        SqlStatement s,
+        db_->Prepare("INSERT OR REPLACE INTO participants(round_id, device_id, outcome, "
+                     "drop_phase, drop_reason, bytes_up, bytes_down, updated_at_ms) "
+                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+    const int64_t now = NowMs();
+    for (const ParticipantRecord& p : participants) {
+      TACIT_RETURN_IF_ERROR(s.Bind(1, round_id)
+                                .Bind(2, p.device_id)
+                                .Bind(3, std::string(ParticipantOutcomeName(p.outcome)))
+                                .Bind(4, p.drop_phase)
+                                .Bind(5, p.drop_reason)
+                                .Bind(6, p.bytes_up)
+                                .Bind(7, p.bytes_down)
+                                .Bind(8, now)
+                                .Run());
+      s.Reset();
+    }
+    return absl::OkStatus();
+  });
+  return transaction;
 }
 
 absl::Status StateStore::AbandonRound(int64_t round_id, const std::string& reason) {
+  std::lock_guard<std::mutex> lock(mu_);
   TACIT_ASSIGN_OR_RETURN(SqlStatement s,
                          db_->Prepare("UPDATE rounds SET status = 'abandoned', ended_at_ms = ?2, "
                                       "note = ?3 WHERE id = ?1 AND status = 'in_flight'"));
@@ -343,6 +362,7 @@ absl::Status StateStore::AbandonRound(int64_t round_id, const std::string& reaso
 absl::StatusOr<ModelVersionRecord> StateStore::CommitRound(int64_t round_id,
                                                            const Checkpoint& checkpoint,
                                                            const nlohmann::json& metrics) {
+  std::lock_guard<std::mutex> lock(mu_);
   TACIT_ASSIGN_OR_RETURN(SqlStatement q, db_->Prepare(absl::StrCat("SELECT ", kRoundColumns,
                                                                    " FROM rounds WHERE id = ?1")));
   TACIT_ASSIGN_OR_RETURN(bool found, q.Bind(1, round_id).Step());
@@ -399,10 +419,15 @@ absl::Status StateStore::PruneCheckpoints(int64_t task_id) {
 }
 
 absl::StatusOr<ResumePoint> StateStore::Resume(int64_t task_id) {
+  std::lock_guard<std::mutex> lock(mu_);
   ResumePoint resume;
-  TACIT_ASSIGN_OR_RETURN(std::vector<ModelVersionRecord> versions, ModelVersions(task_id));
+  bool lost_committed_rounds = false;
+  TACIT_ASSIGN_OR_RETURN(std::vector<ModelVersionRecord> versions, ModelVersionsLocked(task_id));
   for (auto it = versions.rbegin(); it != versions.rend(); ++it) {
-    if (it->checkpoint_path.empty()) break;  // pruned: nothing older is on disk
+    if (it->checkpoint_path.empty()) {  // pruned: nothing older is on disk
+      lost_committed_rounds = true;
+      break;
+    }
     absl::StatusOr<Checkpoint> c =
         ReadCheckpointFile(dir_ + "/" + it->checkpoint_path, it->sha256_hex);
     if (c.ok() && (c->task_id != task_id || c->version != it->version)) {
@@ -415,6 +440,7 @@ absl::StatusOr<ResumePoint> StateStore::Resume(int64_t task_id) {
       break;
     }
     resume.refused.push_back(std::string(c.status().message()));
+    lost_committed_rounds = lost_committed_rounds || it->version > 0;
     // The round that produced this version can no longer be built on: mark it
     // abandoned so it is retried from the previous version.
     std::string note =
@@ -430,10 +456,18 @@ absl::StatusOr<ResumePoint> StateStore::Resume(int64_t task_id) {
     });
     TACIT_RETURN_IF_ERROR(transaction);
   }
+  if (!resume.checkpoint && lost_committed_rounds) {
+    // Starting from scratch would silently drop committed rounds.
+    return absl::DataLossError(
+        absl::StrCat("task ", task_id, " has committed rounds but no intact checkpoint is left (",
+                     absl::StrJoin(resume.refused, "; "), "); restore ", dir_,
+                     "/checkpoints from a backup or start the task under a new name"));
+  }
   return resume;
 }
 
 absl::StatusOr<std::vector<RoundRecord>> StateStore::Rounds(int64_t task_id) {
+  std::lock_guard<std::mutex> lock(mu_);
   TACIT_ASSIGN_OR_RETURN(SqlStatement q,
                          db_->Prepare(absl::StrCat("SELECT ", kRoundColumns,
                                                    " FROM rounds WHERE task_id = ?1 ORDER BY id")));
@@ -447,6 +481,7 @@ absl::StatusOr<std::vector<RoundRecord>> StateStore::Rounds(int64_t task_id) {
 }
 
 absl::StatusOr<std::vector<ParticipantRecord>> StateStore::Participants(int64_t round_id) {
+  std::lock_guard<std::mutex> lock(mu_);
   TACIT_ASSIGN_OR_RETURN(
       SqlStatement q,
       db_->Prepare("SELECT device_id, outcome, drop_phase, drop_reason, bytes_up, bytes_down "
@@ -461,6 +496,11 @@ absl::StatusOr<std::vector<ParticipantRecord>> StateStore::Participants(int64_t 
 }
 
 absl::StatusOr<std::vector<ModelVersionRecord>> StateStore::ModelVersions(int64_t task_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ModelVersionsLocked(task_id);
+}
+
+absl::StatusOr<std::vector<ModelVersionRecord>> StateStore::ModelVersionsLocked(int64_t task_id) {
   TACIT_ASSIGN_OR_RETURN(
       SqlStatement q,
       db_->Prepare("SELECT version, IFNULL(round_id, 0), checkpoint_path, sha256, metrics_json, "
@@ -477,7 +517,8 @@ absl::StatusOr<std::vector<ModelVersionRecord>> StateStore::ModelVersions(int64_
 }
 
 absl::StatusOr<Checkpoint> StateStore::LoadCheckpoint(int64_t task_id, int64_t version) {
-  TACIT_ASSIGN_OR_RETURN(std::vector<ModelVersionRecord> versions, ModelVersions(task_id));
+  std::lock_guard<std::mutex> lock(mu_);
+  TACIT_ASSIGN_OR_RETURN(std::vector<ModelVersionRecord> versions, ModelVersionsLocked(task_id));
   for (const ModelVersionRecord& v : versions) {
     if (v.version != version) continue;
     if (v.checkpoint_path.empty()) {

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -78,6 +79,7 @@ struct StateStoreOptions {
   int keep_checkpoints = 3;  // newest files kept for fallback; older ones deleted
 };
 
+// Thread-safe.
 class StateStore {
  public:
   static constexpr int kSchemaVersion = 1;
@@ -99,7 +101,11 @@ class StateStore {
   absl::StatusOr<ModelVersionRecord> CommitInitialModel(const Checkpoint& checkpoint);
 
   absl::StatusOr<RoundRecord> BeginRound(int64_t task_id, int64_t round_number);
+  // Inserts or updates a device's row for the round (its latest outcome wins).
   absl::Status RecordParticipant(int64_t round_id, const ParticipantRecord& participant);
+  // Many at once in one transaction (one fsync), e.g. at a phase deadline.
+  absl::Status RecordParticipants(int64_t round_id,
+                                  const std::vector<ParticipantRecord>& participants);
   absl::Status AbandonRound(int64_t round_id, const std::string& reason);
   // `checkpoint.version` must equal the round number and task must match.
   absl::StatusOr<ModelVersionRecord> CommitRound(int64_t round_id, const Checkpoint& checkpoint,
@@ -122,7 +128,11 @@ class StateStore {
   absl::StatusOr<ModelVersionRecord> WriteVersion(const Checkpoint& checkpoint, int64_t round_id,
                                                   const nlohmann::json& metrics);
   absl::Status PruneCheckpoints(int64_t task_id);
+  absl::StatusOr<std::vector<ModelVersionRecord>> ModelVersionsLocked(int64_t task_id);
 
+  // One SQL connection shared by all callers: every public method holds mu_,
+  // so transactions from different threads never interleave.
+  std::mutex mu_;
   std::string dir_;
   StateStoreOptions options_;
   std::unique_ptr<SqlDb> db_;

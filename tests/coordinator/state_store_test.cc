@@ -1,6 +1,7 @@
 #include "coordinator/state_store.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -48,6 +49,17 @@ void ExpectIsVersion(const Checkpoint& c, int64_t version, size_t dim) {
   EXPECT_EQ(c.version, version);
   EXPECT_EQ(c.model, MakeCheckpoint(c.task_id, version, dim).model);
   EXPECT_EQ(c.optimizer_state, "state-v" + std::to_string(version));
+}
+
+// Commits the initial model and rounds 1..rounds of task "t"; returns its id.
+int64_t CommitRounds(StateStore& store, int rounds, size_t dim) {
+  int64_t task = *store.UpsertTask("t", nlohmann::json::object());
+  EXPECT_TRUE(store.CommitInitialModel(MakeCheckpoint(task, 0, dim)).ok());
+  for (int r = 1; r <= rounds; ++r) {
+    auto round = store.BeginRound(task, r);
+    EXPECT_TRUE(round.ok() && store.CommitRound(round->id, MakeCheckpoint(task, r, dim), {}).ok());
+  }
+  return task;
 }
 
 TEST(CheckpointTest, RoundTripsAndRefusesAnyFlippedByte) {
@@ -156,13 +168,7 @@ TEST(StateStoreTest, CorruptCheckpointFallsBackToThePreviousOne) {
   {
     auto store = StateStore::Open(dir);
     ASSERT_TRUE(store.ok());
-    task = *(*store)->UpsertTask("t", nlohmann::json::object());
-    ASSERT_TRUE((*store)->CommitInitialModel(MakeCheckpoint(task, 0, dim)).ok());
-    for (int r = 1; r <= 3; ++r) {
-      auto round = (*store)->BeginRound(task, r);
-      ASSERT_TRUE(round.ok());
-      ASSERT_TRUE((*store)->CommitRound(round->id, MakeCheckpoint(task, r, dim), {}).ok());
-    }
+    task = CommitRounds(**store, 3, dim);
   }
   // Flip one byte in the middle of the newest checkpoint.
   std::string path = dir + "/checkpoints/task-" + std::to_string(task) + "/v3.ckpt";
@@ -190,16 +196,63 @@ TEST(StateStoreTest, CorruptCheckpointFallsBackToThePreviousOne) {
   ExpectIsVersion(*(*store)->LoadCheckpoint(task, 3), 3, dim);
 }
 
+TEST(StateStoreTest, NoIntactCheckpointAfterCommittedRoundsIsDataLoss) {
+  std::string dir = FreshDir("allcorrupt");
+  auto store = StateStore::Open(dir, StateStoreOptions{2});
+  ASSERT_TRUE(store.ok());
+  int64_t task = CommitRounds(**store, 3, 8);
+  std::string folder = dir + "/checkpoints/task-" + std::to_string(task);
+  ASSERT_TRUE(WriteFileAtomically(folder + "/v3.ckpt", "garbage").ok());
+  ASSERT_TRUE(WriteFileAtomically(folder + "/v2.ckpt", "").ok());
+  auto resume = (*store)->Resume(task);
+  ASSERT_FALSE(resume.ok());
+  EXPECT_EQ(resume.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(resume.status().message(), HasSubstr("no intact checkpoint"));
+}
+
+TEST(StateStoreTest, BatchParticipantUpdatesAndConcurrentWriters) {
+  std::string dir = FreshDir("batch");
+  auto store = StateStore::Open(dir);
+  ASSERT_TRUE(store.ok());
+  int64_t task = *(*store)->UpsertTask("t", nlohmann::json::object());
+  auto round = (*store)->BeginRound(task, 1);
+  ASSERT_TRUE(round.ok());
+  std::vector<ParticipantRecord> batch;
+  for (int i = 0; i < 200; ++i) {
+    batch.push_back(Participant("dev-" + std::to_string(1000 + i), ParticipantOutcome::kSelected));
+  }
+  ASSERT_TRUE((*store)->RecordParticipants(round->id, batch).ok());
+  // Four threads report outcomes for disjoint devices at the same time.
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = t; i < 200; i += 4) {
+        auto outcome = i % 10 == 0 ? ParticipantOutcome::kDropped : ParticipantOutcome::kCompleted;
+        EXPECT_TRUE((*store)
+                        ->RecordParticipants(
+                            round->id, {Participant("dev-" + std::to_string(1000 + i), outcome,
+                                                    "masked_input", "disconnected")})
+                        .ok());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto people = (*store)->Participants(round->id);
+  ASSERT_TRUE(people.ok());
+  ASSERT_EQ(people->size(), 200u);
+  int dropped = 0;
+  for (const ParticipantRecord& p : *people) {
+    EXPECT_NE(p.outcome, ParticipantOutcome::kSelected);
+    dropped += p.outcome == ParticipantOutcome::kDropped;
+  }
+  EXPECT_EQ(dropped, 20);
+}
+
 TEST(StateStoreTest, OldCheckpointsArePruned) {
   std::string dir = FreshDir("prune");
   auto store = StateStore::Open(dir, StateStoreOptions{2});
   ASSERT_TRUE(store.ok());
-  int64_t task = *(*store)->UpsertTask("t", nlohmann::json::object());
-  ASSERT_TRUE((*store)->CommitInitialModel(MakeCheckpoint(task, 0, 8)).ok());
-  for (int r = 1; r <= 4; ++r) {
-    auto round = (*store)->BeginRound(task, r);
-    ASSERT_TRUE((*store)->CommitRound(round->id, MakeCheckpoint(task, r, 8), {}).ok());
-  }
+  int64_t task = CommitRounds(**store, 4, 8);
   std::string folder = dir + "/checkpoints/task-" + std::to_string(task);
   EXPECT_FALSE(std::filesystem::exists(folder + "/v2.ckpt"));
   EXPECT_TRUE(std::filesystem::exists(folder + "/v3.ckpt"));
@@ -220,6 +273,8 @@ TEST(StateStoreTest, KilledWriterLeavesCommittedRoundsIntact) {
     pid_t child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
+      // Never outlive the test, even if it fails before the kill.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       auto store = StateStore::Open(dir);
       if (!store.ok()) ::_exit(2);
       auto task = (*store)->UpsertTask("crash", nlohmann::json::object());

@@ -108,6 +108,14 @@ TEST(TaskConfigTest, ErrorsNameTheKey) {
   j["roundz"] = 3;
   EXPECT_THAT(ErrorOf(j), HasSubstr("unknown config key 'roundz'"));
 
+  j = Minimal();
+  j["vocab"]["size"] = 18446744073709551615ull;
+  EXPECT_THAT(ErrorOf(j), HasSubstr("'vocab.size' = 18446744073709551615 is out of range"));
+
+  j = Minimal();
+  j["rounds"] = 3.0;  // integral floats are accepted
+  EXPECT_TRUE(ParseTaskConfig(j).ok());
+
   EXPECT_THAT(ErrorOf(nlohmann::json::array()), HasSubstr("expected an object"));
 }
 

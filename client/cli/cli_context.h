@@ -1,0 +1,46 @@
+#pragma once
+
+// Shared pieces of the tacit-client subcommands. Every subcommand lives in
+// its own file and registers itself on the app through an Add*Command
+// function (client/cli/owner_commands.h); other modules add theirs the same
+// way (e.g. the daemon's `run`) with one line in client/cli/main.cc.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "client/privacy_policy.h"
+
+namespace CLI {
+class App;
+}
+
+namespace tacit::cli {
+
+struct CliContext {
+  std::string dir;  // the client's folder (--dir, $TACIT_CLIENT_DIR or the default)
+};
+
+// Prints "error: <message>" to stderr and ends the command with exit code 1.
+[[noreturn]] void Fail(const absl::Status& status);
+inline void FailIfError(const absl::Status& status) {
+  if (!status.ok()) Fail(status);
+}
+
+// The owner's privacy policy: <dir>/privacy_policy.json, written with the
+// documented defaults on first use.
+absl::StatusOr<PrivacyPolicy> LoadOrCreatePolicy(const std::string& dir);
+
+int64_t NowMs();
+std::string FormatTime(int64_t ms);      // "2026-01-05 09:00:00 UTC"
+std::string FormatBytes(int64_t bytes);  // "1.4 MiB"
+// "2026-01-05" (midnight UTC) or "2026-01-05T09:30" or milliseconds since the epoch.
+absl::StatusOr<int64_t> ParseTimeArgument(const std::string& text);
+
+// The promise every owner-facing command repeats.
+inline constexpr const char* kStaysHere =
+    "Nothing of this leaves the laptop: events are never uploaded; only model updates "
+    "(clipped, noised, securely aggregated) are ever sent.";
+
+}  // namespace tacit::cli

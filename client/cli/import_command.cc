@@ -1,0 +1,80 @@
+// tacit-client import: a log file into the encrypted store, through the
+// owner's privacy policy.
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "absl/strings/str_format.h"
+#include "client/cli/owner_commands.h"
+#include "client/store/store_import.h"
+
+namespace tacit::cli {
+
+void AddImportCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
+  struct Args {
+    std::string format, file, on_error = "stop", times = "now";
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand(
+      "import",
+      "Import a log file into this laptop's encrypted store (privacy filter applied first)");
+  cmd->add_option("file", args->file, "The log file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--format", args->format,
+                  "sea-commands | aalto-keystrokes | balabit-mouse | jsonl")
+      ->required();
+  cmd->add_option("--on-error", args->on_error,
+                  "stop: refuse the file at its first bad line (nothing imported); "
+                  "skip: skip and count bad lines")
+      ->check(CLI::IsMember({"stop", "skip"}));
+  cmd->add_option("--times", args->times,
+                  "now: shift times so the file's last event is now (keeps old or "
+                  "relative-time logs inside the retention window); keep: as in the file")
+      ->check(CLI::IsMember({"now", "keep"}));
+  cmd->callback([args, context]() {
+    absl::StatusOr<DataFormat> format = ParseDataFormat(args->format);
+    FailIfError(format.status());
+    absl::StatusOr<PrivacyPolicy> policy = LoadOrCreatePolicy(context->dir);
+    FailIfError(policy.status());
+    auto store = EventStore::OpenInDirectory(context->dir);
+    FailIfError(store.status());
+    StoreImportOptions options;
+    options.import.on_bad_line = args->on_error == "skip" ? OnBadLine::kSkip : OnBadLine::kStop;
+    const int64_t now = NowMs();
+    if (args->times == "now") {
+      absl::StatusOr<int64_t> latest = LatestEventTime(*format, args->file, options.import);
+      if (!latest.ok()) {
+        std::cerr << "Nothing was imported; the store is unchanged.\n";
+        Fail(latest.status());
+      }
+      options.shift_ms = now - *latest;
+    }
+    absl::StatusOr<StoreImportReport> report =
+        ImportIntoStore(**store, *format, args->file, options, *policy);
+    if (!report.ok()) {
+      std::cerr << "Nothing was imported; the store is unchanged.\n";
+      Fail(report.status());
+    }
+    absl::StatusOr<int64_t> expired = (*store)->EnforceRetention(now);
+    FailIfError(expired.status());
+    const PrivacyFilter::Counts& f = report->filtered;
+    std::cout << absl::StrFormat(
+        "Imported %s (%s): %d lines read, %d events.\n"
+        "  kept on this laptop, encrypted: %d events\n"
+        "  dropped by the privacy filter:  %d (secure input %d, denied apps %d, policy %d)\n"
+        "  bad lines skipped:              %d\n",
+        args->file, args->format, report->file.lines, report->file.events, report->stored,
+        f.dropped_secure_input + f.dropped_by_app + f.dropped_by_policy, f.dropped_secure_input,
+        f.dropped_by_app, f.dropped_by_policy, report->file.skipped_lines);
+    for (const std::string& problem : report->file.first_problems) {
+      std::cout << "    skipped " << problem << "\n";
+    }
+    if (*expired > 0) {
+      std::cout << "  removed by the " << (*store)->retention_days()
+                << "-day retention window: " << *expired << " events\n";
+    }
+    std::cout << "Typed text, window titles and command arguments were not stored.\n"
+              << kStaysHere << "\n";
+  });
+}
+
+}  // namespace tacit::cli

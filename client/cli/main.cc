@@ -1,0 +1,27 @@
+// tacit-client: the program on each employee's laptop. This file only wires
+// subcommands together; each lives in its own file (client/cli/*_command.cc).
+
+#include <CLI/CLI.hpp>
+#include <memory>
+
+#include "client/cli/owner_commands.h"
+#include "client/control_state.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "tacit-client: your computer activity stays on this laptop, encrypted; only clipped, "
+      "noised, securely aggregated model updates ever leave it."};
+  auto context = std::make_shared<tacit::cli::CliContext>();
+  context->dir = tacit::DefaultClientDirectory();
+  app.add_option("--dir", context->dir,
+                 "The client's folder (store, key, policy); default $TACIT_CLIENT_DIR or "
+                 "~/.local/share/tacit")
+      ->capture_default_str();
+  app.require_subcommand(1);
+  tacit::cli::AddImportCommand(app, context);
+  tacit::cli::AddInspectCommand(app, context);
+  tacit::cli::AddEraseCommand(app, context);
+  tacit::cli::AddPauseResumeCommands(app, context);
+  CLI11_PARSE(app, argc, argv);
+  return 0;
+}

@@ -1,0 +1,17 @@
+#pragma once
+
+// The owner's subcommands of tacit-client. Each Add*Command registers one
+// subcommand (its options and its action) on `app`.
+
+#include <memory>
+
+#include "client/cli/cli_context.h"
+
+namespace tacit::cli {
+
+void AddImportCommand(CLI::App& app, std::shared_ptr<CliContext> context);
+void AddInspectCommand(CLI::App& app, std::shared_ptr<CliContext> context);
+void AddEraseCommand(CLI::App& app, std::shared_ptr<CliContext> context);
+void AddPauseResumeCommands(CLI::App& app, std::shared_ptr<CliContext> context);
+
+}  // namespace tacit::cli

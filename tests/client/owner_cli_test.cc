@@ -1,0 +1,103 @@
+// Runs the real build/bin/tacit-client as its owner would.
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+
+#include "client/control_state.h"
+#include "client/store/event_store.h"
+#include "gtest/gtest.h"
+#include "tests/client/temp_dir.h"
+#include "tests/support/shared_data.h"
+
+namespace tacit {
+namespace {
+
+struct CliRun {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+
+CliRun Client(const std::string& dir, const std::string& args) {
+  std::string command =
+      ::tacit::testing::BinaryDir() + "/bin/tacit-client --dir '" + dir + "' " + args + " 2>&1";
+  CliRun run;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return run;
+  std::array<char, 4096> buffer;
+  size_t n;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    run.output.append(buffer.data(), n);
+  int status = ::pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+bool Has(const CliRun& run, const std::string& text) {
+  return run.output.find(text) != std::string::npos;
+}
+
+TEST(OwnerCli, ImportInspectPauseResumeErase) {
+  TACIT_REQUIRE_SHARED_DATA(sea, "sea-commands");
+  testing::TempDir tmp;
+  const std::string dir = tmp.File("client");
+
+  CliRun import = Client(dir, "import --format sea-commands " + sea + "/User7");
+  ASSERT_EQ(import.exit_code, 0) << import.output;
+  EXPECT_TRUE(Has(import, "kept on this laptop, encrypted: 15000 events")) << import.output;
+  EXPECT_TRUE(Has(import, "Nothing of this leaves the laptop")) << import.output;
+
+  CliRun inspect = Client(dir, "inspect");
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.output;
+  EXPECT_TRUE(Has(inspect, "Stored events: 15000")) << inspect.output;
+  EXPECT_TRUE(Has(inspect, "shell_command")) << inspect.output;
+  EXPECT_TRUE(Has(inspect, "Retention: events older than 30 days")) << inspect.output;
+  EXPECT_TRUE(Has(inspect, "never kept: typed text, window titles, command arguments"));
+  EXPECT_TRUE(Has(inspect, "Nothing of this leaves the laptop"));
+
+  CliRun pause = Client(dir, "pause --collection");
+  ASSERT_EQ(pause.exit_code, 0) << pause.output;
+  auto state = LoadControlState(dir);
+  ASSERT_TRUE(state.ok());
+  EXPECT_TRUE(state->collection_paused);
+  EXPECT_FALSE(state->training_paused);
+  EXPECT_TRUE(Has(Client(dir, "inspect"), "Collection: PAUSED; training: on"));
+  ASSERT_EQ(Client(dir, "resume").exit_code, 0);
+  EXPECT_FALSE(LoadControlState(dir)->collection_paused);
+
+  CliRun erase = Client(dir, "erase --all");
+  ASSERT_EQ(erase.exit_code, 0) << erase.output;
+  EXPECT_TRUE(Has(erase, "Erased 15000 events")) << erase.output;
+  EXPECT_TRUE(Has(Client(dir, "inspect"), "Stored events: 0"));
+}
+
+TEST(OwnerCli, BadInputIsRefusedAndNothingStoredIsLost) {
+  testing::TempDir tmp;
+  const std::string dir = tmp.File("client");
+  const std::string good = tmp.Write("good.jsonl", R"({"t":1,"kind":"key_press","key":"a"})"
+                                                   "\n");
+  ASSERT_EQ(Client(dir, "import --format jsonl " + good).exit_code, 0);
+  const std::string bad = tmp.Write("bad.jsonl", R"({"t":2,"kind":"key_press","key":"b"})"
+                                                 "\n"
+                                                 R"({"t":3,"kind":"oops"})"
+                                                 "\n");
+  CliRun refused = Client(dir, "import --format jsonl " + bad);
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_TRUE(Has(refused, "bad.jsonl:2: unknown event kind 'oops'")) << refused.output;
+  EXPECT_TRUE(Has(refused, "Nothing was imported")) << refused.output;
+  EXPECT_TRUE(Has(Client(dir, "inspect"), "Stored events: 1"));
+
+  CliRun skipped = Client(dir, "import --on-error skip --format jsonl " + bad);
+  EXPECT_EQ(skipped.exit_code, 0) << skipped.output;
+  EXPECT_TRUE(Has(skipped, "bad lines skipped:              1")) << skipped.output;
+  EXPECT_TRUE(Has(Client(dir, "inspect"), "Stored events: 2"));
+
+  EXPECT_EQ(Client(dir, "erase").exit_code, 1);
+  EXPECT_EQ(Client(dir, "erase --from 2026-13-01").exit_code, 1);
+  EXPECT_EQ(Client(dir, "import --format excel " + good).exit_code, 1);
+  EXPECT_NE(Client(dir, "").exit_code, 0) << "a subcommand is required";
+}
+
+}  // namespace
+}  // namespace tacit

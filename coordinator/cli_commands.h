@@ -18,4 +18,8 @@ using CommandAction = std::function<int()>;
 // `pki init DIR`, `pki issue DEVICE`.
 void AddPkiCommand(CLI::App& app, CommandAction* action);
 
+// `serve` and `status` (coordinator/service/).
+void AddServeCommand(CLI::App& app, CommandAction* action);
+void AddStatusCommand(CLI::App& app, CommandAction* action);
+
 }  // namespace tacit::coordinator

@@ -192,6 +192,11 @@ std::pair<KeyClass, std::string> Classify(absl::string_view label, int key_code)
     }
     return {*c, "key"};  // a non-ASCII letter never enters a chord verbatim
   }
+  if (label.size() == 1 && std::iscntrl(static_cast<unsigned char>(label[0]))) {
+    // A control character a log recorded for ctrl+<key> (0x19 for ctrl+y):
+    // the key code says which key it was.
+    return FromKeyCode(key_code);
+  }
   std::string canonical = Canonical(label);
   for (const NamedKey& k : kNamedKeys) {
     if (k.label == canonical) return {k.key_class, std::string(k.chord_name)};

@@ -11,10 +11,14 @@
 #define TACIT_CONCAT(a, b) TACIT_CONCAT_INNER(a, b)
 
 // Returns from the current function if `expr` (an absl::Status) is not OK.
-#define TACIT_RETURN_IF_ERROR(expr)                \
-  do {                                             \
-    ::absl::Status tacit_status_ = (expr);         \
-    if (!tacit_status_.ok()) return tacit_status_; \
+// The status variable is named per line so that a TACIT_RETURN_IF_ERROR in a
+// lambda inside another one does not shadow the outer variable.
+#define TACIT_RETURN_IF_ERROR(expr) \
+  TACIT_RETURN_IF_ERROR_IMPL(TACIT_CONCAT(tacit_status_, __LINE__), expr)
+#define TACIT_RETURN_IF_ERROR_IMPL(status, expr) \
+  do {                                           \
+    ::absl::Status status = (expr);              \
+    if (!status.ok()) return status;             \
   } while (0)
 
 // TACIT_ASSIGN_OR_RETURN(auto x, MakeX()); declares/assigns the value or

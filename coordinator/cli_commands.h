@@ -17,6 +17,10 @@ using CommandAction = std::function<int()>;
 
 // `pki init DIR`, `pki issue DEVICE`.
 void AddPkiCommand(CLI::App& app, CommandAction* action);
+// `check-config FILE`.
+void AddCheckConfigCommand(CLI::App& app, CommandAction* action);
+// `privacy --rounds R --sampling-rate q --noise-multiplier z --delta d`.
+void AddPrivacyCommand(CLI::App& app, CommandAction* action);
 
 // `serve` and `status` (coordinator/service/).
 void AddServeCommand(CLI::App& app, CommandAction* action);

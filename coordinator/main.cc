@@ -8,6 +8,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   tacit::coordinator::CommandAction action;
   tacit::coordinator::AddPkiCommand(app, &action);
+  tacit::coordinator::AddCheckConfigCommand(app, &action);
+  tacit::coordinator::AddPrivacyCommand(app, &action);
   tacit::coordinator::AddServeCommand(app, &action);
   tacit::coordinator::AddStatusCommand(app, &action);
   CLI11_PARSE(app, argc, argv);

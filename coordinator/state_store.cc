@@ -439,6 +439,14 @@ absl::StatusOr<ResumePoint> StateStore::Resume(int64_t task_id) {
       resume.checkpoint = std::move(*c);
       break;
     }
+    if (c.status().code() != absl::StatusCode::kDataLoss &&
+        c.status().code() != absl::StatusCode::kNotFound) {
+      // Unreadable is not corrupt (permissions, I/O): change nothing and
+      // let the operator fix it rather than roll back committed rounds.
+      return absl::Status(c.status().code(),
+                          absl::StrCat("cannot read checkpoint ", it->checkpoint_path, ": ",
+                                       c.status().message(), "; fix it and restart"));
+    }
     resume.refused.push_back(std::string(c.status().message()));
     lost_committed_rounds = lost_committed_rounds || it->version > 0;
     // The round that produced this version can no longer be built on: mark it

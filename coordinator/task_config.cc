@@ -66,9 +66,25 @@ absl::Status ReadSecureAgg(JsonFields& root, int cohort_size, int min_survivors,
   TACIT_RETURN_IF_ERROR(f.Int("bits", &s.bits, 8, 62));
   TACIT_RETURN_IF_ERROR(f.Double("clip_range", &s.clip_range, kPositive));
   TACIT_RETURN_IF_ERROR(f.Int("neighbors", &s.neighbors, 0, cohort_size));
+  if (s.neighbors == 1) {
+    return absl::OutOfRangeError(
+        absl::StrCat("config key '", f.KeyPath("neighbors"),
+                     "' = 1 is out of range: use 0 (auto) or at least 2 neighbors per client"));
+  }
   // Unmasking needs `threshold` survivors, so a threshold above the minimum
-  // survivor count could abandon rounds the cohort settings promise to keep.
-  TACIT_RETURN_IF_ERROR(f.Int("threshold", &s.threshold, 0, min_survivors));
+  // survivor count (or the SecAgg+ neighborhood) could abandon rounds the
+  // cohort settings promise to keep; at most half of the group would let
+  // colluding clients and server rebuild both masks of a client.
+  const int group = s.neighbors > 0 ? s.neighbors : cohort_size;
+  TACIT_RETURN_IF_ERROR(
+      f.Int("threshold", &s.threshold, 0, s.neighbors > 0 ? s.neighbors : min_survivors));
+  if (s.threshold != 0 && 2 * s.threshold <= group) {
+    return absl::OutOfRangeError(
+        absl::StrCat("config key '", f.KeyPath("threshold"), "' = ", s.threshold,
+                     " is out of range: it must be 0 (auto) or more than half of ",
+                     s.neighbors > 0 ? "secure_agg.neighbors (" : "cohort.size (", group,
+                     ") so that colluding clients cannot help rebuild another client's masks"));
+  }
   // The sum of cohort_size values in [-clip, clip] grows by log2(cohort_size)
   // bits; keep at least 8 bits of resolution per coordinate on top of that.
   int needed_bits = static_cast<int>(std::ceil(std::log2(static_cast<double>(cohort_size)))) + 8;

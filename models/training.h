@@ -61,6 +61,12 @@ absl::StatusOr<LocalUpdate> TrainOnStreams(const ModelConfig& config,
 absl::StatusOr<std::vector<std::pair<std::string, std::vector<int64_t>>>> TorchParameterShapes(
     const ModelConfig& config);
 
+// BLAS threads, process-wide. The first training or evaluation call makes BLAS
+// single-threaded (each client thread runs its own products; see
+// docs/model.md); a process that trains one big model at a time (the central
+// reference) may raise it afterwards or before. No effect without OpenBLAS.
+void SetBlasThreads(int threads);
+
 // Which BLAS library LibTorch's matrix products run on (e.g. "OpenBLAS 0.3.21
 // ..." or "reference BLAS (libblas.so.3)"), found at run time.
 std::string BlasDescription();

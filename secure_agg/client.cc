@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <set>
 
@@ -59,11 +60,26 @@ struct HeldShares {
   ~HeldShares() {
     for (auto& [owner, s] : by_owner) {
       OPENSSL_cleanse(s.self_mask.values.data(), s.self_mask.values.size() * sizeof(uint64_t));
-      OPENSSL_cleanse(s.masking_key.values.data(),
-                      s.masking_key.values.size() * sizeof(uint64_t));
+      OPENSSL_cleanse(s.masking_key.values.data(), s.masking_key.values.size() * sizeof(uint64_t));
     }
   }
 };
+
+// Masks the quantized vector in place in words of the wire width (4 bytes when
+// bits <= 32, else 8) and writes it packed little-endian into `packed`.
+template <typename Value>
+absl::Status MaskAndPack(std::vector<int64_t> quantized, absl::Span<const MaskTerm> terms,
+                         uint32_t bits, std::string* packed) {
+  static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "packing assumes little-endian");
+  std::vector<Value> masked(quantized.size());
+  for (size_t i = 0; i < quantized.size(); ++i) masked[i] = static_cast<Value>(quantized[i]);
+  std::vector<int64_t>().swap(quantized);
+  TACIT_RETURN_IF_ERROR(ApplyMasks(terms, bits, 0, absl::MakeSpan(masked)));
+  ReduceModulo(absl::MakeSpan(masked), bits);
+  packed->resize(masked.size() * sizeof(Value));
+  std::memcpy(packed->data(), masked.data(), packed->size());
+  return absl::OkStatus();
+}
 
 }  // namespace
 
@@ -124,9 +140,8 @@ v1::SecAggClientToServer Envelope(const RoundContext& ctx) {
 }
 
 absl::Status WrongStep(ClientPhase phase, const v1::SecAggServerToClient& message) {
-  return absl::FailedPreconditionError(absl::StrCat("out of phase: got ",
-                                                    StepName(message.step_case()), " while ",
-                                                    ClientPhaseName(phase)));
+  return absl::FailedPreconditionError(absl::StrCat(
+      "out of phase: got ", StepName(message.step_case()), " while ", ClientPhaseName(phase)));
 }
 
 class AwaitingUnmaskingState : public State {
@@ -162,9 +177,9 @@ class AwaitingUnmaskingState : public State {
     for (uint32_t id : survivors) {
       auto it = held_.by_owner.find(id);
       if (it == held_.by_owner.end()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("unmasking request names client ", id, ", whose shares this client does "
-                                                                "not hold"));
+        return absl::InvalidArgumentError(absl::StrCat("unmasking request names client ", id,
+                                                       ", whose shares this client does "
+                                                       "not hold"));
       }
       auto* share = response->add_self_mask_shares();
       share->set_owner_id(id);
@@ -173,9 +188,9 @@ class AwaitingUnmaskingState : public State {
     for (uint32_t id : dropped) {
       auto it = held_.by_owner.find(id);
       if (it == held_.by_owner.end()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("unmasking request names client ", id, ", whose shares this client does "
-                                                                "not hold"));
+        return absl::InvalidArgumentError(absl::StrCat("unmasking request names client ", id,
+                                                       ", whose shares this client does "
+                                                       "not hold"));
       }
       auto* share = response->add_masking_key_shares();
       share->set_owner_id(id);
@@ -207,17 +222,16 @@ class AwaitingSharesState : public State {
       const uint32_t sender = share.sender_id();
       auto peer = ctx_.peer_keys.find(sender);
       if (share.recipient_id() != ctx_.id || peer == ctx_.peer_keys.end()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "delivered share from ", sender, " to ", share.recipient_id(),
-            " is not from an advertised neighbour to this client"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("delivered share from ", sender, " to ", share.recipient_id(),
+                         " is not from an advertised neighbour to this client"));
       }
       if (held.by_owner.count(sender)) {
         return absl::InvalidArgumentError(absl::StrCat("two shares delivered from ", sender));
       }
-      TACIT_ASSIGN_OR_RETURN(
-          SecretKey agreed,
-          X25519Agree(ctx_.encryption_keys.private_key,
-                      AsBytes(peer->second.encryption_public_key())));
+      TACIT_ASSIGN_OR_RETURN(SecretKey agreed,
+                             X25519Agree(ctx_.encryption_keys.private_key,
+                                         AsBytes(peer->second.encryption_public_key())));
       TACIT_ASSIGN_OR_RETURN(SecretKey key,
                              ShareEncryptionKey(agreed, ctx_.session_id, round, sender, ctx_.id));
       TACIT_ASSIGN_OR_RETURN(
@@ -239,39 +253,35 @@ class AwaitingSharesState : public State {
     // neighbour that shared keys (they will mask with this client in turn).
     TACIT_ASSIGN_OR_RETURN(std::vector<float> input, TakeInput(client));
     if (input.size() != ctx_.params.vector_length()) {
-      return absl::InvalidArgumentError(absl::StrCat("input has ", input.size(),
-                                                     " values, the round expects ",
-                                                     ctx_.params.vector_length()));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "input has ", input.size(), " values, the round expects ", ctx_.params.vector_length()));
     }
     FixedPointParams fp{ctx_.params.bits(), ctx_.params.clip_bound(), ctx_.params.scale(),
                         ctx_.params.max_weight()};
-    TACIT_ASSIGN_OR_RETURN(std::vector<int64_t> quantized,
-                           QuantizeWeighted(fp, input, WeightOf(client)));
+    TACIT_ASSIGN_OR_RETURN(
+        std::vector<int64_t> quantized,
+        QuantizeWeighted(fp, input, WeightOf(client), ConfigOf(client).rounding_key));
     std::vector<float>().swap(input);
     if (ConfigOf(client).on_quantized_input) ConfigOf(client).on_quantized_input(quantized);
-    std::vector<uint64_t> masked(quantized.size());
-    for (size_t i = 0; i < quantized.size(); ++i) masked[i] = static_cast<uint64_t>(quantized[i]);
-    std::vector<int64_t>().swap(quantized);
-
     std::vector<MaskTerm> terms;
     terms.push_back({ctx_.self_mask_seed, 1});
     for (const auto& [peer_id, unused] : held.by_owner) {
-      TACIT_ASSIGN_OR_RETURN(
-          SecretKey agreed,
-          X25519Agree(ctx_.masking_keys.private_key,
-                      AsBytes(ctx_.peer_keys.at(peer_id).masking_public_key())));
+      TACIT_ASSIGN_OR_RETURN(SecretKey agreed,
+                             X25519Agree(ctx_.masking_keys.private_key,
+                                         AsBytes(ctx_.peer_keys.at(peer_id).masking_public_key())));
       TACIT_ASSIGN_OR_RETURN(SecretKey seed, PairwiseMaskSeed(agreed, ctx_.session_id, round));
       terms.push_back({seed, PairSign(ctx_.id, peer_id)});
     }
-    TACIT_RETURN_IF_ERROR(ApplyMasks(terms, fp.bits, 0, absl::MakeSpan(masked)));
-    ReduceModulo(absl::MakeSpan(masked), fp.bits);
-
     v1::SecAggClientToServer out = Envelope(ctx_);
     auto* masked_input = out.mutable_masked_input();
-    masked_input->set_length(masked.size());
-    Bytes packed = PackResidues(masked, fp.bits);
-    std::vector<uint64_t>().swap(masked);
-    masked_input->set_packed(ToString(packed));
+    masked_input->set_length(quantized.size());
+    if (ElementWidth(fp.bits) == 4) {
+      TACIT_RETURN_IF_ERROR(MaskAndPack<uint32_t>(std::move(quantized), terms, fp.bits,
+                                                  masked_input->mutable_packed()));
+    } else {
+      TACIT_RETURN_IF_ERROR(MaskAndPack<uint64_t>(std::move(quantized), terms, fp.bits,
+                                                  masked_input->mutable_packed()));
+    }
 
     held.by_owner.emplace(ctx_.id, std::move(own_));
     // The masking key and self-mask seed are no longer needed: only shares remain.
@@ -310,8 +320,8 @@ class AwaitingKeysState : public State {
     for (size_t i = 0; i < keys.size(); ++i) {
       const auto& k = keys[i];
       if (i > 0 && keys[i - 1].client_id() == k.client_id()) {
-        return absl::InvalidArgumentError(absl::StrCat("client ", k.client_id(),
-                                                       " appears twice in the key broadcast"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("client ", k.client_id(), " appears twice in the key broadcast"));
       }
       if (k.encryption_public_key().size() != kKeyBytes ||
           k.masking_public_key().size() != kKeyBytes) {
@@ -323,16 +333,16 @@ class AwaitingKeysState : public State {
         return absl::InvalidArgumentError("the key broadcast repeats a public key");
       }
       if (k.client_id() == ctx_.id) {
-        saw_self = ConstantTimeEquals(AsBytes(k.encryption_public_key()),
-                                      ctx_.encryption_keys.public_key) &&
-                   ConstantTimeEquals(AsBytes(k.masking_public_key()),
-                                      ctx_.masking_keys.public_key);
+        saw_self =
+            ConstantTimeEquals(AsBytes(k.encryption_public_key()),
+                               ctx_.encryption_keys.public_key) &&
+            ConstantTimeEquals(AsBytes(k.masking_public_key()), ctx_.masking_keys.public_key);
         if (!saw_self) {
           return absl::InvalidArgumentError("the key broadcast has other keys for this client");
         }
       } else if (!ctx_.graph_neighbors.count(k.client_id())) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "the key broadcast includes client ", k.client_id(), ", not a neighbour"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("the key broadcast includes client ", k.client_id(), ", not a neighbour"));
       } else {
         ctx_.peer_keys.emplace(k.client_id(), k);
       }
@@ -346,9 +356,9 @@ class AwaitingKeysState : public State {
                                              params.threshold()));
     }
     if (params.threshold() <= ConfigOf(client).min_threshold_fraction * holders) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "threshold ", params.threshold(), " is too low for ", holders,
-          " share holders: colluders could reconstruct this client's secrets"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("threshold ", params.threshold(), " is too low for ", holders,
+                       " share holders: colluders could reconstruct this client's secrets"));
     }
     // With the complete graph the client sees every advertised key and checks
     // the session id itself; with SecAgg+ it binds to the server's value.
@@ -380,14 +390,15 @@ class AwaitingKeysState : public State {
       TACIT_ASSIGN_OR_RETURN(SecretKey agreed,
                              X25519Agree(ctx_.encryption_keys.private_key,
                                          AsBytes(ctx_.peer_keys.at(to).encryption_public_key())));
-      TACIT_ASSIGN_OR_RETURN(
-          SecretKey key, ShareEncryptionKey(agreed, ctx_.session_id, params.round_id(), ctx_.id, to));
+      TACIT_ASSIGN_OR_RETURN(SecretKey key, ShareEncryptionKey(agreed, ctx_.session_id,
+                                                               params.round_id(), ctx_.id, to));
       Bytes nonce(kGcmNonceBytes);
       TACIT_RETURN_IF_ERROR(RandomBytes(absl::MakeSpan(nonce)));
       Bytes plaintext =
           EncodeSharePlaintext(ctx_.id, to, self_mask_shares[i], masking_key_shares[i]);
-      auto sealed = AesGcmSeal(key, nonce, plaintext,
-                               ShareAssociatedData(ctx_.session_id, params.round_id(), ctx_.id, to));
+      auto sealed =
+          AesGcmSeal(key, nonce, plaintext,
+                     ShareAssociatedData(ctx_.session_id, params.round_id(), ctx_.id, to));
       OPENSSL_cleanse(plaintext.data(), plaintext.size());
       if (!sealed.ok()) return sealed.status();
       auto* share = share_keys->add_shares();
@@ -444,7 +455,8 @@ class AwaitingRoundStartState : public State {
     TACIT_ASSIGN_OR_RETURN(ctx.masking_keys, GenerateX25519KeyPair());
     TACIT_ASSIGN_OR_RETURN(ctx.self_mask_seed, RandomSecretKey());
     v1::SecAggClientToServer out = Envelope(ctx);
-    out.mutable_advertise_keys()->set_encryption_public_key(ToString(ctx.encryption_keys.public_key));
+    out.mutable_advertise_keys()->set_encryption_public_key(
+        ToString(ctx.encryption_keys.public_key));
     out.mutable_advertise_keys()->set_masking_public_key(ToString(ctx.masking_keys.public_key));
     next = std::make_unique<AwaitingKeysState>(std::move(ctx));
     return out;
@@ -488,13 +500,15 @@ absl::StatusOr<std::unique_ptr<SecAggClient>> SecAggClient::Create(ClientConfig 
       [shared]() -> absl::StatusOr<std::vector<float>> { return std::move(*shared); }, weight);
 }
 
-absl::StatusOr<std::unique_ptr<SecAggClient>> SecAggClient::CreateWithProvider(
-    ClientConfig config, InputProvider input, double weight) {
+absl::StatusOr<std::unique_ptr<SecAggClient>> SecAggClient::CreateWithProvider(ClientConfig config,
+                                                                               InputProvider input,
+                                                                               double weight) {
   if (!input) return absl::InvalidArgumentError("the input provider is empty");
   if (!(weight >= 0) || !std::isfinite(weight)) {
     return absl::InvalidArgumentError("weight must be a finite number >= 0");
   }
-  return std::unique_ptr<SecAggClient>(new SecAggClient(std::move(config), std::move(input), weight));
+  return std::unique_ptr<SecAggClient>(
+      new SecAggClient(std::move(config), std::move(input), weight));
 }
 
 absl::StatusOr<v1::SecAggClientToServer> SecAggClient::HandleServerMessage(

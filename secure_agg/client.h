@@ -11,9 +11,11 @@
 // moves it to Aborted and the round is over for this client. It is
 // transport-agnostic: feed it server messages, send back what it returns.
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -44,6 +46,9 @@ struct ClientConfig {
   // Optional: sees the signed fixed-point vector (weight last) the client
   // contributes, before masking; for audits and tests.
   std::function<void(const std::vector<int64_t>&)> on_quantized_input;
+  // Simulations only: keys the stochastic-rounding generator so a simulated run
+  // is reproducible. Masks and keys stay fresh from RAND_bytes regardless.
+  std::optional<std::array<uint8_t, 32>> rounding_key;
 };
 
 class SecAggClient {

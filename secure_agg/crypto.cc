@@ -5,6 +5,8 @@
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
+
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -110,8 +112,8 @@ absl::StatusOr<Bytes> X25519PublicFromPrivate(const SecretKey& private_key) {
 absl::StatusOr<SecretKey> X25519Agree(const SecretKey& private_key,
                                       absl::Span<const uint8_t> peer_public_key) {
   if (peer_public_key.size() != kKeyBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("X25519 public key must be 32 bytes, got ",
-                                                   peer_public_key.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("X25519 public key must be 32 bytes, got ", peer_public_key.size()));
   }
   auto pkey = PrivateKeyFromRaw(private_key);
   if (!pkey.ok()) return pkey.status();
@@ -174,7 +176,8 @@ absl::StatusOr<Bytes> Sha256(absl::Span<const uint8_t> data) {
 absl::StatusOr<Bytes> AesGcmSeal(const SecretKey& key, absl::Span<const uint8_t> nonce,
                                  absl::Span<const uint8_t> plaintext,
                                  absl::Span<const uint8_t> associated_data) {
-  if (nonce.size() != kGcmNonceBytes) return absl::InvalidArgumentError("GCM nonce must be 12 bytes");
+  if (nonce.size() != kGcmNonceBytes)
+    return absl::InvalidArgumentError("GCM nonce must be 12 bytes");
   CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   Bytes out(plaintext.size() + kGcmTagBytes);
   int len = 0;
@@ -195,9 +198,11 @@ absl::StatusOr<Bytes> AesGcmSeal(const SecretKey& key, absl::Span<const uint8_t>
 absl::StatusOr<Bytes> AesGcmOpen(const SecretKey& key, absl::Span<const uint8_t> nonce,
                                  absl::Span<const uint8_t> ciphertext_and_tag,
                                  absl::Span<const uint8_t> associated_data) {
-  if (nonce.size() != kGcmNonceBytes) return absl::InvalidArgumentError("GCM nonce must be 12 bytes");
+  if (nonce.size() != kGcmNonceBytes)
+    return absl::InvalidArgumentError("GCM nonce must be 12 bytes");
   if (ciphertext_and_tag.size() < kGcmTagBytes) {
-    return absl::DataLossError("share ciphertext is shorter than its GCM tag: tampered or truncated");
+    return absl::DataLossError(
+        "share ciphertext is shorter than its GCM tag: tampered or truncated");
   }
   const size_t body = ciphertext_and_tag.size() - kGcmTagBytes;
   CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
@@ -224,11 +229,17 @@ absl::StatusOr<Bytes> AesGcmOpen(const SecretKey& key, absl::Span<const uint8_t>
 }
 
 absl::StatusOr<AesCtrStream> AesCtrStream::Create(const SecretKey& key, uint64_t first_block) {
-  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
-  if (ctx == nullptr) return OpenSslError("EVP_CIPHER_CTX_new");
   uint8_t iv[16] = {0};
   for (int i = 0; i < 8; ++i) iv[15 - i] = static_cast<uint8_t>(first_block >> (8 * i));
-  if (EVP_EncryptInit_ex(ctx, EVP_aes_256_ctr(), nullptr, key.data(), iv) != 1) {
+  return CreateWithCounterBlock(key, iv);
+}
+
+absl::StatusOr<AesCtrStream> AesCtrStream::CreateWithCounterBlock(const SecretKey& key,
+                                                                  absl::Span<const uint8_t> block) {
+  if (block.size() != 16) return absl::InvalidArgumentError("CTR counter block must be 16 bytes");
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  if (ctx == nullptr) return OpenSslError("EVP_CIPHER_CTX_new");
+  if (EVP_EncryptInit_ex(ctx, EVP_aes_256_ctr(), nullptr, key.data(), block.data()) != 1) {
     EVP_CIPHER_CTX_free(ctx);
     return OpenSslError("AES-256-CTR init");
   }
@@ -251,8 +262,17 @@ AesCtrStream& AesCtrStream::operator=(AesCtrStream&& other) noexcept {
 AesCtrStream::~AesCtrStream() { EVP_CIPHER_CTX_free(static_cast<EVP_CIPHER_CTX*>(ctx_)); }
 
 absl::Status AesCtrStream::Generate(absl::Span<uint8_t> out) {
-  std::fill(out.begin(), out.end(), 0);
-  return Apply(out);
+  // Encrypting from a static zero block avoids clearing `out` first (one
+  // memory pass less than zero-then-encrypt-in-place).
+  static const uint8_t kZeros[16384] = {0};
+  auto* ctx = static_cast<EVP_CIPHER_CTX*>(ctx_);
+  for (size_t done = 0; done < out.size(); done += sizeof(kZeros)) {
+    const size_t n = std::min(sizeof(kZeros), out.size() - done);
+    if (!CipherUpdate(ctx, out.data() + done, kZeros, n)) {
+      return OpenSslError("AES-256-CTR keystream");
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status AesCtrStream::Apply(absl::Span<uint8_t> data) {

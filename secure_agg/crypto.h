@@ -16,7 +16,7 @@
 namespace tacit::secagg {
 
 using Bytes = std::vector<uint8_t>;
-constexpr size_t kKeyBytes = 32;     // X25519 keys, AES-256 keys, seeds
+constexpr size_t kKeyBytes = 32;  // X25519 keys, AES-256 keys, seeds
 constexpr size_t kGcmNonceBytes = 12;
 constexpr size_t kGcmTagBytes = 16;
 
@@ -84,6 +84,9 @@ absl::StatusOr<Bytes> AesGcmOpen(const SecretKey& key, absl::Span<const uint8_t>
 class AesCtrStream {
  public:
   static absl::StatusOr<AesCtrStream> Create(const SecretKey& key, uint64_t first_block = 0);
+  // Starts from an explicit 16-byte initial counter block (for test vectors).
+  static absl::StatusOr<AesCtrStream> CreateWithCounterBlock(const SecretKey& key,
+                                                             absl::Span<const uint8_t> block);
   AesCtrStream(AesCtrStream&& other) noexcept;
   AesCtrStream& operator=(AesCtrStream&& other) noexcept;
   AesCtrStream(const AesCtrStream&) = delete;

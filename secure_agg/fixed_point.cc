@@ -74,16 +74,17 @@ absl::StatusOr<double> LargestSafeScale(uint32_t bits, double clip_bound, double
   return params.scale;
 }
 
-absl::StatusOr<std::vector<int64_t>> QuantizeWeighted(const FixedPointParams& params,
-                                                      absl::Span<const float> input,
-                                                      double weight) {
+absl::StatusOr<std::vector<int64_t>> QuantizeWeighted(
+    const FixedPointParams& params, absl::Span<const float> input, double weight,
+    const std::optional<std::array<uint8_t, 32>>& rounding_key) {
   absl::Status valid = ValidateFixedPointParams(params);
   if (!valid.ok()) return valid;
   if (!std::isfinite(weight) || weight < 0) {
     return absl::InvalidArgumentError("weight must be a finite number >= 0");
   }
   const double w = std::min(weight, params.max_weight);
-  auto key = RandomSecretKey();
+  absl::StatusOr<SecretKey> key =
+      rounding_key ? absl::StatusOr<SecretKey>(SecretKey(*rounding_key)) : RandomSecretKey();
   if (!key.ok()) return key.status();
   auto stream = AesCtrStream::Create(*key);
   if (!stream.ok()) return stream.status();
@@ -122,7 +123,8 @@ uint64_t ToModular(int64_t value, uint32_t bits) {
 int64_t FromModular(uint64_t residue, uint32_t bits) {
   const uint64_t modulus = uint64_t{1} << bits;
   residue &= modulus - 1;
-  if (residue >= (modulus >> 1)) return static_cast<int64_t>(residue) - static_cast<int64_t>(modulus);
+  if (residue >= (modulus >> 1))
+    return static_cast<int64_t>(residue) - static_cast<int64_t>(modulus);
   return static_cast<int64_t>(residue);
 }
 

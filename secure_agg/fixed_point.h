@@ -10,7 +10,9 @@
 // signed once summed, which is exact as long as the sum's magnitude stays below
 // 2^(bits-1): CheckNoWrap verifies that up front for a whole cohort.
 
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -48,9 +50,12 @@ absl::StatusOr<double> LargestSafeScale(uint32_t bits, double clip_bound, double
 
 // Quantizes weight * clip(input) element by element plus the weight itself as
 // the last element; returns signed integers (the caller reduces mod 2^bits).
-absl::StatusOr<std::vector<int64_t>> QuantizeWeighted(const FixedPointParams& params,
-                                                      absl::Span<const float> input,
-                                                      double weight);
+// `rounding_key`, when given, keys the rounding generator instead of fresh
+// RAND_bytes: simulations pass one derived from their seed so that a run is
+// reproducible bit for bit. Production clients never pass it.
+absl::StatusOr<std::vector<int64_t>> QuantizeWeighted(
+    const FixedPointParams& params, absl::Span<const float> input, double weight,
+    const std::optional<std::array<uint8_t, 32>>& rounding_key = std::nullopt);
 
 // Reduces a signed integer modulo 2^bits, and maps a residue back to the signed
 // value in [-2^(bits-1), 2^(bits-1)).

@@ -14,17 +14,17 @@ namespace tacit::secagg {
 
 struct ParameterRequest {
   uint32_t cohort_size = 0;
-  double dropout_rate = 0.1;       // expected fraction dropping out over the round
-  double corruption_rate = 0.1;    // fraction of clients that may collude with the server
-  double security_bits = 40;       // privacy failure probability <= 2^-security_bits
-  double correctness_bits = 20;    // round failure probability <= 2^-correctness_bits
+  double dropout_rate = 0.1;           // expected fraction dropping out over the round
+  double corruption_rate = 0.1;        // fraction of clients that may collude with the server
+  double security_bits = 40;           // privacy failure probability <= 2^-security_bits
+  double correctness_bits = 20;        // round failure probability <= 2^-correctness_bits
   uint32_t complete_graph_up_to = 64;  // cohorts this small always use the complete graph
 };
 
 struct ChosenParameters {
   uint32_t threshold = 0;
-  uint32_t neighbors = 0;  // 0 = complete graph
-  uint32_t holders = 0;    // share holders per client (neighbours + itself)
+  uint32_t neighbors = 0;               // 0 = complete graph
+  uint32_t holders = 0;                 // share holders per client (neighbours + itself)
   double log2_privacy_failure = 0;      // union bound over the cohort
   double log2_correctness_failure = 0;  // union bound over the cohort
 };

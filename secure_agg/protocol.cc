@@ -26,8 +26,8 @@ void AppendField(Bytes& out, absl::Span<const uint8_t> field) {
   out.insert(out.end(), field.begin(), field.end());
 }
 void AppendField(Bytes& out, const std::string& field) {
-  AppendField(out, absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(field.data()),
-                                       field.size()));
+  AppendField(out,
+              absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(field.data()), field.size()));
 }
 void AppendFieldU64(Bytes& out, uint64_t v) {
   Bytes b;
@@ -90,8 +90,8 @@ absl::StatusOr<SecretKey> ShareEncryptionKey(const SecretKey& agreed_secret,
   return HkdfSha256Key(agreed_secret.span(), session_id, info);
 }
 
-Bytes ShareAssociatedData(absl::Span<const uint8_t> session_id, uint64_t round_id,
-                          uint32_t sender, uint32_t recipient) {
+Bytes ShareAssociatedData(absl::Span<const uint8_t> session_id, uint64_t round_id, uint32_t sender,
+                          uint32_t recipient) {
   Bytes aad;
   AppendField(aad, session_id);
   AppendFieldU64(aad, round_id);
@@ -115,9 +115,8 @@ absl::StatusOr<DecodedShares> DecodeSharePlaintext(absl::Span<const uint8_t> pla
                                                    uint32_t expected_sender,
                                                    uint32_t expected_recipient) {
   if (plaintext.size() != 16 + 2 * kShareValuesBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("share plaintext has ", plaintext.size(), " bytes, expected ",
-                     16 + 2 * kShareValuesBytes));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "share plaintext has ", plaintext.size(), " bytes, expected ", 16 + 2 * kShareValuesBytes));
   }
   if (ReadU64(plaintext.data()) != expected_sender ||
       ReadU64(plaintext.data() + 8) != expected_recipient) {
@@ -133,25 +132,21 @@ absl::StatusOr<DecodedShares> DecodeSharePlaintext(absl::Span<const uint8_t> pla
 }
 
 Bytes PackResidues(absl::Span<const uint64_t> residues, uint32_t bits) {
-  const size_t width = ElementWidth(bits);
-  Bytes out(residues.size() * width);
-  uint8_t* p = out.data();
-  if (width == 4) {
-    for (uint64_t r : residues) {
-      const uint32_t v = static_cast<uint32_t>(r);
-      p[0] = static_cast<uint8_t>(v);
-      p[1] = static_cast<uint8_t>(v >> 8);
-      p[2] = static_cast<uint8_t>(v >> 16);
-      p[3] = static_cast<uint8_t>(v >> 24);
-      p += 4;
+  Bytes out(residues.size() * ElementWidth(bits));
+  PackResiduesInto(residues, bits, out.data());
+  return out;
+}
+
+void PackResiduesInto(absl::Span<const uint64_t> residues, uint32_t bits, uint8_t* out) {
+  static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "packing assumes little-endian");
+  if (ElementWidth(bits) == 4) {
+    for (size_t i = 0; i < residues.size(); ++i) {
+      const uint32_t v = static_cast<uint32_t>(residues[i]);
+      std::memcpy(out + 4 * i, &v, 4);
     }
   } else {
-    for (uint64_t r : residues) {
-      for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(r >> (8 * i));
-      p += 8;
-    }
+    std::memcpy(out, residues.data(), residues.size() * 8);
   }
-  return out;
 }
 
 namespace {
@@ -184,9 +179,8 @@ absl::Status AddPackedResidues(absl::Span<const uint8_t> packed, uint32_t bits,
   const size_t width = ElementWidth(bits);
   if (packed.size() != sum.size() * width) {
     return absl::InvalidArgumentError(absl::StrCat("masked input has ", packed.size(),
-                                                   " bytes, expected ", sum.size() * width,
-                                                   " (", sum.size(), " elements of ", width,
-                                                   " bytes)"));
+                                                   " bytes, expected ", sum.size() * width, " (",
+                                                   sum.size(), " elements of ", width, " bytes)"));
   }
   size_t bad = 0;
   const bool ok = width == 4 ? AddPackedTyped<uint32_t>(packed.data(), bits, sum, &bad)

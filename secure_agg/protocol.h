@@ -37,8 +37,7 @@ absl::StatusOr<Bytes> ComputeSessionId(const v1::SecAggRoundParameters& params,
 // Seed of the pairwise mask between a and b (symmetric): HKDF(X25519 secret,
 // salt = session id, info = label || round).
 absl::StatusOr<SecretKey> PairwiseMaskSeed(const SecretKey& agreed_secret,
-                                           absl::Span<const uint8_t> session_id,
-                                           uint64_t round_id);
+                                           absl::Span<const uint8_t> session_id, uint64_t round_id);
 
 // AES-GCM key for shares sent from `sender` to `recipient` (one key per
 // direction, so a nonce is never reused under one key).
@@ -48,8 +47,8 @@ absl::StatusOr<SecretKey> ShareEncryptionKey(const SecretKey& agreed_secret,
                                              uint32_t recipient);
 
 // Associated data of a share ciphertext: session id, round and both ids.
-Bytes ShareAssociatedData(absl::Span<const uint8_t> session_id, uint64_t round_id,
-                          uint32_t sender, uint32_t recipient);
+Bytes ShareAssociatedData(absl::Span<const uint8_t> session_id, uint64_t round_id, uint32_t sender,
+                          uint32_t recipient);
 
 // Plaintext of a share: sender, recipient, self-mask share, masking-key share.
 Bytes EncodeSharePlaintext(uint32_t sender, uint32_t recipient, const ShamirShare& self_mask,
@@ -68,7 +67,10 @@ inline int PairSign(uint32_t a, uint32_t b) { return a < b ? 1 : -1; }
 // Bytes per element on the wire and in the mask generator.
 inline size_t ElementWidth(uint32_t bits) { return bits <= 32 ? 4 : 8; }
 
+// Little-endian packing, ElementWidth(bits) bytes per element; the Into form
+// writes residues.size() * ElementWidth(bits) bytes at `out` (no extra copy).
 Bytes PackResidues(absl::Span<const uint64_t> residues, uint32_t bits);
+void PackResiduesInto(absl::Span<const uint64_t> residues, uint32_t bits, uint8_t* out);
 // Adds a packed vector element-wise into `sum` (mod 2^64), rejecting sizes
 // that do not match and elements not reduced modulo 2^bits.
 absl::Status AddPackedResidues(absl::Span<const uint8_t> packed, uint32_t bits,

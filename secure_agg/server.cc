@@ -1,6 +1,7 @@
 #include "secure_agg/server.h"
 
 #include <algorithm>
+#include <mutex>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -73,6 +74,7 @@ class SecAggServer::Impl {
   absl::Status Handle(uint32_t id, const v1::SecAggClientToServer& message);
   absl::StatusOr<PhaseOutcome> Advance();
 
+  std::mutex mu_;  // serialises the public calls; config_ and graph_ are immutable
   ServerConfig config_;
   NeighborGraph graph_;
   SecretKey graph_seed_;
@@ -84,10 +86,10 @@ class SecAggServer::Impl {
   Bytes session_id_;
 
   // Phase data.
-  std::map<uint32_t, v1::SecAggPublicKeys> keys_;                     // U1
-  std::map<uint32_t, std::vector<v1::SecAggEncryptedShare>> inbox_;   // by recipient
-  std::set<uint32_t> shared_;                                         // U2
-  std::vector<uint64_t> sum_;                                         // running masked sum
+  std::map<uint32_t, v1::SecAggPublicKeys> keys_;                    // U1
+  std::map<uint32_t, std::vector<v1::SecAggEncryptedShare>> inbox_;  // by recipient
+  std::set<uint32_t> shared_;                                        // U2
+  std::vector<uint64_t> sum_;                                        // running masked sum
   std::map<uint32_t, std::set<uint32_t>> asked_survivors_, asked_dropped_;
   std::map<uint32_t, ShareSet> self_mask_shares_, masking_key_shares_;  // by owner
 
@@ -153,13 +155,12 @@ absl::Status SecAggServer::Impl::Handle(uint32_t id, const v1::SecAggClientToSer
   }
   const auto expected_step = ExpectedStep(phase_);
   if (expected_step == v1::SecAggClientToServer::STEP_NOT_SET) {
-    return absl::FailedPreconditionError(absl::StrCat("the round is ", ServerPhaseName(phase_),
-                                                      " and accepts no client messages"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the round is ", ServerPhaseName(phase_), " and accepts no client messages"));
   }
   if (message.round_id() != config_.round_id) {
     return absl::UnauthenticatedError(absl::StrCat("message from client ", id, " is for round ",
-                                                   message.round_id(), ", not ",
-                                                   config_.round_id));
+                                                   message.round_id(), ", not ", config_.round_id));
   }
   if (phase_ != ServerPhase::kAdvertiseKeys &&
       !ConstantTimeEquals(AsBytes(message.session_id()), session_id_)) {
@@ -168,16 +169,16 @@ absl::Status SecAggServer::Impl::Handle(uint32_t id, const v1::SecAggClientToSer
   }
   if (message.step_case() != expected_step) {
     return absl::FailedPreconditionError(absl::StrCat("out of phase: client ", id, " sent ",
-                                                      StepName(message.step_case()),
-                                                      " during ", ServerPhaseName(phase_)));
+                                                      StepName(message.step_case()), " during ",
+                                                      ServerPhaseName(phase_)));
   }
   if (!expected_.count(id)) {
     return absl::FailedPreconditionError(absl::StrCat(
         "client ", id, " dropped out in an earlier phase and cannot rejoin this round"));
   }
   if (responded_.count(id)) {
-    return absl::AlreadyExistsError(absl::StrCat("duplicate ", StepName(message.step_case()),
-                                                 " from client ", id));
+    return absl::AlreadyExistsError(
+        absl::StrCat("duplicate ", StepName(message.step_case()), " from client ", id));
   }
   absl::Status status;
   switch (phase_) {
@@ -199,8 +200,7 @@ absl::Status SecAggServer::Impl::Handle(uint32_t id, const v1::SecAggClientToSer
 }
 
 absl::Status SecAggServer::Impl::HandleAdvertise(uint32_t id, const v1::SecAggAdvertiseKeys& m) {
-  if (m.encryption_public_key().size() != kKeyBytes ||
-      m.masking_public_key().size() != kKeyBytes) {
+  if (m.encryption_public_key().size() != kKeyBytes || m.masking_public_key().size() != kKeyBytes) {
     return absl::InvalidArgumentError(
         absl::StrCat("client ", id, "'s advertised public keys must be 32 bytes each"));
   }
@@ -221,13 +221,13 @@ absl::Status SecAggServer::Impl::HandleShareKeys(uint32_t id, const v1::SecAggSh
   std::set<uint32_t> seen;
   for (const auto& share : m.shares()) {
     if (share.sender_id() != id) {
-      return absl::InvalidArgumentError(absl::StrCat("client ", id, " sent a share claiming sender ",
-                                                     share.sender_id()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("client ", id, " sent a share claiming sender ", share.sender_id()));
     }
     if (!want.count(share.recipient_id()) || !seen.insert(share.recipient_id()).second) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "client ", id, " sent a share for ", share.recipient_id(),
-          ", which is not an advertised neighbour or was already addressed"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("client ", id, " sent a share for ", share.recipient_id(),
+                       ", which is not an advertised neighbour or was already addressed"));
     }
     if (share.nonce().size() != kGcmNonceBytes ||
         share.ciphertext().size() != kShareCiphertextBytes) {
@@ -237,9 +237,9 @@ absl::Status SecAggServer::Impl::HandleShareKeys(uint32_t id, const v1::SecAggSh
     }
   }
   if (seen.size() != want.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("client ", id, " shared with ", seen.size(),
-                                                   " of its ", want.size(),
-                                                   " advertised neighbours; it must share with all"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("client ", id, " shared with ", seen.size(), " of its ", want.size(),
+                     " advertised neighbours; it must share with all"));
   }
   for (const auto& share : m.shares()) inbox_[share.recipient_id()].push_back(share);
   return absl::OkStatus();
@@ -248,8 +248,8 @@ absl::Status SecAggServer::Impl::HandleShareKeys(uint32_t id, const v1::SecAggSh
 absl::Status SecAggServer::Impl::HandleMaskedInput(uint32_t id, const v1::SecAggMaskedInput& m) {
   if (m.length() != sum_.size()) {
     return absl::InvalidArgumentError(absl::StrCat("client ", id, "'s masked input has ",
-                                                   m.length(), " elements, expected ",
-                                                   sum_.size(), " (vector length + weight)"));
+                                                   m.length(), " elements, expected ", sum_.size(),
+                                                   " (vector length + weight)"));
   }
   // Added as it arrives: the server keeps one vector, not one per client.
   return AddPackedResidues(AsBytes(m.packed()), config_.bits, absl::MakeSpan(sum_));
@@ -394,13 +394,19 @@ absl::StatusOr<PhaseOutcome> SecAggServer::Impl::Unmask() {
                          const char* what) -> absl::StatusOr<SecretKey> {
     auto& shares = sets[owner].shares;
     if (shares.size() < t) {
-      return Fail(absl::AbortedError(absl::StrCat(
-          "round ", config_.round_id, " failed in unmasking: only ", shares.size(), " of ", t,
-          " needed shares of client ", owner, "'s ", what,
-          " arrived; retry the round with a new cohort")));
+      return Fail(absl::AbortedError(
+          absl::StrCat("round ", config_.round_id, " failed in unmasking: only ", shares.size(),
+                       " of ", t, " needed shares of client ", owner, "'s ", what,
+                       " arrived; retry the round with a new cohort")));
     }
     auto secret = ShamirReconstruct(shares, t);
-    if (!secret.ok()) return Fail(secret.status());
+    if (!secret.ok()) {
+      // Shares were validated on arrival, so a failure here means they are
+      // inconsistent: corrupted by a holder or in transit.
+      return Fail(
+          absl::DataLossError(absl::StrCat("shares of client ", owner, "'s ", what,
+                                           " are inconsistent: ", secret.status().message())));
+    }
     return secret;
   };
 
@@ -420,14 +426,15 @@ absl::StatusOr<PhaseOutcome> SecAggServer::Impl::Unmask() {
                            reconstruct(masking_key_shares_, d, "masking key"));
     TACIT_ASSIGN_OR_RETURN(Bytes public_key, X25519PublicFromPrivate(masking_key));
     if (!ConstantTimeEquals(public_key, AsBytes(keys_.at(d).masking_public_key()))) {
-      return Fail(absl::DataLossError(absl::StrCat(
-          "reconstructed masking key of client ", d,
-          " does not match its advertised key: shares were corrupted")));
+      return Fail(absl::DataLossError(
+          absl::StrCat("reconstructed masking key of client ", d,
+                       " does not match its advertised key: shares were corrupted")));
     }
     for (uint32_t v : masked_with) {
       TACIT_ASSIGN_OR_RETURN(SecretKey agreed,
                              X25519Agree(masking_key, AsBytes(keys_.at(v).masking_public_key())));
-      TACIT_ASSIGN_OR_RETURN(SecretKey seed, PairwiseMaskSeed(agreed, session_id_, config_.round_id));
+      TACIT_ASSIGN_OR_RETURN(SecretKey seed,
+                             PairwiseMaskSeed(agreed, session_id_, config_.round_id));
       // v added PairSign(v, d) * PRG(seed); remove it.
       terms.push_back({seed, -PairSign(v, d)});
     }
@@ -488,8 +495,8 @@ absl::StatusOr<std::unique_ptr<SecAggServer>> SecAggServer::Create(ServerConfig 
   }
   FixedPointParams fp{config.bits, config.clip_bound, config.scale, config.max_weight};
   TACIT_ASSIGN_OR_RETURN(NoWrapReport report, CheckNoWrap(fp, static_cast<uint32_t>(n)));
-  return std::unique_ptr<SecAggServer>(new SecAggServer(
-      std::make_unique<Impl>(std::move(config), std::move(graph), seed, report)));
+  return std::unique_ptr<SecAggServer>(
+      new SecAggServer(std::make_unique<Impl>(std::move(config), std::move(graph), seed, report)));
 }
 
 SecAggServer::SecAggServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -497,20 +504,32 @@ SecAggServer::~SecAggServer() = default;
 
 absl::Status SecAggServer::HandleClientMessage(uint32_t client_id,
                                                const v1::SecAggClientToServer& message) {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
   return impl_->Handle(client_id, message);
 }
 
-absl::StatusOr<PhaseOutcome> SecAggServer::AdvancePhase() { return impl_->Advance(); }
+absl::StatusOr<PhaseOutcome> SecAggServer::AdvancePhase() {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  return impl_->Advance();
+}
 
-ServerPhase SecAggServer::phase() const { return impl_->phase_; }
+ServerPhase SecAggServer::phase() const {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  return impl_->phase_;
+}
 
 std::vector<uint32_t> SecAggServer::PendingClients() const {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
   std::vector<uint32_t> out;
   if (ExpectedStep(impl_->phase_) == v1::SecAggClientToServer::STEP_NOT_SET) return out;
   for (uint32_t id : impl_->expected_) {
     if (!impl_->responded_.count(id)) out.push_back(id);
   }
   return out;
+}
+
+std::vector<uint32_t> SecAggServer::NeighborsOf(uint32_t client_id) const {
+  return impl_->graph_.NeighborsOf(client_id);
 }
 
 const NoWrapReport& SecAggServer::no_wrap_report() const { return impl_->report_; }

@@ -8,7 +8,9 @@
 // its deadline passed) and calls AdvancePhase(), which returns the messages to
 // send to each surviving client, or the final result. Clients that did not
 // answer a phase are dropped from the round. The server has no clock and no
-// threads of its own except the parallel mask expansion while unmasking.
+// threads of its own except the parallel mask expansion while unmasking. Its
+// methods may be called from several transport threads: they are serialised
+// by an internal mutex (masked inputs are added to the sum one at a time).
 
 #include <cstdint>
 #include <map>
@@ -47,15 +49,15 @@ struct ServerConfig {
 };
 
 struct AggregationResult {
-  std::vector<double> weighted_sum;   // sum of weight * clip(input), de-quantized
-  double total_weight = 0;            // sum of weights, de-quantized
-  std::vector<uint32_t> survivor_ids; // clients whose input is in the sum
-  std::vector<int64_t> quantized_sum; // exact fixed-point sum, weight element last
+  std::vector<double> weighted_sum;    // sum of weight * clip(input), de-quantized
+  double total_weight = 0;             // sum of weights, de-quantized
+  std::vector<uint32_t> survivor_ids;  // clients whose input is in the sum
+  std::vector<int64_t> quantized_sum;  // exact fixed-point sum, weight element last
 };
 
 struct PhaseOutcome {
   std::map<uint32_t, v1::SecAggServerToClient> messages;  // next message per client
-  std::optional<AggregationResult> result;                 // set when the round completed
+  std::optional<AggregationResult> result;                // set when the round completed
 };
 
 class SecAggServer {
@@ -82,6 +84,8 @@ class SecAggServer {
   // Clients expected in the current phase that have not sent their message.
   std::vector<uint32_t> PendingClients() const;
   const NoWrapReport& no_wrap_report() const;
+  // The client's neighbours in this round's graph (everyone else when complete).
+  std::vector<uint32_t> NeighborsOf(uint32_t client_id) const;
   const ServerConfig& config() const;
 
   class Impl;

@@ -50,9 +50,7 @@ uint64_t FieldAdd(uint64_t a, uint64_t b) {
 
 uint64_t FieldSub(uint64_t a, uint64_t b) { return a >= b ? a - b : a + kShamirPrime - b; }
 
-uint64_t FieldMul(uint64_t a, uint64_t b) {
-  return Reduce(static_cast<Uint128>(a) * b);
-}
+uint64_t FieldMul(uint64_t a, uint64_t b) { return Reduce(static_cast<Uint128>(a) * b); }
 
 uint64_t FieldInverse(uint64_t a) {
   // Fermat: a^(p-2).
@@ -69,8 +67,8 @@ absl::StatusOr<std::vector<ShamirShare>> ShamirSplit(const SecretKey& secret, ui
                                                      absl::Span<const uint32_t> holder_ids) {
   if (threshold < 1 || threshold > holder_ids.size()) {
     return absl::InvalidArgumentError(absl::StrCat("Shamir threshold ", threshold,
-                                                   " must be between 1 and the ",
-                                                   holder_ids.size(), " holders"));
+                                                   " must be between 1 and the ", holder_ids.size(),
+                                                   " holders"));
   }
   if (std::set<uint32_t>(holder_ids.begin(), holder_ids.end()).size() != holder_ids.size()) {
     return absl::InvalidArgumentError("Shamir holder ids must be distinct");
@@ -109,16 +107,14 @@ absl::StatusOr<std::vector<ShamirShare>> ShamirSplit(const SecretKey& secret, ui
 absl::StatusOr<SecretKey> ShamirReconstruct(absl::Span<const ShamirShare> shares,
                                             uint32_t threshold) {
   if (threshold < 1 || shares.size() < threshold) {
-    return absl::FailedPreconditionError(absl::StrCat("need ", threshold,
-                                                      " shares to reconstruct, have ",
-                                                      shares.size()));
+    return absl::FailedPreconditionError(
+        absl::StrCat("need ", threshold, " shares to reconstruct, have ", shares.size()));
   }
   std::vector<uint64_t> xs(threshold);
   for (uint32_t j = 0; j < threshold; ++j) {
     if (shares[j].values.size() != kShamirChunks) {
-      return absl::InvalidArgumentError(absl::StrCat("a share must hold ", kShamirChunks,
-                                                     " field elements, got ",
-                                                     shares[j].values.size()));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "a share must hold ", kShamirChunks, " field elements, got ", shares[j].values.size()));
     }
     for (uint64_t v : shares[j].values) {
       if (v >= kShamirPrime) return absl::InvalidArgumentError("share value outside the field");

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
-#include "coordinator/dp_noise.h"
+#include "common/dp_noise.h"
 #include "coordinator/rdp_accountant.h"
 #include "coordinator/server_optimizer.h"
 #include "coordinator/state_store.h"

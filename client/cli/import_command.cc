@@ -12,7 +12,7 @@ namespace tacit::cli {
 
 void AddImportCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
   struct Args {
-    std::string format, file, on_error = "stop", times = "now";
+    std::string format, file, on_error = "stop", times = "auto";
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
@@ -28,8 +28,9 @@ void AddImportCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
       ->check(CLI::IsMember({"stop", "skip"}));
   cmd->add_option("--times", args->times,
                   "now: shift times so the file's last event is now (keeps old or "
-                  "relative-time logs inside the retention window); keep: as in the file")
-      ->check(CLI::IsMember({"now", "keep"}));
+                  "relative-time logs inside the retention window); keep: as in the file; "
+                  "auto (default): keep for jsonl, now for the data set formats")
+      ->check(CLI::IsMember({"auto", "now", "keep"}));
   cmd->callback([args, context]() {
     absl::StatusOr<DataFormat> format = ParseDataFormat(args->format);
     FailIfError(format.status());
@@ -40,7 +41,9 @@ void AddImportCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
     StoreImportOptions options;
     options.import.on_bad_line = args->on_error == "skip" ? OnBadLine::kSkip : OnBadLine::kStop;
     const int64_t now = NowMs();
-    if (args->times == "now") {
+    const bool shift =
+        args->times == "now" || (args->times == "auto" && *format != DataFormat::kJsonLines);
+    if (shift) {
       absl::StatusOr<int64_t> latest = LatestEventTime(*format, args->file, options.import);
       if (!latest.ok()) {
         std::cerr << "Nothing was imported; the store is unchanged.\n";

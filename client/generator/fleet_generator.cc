@@ -100,8 +100,10 @@ class PersonStream {
       const AppProfile& a = p_.apps[app];
       app_name_ = a.app;
       RawEvent focus = Base(EventKind::kAppFocus);
-      focus.window_title =
-          a.titles[rng_.Pick(std::vector<double>(a.titles.size(), 1.0).data(), a.titles.size())];
+      if (!a.titles.empty()) {
+        focus.window_title =
+            a.titles[rng_.Pick(std::vector<double>(a.titles.size(), 1.0).data(), a.titles.size())];
+      }
       TACIT_RETURN_IF_ERROR(Emit(focus));
       const int actions = 1 + rng_.Geometric(std::max(0.5, p_.dwell_actions - 1));
       for (int i = 0; i < actions && !done(); ++i) {

@@ -12,8 +12,8 @@
 #include "client/runtime/model_cache.h"
 #include "client/store/event_store.h"
 #include "client/training_examples.h"
+#include "common/dp_noise.h"
 #include "common/status_macros.h"
-#include "coordinator/dp_noise.h"
 #include "coordinator/service/task_model.h"
 #include "secure_agg/client.h"
 
@@ -80,8 +80,7 @@ absl::StatusOr<PreparedUpdate> Train(const coordinator::TaskConfig& task,
   update_task.noise_stddev = assignment.noise_stddev();
   update_task.weight_by_examples = false;
   update_task.max_weight = assignment.max_weight();
-  TACIT_ASSIGN_OR_RETURN(coordinator::GaussianNoise noise,
-                         coordinator::GaussianNoise::FromOsEntropy());
+  TACIT_ASSIGN_OR_RETURN(GaussianNoise noise, GaussianNoise::FromOsEntropy());
   NoiseAdder add_noise = [&noise](absl::Span<float> values, double stddev) {
     noise.Add(values, stddev);
   };

@@ -3,6 +3,10 @@
 #include <openssl/crypto.h>
 #include <sqlcipher/sqlite3.h>
 #include <sys/stat.h>
+#include <time.h>
+
+#include <array>
+#include <limits>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -41,6 +45,16 @@ std::string KindFilter(const std::vector<EventKind>& kinds) {
   std::vector<int> values;
   for (EventKind k : kinds) values.push_back(static_cast<int>(k));
   return absl::StrCat(" AND kind IN (", absl::StrJoin(values, ","), ")");
+}
+
+// "2026-01-05" for a day number since the epoch (UTC).
+std::string DayName(int64_t day) {
+  time_t seconds = static_cast<time_t>(day * 86400);
+  struct tm utc {};
+  gmtime_r(&seconds, &utc);
+  char text[16];
+  strftime(text, sizeof text, "%Y-%m-%d", &utc);
+  return text;
 }
 
 }  // namespace
@@ -282,22 +296,38 @@ absl::StatusOr<StoreSummary> EventStore::Summary() {
   s.events = sqlite3_column_int64(totals.get(), 0);
   s.first_ms = sqlite3_column_int64(totals.get(), 1);
   s.last_ms = sqlite3_column_int64(totals.get(), 2);
-  Statement counts;
-  if (sqlite3_prepare_v2(db_,
-                         "SELECT date(time_ms / 1000, 'unixepoch') AS day, kind, count(*) "
-                         "FROM events GROUP BY day, kind ORDER BY day, kind",
-                         -1, counts.out(), nullptr) != SQLITE_OK) {
+  // Walks the time index in order and counts per UTC day, so memory stays
+  // constant however many events there are (a GROUP BY would sort them all
+  // in memory: SQLCipher keeps temporary data in RAM, never on disk).
+  Statement rows;
+  if (sqlite3_prepare_v2(db_, "SELECT time_ms, kind FROM events ORDER BY time_ms", -1, rows.out(),
+                         nullptr) != SQLITE_OK) {
     return Error("preparing counts");
   }
+  int64_t current_day = std::numeric_limits<int64_t>::min();
+  std::array<int64_t, kEventKindCount + 1> per_kind{};
+  auto flush = [&]() {
+    if (current_day == std::numeric_limits<int64_t>::min()) return;
+    for (int k = 1; k <= kEventKindCount; ++k) {
+      if (per_kind[static_cast<size_t>(k)] > 0) {
+        s.counts.push_back(
+            {DayName(current_day), static_cast<EventKind>(k), per_kind[static_cast<size_t>(k)]});
+      }
+    }
+    per_kind.fill(0);
+  };
   int rc;
-  while ((rc = sqlite3_step(counts.get())) == SQLITE_ROW) {
-    const unsigned char* day = sqlite3_column_text(counts.get(), 0);
-    const int kind = sqlite3_column_int(counts.get(), 1);
-    s.counts.push_back({day != nullptr ? reinterpret_cast<const char*>(day) : "?",
-                        IsValidEventKind(static_cast<uint8_t>(kind)) ? static_cast<EventKind>(kind)
-                                                                     : EventKind::kKeyPress,
-                        sqlite3_column_int64(counts.get(), 2)});
+  while ((rc = sqlite3_step(rows.get())) == SQLITE_ROW) {
+    const int64_t time_ms = sqlite3_column_int64(rows.get(), 0);
+    const int64_t day = time_ms >= 0 ? time_ms / kDayMs : (time_ms - kDayMs + 1) / kDayMs;
+    if (day != current_day) {
+      flush();
+      current_day = day;
+    }
+    const int kind = sqlite3_column_int(rows.get(), 1);
+    if (IsValidEventKind(static_cast<uint8_t>(kind))) ++per_kind[static_cast<size_t>(kind)];
   }
+  flush();
   if (rc != SQLITE_DONE) return Error("counting events by kind and day");
   return s;
 }

@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/status_macros.h"
-#include "coordinator/dp_noise.h"
+#include "common/dp_noise.h"
 #include "secure_agg/fixed_point.h"
 #include "secure_agg/parameters.h"
 
@@ -17,8 +17,8 @@ std::string RoundPlan::Describe() const {
       "round %d: %d clients, threshold %d, %s, %d-bit field, clip %.3g, scale 2^%.0f, "
       "headroom %.1f bits, min survivors %d",
       round_id, cohort.size(), threshold,
-      neighbors == 0 ? std::string("complete graph") : absl::StrCat(neighbors, " neighbours"),
-      bits, clip_range, std::log2(scale), headroom_bits, min_survivors);
+      neighbors == 0 ? std::string("complete graph") : absl::StrCat(neighbors, " neighbours"), bits,
+      clip_range, std::log2(scale), headroom_bits, min_survivors);
 }
 
 absl::StatusOr<RoundPlan> PlanRound(const TaskConfig& task, uint64_t round_id,
@@ -69,9 +69,9 @@ absl::StatusOr<RoundPlan> PlanRound(const TaskConfig& task, uint64_t round_id,
   TACIT_ASSIGN_OR_RETURN(secagg::NoWrapReport report, secagg::CheckNoWrap(fixed, n));
   plan.headroom_bits = report.headroom_bits;
   if (task.dp.noise_multiplier > 0) {
-    TACIT_ASSIGN_OR_RETURN(plan.noise_stddev,
-                           PerClientNoiseStddev(task.dp.noise_multiplier, task.dp.clip_norm,
-                                                plan.min_survivors));
+    TACIT_ASSIGN_OR_RETURN(
+        plan.noise_stddev,
+        PerClientNoiseStddev(task.dp.noise_multiplier, task.dp.clip_norm, plan.min_survivors));
   }
   return plan;
 }

@@ -59,10 +59,10 @@ absl::StatusOr<SecureRound::Step> SecureRound::EndPhase() {
   auto outcome = server_->AdvancePhase();
   if (!outcome.ok()) {
     phase_index_ = kAggregationPhases;
-    return absl::Status(outcome.status().code(),
-                        absl::StrCat("round ", plan_.round_id, " failed after phase ",
-                                     AggregationPhaseName(ended), ": ",
-                                     outcome.status().message()));
+    return absl::Status(
+        outcome.status().code(),
+        absl::StrCat("round ", plan_.round_id, " failed after phase ", AggregationPhaseName(ended),
+                     ": ", outcome.status().message()));
   }
   ++phase_index_;
   Step step;

@@ -36,7 +36,8 @@ std::vector<float> Flatten(NextEventNetwork& network);
 
 // Sets the intra-op thread count of the calling thread (LibTorch here uses
 // OpenMP, whose thread count is a per-thread setting) and, once per process,
-// makes BLAS run in the calling thread (see docs/model.md, "Threads").
+// makes BLAS run in the calling thread and tunes malloc for large tensors
+// (see docs/model.md, "Threads and memory").
 void UseThreadsInThisThread(int threads);
 
 }  // namespace tacit::internal

@@ -20,9 +20,9 @@ constexpr Bounds kShare{0, 1, true, false};        // (0, 1]
 absl::Status ReadPopulation(JsonFields& root, PopulationSpec& p) {
   TACIT_ASSIGN_OR_RETURN(JsonFields f, root.Object("population"));
   p.source = "generator";
-  TACIT_RETURN_IF_ERROR(f.Choice(
-      "source", &p.source,
-      {"generator", "sea-commands", "aalto-keystrokes", "balabit-mouse", "jsonl"}));
+  TACIT_RETURN_IF_ERROR(
+      f.Choice("source", &p.source,
+               {"generator", "sea-commands", "aalto-keystrokes", "balabit-mouse", "jsonl"}));
   TACIT_RETURN_IF_ERROR(f.String("path", &p.path));
   if (p.source != "generator" && p.path.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("config key '", f.KeyPath("path"),
@@ -165,28 +165,27 @@ nlohmann::json ExperimentConfigToJson(const ExperimentConfig& c) {
                             {"share_keys", c.behaviour.dropout[1]},
                             {"masked_input", c.behaviour.dropout[2]},
                             {"unmasking", c.behaviour.dropout[3]}};
-  nlohmann::json json = {
-      {"name", c.name},
-      {"seed", c.seed},
-      {"population",
-       {{"source", p.source},
-        {"path", p.path},
-        {"people", p.people},
-        {"max_events_per_person", p.max_events_per_person},
-        {"train_fraction", p.train_fraction}}},
-      {"task", coordinator::TaskConfigToJson(c.task)},
-      {"simulation",
-       {{"secure_aggregation", c.secure_aggregation},
-        {"weighting", c.weight_by_examples ? "examples" : "uniform"},
-        {"max_weight", c.max_weight},
-        {"behaviour",
-         {{"dropout", dropout},
-          {"straggler_rate", c.behaviour.straggler_rate},
-          {"availability", c.behaviour.availability}}},
-        {"workers", c.workers},
-        {"eval_every", c.eval_every},
-        {"max_attempts_per_round", c.max_attempts_per_round},
-        {"transport", c.transport}}}};
+  nlohmann::json json = {{"name", c.name},
+                         {"seed", c.seed},
+                         {"population",
+                          {{"source", p.source},
+                           {"path", p.path},
+                           {"people", p.people},
+                           {"max_events_per_person", p.max_events_per_person},
+                           {"train_fraction", p.train_fraction}}},
+                         {"task", coordinator::TaskConfigToJson(c.task)},
+                         {"simulation",
+                          {{"secure_aggregation", c.secure_aggregation},
+                           {"weighting", c.weight_by_examples ? "examples" : "uniform"},
+                           {"max_weight", c.max_weight},
+                           {"behaviour",
+                            {{"dropout", dropout},
+                             {"straggler_rate", c.behaviour.straggler_rate},
+                             {"availability", c.behaviour.availability}}},
+                           {"workers", c.workers},
+                           {"eval_every", c.eval_every},
+                           {"max_attempts_per_round", c.max_attempts_per_round},
+                           {"transport", c.transport}}}};
   if (c.reference_top1) {
     json["reference"] = {{"top1", *c.reference_top1}, {"label", c.reference_label}};
   }

@@ -36,14 +36,14 @@ struct ExperimentConfig {
   uint64_t seed = 1;
   PopulationSpec population;  // vocab size and salt come from task.vocab
   coordinator::TaskConfig task;
-  ModelConfig model;            // task.model resolved for models/
-  TrainOptions training;        // task.training resolved for models/ (seed set per client)
+  ModelConfig model;      // task.model resolved for models/
+  TrainOptions training;  // task.training resolved for models/ (seed set per client)
   bool secure_aggregation = true;
   bool weight_by_examples = true;  // false: every client weighs 1 (forced when DP noise is on)
   double max_weight = 10000;
   ClientBehaviour behaviour;
-  int workers = 0;             // training threads; 0 = all cores
-  int eval_every = 1;          // evaluate the global model every N rounds (and the last)
+  int workers = 0;                 // training threads; 0 = all cores
+  int eval_every = 1;              // evaluate the global model every N rounds (and the last)
   int max_attempts_per_round = 3;  // an abandoned round is retried this often, then skipped
   std::string transport = "in_process";
   std::optional<double> reference_top1;  // drawn on the accuracy plot when given

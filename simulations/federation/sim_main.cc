@@ -87,8 +87,7 @@ int Run(const std::string& config_path, std::string out) {
                  std::string(result.status().message()).c_str());
     return 1;
   }
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   tacit::ModelFile model;
   model.model_version = result->model_version;
@@ -113,10 +112,10 @@ int Run(const std::string& config_path, std::string out) {
       {"population", Describe(config->population, people->size())},
       {"model", absl::StrCat(config->model.name, ", ", layout->total_size, " parameters, layout ",
                              layout->hash)},
-      {"server optimizer", tacit::coordinator::ServerOptimizerName(
-                               config->task.server_optimizer.type)},
-      {"clients per round", absl::StrCat(config->task.SelectedPerRound(), " selected for a cohort of ",
-                                         config->task.cohort.size)},
+      {"server optimizer",
+       tacit::coordinator::ServerOptimizerName(config->task.server_optimizer.type)},
+      {"clients per round", absl::StrCat(config->task.SelectedPerRound(),
+                                         " selected for a cohort of ", config->task.cohort.size)},
       {"secure aggregation", config->secure_aggregation
                                  ? absl::StrCat("on, ", config->task.secure_agg.bits, "-bit field")
                                  : "off (plain sum, for comparison only)"},
@@ -144,26 +143,30 @@ int Run(const std::string& config_path, std::string out) {
   std::printf("\n== %s: %d of %d rounds committed in %s ==\n", config->name.c_str(), committed,
               config->task.rounds, tacit::sim::ProgressLine::FormatDuration(seconds).c_str());
   if (last != nullptr) {
-    std::printf("global model v%lld: next-event top-1 %.3f, top-3 %.3f (pooled over %zu people; "
-                "macro top-1 %.3f)\n",
-                static_cast<long long>(result->model_version), last->top1_pooled,
-                last->top3_pooled, people->size(), last->top1_macro);
+    std::printf(
+        "global model v%lld: next-event top-1 %.3f, top-3 %.3f (pooled over %zu people; "
+        "macro top-1 %.3f)\n",
+        static_cast<long long>(result->model_version), last->top1_pooled, last->top3_pooled,
+        people->size(), last->top1_macro);
   }
-  std::printf("privacy: raw activity never left the simulated laptops; they sent only %s of %s "
-              "updates in total\n",
-              HumanBytes(static_cast<double>(bytes_up)).c_str(),
-              config->secure_aggregation ? "masked" : "UNMASKED (secure aggregation off)");
-  std::printf("results: %s/summary.md (report), accuracy.svg and loss.svg (plots), rounds.csv, "
-              "rounds.jsonl, %s\n",
-              out.c_str(), model_file.c_str());
+  std::printf(
+      "privacy: raw activity never left the simulated laptops; they sent only %s of %s "
+      "updates in total\n",
+      HumanBytes(static_cast<double>(bytes_up)).c_str(),
+      config->secure_aggregation ? "masked" : "UNMASKED (secure aggregation off)");
+  std::printf(
+      "results: %s/summary.md (report), accuracy.svg and loss.svg (plots), rounds.csv, "
+      "rounds.jsonl, %s\n",
+      out.c_str(), model_file.c_str());
   return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"tacit-sim: simulated federations with the production client and coordinator "
-               "code (secure aggregation, local training, server optimizer)"};
+  CLI::App app{
+      "tacit-sim: simulated federations with the production client and coordinator "
+      "code (secure aggregation, local training, server optimizer)"};
   app.require_subcommand(1);
   std::string config_path, out;
   CLI::App* run = app.add_subcommand("run", "run the experiment of a config file");

@@ -1,6 +1,7 @@
 #include "simulations/federation/simulator.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -11,9 +12,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/federated/local_update.h"
+#include "common/dp_noise.h"
 #include "common/parallel_for.h"
 #include "common/status_macros.h"
-#include "coordinator/dp_noise.h"
 #include "coordinator/round/global_model.h"
 #include "coordinator/round/round_plan.h"
 #include "coordinator/round/secure_round.h"
@@ -40,12 +41,22 @@ uint64_t Mix(uint64_t x) {
 uint64_t DeriveSeed(uint64_t seed, uint64_t a, uint64_t b, uint64_t salt) {
   return Mix(Mix(Mix(seed ^ salt) ^ a) ^ b);
 }
+// 32 bytes of the same derivation, for generators keyed by AES (DP noise and
+// stochastic rounding), so simulated runs are reproducible bit for bit.
+std::array<uint8_t, 32> DeriveKey(uint64_t seed, uint64_t a, uint64_t b, uint64_t salt) {
+  std::array<uint8_t, 32> key{};
+  for (size_t i = 0; i < key.size(); i += 8) {
+    uint64_t word = DeriveSeed(seed, a, b, salt + i);
+    for (int k = 0; k < 8; ++k) key[i + k] = static_cast<uint8_t>(word >> (8 * k));
+  }
+  return key;
+}
 
 // One selected client's round, in the simulator's memory only while it runs.
 struct Participant {
-  size_t person = 0;           // index into people
-  uint32_t client_id = 0;      // the id secure aggregation knows it by
-  int drop_phase = -1;         // phase in which it vanishes; -1 = never
+  size_t person = 0;       // index into people
+  uint32_t client_id = 0;  // the id secure aggregation knows it by
+  int drop_phase = -1;     // phase in which it vanishes; -1 = never
   bool straggler = false;
   std::optional<PreparedUpdate> update;  // set when training succeeded
   std::string failure;                   // why training failed, if it did
@@ -172,12 +183,7 @@ class Simulation {
       LocalUpdateTask mine = task;
       mine.training.seed = DeriveSeed(config_.seed, round, p.person, 0x7a1);
       // Reproducible noise for the simulation; the fleet client seeds from the OS.
-      coordinator::GaussianNoise::Seed noise_seed{};
-      for (size_t b = 0; b < noise_seed.size(); b += 8) {
-        uint64_t word = DeriveSeed(config_.seed, round, p.person, 0xd9 + b);
-        for (int k = 0; k < 8; ++k) noise_seed[b + k] = static_cast<uint8_t>(word >> (8 * k));
-      }
-      auto noise = coordinator::GaussianNoise::FromSeed(noise_seed);
+      auto noise = GaussianNoise::FromSeed(DeriveKey(config_.seed, round, p.person, 0xd9));
       NoiseAdder add_noise = [&noise](absl::Span<float> values, double stddev) {
         noise->Add(values, stddev);
       };
@@ -210,8 +216,8 @@ class Simulation {
 
     std::vector<uint32_t> cohort;
     for (const auto& p : participants) cohort.push_back(p.client_id);
-    auto plan = coordinator::PlanRound(config_.task, attempt_id, cohort,
-                                       model_.parameters().size(), config_.max_weight);
+    auto plan = coordinator::PlanRound(config_.task, attempt_id, cohort, model_.parameters().size(),
+                                       config_.max_weight);
     if (!plan.ok()) {
       record.outcome = absl::StrCat("abandoned: ", plan.status().message());
       record.model_version = static_cast<int>(model_.version());
@@ -226,11 +232,12 @@ class Simulation {
     if (trained > 0) record.train_loss /= trained;
 
     absl::StatusOr<coordinator::RoundAggregate> aggregate =
-        config_.secure_aggregation ? AggregateSecurely(round, *plan, participants, record, last_top1)
-                                   : AggregatePlainly(*plan, participants, record);
+        config_.secure_aggregation
+            ? AggregateSecurely(round, *plan, participants, record, last_top1)
+            : AggregatePlainly(*plan, participants, record);
     if (aggregate.ok()) {
-      TACIT_RETURN_IF_ERROR(model_.ApplyRound(aggregate->mean_update,
-                                              static_cast<int>(participants.size())));
+      TACIT_RETURN_IF_ERROR(
+          model_.ApplyRound(aggregate->mean_update, static_cast<int>(participants.size())));
       record.outcome = "committed";
       record.participants = static_cast<int>(aggregate->survivors.size());
     } else if (aggregate.status().code() == absl::StatusCode::kAborted) {
@@ -255,9 +262,10 @@ class Simulation {
       if (!p.update) continue;
       secagg::ClientConfig client_config;
       client_config.client_id = p.client_id;
-      TACIT_ASSIGN_OR_RETURN(p.secagg,
-                             secagg::SecAggClient::Create(client_config, std::move(p.update->update),
-                                                          p.update->weight));
+      client_config.rounding_key = DeriveKey(config_.seed, plan.round_id, p.person, 0x40d);
+      TACIT_ASSIGN_OR_RETURN(
+          p.secagg, secagg::SecAggClient::Create(client_config, std::move(p.update->update),
+                                                 p.update->weight));
       p.update->update.clear();
       p.update->update.shrink_to_fit();
     }
@@ -373,10 +381,9 @@ absl::StatusOr<SimulationResult> RunSimulation(const ExperimentConfig& config,
   if (people.empty()) return absl::InvalidArgumentError("the population has no people");
   TACIT_ASSIGN_OR_RETURN(std::vector<float> initial,
                          InitialParameters(config.model, DeriveSeed(config.seed, 0, 0, 0x1417)));
-  TACIT_ASSIGN_OR_RETURN(
-      coordinator::GlobalModel model,
-      coordinator::GlobalModel::Create(config.task, std::move(initial),
-                                       static_cast<int64_t>(people.size())));
+  TACIT_ASSIGN_OR_RETURN(coordinator::GlobalModel model,
+                         coordinator::GlobalModel::Create(config.task, std::move(initial),
+                                                          static_cast<int64_t>(people.size())));
   Simulation simulation(config, people, hooks, std::move(model));
   return simulation.Run();
 }

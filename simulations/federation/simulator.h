@@ -21,8 +21,8 @@
 namespace tacit::sim {
 
 struct SimulationHooks {
-  RunOutput* output = nullptr;        // rounds appended as they end (optional)
-  ProgressLine* progress = nullptr;   // live progress (optional)
+  RunOutput* output = nullptr;       // rounds appended as they end (optional)
+  ProgressLine* progress = nullptr;  // live progress (optional)
 };
 
 struct SimulationResult {

@@ -1,5 +1,7 @@
 #include "client/importers/importers.h"
 
+#include <random>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -243,6 +245,61 @@ TEST(LineReader, HandlesLongLinesCrlfAndAMissingFinalNewline) {
   ASSERT_TRUE(huge->Next(&line, &too_long));
   EXPECT_EQ(line, "ok");
   EXPECT_EQ(huge->line_number(), 2);
+}
+
+}  // namespace
+}  // namespace tacit
+
+namespace tacit {
+namespace {
+
+// Property: random damage anywhere (flipped, inserted, deleted bytes; cut
+// files) never crashes an importer; skipping always finishes, and stopping
+// either finishes or names a line of the file.
+TEST(ImportersOnCorruptedCopies, RandomDamageNeverCrashes) {
+  TACIT_REQUIRE_SHARED_DATA(dir, "balabit-mouse");
+  const std::string data = dir.substr(0, dir.size() - std::string("/balabit-mouse").size());
+  const std::vector<std::pair<DataFormat, std::string>> sources = {
+      {DataFormat::kSeaCommands, data + "/sea-commands/User0"},
+      {DataFormat::kAaltoKeystrokes, data + "/aalto-keystrokes/1002_keystrokes.txt"},
+      {DataFormat::kBalabitMouse, data + "/balabit-mouse/user12/session_9838420452"}};
+  std::mt19937_64 rng(2024);
+  TempDir tmp;
+  for (const auto& [format, file] : sources) {
+    std::string original = ReadAll(file).substr(0, 20000);
+    for (int round = 0; round < 40; ++round) {
+      std::string damaged = original;
+      const int edits = 1 + static_cast<int>(rng() % 20);
+      for (int k = 0; k < edits && !damaged.empty(); ++k) {
+        size_t at = rng() % damaged.size();
+        switch (rng() % 4) {
+          case 0:
+            damaged[at] = static_cast<char>(rng());
+            break;
+          case 1:
+            damaged.insert(at, 1 + rng() % 8, static_cast<char>(rng()));
+            break;
+          case 2:
+            damaged.erase(at, 1 + rng() % 30);
+            break;
+          default:
+            damaged.resize(at);
+        }
+      }
+      const std::string path = tmp.Write("damaged", damaged);
+      Counted skip = Import(format, path, OnBadLine::kSkip);
+      if (format != DataFormat::kSeaCommands && !skip.status.ok()) {
+        // Only a damaged header stops a skipping import.
+        EXPECT_NE(skip.status.message().find(":1: "), std::string::npos) << skip.status;
+      } else {
+        EXPECT_TRUE(skip.status.ok()) << skip.status;
+      }
+      Counted stop = Import(format, path, OnBadLine::kStop);
+      if (!stop.status.ok()) {
+        EXPECT_NE(stop.status.message().find(path + ":"), std::string::npos) << stop.status;
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -77,20 +77,26 @@ TEST(OwnerCli, BadInputIsRefusedAndNothingStoredIsLost) {
   const std::string dir = tmp.File("client");
   const std::string good = tmp.Write("good.jsonl", R"({"t":1,"kind":"key_press","key":"a"})"
                                                    "\n");
-  ASSERT_EQ(Client(dir, "import --format jsonl " + good).exit_code, 0);
+  ASSERT_EQ(Client(dir, "import --times now --format jsonl " + good).exit_code, 0);
   const std::string bad = tmp.Write("bad.jsonl", R"({"t":2,"kind":"key_press","key":"b"})"
                                                  "\n"
                                                  R"({"t":3,"kind":"oops"})"
                                                  "\n");
-  CliRun refused = Client(dir, "import --format jsonl " + bad);
+  CliRun refused = Client(dir, "import --times now --format jsonl " + bad);
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_TRUE(Has(refused, "bad.jsonl:2: unknown event kind 'oops'")) << refused.output;
   EXPECT_TRUE(Has(refused, "Nothing was imported")) << refused.output;
   EXPECT_TRUE(Has(Client(dir, "inspect"), "Stored events: 1"));
 
-  CliRun skipped = Client(dir, "import --on-error skip --format jsonl " + bad);
+  CliRun skipped = Client(dir, "import --times now --on-error skip --format jsonl " + bad);
   EXPECT_EQ(skipped.exit_code, 0) << skipped.output;
   EXPECT_TRUE(Has(skipped, "bad lines skipped:              1")) << skipped.output;
+  EXPECT_TRUE(Has(Client(dir, "inspect"), "Stored events: 2"));
+
+  // Times kept from 1970 fall outside the 30-day retention window at once.
+  CliRun old = Client(dir, "import --times keep --format jsonl " + good);
+  EXPECT_EQ(old.exit_code, 0) << old.output;
+  EXPECT_TRUE(Has(old, "removed by the 30-day retention window: 1 events")) << old.output;
   EXPECT_TRUE(Has(Client(dir, "inspect"), "Stored events: 2"));
 
   EXPECT_EQ(Client(dir, "erase").exit_code, 1);

@@ -62,6 +62,9 @@ TEST(PrivacyFilter, TypedKeysBecomeClassesAndChordsStayExact) {
   EXPECT_EQ(palette->chord, "ctrl+shift+p");
   auto tab = filter.Apply(Key("ARW_LEFT", kModAlt | kModMeta));
   EXPECT_EQ(tab->chord, "alt+meta+left");
+  RawEvent redo = Key("\x19", kModCtrl);  // Aalto logs ctrl+y as 0x19 with key code 89
+  redo.key_code = 89;
+  EXPECT_EQ(filter.Apply(redo)->chord, "ctrl+y");
   auto odd = filter.Apply(Key("\xc3\xa9", kModCtrl));
   EXPECT_EQ(odd->chord, "ctrl+key") << "non-ASCII never enters a chord";
 }

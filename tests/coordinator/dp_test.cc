@@ -2,7 +2,7 @@
 #include <random>
 #include <vector>
 
-#include "coordinator/dp_noise.h"
+#include "common/dp_noise.h"
 #include "coordinator/rdp_accountant.h"
 #include "gtest/gtest.h"
 

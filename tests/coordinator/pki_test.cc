@@ -9,14 +9,12 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <cstdlib>
 #include <filesystem>
 #include <future>
 
 #include "common/file_io.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/support/shared_data.h"
 
 namespace tacit::coordinator {
 namespace {
@@ -213,26 +211,6 @@ TEST(PkiFolderTest, InitAndIssueWriteProtectedFilesAndRefuseOverwrites) {
   EXPECT_TRUE(IssueDeviceInFolder(dir, "dev-1", 30, /*replace=*/true).ok());
   EXPECT_EQ(IssueDeviceInFolder(dir + "/nope", "dev-1", 30).status().code(),
             absl::StatusCode::kFailedPrecondition);
-}
-
-TEST(PkiCliTest, ToolCreatesAFleetAndIssuesDevices) {
-  std::string tool = ::tacit::testing::BinaryDir() + "/bin/tacit-coordinator";
-  if (!std::filesystem::exists(tool)) GTEST_SKIP() << "tool not built: " << tool;
-  std::string dir = ::testing::TempDir() + "/pki_cli_" + std::to_string(::getpid());
-  std::filesystem::remove_all(dir);
-  std::string quiet = " >/dev/null 2>&1";
-  ASSERT_EQ(std::system((tool + " pki init " + dir +
-                         " --server-name localhost --server-name 127.0.0.1" + quiet)
-                            .c_str()),
-            0);
-  ASSERT_EQ(std::system((tool + " pki issue laptop-9 --dir " + dir + quiet).c_str()), 0);
-  auto id = VerifyDeviceCertificate(*ReadFileToString(dir + "/devices/laptop-9.crt"),
-                                    *ReadFileToString(dir + "/ca.crt"));
-  ASSERT_TRUE(id.ok()) << id.status();
-  EXPECT_EQ(*id, "laptop-9");
-  EXPECT_NE(std::system((tool + " pki issue 'bad id' --dir " + dir + quiet).c_str()), 0);
-  EXPECT_NE(std::system((tool + " pki init " + dir + " --server-name x" + quiet).c_str()), 0);
-  EXPECT_NE(std::system((tool + " pki" + quiet).c_str()), 0);
 }
 
 }  // namespace

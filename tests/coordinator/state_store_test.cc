@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "common/file_io.h"
+#include "coordinator/sql_db.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -161,6 +162,26 @@ TEST(StateStoreTest, SecondOpenOfTheSameFolderIsRefused) {
   EXPECT_THAT(second.status().message(), HasSubstr("in use by another tacit-coordinator"));
 }
 
+TEST(StateStoreTest, RefusesNewerSchemasAndForeignFiles) {
+  std::string dir = FreshDir("schema");
+  ASSERT_TRUE(StateStore::Open(dir).ok());
+  {
+    auto db = SqlDb::Open(dir + "/state.db");
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->Exec("PRAGMA user_version = 99").ok());
+  }
+  auto newer = StateStore::Open(dir);
+  ASSERT_FALSE(newer.ok());
+  EXPECT_THAT(newer.status().message(), HasSubstr("schema version 99"));
+
+  std::string other = FreshDir("foreign");
+  ASSERT_TRUE(MakeDirectories(other).ok());
+  ASSERT_TRUE(WriteFileAtomically(other + "/state.db", std::string(8192, 'x')).ok());
+  auto foreign = StateStore::Open(other);
+  ASSERT_FALSE(foreign.ok());
+  EXPECT_THAT(foreign.status().message(), HasSubstr("state.db"));
+}
+
 TEST(StateStoreTest, CorruptCheckpointFallsBackToThePreviousOne) {
   std::string dir = FreshDir("corrupt");
   const size_t dim = 64;
@@ -203,7 +224,7 @@ TEST(StateStoreTest, NoIntactCheckpointAfterCommittedRoundsIsDataLoss) {
   int64_t task = CommitRounds(**store, 3, 8);
   std::string folder = dir + "/checkpoints/task-" + std::to_string(task);
   ASSERT_TRUE(WriteFileAtomically(folder + "/v3.ckpt", "garbage").ok());
-  ASSERT_TRUE(WriteFileAtomically(folder + "/v2.ckpt", "").ok());
+  ASSERT_TRUE(std::filesystem::remove(folder + "/v2.ckpt"));  // missing counts as lost
   auto resume = (*store)->Resume(task);
   ASSERT_FALSE(resume.ok());
   EXPECT_EQ(resume.status().code(), absl::StatusCode::kDataLoss);
@@ -261,20 +282,25 @@ TEST(StateStoreTest, OldCheckpointsArePruned) {
   EXPECT_EQ((*store)->ModelVersions(task)->size(), 5u);
 }
 
-// A writer process commits rounds as fast as it can and is SIGKILLed at a
-// random moment, often mid-commit. Reopening must find every committed round
-// with an intact checkpoint, no round left in flight, and resume after the
-// last committed one.
+// A writer process commits rounds as fast as it can and tells the test over a
+// pipe when it starts committing each round; the test SIGKILLs it at a random
+// moment inside the commit of a random round (checkpoint write, fsync, rename
+// or SQL transaction). Reopening must find every committed round with an
+// intact checkpoint, no round left in flight, and resume after the last
+// committed one.
 TEST(StateStoreTest, KilledWriterLeavesCommittedRoundsIntact) {
-  const size_t dim = 200000;  // 800 KB per checkpoint: commits take a while
+  const size_t dim = 200000;  // 800 KB per checkpoint: a commit takes tens of ms
   std::mt19937 rng(std::random_device{}());
-  for (int trial = 0; trial < 3; ++trial) {
+  for (int trial = 0; trial < 4; ++trial) {
     std::string dir = FreshDir("crash" + std::to_string(trial));
+    int pipe_fds[2];
+    ASSERT_EQ(::pipe(pipe_fds), 0);
     pid_t child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
       // Never outlive the test, even if it fails before the kill.
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      ::close(pipe_fds[0]);
       auto store = StateStore::Open(dir);
       if (!store.ok()) ::_exit(2);
       auto task = (*store)->UpsertTask("crash", nlohmann::json::object());
@@ -288,13 +314,22 @@ TEST(StateStoreTest, KilledWriterLeavesCommittedRoundsIntact) {
           (void)(*store)->RecordParticipant(
               round->id, Participant("dev-" + std::to_string(p), ParticipantOutcome::kCompleted));
         }
+        if (::write(pipe_fds[1], &r, sizeof(r)) != sizeof(r)) ::_exit(6);
         if (!(*store)->CommitRound(round->id, MakeCheckpoint(*task, r, dim), {{"r", r}}).ok()) {
           ::_exit(5);
         }
       }
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(150 + rng() % 400));
+    ::close(pipe_fds[1]);
+    const int target = 1 + static_cast<int>(rng() % 3);
+    int started = 0;
+    while (started < target) {
+      ASSERT_EQ(::read(pipe_fds[0], &started, sizeof(started)),
+                static_cast<ssize_t>(sizeof(started)));
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 60000));
     ASSERT_EQ(::kill(child, SIGKILL), 0);
+    ::close(pipe_fds[0]);
     int wstatus = 0;
     ASSERT_EQ(::waitpid(child, &wstatus, 0), child);
     ASSERT_TRUE(WIFSIGNALED(wstatus)) << "writer exited early with " << WEXITSTATUS(wstatus);
@@ -317,7 +352,8 @@ TEST(StateStoreTest, KilledWriterLeavesCommittedRoundsIntact) {
     auto resume = (*store)->Resume(*task);
     ASSERT_TRUE(resume.ok()) << resume.status();
     EXPECT_TRUE(resume->refused.empty());
-    if (last_committed == 0 && !resume->checkpoint) continue;  // killed before version 0
+    // Killed inside the commit of round `target`: it either finished or not.
+    EXPECT_TRUE(last_committed == target - 1 || last_committed == target) << last_committed;
     ASSERT_TRUE(resume->checkpoint.has_value());
     ExpectIsVersion(*resume->checkpoint, last_committed, dim);
     EXPECT_EQ(resume->next_round, last_committed + 1);
@@ -331,8 +367,9 @@ TEST(StateStoreTest, KilledWriterLeavesCommittedRoundsIntact) {
     ASSERT_TRUE(next.ok()) << next.status();
     ASSERT_TRUE(
         (*store)->CommitRound(next->id, MakeCheckpoint(*task, last_committed + 1, dim), {}).ok());
-    std::cout << "trial " << trial << ": " << last_committed << " rounds committed, "
-              << (*store)->abandoned_on_open() << " abandoned in flight\n";
+    std::cout << "trial " << trial << ": killed while committing round " << target << ", "
+              << last_committed << " committed, " << (*store)->abandoned_on_open()
+              << " abandoned in flight\n";
   }
 }
 

@@ -43,7 +43,7 @@ TEST(TaskConfigTest, FullConfigRoundTripsThroughJson) {
   j["rounds"] = 3;
   j["cohort"] = {{"size", 10}, {"over_selection", 1.5}, {"min_survivors", 6}};
   j["deadlines"] = {{"check_in", 5}, {"unmasking", 2.5}};
-  j["secure_agg"] = {{"bits", 40}, {"clip_range", 0.5}, {"neighbors", 4}, {"threshold", 5}};
+  j["secure_agg"] = {{"bits", 40}, {"clip_range", 0.5}, {"neighbors", 6}, {"threshold", 4}};
   j["dp"] = {{"clip_norm", 0.7}, {"noise_multiplier", 1.1}, {"delta", 1e-6}};
   j["server_optimizer"] = {{"type", "fedadam"}, {"lr", 0.01}, {"epsilon", 1e-4}};
   j["training"] = {{"epochs", 2}, {"optimizer", "adam"}, {"fedprox_mu", 0.01}};
@@ -128,6 +128,22 @@ TEST(TaskConfigTest, CrossKeyChecks) {
   j["cohort"] = {{"size", 10}, {"min_survivors", 6}};
   j["secure_agg"] = {{"threshold", 7}};
   EXPECT_THAT(ErrorOf(j), HasSubstr("'secure_agg.threshold' = 7 is out of range"));
+
+  j = Minimal();
+  j["cohort"] = {{"size", 10}};
+  j["secure_agg"] = {{"threshold", 5}};
+  EXPECT_THAT(ErrorOf(j), HasSubstr("more than half of cohort.size (10)"));
+
+  j = Minimal();
+  j["cohort"] = {{"size", 100}};
+  j["secure_agg"] = {{"neighbors", 20}, {"threshold", 10}};
+  EXPECT_THAT(ErrorOf(j), HasSubstr("more than half of secure_agg.neighbors (20)"));
+  j["secure_agg"] = {{"neighbors", 20}, {"threshold", 21}};
+  EXPECT_THAT(ErrorOf(j), HasSubstr("'secure_agg.threshold' = 21 is out of range"));
+  j["secure_agg"] = {{"neighbors", 20}, {"threshold", 11}};
+  EXPECT_TRUE(ParseTaskConfig(j).ok());
+  j["secure_agg"] = {{"neighbors", 1}};
+  EXPECT_THAT(ErrorOf(j), HasSubstr("'secure_agg.neighbors' = 1 is out of range"));
 
   j = Minimal();
   j["cohort"] = {{"size", 5000}};

@@ -32,12 +32,12 @@ nlohmann::json SmallExperiment(int people, int cohort, int rounds, uint64_t seed
       {"simulation", {{"workers", 2}}}};
 }
 
-struct Run {
+struct SimRun {
   ExperimentConfig config;
   SimulationResult result;
 };
 
-Run Simulate(const nlohmann::json& json) {
+SimRun Simulate(const nlohmann::json& json) {
   auto config = ParseExperimentConfig(json);
   EXPECT_TRUE(config.ok()) << config.status();
   config->population.seed = config->seed;
@@ -60,9 +60,9 @@ double MaxAbsDifference(const std::vector<float>& a, const std::vector<float>& b
 TEST(SimulatorTest, SecureAggregationOnAndOffGiveTheSameModelUpToQuantization) {
   nlohmann::json json = SmallExperiment(8, 6, 2, 11);
   json["simulation"]["behaviour"] = {{"dropout", {{"share_keys", 0.15}, {"unmasking", 0.15}}}};
-  Run secure = Simulate(json);
+  SimRun secure = Simulate(json);
   json["simulation"]["secure_aggregation"] = false;
-  Run plain = Simulate(json);
+  SimRun plain = Simulate(json);
   ASSERT_EQ(secure.result.rounds.size(), plain.result.rounds.size());
   for (size_t i = 0; i < secure.result.rounds.size(); ++i) {
     EXPECT_EQ(secure.result.rounds[i].outcome, plain.result.rounds[i].outcome);
@@ -79,18 +79,18 @@ TEST(SimulatorTest, SecureAggregationOnAndOffGiveTheSameModelUpToQuantization) {
 TEST(SimulatorTest, IsDeterministicForASeed) {
   nlohmann::json json = SmallExperiment(8, 5, 2, 5);
   json["simulation"]["behaviour"] = {{"dropout", {{"masked_input", 0.1}}}, {"availability", 0.9}};
-  json["simulation"]["secure_aggregation"] = false;
-  Run a = Simulate(json);
-  Run b = Simulate(json);
+  SimRun a = Simulate(json);
+  SimRun b = Simulate(json);
   ASSERT_EQ(a.result.rounds.size(), b.result.rounds.size());
   for (size_t i = 0; i < a.result.rounds.size(); ++i) {
-    EXPECT_EQ(a.result.rounds[i].ToJson()["top1_pooled"], b.result.rounds[i].ToJson()["top1_pooled"]);
+    EXPECT_EQ(a.result.rounds[i].ToJson()["top1_pooled"],
+              b.result.rounds[i].ToJson()["top1_pooled"]);
     EXPECT_EQ(a.result.rounds[i].selected, b.result.rounds[i].selected);
     EXPECT_EQ(a.result.rounds[i].dropouts_per_phase, b.result.rounds[i].dropouts_per_phase);
   }
   EXPECT_EQ(a.result.final_parameters, b.result.final_parameters);
   // Another seed selects and trains differently.
-  Run c = Simulate(SmallExperiment(8, 5, 2, 6));
+  SimRun c = Simulate(SmallExperiment(8, 5, 2, 6));
   EXPECT_NE(a.result.final_parameters, c.result.final_parameters);
 }
 
@@ -107,13 +107,15 @@ TEST(SimulatorTest, DropoutsInEveryPhaseAreSurvivedOrAbandonedCleanly) {
                                               "unmasking"};
     json["simulation"]["behaviour"] = {{"dropout", {{kPhases[phase], rate}}}};
     json["simulation"]["max_attempts_per_round"] = 4;
-    Run secure = Simulate(json);
+    SimRun secure = Simulate(json);
     json["simulation"]["secure_aggregation"] = false;
-    Run plain = Simulate(json);
+    SimRun plain = Simulate(json);
     int dropped = 0;
     for (const RoundRecord& r : secure.result.rounds) {
       for (int other = 0; other < 4; ++other) {
-        if (other != phase) EXPECT_EQ(r.dropouts_per_phase[other], 0) << kPhases[phase];
+        if (other != phase) {
+          EXPECT_EQ(r.dropouts_per_phase[other], 0) << kPhases[phase];
+        }
       }
       dropped += r.dropouts_per_phase[phase];
       if (r.outcome == "committed") {
@@ -124,10 +126,10 @@ TEST(SimulatorTest, DropoutsInEveryPhaseAreSurvivedOrAbandonedCleanly) {
         EXPECT_EQ(r.outcome.rfind("abandoned: ", 0), 0u) << r.outcome;
       }
     }
-    EXPECT_LT(MaxAbsDifference(secure.result.final_parameters, plain.result.final_parameters),
-              1e-4)
+    EXPECT_LT(MaxAbsDifference(secure.result.final_parameters, plain.result.final_parameters), 1e-4)
         << kPhases[phase];
-    SCOPED_TRACE(testing::Message() << kPhases[phase] << " rate " << rate << " dropped " << dropped);
+    SCOPED_TRACE(testing::Message()
+                 << kPhases[phase] << " rate " << rate << " dropped " << dropped);
   }
 }
 
@@ -136,7 +138,7 @@ TEST(SimulatorTest, TooManyDropoutsAbandonTheRoundWithoutTouchingTheModel) {
   json["task"]["cohort"]["min_survivors"] = 6;
   json["simulation"]["behaviour"] = {{"dropout", {{"share_keys", 0.99}}}};
   json["simulation"]["max_attempts_per_round"] = 2;
-  Run run = Simulate(json);
+  SimRun run = Simulate(json);
   ASSERT_EQ(run.result.rounds.size(), 2u);
   for (const RoundRecord& r : run.result.rounds) {
     EXPECT_EQ(r.outcome.rfind("abandoned: ", 0), 0u) << r.outcome;

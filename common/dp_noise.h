@@ -25,7 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 
-namespace tacit::coordinator {
+namespace tacit {
 
 // Standard deviation of one client's share: z * C / sqrt(min_clients).
 absl::StatusOr<double> PerClientNoiseStddev(double noise_multiplier, double clip_norm,
@@ -59,4 +59,4 @@ class GaussianNoise {
   double spare_ = 0;
 };
 
-}  // namespace tacit::coordinator
+}  // namespace tacit

@@ -1,4 +1,4 @@
-#include "coordinator/dp_noise.h"
+#include "common/dp_noise.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace tacit::coordinator {
+namespace tacit {
 namespace {
 constexpr size_t kBlockWords = 512;  // keystream words produced per refill
 }
@@ -98,4 +98,4 @@ void GaussianNoise::Add(absl::Span<float> values, double stddev) {
   for (float& v : values) v += static_cast<float>(stddev * Next());
 }
 
-}  // namespace tacit::coordinator
+}  // namespace tacit

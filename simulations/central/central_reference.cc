@@ -1,0 +1,39 @@
+#include "simulations/central/central_reference.h"
+
+#include <chrono>
+
+#include "common/status_macros.h"
+#include "models/parameter_layout.h"
+
+namespace tacit {
+
+absl::StatusOr<CentralResult> TrainCentrally(const std::vector<PersonTokens>& persons,
+                                             const CentralOptions& options) {
+  if (persons.empty()) return absl::InvalidArgumentError("central training needs persons");
+  CentralResult result;
+  TACIT_ASSIGN_OR_RETURN(result.parameters, InitialParameters(options.model, options.init_seed));
+  std::vector<std::vector<int32_t>> streams;
+  streams.reserve(persons.size());
+  for (const PersonTokens& p : persons) streams.push_back(p.train);
+  TACIT_ASSIGN_OR_RETURN(result.training,
+                         TrainOnStreams(options.model, result.parameters, streams, options.train));
+  for (size_t i = 0; i < result.parameters.size(); ++i) {
+    result.parameters[i] += result.training.delta[i];
+  }
+  const auto start = std::chrono::steady_clock::now();
+  TACIT_ASSIGN_OR_RETURN(result.evaluation,
+                         EvaluatePopulation(options.model, result.parameters, persons));
+  if (options.personalize_steps > 0) {
+    TrainOptions finetune = options.train;
+    finetune.max_steps = options.personalize_steps;
+    finetune.wall_clock_budget_s = 0.0;
+    TACIT_ASSIGN_OR_RETURN(
+        result.personalized,
+        EvaluatePersonalized(options.model, result.parameters, persons, finetune));
+  }
+  result.eval_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace tacit

@@ -1,0 +1,108 @@
+// Runs the real build/bin/tacit-coordinator.
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "common/file_io.h"
+#include "coordinator/pki.h"
+#include "coordinator/rdp_accountant.h"
+#include "coordinator/task_config.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/shared_data.h"
+
+namespace tacit::coordinator {
+namespace {
+
+using ::testing::HasSubstr;
+
+struct ToolRun {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    tool_ = ::tacit::testing::BinaryDir() + "/bin/tacit-coordinator";
+    if (!std::filesystem::exists(tool_)) GTEST_SKIP() << "tool not built: " << tool_;
+    dir_ = ::testing::TempDir() + "/cli_" + std::to_string(::getpid());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+
+  ToolRun Tool(const std::string& args) {
+    ToolRun run;
+    FILE* pipe = ::popen((tool_ + " " + args + " 2>&1").c_str(), "r");
+    if (pipe == nullptr) return run;
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof(buf), pipe)) > 0) run.output.append(buf, n);
+    int status = ::pclose(pipe);
+    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return run;
+  }
+
+  std::string tool_;
+  std::string dir_;
+};
+
+TEST_F(CliTest, PkiInitAndIssueCreateAVerifiableFleet) {
+  std::string pki = dir_ + "/pki";
+  ToolRun init = Tool("pki init " + pki + " --server-name localhost --server-name 127.0.0.1");
+  ASSERT_EQ(init.exit_code, 0) << init.output;
+  ToolRun issue = Tool("pki issue laptop-9 --dir " + pki);
+  ASSERT_EQ(issue.exit_code, 0) << issue.output;
+  EXPECT_THAT(issue.output, HasSubstr("devices/laptop-9.crt"));
+  auto id = VerifyDeviceCertificate(*ReadFileToString(pki + "/devices/laptop-9.crt"),
+                                    *ReadFileToString(pki + "/ca.crt"));
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_EQ(*id, "laptop-9");
+
+  ToolRun bad_id = Tool("pki issue 'bad id' --dir " + pki);
+  EXPECT_EQ(bad_id.exit_code, 1);
+  EXPECT_THAT(bad_id.output, HasSubstr("device id 'bad id' is invalid"));
+  ToolRun again = Tool("pki init " + pki + " --server-name x");
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_THAT(again.output, HasSubstr("already holds a fleet CA"));
+  EXPECT_NE(Tool("pki").exit_code, 0);
+  EXPECT_NE(Tool("").exit_code, 0);
+}
+
+TEST_F(CliTest, CheckConfigAcceptsTheExampleAndNamesBadKeys) {
+  std::string example =
+      std::string(TACIT_SOURCE_DIR) + "/coordinator/examples/next_event_task.json";
+  ToolRun good = Tool("check-config " + example);
+  ASSERT_EQ(good.exit_code, 0) << good.output;
+  absl::StatusOr<TaskConfig> parsed = ParseTaskConfig(nlohmann::json::parse(good.output));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->name, "next-event-gru-v1");
+  EXPECT_EQ(parsed->server_optimizer.type, ServerOptimizerType::kFedAdam);
+
+  std::string bad = dir_ + "/bad.json";
+  ASSERT_TRUE(WriteFileAtomically(bad, R"({"name": "x", "model": {"name": "gru"},
+      "vocab": {"salt": "s"}, "dp": {"noise_multiplyer": 1.0}})")
+                  .ok());
+  ToolRun refused = Tool("check-config " + bad);
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.output, HasSubstr("unknown config key 'dp.noise_multiplyer'"));
+}
+
+TEST_F(CliTest, PrivacyPrintsTheAccountantsEpsilon) {
+  ToolRun run =
+      Tool("privacy --rounds 10000 --sampling-rate 0.01 --noise-multiplier 1.1 --delta 1e-5");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  RdpAccountant accountant;
+  ASSERT_TRUE(accountant.ComposeSampledGaussian(0.01, 1.1, 10000).ok());
+  char expected[32];
+  std::snprintf(expected, sizeof(expected), "epsilon %.4f", accountant.Spent(1e-5)->epsilon);
+  EXPECT_THAT(run.output, HasSubstr(expected));
+  EXPECT_NE(Tool("privacy --sampling-rate 2").exit_code, 0);
+}
+
+}  // namespace
+}  // namespace tacit::coordinator

@@ -127,7 +127,72 @@ void ConfigureProcessOnce() {
   });
 }
 
+class ChunkedCrossEntropyFunction : public torch::autograd::Function<ChunkedCrossEntropyFunction> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& input,
+                               const torch::Tensor& weight, const torch::Tensor& bias,
+                               const torch::Tensor& targets, int64_t chunk_rows) {
+    torch::NoGradGuard no_grad;
+    const int64_t rows = input.size(0);
+    const int64_t valid = targets.ne(0).sum().item<int64_t>();
+    auto total = torch::zeros({}, input.options());
+    for (int64_t first = 0; first < rows; first += chunk_rows) {
+      auto x = input.slice(0, first, std::min(rows, first + chunk_rows));
+      auto t = targets.slice(0, first, std::min(rows, first + chunk_rows));
+      auto logits = torch::addmm(bias, x, weight.t());
+      auto nll = logits.logsumexp(1) - logits.gather(1, t.unsqueeze(1)).squeeze(1);
+      total += nll.masked_fill(t.eq(0), 0.0).sum();
+    }
+    ctx->save_for_backward({input, weight, bias, targets});
+    ctx->saved_data["chunk_rows"] = chunk_rows;
+    ctx->saved_data["valid"] = valid;
+    return total / static_cast<double>(std::max<int64_t>(valid, 1));
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_outputs) {
+    auto saved = ctx->get_saved_variables();
+    const auto& input = saved[0];
+    const auto& weight = saved[1];
+    const auto& bias = saved[2];
+    const auto& targets = saved[3];
+    const int64_t chunk_rows = ctx->saved_data["chunk_rows"].toInt();
+    const int64_t valid = ctx->saved_data["valid"].toInt();
+    const int64_t rows = input.size(0);
+    auto scale = grad_outputs[0] / static_cast<double>(std::max<int64_t>(valid, 1));
+    auto grad_input = torch::empty_like(input);
+    auto grad_weight = torch::zeros_like(weight);
+    auto grad_bias = torch::zeros_like(bias);
+    for (int64_t first = 0; first < rows; first += chunk_rows) {
+      const int64_t last = std::min(rows, first + chunk_rows);
+      auto x = input.slice(0, first, last);
+      auto t = targets.slice(0, first, last);
+      // d(mean nll)/d logits = (softmax - onehot(target)) / valid, 0 for padding.
+      auto grad_logits = torch::addmm(bias, x, weight.t()).softmax(1);
+      grad_logits.scatter_add_(1, t.unsqueeze(1),
+                               torch::full({last - first, 1}, -1.0, grad_logits.options()));
+      grad_logits.masked_fill_(t.eq(0).unsqueeze(1), 0.0);
+      grad_logits.mul_(scale);
+      grad_input.slice(0, first, last).copy_(torch::mm(grad_logits, weight));
+      grad_weight.addmm_(grad_logits.t(), x);
+      grad_bias.add_(grad_logits.sum(0));
+    }
+    return {grad_input, grad_weight, grad_bias, torch::Tensor(), torch::Tensor()};
+  }
+};
+
 }  // namespace
+
+torch::Tensor ChunkedCrossEntropy(const torch::Tensor& input, const torch::Tensor& weight,
+                                  const torch::Tensor& bias, const torch::Tensor& targets,
+                                  int64_t chunk_rows) {
+  return ChunkedCrossEntropyFunction::apply(input, weight, bias, targets, chunk_rows);
+}
+
+torch::Tensor NextEventNetwork::Loss(const torch::Tensor& features, const torch::Tensor& targets) {
+  return ChunkedCrossEntropy(features.reshape({-1, features.size(-1)}), output_->weight,
+                             output_->bias, targets.reshape({-1}));
+}
 
 absl::StatusOr<std::shared_ptr<NextEventNetwork>> BuildNetwork(const ModelConfig& config) {
   if (auto s = config.Validate(); !s.ok()) return s;

@@ -117,10 +117,7 @@ absl::StatusOr<LocalUpdate> TrainOnStreams(const ModelConfig& config,
       auto batch = all.index_select(0, index);
       auto inputs = batch.slice(1, 0, window);
       auto targets = batch.slice(1, 1, span);
-      auto logits = network->Head(network->Features(inputs));
-      auto loss = torch::nn::functional::cross_entropy(
-          logits.reshape({-1, static_cast<int64_t>(config.vocab_size)}), targets.reshape({-1}),
-          torch::nn::functional::CrossEntropyFuncOptions().ignore_index(0));
+      auto loss = network->Loss(network->Features(inputs), targets);
       optimizer->zero_grad();
       loss.backward();
       if (options.fedprox_mu > 0.0) {

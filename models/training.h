@@ -20,8 +20,8 @@ namespace tacit {
 // docs/model.md, "Threads").
 struct TrainOptions {
   int epochs = 1;
-  int max_steps = 0;  // stop after this many optimizer steps; 0 = no limit
-  int batch_size = 32;
+  int max_steps = 0;    // stop after this many optimizer steps; 0 = no limit
+  int batch_size = 16;  // windows per step; 16 keeps a GRU round under 200 MiB
   double lr = 0.002;
   std::string optimizer = "adam";    // "adam" | "sgd"
   double fedprox_mu = 0.0;           // FedProx proximal term mu/2 * |w - w_global|^2; 0 = off

@@ -3,6 +3,7 @@
 // PRIVATE to models/: included only by models/*.cc, never by a public header,
 // so nothing outside tacit_models compiles against LibTorch.
 
+#include <torch/autograd.h>
 #include <torch/nn.h>
 
 #include <memory>
@@ -22,10 +23,24 @@ class NextEventNetwork : public torch::nn::Module {
   // Per-position representation [batch, time, width] before the head.
   virtual torch::Tensor Features(const torch::Tensor& tokens) = 0;
   torch::Tensor Head(const torch::Tensor& features) { return output_->forward(features); }
+  // Mean cross-entropy of Head(features) against `targets` (same leading
+  // shape; target 0 = padding, ignored), without materializing the logits:
+  // see ChunkedCrossEntropy.
+  torch::Tensor Loss(const torch::Tensor& features, const torch::Tensor& targets);
 
  protected:
   torch::nn::Linear output_{nullptr};
 };
+
+// Mean cross-entropy of the linear head `input @ weight^T + bias` ([rows,
+// width] -> [rows, vocab]) against `targets` [rows], ignoring target 0,
+// computed `chunk_rows` rows at a time in forward and backward (the backward
+// recomputes each chunk's logits). Memory is O(chunk_rows * vocab) instead of
+// several [rows, vocab] tensors: at batch 32 x 64 tokens x 4,096 words those
+// are 32 MiB each and dominated a local round's peak memory.
+torch::Tensor ChunkedCrossEntropy(const torch::Tensor& input, const torch::Tensor& weight,
+                                  const torch::Tensor& bias, const torch::Tensor& targets,
+                                  int64_t chunk_rows = 512);
 
 absl::StatusOr<std::shared_ptr<NextEventNetwork>> BuildNetwork(const ModelConfig& config);
 

@@ -226,7 +226,9 @@ class Simulation {
     }
     if (hooks_.progress) hooks_.progress->Update(round, "training", last_top1);
     record.bytes_down += model_bytes * static_cast<int64_t>(participants.size());
+    auto train_start = Clock::now();
     Train(round, participants, plan->noise_stddev, record);
+    record.train_wall_seconds = SecondsSince(train_start);
     int trained = 0;
     for (const auto& p : participants) trained += p.update.has_value();
     if (trained > 0) record.train_loss /= trained;

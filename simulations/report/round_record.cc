@@ -42,6 +42,7 @@ nlohmann::json RoundRecord::ToJson() const {
           {"bytes_up", bytes_up},
           {"bytes_down", bytes_down},
           {"train_seconds", train_seconds},
+          {"train_wall_seconds", train_wall_seconds},
           {"secagg_seconds", secagg_seconds},
           {"wall_seconds", wall_seconds},
           {"eval_seconds", eval_seconds},
@@ -51,10 +52,10 @@ nlohmann::json RoundRecord::ToJson() const {
 std::string RoundRecord::CsvHeader() {
   std::string header = "round,outcome,model_version,eligible,selected,stragglers,participants";
   for (const char* phase : kSecAggPhaseNames) absl::StrAppend(&header, ",dropouts_", phase);
-  absl::StrAppend(
-      &header,
-      ",top1_pooled,top3_pooled,top1_macro,top3_macro,test_loss,train_loss,"
-      "bytes_up,bytes_down,train_seconds,secagg_seconds,wall_seconds,eval_seconds,epsilon");
+  absl::StrAppend(&header,
+                  ",top1_pooled,top3_pooled,top1_macro,top3_macro,test_loss,train_loss,"
+                  "bytes_up,bytes_down,train_seconds,train_wall_seconds,secagg_seconds,wall_"
+                  "seconds,eval_seconds,epsilon");
   return header;
 }
 
@@ -63,10 +64,10 @@ std::string RoundRecord::ToCsvRow() const {
                                  ",", selected, ",", stragglers, ",", participants);
   for (int dropped : dropouts_per_phase) absl::StrAppend(&row, ",", dropped);
   absl::StrAppend(
-      &row, absl::StrFormat(",%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%d,%d,%.4f,%.4f,%.4f,%.4f,%.6f",
+      &row, absl::StrFormat(",%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%d,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%.6f",
                             top1_pooled, top3_pooled, top1_macro, top3_macro, test_loss, train_loss,
-                            bytes_up, bytes_down, train_seconds, secagg_seconds, wall_seconds,
-                            eval_seconds, epsilon));
+                            bytes_up, bytes_down, train_seconds, train_wall_seconds, secagg_seconds,
+                            wall_seconds, eval_seconds, epsilon));
   return row;
 }
 

@@ -25,13 +25,14 @@ struct RoundRecord {
   std::array<int, 4> dropouts_per_phase{};
   double top1_pooled = 0, top3_pooled = 0, top1_macro = 0, top3_macro = 0, test_loss = 0;
   double train_loss = 0;
-  int64_t bytes_up = 0;       // all clients -> coordinator
-  int64_t bytes_down = 0;     // coordinator -> all clients (model + protocol)
-  double train_seconds = 0;   // summed over clients (CPU work, not wall)
-  double secagg_seconds = 0;  // client + server protocol math
-  double wall_seconds = 0;    // the whole round, wall clock (evaluation excluded)
-  double eval_seconds = 0;    // evaluating the new global model on every person
-  double epsilon = 0;         // privacy spent so far (0 when DP is off)
+  int64_t bytes_up = 0;           // all clients -> coordinator
+  int64_t bytes_down = 0;         // coordinator -> all clients (model + protocol)
+  double train_seconds = 0;       // summed over clients (CPU work, not wall)
+  double train_wall_seconds = 0;  // wall time of the parallel training step
+  double secagg_seconds = 0;      // client + server protocol math
+  double wall_seconds = 0;        // the whole round, wall clock (evaluation excluded)
+  double eval_seconds = 0;        // evaluating the new global model on every person
+  double epsilon = 0;             // privacy spent so far (0 when DP is off)
 
   nlohmann::json ToJson() const;
   static std::string CsvHeader();

@@ -74,6 +74,30 @@ TEST_P(NetworkTest, ForwardShapesAndCausality) {
   EXPECT_TRUE(torch::equal(logits.slice(1, 0, c.window - 1), logits2.slice(1, 0, c.window - 1)));
 }
 
+TEST(ChunkedCrossEntropyTest, MatchesLibTorchLossAndGradients) {
+  std::mt19937_64 rng(31);
+  for (int i = 0; i < 20; ++i) {
+    const int64_t rows = 1 + rng() % 70, width = 1 + rng() % 9, vocab = 2 + rng() % 40;
+    const int64_t chunk = 1 + rng() % 80;
+    torch::manual_seed(static_cast<uint64_t>(i));
+    auto input = torch::randn({rows, width}, torch::requires_grad());
+    auto weight = torch::randn({vocab, width}, torch::requires_grad());
+    auto bias = torch::randn({vocab}, torch::requires_grad());
+    auto targets = torch::randint(0, vocab, {rows}, torch::kLong);  // 0 = padding
+    targets[0] = 1;                                                 // at least one real target
+    auto reference = torch::nn::functional::cross_entropy(
+        torch::addmm(bias, input, weight.t()), targets,
+        torch::nn::functional::CrossEntropyFuncOptions().ignore_index(0));
+    auto expected = torch::autograd::grad({reference}, {input, weight, bias});
+    auto chunked = internal::ChunkedCrossEntropy(input, weight, bias, targets, chunk);
+    auto actual = torch::autograd::grad({chunked}, {input, weight, bias});
+    EXPECT_NEAR(chunked.item<double>(), reference.item<double>(), 1e-5);
+    for (size_t g = 0; g < 3; ++g) {
+      EXPECT_TRUE(torch::allclose(actual[g], expected[g], 1e-4, 1e-6)) << "gradient " << g;
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Models, NetworkTest, ::testing::Values("gru", "transformer"));
 
 TEST(BlasTest, DescribesTheLibraryInUse) {

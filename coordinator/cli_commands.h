@@ -22,4 +22,8 @@ void AddCheckConfigCommand(CLI::App& app, CommandAction* action);
 // `privacy --rounds R --sampling-rate q --noise-multiplier z --delta d`.
 void AddPrivacyCommand(CLI::App& app, CommandAction* action);
 
+// `serve` and `status` (coordinator/service/).
+void AddServeCommand(CLI::App& app, CommandAction* action);
+void AddStatusCommand(CLI::App& app, CommandAction* action);
+
 }  // namespace tacit::coordinator

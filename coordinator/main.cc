@@ -10,6 +10,8 @@ int main(int argc, char** argv) {
   tacit::coordinator::AddPkiCommand(app, &action);
   tacit::coordinator::AddCheckConfigCommand(app, &action);
   tacit::coordinator::AddPrivacyCommand(app, &action);
+  tacit::coordinator::AddServeCommand(app, &action);
+  tacit::coordinator::AddStatusCommand(app, &action);
   CLI11_PARSE(app, argc, argv);
   return action ? action() : 2;
 }

@@ -6,6 +6,7 @@
 
 #include "client/cli/owner_commands.h"
 #include "client/control_state.h"
+#include "client/runtime/fleet_commands.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -22,6 +23,9 @@ int main(int argc, char** argv) {
   tacit::cli::AddInspectCommand(app, context);
   tacit::cli::AddEraseCommand(app, context);
   tacit::cli::AddPauseResumeCommands(app, context);
+  tacit::cli::AddEnrollCommand(app, context);
+  tacit::cli::AddRunCommand(app, context);
+  tacit::cli::AddStatusCommand(app, context);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

@@ -19,19 +19,48 @@ absl::StatusOr<GlobalModel> GlobalModel::Create(const TaskConfig& task, std::vec
   return GlobalModel(task, std::move(initial), std::move(optimizer), population);
 }
 
+absl::StatusOr<GlobalModel> GlobalModel::Restore(const TaskConfig& task,
+                                                 std::vector<float> parameters, int64_t version,
+                                                 const std::string& optimizer_state,
+                                                 int64_t population,
+                                                 const std::vector<int>& committed_cohort_sizes) {
+  if (parameters.empty()) return absl::InvalidArgumentError("the checkpoint has no parameters");
+  if (population < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("population must be at least 1, got ", population));
+  }
+  if (version < 0 || static_cast<size_t>(version) != committed_cohort_sizes.size()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("model version ", version, " does not match the ",
+                     committed_cohort_sizes.size(), " committed rounds in the state"));
+  }
+  TACIT_ASSIGN_OR_RETURN(
+      ServerOptimizer optimizer,
+      ServerOptimizer::Restore(task.server_optimizer, parameters.size(), optimizer_state));
+  GlobalModel model(task, std::move(parameters), std::move(optimizer), population);
+  model.version_ = version;
+  for (int cohort_size : committed_cohort_sizes) {
+    TACIT_RETURN_IF_ERROR(model.ComposePrivacy(cohort_size));
+  }
+  return model;
+}
+
+absl::Status GlobalModel::ComposePrivacy(int cohort_size) {
+  if (task_.dp.noise_multiplier <= 0) return absl::OkStatus();
+  double q = std::min(1.0, static_cast<double>(cohort_size) / population_);
+  TACIT_RETURN_IF_ERROR(accountant_.ComposeSampledGaussian(q, task_.dp.noise_multiplier));
+  TACIT_ASSIGN_OR_RETURN(PrivacySpent spent, accountant_.Spent(task_.dp.delta));
+  epsilon_ = spent.epsilon;
+  return absl::OkStatus();
+}
+
 absl::Status GlobalModel::ApplyRound(const std::vector<float>& mean_update, int cohort_size) {
   if (cohort_size < 1) {
     return absl::InvalidArgumentError(absl::StrCat("cohort size must be >= 1, got ", cohort_size));
   }
   TACIT_RETURN_IF_ERROR(optimizer_.Apply(mean_update, absl::MakeSpan(parameters_)));
   ++version_;
-  if (task_.dp.noise_multiplier > 0) {
-    double q = std::min(1.0, static_cast<double>(cohort_size) / population_);
-    TACIT_RETURN_IF_ERROR(accountant_.ComposeSampledGaussian(q, task_.dp.noise_multiplier));
-    TACIT_ASSIGN_OR_RETURN(PrivacySpent spent, accountant_.Spent(task_.dp.delta));
-    epsilon_ = spent.epsilon;
-  }
-  return absl::OkStatus();
+  return ComposePrivacy(cohort_size);
 }
 
 }  // namespace tacit::coordinator

@@ -24,6 +24,14 @@ class GlobalModel {
   static absl::StatusOr<GlobalModel> Create(const TaskConfig& task, std::vector<float> initial,
                                             int64_t population);
 
+  // Continues a task after a coordinator restart: `parameters` and
+  // `optimizer_state` from the checkpoint of `version`, and the cohort size of
+  // every committed round so far (re-composed into the privacy accountant).
+  static absl::StatusOr<GlobalModel> Restore(const TaskConfig& task, std::vector<float> parameters,
+                                             int64_t version, const std::string& optimizer_state,
+                                             int64_t population,
+                                             const std::vector<int>& committed_cohort_sizes);
+
   // Applies one committed round: the server optimizer moves the parameters
   // along `mean_update`, the version advances and, when DP noise is on, the
   // round is composed into the privacy accountant with sampling rate
@@ -50,6 +58,8 @@ class GlobalModel {
   ServerOptimizer optimizer_;
   int64_t population_;
   int64_t version_ = 0;
+  absl::Status ComposePrivacy(int cohort_size);
+
   RdpAccountant accountant_;
   double epsilon_ = 0;
 };

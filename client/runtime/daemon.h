@@ -1,0 +1,34 @@
+#pragma once
+
+// `tacit-client run`: the fleet client's loop. It checks in when the owner
+// has not paused training and the laptop is eligible, runs assigned rounds
+// (round_runner.h), writes an audit line per round, and sleeps as the
+// coordinator says (retry-after) or, after failures, with exponential
+// backoff and jitter. A lost connection ends the client's part of the round;
+// it rejoins a later one. Progress goes to <dir>/daemon.json for
+// `tacit-client status`. SIGINT/SIGTERM stop it between steps.
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "client/runtime/backoff.h"
+#include "client/runtime/eligibility.h"
+#include "client/runtime/round_runner.h"
+
+namespace tacit::runtime {
+
+struct DaemonOptions {
+  std::string dir;
+  ReadingOverrides overrides;
+  double idle_check_seconds = 60;  // between checks while paused or ineligible
+  double max_backoff_seconds = 300;
+  double max_retry_seconds = 600;  // a coordinator's retry-after is capped here
+  bool exit_when_task_complete = false;
+  RoundRunnerOptions runner;  // dir and device_id are filled in
+};
+
+inline constexpr const char* kDaemonStatusFile = "daemon.json";
+
+absl::Status RunDaemon(DaemonOptions options);
+
+}  // namespace tacit::runtime

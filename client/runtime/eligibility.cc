@@ -1,0 +1,126 @@
+#include "client/runtime/eligibility.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace tacit::runtime {
+namespace {
+
+std::string ReadTrimmed(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return std::string(absl::StripAsciiWhitespace(text));
+}
+
+void ReadPower(const std::string& dir, DeviceReadings& r) {
+  std::error_code error;
+  bool any_mains = false, mains_online = false, any_battery = false;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    const std::string type = ReadTrimmed(entry.path() / "type");
+    if (type == "Mains") {
+      any_mains = true;
+      mains_online = mains_online || ReadTrimmed(entry.path() / "online") == "1";
+    } else if (type == "Battery") {
+      int capacity = -1;
+      if (absl::SimpleAtoi(ReadTrimmed(entry.path() / "capacity"), &capacity)) {
+        // Several batteries: the emptiest one decides.
+        r.battery_percent = any_battery ? std::min(r.battery_percent, capacity) : capacity;
+        any_battery = true;
+      }
+    }
+  }
+  // A battery without a mains supply entry runs on battery; nothing listed
+  // at all is a desktop or a VM on the wall.
+  r.on_ac_power = any_mains ? mains_online : !any_battery;
+}
+
+int IdleMinutes(const std::string& dev) {
+  std::error_code error;
+  std::time_t newest = 0;
+  auto consider = [&](const std::filesystem::path& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) newest = std::max(newest, st.st_atime);
+  };
+  for (const auto& entry : std::filesystem::directory_iterator(dev + "/pts", error)) {
+    if (entry.path().filename() != "ptmx") consider(entry.path());
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(dev, error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("tty", 0) == 0 && name.size() > 3 && absl::ascii_isdigit(name[3])) {
+      consider(entry.path());
+    }
+  }
+  if (newest == 0) return 24 * 60;  // no terminal: nobody is typing
+  return static_cast<int>(std::max<std::time_t>(0, std::time(nullptr) - newest) / 60);
+}
+
+int LocalHour() {
+  std::time_t now = std::time(nullptr);
+  std::tm local{};
+  localtime_r(&now, &local);
+  return local.tm_hour;
+}
+
+bool InHours(int hour, int start, int end) {
+  if (start == end) return false;
+  if (start < end) return hour >= start && hour < end;
+  return hour >= start || hour < end;  // wraps past midnight
+}
+
+}  // namespace
+
+DeviceReadings ReadDevice(const ReadingOverrides& overrides, const ReadingSources& sources) {
+  DeviceReadings r;
+  ReadPower(sources.power_supply_dir, r);
+  r.idle_minutes =
+      overrides.idle_minutes ? *overrides.idle_minutes : IdleMinutes(sources.terminal_dir);
+  r.local_hour = overrides.local_hour ? *overrides.local_hour : LocalHour();
+  if (overrides.on_ac_power) r.on_ac_power = *overrides.on_ac_power;
+  if (overrides.battery_percent) r.battery_percent = *overrides.battery_percent;
+  if (overrides.unmetered_network) r.unmetered_network = *overrides.unmetered_network;
+  return r;
+}
+
+std::string IneligibleReason(const coordinator::EligibilityConfig& required,
+                             const DeviceReadings& r) {
+  if (required.require_ac_power && !r.on_ac_power) return "not on AC power";
+  if (r.battery_percent >= 0 && r.battery_percent < required.min_battery_percent) {
+    return absl::StrCat("battery at ", r.battery_percent, "%, below ", required.min_battery_percent,
+                        "%");
+  }
+  if (r.idle_minutes < required.min_idle_minutes) {
+    return absl::StrCat("idle for ", r.idle_minutes, " min, fewer than ",
+                        required.min_idle_minutes);
+  }
+  if (required.unmetered_only && !r.unmetered_network) return "on a metered network";
+  const bool all_day = required.allowed_hours_start == 0 && required.allowed_hours_end == 24;
+  if (!all_day &&
+      !InHours(r.local_hour, required.allowed_hours_start, required.allowed_hours_end % 24)) {
+    return absl::StrCat("outside the allowed hours ", required.allowed_hours_start, "-",
+                        required.allowed_hours_end, " (now ", r.local_hour, ")");
+  }
+  return "";
+}
+
+v1::DeviceState ToDeviceState(const DeviceReadings& r, const std::string& ineligible_reason,
+                              bool training_paused) {
+  v1::DeviceState s;
+  s.set_on_ac_power(r.on_ac_power);
+  s.set_battery_percent(r.battery_percent);
+  s.set_idle_minutes(r.idle_minutes);
+  s.set_unmetered_network(r.unmetered_network);
+  s.set_training_paused(training_paused);
+  s.set_eligible(ineligible_reason.empty() && !training_paused);
+  s.set_ineligible_reason(training_paused ? "training paused by the owner" : ineligible_reason);
+  return s;
+}
+
+}  // namespace tacit::runtime

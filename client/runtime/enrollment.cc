@@ -1,0 +1,105 @@
+#include "client/runtime/enrollment.h"
+
+#include <openssl/crypto.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "common/file_io.h"
+#include "common/status_macros.h"
+#include "nlohmann/json.hpp"
+
+namespace tacit::runtime {
+namespace {
+
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct X509Free {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct KeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+
+std::unique_ptr<X509, X509Free> ParseCertificate(const std::string& pem) {
+  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  return std::unique_ptr<X509, X509Free>(
+      bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+}
+
+std::string FleetDir(const std::string& dir) { return dir + "/fleet"; }
+
+}  // namespace
+
+absl::StatusOr<std::string> CertificateCommonName(const std::string& cert_pem) {
+  auto cert = ParseCertificate(cert_pem);
+  if (!cert) return absl::InvalidArgumentError("not a PEM X.509 certificate");
+  char cn[256] = {0};
+  int n =
+      X509_NAME_get_text_by_NID(X509_get_subject_name(cert.get()), NID_commonName, cn, sizeof(cn));
+  if (n <= 0) return absl::InvalidArgumentError("the certificate's subject has no CN");
+  return std::string(cn, static_cast<size_t>(n));
+}
+
+absl::Status Enroll(const std::string& dir, const std::string& coordinator,
+                    const std::string& ca_path, const std::string& cert_path,
+                    const std::string& key_path, const std::string& server_name) {
+  TACIT_ASSIGN_OR_RETURN(std::string ca_pem, ReadFileToString(ca_path));
+  TACIT_ASSIGN_OR_RETURN(std::string cert_pem, ReadFileToString(cert_path));
+  TACIT_ASSIGN_OR_RETURN(std::string key_pem, ReadFileToString(key_path));
+  if (!ParseCertificate(ca_pem)) {
+    return absl::InvalidArgumentError(absl::StrCat(ca_path, " is not a PEM CA certificate"));
+  }
+  auto cert = ParseCertificate(cert_pem);
+  if (!cert) {
+    return absl::InvalidArgumentError(absl::StrCat(cert_path, " is not a PEM certificate"));
+  }
+  std::unique_ptr<BIO, BioFree> key_bio(
+      BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
+  std::unique_ptr<EVP_PKEY, KeyFree> key(
+      key_bio ? PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  if (!key || X509_check_private_key(cert.get(), key.get()) != 1) {
+    OPENSSL_cleanse(key_pem.data(), key_pem.size());
+    return absl::InvalidArgumentError(
+        absl::StrCat(key_path, " is not the private key of ", cert_path,
+                     ": use the .key and .crt that `tacit-coordinator pki issue` made together"));
+  }
+  TACIT_ASSIGN_OR_RETURN(std::string device_id, CertificateCommonName(cert_pem));
+  TACIT_RETURN_IF_ERROR(MakeDirectories(FleetDir(dir), 0700));
+  TACIT_RETURN_IF_ERROR(WriteFileAtomically(FleetDir(dir) + "/ca.crt", ca_pem, 0644));
+  TACIT_RETURN_IF_ERROR(WriteFileAtomically(FleetDir(dir) + "/device.crt", cert_pem, 0644));
+  absl::Status wrote_key = WriteFileAtomically(FleetDir(dir) + "/device.key", key_pem, 0600);
+  OPENSSL_cleanse(key_pem.data(), key_pem.size());
+  TACIT_RETURN_IF_ERROR(wrote_key);
+  nlohmann::json fleet = {
+      {"coordinator", coordinator}, {"device_id", device_id}, {"server_name", server_name}};
+  return WriteFileAtomically(FleetDir(dir) + "/fleet.json", fleet.dump(2) + "\n", 0644);
+}
+
+absl::StatusOr<Enrollment> LoadEnrollment(const std::string& dir) {
+  auto fleet_text = ReadFileToString(FleetDir(dir) + "/fleet.json");
+  if (!fleet_text.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "this device is not enrolled in a fleet (", FleetDir(dir),
+        "/fleet.json missing): run `tacit-client enroll --coordinator HOST:PORT --ca ca.crt "
+        "--cert DEVICE.crt --key DEVICE.key`"));
+  }
+  nlohmann::json fleet = nlohmann::json::parse(*fleet_text, nullptr, false);
+  if (fleet.is_discarded() || !fleet.is_object()) {
+    return absl::DataLossError(
+        absl::StrCat(FleetDir(dir), "/fleet.json is not valid JSON; enroll again"));
+  }
+  Enrollment e;
+  e.coordinator = fleet.value("coordinator", "");
+  e.device_id = fleet.value("device_id", "");
+  e.server_name = fleet.value("server_name", "");
+  TACIT_ASSIGN_OR_RETURN(e.ca_pem, ReadFileToString(FleetDir(dir) + "/ca.crt"));
+  TACIT_ASSIGN_OR_RETURN(e.cert_pem, ReadFileToString(FleetDir(dir) + "/device.crt"));
+  TACIT_ASSIGN_OR_RETURN(e.key_pem, ReadFileToString(FleetDir(dir) + "/device.key"));
+  return e;
+}
+
+}  // namespace tacit::runtime

@@ -1,0 +1,36 @@
+#pragma once
+
+// A laptop's membership in a fleet: the coordinator's address, the fleet CA
+// that signed the coordinator's certificate, and this device's certificate
+// and key (issued by `tacit-coordinator pki issue DEVICE`). Stored in
+// <client dir>/fleet/: ca.crt, device.crt, device.key (0600), fleet.json.
+
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace tacit::runtime {
+
+struct Enrollment {
+  std::string coordinator;  // HOST:PORT
+  std::string device_id;    // the certificate's CN
+  std::string server_name;  // TLS name to expect; empty: the coordinator's host
+  std::string ca_pem;
+  std::string cert_pem;
+  std::string key_pem;
+};
+
+// Copies the files in after checking that the key belongs to the
+// certificate and that the certificate names a device. Replaces an earlier
+// enrollment.
+absl::Status Enroll(const std::string& dir, const std::string& coordinator,
+                    const std::string& ca_path, const std::string& cert_path,
+                    const std::string& key_path, const std::string& server_name);
+
+// FailedPrecondition with what to run when the device is not enrolled.
+absl::StatusOr<Enrollment> LoadEnrollment(const std::string& dir);
+
+// The subject CN of a PEM certificate.
+absl::StatusOr<std::string> CertificateCommonName(const std::string& cert_pem);
+
+}  // namespace tacit::runtime

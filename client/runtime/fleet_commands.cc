@@ -1,0 +1,138 @@
+// tacit-client enroll | run | status: joining a fleet and taking part in its
+// training rounds.
+
+#include "client/runtime/fleet_commands.h"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "client/control_state.h"
+#include "client/runtime/audit_log.h"
+#include "client/runtime/daemon.h"
+#include "client/runtime/enrollment.h"
+#include "common/file_io.h"
+#include "nlohmann/json.hpp"
+
+namespace tacit::cli {
+
+void AddEnrollCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
+  struct Args {
+    std::string coordinator, ca, cert, key, server_name;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand(
+      "enroll", "Join a fleet with this device's certificate (issued by the fleet operator)");
+  cmd->add_option("--coordinator", args->coordinator, "The coordinator's HOST:PORT")->required();
+  cmd->add_option("--ca", args->ca, "The fleet CA certificate (ca.crt)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--cert", args->cert, "This device's certificate")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--key", args->key, "This device's private key (stored 0600)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--server-name", args->server_name,
+                  "The name in the coordinator's certificate, when HOST differs");
+  cmd->callback([args, context] {
+    FailIfError(MakeDirectories(context->dir, 0700));
+    FailIfError(runtime::Enroll(context->dir, args->coordinator, args->ca, args->cert, args->key,
+                                args->server_name));
+    auto enrollment = runtime::LoadEnrollment(context->dir);
+    FailIfError(enrollment.status());
+    std::cout << "Enrolled as device '" << enrollment->device_id << "' with coordinator "
+              << args->coordinator << ".\nThe device key is in " << context->dir
+              << "/fleet/device.key (readable only by you).\n"
+              << kStaysHere << "\n";
+  });
+}
+
+void AddRunCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
+  auto options = std::make_shared<runtime::DaemonOptions>();
+  struct Overrides {
+    std::string ac;  // "", "yes", "no"
+    int battery = -2, idle = -1, hour = -1;
+    bool metered = false;
+  };
+  auto overrides = std::make_shared<Overrides>();
+  CLI::App* cmd = app.add_subcommand(
+      "run", "Take part in federated training rounds when idle, charging and unmetered");
+  cmd->add_option("--threads", options->runner.threads, "Training threads (CPU budget)")
+      ->capture_default_str();
+  cmd->add_option("--max-train-seconds", options->runner.max_train_seconds,
+                  "Wall-clock budget per round's training (0: the task's)")
+      ->capture_default_str();
+  cmd->add_option("--check-seconds", options->idle_check_seconds,
+                  "Seconds between checks while paused or ineligible")
+      ->capture_default_str();
+  cmd->add_option("--max-backoff-seconds", options->max_backoff_seconds,
+                  "Longest wait after repeated failures")
+      ->capture_default_str();
+  cmd->add_option("--max-retry-seconds", options->max_retry_seconds,
+                  "Longest wait the coordinator may ask for")
+      ->capture_default_str();
+  cmd->add_option("--ac-power", overrides->ac,
+                  "Override the AC power reading (/sys/class/power_supply)")
+      ->check(CLI::IsMember({"yes", "no"}));
+  cmd->add_option("--battery-percent", overrides->battery, "Override the battery reading");
+  cmd->add_option("--idle-minutes", overrides->idle,
+                  "Override the idle reading (newest /dev/pts, /dev/tty access)");
+  cmd->add_option("--hour", overrides->hour, "Override the local hour (0-23)");
+  cmd->add_flag("--metered", overrides->metered, "This network is metered: do not train");
+  cmd->add_flag("--exit-when-task-complete", options->exit_when_task_complete,
+                "Exit when the coordinator says every round of its task is committed");
+  cmd->add_option("--exit-after-step", options->runner.exit_after_step,
+                  "Testing only: vanish right after receiving this secure aggregation step "
+                  "(0-3) of the first round joined")
+      ->group("");
+  cmd->callback([options, overrides, context] {
+    runtime::DaemonOptions run = *options;
+    run.dir = context->dir;
+    if (!overrides->ac.empty()) run.overrides.on_ac_power = overrides->ac == "yes";
+    if (overrides->battery >= -1) run.overrides.battery_percent = overrides->battery;
+    if (overrides->idle >= 0) run.overrides.idle_minutes = overrides->idle;
+    if (overrides->hour >= 0) run.overrides.local_hour = overrides->hour;
+    if (overrides->metered) run.overrides.unmetered_network = false;
+    FailIfError(runtime::RunDaemon(run));
+  });
+}
+
+void AddStatusCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
+  auto last = std::make_shared<size_t>(5);
+  CLI::App* cmd = app.add_subcommand(
+      "status", "Show the fleet enrollment, the daemon's state and what left this laptop");
+  cmd->add_option("--last", *last, "Audit log lines to show")->capture_default_str();
+  cmd->callback([last, context] {
+    auto enrollment = runtime::LoadEnrollment(context->dir);
+    if (enrollment.ok()) {
+      std::cout << "enrolled:  device '" << enrollment->device_id << "', coordinator "
+                << enrollment->coordinator << "\n";
+    } else {
+      std::cout << "enrolled:  no (" << enrollment.status().message() << ")\n";
+    }
+    auto control = LoadControlState(context->dir);
+    std::cout << "training:  "
+              << (control.ok() && control->training_paused ? "paused by you" : "allowed") << "\n";
+    auto daemon = ReadFileToString(context->dir + "/" + runtime::kDaemonStatusFile);
+    if (daemon.ok()) {
+      auto d = nlohmann::json::parse(*daemon, nullptr, false);
+      if (!d.is_discarded()) {
+        std::cout << "daemon:    " << d.value("state", "?") << " (" << d.value("detail", "")
+                  << "), pid " << d.value("pid", 0) << ", updated " << d.value("updated", "")
+                  << "\nmodel:     version " << d.value("model_version", -1) << ", rounds joined "
+                  << d.value("rounds_joined", 0) << ", included " << d.value("rounds_included", 0)
+                  << "\n";
+      }
+    } else {
+      std::cout << "daemon:    has not run here (tacit-client run)\n";
+    }
+    auto audit = runtime::ReadAudit(context->dir, *last);
+    FailIfError(audit.status());
+    std::cout << "sent from this laptop (" << runtime::kAuditLogFile << ", newest last):\n";
+    if (audit->empty()) std::cout << "  nothing yet\n";
+    for (const auto& line : *audit) std::cout << "  " << line.dump() << "\n";
+    std::cout << kStaysHere << "\n";
+  });
+}
+
+}  // namespace tacit::cli

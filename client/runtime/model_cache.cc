@@ -1,0 +1,128 @@
+#include "client/runtime/model_cache.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "common/file_io.h"
+#include "common/status_macros.h"
+#include "coordinator/checkpoint.h"
+#include "nlohmann/json.hpp"
+
+namespace tacit::runtime {
+namespace {
+
+std::string ModelDir(const std::string& dir) { return dir + "/model"; }
+std::string ModelPath(const std::string& dir) { return ModelDir(dir) + "/global.model"; }
+std::string PartPath(const std::string& dir) { return ModelDir(dir) + "/download.part"; }
+std::string PartMetaPath(const std::string& dir) { return ModelDir(dir) + "/download.json"; }
+
+// Bytes already held for `version` (0 when none or for another version).
+int64_t ResumeOffset(const std::string& dir, int64_t version, std::string* sha256_hex) {
+  auto meta_text = ReadFileToString(PartMetaPath(dir));
+  if (!meta_text.ok()) return 0;
+  nlohmann::json meta = nlohmann::json::parse(*meta_text, nullptr, false);
+  if (meta.is_discarded() || meta.value("version", int64_t{-1}) != version) return 0;
+  std::error_code error;
+  auto size = std::filesystem::file_size(PartPath(dir), error);
+  if (error) return 0;
+  *sha256_hex = meta.value("sha256", "");
+  return static_cast<int64_t>(size);
+}
+
+void ForgetPartial(const std::string& dir) {
+  std::error_code error;
+  std::filesystem::remove(PartPath(dir), error);
+  std::filesystem::remove(PartMetaPath(dir), error);
+}
+
+absl::Status Download(v1::Federation::Stub& stub, const std::string& dir,
+                      const v1::Assignment& assignment, int64_t* bytes_down) {
+  TACIT_RETURN_IF_ERROR(MakeDirectories(ModelDir(dir), 0700));
+  std::string sha256_hex;
+  int64_t offset = ResumeOffset(dir, assignment.model_version(), &sha256_hex);
+  if (offset == 0) ForgetPartial(dir);
+  v1::DownloadModelRequest request;
+  request.set_session(assignment.session());
+  request.set_round_id(assignment.round_id());
+  request.set_model_version(assignment.model_version());
+  request.set_offset(offset);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(300));
+  auto reader = stub.DownloadModel(&context, request);
+  std::ofstream part(PartPath(dir), std::ios::binary | std::ios::app);
+  v1::ModelChunk chunk;
+  int64_t total = -1;
+  while (reader->Read(&chunk)) {
+    if (chunk.offset() != offset || chunk.model_version() != assignment.model_version() ||
+        (!sha256_hex.empty() && chunk.sha256_hex() != sha256_hex)) {
+      ForgetPartial(dir);
+      context.TryCancel();
+      return absl::DataLossError(absl::StrCat("model chunk at offset ", chunk.offset(),
+                                              " does not continue the download at ", offset,
+                                              "; it restarts next time"));
+    }
+    if (sha256_hex.empty()) {
+      sha256_hex = chunk.sha256_hex();
+      nlohmann::json meta = {{"version", assignment.model_version()}, {"sha256", sha256_hex}};
+      TACIT_RETURN_IF_ERROR(WriteFileAtomically(PartMetaPath(dir), meta.dump(), 0600));
+    }
+    part.write(chunk.data().data(), static_cast<std::streamsize>(chunk.data().size()));
+    part.flush();
+    offset += static_cast<int64_t>(chunk.data().size());
+    *bytes_down += static_cast<int64_t>(chunk.ByteSizeLong());
+    total = chunk.total_bytes();
+  }
+  part.close();
+  grpc::Status status = reader->Finish();
+  if (!status.ok()) {
+    return absl::UnavailableError(absl::StrCat("model download stopped at byte ", offset, ": ",
+                                               status.error_message(), " (resumes next time)"));
+  }
+  if (total >= 0 && offset != total) {
+    return absl::DataLossError(
+        absl::StrCat("model download ended at ", offset, " of ", total, " bytes"));
+  }
+  TACIT_ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(PartPath(dir)));
+  if (coordinator::Sha256Hex(bytes) != sha256_hex) {
+    ForgetPartial(dir);
+    return absl::DataLossError("the downloaded model does not match its SHA-256; it restarts");
+  }
+  TACIT_ASSIGN_OR_RETURN(ModelFile model, DecodeModelFile(bytes));
+  if (model.layout_hash != assignment.layout_hash() ||
+      model.model_version != assignment.model_version()) {
+    ForgetPartial(dir);
+    return absl::FailedPreconditionError(
+        absl::StrCat("the downloaded model is version ", model.model_version, " layout ",
+                     model.layout_hash, ", not the assigned version ", assignment.model_version(),
+                     " layout ", assignment.layout_hash()));
+  }
+  TACIT_RETURN_IF_ERROR(SaveModelFile(ModelPath(dir), model));
+  ForgetPartial(dir);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+HeldModel HeldModelOf(const std::string& dir) {
+  HeldModel held;
+  auto model = LoadModelFile(ModelPath(dir));
+  if (model.ok()) {
+    held.version = model->model_version;
+    held.layout_hash = model->layout_hash;
+  }
+  return held;
+}
+
+absl::StatusOr<ModelFile> FetchModel(v1::Federation::Stub& stub, const std::string& dir,
+                                     const v1::Assignment& assignment, int64_t* bytes_down) {
+  auto held = LoadModelFile(ModelPath(dir), assignment.layout_hash());
+  if (held.ok() && held->model_version == assignment.model_version()) return held;
+  TACIT_RETURN_IF_ERROR(Download(stub, dir, assignment, bytes_down));
+  return LoadModelFile(ModelPath(dir), assignment.layout_hash());
+}
+
+}  // namespace tacit::runtime

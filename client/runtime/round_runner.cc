@@ -1,0 +1,194 @@
+#include "client/runtime/round_runner.h"
+
+#include <grpcpp/grpcpp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "client/federated/local_update.h"
+#include "client/runtime/model_cache.h"
+#include "client/store/event_store.h"
+#include "client/training_examples.h"
+#include "common/dp_noise.h"
+#include "common/status_macros.h"
+#include "coordinator/service/task_model.h"
+#include "secure_agg/client.h"
+
+namespace tacit::runtime {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr const char* kStepNames[] = {"advertise_keys", "share_keys", "masked_input", "unmasking"};
+
+std::unique_ptr<grpc::ClientContext> CallContext(double seconds) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(std::chrono::system_clock::now() +
+                        std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000)));
+  return context;
+}
+
+absl::Status FromGrpc(const grpc::Status& status, const std::string& what) {
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      absl::StrCat(what, ": ", status.error_message()));
+}
+
+absl::StatusOr<TrainOptions> TrainingOf(const coordinator::TaskConfig& task,
+                                        const v1::Assignment& assignment,
+                                        const RoundRunnerOptions& options) {
+  TrainOptions t;
+  t.epochs = task.training.epochs;
+  t.batch_size = task.training.batch_size;
+  t.lr = task.training.lr;
+  t.optimizer = task.training.optimizer;
+  t.fedprox_mu = task.training.fedprox_mu;
+  // Leave a fifth of the download-and-train window for the download and
+  // the first protocol message.
+  double budget = std::min(task.training.max_seconds, 0.8 * assignment.train_seconds());
+  if (options.max_train_seconds > 0) budget = std::min(budget, options.max_train_seconds);
+  t.wall_clock_budget_s = budget;
+  t.threads = std::max(1, options.threads);
+  uint64_t seed = 0;
+  for (char c : assignment.session()) seed = seed * 131 + static_cast<unsigned char>(c);
+  t.seed = seed;  // shuffling only; never near keys or masks
+  TACIT_RETURN_IF_ERROR(t.Validate());
+  return t;
+}
+
+// Trains and prepares the update secure aggregation masks.
+absl::StatusOr<PreparedUpdate> Train(const coordinator::TaskConfig& task,
+                                     const ModelConfig& model_config, const ModelFile& model,
+                                     const v1::Assignment& assignment,
+                                     const RoundRunnerOptions& options) {
+  TACIT_ASSIGN_OR_RETURN(std::unique_ptr<EventStore> store,
+                         EventStore::OpenInDirectory(options.dir));
+  TrainingConfig examples_config;
+  examples_config.vocab_size = static_cast<uint32_t>(task.vocab.size);
+  examples_config.vocab_salt = task.vocab.salt;
+  examples_config.window_length = model_config.window;
+  examples_config.window_stride = model_config.window;
+  TACIT_ASSIGN_OR_RETURN(
+      TrainingExamples examples,
+      MakeTrainingExamples(*store, options.device_id, TimeRange{}, examples_config));
+  store.reset();  // the owner's commands keep working while we train
+  LocalUpdateTask update_task;
+  update_task.model = model_config;
+  TACIT_ASSIGN_OR_RETURN(update_task.training, TrainingOf(task, assignment, options));
+  update_task.clip_norm = task.dp.clip_norm;
+  update_task.noise_stddev = assignment.noise_stddev();
+  update_task.weight_by_examples = false;
+  update_task.max_weight = assignment.max_weight();
+  TACIT_ASSIGN_OR_RETURN(GaussianNoise noise, GaussianNoise::FromOsEntropy());
+  NoiseAdder add_noise = [&noise](absl::Span<float> values, double stddev) {
+    noise.Add(values, stddev);
+  };
+  return PrepareLocalUpdate(update_task, model.parameters, examples.tokens.train, add_noise);
+}
+
+}  // namespace
+
+absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
+                                            const v1::Assignment& assignment,
+                                            const RoundRunnerOptions& options) {
+  auto phase = [&](const std::string& name) {
+    if (options.on_phase) options.on_phase(name);
+  };
+  AuditEntry audit;
+  audit.round = assignment.round_number();
+  audit.round_id = assignment.round_id();
+  audit.model_version = assignment.model_version();
+  nlohmann::json task_json = nlohmann::json::parse(assignment.task_json(), nullptr, false);
+  if (task_json.is_discarded()) {
+    return absl::InvalidArgumentError("the assignment's task config is not JSON");
+  }
+  TACIT_ASSIGN_OR_RETURN(coordinator::TaskConfig task, coordinator::ParseTaskConfig(task_json));
+  TACIT_ASSIGN_OR_RETURN(ModelConfig model_config, coordinator::ResolveTaskModel(task));
+
+  phase("downloading");
+  absl::StatusOr<ModelFile> model = FetchModel(stub, options.dir, assignment, &audit.bytes_down);
+  if (!model.ok()) {
+    audit.outcome = absl::StrCat("left: model download failed: ", model.status().message());
+    return audit;
+  }
+  phase("training");
+  TACIT_ASSIGN_OR_RETURN(PreparedUpdate update,
+                         Train(task, model_config, *model, assignment, options));
+  secagg::ClientConfig client_config;
+  client_config.client_id = assignment.client_id();
+  TACIT_ASSIGN_OR_RETURN(
+      std::unique_ptr<secagg::SecAggClient> client,
+      secagg::SecAggClient::Create(client_config, std::move(update.update), update.weight));
+
+  const double deadline_slack = 30;
+  for (uint32_t step = 0; step < 4; ++step) {
+    phase(kStepNames[step]);
+    v1::NextMessageRequest next;
+    next.set_session(assignment.session());
+    next.set_round_id(assignment.round_id());
+    next.set_step(step);
+    v1::NextMessageResponse response;
+    while (true) {
+      auto context = CallContext(task.deadlines.download_train + deadline_slack);
+      grpc::Status status = stub.NextMessage(context.get(), next, &response);
+      if (!status.ok()) {
+        audit.outcome = absl::StrCat("left: ", FromGrpc(status, "next message").message());
+        return audit;
+      }
+      audit.bytes_down += static_cast<int64_t>(response.ByteSizeLong());
+      if (!response.wait()) break;
+    }
+    if (response.has_round_over()) {
+      audit.outcome = absl::StrCat("left: ", response.round_over());
+      return audit;
+    }
+    if (static_cast<int>(step) == options.exit_after_step) {
+      // Test fault: vanish like a laptop whose lid closed mid-round.
+      std::_Exit(3);
+    }
+    absl::StatusOr<v1::SecAggClientToServer> reply =
+        client->HandleServerMessage(response.message());
+    if (!reply.ok()) {
+      audit.outcome =
+          absl::StrCat("left: refused the coordinator's message: ", reply.status().message());
+      return audit;
+    }
+    v1::SubmitRequest submit;
+    submit.set_session(assignment.session());
+    submit.set_round_id(assignment.round_id());
+    *submit.mutable_message() = *std::move(reply);
+    const int64_t bytes = static_cast<int64_t>(submit.ByteSizeLong());
+    v1::SubmitResponse submitted;
+    auto context = CallContext(60);
+    grpc::Status status = stub.Submit(context.get(), submit, &submitted);
+    if (!status.ok()) {
+      audit.outcome = absl::StrCat("left: ", FromGrpc(status, "submit").message());
+      return audit;
+    }
+    audit.sent.push_back({kStepNames[step], bytes});
+    audit.bytes_up += bytes;
+  }
+  client.reset();
+
+  phase("awaiting result");
+  v1::RoundResultRequest result_request;
+  result_request.set_session(assignment.session());
+  result_request.set_round_id(assignment.round_id());
+  v1::RoundResultResponse result;
+  do {
+    auto context = CallContext(120);
+    grpc::Status status = stub.RoundResult(context.get(), result_request, &result);
+    if (!status.ok()) {
+      audit.outcome = absl::StrCat("sent; result unknown: ", status.error_message());
+      return audit;
+    }
+  } while (result.outcome() == v1::RoundResultResponse::PENDING);
+  audit.included = result.included();
+  audit.outcome = result.outcome() == v1::RoundResultResponse::COMMITTED
+                      ? "committed"
+                      : absl::StrCat("abandoned: ", result.reason());
+  return audit;
+}
+
+}  // namespace tacit::runtime

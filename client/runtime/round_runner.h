@@ -1,0 +1,36 @@
+#pragma once
+
+// One assigned round on the laptop: fetch the model if stale, train on the
+// local store's data under the CPU/time budget (PrepareLocalUpdate: clip and
+// DP noise share), run the secure aggregation client over NextMessage /
+// Submit, then wait for the round's result. Only secure aggregation messages
+// leave the device; the returned AuditEntry lists each of them.
+
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "client/runtime/audit_log.h"
+#include "tacit/v1/federation.grpc.pb.h"
+
+namespace tacit::runtime {
+
+struct RoundRunnerOptions {
+  std::string dir;               // the client's folder (store, model, audit log)
+  std::string device_id;         // the person id of the store's events
+  int threads = 1;               // training threads (the CPU budget)
+  double max_train_seconds = 0;  // 0: the task's training.max_seconds
+  // Fault injection for tests: the process vanishes (exit code 3) right after
+  // receiving the message of this step, before answering it. -1: never.
+  int exit_after_step = -1;
+  std::function<void(const std::string& phase)> on_phase;  // progress, for the status file
+};
+
+// The audit entry of the round. Errors only for local failures before
+// anything was sent (e.g. too little data); a lost connection or a round the
+// client left is an entry whose outcome says so.
+absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
+                                            const v1::Assignment& assignment,
+                                            const RoundRunnerOptions& options);
+
+}  // namespace tacit::runtime

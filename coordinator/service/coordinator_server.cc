@@ -1,0 +1,140 @@
+#include "coordinator/service/coordinator_server.h"
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/security/server_credentials.h>
+#include <openssl/crypto.h>
+
+#include <atomic>
+#include <csignal>
+#include <filesystem>
+#include <optional>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/file_io.h"
+#include "common/status_macros.h"
+#include "coordinator/operator_http.h"
+#include "coordinator/service/federation_service.h"
+#include "coordinator/structured_log.h"
+
+namespace tacit::coordinator {
+namespace {
+
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop.store(true); }
+
+absl::StatusOr<std::pair<std::string, int>> SplitHostPort(const std::string& address) {
+  size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon + 1 == address.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("address '", address, "' must be HOST:PORT (e.g. 127.0.0.1:9464)"));
+  }
+  int port = 0;
+  try {
+    port = std::stoi(address.substr(colon + 1));
+  } catch (const std::exception&) {
+    return absl::InvalidArgumentError(absl::StrCat("address '", address, "' has no numeric port"));
+  }
+  if (port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("port of '", address, "' is out of range"));
+  }
+  return std::make_pair(address.substr(0, colon), port);
+}
+
+int64_t CountDeviceCertificates(const std::string& pki_dir) {
+  std::error_code error;
+  int64_t count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(pki_dir + "/devices", error)) {
+    count += entry.path().extension() == ".crt";
+  }
+  return count;
+}
+
+}  // namespace
+
+absl::Status Serve(const ServeOptions& options) {
+  auto log = MakeJsonLogger("tacit-coordinator");
+  TACIT_ASSIGN_OR_RETURN(TaskConfig task, LoadTaskConfigFile(options.config_path));
+  TACIT_ASSIGN_OR_RETURN(std::string ca_pem, ReadFileToString(options.pki_dir + "/ca.crt"));
+  TACIT_ASSIGN_OR_RETURN(std::string server_cert,
+                         ReadFileToString(options.pki_dir + "/server.crt"));
+  TACIT_ASSIGN_OR_RETURN(std::string server_key, ReadFileToString(options.pki_dir + "/server.key"));
+  TACIT_ASSIGN_OR_RETURN(std::unique_ptr<StateStore> store, StateStore::Open(options.state_dir));
+
+  OrchestratorOptions orchestration;
+  orchestration.population =
+      options.population > 0
+          ? options.population
+          : std::max<int64_t>(CountDeviceCertificates(options.pki_dir), task.SelectedPerRound());
+  MetricsRegistry registry;
+  TACIT_ASSIGN_OR_RETURN(
+      std::unique_ptr<RoundOrchestrator> orchestrator,
+      RoundOrchestrator::Create(task, std::move(store), orchestration, &registry, log));
+
+  FederationServiceOptions service_options;
+  service_options.check_ins_per_minute = options.check_ins_per_minute;
+  service_options.long_poll_seconds = options.long_poll_seconds;
+  FederationService service(orchestrator.get(), ca_pem, service_options);
+  orchestrator->SetOnChange([&service] { service.long_polls().Wake(); });
+
+  grpc::SslServerCredentialsOptions tls(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  tls.pem_root_certs = ca_pem;
+  tls.pem_key_cert_pairs.push_back({server_key, server_cert});
+  OPENSSL_cleanse(server_key.data(), server_key.size());
+  grpc::ServerBuilder builder;
+  int grpc_port = 0;
+  builder.AddListeningPort(options.listen, grpc::SslServerCredentials(tls), &grpc_port);
+  builder.RegisterService(&service);
+  // Masked inputs carry the whole model: allow them, refuse anything larger.
+  builder.SetMaxReceiveMessageSize(256 << 20);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || grpc_port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen, " (address in use or not local?)"));
+  }
+  TACIT_ASSIGN_OR_RETURN(auto grpc_host, SplitHostPort(options.listen));
+  nlohmann::json endpoint = {{"grpc", absl::StrCat(grpc_host.first, ":", grpc_port)}};
+
+  OperatorHttpServer http(&registry, [&orchestrator] { return orchestrator->StatusJson(); });
+  if (!options.metrics_listen.empty()) {
+    TACIT_ASSIGN_OR_RETURN(auto metrics_host, SplitHostPort(options.metrics_listen));
+    TACIT_ASSIGN_OR_RETURN(int port, http.Start(metrics_host.first, metrics_host.second));
+    endpoint["metrics"] = absl::StrCat(metrics_host.first, ":", port);
+  }
+  TACIT_RETURN_IF_ERROR(
+      WriteFileAtomically(options.state_dir + "/endpoint.json", endpoint.dump() + "\n"));
+  LogEvent(*log, spdlog::level::info, "serving", endpoint);
+
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  std::optional<SteadyClock::time_point> done_at;
+  while (!g_stop.load()) {
+    const auto now = SteadyClock::now();
+    orchestrator->Tick(now);
+    service.long_polls().Expire(now);
+    if (orchestrator->done() && options.exit_when_done) {
+      if (!done_at) done_at = now;
+      if (now - *done_at > std::chrono::duration<double>(options.linger_seconds)) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  LogEvent(*log, spdlog::level::info, "stopping",
+           {{"model_version", orchestrator->model_version()}, {"done", orchestrator->done()}});
+  // Parked long-polls must be answered for the server to drain, including
+  // ones that arrive while it shuts down.
+  std::atomic<bool> drained{false};
+  std::thread drain([&] {
+    while (!drained.load()) {
+      service.long_polls().ExpireAll();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  drained.store(true);
+  drain.join();
+  http.Stop();
+  log->flush();
+  return absl::OkStatus();
+}
+
+}  // namespace tacit::coordinator

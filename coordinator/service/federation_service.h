@@ -1,0 +1,91 @@
+#pragma once
+
+// The Federation gRPC service (proto/tacit/v1/federation.proto) on the
+// callback API: no thread per call; long-polls park in LongPolls until the
+// orchestrator has something for them. Every call is attributed to the
+// device of its TLS client certificate before anything else happens.
+
+#include <chrono>
+#include <memory>
+
+#include "coordinator/service/check_in_limiter.h"
+#include "coordinator/service/long_polls.h"
+#include "coordinator/service/peer_identity.h"
+#include "coordinator/service/round_orchestrator.h"
+#include "tacit/v1/federation.grpc.pb.h"
+
+namespace tacit::coordinator {
+
+struct FederationServiceOptions {
+  double long_poll_seconds = 10;  // a parked call is answered "ask again" after this
+  double check_ins_per_minute = 60;
+  double check_in_burst = 10;
+  int64_t download_chunk_bytes = 256 * 1024;
+};
+
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+class FederationService final : public v1::Federation::CallbackService {
+ public:
+  FederationService(RoundOrchestrator* orchestrator, std::string ca_cert_pem,
+                    FederationServiceOptions options);
+
+  grpc::ServerUnaryReactor* CheckIn(grpc::CallbackServerContext* context,
+                                    const v1::CheckInRequest* request,
+                                    v1::CheckInResponse* response) override;
+  grpc::ServerWriteReactor<v1::ModelChunk>* DownloadModel(
+      grpc::CallbackServerContext* context, const v1::DownloadModelRequest* request) override;
+  grpc::ServerUnaryReactor* NextMessage(grpc::CallbackServerContext* context,
+                                        const v1::NextMessageRequest* request,
+                                        v1::NextMessageResponse* response) override;
+  grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* context,
+                                   const v1::SubmitRequest* request,
+                                   v1::SubmitResponse* response) override;
+  grpc::ServerUnaryReactor* RoundResult(grpc::CallbackServerContext* context,
+                                        const v1::RoundResultRequest* request,
+                                        v1::RoundResultResponse* response) override;
+
+  LongPolls& long_polls() { return polls_; }
+
+ private:
+  std::chrono::steady_clock::time_point PollDeadline() const;
+
+  // A long-poll: `attempt(device)` answers (StatusOr<optional<Response>>)
+  // or says "not yet"; parked until it answers or the poll times out, when
+  // `on_timeout` fills the "ask again" response.
+  template <typename Response, typename Attempt, typename OnTimeout>
+  grpc::ServerUnaryReactor* LongPoll(grpc::CallbackServerContext* context, Response* response,
+                                     Attempt attempt, OnTimeout on_timeout) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    absl::StatusOr<std::string> device = identity_.DeviceOf(*context);
+    if (!device.ok()) {
+      reactor->Finish(ToGrpcStatus(device.status()));
+      return reactor;
+    }
+    polls_.Park(PollDeadline(),
+                [reactor, response, attempt, on_timeout, device = *device](bool timed_out) {
+                  auto answer = attempt(device);
+                  if (!answer.ok()) {
+                    reactor->Finish(ToGrpcStatus(answer.status()));
+                  } else if (answer->has_value()) {
+                    *response = **std::move(answer);
+                    reactor->Finish(grpc::Status::OK);
+                  } else if (timed_out) {
+                    on_timeout(response);
+                    reactor->Finish(grpc::Status::OK);
+                  } else {
+                    return false;
+                  }
+                  return true;
+                });
+    return reactor;
+  }
+
+  RoundOrchestrator* orchestrator_;
+  PeerIdentity identity_;
+  CheckInLimiter limiter_;
+  FederationServiceOptions options_;
+  LongPolls polls_;
+};
+
+}  // namespace tacit::coordinator

@@ -1,0 +1,55 @@
+// `tacit-coordinator serve`: run a task's rounds for the fleet.
+
+#include <iostream>
+#include <memory>
+
+#include "coordinator/cli_commands.h"
+#include "coordinator/service/coordinator_server.h"
+
+namespace tacit::coordinator {
+
+void AddServeCommand(CLI::App& app, CommandAction* action) {
+  auto options = std::make_shared<ServeOptions>();
+  CLI::App* serve = app.add_subcommand(
+      "serve", "Run a federated task: gRPC with mutual TLS for clients, /metrics and /status");
+  serve->add_option("--config", options->config_path, "Task config (JSON, docs/coordinator.md)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  serve->add_option("--state", options->state_dir, "State folder (created if missing)")->required();
+  serve->add_option("--pki", options->pki_dir, "PKI folder made by `pki init`")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  serve->add_option("--listen", options->listen, "gRPC address for clients (port 0: any free)")
+      ->capture_default_str();
+  serve
+      ->add_option("--metrics", options->metrics_listen,
+                   "Operator HTTP address for /metrics and /status; empty disables it")
+      ->capture_default_str();
+  serve
+      ->add_option("--population", options->population,
+                   "Devices the cohort is sampled from, for the DP sampling rate (0: the "
+                   "device certificates in PKI/devices)")
+      ->capture_default_str();
+  serve
+      ->add_option("--check-ins-per-minute", options->check_ins_per_minute,
+                   "Per-device check-in rate limit")
+      ->capture_default_str();
+  serve
+      ->add_option("--long-poll-seconds", options->long_poll_seconds,
+                   "How long a client's waiting call is held before it asks again")
+      ->capture_default_str();
+  serve->add_flag("--exit-when-done", options->exit_when_done,
+                  "Exit once every round of the task is committed");
+  serve->callback([options, action] {
+    *action = [options] {
+      absl::Status s = Serve(*options);
+      if (!s.ok()) {
+        std::cerr << "tacit-coordinator serve: " << s.message() << "\n";
+        return 1;
+      }
+      return 0;
+    };
+  });
+}
+
+}  // namespace tacit::coordinator

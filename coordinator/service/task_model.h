@@ -1,0 +1,18 @@
+#pragma once
+
+// The model a task trains, resolved for models/: the task's model name and
+// hyperparameters with the task's vocabulary size. The coordinator (initial
+// model, model files) and the fleet client (local training) resolve it here,
+// so both always mean the same network.
+
+#include "absl/status/statusor.h"
+#include "coordinator/task_config.h"
+#include "models/model_config.h"
+
+namespace tacit::coordinator {
+
+// InvalidArgument naming 'model' when the hyperparameters repeat name or
+// vocab_size, or describe an invalid model.
+absl::StatusOr<::tacit::ModelConfig> ResolveTaskModel(const TaskConfig& task);
+
+}  // namespace tacit::coordinator

@@ -1,0 +1,303 @@
+// The round orchestrator without the network: in-process secure aggregation
+// clients talk to it exactly as the gRPC service would, with random cohorts,
+// random dropouts per phase and restarts.
+
+#include "coordinator/service/round_orchestrator.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <random>
+
+#include "coordinator/service/check_in_limiter.h"
+#include "coordinator/structured_log.h"
+#include "secure_agg/client.h"
+#include "spdlog/sinks/null_sink.h"
+
+namespace tacit::coordinator {
+namespace {
+
+TaskConfig TinyTask(int cohort, int min_survivors, int rounds) {
+  nlohmann::json json = {
+      {"name", "orchestrator-test"},
+      {"model",
+       {{"name", "gru"},
+        {"hyperparameters", {{"embedding_dim", 4}, {"hidden_dim", 4}, {"window", 4}}}}},
+      {"vocab", {{"size", 16}, {"salt", "s"}}},
+      {"rounds", rounds},
+      {"cohort", {{"size", cohort}, {"over_selection", 1.0}, {"min_survivors", min_survivors}}},
+      {"deadlines", {{"check_in", 1}}},
+      {"secure_agg", {{"clip_range", 0.5}}}};
+  auto task = ParseTaskConfig(json);
+  EXPECT_TRUE(task.ok()) << task.status();
+  return *task;
+}
+
+std::string FreshDir(const std::string& name) {
+  std::string dir =
+      ::testing::TempDir() + "/orchestrator_" + name + "_" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+std::unique_ptr<RoundOrchestrator> Open(const TaskConfig& task, const std::string& dir,
+                                        MetricsRegistry* registry) {
+  auto store = StateStore::Open(dir);
+  EXPECT_TRUE(store.ok()) << store.status();
+  auto logger = MakeJsonLogger("test", {std::make_shared<spdlog::sinks::null_sink_mt>()});
+  auto orchestrator = RoundOrchestrator::Create(task, *std::move(store), {}, registry, logger);
+  EXPECT_TRUE(orchestrator.ok()) << orchestrator.status();
+  return orchestrator.ok() ? *std::move(orchestrator) : nullptr;
+}
+
+struct FakeDevice {
+  std::string id;
+  v1::Assignment assignment;
+  std::unique_ptr<secagg::SecAggClient> client;
+  std::vector<float> input;
+  int vanish_in_step = -1;  // stops answering when this step's message arrives
+  bool included = false;    // its input is in the committed sum
+};
+
+v1::CheckInRequest EligibleCheckIn() {
+  v1::CheckInRequest request;
+  request.set_model_version(-1);
+  request.mutable_state()->set_eligible(true);
+  return request;
+}
+
+// Runs one round attempt to its end with `devices`; returns the result.
+v1::RoundResultResponse RunAttempt(RoundOrchestrator& orchestrator,
+                                   std::vector<FakeDevice>& devices, std::mt19937_64& rng) {
+  auto now = SteadyClock::now();
+  for (FakeDevice& d : devices) {
+    v1::CheckInResponse response = orchestrator.CheckIn(d.id, EligibleCheckIn(), now);
+    EXPECT_TRUE(response.has_assignment()) << response.DebugString();
+    d.assignment = response.assignment();
+  }
+  std::uniform_real_distribution<float> value(-0.1f, 0.1f);
+  for (FakeDevice& d : devices) {
+    d.input.clear();
+    secagg::ClientConfig config;
+    config.client_id = d.assignment.client_id();
+    // The length arrives with the round start; the input is drawn then.
+    d.client = *secagg::SecAggClient::CreateWithProvider(
+        config, [&d]() -> absl::StatusOr<std::vector<float>> { return d.input; }, 1.0);
+  }
+  for (uint32_t step = 0; step < 4; ++step) {
+    for (FakeDevice& d : devices) {
+      if (!d.client) continue;
+      v1::NextMessageRequest next;
+      next.set_session(d.assignment.session());
+      next.set_round_id(d.assignment.round_id());
+      next.set_step(step);
+      auto answer = orchestrator.TryNextMessage(d.id, next);
+      EXPECT_TRUE(answer.ok()) << answer.status();
+      if (!answer.ok() || !answer->has_value() || !(*answer)->has_message()) {
+        d.client.reset();
+        continue;
+      }
+      if (static_cast<int>(step) == d.vanish_in_step) {
+        d.client.reset();
+        continue;
+      }
+      if (step == 0) {
+        uint64_t length = (*answer)->message().round_start().parameters().vector_length();
+        d.input.resize(length);
+        for (float& x : d.input) x = value(rng);
+      }
+      auto reply = d.client->HandleServerMessage((*answer)->message());
+      if (!reply.ok()) {  // a client refusing the round just leaves it
+        d.client.reset();
+        continue;
+      }
+      v1::SubmitRequest submit;
+      submit.set_session(d.assignment.session());
+      submit.set_round_id(d.assignment.round_id());
+      *submit.mutable_message() = *reply;
+      absl::Status submitted = orchestrator.Submit(d.id, submit);
+      // A phase may have ended with this very submission; later ones fail
+      // only when the round is over.
+      if (!submitted.ok()) d.client.reset();
+    }
+    // Silent devices: the phase ends at its deadline (a deadline set by a
+    // Tick lies after that Tick's time, so the clock keeps moving forward).
+    if (orchestrator.StatusJson()["phase"] == AggregationPhaseName(static_cast<int>(step))) {
+      orchestrator.Tick(SteadyClock::now() + std::chrono::hours(1 + step));
+    }
+  }
+  v1::RoundResultRequest result;
+  result.set_session(devices[0].assignment.session());
+  result.set_round_id(devices[0].assignment.round_id());
+  auto answer = orchestrator.TryRoundResult(devices[0].id, result);
+  EXPECT_TRUE(answer.ok() && answer->has_value());
+  for (FakeDevice& d : devices) {
+    v1::RoundResultRequest mine;
+    mine.set_session(d.assignment.session());
+    mine.set_round_id(d.assignment.round_id());
+    auto own = orchestrator.TryRoundResult(d.id, mine);
+    d.included = own.ok() && own->has_value() && (*own)->included();
+  }
+  return answer.ok() && answer->has_value() ? **answer : v1::RoundResultResponse();
+}
+
+TEST(RoundOrchestrator, CommitsTheMeanOfSurvivorsOrAbandonsWithoutTouchingTheModel) {
+  std::mt19937_64 rng(20261125);
+  int committed = 0, abandoned = 0;
+  for (int trial = 0; trial < 8; ++trial) {
+    const int cohort = std::uniform_int_distribution<int>(3, 7)(rng);
+    const int min_survivors = std::max(2, cohort - 2);
+    TaskConfig task = TinyTask(cohort, min_survivors, 1);
+    MetricsRegistry registry;
+    std::string dir = FreshDir("mean" + std::to_string(trial));
+    auto orchestrator = Open(task, dir, &registry);
+    ASSERT_NE(orchestrator, nullptr);
+    std::vector<FakeDevice> devices(cohort);
+    for (int i = 0; i < cohort; ++i) {
+      devices[i].id = "dev" + std::to_string(i);
+      if (std::uniform_real_distribution<double>(0, 1)(rng) < 0.25) {
+        devices[i].vanish_in_step = std::uniform_int_distribution<int>(0, 3)(rng);
+      }
+    }
+    nlohmann::json before = orchestrator->StatusJson();
+    v1::RoundResultResponse result = RunAttempt(*orchestrator, devices, rng);
+    ASSERT_NE(result.outcome(), v1::RoundResultResponse::PENDING)
+        << "cohort " << cohort << ": " << orchestrator->StatusJson().dump();
+    if (result.outcome() == v1::RoundResultResponse::COMMITTED) {
+      ++committed;
+      EXPECT_EQ(orchestrator->model_version(), 1);
+      EXPECT_GE(result.survivors(), min_survivors);
+      EXPECT_TRUE(orchestrator->done());
+      orchestrator.reset();
+      // FedAvg with server lr 1: version 1 = version 0 + the survivors' mean.
+      auto store = StateStore::Open(dir);
+      ASSERT_TRUE(store.ok());
+      auto v0 = (*store)->LoadCheckpoint(1, 0);
+      auto v1 = (*store)->LoadCheckpoint(1, 1);
+      ASSERT_TRUE(v0.ok() && v1.ok());
+      int included = 0;
+      for (const FakeDevice& d : devices) included += d.included;
+      ASSERT_EQ(included, result.survivors());
+      for (size_t k = 0; k < v0->model.size(); ++k) {
+        double mean = 0;
+        for (const FakeDevice& d : devices) mean += d.included ? d.input[k] / included : 0;
+        ASSERT_NEAR(v1->model[k] - v0->model[k], mean, 1e-3) << "coordinate " << k;
+      }
+    } else {
+      ++abandoned;
+      EXPECT_EQ(orchestrator->model_version(), 0) << result.reason();
+      EXPECT_EQ(orchestrator->StatusJson()["round"], before["round"]);  // retried
+      EXPECT_GT(orchestrator->StatusJson()["attempt"].get<int>(), 1);
+    }
+    orchestrator.reset();
+    std::filesystem::remove_all(dir);
+  }
+  // The seed exercises both outcomes.
+  EXPECT_GT(committed, 0);
+  EXPECT_GT(abandoned, 0);
+}
+
+TEST(RoundOrchestrator, ResumesCommittedRoundsAfterRestart) {
+  TaskConfig task = TinyTask(3, 3, 2);
+  std::string dir = FreshDir("resume");
+  std::mt19937_64 rng(7);
+  std::vector<FakeDevice> devices(3);
+  for (int i = 0; i < 3; ++i) devices[i].id = "dev" + std::to_string(i);
+  {
+    MetricsRegistry registry;
+    auto orchestrator = Open(task, dir, &registry);
+    ASSERT_NE(orchestrator, nullptr);
+    v1::RoundResultResponse first = RunAttempt(*orchestrator, devices, rng);
+    EXPECT_EQ(first.outcome(), v1::RoundResultResponse::COMMITTED) << first.reason();
+    EXPECT_EQ(orchestrator->model_version(), 1);
+    // Round 2 is selecting when the coordinator goes away.
+    orchestrator->CheckIn("dev0", EligibleCheckIn(), SteadyClock::now());
+  }
+  MetricsRegistry registry;
+  auto orchestrator = Open(task, dir, &registry);
+  ASSERT_NE(orchestrator, nullptr);
+  EXPECT_EQ(orchestrator->model_version(), 1);
+  EXPECT_EQ(orchestrator->StatusJson()["round"], 2);
+  // A session from before the restart is unknown: the client must rejoin.
+  v1::NextMessageRequest stale;
+  stale.set_session(devices[0].assignment.session());
+  stale.set_round_id(devices[0].assignment.round_id());
+  EXPECT_EQ(orchestrator->TryNextMessage("dev0", stale).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(RunAttempt(*orchestrator, devices, rng).outcome(), v1::RoundResultResponse::COMMITTED);
+  EXPECT_EQ(orchestrator->model_version(), 2);
+  EXPECT_TRUE(orchestrator->done());
+  v1::CheckInResponse after = orchestrator->CheckIn("dev1", EligibleCheckIn(), SteadyClock::now());
+  EXPECT_TRUE(after.retry_after().task_complete());
+  orchestrator.reset();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(RoundOrchestrator, RejectsForeignSessionsDevicesAndReplays) {
+  TaskConfig task = TinyTask(3, 3, 1);
+  std::string dir = FreshDir("reject");
+  MetricsRegistry registry;
+  auto orchestrator = Open(task, dir, &registry);
+  ASSERT_NE(orchestrator, nullptr);
+  auto now = SteadyClock::now();
+  v1::CheckInRequest ineligible = EligibleCheckIn();
+  ineligible.mutable_state()->set_eligible(false);
+  ineligible.mutable_state()->set_ineligible_reason("on battery");
+  EXPECT_NE(orchestrator->CheckIn("a", ineligible, now).retry_after().reason().find("on battery"),
+            std::string::npos);
+  v1::Assignment a = orchestrator->CheckIn("a", EligibleCheckIn(), now).assignment();
+  // Checking in again while selecting returns the same seat.
+  EXPECT_EQ(orchestrator->CheckIn("a", EligibleCheckIn(), now).assignment().session(), a.session());
+  orchestrator->CheckIn("b", EligibleCheckIn(), now);
+  orchestrator->CheckIn("b2", EligibleCheckIn(), now);  // cohort full: round starts
+  EXPECT_NE(orchestrator->CheckIn("c", EligibleCheckIn(), now).retry_after().reason(), "");
+
+  v1::NextMessageRequest next;
+  next.set_session(a.session());
+  next.set_round_id(a.round_id());
+  next.set_step(0);
+  auto start = orchestrator->TryNextMessage("a", next);
+  ASSERT_TRUE(start.ok() && start->has_value() && (*start)->has_message());
+  EXPECT_EQ(orchestrator->TryNextMessage("b", next).status().code(),
+            absl::StatusCode::kPermissionDenied);  // b's TLS identity, a's session
+  EXPECT_EQ(orchestrator->TryNextMessage("c", next).status().code(),
+            absl::StatusCode::kPermissionDenied);  // not seated
+  next.set_step(2);
+  auto early = orchestrator->TryNextMessage("a", next);
+  ASSERT_TRUE(early.ok());
+  EXPECT_FALSE(early->has_value());  // parks: nothing yet
+
+  secagg::ClientConfig config;
+  config.client_id = a.client_id();
+  uint64_t length = (*start)->message().round_start().parameters().vector_length();
+  auto client = *secagg::SecAggClient::Create(config, std::vector<float>(length, 0.f), 1.0);
+  v1::SubmitRequest submit;
+  submit.set_session(a.session());
+  submit.set_round_id(a.round_id());
+  EXPECT_FALSE(orchestrator->Submit("a", submit).ok());  // empty message
+  *submit.mutable_message() = *client->HandleServerMessage((*start)->message());
+  v1::SubmitRequest other_round = submit;
+  other_round.mutable_message()->set_round_id(a.round_id() + 1);
+  EXPECT_EQ(orchestrator->Submit("a", other_round).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(orchestrator->Submit("a", submit).ok());
+  EXPECT_EQ(orchestrator->Submit("a", submit).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_GT(registry.Render().find("tacit_rejected_messages_total"), 0u);
+  orchestrator.reset();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(CheckInLimiter, AllowsTheBurstThenTheRate) {
+  CheckInLimiter limiter(60, 3);  // one per second, bursts of 3
+  auto t = CheckInLimiter::Clock::now();
+  double retry = 0;
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(limiter.Allow("d", t, &retry));
+  EXPECT_FALSE(limiter.Allow("d", t, &retry));
+  EXPECT_NEAR(retry, 1.0, 1e-6);
+  EXPECT_TRUE(limiter.Allow("other", t, &retry));  // per device
+  EXPECT_TRUE(limiter.Allow("d", t + std::chrono::milliseconds(1001), &retry));
+  EXPECT_FALSE(limiter.Allow("d", t + std::chrono::milliseconds(1002), &retry));
+}
+
+}  // namespace
+}  // namespace tacit::coordinator

@@ -1,0 +1,352 @@
+// End-to-end federation: the real tacit-coordinator and tacit-client
+// processes on loopback with mutual TLS, synthetic-fleet data in each
+// client's encrypted store.
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "coordinator/state_store.h"
+#include "secure_agg/client.h"
+#include "tests/integration/fleet_harness.h"
+
+namespace tacit::testing {
+namespace {
+
+using coordinator::RoundStatus;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::vector<nlohmann::json> AuditLines(const std::string& client_dir) {
+  std::vector<nlohmann::json> lines;
+  std::ifstream in(client_dir + "/audit.log");
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(nlohmann::json::parse(line));
+  return lines;
+}
+
+struct StoredTask {
+  std::vector<coordinator::RoundRecord> rounds;
+  std::vector<coordinator::ModelVersionRecord> versions;
+  std::map<int64_t, std::vector<coordinator::ParticipantRecord>> participants;
+};
+
+// Reads the coordinator's state after it exited (the store is locked while
+// it runs).
+StoredTask ReadState(const std::string& dir) {
+  StoredTask out;
+  auto store = coordinator::StateStore::Open(dir);
+  EXPECT_TRUE(store.ok()) << store.status();
+  if (!store.ok()) return out;
+  const int64_t id = 1;  // the only task in the folder
+  auto rounds = (*store)->Rounds(id);
+  if (rounds.ok()) out.rounds = *rounds;
+  auto versions = (*store)->ModelVersions(id);
+  if (versions.ok()) out.versions = *versions;
+  for (const auto& r : out.rounds) {
+    auto p = (*store)->Participants(r.id);
+    if (p.ok()) out.participants[r.id] = *p;
+  }
+  return out;
+}
+
+int Count(const std::vector<coordinator::RoundRecord>& rounds, RoundStatus status) {
+  int n = 0;
+  for (const auto& r : rounds) n += r.status == status;
+  return n;
+}
+
+grpc::StatusCode CheckInCode(v1::Federation::Stub& stub, v1::CheckInResponse* response) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  v1::CheckInRequest request;
+  request.set_model_version(-1);
+  request.mutable_state()->set_eligible(true);
+  return stub.CheckIn(&context, request, response).error_code();
+}
+
+grpc::StatusCode SubmitCode(v1::Federation::Stub& stub, const v1::SubmitRequest& request) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  v1::SubmitResponse response;
+  return stub.Submit(&context, request, &response).error_code();
+}
+
+v1::NextMessageResponse NextMessage(v1::Federation::Stub& stub, const v1::Assignment& a,
+                                    uint32_t step) {
+  v1::NextMessageResponse response;
+  v1::NextMessageRequest next;
+  next.set_session(a.session());
+  next.set_round_id(a.round_id());
+  next.set_step(step);
+  for (int i = 0; i < 60; ++i) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    if (!stub.NextMessage(&context, next, &response).ok() || !response.wait()) break;
+  }
+  return response;
+}
+
+v1::SubmitRequest Submission(const v1::Assignment& a, const v1::SecAggClientToServer& message) {
+  v1::SubmitRequest submit;
+  submit.set_session(a.session());
+  submit.set_round_id(a.round_id());
+  *submit.mutable_message() = message;
+  return submit;
+}
+
+// Checks in until seated in round `round_number`.
+v1::Assignment SeatIn(v1::Federation::Stub& stub, int64_t round_number) {
+  for (int i = 0; i < 600; ++i) {
+    v1::CheckInResponse response;
+    if (CheckInCode(stub, &response) == grpc::StatusCode::OK && response.has_assignment() &&
+        response.assignment().round_number() == round_number) {
+      return response.assignment();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ADD_FAILURE() << "never seated in round " << round_number;
+  return v1::Assignment();
+}
+
+// The test acting as a well-behaved client with a zero update.
+void TakePart(v1::Federation::Stub& stub, const v1::Assignment& a) {
+  std::unique_ptr<secagg::SecAggClient> client;
+  for (uint32_t step = 0; step < 4; ++step) {
+    v1::NextMessageResponse next = NextMessage(stub, a, step);
+    ASSERT_TRUE(next.has_message()) << next.DebugString();
+    if (step == 0) {
+      secagg::ClientConfig config;
+      config.client_id = a.client_id();
+      uint64_t length = next.message().round_start().parameters().vector_length();
+      client = *secagg::SecAggClient::Create(config, std::vector<float>(length, 0.0f), 1.0);
+    }
+    auto reply = client->HandleServerMessage(next.message());
+    ASSERT_TRUE(reply.ok()) << reply.status();
+    ASSERT_EQ(SubmitCode(stub, Submission(a, *reply)), grpc::StatusCode::OK);
+  }
+}
+
+// Three rounds complete over the network; a device without a fleet
+// certificate is refused; a test-driven client's malformed and replayed
+// messages are rejected while its round still commits.
+TEST(FederationIntegration, ThreeRoundsCompleteAndBadMessagesAreRejected) {
+  Fleet fleet("federation3");
+  std::string task =
+      fleet.WriteTask({{"cohort", {{"size", 5}, {"over_selection", 1.2}, {"min_survivors", 4}}},
+                       {"secure_agg", {{"threshold", 4}}}});
+  const std::vector<std::string> devices = {"d1", "d2", "d3", "d4", "d5"};
+  for (size_t i = 0; i < devices.size(); ++i)
+    fleet.AddDevice(devices[i], static_cast<int>(i), 1500);
+  RunTool({ToolPath("tacit-coordinator"), "pki", "issue", "tester", "--dir", fleet.pki()}, nullptr);
+  auto coordinator = fleet.StartCoordinator(task, /*exit_when_done=*/true);
+  ASSERT_TRUE(fleet.WaitServing(30)) << ReadFile(fleet.LogPath("coordinator"));
+
+  // No client certificate, or one from another CA: refused in the handshake.
+  {
+    RunTool({ToolPath("tacit-coordinator"), "pki", "init", fleet.root() + "/rogue-pki",
+             "--server-name", "localhost"},
+            nullptr);
+    RunTool({ToolPath("tacit-coordinator"), "pki", "issue", "rogue", "--dir",
+             fleet.root() + "/rogue-pki"},
+            nullptr);
+    const std::string ca = ReadFile(fleet.pki() + "/ca.crt");
+    v1::CheckInResponse response;
+    auto anonymous = fleet.Stub(ca, "", "");
+    EXPECT_NE(CheckInCode(*anonymous, &response), grpc::StatusCode::OK);
+    auto rogue = fleet.Stub(ca, ReadFile(fleet.root() + "/rogue-pki/devices/rogue.crt"),
+                            ReadFile(fleet.root() + "/rogue-pki/devices/rogue.key"));
+    EXPECT_NE(CheckInCode(*rogue, &response), grpc::StatusCode::OK);
+  }
+
+  // The tester takes the first seat of round 1 before the fleet starts; the
+  // cohort (6 seats) fills when the five clients arrive.
+  auto tester = fleet.DeviceStub("tester");
+  const v1::Assignment assignment = SeatIn(*tester, 1);
+  std::vector<std::unique_ptr<ChildProcess>> clients;
+  for (const auto& d : devices) clients.push_back(fleet.StartClient(d));
+
+  v1::NextMessageResponse start = NextMessage(*tester, assignment, 0);
+  ASSERT_TRUE(start.has_message()) << start.DebugString();
+  {
+    grpc::ClientContext context;
+    v1::NextMessageRequest bad_step;
+    bad_step.set_session(assignment.session());
+    bad_step.set_round_id(assignment.round_id());
+    bad_step.set_step(9);
+    v1::NextMessageResponse ignored;
+    EXPECT_EQ(tester->NextMessage(&context, bad_step, &ignored).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  const uint64_t length = start.message().round_start().parameters().vector_length();
+  secagg::ClientConfig config;
+  config.client_id = assignment.client_id();
+  auto secagg_client = secagg::SecAggClient::Create(config, std::vector<float>(length, 0.0f), 1.0);
+  ASSERT_TRUE(secagg_client.ok());
+  auto advertise = (*secagg_client)->HandleServerMessage(start.message());
+  ASSERT_TRUE(advertise.ok()) << advertise.status();
+
+  // Malformed: no step at all, and public keys of the wrong length.
+  v1::SecAggClientToServer empty;
+  empty.set_round_id(assignment.round_id());
+  empty.set_session_id(advertise->session_id());
+  EXPECT_NE(SubmitCode(*tester, Submission(assignment, empty)), grpc::StatusCode::OK);
+  v1::SecAggClientToServer short_keys = *advertise;
+  short_keys.mutable_advertise_keys()->set_masking_public_key("short");
+  EXPECT_EQ(SubmitCode(*tester, Submission(assignment, short_keys)),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::SubmitRequest submit = Submission(assignment, *advertise);
+  // Wrong session, wrong round, another device's certificate: refused.
+  v1::SubmitRequest wrong_session = submit;
+  wrong_session.set_session(std::string(16, 'x'));
+  EXPECT_EQ(SubmitCode(*tester, wrong_session), grpc::StatusCode::PERMISSION_DENIED);
+  v1::SubmitRequest wrong_round = submit;
+  wrong_round.mutable_message()->set_round_id(assignment.round_id() + 100);
+  EXPECT_EQ(SubmitCode(*tester, wrong_round), grpc::StatusCode::PERMISSION_DENIED);
+  auto impostor = fleet.DeviceStub("d1");
+  EXPECT_EQ(SubmitCode(*impostor, submit), grpc::StatusCode::PERMISSION_DENIED);
+  // Accepted once; the replay is rejected.
+  EXPECT_EQ(SubmitCode(*tester, submit), grpc::StatusCode::OK);
+  EXPECT_EQ(SubmitCode(*tester, submit), grpc::StatusCode::ALREADY_EXISTS);
+  // Oversized: refused before it reaches the round.
+  v1::SubmitRequest huge = submit;
+  huge.mutable_message()->mutable_masked_input()->set_packed(std::string(64 << 20, 'x'));
+  EXPECT_NE(SubmitCode(*tester, huge), grpc::StatusCode::OK);
+  // The tester now vanishes from round 1 (dropped in share_keys) and takes
+  // part properly in rounds 2 and 3, so their cohorts fill at once.
+  for (int64_t round = 2; round <= 3; ++round) TakePart(*tester, SeatIn(*tester, round));
+
+  ASSERT_EQ(coordinator->Wait(150), 0) << ReadFile(fleet.LogPath("coordinator"));
+  for (auto& c : clients) EXPECT_EQ(c->Wait(30), 0);
+
+  StoredTask state = ReadState(fleet.state());
+  EXPECT_EQ(Count(state.rounds, RoundStatus::kCommitted), 3);
+  ASSERT_FALSE(state.versions.empty());
+  EXPECT_EQ(state.versions.back().version, 3);
+  const coordinator::RoundRecord& first = state.rounds.front();
+  EXPECT_EQ(first.status, RoundStatus::kCommitted);
+  bool tester_dropped = false;
+  for (const auto& p : state.participants[first.id]) {
+    if (p.device_id == "tester") {
+      tester_dropped =
+          p.outcome == coordinator::ParticipantOutcome::kDropped && p.drop_phase == "share_keys";
+    }
+  }
+  EXPECT_TRUE(tester_dropped);
+  for (const auto& d : devices) {
+    auto lines = AuditLines(fleet.ClientDir(d));
+    ASSERT_FALSE(lines.empty()) << d;
+    for (const auto& line : lines) {
+      EXPECT_EQ(line["masked"], "yes");
+      if (line["outcome"] == "committed") {
+        EXPECT_GT(line["bytes_up"].get<int64_t>(), 0);
+      }
+    }
+  }
+  std::string status;
+  EXPECT_EQ(RunTool({ToolPath("tacit-client"), "--dir", fleet.ClientDir("d1"), "status"}, &status),
+            0);
+  EXPECT_NE(status.find("device 'd1'"), std::string::npos) << status;
+  EXPECT_NE(status.find("\"masked\":\"yes\""), std::string::npos) << status;
+}
+
+// One client vanishes in each secure aggregation phase; enough survive and
+// the round commits with each loss recorded in its phase.
+TEST(FederationIntegration, RoundCommitsDespiteClientsKilledInEachPhase) {
+  Fleet fleet("dropouts");
+  std::string task = fleet.WriteTask({{"rounds", 1},
+                                      {"cohort", {{"size", 9}, {"min_survivors", 5}}},
+                                      {"deadlines", {{"download_train", 12}}},
+                                      {"secure_agg", {{"threshold", 5}}}});
+  std::vector<std::string> devices;
+  for (int i = 0; i < 9; ++i) {
+    devices.push_back("c" + std::to_string(i));
+    fleet.AddDevice(devices.back(), i, 800);
+  }
+  auto coordinator = fleet.StartCoordinator(task, /*exit_when_done=*/true);
+  ASSERT_TRUE(fleet.WaitServing(30)) << ReadFile(fleet.LogPath("coordinator"));
+  std::vector<std::unique_ptr<ChildProcess>> clients;
+  for (int i = 0; i < 9; ++i) {
+    std::vector<std::string> extra;
+    if (i < 4) extra = {"--exit-after-step", std::to_string(i)};  // c0..c3 vanish
+    clients.push_back(fleet.StartClient(devices[i], extra));
+  }
+  ASSERT_EQ(coordinator->Wait(150), 0) << ReadFile(fleet.LogPath("coordinator"));
+  for (int i = 0; i < 9; ++i) EXPECT_EQ(clients[i]->Wait(30), i < 4 ? 3 : 0) << devices[i];
+
+  StoredTask state = ReadState(fleet.state());
+  ASSERT_EQ(Count(state.rounds, RoundStatus::kCommitted), 1);
+  EXPECT_EQ(Count(state.rounds, RoundStatus::kAbandoned), 0);
+  const auto& round = *std::find_if(state.rounds.begin(), state.rounds.end(), [](const auto& r) {
+    return r.status == RoundStatus::kCommitted;
+  });
+  std::map<std::string, coordinator::ParticipantRecord> by_device;
+  for (const auto& p : state.participants[round.id]) by_device[p.device_id] = p;
+  const char* phases[] = {"advertise_keys", "share_keys", "masked_input", "unmasking"};
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(by_device[devices[i]].outcome, coordinator::ParticipantOutcome::kDropped)
+        << devices[i];
+    EXPECT_EQ(by_device[devices[i]].drop_phase, phases[i]) << devices[i];
+  }
+  // c3 sent its masked input before vanishing: it is in the sum.
+  for (int i = 3; i < 9; ++i) {
+    if (i > 3) {
+      EXPECT_EQ(by_device[devices[i]].outcome, coordinator::ParticipantOutcome::kCompleted)
+          << devices[i];
+    }
+  }
+  EXPECT_EQ(round.metrics.value("survivors", 0), 6);
+}
+
+// The coordinator is killed mid-round and restarted: committed rounds stay,
+// the interrupted round is abandoned and retried, the task completes.
+TEST(FederationIntegration, CoordinatorRestartResumesFromCommittedRounds) {
+  Fleet fleet("restart");
+  std::string task = fleet.WriteTask({{"rounds", 3}});
+  const std::vector<std::string> devices = {"r1", "r2", "r3", "r4"};
+  for (size_t i = 0; i < devices.size(); ++i) fleet.AddDevice(devices[i], static_cast<int>(i), 800);
+  auto coordinator = fleet.StartCoordinator(task, /*exit_when_done=*/false, "coordinator-1");
+  ASSERT_TRUE(fleet.WaitServing(30)) << ReadFile(fleet.LogPath("coordinator-1"));
+  std::vector<std::unique_ptr<ChildProcess>> clients;
+  for (const auto& d : devices) clients.push_back(fleet.StartClient(d));
+
+  // Wait for version 1 and round 2 under way, then kill -9.
+  bool mid_round = false;
+  for (int i = 0; i < 600 && !mid_round; ++i) {
+    nlohmann::json status = fleet.Status();
+    mid_round = !status.is_null() && status.value("model_version", 0) >= 1 &&
+                status.value("phase", "") != "selecting" && status.value("round", 0) == 2;
+    if (!mid_round) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(mid_round) << ReadFile(fleet.LogPath("coordinator-1"));
+  coordinator->Kill(SIGKILL);
+  coordinator->Wait(10);
+
+  auto restarted = fleet.StartCoordinator(task, /*exit_when_done=*/true, "coordinator-2");
+  ASSERT_EQ(restarted->Wait(150), 0) << ReadFile(fleet.LogPath("coordinator-2"));
+  for (auto& c : clients) EXPECT_EQ(c->Wait(30), 0);
+
+  StoredTask state = ReadState(fleet.state());
+  EXPECT_EQ(Count(state.rounds, RoundStatus::kCommitted), 3);
+  EXPECT_GE(Count(state.rounds, RoundStatus::kAbandoned), 1);
+  std::map<int64_t, int> committed_per_number;
+  for (const auto& r : state.rounds) {
+    if (r.status == RoundStatus::kCommitted) ++committed_per_number[r.round_number];
+    if (r.status == RoundStatus::kAbandoned) {
+      EXPECT_NE(r.note.find("restart"), std::string::npos) << r.note;
+    }
+  }
+  EXPECT_EQ(committed_per_number, (std::map<int64_t, int>{{1, 1}, {2, 1}, {3, 1}}));
+  ASSERT_FALSE(state.versions.empty());
+  EXPECT_EQ(state.versions.back().version, 3);
+}
+
+}  // namespace
+}  // namespace tacit::testing

@@ -6,6 +6,7 @@
 #include "common/file_io.h"
 #include "common/status_macros.h"
 #include "coordinator/json_fields.h"
+#include "coordinator/service/task_model.h"
 
 namespace tacit::sim {
 namespace {
@@ -54,25 +55,6 @@ absl::Status ReadBehaviour(JsonFields& root, ClientBehaviour& b) {
   return f.RejectUnknownKeys();
 }
 
-// The task's model section names a model of models/ with its hyperparameters;
-// the vocabulary size is the task's, so it may not be repeated there.
-absl::StatusOr<ModelConfig> ResolveModel(const coordinator::TaskConfig& task) {
-  nlohmann::json model = task.model.hyperparameters;
-  if (model.contains("vocab_size") || model.contains("name")) {
-    return absl::InvalidArgumentError(
-        "config key 'task.model.hyperparameters' must not set 'name' or 'vocab_size': they "
-        "come from task.model.name and task.vocab.size");
-  }
-  model["name"] = task.model.name;
-  model["vocab_size"] = task.vocab.size;
-  auto resolved = ModelConfig::FromJson(model);
-  if (!resolved.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("config key 'task.model': ", resolved.status().message()));
-  }
-  return resolved;
-}
-
 absl::StatusOr<TrainOptions> ResolveTraining(const coordinator::TaskConfig& task) {
   TrainOptions t;
   t.epochs = task.training.epochs;
@@ -115,7 +97,12 @@ absl::StatusOr<ExperimentConfig> ParseExperimentConfig(const nlohmann::json& jso
   c.task = *std::move(task);
   c.population.vocab_size = static_cast<uint32_t>(c.task.vocab.size);
   c.population.vocab_salt = c.task.vocab.salt;
-  TACIT_ASSIGN_OR_RETURN(c.model, ResolveModel(c.task));
+  auto model = coordinator::ResolveTaskModel(c.task);
+  if (!model.ok()) {
+    return absl::Status(model.status().code(),
+                        absl::StrCat(model.status().message(), " (under 'task')"));
+  }
+  c.model = *model;
   TACIT_ASSIGN_OR_RETURN(c.training, ResolveTraining(c.task));
 
   TACIT_ASSIGN_OR_RETURN(JsonFields sim, root.Object("simulation"));

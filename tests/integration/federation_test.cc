@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "coordinator/state_store.h"
@@ -317,13 +318,20 @@ TEST(FederationIntegration, CoordinatorRestartResumesFromCommittedRounds) {
   std::vector<std::unique_ptr<ChildProcess>> clients;
   for (const auto& d : devices) clients.push_back(fleet.StartClient(d));
 
-  // Wait for version 1 and round 2 under way, then kill -9.
+  // Wait until at least one round is committed and a later one is inside its
+  // secure aggregation phases, then kill -9. Rounds of this tiny model take
+  // about a second, so poll often and accept round 2 or 3.
   bool mid_round = false;
-  for (int i = 0; i < 600 && !mid_round; ++i) {
+  const std::set<std::string> phases = {"advertise_keys", "share_keys", "masked_input",
+                                        "unmasking"};
+  for (int i = 0; i < 6000 && !mid_round; ++i) {
     nlohmann::json status = fleet.Status();
-    mid_round = !status.is_null() && status.value("model_version", 0) >= 1 &&
-                status.value("phase", "") != "selecting" && status.value("round", 0) == 2;
-    if (!mid_round) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!status.is_null()) {
+      const int version = status.value("model_version", 0);
+      mid_round = version >= 1 && version <= 2 && status.value("round", 0) == version + 1 &&
+                  phases.count(status.value("phase", "")) == 1;
+    }
+    if (!mid_round) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   ASSERT_TRUE(mid_round) << ReadFile(fleet.LogPath("coordinator-1"));
   coordinator->Kill(SIGKILL);

@@ -5,8 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "common/status_macros.h"
 #include "common/dp_noise.h"
+#include "common/status_macros.h"
 #include "secure_agg/fixed_point.h"
 #include "secure_agg/parameters.h"
 

@@ -38,12 +38,7 @@ absl::Status FromGrpc(const grpc::Status& status, const std::string& what) {
 absl::StatusOr<TrainOptions> TrainingOf(const coordinator::TaskConfig& task,
                                         const v1::Assignment& assignment,
                                         const RoundRunnerOptions& options) {
-  TrainOptions t;
-  t.epochs = task.training.epochs;
-  t.batch_size = task.training.batch_size;
-  t.lr = task.training.lr;
-  t.optimizer = task.training.optimizer;
-  t.fedprox_mu = task.training.fedprox_mu;
+  TrainOptions t = coordinator::TrainOptionsOfTask(task);
   // Leave a fifth of the download-and-train window for the download and
   // the first protocol message.
   double budget = std::min(task.training.max_seconds, 0.8 * assignment.train_seconds());

@@ -21,4 +21,15 @@ absl::StatusOr<::tacit::ModelConfig> ResolveTaskModel(const TaskConfig& task) {
   return resolved;
 }
 
+::tacit::TrainOptions TrainOptionsOfTask(const TaskConfig& task) {
+  ::tacit::TrainOptions t;
+  t.epochs = task.training.epochs;
+  t.batch_size = task.training.batch_size;
+  t.lr = task.training.lr;
+  t.optimizer = task.training.optimizer;
+  t.fedprox_mu = task.training.fedprox_mu;
+  t.wall_clock_budget_s = task.training.max_seconds;
+  return t;
+}
+
 }  // namespace tacit::coordinator

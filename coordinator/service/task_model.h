@@ -8,11 +8,17 @@
 #include "absl/status/statusor.h"
 #include "coordinator/task_config.h"
 #include "models/model_config.h"
+#include "models/training.h"
 
 namespace tacit::coordinator {
 
 // InvalidArgument naming 'model' when the hyperparameters repeat name or
 // vocab_size, or describe an invalid model.
 absl::StatusOr<::tacit::ModelConfig> ResolveTaskModel(const TaskConfig& task);
+
+// The task's local-training section as trainer options: epochs, batch size,
+// learning rate, optimizer, FedProx mu and the wall-clock budget. Threads and
+// seed are left for the caller (the fleet client and the simulator differ).
+::tacit::TrainOptions TrainOptionsOfTask(const TaskConfig& task);
 
 }  // namespace tacit::coordinator

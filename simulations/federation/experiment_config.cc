@@ -56,13 +56,7 @@ absl::Status ReadBehaviour(JsonFields& root, ClientBehaviour& b) {
 }
 
 absl::StatusOr<TrainOptions> ResolveTraining(const coordinator::TaskConfig& task) {
-  TrainOptions t;
-  t.epochs = task.training.epochs;
-  t.batch_size = task.training.batch_size;
-  t.lr = task.training.lr;
-  t.optimizer = task.training.optimizer;
-  t.fedprox_mu = task.training.fedprox_mu;
-  t.wall_clock_budget_s = task.training.max_seconds;
+  TrainOptions t = coordinator::TrainOptionsOfTask(task);
   t.threads = 1;  // a laptop client trains on one thread; the simulator runs many
   if (absl::Status s = t.Validate(); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("config key 'task.training': ", s.message()));

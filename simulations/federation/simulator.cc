@@ -259,7 +259,6 @@ class Simulation {
       int round, const coordinator::RoundPlan& plan, std::vector<Participant>& participants,
       RoundRecord& record, double last_top1) {
     auto protocol_start = Clock::now();
-    double client_seconds = 0;
     for (Participant& p : participants) {
       if (!p.update) continue;
       secagg::ClientConfig client_config;
@@ -294,14 +293,10 @@ class Simulation {
       }
       std::vector<absl::StatusOr<v1::SecAggClientToServer>> replies(answering.size(),
                                                                     absl::UnknownError(""));
-      std::vector<double> seconds(answering.size());
       ParallelFor(answering.size(), config_.workers, [&](size_t i) {
-        auto t0 = Clock::now();
         replies[i] = answering[i].first->secagg->HandleServerMessage(*answering[i].second);
-        seconds[i] = SecondsSince(t0);
       });
       for (size_t i = 0; i < answering.size(); ++i) {
-        client_seconds += seconds[i];
         // A client that refuses (e.g. an unsafe threshold) just does not answer.
         if (!replies[i].ok()) continue;
         TACIT_RETURN_IF_ERROR(secure_round->Receive(answering[i].first->client_id, *replies[i]));
@@ -319,7 +314,6 @@ class Simulation {
         double wall = SecondsSince(protocol_start);
         // Server math runs on this thread; client math was spread over workers.
         record.secagg_seconds = wall;
-        (void)client_seconds;
         for (Participant& p : participants) p.secagg.reset();
         return *std::move(step->aggregate);
       }

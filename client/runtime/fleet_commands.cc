@@ -81,10 +81,11 @@ void AddRunCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
   cmd->add_flag("--metered", overrides->metered, "This network is metered: do not train");
   cmd->add_flag("--exit-when-task-complete", options->exit_when_task_complete,
                 "Exit when the coordinator says every round of its task is committed");
-  cmd->add_option("--exit-after-step", options->runner.exit_after_step,
-                  "Testing only: vanish right after receiving this secure aggregation step "
-                  "(0-3) of the first round joined")
-      ->group("");
+  cmd->add_option("--max-download-bytes", options->runner.max_download_bytes,
+                  "Model bytes one round may download (metered or mobile data; 0: no limit). "
+                  "A partial download is kept and continues at the next assignment")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->callback([options, overrides, context] {
     runtime::DaemonOptions run = *options;
     run.dir = context->dir;

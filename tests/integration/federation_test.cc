@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "coordinator/state_store.h"
 #include "secure_agg/client.h"
 #include "tests/integration/fleet_harness.h"
@@ -258,14 +259,22 @@ TEST(FederationIntegration, ThreeRoundsCompleteAndBadMessagesAreRejected) {
   EXPECT_NE(status.find("\"masked\":\"yes\""), std::string::npos) << status;
 }
 
-// One client vanishes in each secure aggregation phase; enough survive and
-// the round commits with each loss recorded in its phase.
+// One client is killed with SIGKILL inside each secure aggregation phase;
+// enough survive and the round commits with each loss recorded in its phase.
+// The harness sees each victim's progress only from the outside (its
+// daemon.json, what `tacit-client status` shows): once the victim says it
+// sent the previous step and waits for the target phase's message, it is
+// frozen (SIGSTOP, a laptop lid closing) so it cannot answer, and killed as
+// soon as the coordinator has opened that phase. Each victim's silence holds
+// its phase open until the deadline, which is what gives the harness time to
+// catch the next victim before the phase after it opens.
 TEST(FederationIntegration, RoundCommitsDespiteClientsKilledInEachPhase) {
   Fleet fleet("dropouts");
-  std::string task = fleet.WriteTask({{"rounds", 1},
-                                      {"cohort", {{"size", 9}, {"min_survivors", 5}}},
-                                      {"deadlines", {{"download_train", 12}}},
-                                      {"secure_agg", {{"threshold", 5}}}});
+  std::string task = fleet.WriteTask(
+      {{"rounds", 1},
+       {"cohort", {{"size", 9}, {"min_survivors", 5}}},
+       {"deadlines", {{"download_train", 12}, {"share_keys", 8}, {"masked_input", 8}}},
+       {"secure_agg", {{"threshold", 5}}}});
   std::vector<std::string> devices;
   for (int i = 0; i < 9; ++i) {
     devices.push_back("c" + std::to_string(i));
@@ -273,14 +282,43 @@ TEST(FederationIntegration, RoundCommitsDespiteClientsKilledInEachPhase) {
   }
   auto coordinator = fleet.StartCoordinator(task, /*exit_when_done=*/true);
   ASSERT_TRUE(fleet.WaitServing(30)) << ReadFile(fleet.LogPath("coordinator"));
+  const char* phases[] = {"advertise_keys", "share_keys", "masked_input", "unmasking"};
+  auto waiting_in = [&](int victim) {
+    return absl::StrCat(
+        "round 1: ", victim == 0 ? "trained" : absl::StrCat("sent ", phases[victim - 1]),
+        ", waiting for ", phases[victim]);
+  };
+  // c0 (the advertise_keys victim) takes its seat first, so it waits for the
+  // round start while the cohort fills.
   std::vector<std::unique_ptr<ChildProcess>> clients;
-  for (int i = 0; i < 9; ++i) {
-    std::vector<std::string> extra;
-    if (i < 4) extra = {"--exit-after-step", std::to_string(i)};  // c0..c3 vanish
-    clients.push_back(fleet.StartClient(devices[i], extra));
+  clients.push_back(fleet.StartClient(devices[0]));
+  for (int victim = 0; victim < 4; ++victim) {
+    ChildProcess& client = *clients[victim];
+    ASSERT_TRUE(WaitUntil(90,
+                          [&] {
+                            return fleet.ClientProgress(devices[victim]).value("detail", "") ==
+                                   waiting_in(victim);
+                          }))
+        << devices[victim] << " never reported: " << waiting_in(victim) << "\n"
+        << fleet.ClientProgress(devices[victim]).dump() << "\n"
+        << ReadFile(fleet.LogPath(devices[victim]));
+    client.Kill(SIGSTOP);
+    if (victim == 0) {
+      for (int i = 1; i < 9; ++i) clients.push_back(fleet.StartClient(devices[i]));
+    }
+    ASSERT_TRUE(WaitUntil(60,
+                          [&] {
+                            nlohmann::json status = fleet.Status();
+                            return !status.is_null() && status.value("round", 0) == 1 &&
+                                   status.value("phase", "") == phases[victim];
+                          }))
+        << "the coordinator never opened " << phases[victim] << "\n"
+        << ReadFile(fleet.LogPath("coordinator"));
+    client.Kill(SIGKILL);
+    EXPECT_EQ(client.Wait(10), 128 + SIGKILL) << devices[victim];
   }
   ASSERT_EQ(coordinator->Wait(150), 0) << ReadFile(fleet.LogPath("coordinator"));
-  for (int i = 0; i < 9; ++i) EXPECT_EQ(clients[i]->Wait(30), i < 4 ? 3 : 0) << devices[i];
+  for (int i = 4; i < 9; ++i) EXPECT_EQ(clients[i]->Wait(30), 0) << devices[i];
 
   StoredTask state = ReadState(fleet.state());
   ASSERT_EQ(Count(state.rounds, RoundStatus::kCommitted), 1);
@@ -290,19 +328,16 @@ TEST(FederationIntegration, RoundCommitsDespiteClientsKilledInEachPhase) {
   });
   std::map<std::string, coordinator::ParticipantRecord> by_device;
   for (const auto& p : state.participants[round.id]) by_device[p.device_id] = p;
-  const char* phases[] = {"advertise_keys", "share_keys", "masked_input", "unmasking"};
   for (int i = 0; i < 4; ++i) {
     EXPECT_EQ(by_device[devices[i]].outcome, coordinator::ParticipantOutcome::kDropped)
         << devices[i];
     EXPECT_EQ(by_device[devices[i]].drop_phase, phases[i]) << devices[i];
   }
-  // c3 sent its masked input before vanishing: it is in the sum.
-  for (int i = 3; i < 9; ++i) {
-    if (i > 3) {
-      EXPECT_EQ(by_device[devices[i]].outcome, coordinator::ParticipantOutcome::kCompleted)
-          << devices[i];
-    }
+  for (int i = 4; i < 9; ++i) {
+    EXPECT_EQ(by_device[devices[i]].outcome, coordinator::ParticipantOutcome::kCompleted)
+        << devices[i];
   }
+  // c3 sent its masked input before it was killed: it is in the sum.
   EXPECT_EQ(round.metrics.value("survivors", 0), 6);
 }
 

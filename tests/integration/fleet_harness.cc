@@ -88,6 +88,16 @@ void ChildProcess::Kill(int signal) {
   if (!reaped_ && pid_ > 0) ::kill(pid_, signal);
 }
 
+bool WaitUntil(double timeout_s, const std::function<bool()>& condition) {
+  auto until = std::chrono::steady_clock::now() +
+               std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
 int RunTool(const std::vector<std::string>& argv, std::string* output) {
   int read_fd = -1;
   pid_t pid = Spawn(argv, "", &read_fd);
@@ -239,6 +249,13 @@ nlohmann::json Fleet::Status() {
   }
   nlohmann::json status = nlohmann::json::parse(output, nullptr, false);
   return status.is_discarded() ? nlohmann::json() : status;
+}
+
+nlohmann::json Fleet::ClientProgress(const std::string& device) const {
+  // daemon.json is replaced atomically (rename), so a read sees a whole file.
+  nlohmann::json progress = nlohmann::json::parse(ReadAll(ClientDir(device) + "/daemon.json"),
+                                                  nullptr, /*allow_exceptions=*/false);
+  return progress.is_object() ? progress : nlohmann::json::object();
 }
 
 std::unique_ptr<v1::Federation::Stub> Fleet::Stub(const std::string& ca_pem,

@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +36,9 @@ class ChildProcess {
   int status_ = -1;
   bool reaped_ = false;
 };
+
+// Polls `condition` every 20 ms until it holds (true) or `timeout_s` passes.
+bool WaitUntil(double timeout_s, const std::function<bool()>& condition);
 
 // Runs a tool to completion; returns its exit code and output (stdout+stderr).
 int RunTool(const std::vector<std::string>& argv, std::string* output);
@@ -70,6 +74,9 @@ class Fleet {
   // service answers /status.
   bool WaitServing(double timeout_s);
   nlohmann::json Status();  // `tacit-coordinator status --json`; null when unreachable
+  // What the device's `tacit-client run` says it is doing (its daemon.json:
+  // state, round, detail); an empty object before it wrote one.
+  nlohmann::json ClientProgress(const std::string& device) const;
 
   // A stub for a device whose cert and key are given in PEM (the test then
   // acts as that client); empty cert/key: no client certificate at all.

@@ -65,15 +65,6 @@ int Count(const std::vector<coordinator::RoundRecord>& rounds, RoundStatus statu
   return n;
 }
 
-grpc::StatusCode CheckInCode(v1::Federation::Stub& stub, v1::CheckInResponse* response) {
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  v1::CheckInRequest request;
-  request.set_model_version(-1);
-  request.mutable_state()->set_eligible(true);
-  return stub.CheckIn(&context, request, response).error_code();
-}
-
 grpc::StatusCode SubmitCode(v1::Federation::Stub& stub, const v1::SubmitRequest& request) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
@@ -102,20 +93,6 @@ v1::SubmitRequest Submission(const v1::Assignment& a, const v1::SecAggClientToSe
   submit.set_round_id(a.round_id());
   *submit.mutable_message() = message;
   return submit;
-}
-
-// Checks in until seated in round `round_number`.
-v1::Assignment SeatIn(v1::Federation::Stub& stub, int64_t round_number) {
-  for (int i = 0; i < 600; ++i) {
-    v1::CheckInResponse response;
-    if (CheckInCode(stub, &response) == grpc::StatusCode::OK && response.has_assignment() &&
-        response.assignment().round_number() == round_number) {
-      return response.assignment();
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  ADD_FAILURE() << "never seated in round " << round_number;
-  return v1::Assignment();
 }
 
 // The test acting as a well-behaved client with a zero update.

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -274,6 +275,29 @@ std::unique_ptr<v1::Federation::Stub> Fleet::Stub(const std::string& ca_pem,
 std::unique_ptr<v1::Federation::Stub> Fleet::DeviceStub(const std::string& device) {
   return Stub(ReadAll(pki() + "/ca.crt"), ReadAll(pki() + "/devices/" + device + ".crt"),
               ReadAll(pki() + "/devices/" + device + ".key"));
+}
+
+grpc::StatusCode CheckInCode(v1::Federation::Stub& stub, v1::CheckInResponse* response) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  v1::CheckInRequest request;
+  request.set_model_version(-1);
+  request.mutable_state()->set_eligible(true);
+  return stub.CheckIn(&context, request, response).error_code();
+}
+
+// Checks in until seated in round `round_number`.
+v1::Assignment SeatIn(v1::Federation::Stub& stub, int64_t round_number) {
+  for (int i = 0; i < 600; ++i) {
+    v1::CheckInResponse response;
+    if (CheckInCode(stub, &response) == grpc::StatusCode::OK && response.has_assignment() &&
+        response.assignment().round_number() == round_number) {
+      return response.assignment();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ADD_FAILURE() << "never seated in round " << round_number;
+  return v1::Assignment();
 }
 
 }  // namespace tacit::testing

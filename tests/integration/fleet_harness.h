@@ -89,4 +89,9 @@ class Fleet {
   int port_;
 };
 
+// A test-driven client's check-in as an eligible device with no model.
+grpc::StatusCode CheckInCode(v1::Federation::Stub& stub, v1::CheckInResponse* response);
+// Checks in until seated in round `round_number` (a test failure if never).
+v1::Assignment SeatIn(v1::Federation::Stub& stub, int64_t round_number);
+
 }  // namespace tacit::testing

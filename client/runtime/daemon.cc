@@ -66,6 +66,8 @@ class StatusFile {
     // Best effort: the status file is informational.
     (void)WriteFileAtomically(dir_ + "/" + kDaemonStatusFile, status_.dump(2) + "\n", 0644);
   }
+  // The last eligibility readings and the source of each.
+  void SetReadings(nlohmann::json readings) { status_["readings"] = std::move(readings); }
   // The round the progress lines of Set("in round", ...) belong to.
   void EnterRound(int64_t round) { status_["round"] = round; }
   void CountRound(const AuditEntry& audit) {
@@ -121,6 +123,7 @@ absl::Status RunDaemon(DaemonOptions options) {
     absl::StatusOr<ControlState> control = LoadControlState(options.dir);
     const bool paused = control.ok() && control->training_paused;
     DeviceReadings readings = ReadDevice(options.overrides);
+    status.SetReadings(ReadingsToJson(readings));
     std::string reason = IneligibleReason(KnownRequirements(options.dir), readings);
     if (paused || !reason.empty()) {
       status.Set(paused ? "paused" : "ineligible",

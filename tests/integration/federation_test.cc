@@ -234,6 +234,8 @@ TEST(FederationIntegration, ThreeRoundsCompleteAndBadMessagesAreRejected) {
             0);
   EXPECT_NE(status.find("device 'd1'"), std::string::npos) << status;
   EXPECT_NE(status.find("\"masked\":\"yes\""), std::string::npos) << status;
+  EXPECT_NE(status.find("idle:"), std::string::npos) << status;  // and which source said so
+  EXPECT_NE(status.find("network:"), std::string::npos) << status;
 }
 
 // One client is killed with SIGKILL inside each secure aggregation phase;
@@ -316,6 +318,12 @@ TEST(FederationIntegration, RoundCommitsDespiteClientsKilledInEachPhase) {
   }
   // c3 sent its masked input before it was killed: it is in the sum.
   EXPECT_EQ(round.metrics.value("survivors", 0), 6);
+  // The owner sees where the daemon was when it died.
+  std::string status;
+  EXPECT_EQ(RunTool({ToolPath("tacit-client"), "--dir", fleet.ClientDir("c2"), "status"}, &status),
+            0);
+  EXPECT_NE(status.find("round 1: sent share_keys, waiting for masked_input"), std::string::npos)
+      << status;
 }
 
 // The coordinator is killed mid-round and restarted: committed rounds stay,

@@ -90,7 +90,8 @@ void AddRunCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
   cmd->add_flag("--exit-when-task-complete", options->exit_when_task_complete,
                 "Exit when the coordinator says every round of its task is committed");
   cmd->add_option("--max-download-bytes", options->runner.max_download_bytes,
-                  "Model bytes one round may download (metered or mobile data; 0: no limit). "
+                  "Model bytes one assignment (check-in) may download (metered or mobile data; "
+                  "0: no limit). "
                   "A partial download is kept and continues at the next assignment")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();

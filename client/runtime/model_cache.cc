@@ -84,10 +84,10 @@ absl::Status Download(v1::Federation::Stub& stub, const std::string& dir,
   if (budget_spent) {
     context.TryCancel();
     (void)reader->Finish();
-    return absl::ResourceExhaustedError(
-        absl::StrCat("model download paused at byte ", offset, " of ", total, ": the budget of ",
-                     max_download_bytes, " bytes per round is spent (--max-download-bytes); it ",
-                     "continues from there at the next assignment"));
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "model download paused at byte ", offset, " of ", total, ": the budget of ",
+        max_download_bytes, " bytes per assignment is spent (--max-download-bytes); it ",
+        "continues from there at the next assignment"));
   }
   grpc::Status status = reader->Finish();
   if (status.error_code() == grpc::StatusCode::OUT_OF_RANGE) ForgetPartial(dir);  // not a prefix

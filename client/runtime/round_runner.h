@@ -21,7 +21,7 @@ struct RoundRunnerOptions {
   std::string device_id;         // the person id of the store's events
   int threads = 1;               // training threads (the CPU budget)
   double max_train_seconds = 0;  // 0: the task's training.max_seconds
-  // Model bytes one round may download (0: no limit): a partial download is
+  // Model bytes one assignment may download (0: no limit): a partial download is
   // kept and continues at the next assignment (model_cache.h).
   int64_t max_download_bytes = 0;
   // Progress, for the status file: "downloading", "training", then per step

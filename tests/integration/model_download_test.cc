@@ -1,5 +1,5 @@
 // The fleet client's model download against the real coordinator: a
-// download cut short (the per-round download budget of metered or mobile
+// download cut short (the per-assignment download budget of metered or mobile
 // data, `tacit-client run --max-download-bytes`) keeps its bytes, the next
 // download continues at that offset and fetches only the rest, and the
 // assembled file is checked against the coordinator's SHA-256.

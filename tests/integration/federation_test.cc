@@ -21,19 +21,6 @@ namespace {
 
 using coordinator::RoundStatus;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-std::vector<nlohmann::json> AuditLines(const std::string& client_dir) {
-  std::vector<nlohmann::json> lines;
-  std::ifstream in(client_dir + "/audit.log");
-  std::string line;
-  while (std::getline(in, line)) lines.push_back(nlohmann::json::parse(line));
-  return lines;
-}
-
 struct StoredTask {
   std::vector<coordinator::RoundRecord> rounds;
   std::vector<coordinator::ModelVersionRecord> versions;

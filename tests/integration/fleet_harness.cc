@@ -24,11 +24,6 @@
 namespace tacit::testing {
 namespace {
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 pid_t Spawn(const std::vector<std::string>& argv, const std::string& log_path, int* pipe_read) {
   int fds[2] = {-1, -1};
   if (pipe_read != nullptr && ::pipe(fds) != 0) return -1;
@@ -87,6 +82,11 @@ int ChildProcess::Wait(double timeout_s) {
 
 void ChildProcess::Kill(int signal) {
   if (!reaped_ && pid_ > 0) ::kill(pid_, signal);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 bool WaitUntil(double timeout_s, const std::function<bool()>& condition) {
@@ -254,7 +254,7 @@ nlohmann::json Fleet::Status() {
 
 nlohmann::json Fleet::ClientProgress(const std::string& device) const {
   // daemon.json is replaced atomically (rename), so a read sees a whole file.
-  nlohmann::json progress = nlohmann::json::parse(ReadAll(ClientDir(device) + "/daemon.json"),
+  nlohmann::json progress = nlohmann::json::parse(ReadFile(ClientDir(device) + "/daemon.json"),
                                                   nullptr, /*allow_exceptions=*/false);
   return progress.is_object() ? progress : nlohmann::json::object();
 }
@@ -273,8 +273,16 @@ std::unique_ptr<v1::Federation::Stub> Fleet::Stub(const std::string& ca_pem,
 }
 
 std::unique_ptr<v1::Federation::Stub> Fleet::DeviceStub(const std::string& device) {
-  return Stub(ReadAll(pki() + "/ca.crt"), ReadAll(pki() + "/devices/" + device + ".crt"),
-              ReadAll(pki() + "/devices/" + device + ".key"));
+  return Stub(ReadFile(pki() + "/ca.crt"), ReadFile(pki() + "/devices/" + device + ".crt"),
+              ReadFile(pki() + "/devices/" + device + ".key"));
+}
+
+std::vector<nlohmann::json> AuditLines(const std::string& client_dir) {
+  std::vector<nlohmann::json> lines;
+  std::ifstream in(client_dir + "/audit.log");
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(nlohmann::json::parse(line));
+  return lines;
 }
 
 grpc::StatusCode CheckInCode(v1::Federation::Stub& stub, v1::CheckInResponse* response) {

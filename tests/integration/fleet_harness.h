@@ -37,6 +37,9 @@ class ChildProcess {
   bool reaped_ = false;
 };
 
+// A whole file; empty when it cannot be read.
+std::string ReadFile(const std::string& path);
+
 // Polls `condition` every 20 ms until it holds (true) or `timeout_s` passes.
 bool WaitUntil(double timeout_s, const std::function<bool()>& condition);
 
@@ -88,6 +91,9 @@ class Fleet {
   std::string root_;
   int port_;
 };
+
+// The lines of a client's audit.log, oldest first.
+std::vector<nlohmann::json> AuditLines(const std::string& client_dir);
 
 // A test-driven client's check-in as an eligible device with no model.
 grpc::StatusCode CheckInCode(v1::Federation::Stub& stub, v1::CheckInResponse* response);

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/str_cat.h"
 #include "client/runtime/model_cache.h"
 #include "tests/integration/fleet_harness.h"
 
@@ -104,6 +105,48 @@ TEST(ModelDownload, ABudgetedDownloadResumesAtItsOffsetAndFetchesOnlyTheRest) {
   ASSERT_TRUE(fresh.ok()) << fresh.status();
   EXPECT_GE(received_fresh, total);
   EXPECT_LT(received_fresh, total + kFramingAllowance);
+}
+
+// The real daemon with `--max-download-bytes`: each check-in of the still
+// selecting round fetches one budget more, continuing where the last one
+// stopped, until the model is whole and the client trains and waits for the
+// round to start. The cohort never fills, so the model version stays.
+TEST(ModelDownload, TheDaemonSpreadsABudgetedDownloadOverCheckIns) {
+  Fleet fleet("budget");
+  std::string task = fleet.WriteTask(
+      {{"model", {{"hyperparameters", {{"embedding_dim", 64}, {"hidden_dim", 128}}}}},
+       {"vocab", {{"size", 4096}}},
+       {"cohort", {{"size", 8}, {"min_survivors", 8}}}});
+  fleet.AddDevice("metered", 0, 800);
+  auto coordinator = fleet.StartCoordinator(task, /*exit_when_done=*/false);
+  ASSERT_TRUE(fleet.WaitServing(30));
+  const int64_t budget = 1 << 20;
+  auto client = fleet.StartClient("metered", {"--max-download-bytes", std::to_string(budget)});
+  ASSERT_TRUE(WaitUntil(90,
+                        [&] {
+                          return fleet.ClientProgress("metered").value("detail", "") ==
+                                 "round 1: trained, waiting for advertise_keys";
+                        }))
+      << fleet.ClientProgress("metered").dump() << "\n"
+      << ReadFile(fleet.LogPath("metered"));
+  const std::string dir = fleet.ClientDir("metered");
+  const int64_t total = FileSize(dir + "/model/global.model");
+  ASSERT_GT(total, 2 * budget);
+
+  // One audit line per paused download, each about one budget further on.
+  std::vector<nlohmann::json> lines = AuditLines(dir);
+  ASSERT_EQ(static_cast<int64_t>(lines.size()), (total - 1) / budget)
+      << ReadFile(fleet.LogPath("metered"));
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const int64_t held = budget * static_cast<int64_t>(i + 1);  // 256 KiB chunks: exact
+    EXPECT_NE(lines[i]["outcome"].get<std::string>().find(
+                  absl::StrCat("model download paused at byte ", held, " of ", total)),
+              std::string::npos)
+        << lines[i].dump();
+    EXPECT_GE(lines[i]["bytes_down"].get<int64_t>(), budget);
+    EXPECT_LT(lines[i]["bytes_down"].get<int64_t>(), budget + kFramingAllowance);
+    EXPECT_EQ(lines[i]["bytes_up"].get<int64_t>(), 0);  // nothing sent
+  }
 }
 
 }  // namespace

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 #include "client/federated/local_update.h"
@@ -102,7 +101,8 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
   TACIT_ASSIGN_OR_RETURN(ModelConfig model_config, coordinator::ResolveTaskModel(task));
 
   phase("downloading");
-  absl::StatusOr<ModelFile> model = FetchModel(stub, options.dir, assignment, &audit.bytes_down);
+  absl::StatusOr<ModelFile> model =
+      FetchModel(stub, options.dir, assignment, options.max_download_bytes, &audit.bytes_down);
   if (!model.ok()) {
     audit.outcome = absl::StrCat("left: model download failed: ", model.status().message());
     return audit;
@@ -118,7 +118,9 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
 
   const double deadline_slack = 30;
   for (uint32_t step = 0; step < 4; ++step) {
-    phase(kStepNames[step]);
+    // Written before the long poll: "sent share_keys, waiting for masked_input".
+    phase(absl::StrCat(step == 0 ? "trained" : absl::StrCat("sent ", kStepNames[step - 1]),
+                       ", waiting for ", kStepNames[step]));
     v1::NextMessageRequest next;
     next.set_session(assignment.session());
     next.set_round_id(assignment.round_id());
@@ -137,10 +139,6 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
     if (response.has_round_over()) {
       audit.outcome = absl::StrCat("left: ", response.round_over());
       return audit;
-    }
-    if (static_cast<int>(step) == options.exit_after_step) {
-      // Test fault: vanish like a laptop whose lid closed mid-round.
-      std::_Exit(3);
     }
     absl::StatusOr<v1::SecAggClientToServer> reply =
         client->HandleServerMessage(response.message());

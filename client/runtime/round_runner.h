@@ -6,6 +6,7 @@
 // Submit, then wait for the round's result. Only secure aggregation messages
 // leave the device; the returned AuditEntry lists each of them.
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -20,10 +21,13 @@ struct RoundRunnerOptions {
   std::string device_id;         // the person id of the store's events
   int threads = 1;               // training threads (the CPU budget)
   double max_train_seconds = 0;  // 0: the task's training.max_seconds
-  // Fault injection for tests: the process vanishes (exit code 3) right after
-  // receiving the message of this step, before answering it. -1: never.
-  int exit_after_step = -1;
-  std::function<void(const std::string& phase)> on_phase;  // progress, for the status file
+  // Model bytes one assignment may download (0: no limit): a partial download is
+  // kept and continues at the next assignment (model_cache.h).
+  int64_t max_download_bytes = 0;
+  // Progress, for the status file: "downloading", "training", then per step
+  // "trained, waiting for advertise_keys", "sent advertise_keys, waiting for
+  // share_keys", ..., "awaiting result".
+  std::function<void(const std::string& progress)> on_phase;
 };
 
 // The audit entry of the round. Errors only for local failures before

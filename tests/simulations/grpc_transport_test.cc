@@ -26,23 +26,29 @@ std::string FreshFolder(const std::string& name) {
 TEST(GrpcTransportTest, RoundsCommitOverTlsAndSurviveDropouts) {
   nlohmann::json json = SmallExperiment(6, 5, 2, 21);
   json["simulation"]["transport"] = "grpc";
-  // Vanishing while sharing keys and while unmasking: the coordinator's
-  // deadlines drop the silent clients and the rest still commit.
-  json["simulation"]["behaviour"] = {{"dropout", {{"share_keys", 0.2}, {"unmasking", 0.2}}}};
+  // Stragglers, and clients vanishing while sharing keys and while
+  // unmasking: the coordinator's deadlines drop the silent clients and the
+  // rest still commit.
+  json["simulation"]["behaviour"] = {{"dropout", {{"share_keys", 0.2}, {"unmasking", 0.2}}},
+                                     {"straggler_rate", 0.15}};
   json["simulation"]["max_attempts_per_round"] = 4;
   SimulationHooks hooks;
   hooks.grpc_folder = FreshFolder("dropouts");
   SimRun run = Simulate(json, hooks);
 
-  int committed = 0, dropped = 0;
+  int committed = 0, dropped = 0, stragglers = 0;
   for (const RoundRecord& r : run.result.rounds) {
     committed += r.outcome == "committed";
+    stragglers += r.stragglers;
+    // A straggler never advertises keys: the coordinator counts it there.
+    EXPECT_GE(r.dropouts_per_phase[0], r.stragglers);
     for (int d : r.dropouts_per_phase) dropped += d;
     EXPECT_GT(r.bytes_up, 0) << r.outcome;
     if (r.outcome == "committed") {
-      // Every participant downloaded the model: at least its 4 bytes a parameter.
+      // Every client but the stragglers downloaded the model: at least its 4
+      // bytes a parameter.
       int64_t model_bytes = LayoutOf(run.config.model)->total_size * 4;
-      EXPECT_GT(r.bytes_down, model_bytes * r.selected);
+      EXPECT_GT(r.bytes_down, model_bytes * (r.selected - r.stragglers));
       EXPECT_GT(r.bytes_up, model_bytes * r.participants);  // masked inputs
       // Clients that vanish while unmasking keep their input in the sum.
       EXPECT_EQ(r.participants, r.selected - r.dropouts_per_phase[0] - r.dropouts_per_phase[1] -
@@ -53,7 +59,8 @@ TEST(GrpcTransportTest, RoundsCommitOverTlsAndSurviveDropouts) {
   }
   EXPECT_EQ(committed, 2);
   EXPECT_EQ(run.result.model_version, 2);
-  EXPECT_GT(dropped, 0) << "the seed must make someone vanish for this test to mean anything";
+  EXPECT_GT(dropped, stragglers) << "the seed must make someone vanish mid-protocol";
+  EXPECT_GT(stragglers, 0) << "the seed must make someone straggle";
 
   // The model moved away from the coordinator's initial model.
   auto initial =

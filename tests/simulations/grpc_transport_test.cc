@@ -98,12 +98,30 @@ TEST(GrpcTransportTest, SameModelAsInProcessForTheSameSeed) {
   }
   EXPECT_EQ(in_process.result.model_version, grpc.result.model_version);
   EXPECT_GT(grpc.result.model_version, 0);
-  // Same people, training seeds, noise and rounding keys: only the transport
-  // differs, so the global models agree to quantization error (a 40-bit field).
+  // Same people, client ids, training seeds, noise, round ids and rounding
+  // keys, and the same plan (max weight 1): only the transport differs. The
+  // secure sum is exact modular arithmetic, so the models agree bit for bit,
+  // which is stronger than agreeing to quantization error.
   double difference =
       MaxAbsDifference(in_process.result.final_parameters, grpc.result.final_parameters);
-  EXPECT_LT(difference, 1e-4);
+  EXPECT_EQ(difference, 0.0);
   std::printf("largest parameter difference between the transports: %g\n", difference);
+}
+
+TEST(GrpcTransportTest, TooManyDropoutsAbandonTheRoundWithoutTouchingTheModel) {
+  nlohmann::json json = SmallExperiment(6, 6, 1, 3);
+  json["task"]["cohort"]["min_survivors"] = 6;
+  json["simulation"]["transport"] = "grpc";
+  json["simulation"]["behaviour"] = {{"dropout", {{"share_keys", 0.99}}}};
+  json["simulation"]["max_attempts_per_round"] = 2;
+  SimRun run = Simulate(json);
+  ASSERT_EQ(run.result.rounds.size(), 2u);
+  for (const RoundRecord& r : run.result.rounds) {
+    EXPECT_EQ(r.outcome.rfind("abandoned: ", 0), 0u) << r.outcome;
+    EXPECT_EQ(r.model_version, 0);
+    EXPECT_EQ(r.dropouts_per_phase[1], 6);
+  }
+  EXPECT_EQ(run.result.model_version, 0);
 }
 
 TEST(GrpcTransportTest, ConfigRefusesWhatTheCoordinatorCannotDo) {

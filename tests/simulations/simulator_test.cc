@@ -88,17 +88,22 @@ TEST(SimulatorTest, DropoutsInEveryPhaseAreSurvivedOrAbandonedCleanly) {
 }
 
 TEST(SimulatorTest, TooManyDropoutsAbandonTheRoundWithoutTouchingTheModel) {
-  nlohmann::json json = SmallExperiment(6, 6, 1, 3);
-  json["task"]["cohort"]["min_survivors"] = 6;
-  json["simulation"]["behaviour"] = {{"dropout", {{"share_keys", 0.99}}}};
-  json["simulation"]["max_attempts_per_round"] = 2;
-  SimRun run = Simulate(json);
-  ASSERT_EQ(run.result.rounds.size(), 2u);
-  for (const RoundRecord& r : run.result.rounds) {
-    EXPECT_EQ(r.outcome.rfind("abandoned: ", 0), 0u) << r.outcome;
-    EXPECT_EQ(r.model_version, 0);
+  for (const char* transport : {"in_process", "grpc"}) {
+    SCOPED_TRACE(transport);
+    nlohmann::json json = SmallExperiment(6, 6, 1, 3);
+    json["task"]["cohort"]["min_survivors"] = 6;
+    json["simulation"]["transport"] = transport;
+    json["simulation"]["behaviour"] = {{"dropout", {{"share_keys", 0.99}}}};
+    json["simulation"]["max_attempts_per_round"] = 2;
+    SimRun run = Simulate(json);
+    ASSERT_EQ(run.result.rounds.size(), 2u);
+    for (const RoundRecord& r : run.result.rounds) {
+      EXPECT_EQ(r.outcome.rfind("abandoned: ", 0), 0u) << r.outcome;
+      EXPECT_EQ(r.model_version, 0);
+      EXPECT_EQ(r.dropouts_per_phase[1], 6);
+    }
+    EXPECT_EQ(run.result.model_version, 0);
   }
-  EXPECT_EQ(run.result.model_version, 0);
 }
 
 TEST(ExperimentConfigTest, MistakesNameTheKey) {

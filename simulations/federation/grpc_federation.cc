@@ -160,10 +160,6 @@ class GrpcFederation::Impl {
     }
     const int64_t round_id = static_cast<int64_t>(seated.front()->assignment.round_id());
     coordinator::RoundOrchestrator& orchestrator = server_->orchestrator();
-    // Fewer than the full selection checked in (too few eligible): the
-    // check-in deadline is all that is left to wait for.
-    if (CoordinatorStep(orchestrator.StatusJson()) < 0) orchestrator.ExpireDeadline(Clock::now());
-
     Gate training(ResolveWorkers(config_.workers));
     auto start = Clock::now();
     std::atomic<bool> clients_done{false};
@@ -177,6 +173,14 @@ class GrpcFederation::Impl {
     std::string shown_phase;
     int quiet_polls = 0;
     nlohmann::json status;
+    // Every real deadline would have ended the round by then: a round that
+    // stops moving for longer is a bug, not client behaviour.
+    const auto& d = config_.task.deadlines;
+    const auto stall_limit =
+        std::chrono::duration<double>(d.check_in + d.download_train + d.advertise + d.share_keys +
+                                      d.masked_input + d.unmasking + 60);
+    std::string last_progress;
+    auto last_progress_at = Clock::now();
     while (true) {
       server_->Tick(Clock::now());
       status = orchestrator.StatusJson();
@@ -184,12 +188,26 @@ class GrpcFederation::Impl {
           status.value("done", false) || status.value("round_id", int64_t{-1}) != round_id;
       if (over && clients_done.load()) break;
       const int step = CoordinatorStep(status);
-      const std::string phase = over ? "finishing" : status.value("phase", "");
-      if (on_phase && phase != shown_phase)
-        on_phase(step == 0 && !all_trained ? "training" : phase);
+      int slowest = kFinished, progress = 0;
+      for (const auto& s : seated) {
+        slowest = std::min(slowest, s->reached.load());
+        progress += s->reached.load();
+      }
+      std::string phase = over ? "finishing" : status.value("phase", "");
+      if (step == 0 && slowest < 0) phase = "training";
+      if (on_phase && phase != shown_phase) on_phase(phase);
       shown_phase = phase;
-      int slowest = kFinished;
-      for (const auto& s : seated) slowest = std::min(slowest, s->reached.load());
+      const std::string now_at = absl::StrCat(phase, " ", progress);
+      if (now_at != last_progress) {
+        last_progress = now_at;
+        last_progress_at = Clock::now();
+      } else if (Clock::now() - last_progress_at > stall_limit) {
+        server_->Shutdown();  // answers the parked calls, so every client returns
+        clients.join();
+        return absl::InternalError(absl::StrCat("round ", round, " made no progress in ",
+                                                stall_limit.count(), " s (coordinator at '", phase,
+                                                "'); see ", folder_, "/coordinator.log"));
+      }
       if (!all_trained && slowest >= 0) {
         all_trained = true;
         protocol_start = Clock::now();
@@ -197,7 +215,8 @@ class GrpcFederation::Impl {
       }
       // Everyone still talking answered this step and waits: only clients
       // that vanished are missing, and the deadline is all that can end it.
-      if (!over && step >= 0 && slowest > step) {
+      // Still selecting: everyone selected has checked in already.
+      if (!over && (step >= 0 ? slowest > step : true)) {
         if (++quiet_polls >= 2) {
           orchestrator.ExpireDeadline(Clock::now());
           quiet_polls = 0;
@@ -220,9 +239,9 @@ class GrpcFederation::Impl {
       record.outcome = absl::StrCat("abandoned: ", last.value("reason", "unknown reason"));
     }
     if (last.contains("dropouts_per_phase") && last["dropouts_per_phase"].is_array()) {
-      const auto& d = last["dropouts_per_phase"];
-      for (size_t k = 0; k < d.size() && k < record.dropouts_per_phase.size(); ++k) {
-        record.dropouts_per_phase[k] = d[k].get<int>();
+      const auto& dropped = last["dropouts_per_phase"];
+      for (size_t k = 0; k < dropped.size() && k < record.dropouts_per_phase.size(); ++k) {
+        record.dropouts_per_phase[k] = dropped[k].get<int>();
       }
     }
     int trained = 0;

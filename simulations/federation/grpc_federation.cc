@@ -153,11 +153,21 @@ class GrpcFederation::Impl {
       return absl::OkStatus();
     }
     if (seats.empty()) return absl::InternalError("a round with no seats was planned");
-    std::vector<std::unique_ptr<Seated>> seated;
-    for (const SimulatedSeat& seat : seats) {
-      TACIT_ASSIGN_OR_RETURN(std::unique_ptr<Seated> s, CheckIn(seat, record));
-      seated.push_back(std::move(s));
-    }
+    // Devices connect in parallel (enrollment on first selection, the TLS
+    // handshake); check-ins then go in seat order, so client ids follow the
+    // selection as in-process.
+    std::vector<std::unique_ptr<Seated>> seated(seats.size());
+    std::vector<absl::Status> errors(seats.size());
+    ParallelFor(seats.size(), 4 * ResolveWorkers(config_.workers), [&](size_t i) {
+      absl::StatusOr<std::unique_ptr<Seated>> connected = Connect(seats[i]);
+      if (connected.ok()) {
+        seated[i] = *std::move(connected);
+      } else {
+        errors[i] = connected.status();
+      }
+    });
+    for (const absl::Status& error : errors) TACIT_RETURN_IF_ERROR(error);
+    for (auto& s : seated) TACIT_RETURN_IF_ERROR(CheckIn(*s));
     const int64_t round_id = static_cast<int64_t>(seated.front()->assignment.round_id());
     coordinator::RoundOrchestrator& orchestrator = server_->orchestrator();
     Gate training(ResolveWorkers(config_.workers));
@@ -286,13 +296,24 @@ class GrpcFederation::Impl {
     return runtime::LoadEnrollment(dir);
   }
 
-  absl::StatusOr<std::unique_ptr<Seated>> CheckIn(const SimulatedSeat& seat, RoundRecord& record) {
+  absl::StatusOr<std::unique_ptr<Seated>> Connect(const SimulatedSeat& seat) {
     auto s = std::make_unique<Seated>();
     s->seat = seat;
     s->device = absl::StrCat("sim-", seat.person);
     s->dir = absl::StrCat(folder_, "/clients/", s->device);
     TACIT_ASSIGN_OR_RETURN(runtime::Enrollment enrollment, EnrollmentOf(s->device, s->dir));
-    s->stub = v1::Federation::NewStub(runtime::OpenFleetChannel(enrollment));
+    std::shared_ptr<grpc::Channel> channel = runtime::OpenFleetChannel(enrollment);
+    if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(30))) {
+      return absl::UnavailableError(absl::StrCat("simulated device ", s->device,
+                                                 " could not connect to the coordinator at ",
+                                                 server_->grpc_address()));
+    }
+    s->stub = v1::Federation::NewStub(channel);
+    return s;
+  }
+
+  absl::Status CheckIn(Seated& seat) {
+    Seated* s = &seat;
     v1::CheckInRequest request;
     runtime::HeldModel held = runtime::HeldModelOf(s->dir);
     request.set_model_version(held.version);
@@ -313,7 +334,7 @@ class GrpcFederation::Impl {
     s->assignment = response.assignment();
     s->audit.bytes_up += static_cast<int64_t>(request.ByteSizeLong());
     s->audit.bytes_down += static_cast<int64_t>(response.ByteSizeLong());
-    return s;
+    return absl::OkStatus();
   }
 
   // The fleet client's round for one simulated person.

@@ -169,34 +169,61 @@ class GrpcFederation::Impl {
     for (const absl::Status& error : errors) TACIT_RETURN_IF_ERROR(error);
     for (auto& s : seated) TACIT_RETURN_IF_ERROR(CheckIn(*s));
     const int64_t round_id = static_cast<int64_t>(seated.front()->assignment.round_id());
-    coordinator::RoundOrchestrator& orchestrator = server_->orchestrator();
     Gate training(ResolveWorkers(config_.workers));
-    auto start = Clock::now();
     std::atomic<bool> clients_done{false};
     std::thread clients([&] {
       ParallelFor(seated.size(), static_cast<int>(seated.size()),
                   [&](size_t i) { RunClient(round, *seated[i], training); });
       clients_done.store(true);
     });
+    absl::StatusOr<nlohmann::json> last =
+        AwaitRoundEnd(round, round_id, seated, clients_done, record, on_phase);
+    if (!last.ok()) server_->Shutdown();  // answers the parked calls, so every client returns
+    clients.join();
+    TACIT_RETURN_IF_ERROR(last.status());
+    RecordOutcome(*last, seated, record);
+    return absl::OkStatus();
+  }
+
+  std::vector<float> parameters() const { return server_->orchestrator().global_parameters(); }
+  int64_t model_version() const { return server_->orchestrator().model_version(); }
+  double epsilon() const { return server_->orchestrator().StatusJson().value("epsilon", 0.0); }
+  uint64_t parameter_count() const {
+    auto layout = LayoutOf(config_.model);
+    return layout.ok() ? static_cast<uint64_t>(layout->total_size) : 0;
+  }
+
+ private:
+  // Drives the coordinator's clock until the round is over and every client
+  // task returned; the round's metrics (the coordinator's last_round).
+  absl::StatusOr<nlohmann::json> AwaitRoundEnd(
+      int round, int64_t round_id, const std::vector<std::unique_ptr<Seated>>& seated,
+      const std::atomic<bool>& clients_done, RoundRecord& record,
+      const std::function<void(const std::string&)>& on_phase) {
+    coordinator::RoundOrchestrator& orchestrator = server_->orchestrator();
+    const auto start = Clock::now();
     Clock::time_point protocol_start = start;
     bool all_trained = false;
     std::string shown_phase;
     int quiet_polls = 0;
-    nlohmann::json status;
     // Every real deadline would have ended the round by then: a round that
     // stops moving for longer is a bug, not client behaviour.
-    const auto& d = config_.task.deadlines;
-    const auto stall_limit =
-        std::chrono::duration<double>(d.check_in + d.download_train + d.advertise + d.share_keys +
-                                      d.masked_input + d.unmasking + 60);
+    const coordinator::PhaseDeadlines& deadlines = config_.task.deadlines;
+    const auto stall_limit = std::chrono::duration<double>(
+        deadlines.check_in + deadlines.download_train + deadlines.advertise + deadlines.share_keys +
+        deadlines.masked_input + deadlines.unmasking + 60);
     std::string last_progress;
-    auto last_progress_at = Clock::now();
+    auto last_progress_at = start;
     while (true) {
       server_->Tick(Clock::now());
-      status = orchestrator.StatusJson();
+      nlohmann::json status = orchestrator.StatusJson();
       const bool over =
           status.value("done", false) || status.value("round_id", int64_t{-1}) != round_id;
-      if (over && clients_done.load()) break;
+      if (over && clients_done.load()) {
+        if (!all_trained) record.train_wall_seconds = SecondsSince(start);
+        record.secagg_seconds = all_trained ? SecondsSince(protocol_start) : 0;
+        return status.value("last_round", nlohmann::json::object());
+      }
       const int step = CoordinatorStep(status);
       int slowest = kFinished, progress = 0;
       for (const auto& s : seated) {
@@ -212,8 +239,6 @@ class GrpcFederation::Impl {
         last_progress = now_at;
         last_progress_at = Clock::now();
       } else if (Clock::now() - last_progress_at > stall_limit) {
-        server_->Shutdown();  // answers the parked calls, so every client returns
-        clients.join();
         return absl::InternalError(absl::StrCat("round ", round, " made no progress in ",
                                                 stall_limit.count(), " s (coordinator at '", phase,
                                                 "'); see ", folder_, "/coordinator.log"));
@@ -226,7 +251,7 @@ class GrpcFederation::Impl {
       // Everyone still talking answered this step and waits: only clients
       // that vanished are missing, and the deadline is all that can end it.
       // Still selecting: everyone selected has checked in already.
-      if (!over && (step >= 0 ? slowest > step : true)) {
+      if (!over && (step < 0 || slowest > step)) {
         if (++quiet_polls >= 2) {
           orchestrator.ExpireDeadline(Clock::now());
           quiet_polls = 0;
@@ -236,13 +261,13 @@ class GrpcFederation::Impl {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    clients.join();
-    if (!all_trained) record.train_wall_seconds = SecondsSince(start);
-    record.secagg_seconds = SecondsSince(all_trained ? protocol_start : Clock::now());
+  }
 
-    const nlohmann::json last = status.value("last_round", nlohmann::json::object());
-    const std::string outcome = last.value("outcome", "");
-    if (outcome == "committed") {
+  // Outcome, survivors and dropouts as the coordinator saw them; bytes and
+  // training as the clients measured them.
+  void RecordOutcome(const nlohmann::json& last, const std::vector<std::unique_ptr<Seated>>& seated,
+                     RoundRecord& record) {
+    if (last.value("outcome", "") == "committed") {
       record.outcome = "committed";
       record.participants = last.value("survivors", 0);
     } else {
@@ -272,18 +297,8 @@ class GrpcFederation::Impl {
     if (trained > 0) record.train_loss /= trained;
     record.model_version = static_cast<int>(model_version());
     record.epsilon = epsilon();
-    return absl::OkStatus();
   }
 
-  std::vector<float> parameters() const { return server_->orchestrator().global_parameters(); }
-  int64_t model_version() const { return server_->orchestrator().model_version(); }
-  double epsilon() const { return server_->orchestrator().StatusJson().value("epsilon", 0.0); }
-  uint64_t parameter_count() const {
-    auto layout = LayoutOf(config_.model);
-    return layout.ok() ? static_cast<uint64_t>(layout->total_size) : 0;
-  }
-
- private:
   // The person's device: certificate issued and enrolled on first selection.
   absl::StatusOr<runtime::Enrollment> EnrollmentOf(const std::string& device,
                                                    const std::string& dir) {
@@ -313,27 +328,26 @@ class GrpcFederation::Impl {
   }
 
   absl::Status CheckIn(Seated& seat) {
-    Seated* s = &seat;
     v1::CheckInRequest request;
-    runtime::HeldModel held = runtime::HeldModelOf(s->dir);
+    runtime::HeldModel held = runtime::HeldModelOf(seat.dir);
     request.set_model_version(held.version);
     request.set_layout_hash(held.layout_hash);
     *request.mutable_state() = runtime::ToDeviceState(runtime::DeviceReadings{}, "", false);
     v1::CheckInResponse response;
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    grpc::Status rpc = s->stub->CheckIn(&context, request, &response);
+    grpc::Status rpc = seat.stub->CheckIn(&context, request, &response);
     if (!rpc.ok()) {
-      return absl::UnavailableError(absl::StrCat("simulated device ", s->device,
+      return absl::UnavailableError(absl::StrCat("simulated device ", seat.device,
                                                  " could not check in: ", rpc.error_message()));
     }
     if (!response.has_assignment()) {
       return absl::InternalError(absl::StrCat("the coordinator did not seat simulated device ",
-                                              s->device, ": ", response.retry_after().reason()));
+                                              seat.device, ": ", response.retry_after().reason()));
     }
-    s->assignment = response.assignment();
-    s->audit.bytes_up += static_cast<int64_t>(request.ByteSizeLong());
-    s->audit.bytes_down += static_cast<int64_t>(response.ByteSizeLong());
+    seat.assignment = response.assignment();
+    seat.audit.bytes_up += static_cast<int64_t>(request.ByteSizeLong());
+    seat.audit.bytes_down += static_cast<int64_t>(response.ByteSizeLong());
     return absl::OkStatus();
   }
 

@@ -15,6 +15,7 @@
 #include "client/cli/cli_context.h"
 #include "client/control_state.h"
 #include "client/runtime/enrollment.h"
+#include "client/runtime/fleet_channel.h"
 #include "client/runtime/model_cache.h"
 #include "common/file_io.h"
 #include "common/status_macros.h"
@@ -32,22 +33,6 @@ void SleepFor(double seconds) {
   while (!g_stop.load() && std::chrono::steady_clock::now() < until) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-}
-
-std::shared_ptr<grpc::Channel> Connect(const Enrollment& enrollment) {
-  grpc::SslCredentialsOptions tls;
-  tls.pem_root_certs = enrollment.ca_pem;
-  tls.pem_cert_chain = enrollment.cert_pem;
-  tls.pem_private_key = enrollment.key_pem;
-  grpc::ChannelArguments args;
-  if (!enrollment.server_name.empty()) args.SetSslTargetNameOverride(enrollment.server_name);
-  args.SetMaxReceiveMessageSize(256 << 20);
-  args.SetMaxSendMessageSize(256 << 20);
-  // Reconnect quickly after a coordinator restart; the daemon's own backoff
-  // spaces out the calls.
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 250);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-  return grpc::CreateCustomChannel(enrollment.coordinator, grpc::SslCredentials(tls), args);
 }
 
 class StatusFile {
@@ -110,7 +95,7 @@ absl::Status RunDaemon(DaemonOptions options) {
   (void)::setpriority(PRIO_PROCESS, 0, 10);
   std::mt19937_64 jitter(std::random_device{}());  // timing only, never keys
   std::uniform_real_distribution<double> unit(0, 1);
-  auto channel = Connect(enrollment);
+  auto channel = OpenFleetChannel(enrollment);
   auto stub = v1::Federation::NewStub(channel);
   StatusFile status(options.dir, enrollment.device_id);
   int64_t round_number = 0;

@@ -46,16 +46,15 @@ absl::StatusOr<TrainOptions> TrainingOf(const coordinator::TaskConfig& task,
   t.threads = std::max(1, options.threads);
   uint64_t seed = 0;
   for (char c : assignment.session()) seed = seed * 131 + static_cast<unsigned char>(c);
-  t.seed = seed;  // shuffling only; never near keys or masks
+  t.seed = options.training_seed.value_or(seed);  // shuffling only; never near keys or masks
   TACIT_RETURN_IF_ERROR(t.Validate());
   return t;
 }
 
-// Trains and prepares the update secure aggregation masks.
-absl::StatusOr<PreparedUpdate> Train(const coordinator::TaskConfig& task,
-                                     const ModelConfig& model_config, const ModelFile& model,
-                                     const v1::Assignment& assignment,
-                                     const RoundRunnerOptions& options) {
+// The owner's events from the local store, as training tokens.
+absl::StatusOr<TrainingExamples> StoreExamples(const coordinator::TaskConfig& task,
+                                               const ModelConfig& model_config,
+                                               const RoundRunnerOptions& options) {
   TACIT_ASSIGN_OR_RETURN(std::unique_ptr<EventStore> store,
                          EventStore::OpenInDirectory(options.dir));
   TrainingConfig examples_config;
@@ -63,10 +62,21 @@ absl::StatusOr<PreparedUpdate> Train(const coordinator::TaskConfig& task,
   examples_config.vocab_salt = task.vocab.salt;
   examples_config.window_length = model_config.window;
   examples_config.window_stride = model_config.window;
-  TACIT_ASSIGN_OR_RETURN(
-      TrainingExamples examples,
-      MakeTrainingExamples(*store, options.device_id, TimeRange{}, examples_config));
-  store.reset();  // the owner's commands keep working while we train
+  // The store closes on return: the owner's commands keep working while we train.
+  return MakeTrainingExamples(*store, options.device_id, TimeRange{}, examples_config);
+}
+
+// Trains and prepares the update secure aggregation masks.
+absl::StatusOr<PreparedUpdate> Train(const coordinator::TaskConfig& task,
+                                     const ModelConfig& model_config, const ModelFile& model,
+                                     const v1::Assignment& assignment,
+                                     const RoundRunnerOptions& options) {
+  TrainingExamples examples;
+  if (options.train_tokens == nullptr) {
+    TACIT_ASSIGN_OR_RETURN(examples, StoreExamples(task, model_config, options));
+  }
+  const std::vector<int32_t>& train_tokens =
+      options.train_tokens != nullptr ? *options.train_tokens : examples.tokens.train;
   LocalUpdateTask update_task;
   update_task.model = model_config;
   TACIT_ASSIGN_OR_RETURN(update_task.training, TrainingOf(task, assignment, options));
@@ -74,11 +84,13 @@ absl::StatusOr<PreparedUpdate> Train(const coordinator::TaskConfig& task,
   update_task.noise_stddev = assignment.noise_stddev();
   update_task.weight_by_examples = false;
   update_task.max_weight = assignment.max_weight();
-  TACIT_ASSIGN_OR_RETURN(GaussianNoise noise, GaussianNoise::FromOsEntropy());
+  TACIT_ASSIGN_OR_RETURN(GaussianNoise noise, options.noise_seed
+                                                  ? GaussianNoise::FromSeed(*options.noise_seed)
+                                                  : GaussianNoise::FromOsEntropy());
   NoiseAdder add_noise = [&noise](absl::Span<float> values, double stddev) {
     noise.Add(values, stddev);
   };
-  return PrepareLocalUpdate(update_task, model.parameters, examples.tokens.train, add_noise);
+  return PrepareLocalUpdate(update_task, model.parameters, train_tokens, add_noise);
 }
 
 }  // namespace
@@ -110,8 +122,10 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
   phase("training");
   TACIT_ASSIGN_OR_RETURN(PreparedUpdate update,
                          Train(task, model_config, *model, assignment, options));
+  if (options.on_trained) options.on_trained(update);
   secagg::ClientConfig client_config;
   client_config.client_id = assignment.client_id();
+  client_config.rounding_key = options.rounding_key;
   TACIT_ASSIGN_OR_RETURN(
       std::unique_ptr<secagg::SecAggClient> client,
       secagg::SecAggClient::Create(client_config, std::move(update.update), update.weight));
@@ -138,6 +152,10 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
     }
     if (response.has_round_over()) {
       audit.outcome = absl::StrCat("left: ", response.round_over());
+      return audit;
+    }
+    if (static_cast<int>(step) == options.leave_after_step) {
+      audit.outcome = absl::StrCat("left: stopped answering in ", kStepNames[step]);
       return audit;
     }
     absl::StatusOr<v1::SecAggClientToServer> reply =

@@ -6,11 +6,15 @@
 // Submit, then wait for the round's result. Only secure aggregation messages
 // leave the device; the returned AuditEntry lists each of them.
 
+#include <array>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "client/federated/local_update.h"
 #include "client/runtime/audit_log.h"
 #include "tacit/v1/federation.grpc.pb.h"
 
@@ -28,6 +32,17 @@ struct RoundRunnerOptions {
   // "trained, waiting for advertise_keys", "sent advertise_keys, waiting for
   // share_keys", ..., "awaiting result".
   std::function<void(const std::string& progress)> on_phase;
+
+  // Simulation only (tacit-sim's gRPC transport runs simulated people through
+  // this same code); the fleet client leaves them unset.
+  const std::vector<int32_t>* train_tokens = nullptr;   // train on these, not the store
+  std::optional<uint64_t> training_seed;                // else derived from the session
+  std::optional<std::array<uint8_t, 32>> noise_seed;    // seeded DP noise, else OS entropy
+  std::optional<std::array<uint8_t, 32>> rounding_key;  // seeded stochastic rounding
+  // Stop talking right after receiving this step's message, as a laptop
+  // that lost its network would; the coordinator's deadline drops it. -1: never.
+  int leave_after_step = -1;
+  std::function<void(const PreparedUpdate&)> on_trained;  // e.g. training time and loss
 };
 
 // The audit entry of the round. Errors only for local failures before

@@ -75,11 +75,13 @@ absl::StatusOr<PreparedUpdate> Train(const coordinator::TaskConfig& task,
   update_task.noise_stddev = assignment.noise_stddev();
   update_task.weight_by_examples = false;
   update_task.max_weight = assignment.max_weight();
+  update_task.evaluation = EvaluationEncodingOf(task, assignment.max_weight());
   TACIT_ASSIGN_OR_RETURN(GaussianNoise noise, GaussianNoise::FromOsEntropy());
   NoiseAdder add_noise = [&noise](absl::Span<float> values, double stddev) {
     noise.Add(values, stddev);
   };
-  return PrepareLocalUpdate(update_task, model.parameters, examples.tokens.train, add_noise);
+  // Held out: examples.tokens.test, the newest tokens, never trained on.
+  return PrepareLocalUpdate(update_task, model.parameters, examples.tokens, add_noise);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/file_io.h"
 #include "coordinator/cli_commands.h"
 #include "nlohmann/json.hpp"
@@ -19,6 +20,17 @@ struct StatusArgs {
   std::string state_dir;
   bool json = false;
 };
+
+// The federated evaluation line: cohort sums only (the coordinator never sees
+// one client's figures).
+std::string LastAccuracy(const nlohmann::json& e) {
+  if (!e.is_object()) return "none yet (no committed round with held-out predictions)";
+  return absl::StrFormat(
+      "top-1 %.4f, top-3 %.4f, loss %.3f nats (model version %d, %d clients, %d predictions)",
+      e.value("top1", 0.0), e.value("top3", 0.0), e.value("loss", 0.0),
+      e.value("model_version", int64_t{0}), e.value("clients", int64_t{0}),
+      e.value("predictions", int64_t{0}));
+}
 
 int Run(const StatusArgs& args) {
   std::string address = args.metrics;
@@ -56,6 +68,8 @@ int Run(const StatusArgs& args) {
             << "participants:  " << s.value("participants", 0) << " seated, "
             << s.value("dropped", 0) << " dropped\n"
             << "epsilon:       " << s.value("epsilon", 0.0) << "\n"
+            << "last accuracy: " << LastAccuracy(s.value("last_evaluation", nlohmann::json()))
+            << "\n"
             << "last round:    " << s.value("last_round", nlohmann::json::object()).dump() << "\n";
   return 0;
 }
@@ -65,7 +79,7 @@ int Run(const StatusArgs& args) {
 void AddStatusCommand(CLI::App& app, CommandAction* action) {
   auto args = std::make_shared<StatusArgs>();
   CLI::App* status = app.add_subcommand(
-      "status", "Show the running task, round, phase, participants and last round");
+      "status", "Show the running task, round, phase, participants, last round and last accuracy");
   status->add_option("--metrics", args->metrics, "The coordinator's operator HTTP address");
   status->add_option("--state", args->state_dir,
                      "The coordinator's state folder (its endpoint.json names the address)");

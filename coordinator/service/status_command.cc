@@ -7,9 +7,9 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "common/file_io.h"
 #include "coordinator/cli_commands.h"
+#include "coordinator/status_text.h"
 #include "nlohmann/json.hpp"
 
 namespace tacit::coordinator {
@@ -20,17 +20,6 @@ struct StatusArgs {
   std::string state_dir;
   bool json = false;
 };
-
-// The federated evaluation line: cohort sums only (the coordinator never sees
-// one client's figures).
-std::string LastAccuracy(const nlohmann::json& e) {
-  if (!e.is_object()) return "none yet (no committed round with held-out predictions)";
-  return absl::StrFormat(
-      "top-1 %.4f, top-3 %.4f, loss %.3f nats (model version %d, %d clients, %d predictions)",
-      e.value("top1", 0.0), e.value("top3", 0.0), e.value("loss", 0.0),
-      e.value("model_version", int64_t{0}), e.value("clients", int64_t{0}),
-      e.value("predictions", int64_t{0}));
-}
 
 int Run(const StatusArgs& args) {
   std::string address = args.metrics;
@@ -60,17 +49,7 @@ int Run(const StatusArgs& args) {
     std::cout << response->body << "\n";
     return 0;
   }
-  std::cout << "task:          " << s.value("task", "") << " (" << s.value("rounds", 0)
-            << " rounds)\n"
-            << "model version: " << s.value("model_version", 0) << "\n"
-            << "round:         " << s.value("round", 0) << " attempt " << s.value("attempt", 0)
-            << ", phase " << s.value("phase", "") << "\n"
-            << "participants:  " << s.value("participants", 0) << " seated, "
-            << s.value("dropped", 0) << " dropped\n"
-            << "epsilon:       " << s.value("epsilon", 0.0) << "\n"
-            << "last accuracy: " << LastAccuracy(s.value("last_evaluation", nlohmann::json()))
-            << "\n"
-            << "last round:    " << s.value("last_round", nlohmann::json::object()).dump() << "\n";
+  std::cout << FormatStatusText(s);
   return 0;
 }
 

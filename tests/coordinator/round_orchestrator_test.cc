@@ -246,6 +246,14 @@ TEST(RoundOrchestrator, ResumesCommittedRoundsAfterRestart) {
   ASSERT_NE(orchestrator, nullptr);
   EXPECT_EQ(orchestrator->model_version(), 1);
   EXPECT_EQ(orchestrator->StatusJson()["round"], 2);
+  // The last accuracy survives the restart (read back from the state store).
+  int64_t predictions = 0;
+  for (const FakeDevice& d : devices) predictions += d.included ? d.counts.predictions : 0;
+  EXPECT_EQ(orchestrator->StatusJson()["last_evaluation"].value("predictions", int64_t{-1}),
+            predictions);
+  EXPECT_NE(registry.Render().find("tacit_eval_predictions " + std::to_string(predictions)),
+            std::string::npos)
+      << registry.Render();
   // A session from before the restart is unknown: the client must rejoin.
   v1::NextMessageRequest stale;
   stale.set_session(devices[0].assignment.session());

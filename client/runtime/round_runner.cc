@@ -72,11 +72,10 @@ absl::StatusOr<PreparedUpdate> Train(const coordinator::TaskConfig& task,
                                      const v1::Assignment& assignment,
                                      const RoundRunnerOptions& options) {
   TrainingExamples examples;
-  if (options.train_tokens == nullptr) {
+  if (options.tokens == nullptr) {
     TACIT_ASSIGN_OR_RETURN(examples, StoreExamples(task, model_config, options));
   }
-  const std::vector<int32_t>& train_tokens =
-      options.train_tokens != nullptr ? *options.train_tokens : examples.tokens.train;
+  const PersonTokens& tokens = options.tokens != nullptr ? *options.tokens : examples.tokens;
   LocalUpdateTask update_task;
   update_task.model = model_config;
   TACIT_ASSIGN_OR_RETURN(update_task.training, TrainingOf(task, assignment, options));
@@ -84,13 +83,15 @@ absl::StatusOr<PreparedUpdate> Train(const coordinator::TaskConfig& task,
   update_task.noise_stddev = assignment.noise_stddev();
   update_task.weight_by_examples = false;
   update_task.max_weight = assignment.max_weight();
+  update_task.evaluation = EvaluationEncodingOf(task, assignment.max_weight());
   TACIT_ASSIGN_OR_RETURN(GaussianNoise noise, options.noise_seed
                                                   ? GaussianNoise::FromSeed(*options.noise_seed)
                                                   : GaussianNoise::FromOsEntropy());
   NoiseAdder add_noise = [&noise](absl::Span<float> values, double stddev) {
     noise.Add(values, stddev);
   };
-  return PrepareLocalUpdate(update_task, model.parameters, train_tokens, add_noise);
+  // Held out: tokens.test, the newest tokens, never trained on.
+  return PrepareLocalUpdate(update_task, model.parameters, tokens, add_noise);
 }
 
 }  // namespace

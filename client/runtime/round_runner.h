@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "client/federated/local_update.h"
 #include "client/runtime/audit_log.h"
+#include "common/token_stream.h"
 #include "tacit/v1/federation.grpc.pb.h"
 
 namespace tacit::runtime {
@@ -35,8 +36,8 @@ struct RoundRunnerOptions {
 
   // Simulation only (tacit-sim's gRPC transport runs simulated people through
   // this same code); the fleet client leaves them unset.
-  const std::vector<int32_t>* train_tokens = nullptr;   // train on these, not the store
-  std::optional<uint64_t> training_seed;                // else derived from the session
+  const PersonTokens* tokens = nullptr;   // train on .train and evaluate on .test, not the store
+  std::optional<uint64_t> training_seed;  // else derived from the session
   std::optional<std::array<uint8_t, 32>> noise_seed;    // seeded DP noise, else OS entropy
   std::optional<std::array<uint8_t, 32>> rounding_key;  // seeded stochastic rounding
   // Stop talking right after receiving this step's message, as a laptop

@@ -329,6 +329,7 @@ TEST(FederationIntegration, CoordinatorRestartResumesFromCommittedRounds) {
   // secure aggregation phases, then kill -9. Rounds of this tiny model take
   // about a second, so poll often and accept round 2 or 3.
   bool mid_round = false;
+  nlohmann::json after_commit;
   const std::set<std::string> phases = {"advertise_keys", "share_keys", "masked_input",
                                         "unmasking"};
   for (int i = 0; i < 6000 && !mid_round; ++i) {
@@ -337,6 +338,7 @@ TEST(FederationIntegration, CoordinatorRestartResumesFromCommittedRounds) {
       const int version = status.value("model_version", 0);
       mid_round = version >= 1 && version <= 2 && status.value("round", 0) == version + 1 &&
                   phases.count(status.value("phase", "")) == 1;
+      if (mid_round) after_commit = status;
     }
     if (!mid_round) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -361,6 +363,13 @@ TEST(FederationIntegration, CoordinatorRestartResumesFromCommittedRounds) {
   EXPECT_EQ(committed_per_number, (std::map<int64_t, int>{{1, 1}, {2, 1}, {3, 1}}));
   ASSERT_FALSE(state.versions.empty());
   EXPECT_EQ(state.versions.back().version, 3);
+  // Federated evaluation: after a committed round, `status` shows the
+  // cohort's held-out accuracy.
+  const nlohmann::json accuracy = after_commit.value("last_evaluation", nlohmann::json());
+  EXPECT_TRUE(accuracy.is_object()) << after_commit.dump();
+  EXPECT_GT(accuracy.value("predictions", 0), 0) << accuracy.dump();
+  EXPECT_GE(accuracy.value("top1", -1.0), 0.0);
+  EXPECT_LE(accuracy.value("top1", 2.0), accuracy.value("top3", -1.0));
 }
 
 }  // namespace

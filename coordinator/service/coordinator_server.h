@@ -32,6 +32,8 @@ struct ServeOptions {
   int64_t population = 0;                         // 0: the device certificates in PKI_DIR/devices
   double check_ins_per_minute = 60;
   double long_poll_seconds = 10;
+  // gRPC resource quota (transport buffers of all connections); 0: none.
+  int64_t grpc_memory_mib = 96;
   bool exit_when_done = false;
   double linger_seconds = 5;  // after the task completes, before exiting
 };
@@ -54,6 +56,7 @@ struct CoordinatorServerConfig {
   uint64_t initial_seed = 1;   // seed of the version-0 parameters
   double check_ins_per_minute = 60;
   double long_poll_seconds = 10;
+  int64_t grpc_memory_mib = 96;            // gRPC resource quota (see ServeOptions); 0: none
   std::shared_ptr<spdlog::logger> logger;  // JSON lines; null: to stderr
 };
 

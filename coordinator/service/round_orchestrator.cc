@@ -325,6 +325,11 @@ class RoundOrchestrator::Impl {
     }
     at.seat->bytes_up += static_cast<int64_t>(size);
     metrics_.bytes->With({"up"}).Increment(static_cast<double>(size));
+    // A client that answered has its message for this step: drop it now
+    // rather than at the phase end. The share deliveries of a degree-312
+    // round are ~60 MiB at 1,000 clients and would otherwise be held through
+    // the whole masked-input phase.
+    a.outbox.erase(at.seat->client_id);
     if (a.secure->PendingClients().empty()) *changed = EndPhase(now);
     return absl::OkStatus();
   }

@@ -38,6 +38,12 @@ void AddServeCommand(CLI::App& app, CommandAction* action) {
       ->add_option("--long-poll-seconds", options->long_poll_seconds,
                    "How long a client's waiting call is held before it asks again")
       ->capture_default_str();
+  serve
+      ->add_option("--grpc-memory-mib", options->grpc_memory_mib,
+                   "Memory quota of gRPC's transport buffers over all connections; above 80% "
+                   "of it reads use small buffers, above it idle connections' buffers are "
+                   "freed (0: no quota)")
+      ->capture_default_str();
   serve->add_flag("--exit-when-done", options->exit_when_done,
                   "Exit once every round of the task is committed");
   serve->callback([options, action] {

@@ -284,7 +284,7 @@ TEST(RoundOrchestrator, RejectsForeignSessionsDevicesAndReplays) {
   v1::Assignment a = orchestrator->CheckIn("a", EligibleCheckIn(), now).assignment();
   // Checking in again while selecting returns the same seat.
   EXPECT_EQ(orchestrator->CheckIn("a", EligibleCheckIn(), now).assignment().session(), a.session());
-  orchestrator->CheckIn("b", EligibleCheckIn(), now);
+  v1::Assignment b = orchestrator->CheckIn("b", EligibleCheckIn(), now).assignment();
   orchestrator->CheckIn("b2", EligibleCheckIn(), now);  // cohort full: round starts
   EXPECT_NE(orchestrator->CheckIn("c", EligibleCheckIn(), now).retry_after().reason(), "");
 
@@ -317,6 +317,16 @@ TEST(RoundOrchestrator, RejectsForeignSessionsDevicesAndReplays) {
   EXPECT_EQ(orchestrator->Submit("a", other_round).code(), absl::StatusCode::kPermissionDenied);
   EXPECT_TRUE(orchestrator->Submit("a", submit).ok());
   EXPECT_EQ(orchestrator->Submit("a", submit).code(), absl::StatusCode::kAlreadyExists);
+  // Once a has answered, its step-0 message is released (memory at 1,000
+  // clients); b, which has not answered yet, still gets its own.
+  next.set_step(0);
+  auto again = orchestrator->TryNextMessage("a", next);
+  ASSERT_TRUE(again.ok() && again->has_value());
+  EXPECT_FALSE((*again)->has_message());
+  next.set_session(b.session());
+  auto for_b = orchestrator->TryNextMessage("b", next);
+  ASSERT_TRUE(for_b.ok() && for_b->has_value());
+  EXPECT_TRUE((*for_b)->has_message());
   EXPECT_GT(registry.Render().find("tacit_rejected_messages_total"), 0u);
   orchestrator.reset();
   std::filesystem::remove_all(dir);

@@ -151,6 +151,13 @@ absl::Status ReadEligibility(JsonFields& root, EligibilityConfig& e) {
   return f.RejectUnknownKeys();
 }
 
+absl::Status ReadEvaluation(JsonFields& root, EvaluationConfig& e) {
+  TACIT_ASSIGN_OR_RETURN(JsonFields f, root.Object("evaluation"));
+  TACIT_RETURN_IF_ERROR(f.Bool("enabled", &e.enabled));
+  TACIT_RETURN_IF_ERROR(f.Int("max_predictions", &e.max_predictions, 1, 1 << 20));
+  return f.RejectUnknownKeys();
+}
+
 }  // namespace
 
 const char* ServerOptimizerName(ServerOptimizerType type) {
@@ -183,6 +190,7 @@ absl::StatusOr<TaskConfig> ParseTaskConfig(const nlohmann::json& json) {
   TACIT_RETURN_IF_ERROR(ReadServerOptimizer(root, c.server_optimizer));
   TACIT_RETURN_IF_ERROR(ReadTraining(root, c.training));
   TACIT_RETURN_IF_ERROR(ReadEligibility(root, c.eligibility));
+  TACIT_RETURN_IF_ERROR(ReadEvaluation(root, c.evaluation));
   TACIT_RETURN_IF_ERROR(root.RejectUnknownKeys());
   return c;
 }
@@ -254,6 +262,8 @@ nlohmann::json TaskConfigToJson(const TaskConfig& c) {
         {"allowed_hours",
          {{"start", c.eligibility.allowed_hours_start},
           {"end", c.eligibility.allowed_hours_end}}}}},
+      {"evaluation",
+       {{"enabled", c.evaluation.enabled}, {"max_predictions", c.evaluation.max_predictions}}},
   };
 }
 

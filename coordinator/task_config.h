@@ -86,6 +86,14 @@ struct EligibilityConfig {
   int allowed_hours_end = 24;
 };
 
+// Federated evaluation: each selected client scores the model it downloaded on
+// its own held-out tokens and adds its counts to the masked sum
+// (coordinator/round/federated_evaluation.h).
+struct EvaluationConfig {
+  bool enabled = true;
+  int max_predictions = 2048;  // held-out tokens one client scores at most (its newest)
+};
+
 struct TaskConfig {
   std::string name;  // required
   ModelConfig model;
@@ -98,6 +106,7 @@ struct TaskConfig {
   ServerOptimizerConfig server_optimizer;
   LocalTrainingConfig training;
   EligibilityConfig eligibility;
+  EvaluationConfig evaluation;
 
   // Clients selected at check-in: ceil(cohort.size * cohort.over_selection).
   int SelectedPerRound() const;

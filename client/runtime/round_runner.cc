@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 #include "client/federated/local_update.h"
@@ -73,11 +72,10 @@ absl::StatusOr<PreparedUpdate> Train(const coordinator::TaskConfig& task,
                                      const v1::Assignment& assignment,
                                      const RoundRunnerOptions& options) {
   TrainingExamples examples;
-  if (options.train_tokens == nullptr) {
+  if (options.tokens == nullptr) {
     TACIT_ASSIGN_OR_RETURN(examples, StoreExamples(task, model_config, options));
   }
-  const std::vector<int32_t>& train_tokens =
-      options.train_tokens != nullptr ? *options.train_tokens : examples.tokens.train;
+  const PersonTokens& tokens = options.tokens != nullptr ? *options.tokens : examples.tokens;
   LocalUpdateTask update_task;
   update_task.model = model_config;
   TACIT_ASSIGN_OR_RETURN(update_task.training, TrainingOf(task, assignment, options));
@@ -85,13 +83,15 @@ absl::StatusOr<PreparedUpdate> Train(const coordinator::TaskConfig& task,
   update_task.noise_stddev = assignment.noise_stddev();
   update_task.weight_by_examples = false;
   update_task.max_weight = assignment.max_weight();
+  update_task.evaluation = EvaluationEncodingOf(task, assignment.max_weight());
   TACIT_ASSIGN_OR_RETURN(GaussianNoise noise, options.noise_seed
                                                   ? GaussianNoise::FromSeed(*options.noise_seed)
                                                   : GaussianNoise::FromOsEntropy());
   NoiseAdder add_noise = [&noise](absl::Span<float> values, double stddev) {
     noise.Add(values, stddev);
   };
-  return PrepareLocalUpdate(update_task, model.parameters, train_tokens, add_noise);
+  // Held out: tokens.test, the newest tokens, never trained on.
+  return PrepareLocalUpdate(update_task, model.parameters, tokens, add_noise);
 }
 
 }  // namespace
@@ -114,7 +114,8 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
   TACIT_ASSIGN_OR_RETURN(ModelConfig model_config, coordinator::ResolveTaskModel(task));
 
   phase("downloading");
-  absl::StatusOr<ModelFile> model = FetchModel(stub, options.dir, assignment, &audit.bytes_down);
+  absl::StatusOr<ModelFile> model =
+      FetchModel(stub, options.dir, assignment, options.max_download_bytes, &audit.bytes_down);
   if (!model.ok()) {
     audit.outcome = absl::StrCat("left: model download failed: ", model.status().message());
     return audit;
@@ -132,7 +133,9 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
 
   const double deadline_slack = 30;
   for (uint32_t step = 0; step < 4; ++step) {
-    phase(kStepNames[step]);
+    // Written before the long poll: "sent share_keys, waiting for masked_input".
+    phase(absl::StrCat(step == 0 ? "trained" : absl::StrCat("sent ", kStepNames[step - 1]),
+                       ", waiting for ", kStepNames[step]));
     v1::NextMessageRequest next;
     next.set_session(assignment.session());
     next.set_round_id(assignment.round_id());
@@ -151,10 +154,6 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
     if (response.has_round_over()) {
       audit.outcome = absl::StrCat("left: ", response.round_over());
       return audit;
-    }
-    if (static_cast<int>(step) == options.exit_after_step) {
-      // Test fault: vanish like a laptop whose lid closed mid-round.
-      std::_Exit(3);
     }
     if (static_cast<int>(step) == options.leave_after_step) {
       audit.outcome = absl::StrCat("left: stopped answering in ", kStepNames[step]);

@@ -22,7 +22,7 @@ std::string RoundPlan::Describe() const {
 }
 
 absl::StatusOr<RoundPlan> PlanRound(const TaskConfig& task, uint64_t round_id,
-                                    std::vector<uint32_t> cohort, uint64_t vector_length,
+                                    std::vector<uint32_t> cohort, uint64_t model_length,
                                     double max_weight) {
   const uint32_t n = static_cast<uint32_t>(cohort.size());
   // The task's minimum is for a full cohort; a smaller cohort (few eligible
@@ -62,7 +62,11 @@ absl::StatusOr<RoundPlan> PlanRound(const TaskConfig& task, uint64_t round_id,
   plan.bits = task.secure_agg.bits;
   plan.clip_range = task.secure_agg.clip_range;
   plan.max_weight = max_weight;
-  plan.vector_length = vector_length;
+  plan.model_length = model_length;
+  plan.evaluation = EvaluationEncodingOf(task, max_weight);
+  // Every evaluation coordinate stays within [0, clip_range] (see
+  // federated_evaluation.h), so the no-wrap bound below covers them too.
+  plan.vector_length = model_length + (plan.evaluation ? kEvaluationCoordinates : 0);
   TACIT_ASSIGN_OR_RETURN(plan.scale,
                          secagg::LargestSafeScale(plan.bits, plan.clip_range, max_weight, n));
   secagg::FixedPointParams fixed{plan.bits, plan.clip_range, plan.scale, max_weight};

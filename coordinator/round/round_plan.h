@@ -5,10 +5,12 @@
 // rounds here, so a task behaves the same in both.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "coordinator/round/federated_evaluation.h"
 #include "coordinator/task_config.h"
 
 namespace tacit::coordinator {
@@ -19,10 +21,13 @@ struct RoundPlan {
   uint32_t threshold = 0;        // Shamir threshold t
   uint32_t neighbors = 0;        // SecAgg+ degree k; 0 = complete graph
   uint32_t bits = 32;
-  double clip_range = 1.0;  // per coordinate, before quantizing
-  double scale = 1;         // fixed-point scale (largest that cannot wrap)
-  double max_weight = 1;    // a client's weight is capped here
-  uint64_t vector_length = 0;
+  double clip_range = 1.0;     // per coordinate, before quantizing
+  double scale = 1;            // fixed-point scale (largest that cannot wrap)
+  double max_weight = 1;       // a client's weight is capped here
+  uint64_t model_length = 0;   // coordinates of the model delta
+  uint64_t vector_length = 0;  // the summed vector: model delta, then evaluation counts
+  // Set when the task evaluates: kEvaluationCoordinates follow the delta.
+  std::optional<EvaluationEncoding> evaluation;
   int min_survivors = 2;     // fewer updates in the sum: the round is abandoned
   double headroom_bits = 0;  // spare bits above the worst-case sum
   double noise_stddev = 0;   // each client's DP noise share (0 = no DP noise)
@@ -35,9 +40,11 @@ struct RoundPlan {
 // implied by cohort.min_survivors and a 10% corruption bound. The threshold is
 // raised to min_survivors when that is smaller than the cohort needs for privacy.
 // FailedPrecondition when the cohort is smaller than min_survivors (the round
-// could never commit) or the sum could wrap.
+// could never commit) or the sum could wrap. `model_length` is the model's
+// parameter count; the summed vector adds the evaluation coordinates when the
+// task's evaluation is on.
 absl::StatusOr<RoundPlan> PlanRound(const TaskConfig& task, uint64_t round_id,
-                                    std::vector<uint32_t> cohort, uint64_t vector_length,
+                                    std::vector<uint32_t> cohort, uint64_t model_length,
                                     double max_weight);
 
 }  // namespace tacit::coordinator

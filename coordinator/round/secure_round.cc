@@ -11,6 +11,48 @@ const char* AggregationPhaseName(int phase_index) {
   return phase_index >= 0 && phase_index < kAggregationPhases ? kNames[phase_index] : "none";
 }
 
+absl::StatusOr<RoundAggregate> MakeRoundAggregate(const RoundPlan& plan,
+                                                  const std::vector<double>& weighted_sum,
+                                                  double total_weight,
+                                                  std::vector<uint32_t> survivors) {
+  const int count = static_cast<int>(survivors.size());
+  if (count < plan.min_survivors) {
+    return absl::AbortedError(absl::StrCat("round ", plan.round_id, ": only ", count,
+                                           " updates reached the sum, fewer than the ",
+                                           plan.min_survivors, " required (cohort.min_survivors)"));
+  }
+  if (!(total_weight > 0)) {
+    return absl::AbortedError(
+        absl::StrCat("round ", plan.round_id, ": the survivors' total weight is zero"));
+  }
+  if (weighted_sum.size() != plan.vector_length || plan.model_length > plan.vector_length) {
+    return absl::InternalError(absl::StrCat("round ", plan.round_id, ": the sum has ",
+                                            weighted_sum.size(), " coordinates, the plan ",
+                                            plan.vector_length));
+  }
+  RoundAggregate aggregate;
+  aggregate.total_weight = total_weight;
+  aggregate.mean_update.resize(plan.model_length);
+  for (size_t i = 0; i < plan.model_length; ++i) {
+    aggregate.mean_update[i] = static_cast<float>(weighted_sum[i] / total_weight);
+  }
+  if (plan.evaluation) {
+    if (plan.vector_length - plan.model_length != kEvaluationCoordinates) {
+      return absl::InternalError(absl::StrCat("round ", plan.round_id,
+                                              ": the plan evaluates but has no room for the ",
+                                              kEvaluationCoordinates, " evaluation sums"));
+    }
+    // The counts are summed, not averaged: they are not divided by the weight.
+    TACIT_ASSIGN_OR_RETURN(
+        aggregate.evaluation,
+        DecodeEvaluation(*plan.evaluation,
+                         absl::MakeConstSpan(weighted_sum).subspan(plan.model_length), plan.scale,
+                         survivors.size()));
+  }
+  aggregate.survivors = std::move(survivors);
+  return aggregate;
+}
+
 absl::StatusOr<std::unique_ptr<SecureRound>> SecureRound::Create(const RoundPlan& plan) {
   secagg::ServerConfig config;
   config.round_id = plan.round_id;
@@ -71,24 +113,9 @@ absl::StatusOr<SecureRound::Step> SecureRound::EndPhase() {
   if (outcome->result.has_value()) {
     phase_index_ = kAggregationPhases;
     const secagg::AggregationResult& result = *outcome->result;
-    const int survivors = static_cast<int>(result.survivor_ids.size());
-    if (survivors < plan_.min_survivors) {
-      return absl::AbortedError(absl::StrCat("round ", plan_.round_id, ": only ", survivors,
-                                             " updates reached the sum, fewer than the ",
-                                             plan_.min_survivors,
-                                             " required (cohort.min_survivors)"));
-    }
-    if (!(result.total_weight > 0)) {
-      return absl::AbortedError(
-          absl::StrCat("round ", plan_.round_id, ": the survivors' total weight is zero"));
-    }
-    RoundAggregate aggregate;
-    aggregate.total_weight = result.total_weight;
-    aggregate.survivors = result.survivor_ids;
-    aggregate.mean_update.resize(result.weighted_sum.size());
-    for (size_t i = 0; i < result.weighted_sum.size(); ++i) {
-      aggregate.mean_update[i] = static_cast<float>(result.weighted_sum[i] / result.total_weight);
-    }
+    TACIT_ASSIGN_OR_RETURN(
+        RoundAggregate aggregate,
+        MakeRoundAggregate(plan_, result.weighted_sum, result.total_weight, result.survivor_ids));
     step.aggregate = std::move(aggregate);
   }
   return step;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "coordinator/round/federated_evaluation.h"
 #include "coordinator/round/round_plan.h"
 #include "secure_agg/server.h"
 
@@ -27,10 +28,23 @@ const char* AggregationPhaseName(int phase_index);
 
 // What the round produced when it committed.
 struct RoundAggregate {
-  std::vector<float> mean_update;  // weighted_sum / total_weight
+  std::vector<float> mean_update;  // weighted_sum / total_weight, model coordinates only
   double total_weight = 0;
   std::vector<uint32_t> survivors;
+  // The cohort's held-out counts, split off the summed vector before the
+  // server optimizer sees it; set when the plan evaluates.
+  std::optional<FederatedEvaluation> evaluation;
 };
+
+// Turns a round's unmasked weighted sum (plan.vector_length coordinates) into
+// the aggregate: the mean of the model coordinates and the decoded evaluation
+// sums. Aborted when fewer than plan.min_survivors inputs are in the sum or
+// their total weight is zero (the round must be abandoned). The secure round
+// and the simulator's plain aggregation both end here.
+absl::StatusOr<RoundAggregate> MakeRoundAggregate(const RoundPlan& plan,
+                                                  const std::vector<double>& weighted_sum,
+                                                  double total_weight,
+                                                  std::vector<uint32_t> survivors);
 
 class SecureRound {
  public:

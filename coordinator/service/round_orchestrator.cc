@@ -83,6 +83,13 @@ struct ServiceMetrics {
   Family<Gauge>* round_number = nullptr;
   Family<Gauge>* seats = nullptr;
   Family<Counter>* bytes = nullptr;  // by direction
+  // Federated evaluation of the last committed round (the model its cohort
+  // downloaded): cohort sums only, decoded from the secure sum.
+  Family<Gauge>* eval_accuracy = nullptr;  // by k (1, 3)
+  Family<Gauge>* eval_loss = nullptr;
+  Family<Gauge>* eval_predictions = nullptr;
+  Family<Gauge>* eval_clients = nullptr;
+  Family<Gauge>* eval_model_version = nullptr;
 
   static absl::StatusOr<ServiceMetrics> Register(MetricsRegistry& registry) {
     ServiceMetrics m;
@@ -105,6 +112,23 @@ struct ServiceMetrics {
         m.seats, registry.AddGauge("tacit_round_seats", "Devices seated in the open round"));
     TACIT_ASSIGN_OR_RETURN(m.bytes, registry.AddCounter("tacit_secagg_bytes_total",
                                                         "Secure aggregation bytes", {"direction"}));
+    TACIT_ASSIGN_OR_RETURN(
+        m.eval_accuracy,
+        registry.AddGauge("tacit_eval_accuracy",
+                          "Federated top-k next-event accuracy of the last evaluated model",
+                          {"k"}));
+    TACIT_ASSIGN_OR_RETURN(
+        m.eval_loss,
+        registry.AddGauge("tacit_eval_loss", "Federated mean held-out loss (nats) of that model"));
+    TACIT_ASSIGN_OR_RETURN(
+        m.eval_predictions,
+        registry.AddGauge("tacit_eval_predictions", "Held-out predictions behind that accuracy"));
+    TACIT_ASSIGN_OR_RETURN(
+        m.eval_clients,
+        registry.AddGauge("tacit_eval_clients", "Clients whose held-out counts are in that sum"));
+    TACIT_ASSIGN_OR_RETURN(
+        m.eval_model_version,
+        registry.AddGauge("tacit_eval_model_version", "Model version that evaluation scored"));
     return m;
   }
 };
@@ -143,6 +167,7 @@ class RoundOrchestrator::Impl {
           continue;
         }
         cohorts.push_back(r.metrics.value("cohort_size", task_.SelectedPerRound()));
+        if (r.metrics.contains("evaluation")) ShowEvaluation(r.metrics["evaluation"]);
       }
       TACIT_ASSIGN_OR_RETURN(
           GlobalModel model,
@@ -425,6 +450,7 @@ class RoundOrchestrator::Impl {
       s["phase"] = done_ ? "done" : "idle";
     }
     s["last_round"] = last_round_;
+    s["last_evaluation"] = last_evaluation_;
     return s;
   }
 
@@ -665,6 +691,10 @@ class RoundOrchestrator::Impl {
     Checkpoint checkpoint{task_id_, model_->version(), model_->parameters(),
                           model_->optimizer().SerializeState()};
     nlohmann::json metrics = RoundMetrics(a, now);
+    if (aggregate.evaluation) {
+      // The cohort scored the model it downloaded: the version before this round.
+      metrics["evaluation"] = EvaluationJson(*aggregate.evaluation, model_->version() - 1);
+    }
     absl::StatusOr<ModelVersionRecord> committed =
         store_->CommitRound(a.record.id, checkpoint, metrics);
     if (!committed.ok()) {
@@ -684,6 +714,7 @@ class RoundOrchestrator::Impl {
     last_round_ = metrics;
     last_round_["round"] = a.record.round_number;
     last_round_["outcome"] = "committed";
+    if (metrics.contains("evaluation")) ShowEvaluation(metrics["evaluation"]);
     LogEvent(*log_, spdlog::level::info, "round_committed",
              {{"round", a.record.round_number},
               {"round_id", a.record.id},
@@ -691,6 +722,33 @@ class RoundOrchestrator::Impl {
               {"metrics", metrics}});
     ++next_round_;
     Finish(now);
+  }
+
+  static nlohmann::json EvaluationJson(const FederatedEvaluation& e, int64_t model_version) {
+    return {{"model_version", model_version},
+            {"clients", e.sums.clients},
+            {"predictions", e.sums.predictions},
+            {"top1_correct", e.sums.top1_correct},
+            {"top3_correct", e.sums.top3_correct},
+            {"loss_sum", e.sums.loss_sum},
+            {"top1", e.top1},
+            {"top3", e.top3},
+            {"loss", e.loss},
+            {"count_error_bound", e.count_error_bound}};
+  }
+
+  // The latest evaluation with predictions behind it becomes the status's
+  // last accuracy and the eval gauges (a round whose clients had no held-out
+  // tokens leaves the previous figures standing).
+  void ShowEvaluation(const nlohmann::json& evaluation) {
+    if (evaluation.value("predictions", int64_t{0}) <= 0) return;
+    last_evaluation_ = evaluation;
+    metrics_.eval_accuracy->With({"1"}).Set(evaluation.value("top1", 0.0));
+    metrics_.eval_accuracy->With({"3"}).Set(evaluation.value("top3", 0.0));
+    metrics_.eval_loss->With({}).Set(evaluation.value("loss", 0.0));
+    metrics_.eval_predictions->With({}).Set(evaluation.value("predictions", 0.0));
+    metrics_.eval_clients->With({}).Set(evaluation.value("clients", 0.0));
+    metrics_.eval_model_version->With({}).Set(evaluation.value("model_version", 0.0));
   }
 
   void Abandon(SteadyClock::time_point now, const std::string& reason) {
@@ -774,6 +832,7 @@ class RoundOrchestrator::Impl {
   std::unique_ptr<Attempt> current_;
   std::map<uint64_t, std::unique_ptr<Attempt>> recent_;
   nlohmann::json last_round_ = nlohmann::json::object();
+  nlohmann::json last_evaluation_;  // null until a round reports predictions
 
  public:
   std::mutex on_change_mu_;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/file_io.h"
 #include "coordinator/cli_commands.h"
+#include "coordinator/status_text.h"
 #include "nlohmann/json.hpp"
 
 namespace tacit::coordinator {
@@ -48,15 +49,7 @@ int Run(const StatusArgs& args) {
     std::cout << response->body << "\n";
     return 0;
   }
-  std::cout << "task:          " << s.value("task", "") << " (" << s.value("rounds", 0)
-            << " rounds)\n"
-            << "model version: " << s.value("model_version", 0) << "\n"
-            << "round:         " << s.value("round", 0) << " attempt " << s.value("attempt", 0)
-            << ", phase " << s.value("phase", "") << "\n"
-            << "participants:  " << s.value("participants", 0) << " seated, "
-            << s.value("dropped", 0) << " dropped\n"
-            << "epsilon:       " << s.value("epsilon", 0.0) << "\n"
-            << "last round:    " << s.value("last_round", nlohmann::json::object()).dump() << "\n";
+  std::cout << FormatStatusText(s);
   return 0;
 }
 
@@ -65,7 +58,7 @@ int Run(const StatusArgs& args) {
 void AddStatusCommand(CLI::App& app, CommandAction* action) {
   auto args = std::make_shared<StatusArgs>();
   CLI::App* status = app.add_subcommand(
-      "status", "Show the running task, round, phase, participants and last round");
+      "status", "Show the running task, round, phase, participants, last round and last accuracy");
   status->add_option("--metrics", args->metrics, "The coordinator's operator HTTP address");
   status->add_option("--state", args->state_dir,
                      "The coordinator's state folder (its endpoint.json names the address)");

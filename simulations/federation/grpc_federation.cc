@@ -362,7 +362,7 @@ class GrpcFederation::Impl {
     options.dir = s.dir;
     options.device_id = s.device;
     options.threads = 1;
-    options.train_tokens = &people_[person].train;
+    options.tokens = &people_[person];
     options.training_seed = DeriveSeed(config_.seed, round, person, kTrainingSalt);
     options.noise_seed = DeriveKey(config_.seed, round, person, kNoiseSalt);
     options.rounding_key = DeriveKey(config_.seed, s.assignment.round_id(), person, kRoundingSalt);

@@ -170,6 +170,7 @@ class Simulation {
     task.noise_stddev = noise_stddev;
     task.weight_by_examples = config_.weight_by_examples;
     task.max_weight = config_.max_weight;
+    task.evaluation = EvaluationEncodingOf(config_.task, config_.max_weight);
     const std::vector<float>& global = model_.parameters();
     ParallelFor(participants.size(), config_.workers, [&](size_t i) {
       Participant& p = participants[i];
@@ -185,7 +186,9 @@ class Simulation {
         p.failure = std::string(noise.status().message());
         return;
       }
-      auto update = PrepareLocalUpdate(mine, global, people_[p.person].train, add_noise);
+      // Federated evaluation scores the person's test part, the same held-out
+      // tokens the central evaluation uses.
+      auto update = PrepareLocalUpdate(mine, global, people_[p.person], add_noise);
       if (update.ok()) {
         p.update = *std::move(update);
       } else {
@@ -335,9 +338,10 @@ class Simulation {
   absl::StatusOr<coordinator::RoundAggregate> AggregatePlainly(
       const coordinator::RoundPlan& plan, std::vector<Participant>& participants,
       RoundRecord& record) {
-    const size_t length = model_.parameters().size();
+    const size_t length = plan.vector_length;
     std::vector<double> sum(length, 0.0);
-    coordinator::RoundAggregate aggregate;
+    double total_weight = 0;
+    std::vector<uint32_t> survivors;
     for (Participant& p : participants) {
       int phase_reached = p.update ? (p.drop_phase < 0 ? 4 : p.drop_phase) : 0;
       for (int phase = 0; phase < coordinator::kAggregationPhases; ++phase) {
@@ -349,21 +353,12 @@ class Simulation {
         double v = std::clamp<double>(p.update->update[i], -plan.clip_range, plan.clip_range);
         sum[i] += weight * v;
       }
-      aggregate.total_weight += weight;
-      aggregate.survivors.push_back(p.client_id);
+      total_weight += weight;
+      survivors.push_back(p.client_id);
       record.bytes_up += static_cast<int64_t>(length * sizeof(float));
       p.update.reset();
     }
-    if (static_cast<int>(aggregate.survivors.size()) < plan.min_survivors) {
-      return absl::AbortedError(absl::StrCat("only ", aggregate.survivors.size(),
-                                             " updates arrived, fewer than the ",
-                                             plan.min_survivors, " required"));
-    }
-    aggregate.mean_update.resize(length);
-    for (size_t i = 0; i < length; ++i) {
-      aggregate.mean_update[i] = static_cast<float>(sum[i] / aggregate.total_weight);
-    }
-    return aggregate;
+    return coordinator::MakeRoundAggregate(plan, sum, total_weight, std::move(survivors));
   }
 
   const ExperimentConfig& config_;

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <random>
 
+#include "coordinator/round/federated_evaluation.h"
 #include "coordinator/service/check_in_limiter.h"
 #include "coordinator/structured_log.h"
 #include "secure_agg/client.h"
@@ -58,6 +59,7 @@ struct FakeDevice {
   std::vector<float> input;
   int vanish_in_step = -1;  // stops answering when this step's message arrives
   bool included = false;    // its input is in the committed sum
+  EvaluationCounts counts;  // its held-out counts, appended after the delta
 };
 
 v1::CheckInRequest EligibleCheckIn() {
@@ -103,9 +105,18 @@ v1::RoundResultResponse RunAttempt(RoundOrchestrator& orchestrator,
         continue;
       }
       if (step == 0) {
+        // The model delta, then the evaluation counts (TinyTask evaluates).
         uint64_t length = (*answer)->message().round_start().parameters().vector_length();
-        d.input.resize(length);
+        d.input.resize(length - kEvaluationCoordinates);
         for (float& x : d.input) x = value(rng);
+        d.counts.clients = 1;
+        d.counts.predictions = std::uniform_int_distribution<int64_t>(1, 2048)(rng);
+        d.counts.top3_correct = d.counts.predictions / 2;
+        d.counts.top1_correct = d.counts.predictions / 3;
+        d.counts.loss_sum = 2.5 * static_cast<double>(d.counts.predictions);
+        auto encoded = EncodeEvaluation(EvaluationEncoding{2048, 0.5, 1.0}, d.counts, 1.0);
+        EXPECT_TRUE(encoded.ok()) << encoded.status();
+        if (encoded.ok()) d.input.insert(d.input.end(), encoded->begin(), encoded->end());
       }
       auto reply = d.client->HandleServerMessage((*answer)->message());
       if (!reply.ok()) {  // a client refusing the round just leaves it
@@ -169,6 +180,18 @@ TEST(RoundOrchestrator, CommitsTheMeanOfSurvivorsOrAbandonsWithoutTouchingTheMod
       EXPECT_EQ(orchestrator->model_version(), 1);
       EXPECT_GE(result.survivors(), min_survivors);
       EXPECT_TRUE(orchestrator->done());
+      // The cohort's held-out counts: exactly the survivors' sums.
+      nlohmann::json evaluation = orchestrator->StatusJson()["last_evaluation"];
+      int64_t predictions = 0, clients = 0;
+      for (const FakeDevice& d : devices) {
+        predictions += d.included ? d.counts.predictions : 0;
+        clients += d.included;
+      }
+      EXPECT_EQ(evaluation.value("predictions", int64_t{-1}), predictions) << evaluation.dump();
+      EXPECT_EQ(evaluation.value("clients", int64_t{-1}), clients);
+      EXPECT_EQ(evaluation.value("model_version", -1), 0);
+      EXPECT_NEAR(evaluation.value("loss", 0.0), 2.5, 1e-3);
+      EXPECT_NE(registry.Render().find("tacit_eval_accuracy{k=\"1\"}"), std::string::npos);
       orchestrator.reset();
       // FedAvg with server lr 1: version 1 = version 0 + the survivors' mean.
       auto store = StateStore::Open(dir);
@@ -176,6 +199,10 @@ TEST(RoundOrchestrator, CommitsTheMeanOfSurvivorsOrAbandonsWithoutTouchingTheMod
       auto v0 = (*store)->LoadCheckpoint(1, 0);
       auto v1 = (*store)->LoadCheckpoint(1, 1);
       ASSERT_TRUE(v0.ok() && v1.ok());
+      // Stored with the model version it came with.
+      auto versions = (*store)->ModelVersions(1);
+      ASSERT_TRUE(versions.ok() && versions->size() == 2);
+      EXPECT_EQ(versions->back().metrics["evaluation"], evaluation);
       int included = 0;
       for (const FakeDevice& d : devices) included += d.included;
       ASSERT_EQ(included, result.survivors());
@@ -254,6 +281,14 @@ TEST(RoundOrchestrator, ResumesCommittedRoundsAfterRestart) {
   ASSERT_NE(orchestrator, nullptr);
   EXPECT_EQ(orchestrator->model_version(), 1);
   EXPECT_EQ(orchestrator->StatusJson()["round"], 2);
+  // The last accuracy survives the restart (read back from the state store).
+  int64_t predictions = 0;
+  for (const FakeDevice& d : devices) predictions += d.included ? d.counts.predictions : 0;
+  EXPECT_EQ(orchestrator->StatusJson()["last_evaluation"].value("predictions", int64_t{-1}),
+            predictions);
+  EXPECT_NE(registry.Render().find("tacit_eval_predictions " + std::to_string(predictions)),
+            std::string::npos)
+      << registry.Render();
   // A session from before the restart is unknown: the client must rejoin.
   v1::NextMessageRequest stale;
   stale.set_session(devices[0].assignment.session());

@@ -72,11 +72,18 @@ constexpr int kStarted = -1;
 constexpr int kAwaitingResult = 4;
 constexpr int kFinished = 5;
 
-int ReachedOf(const std::string& phase) {
+// The runner reports "..., waiting for <step>" before asking for a step's
+// message (round_runner.h) and "awaiting result" after the last answer.
+int ReachedOf(const std::string& progress) {
+  if (progress == "awaiting result") return kAwaitingResult;
+  static const std::string kWaitingFor = "waiting for ";
+  const size_t at = progress.rfind(kWaitingFor);
+  if (at == std::string::npos) return kStarted;
+  const std::string step_name = progress.substr(at + kWaitingFor.size());
   for (int step = 0; step < coordinator::kAggregationPhases; ++step) {
-    if (phase == coordinator::AggregationPhaseName(step)) return step;
+    if (step_name == coordinator::AggregationPhaseName(step)) return step;
   }
-  return phase == "awaiting result" ? kAwaitingResult : kStarted;
+  return kStarted;
 }
 
 // The coordinator's open step: -1 while selecting, 0..3 in a phase.

@@ -225,6 +225,41 @@ TEST(RoundOrchestrator, CommitsTheMeanOfSurvivorsOrAbandonsWithoutTouchingTheMod
   EXPECT_GT(abandoned, 0);
 }
 
+// tacit-sim's clock: ExpireDeadline ends selection or a phase exactly as its
+// deadline would, without waiting for it.
+TEST(RoundOrchestrator, ExpireDeadlineEndsSelectionAndPhasesAtOnce) {
+  TaskConfig task = TinyTask(4, 2, 1);
+  MetricsRegistry registry;
+  std::string dir = FreshDir("expire");
+  auto orchestrator = Open(task, dir, &registry);
+  ASSERT_NE(orchestrator, nullptr);
+  const auto now = SteadyClock::now();
+  orchestrator->ExpireDeadline(now);  // nobody seated: nothing to close
+  EXPECT_EQ(orchestrator->StatusJson()["phase"], "selecting");
+  const std::vector<float> initial = orchestrator->global_parameters();
+  EXPECT_FALSE(initial.empty());
+  for (int i = 0; i < 3; ++i) {  // three of four seats
+    ASSERT_TRUE(
+        orchestrator->CheckIn("dev" + std::to_string(i), EligibleCheckIn(), now).has_assignment());
+  }
+  EXPECT_EQ(orchestrator->StatusJson()["phase"], "selecting");
+  orchestrator->ExpireDeadline(now);
+  nlohmann::json status = orchestrator->StatusJson();
+  EXPECT_EQ(status["phase"], AggregationPhaseName(0));
+  EXPECT_EQ(status["participants"], 3);
+  const nlohmann::json round_id = status["round_id"];
+  // Nobody advertises keys: all three are dropped and the attempt abandoned.
+  orchestrator->ExpireDeadline(now);
+  status = orchestrator->StatusJson();
+  EXPECT_NE(status["round_id"], round_id);
+  EXPECT_EQ(status["phase"], "selecting");
+  EXPECT_EQ(status["last_round"]["outcome"], "abandoned");
+  EXPECT_EQ(status["last_round"]["dropouts_per_phase"][0], 3);
+  EXPECT_EQ(orchestrator->global_parameters(), initial);
+  orchestrator.reset();
+  std::filesystem::remove_all(dir);
+}
+
 TEST(RoundOrchestrator, ResumesCommittedRoundsAfterRestart) {
   TaskConfig task = TinyTask(3, 3, 2);
   std::string dir = FreshDir("resume");

@@ -16,6 +16,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Short real deadlines: a round the simulator's clock fails to move ends with
+// its stall error (sum of the deadlines + 60 s) well inside ctest's timeout
+// instead of hanging.
+void ShortDeadlines(nlohmann::json& json) {
+  json["task"]["deadlines"] = {{"check_in", 20},   {"download_train", 60}, {"advertise", 10},
+                               {"share_keys", 10}, {"masked_input", 10},   {"unmasking", 10}};
+}
+
 std::string FreshFolder(const std::string& name) {
   fs::path folder =
       fs::temp_directory_path() / ("tacit-grpc-test-" + std::to_string(::getpid()) + "-" + name);
@@ -26,6 +34,7 @@ std::string FreshFolder(const std::string& name) {
 TEST(GrpcTransportTest, RoundsCommitOverTlsAndSurviveDropouts) {
   nlohmann::json json = SmallExperiment(6, 5, 2, 21);
   json["simulation"]["transport"] = "grpc";
+  ShortDeadlines(json);
   // Stragglers, and clients vanishing while sharing keys and while
   // unmasking: the coordinator's deadlines drop the silent clients and the
   // rest still commit.
@@ -82,6 +91,7 @@ TEST(GrpcTransportTest, SameModelAsInProcessForTheSameSeed) {
   // in-process run does the same, so both plan identical rounds.
   json["simulation"]["weighting"] = "uniform";
   json["simulation"]["max_weight"] = 1;
+  ShortDeadlines(json);
   // Some rounds find fewer people available than they select: the gRPC
   // coordinator then closes selection with those who checked in.
   json["simulation"]["behaviour"] = {{"availability", 0.7}};

@@ -129,6 +129,7 @@ absl::Status ReadTraining(JsonFields& root, LocalTrainingConfig& t) {
   TACIT_RETURN_IF_ERROR(f.Choice("optimizer", &t.optimizer, {"sgd", "adam", "adamw"}));
   TACIT_RETURN_IF_ERROR(f.Double("fedprox_mu", &t.fedprox_mu, kNonNegative));
   TACIT_RETURN_IF_ERROR(f.Double("max_seconds", &t.max_seconds, kPositive));
+  TACIT_RETURN_IF_ERROR(f.Int("window_stride", &t.window_stride, 0, 1 << 16));
   return f.RejectUnknownKeys();
 }
 
@@ -251,7 +252,8 @@ nlohmann::json TaskConfigToJson(const TaskConfig& c) {
         {"lr", c.training.lr},
         {"optimizer", c.training.optimizer},
         {"fedprox_mu", c.training.fedprox_mu},
-        {"max_seconds", c.training.max_seconds}}},
+        {"max_seconds", c.training.max_seconds},
+        {"window_stride", c.training.window_stride}}},
       {"eligibility",
        {{"require_ac_power", c.eligibility.require_ac_power},
         {"min_idle_minutes", c.eligibility.min_idle_minutes},

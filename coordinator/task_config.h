@@ -69,6 +69,10 @@ struct LocalTrainingConfig {
   std::string optimizer = "sgd";  // sgd | adam | adamw
   double fedprox_mu = 0.0;        // FedProx proximal term; 0 = plain FedAvg local steps
   double max_seconds = 600;       // wall-clock budget for local training
+  // Tokens between the starts of consecutive training windows; 0 = the model's
+  // window (no overlap). Half the window makes every token a target twice per
+  // epoch, once with a long context as evaluation sees it (docs/model.md).
+  int window_stride = 0;
 };
 
 struct EligibilityConfig {

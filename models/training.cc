@@ -69,6 +69,12 @@ absl::StatusOr<LocalUpdate> TrainOnStreams(const ModelConfig& config,
   }
   const int window = config.window;
   const int stride = options.stride > 0 ? options.stride : window;
+  if (stride > window) {
+    // Windows further apart than they are long would never train on the tokens between.
+    return absl::InvalidArgumentError(absl::StrCat("training window stride ", stride,
+                                                   " exceeds the model window ", window,
+                                                   "; use a stride of at most the window"));
+  }
   std::vector<int32_t> windows;
   for (const auto& stream : streams) {
     for (int32_t token : stream) {

@@ -26,6 +26,7 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "client/runtime/fleet_channel.h"
 #include "common/parallel_for.h"
 #include "coordinator/pki.h"
 #include "models/model_config.h"
@@ -79,18 +80,14 @@ struct Row {
 std::unique_ptr<tacit::v1::Federation::Stub> StubFor(const std::string& address,
                                                      const std::string& ca,
                                                      const tacit::coordinator::KeyAndCert& id) {
-  grpc::SslCredentialsOptions tls;
-  tls.pem_root_certs = ca;
-  tls.pem_cert_chain = id.cert_pem;
-  tls.pem_private_key = id.key_pem;
-  grpc::ChannelArguments args;
-  args.SetSslTargetNameOverride("localhost");
-  args.SetMaxSendMessageSize(256 << 20);
-  args.SetMaxReceiveMessageSize(256 << 20);
-  // One connection per client, as on a real fleet.
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return tacit::v1::Federation::NewStub(
-      grpc::CreateCustomChannel(address, grpc::SslCredentials(tls), args));
+  tacit::runtime::Enrollment enrollment;
+  enrollment.coordinator = address;
+  enrollment.server_name = "localhost";
+  enrollment.ca_pem = ca;
+  enrollment.cert_pem = id.cert_pem;
+  enrollment.key_pem = id.key_pem;
+  // The fleet client's own channel: one connection per client, as on a real fleet.
+  return tacit::v1::Federation::NewStub(tacit::runtime::OpenFleetChannel(enrollment));
 }
 
 Row RunOne(int n, const tacit::ModelConfig& model, int threads, const std::string& tool) {

@@ -15,6 +15,7 @@
 #include "client/cli/cli_context.h"
 #include "client/control_state.h"
 #include "client/runtime/enrollment.h"
+#include "client/runtime/fleet_channel.h"
 #include "client/runtime/model_cache.h"
 #include "common/file_io.h"
 #include "common/status_macros.h"
@@ -34,22 +35,6 @@ void SleepFor(double seconds) {
   }
 }
 
-std::shared_ptr<grpc::Channel> Connect(const Enrollment& enrollment) {
-  grpc::SslCredentialsOptions tls;
-  tls.pem_root_certs = enrollment.ca_pem;
-  tls.pem_cert_chain = enrollment.cert_pem;
-  tls.pem_private_key = enrollment.key_pem;
-  grpc::ChannelArguments args;
-  if (!enrollment.server_name.empty()) args.SetSslTargetNameOverride(enrollment.server_name);
-  args.SetMaxReceiveMessageSize(256 << 20);
-  args.SetMaxSendMessageSize(256 << 20);
-  // Reconnect quickly after a coordinator restart; the daemon's own backoff
-  // spaces out the calls.
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 250);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-  return grpc::CreateCustomChannel(enrollment.coordinator, grpc::SslCredentials(tls), args);
-}
-
 class StatusFile {
  public:
   StatusFile(std::string dir, std::string device) : dir_(std::move(dir)) {
@@ -66,6 +51,10 @@ class StatusFile {
     // Best effort: the status file is informational.
     (void)WriteFileAtomically(dir_ + "/" + kDaemonStatusFile, status_.dump(2) + "\n", 0644);
   }
+  // The last eligibility readings and the source of each.
+  void SetReadings(nlohmann::json readings) { status_["readings"] = std::move(readings); }
+  // The round the progress lines of Set("in round", ...) belong to.
+  void EnterRound(int64_t round) { status_["round"] = round; }
   void CountRound(const AuditEntry& audit) {
     status_["rounds_joined"] = status_["rounds_joined"].get<int>() + 1;
     if (audit.included) {
@@ -106,16 +95,20 @@ absl::Status RunDaemon(DaemonOptions options) {
   (void)::setpriority(PRIO_PROCESS, 0, 10);
   std::mt19937_64 jitter(std::random_device{}());  // timing only, never keys
   std::uniform_real_distribution<double> unit(0, 1);
-  auto channel = Connect(enrollment);
+  auto channel = OpenFleetChannel(enrollment);
   auto stub = v1::Federation::NewStub(channel);
   StatusFile status(options.dir, enrollment.device_id);
-  options.runner.on_phase = [&status](const std::string& phase) { status.Set("in round", phase); };
+  int64_t round_number = 0;
+  options.runner.on_phase = [&status, &round_number](const std::string& progress) {
+    status.Set("in round", absl::StrCat("round ", round_number, ": ", progress));
+  };
   Log(absl::StrCat("device ", enrollment.device_id, " -> ", enrollment.coordinator));
   int failures = 0;
   while (!g_stop.load()) {
     absl::StatusOr<ControlState> control = LoadControlState(options.dir);
     const bool paused = control.ok() && control->training_paused;
     DeviceReadings readings = ReadDevice(options.overrides);
+    status.SetReadings(ReadingsToJson(readings));
     std::string reason = IneligibleReason(KnownRequirements(options.dir), readings);
     if (paused || !reason.empty()) {
       status.Set(paused ? "paused" : "ineligible",
@@ -159,6 +152,8 @@ absl::Status RunDaemon(DaemonOptions options) {
     (void)WriteFileAtomically(options.dir + "/model/task.json", assignment.task_json(), 0600);
     Log(absl::StrCat("selected for round ", assignment.round_number(), " (id ",
                      assignment.round_id(), ") as client ", assignment.client_id()));
+    round_number = assignment.round_number();
+    status.EnterRound(round_number);
     absl::StatusOr<AuditEntry> audit = RunAssignedRound(*stub, assignment, options.runner);
     if (!audit.ok()) {
       status.Set("round failed", std::string(audit.status().message()));

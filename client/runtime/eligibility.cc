@@ -1,6 +1,7 @@
 #include "client/runtime/eligibility.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <ctime>
@@ -10,6 +11,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "client/runtime/os_sources.h"
 
 namespace tacit::runtime {
 namespace {
@@ -75,18 +77,64 @@ bool InHours(int hour, int start, int end) {
   return hour >= start || hour < end;  // wraps past midnight
 }
 
+void ReadIdle(const ReadingOverrides& overrides, const ReadingSources& sources, DeviceReadings& r) {
+  if (overrides.idle_minutes) {
+    r.idle_minutes = *overrides.idle_minutes;
+    r.idle_source = "override (--idle-minutes)";
+    return;
+  }
+  SourceAnswer logind = ReadLogindIdleMinutes(sources.loginctl, static_cast<uint32_t>(::getuid()),
+                                              sources.command_timeout_seconds);
+  if (logind.value) {
+    r.idle_minutes = *logind.value;
+    r.idle_source = logind.source;
+    return;
+  }
+  r.idle_minutes = IdleMinutes(sources.terminal_dir);
+  r.idle_source = absl::StrCat("terminal access times (", logind.source, ")");
+}
+
+void ReadNetwork(const ReadingOverrides& overrides, const ReadingSources& sources,
+                 DeviceReadings& r) {
+  if (overrides.unmetered_network) {
+    r.unmetered_network = *overrides.unmetered_network;
+    r.network_source = "override (--metered)";
+    return;
+  }
+  SourceAnswer nm = ReadNetworkManagerMetered(sources.busctl, sources.command_timeout_seconds);
+  const Metered metered = nm.value ? MeteredFromNetworkManager(*nm.value) : Metered::kUnknown;
+  if (metered != Metered::kUnknown) {
+    r.unmetered_network = metered == Metered::kNo;
+    r.network_source = nm.source;
+    return;
+  }
+  r.unmetered_network = !overrides.unknown_network_is_metered;
+  r.network_source =
+      absl::StrCat("unknown, counted as ", r.unmetered_network ? "unmetered" : "metered",
+                   " (--unknown-network): ", nm.source);
+}
+
 }  // namespace
 
 DeviceReadings ReadDevice(const ReadingOverrides& overrides, const ReadingSources& sources) {
   DeviceReadings r;
   ReadPower(sources.power_supply_dir, r);
-  r.idle_minutes =
-      overrides.idle_minutes ? *overrides.idle_minutes : IdleMinutes(sources.terminal_dir);
+  ReadIdle(overrides, sources, r);
+  ReadNetwork(overrides, sources, r);
   r.local_hour = overrides.local_hour ? *overrides.local_hour : LocalHour();
   if (overrides.on_ac_power) r.on_ac_power = *overrides.on_ac_power;
   if (overrides.battery_percent) r.battery_percent = *overrides.battery_percent;
-  if (overrides.unmetered_network) r.unmetered_network = *overrides.unmetered_network;
   return r;
+}
+
+nlohmann::json ReadingsToJson(const DeviceReadings& r) {
+  return {{"on_ac_power", r.on_ac_power},
+          {"battery_percent", r.battery_percent},
+          {"idle_minutes", r.idle_minutes},
+          {"idle_source", r.idle_source},
+          {"unmetered_network", r.unmetered_network},
+          {"network_source", r.network_source},
+          {"local_hour", r.local_hour}};
 }
 
 std::string IneligibleReason(const coordinator::EligibilityConfig& required,

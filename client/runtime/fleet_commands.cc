@@ -9,6 +9,7 @@
 #include "client/control_state.h"
 #include "client/runtime/audit_log.h"
 #include "client/runtime/daemon.h"
+#include "client/runtime/eligibility.h"
 #include "client/runtime/enrollment.h"
 #include "common/file_io.h"
 #include "nlohmann/json.hpp"
@@ -53,6 +54,7 @@ void AddRunCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
     std::string ac;  // "", "yes", "no"
     int battery = -2, idle = -1, hour = -1;
     bool metered = false;
+    std::string unknown_network = "unmetered";
   };
   auto overrides = std::make_shared<Overrides>();
   CLI::App* cmd = app.add_subcommand(
@@ -76,15 +78,23 @@ void AddRunCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
       ->check(CLI::IsMember({"yes", "no"}));
   cmd->add_option("--battery-percent", overrides->battery, "Override the battery reading");
   cmd->add_option("--idle-minutes", overrides->idle,
-                  "Override the idle reading (newest /dev/pts, /dev/tty access)");
+                  "Override the idle reading (logind's IdleHint, else the newest /dev/pts, "
+                  "/dev/tty access)");
   cmd->add_option("--hour", overrides->hour, "Override the local hour (0-23)");
-  cmd->add_flag("--metered", overrides->metered, "This network is metered: do not train");
+  cmd->add_flag("--metered", overrides->metered,
+                "This network is metered, whatever NetworkManager says: do not train");
+  cmd->add_option("--unknown-network", overrides->unknown_network,
+                  "What a network counts as when NetworkManager cannot say")
+      ->check(CLI::IsMember({"metered", "unmetered"}))
+      ->capture_default_str();
   cmd->add_flag("--exit-when-task-complete", options->exit_when_task_complete,
                 "Exit when the coordinator says every round of its task is committed");
-  cmd->add_option("--exit-after-step", options->runner.exit_after_step,
-                  "Testing only: vanish right after receiving this secure aggregation step "
-                  "(0-3) of the first round joined")
-      ->group("");
+  cmd->add_option("--max-download-bytes", options->runner.max_download_bytes,
+                  "Model bytes one assignment (check-in) may download (metered or mobile data; "
+                  "0: no limit). "
+                  "A partial download is kept and continues at the next assignment")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->callback([options, overrides, context] {
     runtime::DaemonOptions run = *options;
     run.dir = context->dir;
@@ -93,9 +103,27 @@ void AddRunCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
     if (overrides->idle >= 0) run.overrides.idle_minutes = overrides->idle;
     if (overrides->hour >= 0) run.overrides.local_hour = overrides->hour;
     if (overrides->metered) run.overrides.unmetered_network = false;
+    run.overrides.unknown_network_is_metered = overrides->unknown_network == "metered";
     FailIfError(runtime::RunDaemon(run));
   });
 }
+
+namespace {
+
+void PrintReadings(const nlohmann::json& r, const std::string& when) {
+  std::cout << "readings:  (" << when << ")\n"
+            << "  idle:    " << r.value("idle_minutes", 0) << " min, from "
+            << r.value("idle_source", "?") << "\n"
+            << "  network: " << (r.value("unmetered_network", true) ? "unmetered" : "metered")
+            << ", from " << r.value("network_source", "?") << "\n"
+            << "  power:   " << (r.value("on_ac_power", true) ? "on AC" : "on battery");
+  if (r.value("battery_percent", -1) >= 0) {
+    std::cout << ", battery " << r.value("battery_percent", -1) << "%";
+  }
+  std::cout << "\n";
+}
+
+}  // namespace
 
 void AddStatusCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
   auto last = std::make_shared<size_t>(5);
@@ -114,6 +142,7 @@ void AddStatusCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
     std::cout << "training:  "
               << (control.ok() && control->training_paused ? "paused by you" : "allowed") << "\n";
     auto daemon = ReadFileToString(context->dir + "/" + runtime::kDaemonStatusFile);
+    nlohmann::json readings;
     if (daemon.ok()) {
       auto d = nlohmann::json::parse(*daemon, nullptr, false);
       if (!d.is_discarded()) {
@@ -122,10 +151,15 @@ void AddStatusCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
                   << "\nmodel:     version " << d.value("model_version", -1) << ", rounds joined "
                   << d.value("rounds_joined", 0) << ", included " << d.value("rounds_included", 0)
                   << "\n";
+        if (d.contains("readings")) readings = d["readings"];
       }
     } else {
       std::cout << "daemon:    has not run here (tacit-client run)\n";
     }
+    // The daemon's last readings (with its overrides); read now without it.
+    const bool now = readings.is_null();
+    if (now) readings = runtime::ReadingsToJson(runtime::ReadDevice({}));
+    PrintReadings(readings, now ? "read now" : "the daemon's last check");
     auto audit = runtime::ReadAudit(context->dir, *last);
     FailIfError(audit.status());
     std::cout << "sent from this laptop (" << runtime::kAuditLogFile << ", newest last):\n";

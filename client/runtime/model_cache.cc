@@ -40,7 +40,8 @@ void ForgetPartial(const std::string& dir) {
 }
 
 absl::Status Download(v1::Federation::Stub& stub, const std::string& dir,
-                      const v1::Assignment& assignment, int64_t* bytes_down) {
+                      const v1::Assignment& assignment, int64_t max_download_bytes,
+                      int64_t* bytes_down) {
   TACIT_RETURN_IF_ERROR(MakeDirectories(ModelDir(dir), 0700));
   std::string sha256_hex;
   int64_t offset = ResumeOffset(dir, assignment.model_version(), &sha256_hex);
@@ -56,7 +57,9 @@ absl::Status Download(v1::Federation::Stub& stub, const std::string& dir,
   std::ofstream part(PartPath(dir), std::ios::binary | std::ios::app);
   v1::ModelChunk chunk;
   int64_t total = -1;
-  while (reader->Read(&chunk)) {
+  const int64_t start = offset;
+  bool budget_spent = false;
+  while (!budget_spent && reader->Read(&chunk)) {
     if (chunk.offset() != offset || chunk.model_version() != assignment.model_version() ||
         (!sha256_hex.empty() && chunk.sha256_hex() != sha256_hex)) {
       ForgetPartial(dir);
@@ -75,9 +78,19 @@ absl::Status Download(v1::Federation::Stub& stub, const std::string& dir,
     offset += static_cast<int64_t>(chunk.data().size());
     *bytes_down += static_cast<int64_t>(chunk.ByteSizeLong());
     total = chunk.total_bytes();
+    budget_spent = max_download_bytes > 0 && offset - start >= max_download_bytes && offset < total;
   }
   part.close();
+  if (budget_spent) {
+    context.TryCancel();
+    (void)reader->Finish();
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "model download paused at byte ", offset, " of ", total, ": the budget of ",
+        max_download_bytes, " bytes per assignment is spent (--max-download-bytes); it ",
+        "continues from there at the next assignment"));
+  }
   grpc::Status status = reader->Finish();
+  if (status.error_code() == grpc::StatusCode::OUT_OF_RANGE) ForgetPartial(dir);  // not a prefix
   if (!status.ok()) {
     return absl::UnavailableError(absl::StrCat("model download stopped at byte ", offset, ": ",
                                                status.error_message(), " (resumes next time)"));
@@ -117,11 +130,17 @@ HeldModel HeldModelOf(const std::string& dir) {
   return held;
 }
 
+int64_t HeldDownloadBytes(const std::string& dir, int64_t version) {
+  std::string ignored;
+  return ResumeOffset(dir, version, &ignored);
+}
+
 absl::StatusOr<ModelFile> FetchModel(v1::Federation::Stub& stub, const std::string& dir,
-                                     const v1::Assignment& assignment, int64_t* bytes_down) {
+                                     const v1::Assignment& assignment, int64_t max_download_bytes,
+                                     int64_t* bytes_down) {
   auto held = LoadModelFile(ModelPath(dir), assignment.layout_hash());
   if (held.ok() && held->model_version == assignment.model_version()) return held;
-  TACIT_RETURN_IF_ERROR(Download(stub, dir, assignment, bytes_down));
+  TACIT_RETURN_IF_ERROR(Download(stub, dir, assignment, max_download_bytes, bytes_down));
   return LoadModelFile(ModelPath(dir), assignment.layout_hash());
 }
 

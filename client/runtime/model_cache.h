@@ -5,7 +5,9 @@
 // stale. An interrupted download resumes from the bytes already held
 // (<dir>/model/download.part, described by download.json); the file is
 // checked against the coordinator's SHA-256 and layout hash before it
-// replaces the held model.
+// replaces the held model. A download budget (metered network, battery)
+// stops a download at the first chunk boundary at or past the budget; the
+// bytes held stay and the next assignment of the same version continues.
 
 #include <cstdint>
 #include <string>
@@ -23,9 +25,15 @@ struct HeldModel {
 
 HeldModel HeldModelOf(const std::string& dir);
 
-// The assignment's model: the held one when current, else downloaded.
-// `*bytes_down` counts the bytes received.
+// Bytes of the partial download of `version` held in <dir>/model (0: none).
+int64_t HeldDownloadBytes(const std::string& dir, int64_t version);
+
+// The assignment's model: the held one when current, else downloaded,
+// at most `max_download_bytes` of it this time (0: no limit; a spent budget
+// is RESOURCE_EXHAUSTED, the partial kept). `*bytes_down` counts the bytes
+// received.
 absl::StatusOr<ModelFile> FetchModel(v1::Federation::Stub& stub, const std::string& dir,
-                                     const v1::Assignment& assignment, int64_t* bytes_down);
+                                     const v1::Assignment& assignment, int64_t max_download_bytes,
+                                     int64_t* bytes_down);
 
 }  // namespace tacit::runtime

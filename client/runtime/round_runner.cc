@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 #include "client/federated/local_update.h"
@@ -47,16 +46,15 @@ absl::StatusOr<TrainOptions> TrainingOf(const coordinator::TaskConfig& task,
   t.threads = std::max(1, options.threads);
   uint64_t seed = 0;
   for (char c : assignment.session()) seed = seed * 131 + static_cast<unsigned char>(c);
-  t.seed = seed;  // shuffling only; never near keys or masks
+  t.seed = options.training_seed.value_or(seed);  // shuffling only; never near keys or masks
   TACIT_RETURN_IF_ERROR(t.Validate());
   return t;
 }
 
-// Trains and prepares the update secure aggregation masks.
-absl::StatusOr<PreparedUpdate> Train(const coordinator::TaskConfig& task,
-                                     const ModelConfig& model_config, const ModelFile& model,
-                                     const v1::Assignment& assignment,
-                                     const RoundRunnerOptions& options) {
+// The owner's events from the local store, as training tokens.
+absl::StatusOr<TrainingExamples> StoreExamples(const coordinator::TaskConfig& task,
+                                               const ModelConfig& model_config,
+                                               const RoundRunnerOptions& options) {
   TACIT_ASSIGN_OR_RETURN(std::unique_ptr<EventStore> store,
                          EventStore::OpenInDirectory(options.dir));
   TrainingConfig examples_config;
@@ -64,10 +62,20 @@ absl::StatusOr<PreparedUpdate> Train(const coordinator::TaskConfig& task,
   examples_config.vocab_salt = task.vocab.salt;
   examples_config.window_length = model_config.window;
   examples_config.window_stride = model_config.window;
-  TACIT_ASSIGN_OR_RETURN(
-      TrainingExamples examples,
-      MakeTrainingExamples(*store, options.device_id, TimeRange{}, examples_config));
-  store.reset();  // the owner's commands keep working while we train
+  // The store closes on return: the owner's commands keep working while we train.
+  return MakeTrainingExamples(*store, options.device_id, TimeRange{}, examples_config);
+}
+
+// Trains and prepares the update secure aggregation masks.
+absl::StatusOr<PreparedUpdate> Train(const coordinator::TaskConfig& task,
+                                     const ModelConfig& model_config, const ModelFile& model,
+                                     const v1::Assignment& assignment,
+                                     const RoundRunnerOptions& options) {
+  TrainingExamples examples;
+  if (options.tokens == nullptr) {
+    TACIT_ASSIGN_OR_RETURN(examples, StoreExamples(task, model_config, options));
+  }
+  const PersonTokens& tokens = options.tokens != nullptr ? *options.tokens : examples.tokens;
   LocalUpdateTask update_task;
   update_task.model = model_config;
   TACIT_ASSIGN_OR_RETURN(update_task.training, TrainingOf(task, assignment, options));
@@ -76,12 +84,14 @@ absl::StatusOr<PreparedUpdate> Train(const coordinator::TaskConfig& task,
   update_task.weight_by_examples = false;
   update_task.max_weight = assignment.max_weight();
   update_task.evaluation = EvaluationEncodingOf(task, assignment.max_weight());
-  TACIT_ASSIGN_OR_RETURN(GaussianNoise noise, GaussianNoise::FromOsEntropy());
+  TACIT_ASSIGN_OR_RETURN(GaussianNoise noise, options.noise_seed
+                                                  ? GaussianNoise::FromSeed(*options.noise_seed)
+                                                  : GaussianNoise::FromOsEntropy());
   NoiseAdder add_noise = [&noise](absl::Span<float> values, double stddev) {
     noise.Add(values, stddev);
   };
-  // Held out: examples.tokens.test, the newest tokens, never trained on.
-  return PrepareLocalUpdate(update_task, model.parameters, examples.tokens, add_noise);
+  // Held out: tokens.test, the newest tokens, never trained on.
+  return PrepareLocalUpdate(update_task, model.parameters, tokens, add_noise);
 }
 
 }  // namespace
@@ -104,7 +114,8 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
   TACIT_ASSIGN_OR_RETURN(ModelConfig model_config, coordinator::ResolveTaskModel(task));
 
   phase("downloading");
-  absl::StatusOr<ModelFile> model = FetchModel(stub, options.dir, assignment, &audit.bytes_down);
+  absl::StatusOr<ModelFile> model =
+      FetchModel(stub, options.dir, assignment, options.max_download_bytes, &audit.bytes_down);
   if (!model.ok()) {
     audit.outcome = absl::StrCat("left: model download failed: ", model.status().message());
     return audit;
@@ -112,15 +123,19 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
   phase("training");
   TACIT_ASSIGN_OR_RETURN(PreparedUpdate update,
                          Train(task, model_config, *model, assignment, options));
+  if (options.on_trained) options.on_trained(update);
   secagg::ClientConfig client_config;
   client_config.client_id = assignment.client_id();
+  client_config.rounding_key = options.rounding_key;
   TACIT_ASSIGN_OR_RETURN(
       std::unique_ptr<secagg::SecAggClient> client,
       secagg::SecAggClient::Create(client_config, std::move(update.update), update.weight));
 
   const double deadline_slack = 30;
   for (uint32_t step = 0; step < 4; ++step) {
-    phase(kStepNames[step]);
+    // Written before the long poll: "sent share_keys, waiting for masked_input".
+    phase(absl::StrCat(step == 0 ? "trained" : absl::StrCat("sent ", kStepNames[step - 1]),
+                       ", waiting for ", kStepNames[step]));
     v1::NextMessageRequest next;
     next.set_session(assignment.session());
     next.set_round_id(assignment.round_id());
@@ -140,9 +155,9 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
       audit.outcome = absl::StrCat("left: ", response.round_over());
       return audit;
     }
-    if (static_cast<int>(step) == options.exit_after_step) {
-      // Test fault: vanish like a laptop whose lid closed mid-round.
-      std::_Exit(3);
+    if (static_cast<int>(step) == options.leave_after_step) {
+      audit.outcome = absl::StrCat("left: stopped answering in ", kStepNames[step]);
+      return audit;
     }
     absl::StatusOr<v1::SecAggClientToServer> reply =
         client->HandleServerMessage(response.message());

@@ -6,11 +6,17 @@
 // Submit, then wait for the round's result. Only secure aggregation messages
 // leave the device; the returned AuditEntry lists each of them.
 
+#include <array>
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "client/federated/local_update.h"
 #include "client/runtime/audit_log.h"
+#include "common/token_stream.h"
 #include "tacit/v1/federation.grpc.pb.h"
 
 namespace tacit::runtime {
@@ -20,10 +26,24 @@ struct RoundRunnerOptions {
   std::string device_id;         // the person id of the store's events
   int threads = 1;               // training threads (the CPU budget)
   double max_train_seconds = 0;  // 0: the task's training.max_seconds
-  // Fault injection for tests: the process vanishes (exit code 3) right after
-  // receiving the message of this step, before answering it. -1: never.
-  int exit_after_step = -1;
-  std::function<void(const std::string& phase)> on_phase;  // progress, for the status file
+  // Model bytes one assignment may download (0: no limit): a partial download is
+  // kept and continues at the next assignment (model_cache.h).
+  int64_t max_download_bytes = 0;
+  // Progress, for the status file: "downloading", "training", then per step
+  // "trained, waiting for advertise_keys", "sent advertise_keys, waiting for
+  // share_keys", ..., "awaiting result".
+  std::function<void(const std::string& progress)> on_phase;
+
+  // Simulation only (tacit-sim's gRPC transport runs simulated people through
+  // this same code); the fleet client leaves them unset.
+  const PersonTokens* tokens = nullptr;   // train on .train and evaluate on .test, not the store
+  std::optional<uint64_t> training_seed;  // else derived from the session
+  std::optional<std::array<uint8_t, 32>> noise_seed;    // seeded DP noise, else OS entropy
+  std::optional<std::array<uint8_t, 32>> rounding_key;  // seeded stochastic rounding
+  // Stop talking right after receiving this step's message, as a laptop
+  // that lost its network would; the coordinator's deadline drops it. -1: never.
+  int leave_after_step = -1;
+  std::function<void(const PreparedUpdate&)> on_trained;  // e.g. training time and loss
 };
 
 // The audit entry of the round. Errors only for local failures before

@@ -52,55 +52,123 @@ int64_t CountDeviceCertificates(const std::string& pki_dir) {
 
 }  // namespace
 
-absl::Status Serve(const ServeOptions& options) {
-  auto log = MakeJsonLogger("tacit-coordinator");
-  TACIT_ASSIGN_OR_RETURN(TaskConfig task, LoadTaskConfigFile(options.config_path));
-  TACIT_ASSIGN_OR_RETURN(std::string ca_pem, ReadFileToString(options.pki_dir + "/ca.crt"));
-  TACIT_ASSIGN_OR_RETURN(std::string server_cert,
-                         ReadFileToString(options.pki_dir + "/server.crt"));
-  TACIT_ASSIGN_OR_RETURN(std::string server_key, ReadFileToString(options.pki_dir + "/server.key"));
-  TACIT_ASSIGN_OR_RETURN(std::unique_ptr<StateStore> store, StateStore::Open(options.state_dir));
-
-  OrchestratorOptions orchestration;
-  orchestration.population =
-      options.population > 0
-          ? options.population
-          : std::max<int64_t>(CountDeviceCertificates(options.pki_dir), task.SelectedPerRound());
+// Destruction order matters: the gRPC server stops before the service it
+// calls, the service before the orchestrator it drives.
+class CoordinatorServer::Parts {
+ public:
+  std::shared_ptr<spdlog::logger> log;
   MetricsRegistry registry;
+  std::unique_ptr<RoundOrchestrator> orchestrator;
+  std::unique_ptr<FederationService> service;
+  std::unique_ptr<OperatorHttpServer> http;
+  std::unique_ptr<grpc::Server> server;
+};
+
+CoordinatorServer::CoordinatorServer() : parts_(std::make_unique<Parts>()) {}
+CoordinatorServer::~CoordinatorServer() { Shutdown(); }
+
+absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
+    CoordinatorServerConfig config) {
+  std::unique_ptr<CoordinatorServer> self(new CoordinatorServer());
+  Parts& p = *self->parts_;
+  p.log = config.logger ? config.logger : MakeJsonLogger("tacit-coordinator");
+  TACIT_ASSIGN_OR_RETURN(std::unique_ptr<StateStore> store, StateStore::Open(config.state_dir));
+  OrchestratorOptions orchestration;
+  orchestration.population = config.population;
+  orchestration.initial_seed = config.initial_seed;
   TACIT_ASSIGN_OR_RETURN(
-      std::unique_ptr<RoundOrchestrator> orchestrator,
-      RoundOrchestrator::Create(task, std::move(store), orchestration, &registry, log));
+      p.orchestrator,
+      RoundOrchestrator::Create(config.task, std::move(store), orchestration, &p.registry, p.log));
+  self->orchestrator_ = p.orchestrator.get();
 
   FederationServiceOptions service_options;
-  service_options.check_ins_per_minute = options.check_ins_per_minute;
-  service_options.long_poll_seconds = options.long_poll_seconds;
-  FederationService service(orchestrator.get(), ca_pem, service_options);
-  orchestrator->SetOnChange([&service] { service.long_polls().Wake(); });
+  service_options.check_ins_per_minute = config.check_ins_per_minute;
+  service_options.long_poll_seconds = config.long_poll_seconds;
+  p.service =
+      std::make_unique<FederationService>(p.orchestrator.get(), config.ca_pem, service_options);
+  FederationService* service = p.service.get();
+  p.orchestrator->SetOnChange([service] { service->long_polls().Wake(); });
 
   grpc::SslServerCredentialsOptions tls(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  tls.pem_root_certs = ca_pem;
-  tls.pem_key_cert_pairs.push_back({server_key, server_cert});
-  OPENSSL_cleanse(server_key.data(), server_key.size());
+  tls.pem_root_certs = config.ca_pem;
+  tls.pem_key_cert_pairs.push_back({config.server_key_pem, config.server_cert_pem});
+  OPENSSL_cleanse(config.server_key_pem.data(), config.server_key_pem.size());
   grpc::ServerBuilder builder;
   int grpc_port = 0;
-  builder.AddListeningPort(options.listen, grpc::SslServerCredentials(tls), &grpc_port);
-  builder.RegisterService(&service);
+  builder.AddListeningPort(config.listen, grpc::SslServerCredentials(tls), &grpc_port);
+  OPENSSL_cleanse(tls.pem_key_cert_pairs[0].private_key.data(),
+                  tls.pem_key_cert_pairs[0].private_key.size());
+  builder.RegisterService(p.service.get());
   // Masked inputs carry the whole model: allow them, refuse anything larger.
   builder.SetMaxReceiveMessageSize(256 << 20);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server || grpc_port == 0) {
+  p.server = builder.BuildAndStart();
+  if (!p.server || grpc_port == 0) {
     return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", options.listen, " (address in use or not local?)"));
+        absl::StrCat("cannot listen on ", config.listen, " (address in use or not local?)"));
   }
-  TACIT_ASSIGN_OR_RETURN(auto grpc_host, SplitHostPort(options.listen));
-  nlohmann::json endpoint = {{"grpc", absl::StrCat(grpc_host.first, ":", grpc_port)}};
+  TACIT_ASSIGN_OR_RETURN(auto grpc_host, SplitHostPort(config.listen));
+  self->grpc_address_ = absl::StrCat(grpc_host.first, ":", grpc_port);
 
-  OperatorHttpServer http(&registry, [&orchestrator] { return orchestrator->StatusJson(); });
-  if (!options.metrics_listen.empty()) {
-    TACIT_ASSIGN_OR_RETURN(auto metrics_host, SplitHostPort(options.metrics_listen));
-    TACIT_ASSIGN_OR_RETURN(int port, http.Start(metrics_host.first, metrics_host.second));
-    endpoint["metrics"] = absl::StrCat(metrics_host.first, ":", port);
+  if (!config.metrics_listen.empty()) {
+    RoundOrchestrator* orchestrator = p.orchestrator.get();
+    p.http = std::make_unique<OperatorHttpServer>(
+        &p.registry, [orchestrator] { return orchestrator->StatusJson(); });
+    TACIT_ASSIGN_OR_RETURN(auto metrics_host, SplitHostPort(config.metrics_listen));
+    TACIT_ASSIGN_OR_RETURN(int port, p.http->Start(metrics_host.first, metrics_host.second));
+    self->metrics_address_ = absl::StrCat(metrics_host.first, ":", port);
   }
+  return self;
+}
+
+void CoordinatorServer::Tick(SteadyClock::time_point now) {
+  if (stopped_) return;
+  parts_->orchestrator->Tick(now);
+  parts_->service->long_polls().Expire(now);
+}
+
+void CoordinatorServer::Shutdown() {
+  if (stopped_ || !parts_->server) return;
+  stopped_ = true;
+  LogEvent(*parts_->log, spdlog::level::info, "stopping",
+           {{"model_version", orchestrator_->model_version()}, {"done", orchestrator_->done()}});
+  // Parked long-polls must be answered for the server to drain, including
+  // ones that arrive while it shuts down.
+  std::atomic<bool> drained{false};
+  FederationService* service = parts_->service.get();
+  std::thread drain([&drained, service] {
+    while (!drained.load()) {
+      service->long_polls().ExpireAll();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  parts_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  drained.store(true);
+  drain.join();
+  if (parts_->http) parts_->http->Stop();
+  parts_->log->flush();
+}
+
+absl::Status Serve(const ServeOptions& options) {
+  CoordinatorServerConfig config;
+  TACIT_ASSIGN_OR_RETURN(config.task, LoadTaskConfigFile(options.config_path));
+  TACIT_ASSIGN_OR_RETURN(config.ca_pem, ReadFileToString(options.pki_dir + "/ca.crt"));
+  TACIT_ASSIGN_OR_RETURN(config.server_cert_pem, ReadFileToString(options.pki_dir + "/server.crt"));
+  TACIT_ASSIGN_OR_RETURN(config.server_key_pem, ReadFileToString(options.pki_dir + "/server.key"));
+  config.state_dir = options.state_dir;
+  config.listen = options.listen;
+  config.metrics_listen = options.metrics_listen;
+  config.population = options.population > 0
+                          ? options.population
+                          : std::max<int64_t>(CountDeviceCertificates(options.pki_dir),
+                                              config.task.SelectedPerRound());
+  config.check_ins_per_minute = options.check_ins_per_minute;
+  config.long_poll_seconds = options.long_poll_seconds;
+  auto log = MakeJsonLogger("tacit-coordinator");
+  config.logger = log;
+  TACIT_ASSIGN_OR_RETURN(std::unique_ptr<CoordinatorServer> server,
+                         CoordinatorServer::Start(std::move(config)));
+  nlohmann::json endpoint = {{"grpc", server->grpc_address()}};
+  if (!server->metrics_address().empty()) endpoint["metrics"] = server->metrics_address();
   TACIT_RETURN_IF_ERROR(
       WriteFileAtomically(options.state_dir + "/endpoint.json", endpoint.dump() + "\n"));
   LogEvent(*log, spdlog::level::info, "serving", endpoint);
@@ -110,30 +178,14 @@ absl::Status Serve(const ServeOptions& options) {
   std::optional<SteadyClock::time_point> done_at;
   while (!g_stop.load()) {
     const auto now = SteadyClock::now();
-    orchestrator->Tick(now);
-    service.long_polls().Expire(now);
-    if (orchestrator->done() && options.exit_when_done) {
+    server->Tick(now);
+    if (server->orchestrator().done() && options.exit_when_done) {
       if (!done_at) done_at = now;
       if (now - *done_at > std::chrono::duration<double>(options.linger_seconds)) break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  LogEvent(*log, spdlog::level::info, "stopping",
-           {{"model_version", orchestrator->model_version()}, {"done", orchestrator->done()}});
-  // Parked long-polls must be answered for the server to drain, including
-  // ones that arrive while it shuts down.
-  std::atomic<bool> drained{false};
-  std::thread drain([&] {
-    while (!drained.load()) {
-      service.long_polls().ExpireAll();
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  });
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  drained.store(true);
-  drain.join();
-  http.Stop();
-  log->flush();
+  server->Shutdown();
   return absl::OkStatus();
 }
 

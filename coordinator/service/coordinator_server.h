@@ -3,14 +3,23 @@
 // `tacit-coordinator serve`: the state store, the round orchestrator, the
 // Federation gRPC service with mutual TLS (only clients with a device
 // certificate from the fleet CA get through the handshake), the operator
-// HTTP endpoint (/metrics, /status) and a driver thread that ends phases at
+// HTTP endpoint (/metrics, /status) and a driver loop that ends phases at
 // their deadlines. Runs until SIGINT/SIGTERM, or until the task is complete
 // when exit_when_done is set.
+//
+// CoordinatorServer is the same service without the process around it (no
+// signals, no files to read): tacit-sim's gRPC transport runs it in-process
+// on a loopback port.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "coordinator/service/round_orchestrator.h"
+#include "coordinator/task_config.h"
+#include "spdlog/logger.h"
 
 namespace tacit::coordinator {
 
@@ -31,5 +40,47 @@ struct ServeOptions {
 // ({"grpc": "HOST:PORT", "metrics": "HOST:PORT"}) once serving, so a port
 // of 0 can be used.
 absl::Status Serve(const ServeOptions& options);
+
+// What a running coordinator needs, already read from disk.
+struct CoordinatorServerConfig {
+  TaskConfig task;
+  std::string state_dir;
+  std::string ca_pem;  // the fleet CA: device certificates must chain to it
+  std::string server_cert_pem;
+  std::string server_key_pem;  // cleansed from this struct's copy once the server holds it
+  std::string listen = "127.0.0.1:0";
+  std::string metrics_listen;  // empty: no operator endpoint
+  int64_t population = 0;      // devices the cohort is sampled from (DP rate); 0: the cohort
+  uint64_t initial_seed = 1;   // seed of the version-0 parameters
+  double check_ins_per_minute = 60;
+  double long_poll_seconds = 10;
+  std::shared_ptr<spdlog::logger> logger;  // JSON lines; null: to stderr
+};
+
+class CoordinatorServer {
+ public:
+  // Opens the state store, resumes or starts the task and starts serving.
+  static absl::StatusOr<std::unique_ptr<CoordinatorServer>> Start(CoordinatorServerConfig config);
+  ~CoordinatorServer();  // Shutdown()
+
+  const std::string& grpc_address() const { return grpc_address_; }  // HOST:PORT bound
+  const std::string& metrics_address() const { return metrics_address_; }
+  RoundOrchestrator& orchestrator() { return *orchestrator_; }
+
+  // The driver's step: ends phases past their deadline, answers expired long-polls.
+  void Tick(SteadyClock::time_point now);
+  // Stops serving; parked long-polls are answered so the server drains.
+  void Shutdown();
+
+  class Parts;
+
+ private:
+  CoordinatorServer();
+  std::unique_ptr<Parts> parts_;
+  RoundOrchestrator* orchestrator_ = nullptr;
+  std::string grpc_address_;
+  std::string metrics_address_;
+  bool stopped_ = false;
+};
 
 }  // namespace tacit::coordinator

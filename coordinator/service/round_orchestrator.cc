@@ -406,6 +406,19 @@ class RoundOrchestrator::Impl {
     return false;
   }
 
+  bool ExpireDeadline(SteadyClock::time_point now) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!current_) return false;
+    Attempt& a = *current_;
+    if (a.selecting()) return !a.seats.empty() && CloseSelection(now);
+    return EndPhase(now);
+  }
+
+  std::vector<float> global_parameters() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return model_->parameters();
+  }
+
   bool done() const {
     std::lock_guard<std::mutex> lock(mu_);
     return done_;
@@ -874,6 +887,14 @@ absl::StatusOr<std::optional<v1::RoundResultResponse>> RoundOrchestrator::TryRou
 
 void RoundOrchestrator::Tick(SteadyClock::time_point now) {
   if (impl_->Tick(now)) Notify(*impl_);
+}
+
+void RoundOrchestrator::ExpireDeadline(SteadyClock::time_point now) {
+  if (impl_->ExpireDeadline(now)) Notify(*impl_);
+}
+
+std::vector<float> RoundOrchestrator::global_parameters() const {
+  return impl_->global_parameters();
 }
 
 bool RoundOrchestrator::done() const { return impl_->done(); }

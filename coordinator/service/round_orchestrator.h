@@ -72,12 +72,18 @@ class RoundOrchestrator {
   // Ends phases that are complete or past their deadline, closes selection.
   void Tick(SteadyClock::time_point now);
 
+  // Ends the open selection or phase now, as if its deadline had passed:
+  // clients that have not answered are dropped. For tacit-sim's gRPC
+  // transport, whose clock skips the idle wait for clients it knows vanished.
+  void ExpireDeadline(SteadyClock::time_point now);
+
   // Called (outside the lock) after anything a long-poll may wait for changed.
   void SetOnChange(std::function<void()> on_change);
 
   bool done() const;
   int64_t model_version() const;
-  nlohmann::json StatusJson() const;  // for /status and `tacit-coordinator status`
+  std::vector<float> global_parameters() const;  // a copy of the current global model
+  nlohmann::json StatusJson() const;             // for /status and `tacit-coordinator status`
 
   class Impl;
 

@@ -29,6 +29,7 @@ absl::StatusOr<::tacit::ModelConfig> ResolveTaskModel(const TaskConfig& task) {
   t.optimizer = task.training.optimizer;
   t.fedprox_mu = task.training.fedprox_mu;
   t.wall_clock_budget_s = task.training.max_seconds;
+  t.stride = task.training.window_stride;
   return t;
 }
 

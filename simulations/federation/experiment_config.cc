@@ -101,16 +101,30 @@ absl::StatusOr<ExperimentConfig> ParseExperimentConfig(const nlohmann::json& jso
 
   TACIT_ASSIGN_OR_RETURN(JsonFields sim, root.Object("simulation"));
   TACIT_RETURN_IF_ERROR(sim.Bool("secure_aggregation", &c.secure_aggregation));
-  std::string weighting = "examples";
+  TACIT_RETURN_IF_ERROR(sim.Choice("transport", &c.transport, {"in_process", "grpc"}));
+  const bool grpc = c.transport == "grpc";
+  // The fleet's coordinator weighs every client 1; the gRPC transport runs it.
+  std::string weighting = grpc ? "uniform" : "examples";
   TACIT_RETURN_IF_ERROR(sim.Choice("weighting", &weighting, {"examples", "uniform"}));
+  if (grpc && weighting != "uniform") {
+    return absl::InvalidArgumentError(
+        "config key 'simulation.weighting' = \"examples\" is not possible with "
+        "'simulation.transport' = \"grpc\": the production coordinator weighs every client 1; "
+        "use \"uniform\"");
+  }
   c.weight_by_examples = weighting == "examples";
   TACIT_RETURN_IF_ERROR(sim.Double("max_weight", &c.max_weight, Bounds{1, 1e9}));
   TACIT_RETURN_IF_ERROR(ReadBehaviour(sim, c.behaviour));
   TACIT_RETURN_IF_ERROR(sim.Int("workers", &c.workers, 0, 1024));
   TACIT_RETURN_IF_ERROR(sim.Int("eval_every", &c.eval_every, 1, 1'000'000));
   TACIT_RETURN_IF_ERROR(sim.Int("max_attempts_per_round", &c.max_attempts_per_round, 1, 100));
-  TACIT_RETURN_IF_ERROR(sim.Choice("transport", &c.transport, {"in_process"}));
   TACIT_RETURN_IF_ERROR(sim.RejectUnknownKeys());
+  if (grpc && !c.secure_aggregation) {
+    return absl::InvalidArgumentError(
+        "config key 'simulation.secure_aggregation' = false is not possible with "
+        "'simulation.transport' = \"grpc\": the production coordinator always aggregates "
+        "securely; use the in_process transport for the plain-sum comparison");
+  }
 
   TACIT_ASSIGN_OR_RETURN(JsonFields reference, root.Object("reference"));
   double top1 = -1;
@@ -125,12 +139,17 @@ absl::StatusOr<ExperimentConfig> ParseExperimentConfig(const nlohmann::json& jso
   return c;
 }
 
-absl::StatusOr<ExperimentConfig> LoadExperimentConfigFile(const std::string& path) {
+absl::StatusOr<ExperimentConfig> LoadExperimentConfigFile(const std::string& path,
+                                                          const std::string& transport) {
   TACIT_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
   nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded()) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, " is not valid JSON; check brackets, commas and quotes"));
+  }
+  if (!transport.empty()) {
+    if (!json.is_object()) return absl::InvalidArgumentError(path + " must hold a JSON object");
+    json["simulation"]["transport"] = transport;
   }
   auto config = ParseExperimentConfig(json);
   if (!config.ok()) {

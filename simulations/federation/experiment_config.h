@@ -42,17 +42,20 @@ struct ExperimentConfig {
   bool weight_by_examples = true;  // false: every client weighs 1 (forced when DP noise is on)
   double max_weight = 10000;
   ClientBehaviour behaviour;
-  int workers = 0;                 // training threads; 0 = all cores
-  int eval_every = 1;              // evaluate the global model every N rounds (and the last)
-  int max_attempts_per_round = 3;  // an abandoned round is retried this often, then skipped
-  std::string transport = "in_process";
+  int workers = 0;                       // training threads; 0 = all cores
+  int eval_every = 1;                    // evaluate the global model every N rounds (and the last)
+  int max_attempts_per_round = 3;        // an abandoned round is retried this often, then skipped
+  std::string transport = "in_process";  // or "grpc" (grpc_federation.h)
   std::optional<double> reference_top1;  // drawn on the accuracy plot when given
   std::string reference_label = "central reference";
 };
 
 // Parses and validates; InvalidArgument/OutOfRange naming the key on mistakes.
 absl::StatusOr<ExperimentConfig> ParseExperimentConfig(const nlohmann::json& json);
-absl::StatusOr<ExperimentConfig> LoadExperimentConfigFile(const std::string& path);
+// `transport`, when not empty, replaces simulation.transport before parsing
+// (tacit-sim run --transport).
+absl::StatusOr<ExperimentConfig> LoadExperimentConfigFile(const std::string& path,
+                                                          const std::string& transport = "");
 
 // The config with every default filled in, as written to the run folder.
 nlohmann::json ExperimentConfigToJson(const ExperimentConfig& config);

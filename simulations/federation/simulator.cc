@@ -1,9 +1,12 @@
 #include "simulations/federation/simulator.h"
 
+#include <stdlib.h>
+
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <numeric>
@@ -21,6 +24,8 @@
 #include "models/evaluation.h"
 #include "models/parameter_layout.h"
 #include "secure_agg/client.h"
+#include "simulations/federation/derived_seeds.h"
+#include "simulations/federation/grpc_federation.h"
 
 namespace tacit::sim {
 namespace {
@@ -28,28 +33,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// SplitMix64: derives independent, reproducible per-(round, client) seeds from
-// the experiment seed. Simulation behaviour only; keys and masks never use it.
-uint64_t Mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-uint64_t DeriveSeed(uint64_t seed, uint64_t a, uint64_t b, uint64_t salt) {
-  return Mix(Mix(Mix(seed ^ salt) ^ a) ^ b);
-}
-// 32 bytes of the same derivation, for generators keyed by AES (DP noise and
-// stochastic rounding), so simulated runs are reproducible bit for bit.
-std::array<uint8_t, 32> DeriveKey(uint64_t seed, uint64_t a, uint64_t b, uint64_t salt) {
-  std::array<uint8_t, 32> key{};
-  for (size_t i = 0; i < key.size(); i += 8) {
-    uint64_t word = DeriveSeed(seed, a, b, salt + i);
-    for (int k = 0; k < 8; ++k) key[i + k] = static_cast<uint8_t>(word >> (8 * k));
-  }
-  return key;
 }
 
 // One selected client's round, in the simulator's memory only while it runs.
@@ -66,12 +49,14 @@ struct Participant {
 class Simulation {
  public:
   Simulation(const ExperimentConfig& config, const std::vector<PersonTokens>& people,
-             const SimulationHooks& hooks, coordinator::GlobalModel model)
+             const SimulationHooks& hooks, coordinator::GlobalModel model,
+             std::unique_ptr<GrpcFederation> grpc)
       : config_(config),
         people_(people),
         hooks_(hooks),
         model_(std::move(model)),
-        behaviour_rng_(DeriveSeed(config.seed, 0, 0, 0xbe4a)) {}
+        grpc_(std::move(grpc)),
+        behaviour_rng_(DeriveSeed(config.seed, 0, 0, kBehaviourSalt)) {}
 
   absl::StatusOr<SimulationResult> Run() {
     SimulationResult result;
@@ -95,9 +80,15 @@ class Simulation {
         if (committed) break;
       }
     }
-    result.final_parameters = model_.parameters();
-    result.model_version = model_.version();
-    result.epsilon = model_.epsilon();
+    if (grpc_) {
+      result.final_parameters = grpc_->parameters();
+      result.model_version = grpc_->model_version();
+      result.epsilon = grpc_->epsilon();
+    } else {
+      result.final_parameters = model_.parameters();
+      result.model_version = model_.version();
+      result.epsilon = model_.epsilon();
+    }
     return result;
   }
 
@@ -115,8 +106,11 @@ class Simulation {
     auto start = Clock::now();
     std::vector<EvalResult> per_person(people_.size());
     std::vector<absl::Status> errors(people_.size());
+    std::vector<float> served;  // the gRPC coordinator's model, copied out once
+    if (grpc_) served = grpc_->parameters();
+    const std::vector<float>& global = grpc_ ? served : model_.parameters();
     ParallelFor(people_.size(), config_.workers, [&](size_t i) {
-      auto eval = Evaluate(config_.model, model_.parameters(), people_[i]);
+      auto eval = Evaluate(config_.model, global, people_[i]);
       if (eval.ok()) {
         per_person[i] = *eval;
       } else {
@@ -182,9 +176,9 @@ class Simulation {
       Participant& p = participants[i];
       if (p.straggler) return;
       LocalUpdateTask mine = task;
-      mine.training.seed = DeriveSeed(config_.seed, round, p.person, 0x7a1);
+      mine.training.seed = DeriveSeed(config_.seed, round, p.person, kTrainingSalt);
       // Reproducible noise for the simulation; the fleet client seeds from the OS.
-      auto noise = GaussianNoise::FromSeed(DeriveKey(config_.seed, round, p.person, 0xd9));
+      auto noise = GaussianNoise::FromSeed(DeriveKey(config_.seed, round, p.person, kNoiseSalt));
       NoiseAdder add_noise = [&noise](absl::Span<float> values, double stddev) {
         noise->Add(values, stddev);
       };
@@ -215,6 +209,16 @@ class Simulation {
     RoundRecord record;
     record.round = round;
     std::vector<Participant> participants = Select(record);
+    if (grpc_) {
+      std::vector<SimulatedSeat> seats;
+      for (const Participant& p : participants)
+        seats.push_back({p.person, p.drop_phase, p.straggler});
+      TACIT_RETURN_IF_ERROR(grpc_->RunRound(round, seats, record, [&](const std::string& phase) {
+        if (hooks_.progress) hooks_.progress->Update(round, phase, last_top1);
+      }));
+      record.wall_seconds = SecondsSince(start);
+      return record;
+    }
     const int64_t model_bytes = static_cast<int64_t>(model_.parameters().size() * sizeof(float));
 
     std::vector<uint32_t> cohort;
@@ -270,7 +274,7 @@ class Simulation {
       if (!p.update) continue;
       secagg::ClientConfig client_config;
       client_config.client_id = p.client_id;
-      client_config.rounding_key = DeriveKey(config_.seed, plan.round_id, p.person, 0x40d);
+      client_config.rounding_key = DeriveKey(config_.seed, plan.round_id, p.person, kRoundingSalt);
       TACIT_ASSIGN_OR_RETURN(
           p.secagg, secagg::SecAggClient::Create(client_config, std::move(p.update->update),
                                                  p.update->weight));
@@ -364,7 +368,8 @@ class Simulation {
   const ExperimentConfig& config_;
   const std::vector<PersonTokens>& people_;
   const SimulationHooks& hooks_;
-  coordinator::GlobalModel model_;
+  coordinator::GlobalModel model_;        // the in-process transport's global model
+  std::unique_ptr<GrpcFederation> grpc_;  // the gRPC transport; null in-process
   std::mt19937_64 behaviour_rng_;
 };
 
@@ -374,13 +379,38 @@ absl::StatusOr<SimulationResult> RunSimulation(const ExperimentConfig& config,
                                                const std::vector<PersonTokens>& people,
                                                const SimulationHooks& hooks) {
   if (people.empty()) return absl::InvalidArgumentError("the population has no people");
-  TACIT_ASSIGN_OR_RETURN(std::vector<float> initial,
-                         InitialParameters(config.model, DeriveSeed(config.seed, 0, 0, 0x1417)));
+  TACIT_ASSIGN_OR_RETURN(
+      std::vector<float> initial,
+      InitialParameters(config.model, DeriveSeed(config.seed, 0, 0, kInitialModelSalt)));
   TACIT_ASSIGN_OR_RETURN(coordinator::GlobalModel model,
                          coordinator::GlobalModel::Create(config.task, std::move(initial),
                                                           static_cast<int64_t>(people.size())));
-  Simulation simulation(config, people, hooks, std::move(model));
-  return simulation.Run();
+  std::unique_ptr<GrpcFederation> grpc;
+  std::string temporary;  // removed at the end when the caller gave no folder
+  if (config.transport == "grpc") {
+    std::string folder = hooks.grpc_folder;
+    if (folder.empty()) {
+      std::string pattern =
+          (std::filesystem::temp_directory_path() / "tacit-sim-grpc-XXXXXX").string();
+      if (::mkdtemp(pattern.data()) == nullptr) {
+        return absl::PermissionDeniedError(
+            absl::StrCat("cannot create a temporary folder for the gRPC transport at ", pattern,
+                         "; set TMPDIR to a writable folder"));
+      }
+      folder = temporary = pattern;
+    }
+    TACIT_ASSIGN_OR_RETURN(grpc, GrpcFederation::Start(config, people, folder));
+  }
+  absl::StatusOr<SimulationResult> result;
+  {
+    Simulation simulation(config, people, hooks, std::move(model), std::move(grpc));
+    result = simulation.Run();
+  }  // the coordinator stops before its folder goes
+  if (!temporary.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(temporary, ignored);
+  }
+  return result;
 }
 
 }  // namespace tacit::sim

@@ -5,10 +5,13 @@
 // (coordinator/round/), the client's local update (client/federated/), the
 // SecAgg client and server state machines (secure_agg/) and the trainer
 // (models/). Only the transport is swapped: messages are handed over in
-// memory. Clients are tasks on a bounded set of threads; a person who is not
-// training holds only their tokens.
+// memory (`in_process`), or the coordinator service and fleet clients talk
+// gRPC with mutual TLS on loopback (`grpc`, grpc_federation.h). Clients are
+// tasks on a bounded set of threads; a person who is not training holds only
+// their tokens.
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -23,6 +26,9 @@ namespace tacit::sim {
 struct SimulationHooks {
   RunOutput* output = nullptr;       // rounds appended as they end (optional)
   ProgressLine* progress = nullptr;  // live progress (optional)
+  // The gRPC transport's folder (fleet PKI, coordinator state and log, client
+  // folders); empty: a temporary folder, removed at the end.
+  std::string grpc_folder;
 };
 
 struct SimulationResult {

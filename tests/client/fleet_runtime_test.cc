@@ -13,11 +13,12 @@
 #include "client/runtime/eligibility.h"
 #include "client/runtime/enrollment.h"
 #include "coordinator/pki.h"
-#include "tests/client/temp_dir.h"
+#include "tests/client/hermetic_sources.h"
 
 namespace tacit::runtime {
 namespace {
 
+using tacit::testing::HermeticSources;
 using tacit::testing::TempDir;
 
 void Supply(const TempDir& dir, const std::string& name, const std::string& type,
@@ -27,15 +28,9 @@ void Supply(const TempDir& dir, const std::string& name, const std::string& type
   std::ofstream(dir.File("power/" + name + "/" + key)) << value << "\n";
 }
 
-ReadingSources SourcesIn(const TempDir& dir) {
-  std::filesystem::create_directories(dir.File("power"));
-  std::filesystem::create_directories(dir.File("dev"));
-  return {dir.File("power"), dir.File("dev")};
-}
-
 TEST(Eligibility, ReadsPowerSupplies) {
   TempDir laptop;
-  ReadingSources sources = SourcesIn(laptop);
+  ReadingSources sources = HermeticSources(laptop);
   Supply(laptop, "AC", "Mains", "online", "0");
   Supply(laptop, "BAT0", "Battery", "capacity", "42");
   DeviceReadings r = ReadDevice({}, sources);
@@ -46,7 +41,7 @@ TEST(Eligibility, ReadsPowerSupplies) {
   EXPECT_TRUE(ReadDevice({}, sources).on_ac_power);
 
   TempDir desktop;
-  DeviceReadings d = ReadDevice({}, SourcesIn(desktop));
+  DeviceReadings d = ReadDevice({}, HermeticSources(desktop));
   EXPECT_TRUE(d.on_ac_power);
   EXPECT_EQ(d.battery_percent, -1);
 }
@@ -59,7 +54,7 @@ TEST(Eligibility, OverridesWinAndEveryRequirementIsChecked) {
   o.idle_minutes = 30;
   o.unmetered_network = true;
   o.local_hour = 23;
-  DeviceReadings r = ReadDevice(o, SourcesIn(dir));
+  DeviceReadings r = ReadDevice(o, HermeticSources(dir));
   coordinator::EligibilityConfig required;  // AC, idle 10, unmetered, battery 50, all day
   EXPECT_EQ(IneligibleReason(required, r), "");
   std::mt19937 rng(5);

@@ -46,13 +46,15 @@ TEST(TaskConfigTest, FullConfigRoundTripsThroughJson) {
   j["secure_agg"] = {{"bits", 40}, {"clip_range", 0.5}, {"neighbors", 6}, {"threshold", 4}};
   j["dp"] = {{"clip_norm", 0.7}, {"noise_multiplier", 1.1}, {"delta", 1e-6}};
   j["server_optimizer"] = {{"type", "fedadam"}, {"lr", 0.01}, {"epsilon", 1e-4}};
-  j["training"] = {{"epochs", 2}, {"optimizer", "adam"}, {"fedprox_mu", 0.01}};
+  j["training"] = {
+      {"epochs", 2}, {"optimizer", "adam"}, {"fedprox_mu", 0.01}, {"window_stride", 32}};
   j["eligibility"] = {{"require_ac_power", false}, {"allowed_hours", {{"start", 22}, {"end", 6}}}};
   absl::StatusOr<TaskConfig> c = ParseTaskConfig(j);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->SelectedPerRound(), 15);
   EXPECT_EQ(c->server_optimizer.type, ServerOptimizerType::kFedAdam);
   EXPECT_DOUBLE_EQ(c->deadlines.unmasking, 2.5);
+  EXPECT_EQ(c->training.window_stride, 32);
   EXPECT_EQ(c->eligibility.allowed_hours_start, 22);
   absl::StatusOr<TaskConfig> again = ParseTaskConfig(TaskConfigToJson(*c));
   ASSERT_TRUE(again.ok()) << again.status();
@@ -99,6 +101,10 @@ TEST(TaskConfigTest, ErrorsNameTheKey) {
   j = Minimal();
   j["training"] = {{"epochs", 1.5}};
   EXPECT_THAT(ErrorOf(j), HasSubstr("'training.epochs': expected an integer"));
+
+  j = Minimal();
+  j["training"] = {{"window_stride", -1}};
+  EXPECT_THAT(ErrorOf(j), HasSubstr("'training.window_stride' = -1 is out of range"));
 
   j = Minimal();
   j["eligibility"] = {{"unmetered_only", 1}};

@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "coordinator/state_store.h"
 #include "secure_agg/client.h"
 #include "tests/integration/fleet_harness.h"
@@ -19,19 +20,6 @@ namespace tacit::testing {
 namespace {
 
 using coordinator::RoundStatus;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-std::vector<nlohmann::json> AuditLines(const std::string& client_dir) {
-  std::vector<nlohmann::json> lines;
-  std::ifstream in(client_dir + "/audit.log");
-  std::string line;
-  while (std::getline(in, line)) lines.push_back(nlohmann::json::parse(line));
-  return lines;
-}
 
 struct StoredTask {
   std::vector<coordinator::RoundRecord> rounds;
@@ -64,15 +52,6 @@ int Count(const std::vector<coordinator::RoundRecord>& rounds, RoundStatus statu
   return n;
 }
 
-grpc::StatusCode CheckInCode(v1::Federation::Stub& stub, v1::CheckInResponse* response) {
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  v1::CheckInRequest request;
-  request.set_model_version(-1);
-  request.mutable_state()->set_eligible(true);
-  return stub.CheckIn(&context, request, response).error_code();
-}
-
 grpc::StatusCode SubmitCode(v1::Federation::Stub& stub, const v1::SubmitRequest& request) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
@@ -101,20 +80,6 @@ v1::SubmitRequest Submission(const v1::Assignment& a, const v1::SecAggClientToSe
   submit.set_round_id(a.round_id());
   *submit.mutable_message() = message;
   return submit;
-}
-
-// Checks in until seated in round `round_number`.
-v1::Assignment SeatIn(v1::Federation::Stub& stub, int64_t round_number) {
-  for (int i = 0; i < 600; ++i) {
-    v1::CheckInResponse response;
-    if (CheckInCode(stub, &response) == grpc::StatusCode::OK && response.has_assignment() &&
-        response.assignment().round_number() == round_number) {
-      return response.assignment();
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  ADD_FAILURE() << "never seated in round " << round_number;
-  return v1::Assignment();
 }
 
 // The test acting as a well-behaved client with a zero update.
@@ -256,16 +221,26 @@ TEST(FederationIntegration, ThreeRoundsCompleteAndBadMessagesAreRejected) {
             0);
   EXPECT_NE(status.find("device 'd1'"), std::string::npos) << status;
   EXPECT_NE(status.find("\"masked\":\"yes\""), std::string::npos) << status;
+  EXPECT_NE(status.find("idle:"), std::string::npos) << status;  // and which source said so
+  EXPECT_NE(status.find("network:"), std::string::npos) << status;
 }
 
-// One client vanishes in each secure aggregation phase; enough survive and
-// the round commits with each loss recorded in its phase.
+// One client is killed with SIGKILL inside each secure aggregation phase;
+// enough survive and the round commits with each loss recorded in its phase.
+// The harness sees each victim's progress only from the outside (its
+// daemon.json, what `tacit-client status` shows): once the victim says it
+// sent the previous step and waits for the target phase's message, it is
+// frozen (SIGSTOP, a laptop lid closing) so it cannot answer, and killed as
+// soon as the coordinator has opened that phase. Each victim's silence holds
+// its phase open until the deadline, which is what gives the harness time to
+// catch the next victim before the phase after it opens.
 TEST(FederationIntegration, RoundCommitsDespiteClientsKilledInEachPhase) {
   Fleet fleet("dropouts");
-  std::string task = fleet.WriteTask({{"rounds", 1},
-                                      {"cohort", {{"size", 9}, {"min_survivors", 5}}},
-                                      {"deadlines", {{"download_train", 12}}},
-                                      {"secure_agg", {{"threshold", 5}}}});
+  std::string task = fleet.WriteTask(
+      {{"rounds", 1},
+       {"cohort", {{"size", 9}, {"min_survivors", 5}}},
+       {"deadlines", {{"download_train", 12}, {"share_keys", 8}, {"masked_input", 8}}},
+       {"secure_agg", {{"threshold", 5}}}});
   std::vector<std::string> devices;
   for (int i = 0; i < 9; ++i) {
     devices.push_back("c" + std::to_string(i));
@@ -273,14 +248,43 @@ TEST(FederationIntegration, RoundCommitsDespiteClientsKilledInEachPhase) {
   }
   auto coordinator = fleet.StartCoordinator(task, /*exit_when_done=*/true);
   ASSERT_TRUE(fleet.WaitServing(30)) << ReadFile(fleet.LogPath("coordinator"));
+  const char* phases[] = {"advertise_keys", "share_keys", "masked_input", "unmasking"};
+  auto waiting_in = [&](int victim) {
+    return absl::StrCat(
+        "round 1: ", victim == 0 ? "trained" : absl::StrCat("sent ", phases[victim - 1]),
+        ", waiting for ", phases[victim]);
+  };
+  // c0 (the advertise_keys victim) takes its seat first, so it waits for the
+  // round start while the cohort fills.
   std::vector<std::unique_ptr<ChildProcess>> clients;
-  for (int i = 0; i < 9; ++i) {
-    std::vector<std::string> extra;
-    if (i < 4) extra = {"--exit-after-step", std::to_string(i)};  // c0..c3 vanish
-    clients.push_back(fleet.StartClient(devices[i], extra));
+  clients.push_back(fleet.StartClient(devices[0]));
+  for (int victim = 0; victim < 4; ++victim) {
+    ChildProcess& client = *clients[victim];
+    ASSERT_TRUE(WaitUntil(90,
+                          [&] {
+                            return fleet.ClientProgress(devices[victim]).value("detail", "") ==
+                                   waiting_in(victim);
+                          }))
+        << devices[victim] << " never reported: " << waiting_in(victim) << "\n"
+        << fleet.ClientProgress(devices[victim]).dump() << "\n"
+        << ReadFile(fleet.LogPath(devices[victim]));
+    client.Kill(SIGSTOP);
+    if (victim == 0) {
+      for (int i = 1; i < 9; ++i) clients.push_back(fleet.StartClient(devices[i]));
+    }
+    ASSERT_TRUE(WaitUntil(60,
+                          [&] {
+                            nlohmann::json status = fleet.Status();
+                            return !status.is_null() && status.value("round", 0) == 1 &&
+                                   status.value("phase", "") == phases[victim];
+                          }))
+        << "the coordinator never opened " << phases[victim] << "\n"
+        << ReadFile(fleet.LogPath("coordinator"));
+    client.Kill(SIGKILL);
+    EXPECT_EQ(client.Wait(10), 128 + SIGKILL) << devices[victim];
   }
   ASSERT_EQ(coordinator->Wait(150), 0) << ReadFile(fleet.LogPath("coordinator"));
-  for (int i = 0; i < 9; ++i) EXPECT_EQ(clients[i]->Wait(30), i < 4 ? 3 : 0) << devices[i];
+  for (int i = 4; i < 9; ++i) EXPECT_EQ(clients[i]->Wait(30), 0) << devices[i];
 
   StoredTask state = ReadState(fleet.state());
   ASSERT_EQ(Count(state.rounds, RoundStatus::kCommitted), 1);
@@ -290,20 +294,23 @@ TEST(FederationIntegration, RoundCommitsDespiteClientsKilledInEachPhase) {
   });
   std::map<std::string, coordinator::ParticipantRecord> by_device;
   for (const auto& p : state.participants[round.id]) by_device[p.device_id] = p;
-  const char* phases[] = {"advertise_keys", "share_keys", "masked_input", "unmasking"};
   for (int i = 0; i < 4; ++i) {
     EXPECT_EQ(by_device[devices[i]].outcome, coordinator::ParticipantOutcome::kDropped)
         << devices[i];
     EXPECT_EQ(by_device[devices[i]].drop_phase, phases[i]) << devices[i];
   }
-  // c3 sent its masked input before vanishing: it is in the sum.
-  for (int i = 3; i < 9; ++i) {
-    if (i > 3) {
-      EXPECT_EQ(by_device[devices[i]].outcome, coordinator::ParticipantOutcome::kCompleted)
-          << devices[i];
-    }
+  for (int i = 4; i < 9; ++i) {
+    EXPECT_EQ(by_device[devices[i]].outcome, coordinator::ParticipantOutcome::kCompleted)
+        << devices[i];
   }
+  // c3 sent its masked input before it was killed: it is in the sum.
   EXPECT_EQ(round.metrics.value("survivors", 0), 6);
+  // The owner sees where the daemon was when it died.
+  std::string status;
+  EXPECT_EQ(RunTool({ToolPath("tacit-client"), "--dir", fleet.ClientDir("c2"), "status"}, &status),
+            0);
+  EXPECT_NE(status.find("round 1: sent share_keys, waiting for masked_input"), std::string::npos)
+      << status;
 }
 
 // The coordinator is killed mid-round and restarted: committed rounds stay,

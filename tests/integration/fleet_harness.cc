@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -22,11 +23,6 @@
 
 namespace tacit::testing {
 namespace {
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 pid_t Spawn(const std::vector<std::string>& argv, const std::string& log_path, int* pipe_read) {
   int fds[2] = {-1, -1};
@@ -86,6 +82,21 @@ int ChildProcess::Wait(double timeout_s) {
 
 void ChildProcess::Kill(int signal) {
   if (!reaped_ && pid_ > 0) ::kill(pid_, signal);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+bool WaitUntil(double timeout_s, const std::function<bool()>& condition) {
+  auto until = std::chrono::steady_clock::now() +
+               std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
 }
 
 int RunTool(const std::vector<std::string>& argv, std::string* output) {
@@ -241,6 +252,13 @@ nlohmann::json Fleet::Status() {
   return status.is_discarded() ? nlohmann::json() : status;
 }
 
+nlohmann::json Fleet::ClientProgress(const std::string& device) const {
+  // daemon.json is replaced atomically (rename), so a read sees a whole file.
+  nlohmann::json progress = nlohmann::json::parse(ReadFile(ClientDir(device) + "/daemon.json"),
+                                                  nullptr, /*allow_exceptions=*/false);
+  return progress.is_object() ? progress : nlohmann::json::object();
+}
+
 std::unique_ptr<v1::Federation::Stub> Fleet::Stub(const std::string& ca_pem,
                                                   const std::string& cert_pem,
                                                   const std::string& key_pem) {
@@ -255,8 +273,39 @@ std::unique_ptr<v1::Federation::Stub> Fleet::Stub(const std::string& ca_pem,
 }
 
 std::unique_ptr<v1::Federation::Stub> Fleet::DeviceStub(const std::string& device) {
-  return Stub(ReadAll(pki() + "/ca.crt"), ReadAll(pki() + "/devices/" + device + ".crt"),
-              ReadAll(pki() + "/devices/" + device + ".key"));
+  return Stub(ReadFile(pki() + "/ca.crt"), ReadFile(pki() + "/devices/" + device + ".crt"),
+              ReadFile(pki() + "/devices/" + device + ".key"));
+}
+
+std::vector<nlohmann::json> AuditLines(const std::string& client_dir) {
+  std::vector<nlohmann::json> lines;
+  std::ifstream in(client_dir + "/audit.log");
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(nlohmann::json::parse(line));
+  return lines;
+}
+
+grpc::StatusCode CheckInCode(v1::Federation::Stub& stub, v1::CheckInResponse* response) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  v1::CheckInRequest request;
+  request.set_model_version(-1);
+  request.mutable_state()->set_eligible(true);
+  return stub.CheckIn(&context, request, response).error_code();
+}
+
+// Checks in until seated in round `round_number`.
+v1::Assignment SeatIn(v1::Federation::Stub& stub, int64_t round_number) {
+  for (int i = 0; i < 600; ++i) {
+    v1::CheckInResponse response;
+    if (CheckInCode(stub, &response) == grpc::StatusCode::OK && response.has_assignment() &&
+        response.assignment().round_number() == round_number) {
+      return response.assignment();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ADD_FAILURE() << "never seated in round " << round_number;
+  return v1::Assignment();
 }
 
 }  // namespace tacit::testing

@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +36,12 @@ class ChildProcess {
   int status_ = -1;
   bool reaped_ = false;
 };
+
+// A whole file; empty when it cannot be read.
+std::string ReadFile(const std::string& path);
+
+// Polls `condition` every 20 ms until it holds (true) or `timeout_s` passes.
+bool WaitUntil(double timeout_s, const std::function<bool()>& condition);
 
 // Runs a tool to completion; returns its exit code and output (stdout+stderr).
 int RunTool(const std::vector<std::string>& argv, std::string* output);
@@ -70,6 +77,9 @@ class Fleet {
   // service answers /status.
   bool WaitServing(double timeout_s);
   nlohmann::json Status();  // `tacit-coordinator status --json`; null when unreachable
+  // What the device's `tacit-client run` says it is doing (its daemon.json:
+  // state, round, detail); an empty object before it wrote one.
+  nlohmann::json ClientProgress(const std::string& device) const;
 
   // A stub for a device whose cert and key are given in PEM (the test then
   // acts as that client); empty cert/key: no client certificate at all.
@@ -81,5 +91,13 @@ class Fleet {
   std::string root_;
   int port_;
 };
+
+// The lines of a client's audit.log, oldest first.
+std::vector<nlohmann::json> AuditLines(const std::string& client_dir);
+
+// A test-driven client's check-in as an eligible device with no model.
+grpc::StatusCode CheckInCode(v1::Federation::Stub& stub, v1::CheckInResponse* response);
+// Checks in until seated in round `round_number` (a test failure if never).
+v1::Assignment SeatIn(v1::Federation::Stub& stub, int64_t round_number);
 
 }  // namespace tacit::testing

@@ -152,6 +152,23 @@ TEST(TrainingBudgetTest, BadInputsAreRefused) {
   EXPECT_FALSE(TrainLocally(c, initial, Routine(50), o).ok());
 }
 
+TEST(TrainingBudgetTest, OverlappingWindowsTakeMoreStepsAndStridesBeyondTheWindowAreRefused) {
+  const ModelConfig c = TinyConfig("gru");
+  const std::vector<float> initial = *InitialParameters(c, 1);
+  TrainOptions o = FastOptions();
+  o.batch_size = 1;
+  auto disjoint = TrainLocally(c, initial, Routine(400), o);
+  o.stride = c.window / 2;
+  auto overlapping = TrainLocally(c, initial, Routine(400), o);
+  ASSERT_TRUE(disjoint.ok() && overlapping.ok());
+  // Half-window strides put about twice as many windows in an epoch.
+  EXPECT_GE(overlapping->steps, 2 * disjoint->steps - 2);
+  o.stride = c.window + 1;
+  absl::StatusOr<LocalUpdate> refused = TrainLocally(c, initial, Routine(400), o);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("exceeds the model window"), std::string::npos);
+}
+
 TEST(EvaluationTest, PooledWeighsPredictionsAndMacroWeighsPersons) {
   EvalResult a{1.0, 1.0, 1.0, 30};
   EvalResult b{3.0, 0.0, 0.5, 10};

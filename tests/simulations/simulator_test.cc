@@ -6,56 +6,10 @@
 #include "client/examples/population.h"
 #include "gtest/gtest.h"
 #include "simulations/federation/experiment_config.h"
+#include "tests/simulations/small_experiment.h"
 
 namespace tacit::sim {
 namespace {
-
-// A tiny federation that trains in well under a second per round on one core.
-nlohmann::json SmallExperiment(int people, int cohort, int rounds, uint64_t seed) {
-  return {
-      {"name", "small"},
-      {"seed", seed},
-      {"population", {{"source", "generator"}, {"people", people}, {"max_events_per_person", 300}}},
-      {"task",
-       {{"name", "small-task"},
-        {"model",
-         {{"name", "gru"},
-          {"hyperparameters",
-           {{"embedding_dim", 16}, {"hidden_dim", 24}, {"layers", 1}, {"window", 16}}}}},
-        {"vocab", {{"size", 256}, {"salt", "test-salt"}}},
-        {"rounds", rounds},
-        {"cohort", {{"size", cohort}, {"over_selection", 1.0}, {"min_survivors", 3}}},
-        {"secure_agg", {{"bits", 40}, {"clip_range", 1.0}}},
-        {"dp", {{"clip_norm", 1.0}}},
-        {"server_optimizer", {{"type", "fedavg"}, {"lr", 1.0}}},
-        {"training", {{"epochs", 1}, {"batch_size", 8}, {"lr", 0.01}, {"optimizer", "adam"}}}}},
-      {"simulation", {{"workers", 2}}}};
-}
-
-struct SimRun {
-  ExperimentConfig config;
-  SimulationResult result;
-};
-
-SimRun Simulate(const nlohmann::json& json) {
-  auto config = ParseExperimentConfig(json);
-  EXPECT_TRUE(config.ok()) << config.status();
-  config->population.seed = config->seed;
-  auto people = LoadPopulation(config->population);
-  EXPECT_TRUE(people.ok()) << people.status();
-  auto result = RunSimulation(*config, *people);
-  EXPECT_TRUE(result.ok()) << result.status();
-  return {*config, *result};
-}
-
-double MaxAbsDifference(const std::vector<float>& a, const std::vector<float>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  double worst = 0;
-  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
-    worst = std::max(worst, std::fabs(static_cast<double>(a[i]) - b[i]));
-  }
-  return worst;
-}
 
 TEST(SimulatorTest, SecureAggregationOnAndOffGiveTheSameModelUpToQuantization) {
   nlohmann::json json = SmallExperiment(8, 6, 2, 11);
@@ -146,17 +100,22 @@ TEST(SimulatorTest, DropoutsInEveryPhaseAreSurvivedOrAbandonedCleanly) {
 }
 
 TEST(SimulatorTest, TooManyDropoutsAbandonTheRoundWithoutTouchingTheModel) {
-  nlohmann::json json = SmallExperiment(6, 6, 1, 3);
-  json["task"]["cohort"]["min_survivors"] = 6;
-  json["simulation"]["behaviour"] = {{"dropout", {{"share_keys", 0.99}}}};
-  json["simulation"]["max_attempts_per_round"] = 2;
-  SimRun run = Simulate(json);
-  ASSERT_EQ(run.result.rounds.size(), 2u);
-  for (const RoundRecord& r : run.result.rounds) {
-    EXPECT_EQ(r.outcome.rfind("abandoned: ", 0), 0u) << r.outcome;
-    EXPECT_EQ(r.model_version, 0);
+  for (const char* transport : {"in_process", "grpc"}) {
+    SCOPED_TRACE(transport);
+    nlohmann::json json = SmallExperiment(6, 6, 1, 3);
+    json["task"]["cohort"]["min_survivors"] = 6;
+    json["simulation"]["transport"] = transport;
+    json["simulation"]["behaviour"] = {{"dropout", {{"share_keys", 0.99}}}};
+    json["simulation"]["max_attempts_per_round"] = 2;
+    SimRun run = Simulate(json);
+    ASSERT_EQ(run.result.rounds.size(), 2u);
+    for (const RoundRecord& r : run.result.rounds) {
+      EXPECT_EQ(r.outcome.rfind("abandoned: ", 0), 0u) << r.outcome;
+      EXPECT_EQ(r.model_version, 0);
+      EXPECT_EQ(r.dropouts_per_phase[1], 6);
+    }
+    EXPECT_EQ(run.result.model_version, 0);
   }
-  EXPECT_EQ(run.result.model_version, 0);
 }
 
 TEST(ExperimentConfigTest, MistakesNameTheKey) {

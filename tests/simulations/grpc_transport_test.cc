@@ -1,0 +1,135 @@
+// The gRPC transport: the coordinator service and the fleet client's round
+// over loopback with mutual TLS, driven by the simulator.
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "gtest/gtest.h"
+#include "models/parameter_layout.h"
+#include "simulations/federation/derived_seeds.h"
+#include "tests/simulations/small_experiment.h"
+
+namespace tacit::sim {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string FreshFolder(const std::string& name) {
+  fs::path folder =
+      fs::temp_directory_path() / ("tacit-grpc-test-" + std::to_string(::getpid()) + "-" + name);
+  fs::remove_all(folder);
+  return folder.string();
+}
+
+TEST(GrpcTransportTest, RoundsCommitOverTlsAndSurviveDropouts) {
+  nlohmann::json json = SmallExperiment(6, 5, 2, 21);
+  json["simulation"]["transport"] = "grpc";
+  // Stragglers, and clients vanishing while sharing keys and while
+  // unmasking: the coordinator's deadlines drop the silent clients and the
+  // rest still commit.
+  json["simulation"]["behaviour"] = {{"dropout", {{"share_keys", 0.2}, {"unmasking", 0.2}}},
+                                     {"straggler_rate", 0.15}};
+  json["simulation"]["max_attempts_per_round"] = 4;
+  SimulationHooks hooks;
+  hooks.grpc_folder = FreshFolder("dropouts");
+  SimRun run = Simulate(json, hooks);
+
+  int committed = 0, dropped = 0, stragglers = 0;
+  for (const RoundRecord& r : run.result.rounds) {
+    committed += r.outcome == "committed";
+    stragglers += r.stragglers;
+    // A straggler never advertises keys: the coordinator counts it there.
+    EXPECT_GE(r.dropouts_per_phase[0], r.stragglers);
+    for (int d : r.dropouts_per_phase) dropped += d;
+    EXPECT_GT(r.bytes_up, 0) << r.outcome;
+    if (r.outcome == "committed") {
+      // Every client but the stragglers downloaded the model: at least its 4
+      // bytes a parameter.
+      int64_t model_bytes = LayoutOf(run.config.model)->total_size * 4;
+      EXPECT_GT(r.bytes_down, model_bytes * (r.selected - r.stragglers));
+      EXPECT_GT(r.bytes_up, model_bytes * r.participants);  // masked inputs
+      // Clients that vanish while unmasking keep their input in the sum.
+      EXPECT_EQ(r.participants, r.selected - r.dropouts_per_phase[0] - r.dropouts_per_phase[1] -
+                                    r.dropouts_per_phase[2]);
+      EXPECT_GT(r.train_seconds, 0);
+      EXPECT_GT(r.test_loss, 0);
+    }
+  }
+  EXPECT_EQ(committed, 2);
+  EXPECT_EQ(run.result.model_version, 2);
+  EXPECT_GT(dropped, stragglers) << "the seed must make someone vanish mid-protocol";
+  EXPECT_GT(stragglers, 0) << "the seed must make someone straggle";
+
+  // The model moved away from the coordinator's initial model.
+  auto initial =
+      InitialParameters(run.config.model, DeriveSeed(run.config.seed, 0, 0, kInitialModelSalt));
+  ASSERT_TRUE(initial.ok());
+  EXPECT_GT(MaxAbsDifference(*initial, run.result.final_parameters), 1e-3);
+
+  // The throwaway PKI, the coordinator's state and one folder per device.
+  EXPECT_TRUE(fs::exists(hooks.grpc_folder + "/pki/ca.crt"));
+  EXPECT_TRUE(fs::exists(hooks.grpc_folder + "/coordinator.log"));
+  EXPECT_TRUE(fs::exists(hooks.grpc_folder + "/clients/sim-0/fleet") ||
+              fs::exists(hooks.grpc_folder + "/clients/sim-1/fleet"));
+  fs::remove_all(hooks.grpc_folder);
+}
+
+TEST(GrpcTransportTest, SameModelAsInProcessForTheSameSeed) {
+  nlohmann::json json = SmallExperiment(6, 5, 3, 33);
+  // The production coordinator weighs every client 1 (max weight 1): the
+  // in-process run does the same, so both plan identical rounds.
+  json["simulation"]["weighting"] = "uniform";
+  json["simulation"]["max_weight"] = 1;
+  // Some rounds find fewer people available than they select: the gRPC
+  // coordinator then closes selection with those who checked in.
+  json["simulation"]["behaviour"] = {{"availability", 0.7}};
+  SimRun in_process = Simulate(json);
+  json["simulation"]["transport"] = "grpc";
+  SimRun grpc = Simulate(json);
+
+  ASSERT_EQ(in_process.result.rounds.size(), grpc.result.rounds.size());
+  int short_rounds = 0;
+  for (size_t i = 0; i < grpc.result.rounds.size(); ++i) {
+    const RoundRecord& a = in_process.result.rounds[i];
+    const RoundRecord& b = grpc.result.rounds[i];
+    EXPECT_EQ(a.outcome, b.outcome);
+    EXPECT_EQ(a.selected, b.selected);
+    short_rounds += b.selected < 5;
+    EXPECT_EQ(a.participants, b.participants);
+    EXPECT_NEAR(a.top1_pooled, b.top1_pooled, 1e-3);
+  }
+  EXPECT_EQ(in_process.result.model_version, grpc.result.model_version);
+  EXPECT_GT(short_rounds, 0) << "the seed must leave a round short of people";
+  EXPECT_GT(grpc.result.model_version, 0);
+  // Same people, client ids, training seeds, noise, round ids and rounding
+  // keys, and the same plan (max weight 1): only the transport differs. The
+  // secure sum is exact modular arithmetic, so the models agree bit for bit,
+  // which is stronger than agreeing to quantization error.
+  double difference =
+      MaxAbsDifference(in_process.result.final_parameters, grpc.result.final_parameters);
+  EXPECT_EQ(difference, 0.0);
+  std::printf("largest parameter difference between the transports: %g\n", difference);
+}
+
+TEST(GrpcTransportTest, ConfigRefusesWhatTheCoordinatorCannotDo) {
+  nlohmann::json json = SmallExperiment(4, 3, 1, 1);
+  json["simulation"]["transport"] = "grpc";
+  json["simulation"]["weighting"] = "examples";
+  auto config = ParseExperimentConfig(json);
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find("simulation.weighting"), std::string::npos);
+  json["simulation"].erase("weighting");
+  json["simulation"]["secure_aggregation"] = false;
+  config = ParseExperimentConfig(json);
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find("simulation.secure_aggregation"), std::string::npos);
+  json["simulation"].erase("secure_aggregation");
+  config = ParseExperimentConfig(json);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_FALSE(config->weight_by_examples);
+}
+
+}  // namespace
+}  // namespace tacit::sim

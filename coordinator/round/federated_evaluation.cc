@@ -128,4 +128,17 @@ absl::StatusOr<FederatedEvaluation> DecodeEvaluation(const EvaluationEncoding& e
   return result;
 }
 
+nlohmann::json FederatedEvaluationJson(const FederatedEvaluation& e, int64_t model_version) {
+  return {{"model_version", model_version},
+          {"clients", e.sums.clients},
+          {"predictions", e.sums.predictions},
+          {"top1_correct", e.sums.top1_correct},
+          {"top3_correct", e.sums.top3_correct},
+          {"loss_sum", e.sums.loss_sum},
+          {"top1", e.top1},
+          {"top3", e.top3},
+          {"loss", e.loss},
+          {"count_error_bound", e.count_error_bound}};
+}
+
 }  // namespace tacit

@@ -30,6 +30,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "coordinator/task_config.h"
+#include "nlohmann/json.hpp"
 
 namespace tacit {
 
@@ -83,5 +84,10 @@ struct FederatedEvaluation {
 absl::StatusOr<FederatedEvaluation> DecodeEvaluation(const EvaluationEncoding& encoding,
                                                      absl::Span<const double> weighted_sums,
                                                      double scale, size_t survivors);
+
+// As stored with the model version and shown by status: `model_version` is
+// the version the cohort scored (the one it downloaded).
+nlohmann::json FederatedEvaluationJson(const FederatedEvaluation& evaluation,
+                                       int64_t model_version);
 
 }  // namespace tacit

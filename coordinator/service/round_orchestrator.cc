@@ -698,7 +698,7 @@ class RoundOrchestrator::Impl {
     nlohmann::json metrics = RoundMetrics(a, now);
     if (aggregate.evaluation) {
       // The cohort scored the model it downloaded: the version before this round.
-      metrics["evaluation"] = EvaluationJson(*aggregate.evaluation, model_->version() - 1);
+      metrics["evaluation"] = FederatedEvaluationJson(*aggregate.evaluation, model_->version() - 1);
     }
     absl::StatusOr<ModelVersionRecord> committed =
         store_->CommitRound(a.record.id, checkpoint, metrics);
@@ -727,19 +727,6 @@ class RoundOrchestrator::Impl {
               {"metrics", metrics}});
     ++next_round_;
     Finish(now);
-  }
-
-  static nlohmann::json EvaluationJson(const FederatedEvaluation& e, int64_t model_version) {
-    return {{"model_version", model_version},
-            {"clients", e.sums.clients},
-            {"predictions", e.sums.predictions},
-            {"top1_correct", e.sums.top1_correct},
-            {"top3_correct", e.sums.top3_correct},
-            {"loss_sum", e.sums.loss_sum},
-            {"top1", e.top1},
-            {"top3", e.top3},
-            {"loss", e.loss},
-            {"count_error_bound", e.count_error_bound}};
   }
 
   // The latest evaluation with predictions behind it becomes the status's

@@ -249,6 +249,10 @@ class Simulation {
           model_.ApplyRound(aggregate->mean_update, static_cast<int>(participants.size())));
       record.outcome = "committed";
       record.participants = static_cast<int>(aggregate->survivors.size());
+      if (aggregate->evaluation) {
+        record.federated_evaluation =
+            FederatedEvaluationJson(*aggregate->evaluation, model_.version() - 1);
+      }
     } else if (aggregate.status().code() == absl::StatusCode::kAborted) {
       record.outcome = absl::StrCat("abandoned: ", aggregate.status().message());
     } else {

@@ -46,7 +46,8 @@ nlohmann::json RoundRecord::ToJson() const {
           {"secagg_seconds", secagg_seconds},
           {"wall_seconds", wall_seconds},
           {"eval_seconds", eval_seconds},
-          {"epsilon", epsilon}};
+          {"epsilon", epsilon},
+          {"federated_evaluation", federated_evaluation}};
 }
 
 std::string RoundRecord::CsvHeader() {

@@ -33,6 +33,9 @@ struct RoundRecord {
   double wall_seconds = 0;        // the whole round, wall clock (evaluation excluded)
   double eval_seconds = 0;        // evaluating the new global model on every person
   double epsilon = 0;             // privacy spent so far (0 when DP is off)
+  // The cohort's held-out sums as the coordinator decodes them from the
+  // secure sum (FederatedEvaluationJson); null when the task does not evaluate.
+  nlohmann::json federated_evaluation;
 
   nlohmann::json ToJson() const;
   static std::string CsvHeader();

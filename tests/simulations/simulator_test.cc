@@ -23,6 +23,18 @@ TEST(SimulatorTest, SecureAggregationOnAndOffGiveTheSameModelUpToQuantization) {
     EXPECT_EQ(secure.result.rounds[i].participants, plain.result.rounds[i].participants);
     EXPECT_EQ(secure.result.rounds[i].dropouts_per_phase,
               plain.result.rounds[i].dropouts_per_phase);
+    // Federated evaluation: every survivor's held-out counts are in the
+    // sum, decoded exactly from the secure sum (the plain sum agrees).
+    const nlohmann::json& fed = secure.result.rounds[i].federated_evaluation;
+    if (secure.result.rounds[i].outcome != "committed") continue;
+    ASSERT_TRUE(fed.is_object());
+    EXPECT_LT(fed.value("count_error_bound", 1.0), 0.5);
+    EXPECT_EQ(fed.value("clients", -1), secure.result.rounds[i].participants);
+    EXPECT_GT(fed.value("predictions", 0), 0);
+    EXPECT_EQ(fed.value("predictions", -1),
+              plain.result.rounds[i].federated_evaluation.value("predictions", -2));
+    EXPECT_EQ(fed.value("top1_correct", -1),
+              plain.result.rounds[i].federated_evaluation.value("top1_correct", -2));
   }
   EXPECT_EQ(secure.result.model_version, plain.result.model_version);
   EXPECT_LT(MaxAbsDifference(secure.result.final_parameters, plain.result.final_parameters), 1e-4);

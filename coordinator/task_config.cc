@@ -126,7 +126,7 @@ absl::Status ReadTraining(JsonFields& root, LocalTrainingConfig& t) {
   TACIT_RETURN_IF_ERROR(f.Int("epochs", &t.epochs, 1, 1000));
   TACIT_RETURN_IF_ERROR(f.Int("batch_size", &t.batch_size, 1, 1 << 16));
   TACIT_RETURN_IF_ERROR(f.Double("lr", &t.lr, kPositive));
-  TACIT_RETURN_IF_ERROR(f.Choice("optimizer", &t.optimizer, {"sgd", "adam", "adamw"}));
+  TACIT_RETURN_IF_ERROR(f.Choice("optimizer", &t.optimizer, {"sgd", "adam"}));
   TACIT_RETURN_IF_ERROR(f.Double("fedprox_mu", &t.fedprox_mu, kNonNegative));
   TACIT_RETURN_IF_ERROR(f.Double("max_seconds", &t.max_seconds, kPositive));
   TACIT_RETURN_IF_ERROR(f.Int("window_stride", &t.window_stride, 0, 1 << 16));

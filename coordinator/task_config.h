@@ -66,7 +66,7 @@ struct LocalTrainingConfig {
   int epochs = 1;
   int batch_size = 32;
   double lr = 0.05;
-  std::string optimizer = "sgd";  // sgd | adam | adamw
+  std::string optimizer = "sgd";  // sgd | adam (the trainer has no other)
   double fedprox_mu = 0.0;        // FedProx proximal term; 0 = plain FedAvg local steps
   double max_seconds = 600;       // wall-clock budget for local training
   // Tokens between the starts of consecutive training windows; 0 = the model's

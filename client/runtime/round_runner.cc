@@ -51,19 +51,17 @@ absl::StatusOr<TrainOptions> TrainingOf(const coordinator::TaskConfig& task,
   return t;
 }
 
-// The owner's events from the local store, as training tokens.
-absl::StatusOr<TrainingExamples> StoreExamples(const coordinator::TaskConfig& task,
-                                               const ModelConfig& model_config,
-                                               const RoundRunnerOptions& options) {
+// The owner's events from the local store, as training tokens; the trainer
+// windows them at the task's stride.
+absl::StatusOr<PersonTokens> StoreTokens(const coordinator::TaskConfig& task,
+                                         const RoundRunnerOptions& options) {
   TACIT_ASSIGN_OR_RETURN(std::unique_ptr<EventStore> store,
                          EventStore::OpenInDirectory(options.dir));
-  TrainingConfig examples_config;
-  examples_config.vocab_size = static_cast<uint32_t>(task.vocab.size);
-  examples_config.vocab_salt = task.vocab.salt;
-  examples_config.window_length = model_config.window;
-  examples_config.window_stride = model_config.window;
+  TokenizationConfig config;
+  config.vocab_size = static_cast<uint32_t>(task.vocab.size);
+  config.vocab_salt = task.vocab.salt;
   // The store closes on return: the owner's commands keep working while we train.
-  return MakeTrainingExamples(*store, options.device_id, TimeRange{}, examples_config);
+  return LoadPersonTokens(*store, options.device_id, TimeRange{}, config);
 }
 
 // Trains and prepares the update secure aggregation masks.
@@ -71,11 +69,11 @@ absl::StatusOr<PreparedUpdate> Train(const coordinator::TaskConfig& task,
                                      const ModelConfig& model_config, const ModelFile& model,
                                      const v1::Assignment& assignment,
                                      const RoundRunnerOptions& options) {
-  TrainingExamples examples;
+  PersonTokens stored;
   if (options.tokens == nullptr) {
-    TACIT_ASSIGN_OR_RETURN(examples, StoreExamples(task, model_config, options));
+    TACIT_ASSIGN_OR_RETURN(stored, StoreTokens(task, options));
   }
-  const PersonTokens& tokens = options.tokens != nullptr ? *options.tokens : examples.tokens;
+  const PersonTokens& tokens = options.tokens != nullptr ? *options.tokens : stored;
   LocalUpdateTask update_task;
   update_task.model = model_config;
   TACIT_ASSIGN_OR_RETURN(update_task.training, TrainingOf(task, assignment, options));

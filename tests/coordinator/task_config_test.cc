@@ -82,6 +82,12 @@ TEST(TaskConfigTest, ErrorsNameTheKey) {
   j["server_optimizer"] = {{"type", "sgd"}};
   EXPECT_THAT(ErrorOf(j), HasSubstr("'server_optimizer.type' = \"sgd\" is not one of"));
 
+  // Only optimizers the trainer has pass: a task that fails in every client's
+  // first round must fail at load instead.
+  j = Minimal();
+  j["training"] = {{"optimizer", "adamw"}};
+  EXPECT_THAT(ErrorOf(j), HasSubstr("'training.optimizer' = \"adamw\" is not one of"));
+
   j = Minimal();
   j["eligibility"] = {{"allowed_hours", {{"start", 5}, {"end", 5}}}};
   EXPECT_THAT(ErrorOf(j), HasSubstr("eligibility.allowed_hours.start"));

@@ -1,5 +1,6 @@
 #include "coordinator/server_optimizer.h"
 
+#include <cmath>
 #include <cstring>
 
 #include "Eigen/Core"
@@ -52,10 +53,11 @@ absl::StatusOr<ServerOptimizer> ServerOptimizer::Create(const ServerOptimizerCon
     return absl::InvalidArgumentError("server optimizer needs a model with at least 1 parameter");
   }
   if (!(config.lr > 0) || !(config.epsilon > 0) || config.momentum < 0 || config.momentum >= 1 ||
-      config.beta1 < 0 || config.beta1 >= 1 || config.beta2 < 0 || config.beta2 >= 1) {
+      config.beta1 < 0 || config.beta1 >= 1 || config.beta2 < 0 || config.beta2 >= 1 ||
+      !(config.lr_half_life_rounds >= 0)) {
     return absl::InvalidArgumentError(
-        "server optimizer config out of range: need lr > 0, epsilon > 0 and momentum, beta1, "
-        "beta2 in [0, 1); parse it with ParseTaskConfig");
+        "server optimizer config out of range: need lr > 0, epsilon > 0, lr_half_life_rounds "
+        ">= 0 and momentum, beta1, beta2 in [0, 1); parse it with ParseTaskConfig");
   }
   return ServerOptimizer(config, dimension);
 }
@@ -73,7 +75,7 @@ absl::Status ServerOptimizer::Apply(absl::Span<const float> mean_update, absl::S
         "abandoned, not applied");
   }
   Vec x(model.data(), static_cast<Eigen::Index>(dimension_));
-  const float lr = static_cast<float>(config_.lr);
+  const float lr = static_cast<float>(current_lr());
   switch (config_.type) {
     case ServerOptimizerType::kFedAvg:
       x += lr * delta;
@@ -98,6 +100,11 @@ absl::Status ServerOptimizer::Apply(absl::Span<const float> mean_update, absl::S
   }
   ++steps_;
   return absl::OkStatus();
+}
+
+double ServerOptimizer::current_lr() const {
+  if (config_.lr_half_life_rounds <= 0) return config_.lr;
+  return config_.lr * std::exp2(-static_cast<double>(steps_) / config_.lr_half_life_rounds);
 }
 
 std::string ServerOptimizer::SerializeState() const {

@@ -10,6 +10,8 @@
 //   FedAdam: m = b1 * m + (1 - b1) * Delta
 //            v = b2 * v + (1 - b2) * Delta^2;    x += lr * m / (sqrt(v) + tau)
 // FedAdam follows the paper exactly: no bias correction, v starts at tau^2.
+// With lr_half_life_rounds h > 0, round t (0-based) uses lr * 2^(-t/h); t is
+// the step count, which the state keeps, so a restart continues the decay.
 // The state (m, v, step count) serializes to bytes for the round checkpoint.
 
 #include <cstdint>
@@ -41,6 +43,8 @@ class ServerOptimizer {
   std::string SerializeState() const;
 
   int64_t steps() const { return steps_; }
+  // The learning rate the next Apply uses.
+  double current_lr() const;
   size_t dimension() const { return dimension_; }
   const ServerOptimizerConfig& config() const { return config_; }
 

@@ -198,20 +198,27 @@ absl::Status StateStore::AbandonInFlight() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<int64_t> StateStore::UpsertTask(const std::string& name,
-                                               const nlohmann::json& config) {
+absl::StatusOr<int64_t> StateStore::UpsertTask(
+    const std::string& name, const nlohmann::json& config,
+    const std::function<bool(const nlohmann::json& stored)>& same_task) {
   std::lock_guard<std::mutex> lock(mu_);
   TACIT_ASSIGN_OR_RETURN(SqlStatement q,
                          db_->Prepare("SELECT id, config_json FROM tasks WHERE name = ?1"));
   TACIT_ASSIGN_OR_RETURN(bool found, q.Bind(1, name).Step());
   if (found) {
-    if (ParseJsonOrEmpty(q.Text(1)) != config) {
+    const int64_t id = q.Int(0);
+    const nlohmann::json stored = ParseJsonOrEmpty(q.Text(1));
+    if (stored == config) return id;
+    if (!same_task || !same_task(stored)) {
       return absl::FailedPreconditionError(absl::StrCat(
           "task '", name,
           "' already exists in the state with a different config; rename the task to start a "
           "new one, or restore the original config to resume it"));
     }
-    return q.Int(0);
+    TACIT_ASSIGN_OR_RETURN(SqlStatement update,
+                           db_->Prepare("UPDATE tasks SET config_json = ?1 WHERE id = ?2"));
+    TACIT_RETURN_IF_ERROR(update.Bind(1, config.dump()).Bind(2, id).Run());
+    return id;
   }
   TACIT_ASSIGN_OR_RETURN(
       SqlStatement ins,

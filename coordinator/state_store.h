@@ -16,6 +16,7 @@
 // round is never half-applied.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -94,8 +95,13 @@ class StateStore {
   int abandoned_on_open() const { return abandoned_on_open_; }
 
   // Registers a task by name. Reopening with the same config returns the same
-  // id; a different config under the same name is FailedPrecondition.
-  absl::StatusOr<int64_t> UpsertTask(const std::string& name, const nlohmann::json& config);
+  // id; a different config under the same name is FailedPrecondition, unless
+  // `same_task(stored)` says the stored config means the same task (e.g. one
+  // written before new sections with defaults existed): then the stored
+  // config is replaced by `config` and the id returned.
+  absl::StatusOr<int64_t> UpsertTask(
+      const std::string& name, const nlohmann::json& config,
+      const std::function<bool(const nlohmann::json& stored)>& same_task = nullptr);
 
   // Stores version 0 (the freshly initialized model) once per task.
   absl::StatusOr<ModelVersionRecord> CommitInitialModel(const Checkpoint& checkpoint);

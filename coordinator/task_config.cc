@@ -118,6 +118,7 @@ absl::Status ReadServerOptimizer(JsonFields& root, ServerOptimizerConfig& o) {
   TACIT_RETURN_IF_ERROR(f.Double("beta1", &o.beta1, kUnitHalfOpen));
   TACIT_RETURN_IF_ERROR(f.Double("beta2", &o.beta2, kUnitHalfOpen));
   TACIT_RETURN_IF_ERROR(f.Double("epsilon", &o.epsilon, kPositive));
+  TACIT_RETURN_IF_ERROR(f.Double("lr_half_life_rounds", &o.lr_half_life_rounds, kNonNegative));
   return f.RejectUnknownKeys();
 }
 
@@ -176,9 +177,10 @@ int TaskConfig::SelectedPerRound() const {
   return static_cast<int>(std::ceil(cohort.size * cohort.over_selection - 1e-9));
 }
 
-absl::StatusOr<TaskConfig> ParseTaskConfig(const nlohmann::json& json) {
+absl::StatusOr<TaskConfig> ParseTaskConfig(const nlohmann::json& json,
+                                           const std::string& key_prefix) {
   TaskConfig c;
-  TACIT_ASSIGN_OR_RETURN(JsonFields root, JsonFields::Open(json, ""));
+  TACIT_ASSIGN_OR_RETURN(JsonFields root, JsonFields::Open(json, key_prefix));
   TACIT_RETURN_IF_ERROR(root.NonEmptyString("name", &c.name, /*required=*/true));
   TACIT_RETURN_IF_ERROR(ReadModel(root, c.model));
   TACIT_RETURN_IF_ERROR(ReadVocab(root, c.vocab));
@@ -245,7 +247,8 @@ nlohmann::json TaskConfigToJson(const TaskConfig& c) {
         {"momentum", c.server_optimizer.momentum},
         {"beta1", c.server_optimizer.beta1},
         {"beta2", c.server_optimizer.beta2},
-        {"epsilon", c.server_optimizer.epsilon}}},
+        {"epsilon", c.server_optimizer.epsilon},
+        {"lr_half_life_rounds", c.server_optimizer.lr_half_life_rounds}}},
       {"training",
        {{"epochs", c.training.epochs},
         {"batch_size", c.training.batch_size},

@@ -60,6 +60,9 @@ struct ServerOptimizerConfig {
   double beta1 = 0.9;     // FedAdam first-moment decay
   double beta2 = 0.99;    // FedAdam second-moment decay
   double epsilon = 1e-3;  // FedAdam adaptivity tau
+  // The server learning rate halves every this many applied rounds,
+  // continuously: lr * 2^(-rounds / half_life). 0 keeps it constant.
+  double lr_half_life_rounds = 0.0;
 };
 
 struct LocalTrainingConfig {
@@ -112,8 +115,11 @@ struct TaskConfig {
   int SelectedPerRound() const;
 };
 
-// Validates and reads a task config. The error names the offending key.
-absl::StatusOr<TaskConfig> ParseTaskConfig(const nlohmann::json& json);
+// Validates and reads a task config. The error names the offending key, with
+// `key_prefix` in front when the task sits inside a bigger config (tacit-sim's
+// experiment: "task" gives "config key 'task.cohort.size' ...").
+absl::StatusOr<TaskConfig> ParseTaskConfig(const nlohmann::json& json,
+                                           const std::string& key_prefix = "");
 
 // Reads a JSON file and parses it; syntax errors carry the byte offset.
 absl::StatusOr<TaskConfig> LoadTaskConfigFile(const std::string& path);

@@ -150,7 +150,13 @@ class RoundOrchestrator::Impl {
     TACIT_ASSIGN_OR_RETURN(ParameterLayout layout, LayoutOf(model_config_));
     layout_hash_ = layout.hash;
     task_json_ = TaskConfigToJson(task_);
-    TACIT_ASSIGN_OR_RETURN(task_id_, store_->UpsertTask(task_.name, task_json_));
+    // A config stored by an older coordinator lacks the sections added since;
+    // with their defaults filled in it may still be exactly this task.
+    auto same_task = [this](const nlohmann::json& stored) {
+      absl::StatusOr<TaskConfig> parsed = ParseTaskConfig(stored);
+      return parsed.ok() && TaskConfigToJson(*parsed) == task_json_;
+    };
+    TACIT_ASSIGN_OR_RETURN(task_id_, store_->UpsertTask(task_.name, task_json_, same_task));
     if (options_.population < 1) options_.population = task_.SelectedPerRound();
     TACIT_ASSIGN_OR_RETURN(ResumePoint resume, store_->Resume(task_id_));
     for (const std::string& refused : resume.refused) {

@@ -4,19 +4,21 @@
 
 namespace tacit::coordinator {
 
-absl::StatusOr<::tacit::ModelConfig> ResolveTaskModel(const TaskConfig& task) {
+absl::StatusOr<::tacit::ModelConfig> ResolveTaskModel(const TaskConfig& task,
+                                                      const std::string& key_prefix) {
+  const std::string prefix = key_prefix.empty() ? "" : absl::StrCat(key_prefix, ".");
   nlohmann::json model = task.model.hyperparameters;
   if (model.contains("vocab_size") || model.contains("name")) {
-    return absl::InvalidArgumentError(
-        "task key 'model.hyperparameters' must not set 'name' or 'vocab_size': they come from "
-        "'model.name' and 'vocab.size'");
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config key '", prefix, "model.hyperparameters' must not set 'name' or 'vocab_size': ",
+        "they come from '", prefix, "model.name' and '", prefix, "vocab.size'"));
   }
   model["name"] = task.model.name;
   model["vocab_size"] = task.vocab.size;
   auto resolved = ::tacit::ModelConfig::FromJson(model);
   if (!resolved.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("task key 'model': ", resolved.status().message()));
+        absl::StrCat("config key '", prefix, "model': ", resolved.status().message()));
   }
   return resolved;
 }

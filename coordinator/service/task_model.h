@@ -12,9 +12,11 @@
 
 namespace tacit::coordinator {
 
-// InvalidArgument naming 'model' when the hyperparameters repeat name or
-// vocab_size, or describe an invalid model.
-absl::StatusOr<::tacit::ModelConfig> ResolveTaskModel(const TaskConfig& task);
+// InvalidArgument naming 'model' (after `key_prefix`, as in ParseTaskConfig)
+// when the hyperparameters repeat name or vocab_size, or describe an invalid
+// model.
+absl::StatusOr<::tacit::ModelConfig> ResolveTaskModel(const TaskConfig& task,
+                                                      const std::string& key_prefix = "");
 
 // The task's local-training section as trainer options: epochs, batch size,
 // learning rate, optimizer, FedProx mu and the wall-clock budget. Threads and

@@ -82,21 +82,10 @@ absl::StatusOr<ExperimentConfig> ParseExperimentConfig(const nlohmann::json& jso
         "config key 'task' is required: the coordinator task config (model, rounds, cohort, "
         "server optimizer, secure aggregation)");
   }
-  auto task = coordinator::ParseTaskConfig(task_json);
-  if (!task.ok()) {
-    // The task parser names keys from its own root; put them under "task.".
-    return absl::Status(task.status().code(),
-                        absl::StrCat(task.status().message(), " (under 'task')"));
-  }
-  c.task = *std::move(task);
+  TACIT_ASSIGN_OR_RETURN(c.task, coordinator::ParseTaskConfig(task_json, "task"));
   c.population.vocab_size = static_cast<uint32_t>(c.task.vocab.size);
   c.population.vocab_salt = c.task.vocab.salt;
-  auto model = coordinator::ResolveTaskModel(c.task);
-  if (!model.ok()) {
-    return absl::Status(model.status().code(),
-                        absl::StrCat(model.status().message(), " (under 'task')"));
-  }
-  c.model = *model;
+  TACIT_ASSIGN_OR_RETURN(c.model, coordinator::ResolveTaskModel(c.task, "task"));
   TACIT_ASSIGN_OR_RETURN(c.training, ResolveTraining(c.task));
 
   TACIT_ASSIGN_OR_RETURN(JsonFields sim, root.Object("simulation"));

@@ -46,6 +46,29 @@ std::string Describe(const tacit::PopulationSpec& p, size_t people) {
   return absl::StrCat(people, " people from ", p.source, " at ", p.path);
 }
 
+// "fedadam, lr 0.03 (halving every 40 rounds), beta1 0.9, beta2 0.99, tau 0.001"
+std::string DescribeServerOptimizer(const tacit::coordinator::ServerOptimizerConfig& o) {
+  std::string out = absl::StrCat(tacit::coordinator::ServerOptimizerName(o.type), ", lr ", o.lr);
+  if (o.lr_half_life_rounds > 0) {
+    absl::StrAppend(&out, " (halving every ", o.lr_half_life_rounds, " rounds)");
+  }
+  if (o.type == tacit::coordinator::ServerOptimizerType::kFedAvgM) {
+    absl::StrAppend(&out, ", momentum ", o.momentum);
+  } else if (o.type == tacit::coordinator::ServerOptimizerType::kFedAdam) {
+    absl::StrAppend(&out, ", beta1 ", o.beta1, ", beta2 ", o.beta2, ", tau ", o.epsilon);
+  }
+  return out;
+}
+
+// "sgd lr 0.5, 1 epoch(s) of batch 16, window stride 32"
+std::string DescribeLocalTraining(const tacit::coordinator::LocalTrainingConfig& t) {
+  std::string out = absl::StrCat(t.optimizer, " lr ", t.lr, ", ", t.epochs, " epoch(s) of batch ",
+                                 t.batch_size, ", window stride ");
+  absl::StrAppend(&out, t.window_stride > 0 ? absl::StrCat(t.window_stride) : "the window");
+  if (t.fedprox_mu > 0) absl::StrAppend(&out, ", FedProx mu ", t.fedprox_mu);
+  return out;
+}
+
 int Run(const std::string& config_path, std::string out, const std::string& transport) {
   auto config = tacit::sim::LoadExperimentConfigFile(config_path, transport);
   if (!config.ok()) {
@@ -124,8 +147,8 @@ int Run(const std::string& config_path, std::string out, const std::string& tran
       {"population", Describe(config->population, people->size())},
       {"model", absl::StrCat(config->model.name, ", ", layout->total_size, " parameters, layout ",
                              layout->hash)},
-      {"server optimizer",
-       tacit::coordinator::ServerOptimizerName(config->task.server_optimizer.type)},
+      {"server optimizer", DescribeServerOptimizer(config->task.server_optimizer)},
+      {"local training", DescribeLocalTraining(config->task.training)},
       {"clients per round", absl::StrCat(config->task.SelectedPerRound(),
                                          " selected for a cohort of ", config->task.cohort.size)},
       {"secure aggregation", config->secure_aggregation

@@ -260,6 +260,43 @@ TEST(RoundOrchestrator, ExpireDeadlineEndsSelectionAndPhasesAtOnce) {
   std::filesystem::remove_all(dir);
 }
 
+// A state folder written before a config section existed (here: the task
+// stored without "evaluation") still resumes the same task, and a real change
+// of the task is still refused.
+TEST(RoundOrchestrator, ResumesATaskStoredBeforeNewConfigSectionsExisted) {
+  TaskConfig task = TinyTask(3, 3, 2);
+  std::string dir = FreshDir("older-config");
+  int64_t task_id = 0;
+  {
+    auto store = StateStore::Open(dir);
+    ASSERT_TRUE(store.ok()) << store.status();
+    nlohmann::json older = TaskConfigToJson(task);
+    ASSERT_EQ(older.erase("evaluation"), 1u);
+    auto id = (*store)->UpsertTask(task.name, older);
+    ASSERT_TRUE(id.ok()) << id.status();
+    task_id = *id;
+  }
+  {
+    MetricsRegistry registry;
+    auto orchestrator = Open(task, dir, &registry);
+    ASSERT_NE(orchestrator, nullptr);
+  }
+  auto store = StateStore::Open(dir);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(*(*store)->UpsertTask(task.name, TaskConfigToJson(task)), task_id);
+  store->reset();
+
+  TaskConfig changed = task;
+  changed.rounds += 1;
+  auto logger = MakeJsonLogger("test", {std::make_shared<spdlog::sinks::null_sink_mt>()});
+  MetricsRegistry registry;
+  auto reopened = StateStore::Open(dir);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  auto refused = RoundOrchestrator::Create(changed, *std::move(reopened), {}, &registry, logger);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(RoundOrchestrator, ResumesCommittedRoundsAfterRestart) {
   TaskConfig task = TinyTask(3, 3, 2);
   std::string dir = FreshDir("resume");

@@ -27,6 +27,28 @@ TEST(ServerOptimizerTest, FedAvgMovesByLrTimesMeanUpdate) {
   EXPECT_EQ(opt->steps(), 1);
 }
 
+TEST(ServerOptimizerTest, LearningRateHalvesEveryHalfLifeAndTheStateKeepsTheDecay) {
+  ServerOptimizerConfig c = Config(ServerOptimizerType::kFedAvg, 0.8);
+  c.lr_half_life_rounds = 2;
+  auto opt = ServerOptimizer::Create(c, 1);
+  ASSERT_TRUE(opt.ok());
+  std::vector<float> x = {0};
+  float d = 1.0f;
+  // Rounds 0..3 move by 0.8 * 2^(-t/2): 0.8, 0.5657, 0.4, 0.2828.
+  double expected = 0;
+  for (int t = 0; t < 4; ++t) {
+    EXPECT_NEAR(opt->current_lr(), 0.8 * std::exp2(-t / 2.0), 1e-12);
+    ASSERT_TRUE(opt->Apply({&d, 1}, absl::MakeSpan(x)).ok());
+    expected += 0.8 * std::exp2(-t / 2.0);
+    EXPECT_NEAR(x[0], expected, 1e-5);
+  }
+  auto restored = ServerOptimizer::Restore(c, 1, opt->SerializeState());
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  EXPECT_NEAR(restored->current_lr(), 0.2, 1e-12);  // after 4 rounds: two half-lives
+  c.lr_half_life_rounds = -1;
+  EXPECT_FALSE(ServerOptimizer::Create(c, 1).ok());
+}
+
 TEST(ServerOptimizerTest, FedAvgMAccumulatesMomentum) {
   ServerOptimizerConfig c = Config(ServerOptimizerType::kFedAvgM, 1.0);
   c.momentum = 0.5;

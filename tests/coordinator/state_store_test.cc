@@ -126,6 +126,22 @@ TEST(StateStoreTest, RoundsParticipantsAndVersionsPersistAcrossReopen) {
   EXPECT_EQ(*(*store)->UpsertTask("t", {{"rounds", 3}}), task);
   auto changed = (*store)->UpsertTask("t", {{"rounds", 4}});
   EXPECT_EQ(changed.status().code(), absl::StatusCode::kFailedPrecondition);
+  // The caller may vouch that a differently written config is the same task:
+  // the stored config is then replaced, and the plain lookup matches it.
+  auto rejected = (*store)->UpsertTask("t", {{"rounds", 3}, {"extra", 1}},
+                                       [](const nlohmann::json&) { return false; });
+  EXPECT_EQ(rejected.status().code(), absl::StatusCode::kFailedPrecondition);
+  nlohmann::json seen;
+  auto vouched = (*store)->UpsertTask("t", {{"rounds", 3}, {"extra", 1}},
+                                      [&seen](const nlohmann::json& stored) {
+                                        seen = stored;
+                                        return true;
+                                      });
+  ASSERT_TRUE(vouched.ok()) << vouched.status();
+  EXPECT_EQ(*vouched, task);
+  EXPECT_EQ(seen, nlohmann::json({{"rounds", 3}}));
+  EXPECT_EQ(*(*store)->UpsertTask("t", {{"rounds", 3}, {"extra", 1}}), task);
+  EXPECT_FALSE((*store)->UpsertTask("t", {{"rounds", 3}}).ok());
 
   auto rounds = (*store)->Rounds(task);
   ASSERT_TRUE(rounds.ok());

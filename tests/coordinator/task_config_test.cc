@@ -45,7 +45,8 @@ TEST(TaskConfigTest, FullConfigRoundTripsThroughJson) {
   j["deadlines"] = {{"check_in", 5}, {"unmasking", 2.5}};
   j["secure_agg"] = {{"bits", 40}, {"clip_range", 0.5}, {"neighbors", 6}, {"threshold", 4}};
   j["dp"] = {{"clip_norm", 0.7}, {"noise_multiplier", 1.1}, {"delta", 1e-6}};
-  j["server_optimizer"] = {{"type", "fedadam"}, {"lr", 0.01}, {"epsilon", 1e-4}};
+  j["server_optimizer"] = {
+      {"type", "fedadam"}, {"lr", 0.01}, {"epsilon", 1e-4}, {"lr_half_life_rounds", 40}};
   j["training"] = {
       {"epochs", 2}, {"optimizer", "adam"}, {"fedprox_mu", 0.01}, {"window_stride", 32}};
   j["eligibility"] = {{"require_ac_power", false}, {"allowed_hours", {{"start", 22}, {"end", 6}}}};
@@ -53,6 +54,7 @@ TEST(TaskConfigTest, FullConfigRoundTripsThroughJson) {
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->SelectedPerRound(), 15);
   EXPECT_EQ(c->server_optimizer.type, ServerOptimizerType::kFedAdam);
+  EXPECT_DOUBLE_EQ(c->server_optimizer.lr_half_life_rounds, 40);
   EXPECT_DOUBLE_EQ(c->deadlines.unmasking, 2.5);
   EXPECT_EQ(c->training.window_stride, 32);
   EXPECT_EQ(c->eligibility.allowed_hours_start, 22);
@@ -77,6 +79,10 @@ TEST(TaskConfigTest, ErrorsNameTheKey) {
   j = Minimal();
   j["dp"] = {{"delta", 1.0}};
   EXPECT_THAT(ErrorOf(j), HasSubstr("'dp.delta' = 1.0 is out of range"));
+
+  j = Minimal();
+  j["server_optimizer"] = {{"lr_half_life_rounds", -5}};
+  EXPECT_THAT(ErrorOf(j), HasSubstr("'server_optimizer.lr_half_life_rounds' = -5"));
 
   j = Minimal();
   j["server_optimizer"] = {{"type", "sgd"}};

@@ -24,6 +24,8 @@ std::string FormatStatusText(const nlohmann::json& s) {
       " attempt ", s.value("attempt", 0), ", phase ", s.value("phase", ""), "\n",
       "participants:  ", s.value("participants", 0), " seated, ", s.value("dropped", 0),
       " dropped\n", "epsilon:       ", s.value("epsilon", 0.0), "\n",
+      "server step:   ", s.value("server_optimizer", "?"), ", lr ", s.value("server_lr", 0.0),
+      " for the next round\n",
       "last round:    ", s.value("last_round", nlohmann::json::object()).dump(), "\n",
       "last accuracy: ", LastAccuracy(s.value("last_evaluation", nlohmann::json())), "\n");
 }

@@ -446,6 +446,8 @@ class RoundOrchestrator::Impl {
     s["rounds"] = task_.rounds;
     s["model_version"] = model_->version();
     s["epsilon"] = model_->epsilon();
+    s["server_optimizer"] = ServerOptimizerName(task_.server_optimizer.type);
+    s["server_lr"] = model_->optimizer().current_lr();  // decays with lr_half_life_rounds
     s["done"] = done_;
     if (current_) {
       const Attempt& a = *current_;

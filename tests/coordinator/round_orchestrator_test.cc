@@ -299,6 +299,7 @@ TEST(RoundOrchestrator, ResumesATaskStoredBeforeNewConfigSectionsExisted) {
 
 TEST(RoundOrchestrator, ResumesCommittedRoundsAfterRestart) {
   TaskConfig task = TinyTask(3, 3, 2);
+  task.server_optimizer.lr_half_life_rounds = 1;  // the decay must survive the restart
   std::string dir = FreshDir("resume");
   std::mt19937_64 rng(7);
   std::vector<FakeDevice> devices(3);
@@ -318,6 +319,7 @@ TEST(RoundOrchestrator, ResumesCommittedRoundsAfterRestart) {
   ASSERT_NE(orchestrator, nullptr);
   EXPECT_EQ(orchestrator->model_version(), 1);
   EXPECT_EQ(orchestrator->StatusJson()["round"], 2);
+  EXPECT_DOUBLE_EQ(orchestrator->StatusJson()["server_lr"].get<double>(), 0.5);  // 1.0 * 2^-1
   // The last accuracy survives the restart (read back from the state store).
   int64_t predictions = 0;
   for (const FakeDevice& d : devices) predictions += d.included ? d.counts.predictions : 0;

@@ -18,11 +18,15 @@ TEST(StatusText, ShowsTheLastAccuracyOrNoneYet) {
                            {"participants", 5},
                            {"dropped", 1},
                            {"epsilon", 0.5},
+                           {"server_optimizer", "fedadam"},
+                           {"server_lr", 0.015},
                            {"last_round", {{"survivors", 4}}},
                            {"last_evaluation", nullptr}};
   std::string before = FormatStatusText(status);
   EXPECT_NE(before.find("last accuracy: none yet"), std::string::npos) << before;
   EXPECT_NE(before.find("round:         3 attempt 1, phase share_keys"), std::string::npos)
+      << before;
+  EXPECT_NE(before.find("server step:   fedadam, lr 0.015 for the next round"), std::string::npos)
       << before;
   status["last_evaluation"] = {{"model_version", 1}, {"clients", 4}, {"predictions", 812},
                                {"top1", 0.3125},     {"top3", 0.5},  {"loss", 2.25}};

@@ -8,9 +8,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/federated/local_update.h"
+#include "client/person_tokens.h"
 #include "client/runtime/model_cache.h"
 #include "client/store/event_store.h"
-#include "client/training_examples.h"
 #include "common/dp_noise.h"
 #include "common/status_macros.h"
 #include "coordinator/service/task_model.h"

@@ -1,4 +1,4 @@
-#include "client/training_examples.h"
+#include "client/person_tokens.h"
 
 #include "common/event_features.h"
 #include "common/hashed_vocab.h"

@@ -1,4 +1,4 @@
-#include "client/training_examples.h"
+#include "client/person_tokens.h"
 
 #include "client/examples/population.h"
 #include "client/generator/fleet_generator.h"
@@ -13,7 +13,7 @@ namespace {
 
 // The store path and the in-memory population path give the same tokens for
 // the same person: one definition of events -> tokens.
-TEST(TrainingExamples, FromTheStoreMatchTheDirectPath) {
+TEST(PersonTokens, FromTheStoreMatchTheDirectPath) {
   testing::TempDir tmp;
   auto store = EventStore::OpenInDirectory(tmp.path());
   ASSERT_TRUE(store.ok()) << store.status();

@@ -15,6 +15,14 @@ std::string LastAccuracy(const nlohmann::json& e) {
       e.value("predictions", int64_t{0}));
 }
 
+// "fedadam on the server, lr 0.015 for the next round"; empty for a status
+// from a coordinator that predates the field.
+std::string ServerOptimizerLine(const nlohmann::json& s) {
+  if (!s.contains("server_optimizer") || !s.contains("server_lr")) return "";
+  return absl::StrCat("optimizer:     ", s.value("server_optimizer", ""), " on the server, lr ",
+                      s.value("server_lr", 0.0), " for the next round\n");
+}
+
 }  // namespace
 
 std::string FormatStatusText(const nlohmann::json& s) {
@@ -23,9 +31,7 @@ std::string FormatStatusText(const nlohmann::json& s) {
       "model version: ", s.value("model_version", 0), "\n", "round:         ", s.value("round", 0),
       " attempt ", s.value("attempt", 0), ", phase ", s.value("phase", ""), "\n",
       "participants:  ", s.value("participants", 0), " seated, ", s.value("dropped", 0),
-      " dropped\n", "epsilon:       ", s.value("epsilon", 0.0), "\n",
-      "server step:   ", s.value("server_optimizer", "?"), ", lr ", s.value("server_lr", 0.0),
-      " for the next round\n",
+      " dropped\n", "epsilon:       ", s.value("epsilon", 0.0), "\n", ServerOptimizerLine(s),
       "last round:    ", s.value("last_round", nlohmann::json::object()).dump(), "\n",
       "last accuracy: ", LastAccuracy(s.value("last_evaluation", nlohmann::json())), "\n");
 }

@@ -60,10 +60,11 @@ std::string DescribeServerOptimizer(const tacit::coordinator::ServerOptimizerCon
   return out;
 }
 
-// "sgd lr 0.5, 1 epoch(s) of batch 16, window stride 32"
+// "sgd lr 0.5, 1 epoch of batch 16, window stride 32"
 std::string DescribeLocalTraining(const tacit::coordinator::LocalTrainingConfig& t) {
-  std::string out = absl::StrCat(t.optimizer, " lr ", t.lr, ", ", t.epochs, " epoch(s) of batch ",
-                                 t.batch_size, ", window stride ");
+  std::string out =
+      absl::StrCat(t.optimizer, " lr ", t.lr, ", ", t.epochs, t.epochs == 1 ? " epoch" : " epochs",
+                   " of batch ", t.batch_size, ", window stride ");
   absl::StrAppend(&out, t.window_stride > 0 ? absl::StrCat(t.window_stride) : "the window");
   if (t.fedprox_mu > 0) absl::StrAppend(&out, ", FedProx mu ", t.fedprox_mu);
   return out;

@@ -26,8 +26,14 @@ TEST(StatusText, ShowsTheLastAccuracyOrNoneYet) {
   EXPECT_NE(before.find("last accuracy: none yet"), std::string::npos) << before;
   EXPECT_NE(before.find("round:         3 attempt 1, phase share_keys"), std::string::npos)
       << before;
-  EXPECT_NE(before.find("server step:   fedadam, lr 0.015 for the next round"), std::string::npos)
+  EXPECT_NE(before.find("optimizer:     fedadam on the server, lr 0.015 for the next round\n"),
+            std::string::npos)
       << before;
+  // A status from an older coordinator has no optimizer fields: no line, not a made-up one.
+  nlohmann::json older = status;
+  older.erase("server_optimizer");
+  older.erase("server_lr");
+  EXPECT_EQ(FormatStatusText(older).find("optimizer:"), std::string::npos);
   status["last_evaluation"] = {{"model_version", 1}, {"clients", 4}, {"predictions", 812},
                                {"top1", 0.3125},     {"top3", 0.5},  {"loss", 2.25}};
   std::string after = FormatStatusText(status);

@@ -15,15 +15,18 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <map>
+#include <memory>
 #include <random>
 
 #include "CLI/CLI.hpp"
 #include "nlohmann/json.hpp"
 #include "secure_agg/crypto.h"
 #include "secure_agg/fixed_point.h"
-#include "secure_agg/in_process_round.h"
+#include "secure_agg/in_process_delivery.h"
 #include "secure_agg/masking.h"
 #include "secure_agg/protocol.h"
+#include "secure_agg/round_driver.h"
 
 namespace tacit::secagg {
 namespace {
@@ -125,9 +128,9 @@ int Run(const Options& opt) {
   std::shuffle(order.begin(), order.end(), rng);
   DropoutPlan plan;
   const uint32_t dropped = static_cast<uint32_t>(opt.dropout * opt.clients);
-  for (uint32_t i = 0; i < dropped; ++i) plan.dropped_before[i % kProtocolPhases].insert(order[i]);
+  for (uint32_t i = 0; i < dropped; ++i) plan.dropped_before[i % kPhaseCount].insert(order[i]);
 
-  ClientFactory factory = [&](uint32_t id) {
+  auto make_client = [&](uint32_t id) {
     ClientConfig cc;
     cc.client_id = id;
     InputProvider input = [id, &opt]() -> absl::StatusOr<std::vector<float>> {
@@ -144,62 +147,80 @@ int Run(const Options& opt) {
     return SecAggClient::CreateWithProvider(cc, input, 1.0);
   };
 
-  std::vector<RoundStats> runs;
+  // One run's records: the server's per phase (round_driver.h) and the
+  // clients' (in_process_delivery.h).
+  struct Run {
+    std::array<PhaseRecord, kPhaseCount> server;
+    std::array<ClientPhaseStats, kPhaseCount> clients;
+    double server_total_seconds = 0;
+  };
+  std::vector<Run> runs;
   std::vector<double> mask_seconds;
   double headroom = 0;
   for (int r = 0; r < opt.repeats; ++r) {
     cfg.round_id = r + 1;
-    auto server = SecAggServer::Create(cfg);
-    if (!server.ok()) {
-      std::cerr << server.status() << "\n";
+    auto driver = RoundDriver::Create(cfg);
+    if (!driver.ok()) {
+      std::cerr << driver.status() << "\n";
       return 2;
     }
-    headroom = (*server)->no_wrap_report().headroom_bits;
-    RoundStats stats;
-    auto result = RunInProcessRound(**server, factory, plan, &stats);
+    headroom = (*driver)->server().no_wrap_report().headroom_bits;
+    std::map<uint32_t, std::unique_ptr<SecAggClient>> clients;
+    for (uint32_t id : cohort) {
+      auto client = make_client(id);
+      if (!client.ok()) {
+        std::cerr << "client " << id << ": " << client.status() << "\n";
+        return 2;
+      }
+      clients[id] = *std::move(client);
+    }
+    InProcessDelivery::Options options;
+    options.dropouts = plan;
+    options.workers = 1;  // one client at a time: one masked vector in memory, as on laptops
+    InProcessDelivery delivery(std::move(clients), options);
+    auto result = RunRound(**driver, delivery);
     if (!result.ok()) {
       std::cerr << "round failed: " << result.status() << "\n";
       return 1;
     }
-    runs.push_back(stats);
+    runs.push_back({(*driver)->phases(), delivery.client_stats(), (*driver)->server_seconds()});
     mask_seconds.push_back(MeasureClientMaskSeconds(std::min<uint32_t>(holders, opt.clients),
                                                     opt.length + 1, opt.bits));
   }
   const double aes_rate = MeasureAesCtrBytesPerSecond();
 
-  const char* names[kProtocolPhases] = {"advertise_keys", "share_keys", "masked_input",
-                                        "unmasking"};
   nlohmann::json phases = nlohmann::json::array();
   double up_total = 0, down_total = 0;
   std::fprintf(stderr, "%-15s %12s %12s %12s %14s %14s\n", "phase", "client_mean_s", "client_max_s",
                "server_s", "bytes_down/cl", "bytes_up/cl");
-  for (int p = 0; p < kProtocolPhases; ++p) {
+  for (int p = 0; p < kPhaseCount; ++p) {
     std::vector<double> client_mean, client_max, server_s, down, up;
     for (const auto& s : runs) {
-      const auto& ps = s.phases[p];
-      const double n = std::max<uint32_t>(1, ps.clients);
-      client_mean.push_back(ps.client_seconds_total / n);
-      client_max.push_back(ps.client_seconds_max);
-      server_s.push_back(ps.server_seconds);
-      down.push_back(ps.bytes_down_total / n);
-      up.push_back(ps.bytes_up_total / n);
+      const PhaseRecord& server = s.server[p];
+      const ClientPhaseStats& clients = s.clients[p];
+      const double answered = std::max<uint32_t>(1, clients.answered);
+      client_mean.push_back(clients.seconds_total / answered);
+      client_max.push_back(clients.seconds_max);
+      server_s.push_back(server.server_seconds);
+      down.push_back(static_cast<double>(server.bytes_down_total) / std::max(1, server.expected));
+      up.push_back(static_cast<double>(server.bytes_up_total) / std::max(1, server.answered));
     }
     const double d = Median(down), u = Median(up);
     down_total += d;
     up_total += u;
-    phases.push_back({{"phase", names[p]},
+    phases.push_back({{"phase", PhaseName(p)},
                       {"client_mean_seconds", Median(client_mean)},
                       {"client_max_seconds", Median(client_max)},
                       {"server_seconds", Median(server_s)},
                       {"bytes_down_per_client", d},
                       {"bytes_up_per_client", u},
-                      {"clients_answering", runs[0].phases[p].clients}});
-    std::fprintf(stderr, "%-15s %12.4f %12.4f %12.4f %14.0f %14.0f\n", names[p],
+                      {"clients_answering", runs[0].clients[p].answered}});
+    std::fprintf(stderr, "%-15s %12.4f %12.4f %12.4f %14.0f %14.0f\n", PhaseName(p),
                  Median(client_mean), Median(client_max), Median(server_s), d, u);
   }
   std::vector<double> unmask, total;
   for (const auto& s : runs) {
-    unmask.push_back(s.phases[kProtocolPhases - 1].server_seconds);
+    unmask.push_back(s.server[kPhaseCount - 1].server_seconds);
     total.push_back(s.server_total_seconds);
   }
   const double mask_s = Median(mask_seconds);

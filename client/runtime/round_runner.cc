@@ -15,12 +15,12 @@
 #include "common/status_macros.h"
 #include "coordinator/service/task_model.h"
 #include "secure_agg/client.h"
+#include "secure_agg/phase.h"
 
 namespace tacit::runtime {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr const char* kStepNames[] = {"advertise_keys", "share_keys", "masked_input", "unmasking"};
 
 std::unique_ptr<grpc::ClientContext> CallContext(double seconds) {
   auto context = std::make_unique<grpc::ClientContext>();
@@ -130,10 +130,12 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
       secagg::SecAggClient::Create(client_config, std::move(update.update), update.weight));
 
   const double deadline_slack = 30;
-  for (uint32_t step = 0; step < 4; ++step) {
+  for (uint32_t step = 0; step < static_cast<uint32_t>(secagg::kPhaseCount); ++step) {
     // Written before the long poll: "sent share_keys, waiting for masked_input".
-    phase(absl::StrCat(step == 0 ? "trained" : absl::StrCat("sent ", kStepNames[step - 1]),
-                       ", waiting for ", kStepNames[step]));
+    phase(absl::StrCat(step == 0
+                           ? "trained"
+                           : absl::StrCat("sent ", secagg::PhaseName(static_cast<int>(step) - 1)),
+                       ", waiting for ", secagg::PhaseName(static_cast<int>(step))));
     v1::NextMessageRequest next;
     next.set_session(assignment.session());
     next.set_round_id(assignment.round_id());
@@ -154,7 +156,8 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
       return audit;
     }
     if (static_cast<int>(step) == options.leave_after_step) {
-      audit.outcome = absl::StrCat("left: stopped answering in ", kStepNames[step]);
+      audit.outcome =
+          absl::StrCat("left: stopped answering in ", secagg::PhaseName(static_cast<int>(step)));
       return audit;
     }
     absl::StatusOr<v1::SecAggClientToServer> reply =
@@ -176,7 +179,7 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
       audit.outcome = absl::StrCat("left: ", FromGrpc(status, "submit").message());
       return audit;
     }
-    audit.sent.push_back({kStepNames[step], bytes});
+    audit.sent.push_back({secagg::PhaseName(static_cast<int>(step)), bytes});
     audit.bytes_up += bytes;
   }
   client.reset();

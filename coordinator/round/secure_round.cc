@@ -5,12 +5,6 @@
 
 namespace tacit::coordinator {
 
-const char* AggregationPhaseName(int phase_index) {
-  static constexpr const char* kNames[kAggregationPhases] = {"advertise_keys", "share_keys",
-                                                             "masked_input", "unmasking"};
-  return phase_index >= 0 && phase_index < kAggregationPhases ? kNames[phase_index] : "none";
-}
-
 absl::StatusOr<RoundAggregate> MakeRoundAggregate(const RoundPlan& plan,
                                                   const std::vector<double>& weighted_sum,
                                                   double total_weight,
@@ -64,61 +58,36 @@ absl::StatusOr<std::unique_ptr<SecureRound>> SecureRound::Create(const RoundPlan
   config.scale = plan.scale;
   config.max_weight = plan.max_weight;
   config.vector_length = plan.vector_length;
-  TACIT_ASSIGN_OR_RETURN(std::unique_ptr<secagg::SecAggServer> server,
-                         secagg::SecAggServer::Create(std::move(config)));
-  return std::unique_ptr<SecureRound>(new SecureRound(plan, std::move(server)));
-}
-
-int64_t SecureRound::CountSent(const std::map<uint32_t, v1::SecAggServerToClient>& messages) {
-  int64_t bytes = 0;
-  for (const auto& [id, message] : messages) bytes += static_cast<int64_t>(message.ByteSizeLong());
-  bytes_sent_ += bytes;
-  return bytes;
+  TACIT_ASSIGN_OR_RETURN(std::unique_ptr<secagg::RoundDriver> driver,
+                         secagg::RoundDriver::Create(std::move(config)));
+  return std::unique_ptr<SecureRound>(new SecureRound(plan, std::move(driver)));
 }
 
 absl::StatusOr<std::map<uint32_t, v1::SecAggServerToClient>> SecureRound::Start() {
-  if (phase_index_ != -1 || server_->phase() != secagg::ServerPhase::kNotStarted) {
-    return absl::FailedPreconditionError("the round was already started");
-  }
-  TACIT_ASSIGN_OR_RETURN(secagg::PhaseOutcome outcome, server_->AdvancePhase());
-  phase_index_ = 0;
-  CountSent(outcome.messages);
-  return std::move(outcome.messages);
+  return driver_->Start();
 }
 
 absl::Status SecureRound::Receive(uint32_t client_id, const v1::SecAggClientToServer& message) {
-  TACIT_RETURN_IF_ERROR(server_->HandleClientMessage(client_id, message));
-  bytes_received_ += static_cast<int64_t>(message.ByteSizeLong());
-  return absl::OkStatus();
+  return driver_->Receive(client_id, message);
 }
 
 absl::StatusOr<SecureRound::Step> SecureRound::EndPhase() {
-  if (phase_index_ < 0 || phase_index_ >= kAggregationPhases) {
-    return absl::FailedPreconditionError("no secure aggregation phase is open");
-  }
-  dropouts_[phase_index_] += static_cast<int>(server_->PendingClients().size());
-  const int ended = phase_index_;
-  auto outcome = server_->AdvancePhase();
-  if (!outcome.ok()) {
-    phase_index_ = kAggregationPhases;
-    return absl::Status(
-        outcome.status().code(),
-        absl::StrCat("round ", plan_.round_id, " failed after phase ", AggregationPhaseName(ended),
-                     ": ", outcome.status().message()));
-  }
-  ++phase_index_;
+  TACIT_ASSIGN_OR_RETURN(secagg::RoundDriver::Step ended, driver_->EndPhase());
   Step step;
-  CountSent(outcome->messages);
-  step.messages = std::move(outcome->messages);
-  if (outcome->result.has_value()) {
-    phase_index_ = kAggregationPhases;
-    const secagg::AggregationResult& result = *outcome->result;
+  step.messages = std::move(ended.messages);
+  if (ended.result.has_value()) {
+    const secagg::AggregationResult& result = *ended.result;
     TACIT_ASSIGN_OR_RETURN(
-        RoundAggregate aggregate,
+        step.aggregate,
         MakeRoundAggregate(plan_, result.weighted_sum, result.total_weight, result.survivor_ids));
-    step.aggregate = std::move(aggregate);
   }
   return step;
+}
+
+absl::StatusOr<RoundAggregate> SecureRound::Run(secagg::Delivery& delivery) {
+  TACIT_ASSIGN_OR_RETURN(secagg::AggregationResult result, secagg::RunRound(*driver_, delivery));
+  return MakeRoundAggregate(plan_, result.weighted_sum, result.total_weight,
+                            std::move(result.survivor_ids));
 }
 
 }  // namespace tacit::coordinator

@@ -1,11 +1,13 @@
 #pragma once
 
 // The coordinator's side of one round's secure aggregation, over any transport:
-// it wraps the SecAgg server with what an operator needs to know of a round
-// (who dropped in which phase, bytes in and out) and the rule that a round
-// commits only with at least min_survivors updates in the sum. The transport
-// delivers client messages and decides when a phase ends (all answered, or the
-// phase deadline passed); nothing here has a clock.
+// the round's plan turned into the one round driver (secure_agg/round_driver.h,
+// which keeps who dropped in which phase and the bytes each way), and the
+// driver's unmasked sum turned into what a round commits, under the rule that
+// a round commits only with at least min_survivors updates in the sum. The
+// gRPC service calls Start/Receive/EndPhase as messages arrive and deadlines
+// pass; the simulator's in-memory transport calls Run with a Delivery. Nothing
+// here has a clock.
 
 #include <array>
 #include <cstdint>
@@ -17,14 +19,11 @@
 #include "absl/status/statusor.h"
 #include "coordinator/round/federated_evaluation.h"
 #include "coordinator/round/round_plan.h"
+#include "secure_agg/phase.h"
+#include "secure_agg/round_driver.h"
 #include "secure_agg/server.h"
 
 namespace tacit::coordinator {
-
-// The secure aggregation phases in order, as indices into per-phase counters.
-enum class AggregationPhase { kAdvertiseKeys = 0, kShareKeys, kMaskedInput, kUnmasking };
-inline constexpr int kAggregationPhases = 4;
-const char* AggregationPhaseName(int phase_index);
 
 // What the round produced when it committed.
 struct RoundAggregate {
@@ -66,25 +65,28 @@ class SecureRound {
   };
   absl::StatusOr<Step> EndPhase();
 
-  // -1 before Start() and after the last phase.
-  int phase_index() const { return phase_index_; }
-  const std::array<int, kAggregationPhases>& dropouts_per_phase() const { return dropouts_; }
-  std::vector<uint32_t> PendingClients() const { return server_->PendingClients(); }
-  int64_t bytes_received() const { return bytes_received_; }
-  int64_t bytes_sent() const { return bytes_sent_; }
+  // The whole round through `delivery` (Start, then each phase delivered and
+  // ended by the driver's RunRound); the aggregate, or Aborted as EndPhase.
+  absl::StatusOr<RoundAggregate> Run(secagg::Delivery& delivery);
+
+  // The phase whose replies are being taken; nullopt before Start() and
+  // after the last phase.
+  std::optional<secagg::Phase> open_phase() const { return driver_->open_phase(); }
+  std::array<int, secagg::kPhaseCount> dropouts_per_phase() const {
+    return driver_->dropouts_per_phase();
+  }
+  std::vector<uint32_t> PendingClients() const { return driver_->PendingClients(); }
+  int64_t bytes_received() const { return driver_->bytes_received(); }
+  int64_t bytes_sent() const { return driver_->bytes_sent(); }
   const RoundPlan& plan() const { return plan_; }
+  const secagg::RoundDriver& driver() const { return *driver_; }
 
  private:
-  SecureRound(RoundPlan plan, std::unique_ptr<secagg::SecAggServer> server)
-      : plan_(std::move(plan)), server_(std::move(server)) {}
-  int64_t CountSent(const std::map<uint32_t, v1::SecAggServerToClient>& messages);
+  SecureRound(RoundPlan plan, std::unique_ptr<secagg::RoundDriver> driver)
+      : plan_(std::move(plan)), driver_(std::move(driver)) {}
 
   RoundPlan plan_;
-  std::unique_ptr<secagg::SecAggServer> server_;
-  int phase_index_ = -1;
-  std::array<int, kAggregationPhases> dropouts_{};
-  int64_t bytes_received_ = 0;
-  int64_t bytes_sent_ = 0;
+  std::unique_ptr<secagg::RoundDriver> driver_;
 };
 
 }  // namespace tacit::coordinator

@@ -13,6 +13,7 @@
 #include "coordinator/structured_log.h"
 #include "models/model_file.h"
 #include "models/parameter_layout.h"
+#include "secure_agg/phase.h"
 
 namespace tacit::coordinator {
 namespace {
@@ -59,7 +60,7 @@ struct Attempt {
   std::unique_ptr<SecureRound> secure;
   int step = -1;  // the outbox's step (= aggregation phase index); -1 while selecting
   std::map<uint32_t, v1::SecAggServerToClient> outbox;
-  std::array<double, kAggregationPhases> phase_seconds{};
+  std::array<double, secagg::kPhaseCount> phase_seconds{};
   bool waiting_logged = false;
   // Set when the attempt ended.
   v1::RoundResultResponse::Outcome outcome = v1::RoundResultResponse::PENDING;
@@ -347,10 +348,10 @@ class RoundOrchestrator::Impl {
     Attempt& a = *at.attempt;
     Seat& seat = *at.seat;
     v1::NextMessageResponse response;
-    if (request.step() >= static_cast<uint32_t>(kAggregationPhases)) {
+    if (request.step() >= static_cast<uint32_t>(secagg::kPhaseCount)) {
       return Reject("bad_step", absl::InvalidArgumentError(
                                     absl::StrCat("step ", request.step(), " does not exist (0..",
-                                                 kAggregationPhases - 1, ")")));
+                                                 secagg::kPhaseCount - 1, ")")));
     }
     const int step = static_cast<int>(request.step());
     if (seat.out) {
@@ -454,7 +455,7 @@ class RoundOrchestrator::Impl {
       s["round"] = a.record.round_number;
       s["round_id"] = a.record.id;
       s["attempt"] = a.record.attempt;
-      s["phase"] = a.selecting() ? "selecting" : AggregationPhaseName(a.step);
+      s["phase"] = a.selecting() ? "selecting" : secagg::PhaseName(a.step);
       s["participants"] = a.seats.size();
       int out = 0;
       for (const Seat& seat : a.seats) out += seat.out;
@@ -638,13 +639,13 @@ class RoundOrchestrator::Impl {
       Seat* seat = a.SeatOf(id);
       if (seat != nullptr && !seat->out) {
         seat->out = true;
-        seat->drop_phase = AggregationPhaseName(phase);
+        seat->drop_phase = secagg::PhaseName(phase);
         seat->drop_reason = "deadline";
       }
     }
     const double seconds = Seconds(now - a.phase_started);
     a.phase_seconds[phase] = seconds;
-    metrics_.phase_seconds->With({AggregationPhaseName(phase)}).Observe(seconds);
+    metrics_.phase_seconds->With({secagg::PhaseName(phase)}).Observe(seconds);
     absl::StatusOr<SecureRound::Step> step = a.secure->EndPhase();
     if (!step.ok()) {
       Abandon(now, std::string(step.status().message()));
@@ -659,7 +660,7 @@ class RoundOrchestrator::Impl {
     for (Seat& seat : a.seats) {
       if (!seat.out && step->messages.count(seat.client_id) == 0) {
         seat.out = true;
-        seat.drop_phase = AggregationPhaseName(phase + 1);
+        seat.drop_phase = secagg::PhaseName(phase + 1);
         seat.drop_reason = "excluded by the protocol";
       }
     }
@@ -669,7 +670,7 @@ class RoundOrchestrator::Impl {
     a.deadline = now + FromSeconds(PhaseDeadline(a.step));
     LogEvent(*log_, spdlog::level::info, "phase_started",
              {{"round", a.record.round_number},
-              {"phase", AggregationPhaseName(a.step)},
+              {"phase", secagg::PhaseName(a.step)},
               {"clients", a.outbox.size()},
               {"previous_seconds", seconds}});
     return true;
@@ -784,7 +785,7 @@ class RoundOrchestrator::Impl {
         r.drop_reason = seat.drop_reason + " (its update is in the sum)";
       } else {
         r.outcome = ParticipantOutcome::kDropped;
-        r.drop_phase = seat.out ? seat.drop_phase : AggregationPhaseName(a.step);
+        r.drop_phase = seat.out ? seat.drop_phase : secagg::PhaseName(a.step);
         r.drop_reason = seat.out ? seat.drop_reason : "round abandoned: " + a.reason;
       }
       records.push_back(std::move(r));

@@ -44,10 +44,8 @@ absl::Status ReadPopulation(JsonFields& root, PopulationSpec& p) {
 absl::Status ReadBehaviour(JsonFields& root, ClientBehaviour& b) {
   TACIT_ASSIGN_OR_RETURN(JsonFields f, root.Object("behaviour"));
   TACIT_ASSIGN_OR_RETURN(JsonFields d, f.Object("dropout"));
-  for (int i = 0; i < 4; ++i) {
-    static constexpr const char* kPhases[] = {"advertise_keys", "share_keys", "masked_input",
-                                              "unmasking"};
-    TACIT_RETURN_IF_ERROR(d.Double(kPhases[i], &b.dropout[i], kProbability));
+  for (int i = 0; i < secagg::kPhaseCount; ++i) {
+    TACIT_RETURN_IF_ERROR(d.Double(secagg::PhaseName(i), &b.dropout[i], kProbability));
   }
   TACIT_RETURN_IF_ERROR(d.RejectUnknownKeys());
   TACIT_RETURN_IF_ERROR(f.Double("straggler_rate", &b.straggler_rate, kProbability));
@@ -150,10 +148,9 @@ absl::StatusOr<ExperimentConfig> LoadExperimentConfigFile(const std::string& pat
 
 nlohmann::json ExperimentConfigToJson(const ExperimentConfig& c) {
   const auto& p = c.population;
-  nlohmann::json dropout = {{"advertise_keys", c.behaviour.dropout[0]},
-                            {"share_keys", c.behaviour.dropout[1]},
-                            {"masked_input", c.behaviour.dropout[2]},
-                            {"unmasking", c.behaviour.dropout[3]}};
+  nlohmann::json dropout = nlohmann::json::object();
+  for (int i = 0; i < secagg::kPhaseCount; ++i)
+    dropout[secagg::PhaseName(i)] = c.behaviour.dropout[i];
   nlohmann::json json = {{"name", c.name},
                          {"seed", c.seed},
                          {"population",

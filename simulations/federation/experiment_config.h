@@ -16,6 +16,7 @@
 #include "models/model_config.h"
 #include "models/training.h"
 #include "nlohmann/json.hpp"
+#include "secure_agg/phase.h"
 
 namespace tacit::sim {
 
@@ -23,7 +24,7 @@ namespace tacit::sim {
 struct ClientBehaviour {
   // Probability that a client still in the round vanishes in each secure
   // aggregation phase (advertise_keys, share_keys, masked_input, unmasking).
-  std::array<double, 4> dropout{};
+  std::array<double, secagg::kPhaseCount> dropout{};  // secure_agg/phase.h order
   // Share of selected clients too slow for the training deadline (dropped
   // before advertising keys; counted as stragglers, not dropouts).
   double straggler_rate = 0;
@@ -44,7 +45,7 @@ struct ExperimentConfig {
   ClientBehaviour behaviour;
   int workers = 0;                       // training threads; 0 = all cores
   int eval_every = 1;                    // evaluate the global model every N rounds (and the last)
-  int max_attempts_per_round = 3;        // an abandoned round is retried this often, then skipped
+  int max_attempts_per_round = 3;        // attempts at one round before the run stops (Aborted)
   std::string transport = "in_process";  // or "grpc" (grpc_federation.h)
   std::optional<double> reference_top1;  // drawn on the accuracy plot when given
   std::string reference_label = "central reference";

@@ -24,6 +24,7 @@
 #include "coordinator/service/coordinator_server.h"
 #include "coordinator/structured_log.h"
 #include "models/parameter_layout.h"
+#include "secure_agg/phase.h"
 #include "simulations/federation/derived_seeds.h"
 #include "spdlog/sinks/basic_file_sink.h"
 
@@ -80,19 +81,14 @@ int ReachedOf(const std::string& progress) {
   const size_t at = progress.rfind(kWaitingFor);
   if (at == std::string::npos) return kStarted;
   const std::string step_name = progress.substr(at + kWaitingFor.size());
-  for (int step = 0; step < coordinator::kAggregationPhases; ++step) {
-    if (step_name == coordinator::AggregationPhaseName(step)) return step;
-  }
-  return kStarted;
+  const std::optional<secagg::Phase> phase = secagg::PhaseFromName(step_name);
+  return phase ? secagg::PhaseIndex(*phase) : kStarted;
 }
 
 // The coordinator's open step: -1 while selecting, 0..3 in a phase.
 int CoordinatorStep(const nlohmann::json& status) {
-  const std::string phase = status.value("phase", "");
-  for (int step = 0; step < coordinator::kAggregationPhases; ++step) {
-    if (phase == coordinator::AggregationPhaseName(step)) return step;
-  }
-  return -1;
+  const std::optional<secagg::Phase> phase = secagg::PhaseFromName(status.value("phase", ""));
+  return phase ? secagg::PhaseIndex(*phase) : -1;
 }
 
 // A seated client during one round.
@@ -153,7 +149,10 @@ class GrpcFederation::Impl {
     // would wait for more devices forever, so it never checks in.
     std::vector<uint32_t> ids(seats.size());
     for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<uint32_t>(i + 1);
-    auto plan = coordinator::PlanRound(config_.task, 0, ids, parameter_count(), kFleetMaxWeight);
+    // Planned with the id the coordinator will give this attempt, so that an
+    // attempt abandoned here reads as it does in-process.
+    auto plan = coordinator::PlanRound(config_.task, next_round_id_, ids, parameter_count(),
+                                       kFleetMaxWeight);
     if (!plan.ok()) {
       record.outcome = absl::StrCat("abandoned: ", plan.status().message());
       record.model_version = static_cast<int>(model_version());
@@ -176,6 +175,13 @@ class GrpcFederation::Impl {
     for (const absl::Status& error : errors) TACIT_RETURN_IF_ERROR(error);
     for (auto& s : seated) TACIT_RETURN_IF_ERROR(CheckIn(*s));
     const int64_t round_id = static_cast<int64_t>(seated.front()->assignment.round_id());
+    if (round_id != static_cast<int64_t>(next_round_id_)) {
+      // The in-process transport numbers attempts the same way; a difference
+      // would make the transports' rounding keys, and so their models, differ.
+      return absl::InternalError(absl::StrCat("the coordinator numbered the attempt ", round_id,
+                                              ", the simulator expected ", next_round_id_));
+    }
+    ++next_round_id_;
     Gate training(ResolveWorkers(config_.workers));
     std::atomic<bool> clients_done{false};
     std::thread clients([&] {
@@ -415,6 +421,7 @@ class GrpcFederation::Impl {
   std::string folder_;
   std::string pki_;
   std::unique_ptr<coordinator::CoordinatorServer> server_;
+  uint64_t next_round_id_ = 1;  // the coordinator numbers the attempts it opens from 1
 };
 
 GrpcFederation::GrpcFederation(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

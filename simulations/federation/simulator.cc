@@ -24,6 +24,8 @@
 #include "models/evaluation.h"
 #include "models/parameter_layout.h"
 #include "secure_agg/client.h"
+#include "secure_agg/in_process_delivery.h"
+#include "secure_agg/phase.h"
 #include "simulations/federation/derived_seeds.h"
 #include "simulations/federation/grpc_federation.h"
 
@@ -58,16 +60,20 @@ class Simulation {
         grpc_(std::move(grpc)),
         behaviour_rng_(DeriveSeed(config.seed, 0, 0, kBehaviourSalt)) {}
 
+  // Rounds as the production coordinator runs them: an abandoned attempt is
+  // retried with a new cohort until the round commits. Production retries
+  // for ever; a simulation cannot, so a round still uncommitted after
+  // max_attempts_per_round attempts stops the run with an error (never a
+  // silently skipped round). Every attempt is recorded.
   absl::StatusOr<SimulationResult> Run() {
     SimulationResult result;
     double last_top1 = -1;
-    uint64_t attempt_id = 0;
     for (int round = 1; round <= config_.task.rounds; ++round) {
-      for (int attempt = 1; attempt <= config_.max_attempts_per_round; ++attempt) {
-        ++attempt_id;
+      bool committed = false;
+      for (int attempt = 1; attempt <= config_.max_attempts_per_round && !committed; ++attempt) {
         if (hooks_.progress) hooks_.progress->Update(round, "selecting", last_top1);
-        TACIT_ASSIGN_OR_RETURN(RoundRecord record, RunRound(round, attempt_id, last_top1));
-        bool committed = record.outcome == "committed";
+        TACIT_ASSIGN_OR_RETURN(RoundRecord record, RunRound(round, last_top1));
+        committed = record.outcome == "committed";
         if (committed && (round % config_.eval_every == 0 || round == config_.task.rounds)) {
           if (hooks_.progress) hooks_.progress->Update(round, "evaluating", last_top1);
           TACIT_RETURN_IF_ERROR(EvaluateInto(record));
@@ -77,7 +83,14 @@ class Simulation {
         }
         if (hooks_.output) TACIT_RETURN_IF_ERROR(hooks_.output->Append(record));
         result.rounds.push_back(record);
-        if (committed) break;
+      }
+      if (!committed) {
+        return absl::AbortedError(absl::StrCat(
+            "round ", round, " did not commit in ", config_.max_attempts_per_round,
+            " attempts (last: ", result.rounds.back().outcome,
+            "); the coordinator would keep retrying. Raise simulation.max_attempts_per_round, "
+            "or make rounds possible (fewer dropouts, a smaller cohort.min_survivors, more "
+            "available people). Every attempt is in the run's rounds.csv"));
       }
     }
     if (grpc_) {
@@ -149,7 +162,7 @@ class Simulation {
       p.person = eligible[i];
       p.client_id = static_cast<uint32_t>(i + 1);
       p.straggler = unit(behaviour_rng_) < config_.behaviour.straggler_rate;
-      for (int phase = 0; phase < coordinator::kAggregationPhases; ++phase) {
+      for (int phase = 0; phase < secagg::kPhaseCount; ++phase) {
         if (unit(behaviour_rng_) < config_.behaviour.dropout[phase]) {
           p.drop_phase = phase;
           break;
@@ -204,7 +217,7 @@ class Simulation {
     }
   }
 
-  absl::StatusOr<RoundRecord> RunRound(int round, uint64_t attempt_id, double last_top1) {
+  absl::StatusOr<RoundRecord> RunRound(int round, double last_top1) {
     auto start = Clock::now();
     RoundRecord record;
     record.round = round;
@@ -223,8 +236,13 @@ class Simulation {
 
     std::vector<uint32_t> cohort;
     for (const auto& p : participants) cohort.push_back(p.client_id);
-    auto plan = coordinator::PlanRound(config_.task, attempt_id, cohort, model_.parameters().size(),
-                                       config_.max_weight);
+    // Numbered as the coordinator numbers attempts: only an attempt that opens
+    // (a cohort it can plan for checked in) takes the next round id, which
+    // keys the clients' stochastic rounding. An attempt abandoned before
+    // check-in takes none, as over gRPC.
+    auto plan = coordinator::PlanRound(config_.task, next_round_id_, cohort,
+                                       model_.parameters().size(), config_.max_weight);
+    if (plan.ok()) ++next_round_id_;
     if (!plan.ok()) {
       record.outcome = absl::StrCat("abandoned: ", plan.status().message());
       record.model_version = static_cast<int>(model_.version());
@@ -264,77 +282,42 @@ class Simulation {
     return record;
   }
 
-  // The production protocol with messages handed over in memory. A client
-  // that vanishes in a phase simply stops answering, as on a real network.
+  // The production protocol with messages handed over in memory, through the
+  // one round driver (secure_agg/round_driver.h) as the gRPC service uses it.
+  // A client that vanishes in a phase simply stops answering, as on a real
+  // network.
   absl::StatusOr<coordinator::RoundAggregate> AggregateSecurely(
       int round, const coordinator::RoundPlan& plan, std::vector<Participant>& participants,
       RoundRecord& record, double last_top1) {
     auto protocol_start = Clock::now();
+    std::map<uint32_t, std::unique_ptr<secagg::SecAggClient>> clients;
+    secagg::InProcessDelivery::Options options;
+    options.workers = config_.workers;
+    options.on_phase = [&](secagg::Phase phase) {
+      if (hooks_.progress) hooks_.progress->Update(round, secagg::PhaseName(phase), last_top1);
+    };
     for (Participant& p : participants) {
-      if (!p.update) continue;
+      if (p.drop_phase >= 0) options.dropouts.dropped_before[p.drop_phase].insert(p.client_id);
+      if (!p.update) continue;  // straggler or failed training: never answers
       secagg::ClientConfig client_config;
       client_config.client_id = p.client_id;
       client_config.rounding_key = DeriveKey(config_.seed, plan.round_id, p.person, kRoundingSalt);
-      TACIT_ASSIGN_OR_RETURN(
-          p.secagg, secagg::SecAggClient::Create(client_config, std::move(p.update->update),
-                                                 p.update->weight));
+      TACIT_ASSIGN_OR_RETURN(clients[p.client_id],
+                             secagg::SecAggClient::Create(
+                                 client_config, std::move(p.update->update), p.update->weight));
       p.update->update.clear();
       p.update->update.shrink_to_fit();
     }
     TACIT_ASSIGN_OR_RETURN(auto secure_round, coordinator::SecureRound::Create(plan));
-    std::map<uint32_t, Participant*> by_id;
-    for (Participant& p : participants) by_id[p.client_id] = &p;
-    TACIT_ASSIGN_OR_RETURN(auto messages, secure_round->Start());
-
-    absl::Status failure = absl::OkStatus();
-    for (int phase = 0; phase < coordinator::kAggregationPhases; ++phase) {
-      if (hooks_.progress) {
-        hooks_.progress->Update(round, coordinator::AggregationPhaseName(phase), last_top1);
-      }
-      // Who answers this phase: has a client, got a message, has not vanished.
-      std::vector<std::pair<Participant*, const v1::SecAggServerToClient*>> answering;
-      for (const auto& [id, message] : messages) {
-        Participant* p = by_id.at(id);
-        if (!p->secagg) continue;  // straggler or failed training
-        if (p->drop_phase == phase) {
-          p->secagg.reset();  // gone: frees its state like a closed laptop
-          continue;
-        }
-        answering.emplace_back(p, &message);
-      }
-      std::vector<absl::StatusOr<v1::SecAggClientToServer>> replies(answering.size(),
-                                                                    absl::UnknownError(""));
-      ParallelFor(answering.size(), config_.workers, [&](size_t i) {
-        replies[i] = answering[i].first->secagg->HandleServerMessage(*answering[i].second);
-      });
-      for (size_t i = 0; i < answering.size(); ++i) {
-        // A client that refuses (e.g. an unsafe threshold) just does not answer.
-        if (!replies[i].ok()) continue;
-        TACIT_RETURN_IF_ERROR(secure_round->Receive(answering[i].first->client_id, *replies[i]));
-      }
-      auto step = secure_round->EndPhase();
-      if (!step.ok()) {
-        failure = step.status();
-        break;
-      }
-      messages = std::move(step->messages);
-      if (step->aggregate) {
-        record.dropouts_per_phase = secure_round->dropouts_per_phase();
-        record.bytes_up += secure_round->bytes_received();
-        record.bytes_down += secure_round->bytes_sent();
-        double wall = SecondsSince(protocol_start);
-        // Server math runs on this thread; client math was spread over workers.
-        record.secagg_seconds = wall;
-        for (Participant& p : participants) p.secagg.reset();
-        return *std::move(step->aggregate);
-      }
-    }
+    secagg::InProcessDelivery delivery(std::move(clients), std::move(options));
+    absl::StatusOr<coordinator::RoundAggregate> aggregate = secure_round->Run(delivery);
+    delivery.ReleaseClients();
     record.dropouts_per_phase = secure_round->dropouts_per_phase();
     record.bytes_up += secure_round->bytes_received();
     record.bytes_down += secure_round->bytes_sent();
+    // Server math runs on this thread; client math was spread over workers.
     record.secagg_seconds = SecondsSince(protocol_start);
-    for (Participant& p : participants) p.secagg.reset();
-    return failure;
+    return aggregate;
   }
 
   // Secure aggregation off: the same survivors (inputs of clients that reached
@@ -348,7 +331,7 @@ class Simulation {
     std::vector<uint32_t> survivors;
     for (Participant& p : participants) {
       int phase_reached = p.update ? (p.drop_phase < 0 ? 4 : p.drop_phase) : 0;
-      for (int phase = 0; phase < coordinator::kAggregationPhases; ++phase) {
+      for (int phase = 0; phase < secagg::kPhaseCount; ++phase) {
         if (phase_reached == phase) ++record.dropouts_per_phase[phase];
       }
       if (phase_reached <= 2) continue;  // never sent its input
@@ -371,6 +354,7 @@ class Simulation {
   coordinator::GlobalModel model_;        // the in-process transport's global model
   std::unique_ptr<GrpcFederation> grpc_;  // the gRPC transport; null in-process
   std::mt19937_64 behaviour_rng_;
+  uint64_t next_round_id_ = 1;  // the in-process coordinator's next attempt id
 };
 
 }  // namespace

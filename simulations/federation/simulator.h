@@ -38,8 +38,10 @@ struct SimulationResult {
   double epsilon = 0;
 };
 
-// Runs config.task.rounds committed rounds (an abandoned round is retried up to
-// max_attempts_per_round times, then counted and skipped). Deterministic for a
+// Runs config.task.rounds committed rounds. An abandoned attempt is retried, as
+// the coordinator retries it; a round still uncommitted after
+// max_attempts_per_round attempts ends the run with Aborted (the attempts so
+// far are in hooks.output). Deterministic for a
 // config and seed: selection, behaviour, training seeds and DP noise are drawn
 // from the seed; secure aggregation keys are fresh but cancel exactly.
 absl::StatusOr<SimulationResult> RunSimulation(const ExperimentConfig& config,

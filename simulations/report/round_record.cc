@@ -22,8 +22,8 @@ std::string CsvQuote(const std::string& field) {
 
 nlohmann::json RoundRecord::ToJson() const {
   nlohmann::json dropouts = nlohmann::json::object();
-  for (size_t i = 0; i < kSecAggPhaseNames.size(); ++i) {
-    dropouts[kSecAggPhaseNames[i]] = dropouts_per_phase[i];
+  for (int i = 0; i < secagg::kPhaseCount; ++i) {
+    dropouts[secagg::PhaseName(i)] = dropouts_per_phase[i];
   }
   return {{"round", round},
           {"outcome", outcome},
@@ -52,7 +52,9 @@ nlohmann::json RoundRecord::ToJson() const {
 
 std::string RoundRecord::CsvHeader() {
   std::string header = "round,outcome,model_version,eligible,selected,stragglers,participants";
-  for (const char* phase : kSecAggPhaseNames) absl::StrAppend(&header, ",dropouts_", phase);
+  for (secagg::Phase phase : secagg::kAllPhases) {
+    absl::StrAppend(&header, ",dropouts_", secagg::PhaseName(phase));
+  }
   absl::StrAppend(&header,
                   ",top1_pooled,top3_pooled,top1_macro,top3_macro,test_loss,train_loss,"
                   "bytes_up,bytes_down,train_seconds,train_wall_seconds,secagg_seconds,wall_"

@@ -5,12 +5,9 @@
 #include <string>
 
 #include "nlohmann/json.hpp"
+#include "secure_agg/phase.h"
 
 namespace tacit::sim {
-
-// The secure aggregation phases in protocol order; dropouts are counted per phase.
-inline constexpr std::array<const char*, 4> kSecAggPhaseNames = {"advertise_keys", "share_keys",
-                                                                 "masked_input", "unmasking"};
 
 // What one simulated round did and measured. One line of rounds.jsonl and one
 // row of rounds.csv; the field order here is the CSV column order.
@@ -18,11 +15,11 @@ struct RoundRecord {
   int round = 0;
   std::string outcome;  // "committed" or "abandoned: <why>"
   int model_version = 0;
-  int eligible = 0;      // people available this round
-  int selected = 0;      // cohort including over-selection
-  int stragglers = 0;    // missed the training deadline
-  int participants = 0;  // whose updates are in the sum
-  std::array<int, 4> dropouts_per_phase{};
+  int eligible = 0;                                           // people available this round
+  int selected = 0;                                           // cohort including over-selection
+  int stragglers = 0;                                         // missed the training deadline
+  int participants = 0;                                       // whose updates are in the sum
+  std::array<int, secagg::kPhaseCount> dropouts_per_phase{};  // secure_agg/phase.h order
   double top1_pooled = 0, top3_pooled = 0, top1_macro = 0, top3_macro = 0, test_loss = 0;
   double train_loss = 0;
   int64_t bytes_up = 0;           // all clients -> coordinator

@@ -16,6 +16,7 @@
 #include "coordinator/round/secure_round.h"
 #include "secure_agg/client.h"
 #include "secure_agg/fixed_point.h"
+#include "secure_agg/in_process_delivery.h"
 
 namespace tacit::coordinator {
 namespace {
@@ -111,23 +112,19 @@ TEST(FederatedEvaluation, DecodedSumsEqualPlainSumsAcrossCohortsWeightsAndDropou
 
     auto round = SecureRound::Create(*plan);
     ASSERT_TRUE(round.ok()) << round.status();
-    auto messages = (*round)->Start();
-    ASSERT_TRUE(messages.ok()) << messages.status();
-    std::map<uint32_t, v1::SecAggServerToClient> outbox = *std::move(messages);
-    std::optional<RoundAggregate> aggregate;
-    for (int phase = 0; phase < kAggregationPhases && !aggregate; ++phase) {
-      for (const auto& [id, message] : outbox) {
-        Client& c = clients.at(id);
-        if (c.drop_phase == phase) continue;
-        auto reply = c.secagg->HandleServerMessage(message);
-        ASSERT_TRUE(reply.ok()) << reply.status();
-        ASSERT_TRUE((*round)->Receive(id, *reply).ok());
-      }
-      auto step = (*round)->EndPhase();
-      ASSERT_TRUE(step.ok()) << "trial " << trial << ": " << step.status();
-      outbox = std::move(step->messages);
-      aggregate = std::move(step->aggregate);
+    // The in-memory transport through the one round driver; clients vanish
+    // in the phase the trial drew for them.
+    std::map<uint32_t, std::unique_ptr<secagg::SecAggClient>> secagg_clients;
+    secagg::InProcessDelivery::Options options;
+    for (auto& [id, c] : clients) {
+      secagg_clients[id] = std::move(c.secagg);
+      if (c.drop_phase >= 0) options.dropouts.dropped_before[c.drop_phase].insert(id);
     }
+    secagg::InProcessDelivery delivery(std::move(secagg_clients), options);
+    absl::StatusOr<RoundAggregate> ran = (*round)->Run(delivery);
+    ASSERT_TRUE(ran.ok()) << "trial " << trial << ": " << ran.status();
+    EXPECT_EQ(delivery.client_stats()[0].refused, 0u);
+    std::optional<RoundAggregate> aggregate = *std::move(ran);
     ASSERT_TRUE(aggregate.has_value());
     ASSERT_TRUE(aggregate->evaluation.has_value());
     ++committed;

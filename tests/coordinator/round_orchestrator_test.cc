@@ -14,6 +14,7 @@
 #include "coordinator/service/check_in_limiter.h"
 #include "coordinator/structured_log.h"
 #include "secure_agg/client.h"
+#include "secure_agg/phase.h"
 #include "spdlog/sinks/null_sink.h"
 
 namespace tacit::coordinator {
@@ -134,7 +135,7 @@ v1::RoundResultResponse RunAttempt(RoundOrchestrator& orchestrator,
     }
     // Silent devices: the phase ends at its deadline (a deadline set by a
     // Tick lies after that Tick's time, so the clock keeps moving forward).
-    if (orchestrator.StatusJson()["phase"] == AggregationPhaseName(static_cast<int>(step))) {
+    if (orchestrator.StatusJson()["phase"] == secagg::PhaseName(static_cast<int>(step))) {
       orchestrator.Tick(SteadyClock::now() + std::chrono::hours(1 + step));
     }
   }
@@ -245,7 +246,7 @@ TEST(RoundOrchestrator, ExpireDeadlineEndsSelectionAndPhasesAtOnce) {
   EXPECT_EQ(orchestrator->StatusJson()["phase"], "selecting");
   orchestrator->ExpireDeadline(now);
   nlohmann::json status = orchestrator->StatusJson();
-  EXPECT_EQ(status["phase"], AggregationPhaseName(0));
+  EXPECT_EQ(status["phase"], secagg::PhaseName(0));
   EXPECT_EQ(status["participants"], 3);
   const nlohmann::json round_id = status["round_id"];
   // Nobody advertises keys: all three are dropped and the attempt abandoned.

@@ -13,6 +13,8 @@
 #include "gtest/gtest.h"
 #include "round_model.h"
 #include "secure_agg/fixed_point.h"
+#include "secure_agg/in_process_delivery.h"
+#include "secure_agg/round_driver.h"
 
 namespace tacit::secagg {
 namespace {
@@ -48,18 +50,19 @@ void RunTrial(const TrialShape& shape, std::mt19937& rng, int* successes, int* f
   ASSERT_TRUE(scale.ok()) << scale.status();
   cfg.scale = *scale;
   cfg.unmask_threads = 1 + rng() % 3;
-  auto server = SecAggServer::Create(cfg);
-  ASSERT_TRUE(server.ok()) << server.status();
-  EXPECT_GE((*server)->no_wrap_report().headroom_bits, 0);
+  auto driver = RoundDriver::Create(cfg);
+  ASSERT_TRUE(driver.ok()) << driver.status();
+  SecAggServer& server = (*driver)->server();
+  EXPECT_GE(server.no_wrap_report().headroom_bits, 0);
 
   testing::Neighbors nb;
   for (uint32_t id : cohort) {
-    auto list = (*server)->NeighborsOf(id);
+    auto list = server.NeighborsOf(id);
     nb[id] = std::set<uint32_t>(list.begin(), list.end());
   }
   // Dropouts: each phase loses up to ~10% of the cohort, sometimes nobody.
   DropoutPlan plan;
-  for (int p = 0; p < kProtocolPhases; ++p) {
+  for (int p = 0; p < kPhaseCount; ++p) {
     const double rate = (rng() % 3 == 0) ? 0.0 : (rng() % 100) / 1000.0;
     for (uint32_t id : cohort) {
       if ((rng() % 10000) / 10000.0 < rate) plan.dropped_before[p].insert(id);
@@ -68,7 +71,7 @@ void RunTrial(const TrialShape& shape, std::mt19937& rng, int* successes, int* f
   // Occasionally a heavy dropout that must fail the round.
   if (rng() % 8 == 0) {
     for (uint32_t id : cohort) {
-      if (rng() % 2) plan.dropped_before[rng() % kProtocolPhases].insert(id);
+      if (rng() % 2) plan.dropped_before[rng() % kPhaseCount].insert(id);
     }
   }
 
@@ -81,7 +84,8 @@ void RunTrial(const TrialShape& shape, std::mt19937& rng, int* successes, int* f
     for (auto& v : x) v = dist(rng);
     inputs[id] = {x, (rng() % 1000) / 1000.0 * cfg.max_weight * 1.2};
   }
-  ClientFactory factory = [&](uint32_t id) {
+  std::map<uint32_t, std::unique_ptr<SecAggClient>> clients;
+  for (uint32_t id : cohort) {
     ClientConfig cc;
     cc.client_id = id;
     cc.min_threshold_fraction = 0;  // explore low thresholds too
@@ -89,10 +93,15 @@ void RunTrial(const TrialShape& shape, std::mt19937& rng, int* successes, int* f
       std::lock_guard<std::mutex> lock(mu);
       quantized[id] = q;
     };
-    return SecAggClient::Create(cc, inputs[id].first, inputs[id].second);
-  };
-  RoundStats stats;
-  auto result = RunInProcessRound(**server, factory, plan, &stats);
+    auto client = SecAggClient::Create(cc, inputs[id].first, inputs[id].second);
+    ASSERT_TRUE(client.ok()) << client.status();
+    clients[id] = *std::move(client);
+  }
+  InProcessDelivery::Options options;
+  options.dropouts = plan;
+  options.workers = 1 + rng() % 3;
+  InProcessDelivery delivery(std::move(clients), options);
+  auto result = RunRound(**driver, delivery);
   const auto model = testing::ModelRound(cohort, nb, cfg.threshold, plan);
   SCOPED_TRACE(::testing::Message()
                << "n=" << shape.n << " k=" << cfg.neighbors << " t=" << cfg.threshold
@@ -100,11 +109,21 @@ void RunTrial(const TrialShape& shape, std::mt19937& rng, int* successes, int* f
   ASSERT_EQ(result.ok(), model.succeeds) << result.status();
   if (!result.ok()) {
     EXPECT_EQ(result.status().code(), absl::StatusCode::kAborted) << result.status();
-    EXPECT_EQ((*server)->phase(), ServerPhase::kFailed);
+    EXPECT_EQ(server.phase(), ServerPhase::kFailed);
+    EXPECT_FALSE((*driver)->open_phase().has_value());
     ++*failures;
     return;
   }
   ++*successes;
+  // The driver's records agree with the model: everyone messaged either
+  // answered or was counted as dropped, and the masked inputs that arrived
+  // are exactly the survivors.
+  const std::array<PhaseRecord, kPhaseCount> records = (*driver)->phases();
+  EXPECT_EQ(records[0].expected, static_cast<int>(shape.n));
+  for (const PhaseRecord& r : records) EXPECT_EQ(r.expected - r.answered, r.dropped);
+  EXPECT_EQ(records[PhaseIndex(Phase::kMaskedInput)].answered,
+            static_cast<int>(model.survivors.size()));
+  EXPECT_GT((*driver)->bytes_received(), 0);
   EXPECT_EQ(std::set<uint32_t>(result->survivor_ids.begin(), result->survivor_ids.end()),
             model.survivors);
   std::vector<int64_t> expected(cfg.vector_length + 1, 0);

@@ -8,7 +8,7 @@
 #include <set>
 #include <vector>
 
-#include "secure_agg/in_process_round.h"
+#include "secure_agg/in_process_delivery.h"
 #include "secure_agg/neighbor_graph.h"
 
 namespace tacit::secagg::testing {

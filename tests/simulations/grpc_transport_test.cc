@@ -123,6 +123,40 @@ TEST(GrpcTransportTest, SameModelAsInProcessForTheSameSeed) {
   std::printf("largest parameter difference between the transports: %g\n", difference);
 }
 
+// An attempt abandoned before check-in (too few people available to plan a
+// secure round) takes no round id on either transport, so the rounding keys,
+// and with them the models, still agree bit for bit.
+TEST(GrpcTransportTest, SameModelAsInProcessWhenAnAttemptIsAbandonedBeforeCheckIn) {
+  nlohmann::json json = SmallExperiment(6, 5, 3, 8);
+  json["simulation"]["weighting"] = "uniform";
+  json["simulation"]["max_weight"] = 1;
+  json["simulation"]["max_attempts_per_round"] = 12;
+  ShortDeadlines(json);
+  json["simulation"]["behaviour"] = {{"availability", 0.45}};
+  SimRun in_process = Simulate(json);
+  json["simulation"]["transport"] = "grpc";
+  SimRun grpc = Simulate(json);
+
+  ASSERT_EQ(in_process.result.rounds.size(), grpc.result.rounds.size());
+  int before_check_in = 0, committed = 0;
+  for (size_t i = 0; i < grpc.result.rounds.size(); ++i) {
+    const RoundRecord& a = in_process.result.rounds[i];
+    const RoundRecord& b = grpc.result.rounds[i];
+    EXPECT_EQ(a.outcome, b.outcome) << "attempt " << i;
+    EXPECT_EQ(a.selected, b.selected) << "attempt " << i;
+    EXPECT_EQ(a.participants, b.participants) << "attempt " << i;
+    // Fewer selected than min_survivors (3): the attempt never opened.
+    before_check_in += b.selected < 3 && b.outcome.rfind("abandoned: ", 0) == 0;
+    committed += b.outcome == "committed";
+  }
+  EXPECT_GT(before_check_in, 0) << "the seed must abandon an attempt before check-in";
+  EXPECT_EQ(committed, 3);
+  EXPECT_EQ(in_process.result.model_version, 3);
+  EXPECT_EQ(grpc.result.model_version, 3);
+  EXPECT_EQ(MaxAbsDifference(in_process.result.final_parameters, grpc.result.final_parameters),
+            0.0);
+}
+
 TEST(GrpcTransportTest, ConfigRefusesWhatTheCoordinatorCannotDo) {
   nlohmann::json json = SmallExperiment(4, 3, 1, 1);
   json["simulation"]["transport"] = "grpc";

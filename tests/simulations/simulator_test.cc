@@ -1,11 +1,14 @@
 #include "simulations/federation/simulator.h"
 
 #include <cmath>
+#include <filesystem>
 #include <random>
 
 #include "client/examples/population.h"
 #include "gtest/gtest.h"
+#include "secure_agg/phase.h"
 #include "simulations/federation/experiment_config.h"
+#include "simulations/report/run_output.h"
 #include "tests/simulations/small_experiment.h"
 
 namespace tacit::sim {
@@ -69,9 +72,7 @@ TEST(SimulatorTest, DropoutsInEveryPhaseAreSurvivedOrAbandonedCleanly) {
     int cohort = 5 + static_cast<int>(rng() % 4);
     double rate = 0.1 + 0.3 * (rng() % 100) / 100.0;
     nlohmann::json json = SmallExperiment(cohort + 2, cohort, 2, 100 + phase);
-    static constexpr const char* kPhases[] = {"advertise_keys", "share_keys", "masked_input",
-                                              "unmasking"};
-    json["simulation"]["behaviour"] = {{"dropout", {{kPhases[phase], rate}}}};
+    json["simulation"]["behaviour"] = {{"dropout", {{secagg::PhaseName(phase), rate}}}};
     json["simulation"]["max_attempts_per_round"] = 4;
     SimRun secure = Simulate(json);
     json["simulation"]["secure_aggregation"] = false;
@@ -80,26 +81,30 @@ TEST(SimulatorTest, DropoutsInEveryPhaseAreSurvivedOrAbandonedCleanly) {
     for (const RoundRecord& r : secure.result.rounds) {
       for (int other = 0; other < 4; ++other) {
         if (other != phase) {
-          EXPECT_EQ(r.dropouts_per_phase[other], 0) << kPhases[phase];
+          EXPECT_EQ(r.dropouts_per_phase[other], 0) << secagg::PhaseName(phase);
         }
       }
       dropped += r.dropouts_per_phase[phase];
       if (r.outcome == "committed") {
         // Clients that vanish while unmasking still have their input in the sum.
         int lost = phase == 3 ? 0 : r.dropouts_per_phase[phase];
-        EXPECT_EQ(r.participants, r.selected - lost) << kPhases[phase];
+        EXPECT_EQ(r.participants, r.selected - lost) << secagg::PhaseName(phase);
       } else {
         EXPECT_EQ(r.outcome.rfind("abandoned: ", 0), 0u) << r.outcome;
       }
     }
     EXPECT_LT(MaxAbsDifference(secure.result.final_parameters, plain.result.final_parameters), 1e-4)
-        << kPhases[phase];
+        << secagg::PhaseName(phase);
     SCOPED_TRACE(testing::Message()
-                 << kPhases[phase] << " rate " << rate << " dropped " << dropped);
+                 << secagg::PhaseName(phase) << " rate " << rate << " dropped " << dropped);
   }
 }
 
-TEST(SimulatorTest, TooManyDropoutsAbandonTheRoundWithoutTouchingTheModel) {
+// A round that cannot commit is retried as the coordinator retries it, and
+// after max_attempts_per_round attempts the run stops with an error naming
+// the round and the key: never a silently skipped round. Every attempt is
+// recorded and the model is untouched.
+TEST(SimulatorTest, ARoundThatCannotCommitStopsTheRunLoudly) {
   for (const char* transport : {"in_process", "grpc"}) {
     SCOPED_TRACE(transport);
     nlohmann::json json = SmallExperiment(6, 6, 1, 3);
@@ -107,14 +112,33 @@ TEST(SimulatorTest, TooManyDropoutsAbandonTheRoundWithoutTouchingTheModel) {
     json["simulation"]["transport"] = transport;
     json["simulation"]["behaviour"] = {{"dropout", {{"share_keys", 0.99}}}};
     json["simulation"]["max_attempts_per_round"] = 2;
-    SimRun run = Simulate(json);
-    ASSERT_EQ(run.result.rounds.size(), 2u);
-    for (const RoundRecord& r : run.result.rounds) {
+    auto config = ParseExperimentConfig(json);
+    ASSERT_TRUE(config.ok()) << config.status();
+    config->population.seed = config->seed;
+    auto people = LoadPopulation(config->population);
+    ASSERT_TRUE(people.ok()) << people.status();
+    const std::string folder = ::testing::TempDir() + "/tacit-stops-" + transport;
+    std::filesystem::remove_all(folder);
+    auto output = RunOutput::Create(folder, ExperimentConfigToJson(*config));
+    ASSERT_TRUE(output.ok()) << output.status();
+    SimulationHooks hooks;
+    hooks.output = output->get();
+    auto result = RunSimulation(*config, *people, hooks);
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.status().code(), absl::StatusCode::kAborted);
+    EXPECT_NE(result.status().message().find("round 1 did not commit in 2 attempts"),
+              std::string::npos)
+        << result.status();
+    EXPECT_NE(result.status().message().find("simulation.max_attempts_per_round"),
+              std::string::npos);
+    const std::vector<RoundRecord>& rounds = (*output)->rounds();
+    ASSERT_EQ(rounds.size(), 2u);
+    for (const RoundRecord& r : rounds) {
       EXPECT_EQ(r.outcome.rfind("abandoned: ", 0), 0u) << r.outcome;
       EXPECT_EQ(r.model_version, 0);
       EXPECT_EQ(r.dropouts_per_phase[1], 6);
     }
-    EXPECT_EQ(run.result.model_version, 0);
+    std::filesystem::remove_all(folder);
   }
 }
 

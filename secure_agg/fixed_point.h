@@ -17,9 +17,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "secure_agg/crypto.h"
 
 namespace tacit::secagg {
+
+class SecretKey;  // secure_agg/crypto.h
 
 constexpr uint32_t kMaxBits = 62;
 

@@ -46,6 +46,16 @@ absl::StatusOr<ClientState::Transition> ClientUnmaskingState::Handle(
         "refusing to unmask: this client sent its masked input but is listed as dropped, "
         "which would reveal its masking key");
   }
+  // The server can recover this client's self mask only from the shares held
+  // by the survivors it lists (itself and its neighbours that sent input): with
+  // fewer than threshold of them the round cannot complete, so say so loudly
+  // instead of revealing anything for a round that will fail.
+  if (survivors.size() < ctx_.params.threshold()) {
+    return absl::AbortedError(absl::StrCat("refusing to unmask: only ", survivors.size(),
+                                           " of this client's share holders ",
+                                           "survived, fewer than the threshold ",
+                                           ctx_.params.threshold(), "; the round cannot complete"));
+  }
   Transition out;
   out.reply = ClientEnvelope(ctx_);
   auto* response = out.reply.mutable_unmasking_response();

@@ -4,7 +4,8 @@
 // the self-mask share of every survivor and the masking-key share of every
 // dropped client. It refuses (PermissionDenied) any request that would reveal
 // both secrets of one client, or its own masking key after it sent its masked
-// input. Next: ClientCompletedState.
+// input, and aborts (Aborted) when fewer than threshold survivors are listed,
+// since the round cannot complete. Next: ClientCompletedState.
 
 #include "secure_agg/client/client_state.h"
 

@@ -1,6 +1,6 @@
 // ClientUnmaskingState alone: it reveals exactly the requested shares, and
 // refuses (PermissionDenied) requests that would reveal both secrets of one
-// client or its own masking key.
+// client or its own masking key, and aborts when too few survived.
 
 #include "secure_agg/client/unmasking_state.h"
 
@@ -79,8 +79,11 @@ TEST_F(ClientUnmaskingStateTest, RefusesWithDocumentedCodesAndStaysUsable) {
   // A client whose shares it does not hold.
   EXPECT_EQ(state_->Handle(Request({1, 2, 7}, {})).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(state_->Handle(Request({1, 2}, {8})).status().code(),
+  EXPECT_EQ(state_->Handle(Request({1, 2, 3}, {8})).status().code(),
             absl::StatusCode::kInvalidArgument);
+
+  // Fewer than threshold 3 survivors: the round cannot complete.
+  EXPECT_EQ(state_->Handle(Request({1, 2}, {3})).status().code(), absl::StatusCode::kAborted);
 
   auto t = state_->Handle(Request({1, 2, 3, 4}, {}));
   ASSERT_TRUE(t.ok()) << t.status();

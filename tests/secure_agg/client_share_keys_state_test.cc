@@ -153,5 +153,11 @@ TEST_F(ClientShareKeysStateTest, RefusesAThresholdTooLowForItsHolders) {
   EXPECT_TRUE(state_->Handle(Broadcast()).ok());
 }
 
+TEST_F(ClientShareKeysStateTest, AFailedDrawFailsTheStepAndSendsNothing) {
+  env_->random = std::make_shared<testing::FailingRandomSource>();
+  auto t = state_->Handle(Broadcast());
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kInternal) << t.status();
+}
+
 }  // namespace
 }  // namespace tacit::secagg

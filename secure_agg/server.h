@@ -86,7 +86,7 @@ class SecAggServer {
   // Records one client's message for the current phase. Masked inputs are
   // added to the running sum immediately. Errors (see secure_agg/protocol.h):
   // NotFound unknown client, FailedPrecondition out of phase or dropped,
-  // AlreadyExists duplicate, PermissionDenied wrong session/round,
+  // AlreadyExists duplicate, Unauthenticated wrong session/round,
   // InvalidArgument malformed. A rejected message changes nothing.
   absl::Status HandleClientMessage(uint32_t client_id, const v1::SecAggClientToServer& message);
 

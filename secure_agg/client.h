@@ -1,7 +1,7 @@
 #pragma once
 
 // The client side of one secure aggregation round, as a state machine with one
-// state per phase:
+// state class per phase (secure_agg/client/*_state.h):
 //   AwaitingRoundStart  -(SecAggRoundStart)->      sends SecAggAdvertiseKeys
 //   AwaitingKeys        -(SecAggKeysBroadcast)->   sends SecAggShareKeys
 //   AwaitingShares      -(SecAggSharesDelivery)->  sends SecAggMaskedInput
@@ -10,6 +10,7 @@
 // An out-of-phase message is rejected and changes nothing; any other error
 // moves it to Aborted and the round is over for this client. It is
 // transport-agnostic: feed it server messages, send back what it returns.
+// Every random draw goes through ClientConfig::random (secure_agg/randomness.h).
 
 #include <array>
 #include <cstdint>
@@ -19,18 +20,27 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "secure_agg/phase.h"
 #include "tacit/v1/secagg.pb.h"
 
 namespace tacit::secagg {
 
+class RandomSource;  // secure_agg/randomness.h
+class ClientState;   // secure_agg/client/client_state.h
+struct ClientEnvironment;
+
 enum class ClientPhase {
-  kAwaitingRoundStart,
-  kAwaitingKeys,
-  kAwaitingShares,
-  kAwaitingUnmasking,
+  kAwaitingRoundStart,  // will answer in the advertise_keys phase
+  kAwaitingKeys,        // share_keys
+  kAwaitingShares,      // masked_input
+  kAwaitingUnmasking,   // unmasking
   kCompleted,
   kAborted,
 };
+// The protocol phase (secure_agg/phase.h) whose server message the client
+// awaits; nullopt once it completed or aborted.
+std::optional<Phase> ProtocolPhaseOf(ClientPhase phase);
+// "awaiting <PhaseName>" (e.g. "awaiting share_keys"), "completed", "aborted".
 const char* ClientPhaseName(ClientPhase phase);
 
 // Supplies the input when masking starts, so a client can begin key agreement
@@ -47,8 +57,13 @@ struct ClientConfig {
   // contributes, before masking; for audits and tests.
   std::function<void(const std::vector<int64_t>&)> on_quantized_input;
   // Simulations only: keys the stochastic-rounding generator so a simulated run
-  // is reproducible. Masks and keys stay fresh from RAND_bytes regardless.
+  // is reproducible. When unset the key is drawn from `random`.
   std::optional<std::array<uint8_t, 32>> rounding_key;
+  // Where every random byte of the round comes from: key pairs, self-mask
+  // seed, Shamir coefficients, GCM nonces, rounding key. Null (the default)
+  // means OpenSSL RAND_bytes; tests and simulations may inject a
+  // SeededRandomSourceForTesting. Never give a production client a seeded one.
+  std::shared_ptr<RandomSource> random;
 };
 
 class SecAggClient {
@@ -71,14 +86,10 @@ class SecAggClient {
   ClientPhase phase() const;
   uint32_t id() const;
 
-  class State;  // one subclass per phase, in client.cc
-
  private:
-  SecAggClient(ClientConfig config, InputProvider input, double weight);
-  std::unique_ptr<State> state_;
-  ClientConfig config_;
-  InputProvider input_;
-  double weight_;
+  explicit SecAggClient(std::shared_ptr<ClientEnvironment> env);
+  std::shared_ptr<ClientEnvironment> env_;
+  std::unique_ptr<ClientState> state_;
 };
 
 }  // namespace tacit::secagg

@@ -3,36 +3,25 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
-#include <openssl/rand.h>
 
 #include <algorithm>
-
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "common/openssl_ptr.h"
+#include "common/secure_random.h"
+#include "common/sha256.h"
+#include "secure_agg/randomness.h"
 
 namespace tacit::secagg {
 namespace {
-
-struct PkeyDeleter {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-};
-struct PkeyCtxDeleter {
-  void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
-};
-struct CipherCtxDeleter {
-  void operator()(EVP_CIPHER_CTX* p) const { EVP_CIPHER_CTX_free(p); }
-};
-using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
-using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter>;
-using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter>;
 
 absl::Status OpenSslError(const char* what) {
   return absl::InternalError(absl::StrCat("OpenSSL ", what, " failed"));
 }
 
-absl::StatusOr<PkeyPtr> PrivateKeyFromRaw(const SecretKey& key) {
-  PkeyPtr pkey(
+absl::StatusOr<EvpPkeyPtr> PrivateKeyFromRaw(const SecretKey& key) {
+  EvpPkeyPtr pkey(
       EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, nullptr, key.data(), SecretKey::size()));
   if (!pkey) return OpenSslError("EVP_PKEY_new_raw_private_key");
   return pkey;
@@ -67,35 +56,41 @@ bool ConstantTimeEquals(absl::Span<const uint8_t> a, absl::Span<const uint8_t> b
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-absl::Status RandomBytes(absl::Span<uint8_t> out) {
-  if (out.empty()) return absl::OkStatus();
-  if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) return OpenSslError("RAND_bytes");
-  return absl::OkStatus();
+absl::Status RandomBytes(absl::Span<uint8_t> out) { return SecureRandomBytes(out); }
+
+absl::StatusOr<SecretKey> RandomSecretKey() { return DrawSecretKey(ProductionRandomSource()); }
+
+void ClampX25519PrivateKey(SecretKey& key) {
+  key.data()[0] &= 248;
+  key.data()[31] &= 127;
+  key.data()[31] |= 64;
 }
 
-absl::StatusOr<SecretKey> RandomSecretKey() {
-  SecretKey key;
-  if (RAND_bytes(key.data(), SecretKey::size()) != 1) return OpenSslError("RAND_bytes");
-  return key;
+bool IsClampedX25519PrivateKey(const SecretKey& key) {
+  return (key.data()[0] & 7) == 0 && (key.data()[31] & 0xc0) == 64;
+}
+
+absl::StatusOr<X25519KeyPair> GenerateX25519KeyPair(RandomSource& random) {
+  X25519KeyPair pair;
+  absl::Status drawn = random.Fill(absl::MakeSpan(pair.private_key.data(), SecretKey::size()));
+  if (!drawn.ok()) return drawn;
+  // Clamp as RFC 7748 decodeScalar25519 (and OpenSSL's own keygen) does, so the
+  // stored private key, which is Shamir-shared, is the canonical scalar: a
+  // reconstruction that differs in any bit is then a different key.
+  ClampX25519PrivateKey(pair.private_key);
+  auto pkey = PrivateKeyFromRaw(pair.private_key);
+  if (!pkey.ok()) return pkey.status();
+  size_t pub_len = kKeyBytes;
+  pair.public_key.resize(kKeyBytes);
+  if (EVP_PKEY_get_raw_public_key(pkey->get(), pair.public_key.data(), &pub_len) != 1 ||
+      pub_len != kKeyBytes) {
+    return OpenSslError("X25519 raw public key export");
+  }
+  return pair;
 }
 
 absl::StatusOr<X25519KeyPair> GenerateX25519KeyPair() {
-  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_id(EVP_PKEY_X25519, nullptr));
-  EVP_PKEY* raw = nullptr;
-  if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1 || EVP_PKEY_keygen(ctx.get(), &raw) != 1) {
-    return OpenSslError("X25519 key generation");
-  }
-  PkeyPtr pkey(raw);
-  X25519KeyPair pair;
-  size_t priv_len = SecretKey::size();
-  size_t pub_len = kKeyBytes;
-  pair.public_key.resize(kKeyBytes);
-  if (EVP_PKEY_get_raw_private_key(pkey.get(), pair.private_key.data(), &priv_len) != 1 ||
-      EVP_PKEY_get_raw_public_key(pkey.get(), pair.public_key.data(), &pub_len) != 1 ||
-      priv_len != kKeyBytes || pub_len != kKeyBytes) {
-    return OpenSslError("X25519 raw key export");
-  }
-  return pair;
+  return GenerateX25519KeyPair(ProductionRandomSource());
 }
 
 absl::StatusOr<Bytes> X25519PublicFromPrivate(const SecretKey& private_key) {
@@ -117,10 +112,10 @@ absl::StatusOr<SecretKey> X25519Agree(const SecretKey& private_key,
   }
   auto pkey = PrivateKeyFromRaw(private_key);
   if (!pkey.ok()) return pkey.status();
-  PkeyPtr peer(EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, nullptr, peer_public_key.data(),
-                                           peer_public_key.size()));
+  EvpPkeyPtr peer(EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, nullptr, peer_public_key.data(),
+                                              peer_public_key.size()));
   if (!peer) return OpenSslError("EVP_PKEY_new_raw_public_key");
-  PkeyCtxPtr ctx(EVP_PKEY_CTX_new(pkey->get(), nullptr));
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new(pkey->get(), nullptr));
   SecretKey secret;
   size_t len = SecretKey::size();
   if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1 ||
@@ -135,7 +130,7 @@ absl::StatusOr<SecretKey> X25519Agree(const SecretKey& private_key,
 
 absl::StatusOr<Bytes> HkdfSha256(absl::Span<const uint8_t> ikm, absl::Span<const uint8_t> salt,
                                  absl::Span<const uint8_t> info, size_t length) {
-  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, nullptr));
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, nullptr));
   static const uint8_t kEmpty = 0;
   // OpenSSL wants a non-null pointer even for empty inputs.
   const uint8_t* salt_ptr = salt.empty() ? &kEmpty : salt.data();
@@ -164,13 +159,9 @@ absl::StatusOr<SecretKey> HkdfSha256Key(absl::Span<const uint8_t> ikm,
 }
 
 absl::StatusOr<Bytes> Sha256(absl::Span<const uint8_t> data) {
-  Bytes digest(32);
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), digest.data(), &len, EVP_sha256(), nullptr) != 1 ||
-      len != digest.size()) {
-    return OpenSslError("SHA-256");
-  }
-  return digest;
+  auto digest = tacit::Sha256(data);
+  if (!digest.ok()) return digest.status();
+  return Bytes(digest->begin(), digest->end());
 }
 
 absl::StatusOr<Bytes> AesGcmSeal(const SecretKey& key, absl::Span<const uint8_t> nonce,
@@ -178,7 +169,7 @@ absl::StatusOr<Bytes> AesGcmSeal(const SecretKey& key, absl::Span<const uint8_t>
                                  absl::Span<const uint8_t> associated_data) {
   if (nonce.size() != kGcmNonceBytes)
     return absl::InvalidArgumentError("GCM nonce must be 12 bytes");
-  CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
+  EvpCipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   Bytes out(plaintext.size() + kGcmTagBytes);
   int len = 0;
   if (!ctx ||
@@ -205,7 +196,7 @@ absl::StatusOr<Bytes> AesGcmOpen(const SecretKey& key, absl::Span<const uint8_t>
         "share ciphertext is shorter than its GCM tag: tampered or truncated");
   }
   const size_t body = ciphertext_and_tag.size() - kGcmTagBytes;
-  CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
+  EvpCipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   Bytes out(body);
   int len = 0;
   if (!ctx ||
@@ -237,35 +228,19 @@ absl::StatusOr<AesCtrStream> AesCtrStream::Create(const SecretKey& key, uint64_t
 absl::StatusOr<AesCtrStream> AesCtrStream::CreateWithCounterBlock(const SecretKey& key,
                                                                   absl::Span<const uint8_t> block) {
   if (block.size() != 16) return absl::InvalidArgumentError("CTR counter block must be 16 bytes");
-  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  EvpCipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   if (ctx == nullptr) return OpenSslError("EVP_CIPHER_CTX_new");
-  if (EVP_EncryptInit_ex(ctx, EVP_aes_256_ctr(), nullptr, key.data(), block.data()) != 1) {
-    EVP_CIPHER_CTX_free(ctx);
+  if (EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_ctr(), nullptr, key.data(), block.data()) != 1) {
     return OpenSslError("AES-256-CTR init");
   }
-  return AesCtrStream(ctx);
+  return AesCtrStream(std::move(ctx));
 }
-
-AesCtrStream::AesCtrStream(AesCtrStream&& other) noexcept : ctx_(other.ctx_) {
-  other.ctx_ = nullptr;
-}
-
-AesCtrStream& AesCtrStream::operator=(AesCtrStream&& other) noexcept {
-  if (this != &other) {
-    EVP_CIPHER_CTX_free(static_cast<EVP_CIPHER_CTX*>(ctx_));
-    ctx_ = other.ctx_;
-    other.ctx_ = nullptr;
-  }
-  return *this;
-}
-
-AesCtrStream::~AesCtrStream() { EVP_CIPHER_CTX_free(static_cast<EVP_CIPHER_CTX*>(ctx_)); }
 
 absl::Status AesCtrStream::Generate(absl::Span<uint8_t> out) {
   // Encrypting from a static zero block avoids clearing `out` first (one
   // memory pass less than zero-then-encrypt-in-place).
   static const uint8_t kZeros[16384] = {0};
-  auto* ctx = static_cast<EVP_CIPHER_CTX*>(ctx_);
+  EVP_CIPHER_CTX* ctx = ctx_.get();
   for (size_t done = 0; done < out.size(); done += sizeof(kZeros)) {
     const size_t n = std::min(sizeof(kZeros), out.size() - done);
     if (!CipherUpdate(ctx, out.data() + done, kZeros, n)) {
@@ -276,7 +251,7 @@ absl::Status AesCtrStream::Generate(absl::Span<uint8_t> out) {
 }
 
 absl::Status AesCtrStream::Apply(absl::Span<uint8_t> data) {
-  if (!CipherUpdate(static_cast<EVP_CIPHER_CTX*>(ctx_), data.data(), data.data(), data.size())) {
+  if (!CipherUpdate(ctx_.get(), data.data(), data.data(), data.size())) {
     return OpenSslError("AES-256-CTR keystream");
   }
   return absl::OkStatus();

@@ -7,13 +7,17 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "common/openssl_ptr.h"
 
 namespace tacit::secagg {
+
+class RandomSource;  // secure_agg/randomness.h
 
 using Bytes = std::vector<uint8_t>;
 constexpr size_t kKeyBytes = 32;  // X25519 keys, AES-256 keys, seeds
@@ -41,7 +45,9 @@ class SecretKey {
 // Constant-time equality (CRYPTO_memcmp); false when the sizes differ.
 bool ConstantTimeEquals(absl::Span<const uint8_t> a, absl::Span<const uint8_t> b);
 
-// Fills `out` from the OpenSSL CSPRNG (RAND_bytes).
+// Fills `out` from the OpenSSL CSPRNG (tacit::SecureRandomBytes). Round code
+// draws from its RandomSource instead (secure_agg/randomness.h) so tests can
+// inject randomness; these remain for tools and benchmarks.
 absl::Status RandomBytes(absl::Span<uint8_t> out);
 absl::StatusOr<SecretKey> RandomSecretKey();
 
@@ -50,7 +56,17 @@ struct X25519KeyPair {
   SecretKey private_key;
   Bytes public_key;  // 32 bytes
 };
+// The private key is 32 bytes drawn from `random`, clamped (RFC 7748
+// decodeScalar25519, as OpenSSL's keygen stores it) and made a key with
+// EVP_PKEY_new_raw_private_key.
+absl::StatusOr<X25519KeyPair> GenerateX25519KeyPair(RandomSource& random);
+// The same from the production source (RAND_bytes).
 absl::StatusOr<X25519KeyPair> GenerateX25519KeyPair();
+// Clears the low 3 bits and the top bit and sets bit 254 (RFC 7748).
+void ClampX25519PrivateKey(SecretKey& key);
+// True when `key` is already in that canonical form (every key generated here
+// is; a reconstructed key that is not was corrupted).
+bool IsClampedX25519PrivateKey(const SecretKey& key);
 // Derives the public key from a raw private key (used for the RFC vectors and to
 // check a reconstructed key).
 absl::StatusOr<Bytes> X25519PublicFromPrivate(const SecretKey& private_key);
@@ -65,7 +81,7 @@ absl::StatusOr<SecretKey> HkdfSha256Key(absl::Span<const uint8_t> ikm,
                                         absl::Span<const uint8_t> salt,
                                         absl::Span<const uint8_t> info);
 
-// SHA-256 digest.
+// SHA-256 digest as Bytes: a thin wrapper over common/sha256.h.
 absl::StatusOr<Bytes> Sha256(absl::Span<const uint8_t> data);
 
 // AES-256-GCM. Seal returns ciphertext || 16-byte tag. Open fails with DataLoss
@@ -87,11 +103,11 @@ class AesCtrStream {
   // Starts from an explicit 16-byte initial counter block (for test vectors).
   static absl::StatusOr<AesCtrStream> CreateWithCounterBlock(const SecretKey& key,
                                                              absl::Span<const uint8_t> block);
-  AesCtrStream(AesCtrStream&& other) noexcept;
-  AesCtrStream& operator=(AesCtrStream&& other) noexcept;
+  AesCtrStream(AesCtrStream&& other) noexcept = default;
+  AesCtrStream& operator=(AesCtrStream&& other) noexcept = default;
   AesCtrStream(const AesCtrStream&) = delete;
   AesCtrStream& operator=(const AesCtrStream&) = delete;
-  ~AesCtrStream();
+  ~AesCtrStream() = default;
 
   // Writes the next out.size() keystream bytes.
   absl::Status Generate(absl::Span<uint8_t> out);
@@ -99,8 +115,8 @@ class AesCtrStream {
   absl::Status Apply(absl::Span<uint8_t> data);
 
  private:
-  explicit AesCtrStream(void* ctx) : ctx_(ctx) {}
-  void* ctx_ = nullptr;  // EVP_CIPHER_CTX*
+  explicit AesCtrStream(EvpCipherCtxPtr ctx) : ctx_(std::move(ctx)) {}
+  EvpCipherCtxPtr ctx_;
 };
 
 }  // namespace tacit::secagg

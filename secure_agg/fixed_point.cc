@@ -77,16 +77,22 @@ absl::StatusOr<double> LargestSafeScale(uint32_t bits, double clip_bound, double
 absl::StatusOr<std::vector<int64_t>> QuantizeWeighted(
     const FixedPointParams& params, absl::Span<const float> input, double weight,
     const std::optional<std::array<uint8_t, 32>>& rounding_key) {
+  absl::StatusOr<SecretKey> key =
+      rounding_key ? absl::StatusOr<SecretKey>(SecretKey(*rounding_key)) : RandomSecretKey();
+  if (!key.ok()) return key.status();
+  return QuantizeWeighted(params, input, weight, *key);
+}
+
+absl::StatusOr<std::vector<int64_t>> QuantizeWeighted(const FixedPointParams& params,
+                                                      absl::Span<const float> input, double weight,
+                                                      const SecretKey& rounding_key) {
   absl::Status valid = ValidateFixedPointParams(params);
   if (!valid.ok()) return valid;
   if (!std::isfinite(weight) || weight < 0) {
     return absl::InvalidArgumentError("weight must be a finite number >= 0");
   }
   const double w = std::min(weight, params.max_weight);
-  absl::StatusOr<SecretKey> key =
-      rounding_key ? absl::StatusOr<SecretKey>(SecretKey(*rounding_key)) : RandomSecretKey();
-  if (!key.ok()) return key.status();
-  auto stream = AesCtrStream::Create(*key);
+  auto stream = AesCtrStream::Create(rounding_key);
   if (!stream.ok()) return stream.status();
 
   std::vector<int64_t> out(input.size() + 1);

@@ -5,10 +5,10 @@
 // A client clips each value to [-clip, clip], multiplies by its weight (clipped
 // to [0, max_weight]) and by `scale`, and rounds stochastically (up with
 // probability equal to the fractional part, from an AES-CTR generator keyed by
-// RAND_bytes), so the rounding is unbiased. Its weight is appended as one more
-// element the same way. Negative values wrap modulo 2^bits and decode back as
-// signed once summed, which is exact as long as the sum's magnitude stays below
-// 2^(bits-1): CheckNoWrap verifies that up front for a whole cohort.
+// a rounding key the client draws from its RandomSource), so the rounding is unbiased. Its weight
+// is appended as one more element the same way. Negative values wrap modulo 2^bits and decode back
+// as signed once summed, which is exact as long as the sum's magnitude stays below 2^(bits-1):
+// CheckNoWrap verifies that up front for a whole cohort.
 
 #include <array>
 #include <cstdint>
@@ -19,6 +19,8 @@
 #include "absl/types/span.h"
 
 namespace tacit::secagg {
+
+class SecretKey;  // secure_agg/crypto.h
 
 constexpr uint32_t kMaxBits = 62;
 
@@ -50,9 +52,13 @@ absl::StatusOr<double> LargestSafeScale(uint32_t bits, double clip_bound, double
 
 // Quantizes weight * clip(input) element by element plus the weight itself as
 // the last element; returns signed integers (the caller reduces mod 2^bits).
-// `rounding_key`, when given, keys the rounding generator instead of fresh
-// RAND_bytes: simulations pass one derived from their seed so that a run is
-// reproducible bit for bit. Production clients never pass it.
+// `rounding_key` keys the rounding generator (AES-256-CTR): the client draws it
+// from its RandomSource, simulations pass one derived from their seed so that a
+// run is reproducible bit for bit.
+absl::StatusOr<std::vector<int64_t>> QuantizeWeighted(const FixedPointParams& params,
+                                                      absl::Span<const float> input, double weight,
+                                                      const SecretKey& rounding_key);
+// The same with `rounding_key` when given, else a fresh key from RAND_bytes.
 absl::StatusOr<std::vector<int64_t>> QuantizeWeighted(
     const FixedPointParams& params, absl::Span<const float> input, double weight,
     const std::optional<std::array<uint8_t, 32>>& rounding_key = std::nullopt);

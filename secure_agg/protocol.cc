@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/descriptor.h"
 
 namespace tacit::secagg {
 namespace {
@@ -46,7 +47,79 @@ Bytes Label(const char* label, uint64_t round_id) {
   return info;
 }
 
+template <typename Message>
+std::string Describe(const Message& message) {
+  const auto step = message.step_case();
+  if (step == Message::STEP_NOT_SET) return "an empty message";
+  const google::protobuf::FieldDescriptor* field =
+      Message::descriptor()->FindFieldByNumber(static_cast<int>(step));
+  std::optional<Phase> phase = PhaseOf(step);
+  return absl::StrCat(field != nullptr ? field->name() : "unknown step", " (",
+                      phase ? PhaseName(*phase) : "no phase", ")");
+}
+
 }  // namespace
+
+std::optional<Phase> PhaseOf(v1::SecAggServerToClient::StepCase step) {
+  switch (step) {
+    case v1::SecAggServerToClient::kRoundStart:
+      return Phase::kAdvertiseKeys;
+    case v1::SecAggServerToClient::kKeysBroadcast:
+      return Phase::kShareKeys;
+    case v1::SecAggServerToClient::kSharesDelivery:
+      return Phase::kMaskedInput;
+    case v1::SecAggServerToClient::kUnmaskingRequest:
+      return Phase::kUnmasking;
+    default:
+      return std::nullopt;
+  }
+}
+
+std::optional<Phase> PhaseOf(v1::SecAggClientToServer::StepCase step) {
+  switch (step) {
+    case v1::SecAggClientToServer::kAdvertiseKeys:
+      return Phase::kAdvertiseKeys;
+    case v1::SecAggClientToServer::kShareKeys:
+      return Phase::kShareKeys;
+    case v1::SecAggClientToServer::kMaskedInput:
+      return Phase::kMaskedInput;
+    case v1::SecAggClientToServer::kUnmaskingResponse:
+      return Phase::kUnmasking;
+    default:
+      return std::nullopt;
+  }
+}
+
+v1::SecAggServerToClient::StepCase ServerStepOf(Phase phase) {
+  switch (phase) {
+    case Phase::kAdvertiseKeys:
+      return v1::SecAggServerToClient::kRoundStart;
+    case Phase::kShareKeys:
+      return v1::SecAggServerToClient::kKeysBroadcast;
+    case Phase::kMaskedInput:
+      return v1::SecAggServerToClient::kSharesDelivery;
+    case Phase::kUnmasking:
+      return v1::SecAggServerToClient::kUnmaskingRequest;
+  }
+  return v1::SecAggServerToClient::STEP_NOT_SET;
+}
+
+v1::SecAggClientToServer::StepCase ClientStepOf(Phase phase) {
+  switch (phase) {
+    case Phase::kAdvertiseKeys:
+      return v1::SecAggClientToServer::kAdvertiseKeys;
+    case Phase::kShareKeys:
+      return v1::SecAggClientToServer::kShareKeys;
+    case Phase::kMaskedInput:
+      return v1::SecAggClientToServer::kMaskedInput;
+    case Phase::kUnmasking:
+      return v1::SecAggClientToServer::kUnmaskingResponse;
+  }
+  return v1::SecAggClientToServer::STEP_NOT_SET;
+}
+
+std::string DescribeStep(const v1::SecAggServerToClient& message) { return Describe(message); }
+std::string DescribeStep(const v1::SecAggClientToServer& message) { return Describe(message); }
 
 absl::StatusOr<Bytes> ComputeSessionId(const v1::SecAggRoundParameters& params,
                                        absl::Span<const v1::SecAggPublicKeys> sorted_keys) {

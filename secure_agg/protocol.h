@@ -5,11 +5,14 @@
 // vector's wire packing. Keeping them in one place keeps the two sides in step.
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "secure_agg/crypto.h"
+#include "secure_agg/phase.h"
 #include "secure_agg/shamir.h"
 #include "tacit/v1/secagg.pb.h"
 
@@ -27,6 +30,27 @@ namespace tacit::secagg {
 //   Aborted             the round failed: fewer than threshold clients survived
 //   PermissionDenied    a client refused a request that would reveal both of one
 //                       client's secrets (or its own masking key)
+
+// Views a protobuf bytes field as bytes, and back.
+inline absl::Span<const uint8_t> AsBytes(const std::string& s) {
+  return absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+}
+inline std::string ToString(absl::Span<const uint8_t> bytes) {
+  return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
+// The phase a message belongs to: the server's message opens it (round_start
+// opens advertise_keys, ..., unmasking_request opens unmasking) and the
+// client's message answers it. nullopt when the message has no step set.
+std::optional<Phase> PhaseOf(v1::SecAggServerToClient::StepCase step);
+std::optional<Phase> PhaseOf(v1::SecAggClientToServer::StepCase step);
+// The message step that opens / answers `phase`.
+v1::SecAggServerToClient::StepCase ServerStepOf(Phase phase);
+v1::SecAggClientToServer::StepCase ClientStepOf(Phase phase);
+// For error messages: the step's field name from the proto descriptor and its
+// phase, e.g. "shares_delivery (masked_input)"; "an empty message" when unset.
+std::string DescribeStep(const v1::SecAggServerToClient& message);
+std::string DescribeStep(const v1::SecAggClientToServer& message);
 
 // SHA-256 over the round's common parameters and every advertised key, each
 // field length-prefixed (8-byte little-endian length, then the bytes), clients

@@ -1,7 +1,7 @@
 #pragma once
 
 // The server side of one secure aggregation round, as a state machine with one
-// state per phase:
+// state class per phase (secure_agg/server/*_state.h):
 //   NotStarted -> AdvertiseKeys -> ShareKeys -> MaskedInput -> Unmasking -> Completed
 // (or Failed). HandleClientMessage() records one client's message for the
 // current phase; the caller decides when a phase ends (everyone answered, or
@@ -11,18 +11,25 @@
 // threads of its own except the parallel mask expansion while unmasking. Its
 // methods may be called from several transport threads: they are serialised
 // by an internal mutex (masked inputs are added to the sum one at a time).
+// Its one random draw, the neighbour-graph seed, comes from ServerConfig::random.
 
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "secure_agg/fixed_point.h"
+#include "secure_agg/phase.h"
 #include "tacit/v1/secagg.pb.h"
 
 namespace tacit::secagg {
+
+class RandomSource;  // secure_agg/randomness.h
+class ServerState;   // secure_agg/server/server_state.h
+struct ServerRound;
 
 enum class ServerPhase {
   kNotStarted,
@@ -33,6 +40,10 @@ enum class ServerPhase {
   kCompleted,
   kFailed,
 };
+// The protocol phase (secure_agg/phase.h) the server is collecting messages
+// for; nullopt when not started, completed or failed.
+std::optional<Phase> ProtocolPhaseOf(ServerPhase phase);
+// PhaseName() of the protocol phase, else "not_started", "completed", "failed".
 const char* ServerPhaseName(ServerPhase phase);
 
 struct ServerConfig {
@@ -46,6 +57,9 @@ struct ServerConfig {
   double max_weight = 1.0;
   uint64_t vector_length = 0;
   unsigned unmask_threads = 0;  // 0 = all cores
+  // Source of the neighbour-graph seed. Null (the default) means OpenSSL
+  // RAND_bytes; tests and simulations may inject a SeededRandomSourceForTesting.
+  std::shared_ptr<RandomSource> random;
 };
 
 struct AggregationResult {
@@ -72,7 +86,7 @@ class SecAggServer {
   // Records one client's message for the current phase. Masked inputs are
   // added to the running sum immediately. Errors (see secure_agg/protocol.h):
   // NotFound unknown client, FailedPrecondition out of phase or dropped,
-  // AlreadyExists duplicate, PermissionDenied wrong session/round,
+  // AlreadyExists duplicate, Unauthenticated wrong session/round,
   // InvalidArgument malformed. A rejected message changes nothing.
   absl::Status HandleClientMessage(uint32_t client_id, const v1::SecAggClientToServer& message);
 
@@ -88,11 +102,11 @@ class SecAggServer {
   std::vector<uint32_t> NeighborsOf(uint32_t client_id) const;
   const ServerConfig& config() const;
 
-  class Impl;
-
  private:
-  explicit SecAggServer(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  SecAggServer(std::shared_ptr<const ServerRound> round, std::unique_ptr<ServerState> state);
+  std::shared_ptr<const ServerRound> round_;  // immutable: read without the lock
+  mutable std::mutex mu_;                     // serialises the calls that touch state_
+  std::unique_ptr<ServerState> state_;
 };
 
 }  // namespace tacit::secagg

@@ -5,6 +5,8 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "common/secure_random.h"
+#include "secure_agg/randomness.h"
 
 namespace tacit::secagg {
 namespace {
@@ -22,11 +24,15 @@ uint64_t Reduce(Uint128 x) {
 }
 
 // Uniform field element by rejection sampling 61-bit random values.
-absl::StatusOr<uint64_t> RandomFieldElement() {
+// Little-endian, so the draw is the same on every host.
+absl::StatusOr<uint64_t> RandomFieldElement(RandomSource& random) {
   for (;;) {
-    uint64_t v = 0;
-    absl::Status st = RandomBytes(absl::MakeSpan(reinterpret_cast<uint8_t*>(&v), sizeof(v)));
+    uint8_t bytes[8];
+    absl::Status st = random.Fill(absl::MakeSpan(bytes));
     if (!st.ok()) return st;
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; --i) v = (v << 8) | bytes[i];
+    Zeroize(absl::MakeSpan(bytes));
     v &= kShamirPrime;
     if (v < kShamirPrime) return v;
   }
@@ -65,6 +71,12 @@ uint64_t FieldInverse(uint64_t a) {
 
 absl::StatusOr<std::vector<ShamirShare>> ShamirSplit(const SecretKey& secret, uint32_t threshold,
                                                      absl::Span<const uint32_t> holder_ids) {
+  return ShamirSplit(secret, threshold, holder_ids, ProductionRandomSource());
+}
+
+absl::StatusOr<std::vector<ShamirShare>> ShamirSplit(const SecretKey& secret, uint32_t threshold,
+                                                     absl::Span<const uint32_t> holder_ids,
+                                                     RandomSource& random) {
   if (threshold < 1 || threshold > holder_ids.size()) {
     return absl::InvalidArgumentError(absl::StrCat("Shamir threshold ", threshold,
                                                    " must be between 1 and the ", holder_ids.size(),
@@ -80,8 +92,12 @@ absl::StatusOr<std::vector<ShamirShare>> ShamirSplit(const SecretKey& secret, ui
   for (size_t c = 0; c < kShamirChunks; ++c) {
     coefficients[c][0] = chunks[c];
     for (uint32_t j = 1; j < threshold; ++j) {
-      auto r = RandomFieldElement();
-      if (!r.ok()) return r.status();
+      auto r = RandomFieldElement(random);
+      if (!r.ok()) {
+        for (auto& row : coefficients) OPENSSL_cleanse(row.data(), row.size() * sizeof(uint64_t));
+        OPENSSL_cleanse(chunks.data(), sizeof(chunks));
+        return r.status();
+      }
       coefficients[c][j] = *r;
     }
   }

@@ -32,8 +32,15 @@ struct ShamirShare {
   std::vector<uint64_t> values;  // kShamirChunks field elements
 };
 
+class RandomSource;  // secure_agg/randomness.h
+
 // Splits `secret` into one share per holder, any `threshold` of which recover it.
-// Polynomial coefficients come from RAND_bytes. Holder ids must be distinct.
+// Polynomial coefficients are drawn from `random` (uniform in the field, by
+// rejection sampling). Holder ids must be distinct.
+absl::StatusOr<std::vector<ShamirShare>> ShamirSplit(const SecretKey& secret, uint32_t threshold,
+                                                     absl::Span<const uint32_t> holder_ids,
+                                                     RandomSource& random);
+// The same with coefficients from the production source (RAND_bytes).
 absl::StatusOr<std::vector<ShamirShare>> ShamirSplit(const SecretKey& secret, uint32_t threshold,
                                                      absl::Span<const uint32_t> holder_ids);
 

@@ -1,0 +1,47 @@
+#include "secure_agg/server/advertise_keys_state.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "secure_agg/server/share_keys_state.h"
+
+namespace tacit::secagg {
+
+absl::Status ServerAdvertiseKeysState::HandlePhaseMessage(uint32_t id,
+                                                          const v1::SecAggClientToServer& message) {
+  const v1::SecAggAdvertiseKeys& m = message.advertise_keys();
+  if (m.encryption_public_key().size() != kKeyBytes || m.masking_public_key().size() != kKeyBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("client ", id, "'s advertised public keys must be 32 bytes each, got ",
+                     m.encryption_public_key().size(), " and ", m.masking_public_key().size()));
+  }
+  v1::SecAggPublicKeys keys;
+  keys.set_client_id(id);
+  keys.set_encryption_public_key(m.encryption_public_key());
+  keys.set_masking_public_key(m.masking_public_key());
+  keys_[id] = std::move(keys);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ServerState::Transition> ServerAdvertiseKeysState::Advance() {
+  TACIT_RETURN_IF_ERROR(CheckSurvivors());
+  std::vector<v1::SecAggPublicKeys> sorted;
+  for (uint32_t id : responded_) sorted.push_back(keys_.at(id));
+  TACIT_ASSIGN_OR_RETURN(session_id_, ComputeSessionId(round_->CommonParameters(), sorted));
+  Transition out;
+  for (uint32_t id : responded_) {
+    v1::SecAggServerToClient msg = Envelope();
+    auto* broadcast = msg.mutable_keys_broadcast();
+    *broadcast->add_keys() = keys_.at(id);
+    for (uint32_t n : round_->graph.NeighborsOf(id)) {
+      if (responded_.count(n)) *broadcast->add_keys() = keys_.at(n);
+    }
+    out.outcome.messages.emplace(id, std::move(msg));
+  }
+  out.next = std::make_unique<ServerShareKeysState>(round_, std::move(responded_),
+                                                    std::move(session_id_), std::move(keys_));
+  return out;
+}
+
+}  // namespace tacit::secagg

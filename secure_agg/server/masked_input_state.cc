@@ -1,0 +1,55 @@
+#include "secure_agg/server/masked_input_state.h"
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "secure_agg/server/unmasking_state.h"
+
+namespace tacit::secagg {
+
+ServerMaskedInputState::ServerMaskedInputState(std::shared_ptr<const ServerRound> round,
+                                               std::set<uint32_t> expected, Bytes session_id,
+                                               PublicKeyMap keys, std::set<uint32_t> shared)
+    : ServerState(std::move(round), std::move(expected), std::move(session_id)),
+      keys_(std::move(keys)),
+      shared_(std::move(shared)),
+      sum_(config().vector_length + 1, 0) {}
+
+absl::Status ServerMaskedInputState::HandlePhaseMessage(uint32_t id,
+                                                        const v1::SecAggClientToServer& message) {
+  const v1::SecAggMaskedInput& m = message.masked_input();
+  if (m.length() != sum_.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("client ", id, "'s masked input has ",
+                                                   m.length(), " elements, expected ", sum_.size(),
+                                                   " (vector length + weight)"));
+  }
+  // AddPackedResidues checks the whole vector before adding anything, so a
+  // rejected input leaves the sum untouched.
+  return AddPackedResidues(AsBytes(m.packed()), config().bits, absl::MakeSpan(sum_));
+}
+
+absl::StatusOr<ServerState::Transition> ServerMaskedInputState::Advance() {
+  TACIT_RETURN_IF_ERROR(CheckSurvivors());
+  Transition out;
+  std::map<uint32_t, UnmaskingAsk> asked;
+  for (uint32_t id : responded_) {
+    UnmaskingAsk& ask = asked[id];
+    ask.survivors.insert(id);
+    for (uint32_t n : round_->graph.NeighborsOf(id)) {
+      if (!shared_.count(n)) continue;  // no shares of n held by id
+      (responded_.count(n) ? ask.survivors : ask.dropped).insert(n);
+    }
+    v1::SecAggServerToClient msg = Envelope();
+    auto* request = msg.mutable_unmasking_request();
+    for (uint32_t s : ask.survivors) request->add_survivor_ids(s);
+    for (uint32_t d : ask.dropped) request->add_dropped_ids(d);
+    out.outcome.messages.emplace(id, std::move(msg));
+  }
+  out.next = std::make_unique<ServerUnmaskingState>(
+      round_, std::move(responded_), std::move(session_id_), std::move(keys_), std::move(shared_),
+      std::move(sum_), std::move(asked));
+  return out;
+}
+
+}  // namespace tacit::secagg

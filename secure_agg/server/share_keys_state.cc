@@ -1,0 +1,88 @@
+#include "secure_agg/server/share_keys_state.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "secure_agg/server/masked_input_state.h"
+
+namespace tacit::secagg {
+
+absl::Status ServerShareKeysState::HandlePhaseMessage(uint32_t id,
+                                                      const v1::SecAggClientToServer& message) {
+  const v1::SecAggShareKeys& m = message.share_keys();
+  // Every advertised neighbour must get exactly one share.
+  std::set<uint32_t> want;
+  for (uint32_t n : round_->graph.NeighborsOf(id)) {
+    if (expected_.count(n)) want.insert(n);
+  }
+  std::set<uint32_t> seen;
+  for (const auto& share : m.shares()) {
+    if (share.sender_id() != id) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("client ", id, " sent a share claiming sender ", share.sender_id()));
+    }
+    if (!want.count(share.recipient_id()) || !seen.insert(share.recipient_id()).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("client ", id, " sent a share for ", share.recipient_id(),
+                       ", which is not an advertised neighbour or was already addressed"));
+    }
+    if (share.nonce().size() != kGcmNonceBytes ||
+        share.ciphertext().size() != kShareCiphertextBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("client ", id, "'s share for ", share.recipient_id(),
+                       " has the wrong nonce or ciphertext size (", share.nonce().size(), " and ",
+                       share.ciphertext().size(), " bytes, want ", kGcmNonceBytes, " and ",
+                       kShareCiphertextBytes, ")"));
+    }
+  }
+  if (seen.size() != want.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("client ", id, " shared with ", seen.size(), " of its ", want.size(),
+                     " advertised neighbours; it must share with all"));
+  }
+  for (const auto& share : m.shares()) {
+    std::vector<HeldShare>& box = inbox_[share.recipient_id()];
+    if (box.empty()) box.reserve(round_->graph.NeighborsOf(share.recipient_id()).size());
+    HeldShare& held = box.emplace_back();
+    held.sender = id;
+    std::copy(share.nonce().begin(), share.nonce().end(), held.nonce.begin());
+    std::copy(share.ciphertext().begin(), share.ciphertext().end(), held.ciphertext.begin());
+  }
+  return absl::OkStatus();
+}
+
+size_t ServerShareKeysState::HeldSharesFor(uint32_t recipient) const {
+  auto it = inbox_.find(recipient);
+  return it == inbox_.end() ? 0 : it->second.size();
+}
+
+absl::StatusOr<ServerState::Transition> ServerShareKeysState::Advance() {
+  TACIT_RETURN_IF_ERROR(CheckSurvivors());
+  Transition out;
+  for (uint32_t id : responded_) {
+    v1::SecAggServerToClient msg = Envelope();
+    auto* delivery = msg.mutable_shares_delivery();
+    std::vector<HeldShare>& box = inbox_[id];
+    for (const HeldShare& held : box) {
+      // Only shares from clients that completed this phase count.
+      if (!responded_.count(held.sender)) continue;
+      v1::SecAggEncryptedShare* share = delivery->add_shares();
+      share->set_sender_id(held.sender);
+      share->set_recipient_id(id);
+      share->set_nonce(held.nonce.data(), held.nonce.size());
+      share->set_ciphertext(held.ciphertext.data(), held.ciphertext.size());
+    }
+    std::vector<HeldShare>().swap(box);  // freed as the deliveries are built
+    out.outcome.messages.emplace(id, std::move(msg));
+  }
+  inbox_.clear();
+  // The clients that shared are both the next phase's expected clients and
+  // the set whose shares are held (U2).
+  std::set<uint32_t> shared = responded_;
+  out.next = std::make_unique<ServerMaskedInputState>(
+      round_, std::move(responded_), std::move(session_id_), std::move(keys_), std::move(shared));
+  return out;
+}
+
+}  // namespace tacit::secagg

@@ -1,0 +1,156 @@
+#include "secure_agg/server/unmasking_state.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/secure_random.h"
+#include "common/status_macros.h"
+#include "secure_agg/masking.h"
+#include "secure_agg/server/completed_state.h"
+
+namespace tacit::secagg {
+namespace {
+
+void WipeSets(std::map<uint32_t, std::vector<ShamirShare>>& sets) {
+  for (auto& [owner, shares] : sets) {
+    for (ShamirShare& s : shares) {
+      Zeroize(absl::MakeSpan(reinterpret_cast<uint8_t*>(s.values.data()),
+                             s.values.size() * sizeof(uint64_t)));
+    }
+  }
+  sets.clear();
+}
+
+// Every share in `list` must be of a client in `asked`, once, with
+// kShamirChunks field elements.
+template <typename List>
+absl::Status CheckShares(uint32_t id, const List& list, const std::set<uint32_t>& asked) {
+  std::set<uint32_t> seen;
+  for (const auto& share : list) {
+    if (!asked.count(share.owner_id()) || !seen.insert(share.owner_id()).second) {
+      return absl::InvalidArgumentError(absl::StrCat("client ", id, " returned a share of ",
+                                                     share.owner_id(),
+                                                     " that was not asked for, or twice"));
+    }
+    if (share.values_size() != static_cast<int>(kShamirChunks)) {
+      return absl::InvalidArgumentError(absl::StrCat("client ", id, "'s share of ",
+                                                     share.owner_id(), " has ", share.values_size(),
+                                                     " values, want ", kShamirChunks));
+    }
+    for (uint64_t v : share.values()) {
+      if (v >= kShamirPrime) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "client ", id, "'s share of ", share.owner_id(), " has a value outside the field"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+template <typename List>
+void StoreShares(uint32_t id, const List& list,
+                 std::map<uint32_t, std::vector<ShamirShare>>& into) {
+  for (const auto& share : list) {
+    ShamirShare s;
+    s.holder_id = id;
+    s.values.assign(share.values().begin(), share.values().end());
+    into[share.owner_id()].push_back(std::move(s));
+  }
+}
+
+}  // namespace
+
+ServerUnmaskingState::~ServerUnmaskingState() {
+  WipeSets(self_mask_shares_);
+  WipeSets(masking_key_shares_);
+}
+
+absl::Status ServerUnmaskingState::HandlePhaseMessage(uint32_t id,
+                                                      const v1::SecAggClientToServer& message) {
+  const v1::SecAggUnmaskingResponse& m = message.unmasking_response();
+  static const UnmaskingAsk kNothing;
+  auto it = asked_.find(id);
+  const UnmaskingAsk& ask = it == asked_.end() ? kNothing : it->second;
+  TACIT_RETURN_IF_ERROR(CheckShares(id, m.self_mask_shares(), ask.survivors));
+  TACIT_RETURN_IF_ERROR(CheckShares(id, m.masking_key_shares(), ask.dropped));
+  StoreShares(id, m.self_mask_shares(), self_mask_shares_);
+  StoreShares(id, m.masking_key_shares(), masking_key_shares_);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SecretKey> ServerUnmaskingState::Reconstruct(
+    std::map<uint32_t, std::vector<ShamirShare>>& sets, uint32_t owner, const char* what) const {
+  const uint32_t t = config().threshold;
+  const std::vector<ShamirShare>& shares = sets[owner];
+  if (shares.size() < t) {
+    return absl::AbortedError(absl::StrCat("round ", config().round_id,
+                                           " failed in unmasking: only ", shares.size(), " of ", t,
+                                           " needed shares of client ", owner, "'s ", what,
+                                           " arrived; retry the round with a new cohort"));
+  }
+  auto secret = ShamirReconstruct(shares, t);
+  if (!secret.ok()) {
+    // Shares were validated on arrival, so a failure here means they are
+    // inconsistent: corrupted by a holder or in transit.
+    return absl::DataLossError(absl::StrCat("shares of client ", owner, "'s ", what,
+                                            " are inconsistent: ", secret.status().message()));
+  }
+  return secret;
+}
+
+absl::StatusOr<ServerState::Transition> ServerUnmaskingState::Advance() {
+  TACIT_RETURN_IF_ERROR(CheckSurvivors());
+  const std::set<uint32_t>& survivors = expected_;  // U3: their inputs are in the sum
+  std::vector<MaskTerm> terms;
+  for (uint32_t u : survivors) {
+    TACIT_ASSIGN_OR_RETURN(SecretKey seed, Reconstruct(self_mask_shares_, u, "self mask"));
+    terms.push_back({seed, -1});
+  }
+  for (uint32_t d : shared_) {
+    if (survivors.count(d)) continue;
+    std::vector<uint32_t> masked_with;
+    for (uint32_t v : round_->graph.NeighborsOf(d)) {
+      if (survivors.count(v)) masked_with.push_back(v);
+    }
+    if (masked_with.empty()) continue;
+    TACIT_ASSIGN_OR_RETURN(SecretKey masking_key,
+                           Reconstruct(masking_key_shares_, d, "masking key"));
+    TACIT_ASSIGN_OR_RETURN(Bytes public_key, X25519PublicFromPrivate(masking_key));
+    // An honest key is clamped; a corrupted reconstruction that differs only in
+    // the bits X25519 ignores would still match the public key, so check both.
+    if (!IsClampedX25519PrivateKey(masking_key) ||
+        !ConstantTimeEquals(public_key, AsBytes(keys_.at(d).masking_public_key()))) {
+      return absl::DataLossError(
+          absl::StrCat("reconstructed masking key of client ", d,
+                       " does not match its advertised key: shares were corrupted"));
+    }
+    for (uint32_t v : masked_with) {
+      TACIT_ASSIGN_OR_RETURN(SecretKey agreed,
+                             X25519Agree(masking_key, AsBytes(keys_.at(v).masking_public_key())));
+      TACIT_ASSIGN_OR_RETURN(SecretKey seed,
+                             PairwiseMaskSeed(agreed, session_id_, config().round_id));
+      // v added PairSign(v, d) * PRG(seed); remove it.
+      terms.push_back({seed, -PairSign(v, d)});
+    }
+  }
+  WipeSets(self_mask_shares_);
+  WipeSets(masking_key_shares_);
+  TACIT_RETURN_IF_ERROR(
+      ApplyMasksParallel(terms, config().bits, absl::MakeSpan(sum_), config().unmask_threads));
+
+  AggregationResult result;
+  const size_t n = config().vector_length;
+  result.quantized_sum.resize(n + 1);
+  result.weighted_sum.resize(n);
+  for (size_t i = 0; i <= n; ++i) result.quantized_sum[i] = FromModular(sum_[i], config().bits);
+  for (size_t i = 0; i < n; ++i) {
+    result.weighted_sum[i] = result.quantized_sum[i] / config().scale;
+  }
+  result.total_weight = result.quantized_sum[n] / config().scale;
+  result.survivor_ids.assign(survivors.begin(), survivors.end());
+  std::vector<uint64_t>().swap(sum_);
+  Transition out;
+  out.outcome.result = std::move(result);
+  out.next = std::make_unique<ServerCompletedState>(round_);
+  return out;
+}
+
+}  // namespace tacit::secagg

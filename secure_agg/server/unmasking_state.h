@@ -1,0 +1,56 @@
+#pragma once
+
+// Collects the shares each surviving client was asked for and, at Advance(),
+// reconstructs every survivor's self-mask seed and every dropped client's
+// masking key (checked against its advertised public key), removes all those
+// masks from the sum in parallel (ServerConfig::unmask_threads) and returns
+// the de-quantized result. Next: ServerCompletedState.
+
+#include <map>
+#include <set>
+#include <vector>
+
+#include "secure_agg/server/server_state.h"
+#include "secure_agg/shamir.h"
+
+namespace tacit::secagg {
+
+// What one client was asked to reveal.
+struct UnmaskingAsk {
+  std::set<uint32_t> survivors;  // self-mask shares of these
+  std::set<uint32_t> dropped;    // masking-key shares of these
+};
+
+class ServerUnmaskingState final : public ServerState {
+ public:
+  // `expected`: the clients whose masked input is in `masked_sum` (U3);
+  // `shared`: those that shared keys (U2); `asked`: each client's request.
+  ServerUnmaskingState(std::shared_ptr<const ServerRound> round, std::set<uint32_t> expected,
+                       Bytes session_id, PublicKeyMap keys, std::set<uint32_t> shared,
+                       std::vector<uint64_t> masked_sum, std::map<uint32_t, UnmaskingAsk> asked)
+      : ServerState(std::move(round), std::move(expected), std::move(session_id)),
+        keys_(std::move(keys)),
+        shared_(std::move(shared)),
+        sum_(std::move(masked_sum)),
+        asked_(std::move(asked)) {}
+  ~ServerUnmaskingState() override;
+  ServerPhase phase() const override { return ServerPhase::kUnmasking; }
+  absl::StatusOr<Transition> Advance() override;
+
+ protected:
+  std::optional<Phase> protocol_phase() const override { return Phase::kUnmasking; }
+  absl::Status HandlePhaseMessage(uint32_t id, const v1::SecAggClientToServer& message) override;
+
+ private:
+  absl::StatusOr<SecretKey> Reconstruct(std::map<uint32_t, std::vector<ShamirShare>>& sets,
+                                        uint32_t owner, const char* what) const;
+
+  PublicKeyMap keys_;
+  std::set<uint32_t> shared_;
+  std::vector<uint64_t> sum_;
+  std::map<uint32_t, UnmaskingAsk> asked_;
+  // Shares received so far, by the client whose secret they share.
+  std::map<uint32_t, std::vector<ShamirShare>> self_mask_shares_, masking_key_shares_;
+};
+
+}  // namespace tacit::secagg

@@ -1,0 +1,114 @@
+// ServerMaskedInputState alone: masked inputs are added to one running sum as
+// they arrive, malformed ones leave it untouched, and Advance() asks each
+// client for the right shares (self masks of survivors, masking keys of
+// clients that shared but sent no input).
+
+#include "secure_agg/server/masked_input_state.h"
+
+#include <cstring>
+
+#include "gtest/gtest.h"
+#include "secure_agg/server/unmasking_state.h"
+#include "tests/secure_agg/server_test_support.h"
+
+namespace tacit::secagg {
+namespace {
+
+class ServerMaskedInputStateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    round_ = testing::MakeRound(testing::SmallConfig());
+    session_ = Bytes(32, 0x22);
+    state_ = std::make_unique<ServerMaskedInputState>(
+        round_, std::set<uint32_t>{1, 2, 3, 4}, session_,
+        testing::KeyMap(testing::MakeParties(5, 71)), std::set<uint32_t>{1, 2, 3, 4});
+  }
+  v1::SecAggClientToServer Masked(std::vector<uint32_t> words) const {
+    auto m = testing::ClientMessage(7, session_);
+    m.mutable_masked_input()->set_length(words.size());
+    std::string packed(words.size() * 4, '\0');
+    std::memcpy(packed.data(), words.data(), packed.size());
+    m.mutable_masked_input()->set_packed(packed);
+    return m;
+  }
+
+  std::shared_ptr<const ServerRound> round_;
+  Bytes session_;
+  std::unique_ptr<ServerMaskedInputState> state_;
+};
+
+TEST_F(ServerMaskedInputStateTest, AddsInputsAsTheyArrive) {
+  ASSERT_TRUE(state_->HandleClientMessage(1, Masked({1, 2, 3, 4, 0xffffffffu})).ok());
+  ASSERT_TRUE(state_->HandleClientMessage(3, Masked({10, 20, 30, 40, 2})).ok());
+  EXPECT_EQ(state_->masked_sum(),
+            (std::vector<uint64_t>{11, 22, 33, 44, uint64_t{0xffffffffu} + 2}));
+  ASSERT_TRUE(state_->HandleClientMessage(4, Masked({0, 0, 0, 0, 0})).ok());
+  EXPECT_EQ(state_->PendingClients(), (std::vector<uint32_t>{2}));
+  auto t = state_->Advance();  // 2 shared keys but sent no input
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->next->phase(), ServerPhase::kUnmasking);
+  ASSERT_EQ(t->outcome.messages.size(), 3u);
+  const auto& r = t->outcome.messages.at(3).unmasking_request();
+  EXPECT_EQ(std::vector<uint32_t>(r.survivor_ids().begin(), r.survivor_ids().end()),
+            (std::vector<uint32_t>{1, 3, 4}));
+  EXPECT_EQ(std::vector<uint32_t>(r.dropped_ids().begin(), r.dropped_ids().end()),
+            (std::vector<uint32_t>{2}));
+  EXPECT_EQ(t->next->PendingClients(), (std::vector<uint32_t>{1, 3, 4}));
+}
+
+TEST_F(ServerMaskedInputStateTest, ClientsThatNeverSharedAreNotAskedAbout) {
+  // 5 advertised but never shared keys: nobody holds its shares.
+  ASSERT_TRUE(state_->HandleClientMessage(1, Masked({0, 0, 0, 0, 0})).ok());
+  ASSERT_TRUE(state_->HandleClientMessage(2, Masked({0, 0, 0, 0, 0})).ok());
+  ASSERT_TRUE(state_->HandleClientMessage(3, Masked({0, 0, 0, 0, 0})).ok());
+  auto t = state_->Advance();
+  ASSERT_TRUE(t.ok()) << t.status();
+  const auto& r = t->outcome.messages.at(1).unmasking_request();
+  EXPECT_EQ(r.survivor_ids_size(), 3);
+  EXPECT_EQ(std::vector<uint32_t>(r.dropped_ids().begin(), r.dropped_ids().end()),
+            (std::vector<uint32_t>{4}));
+}
+
+TEST_F(ServerMaskedInputStateTest, RejectsMalformedInputsWithoutTouchingTheSum) {
+  ASSERT_TRUE(state_->HandleClientMessage(1, Masked({5, 5, 5, 5, 5})).ok());
+  const std::vector<uint64_t> before = state_->masked_sum();
+  EXPECT_EQ(state_->HandleClientMessage(2, Masked({1, 2, 3, 4})).code(),
+            absl::StatusCode::kInvalidArgument);  // length 4, want 5
+  auto truncated = Masked({1, 2, 3, 4, 5});
+  truncated.mutable_masked_input()->mutable_packed()->resize(19);
+  EXPECT_EQ(state_->HandleClientMessage(2, truncated).code(), absl::StatusCode::kInvalidArgument);
+  auto wrong_session = Masked({1, 2, 3, 4, 5});
+  wrong_session.set_session_id("");
+  EXPECT_EQ(state_->HandleClientMessage(2, wrong_session).code(),
+            absl::StatusCode::kUnauthenticated);
+  auto out_of_phase = testing::ClientMessage(7, session_);
+  out_of_phase.mutable_unmasking_response();
+  EXPECT_EQ(state_->HandleClientMessage(2, out_of_phase).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(state_->HandleClientMessage(5, Masked({1, 2, 3, 4, 5})).code(),
+            absl::StatusCode::kFailedPrecondition);  // dropped before
+  EXPECT_EQ(state_->HandleClientMessage(1, Masked({1, 2, 3, 4, 5})).code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(state_->masked_sum(), before);
+  EXPECT_EQ(state_->PendingClients(), (std::vector<uint32_t>{2, 3, 4}));
+}
+
+TEST_F(ServerMaskedInputStateTest, RejectsUnreducedElementsAt16Bits) {
+  auto config = testing::SmallConfig();
+  config.bits = 16;
+  config.scale = 16;
+  ServerMaskedInputState state(testing::MakeRound(config), {1, 2, 3}, session_, {}, {1, 2, 3});
+  EXPECT_EQ(state.HandleClientMessage(1, Masked({1, 2, 3, 0x10000, 5})).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(state.masked_sum(), std::vector<uint64_t>(5, 0));
+  EXPECT_TRUE(state.HandleClientMessage(1, Masked({1, 2, 3, 0xffff, 5})).ok());
+}
+
+TEST_F(ServerMaskedInputStateTest, FailsBelowThresholdWithAborted) {
+  ASSERT_TRUE(state_->HandleClientMessage(1, Masked({0, 0, 0, 0, 0})).ok());
+  ASSERT_TRUE(state_->HandleClientMessage(2, Masked({0, 0, 0, 0, 0})).ok());
+  EXPECT_EQ(state_->Advance().status().code(), absl::StatusCode::kAborted);
+}
+
+}  // namespace
+}  // namespace tacit::secagg

@@ -14,6 +14,7 @@
 #include "coordinator/service/check_in_limiter.h"
 #include "coordinator/structured_log.h"
 #include "secure_agg/client.h"
+#include "secure_agg/phase.h"
 #include "spdlog/sinks/null_sink.h"
 
 namespace tacit::coordinator {
@@ -47,7 +48,8 @@ std::unique_ptr<RoundOrchestrator> Open(const TaskConfig& task, const std::strin
   auto store = StateStore::Open(dir);
   EXPECT_TRUE(store.ok()) << store.status();
   auto logger = MakeJsonLogger("test", {std::make_shared<spdlog::sinks::null_sink_mt>()});
-  auto orchestrator = RoundOrchestrator::Create(task, *std::move(store), {}, registry, logger);
+  auto orchestrator =
+      RoundOrchestrator::Create(task, *std::move(store), {}, registry, logger, SteadyClock::now());
   EXPECT_TRUE(orchestrator.ok()) << orchestrator.status();
   return orchestrator.ok() ? *std::move(orchestrator) : nullptr;
 }
@@ -94,7 +96,7 @@ v1::RoundResultResponse RunAttempt(RoundOrchestrator& orchestrator,
       next.set_session(d.assignment.session());
       next.set_round_id(d.assignment.round_id());
       next.set_step(step);
-      auto answer = orchestrator.TryNextMessage(d.id, next);
+      auto answer = orchestrator.TryNextMessage(d.id, next, SteadyClock::now());
       EXPECT_TRUE(answer.ok()) << answer.status();
       if (!answer.ok() || !answer->has_value() || !(*answer)->has_message()) {
         d.client.reset();
@@ -127,27 +129,27 @@ v1::RoundResultResponse RunAttempt(RoundOrchestrator& orchestrator,
       submit.set_session(d.assignment.session());
       submit.set_round_id(d.assignment.round_id());
       *submit.mutable_message() = *reply;
-      absl::Status submitted = orchestrator.Submit(d.id, submit);
+      absl::Status submitted = orchestrator.Submit(d.id, submit, SteadyClock::now());
       // A phase may have ended with this very submission; later ones fail
       // only when the round is over.
       if (!submitted.ok()) d.client.reset();
     }
     // Silent devices: the phase ends at its deadline (a deadline set by a
     // Tick lies after that Tick's time, so the clock keeps moving forward).
-    if (orchestrator.StatusJson()["phase"] == AggregationPhaseName(static_cast<int>(step))) {
+    if (orchestrator.StatusJson()["phase"] == secagg::PhaseName(static_cast<int>(step))) {
       orchestrator.Tick(SteadyClock::now() + std::chrono::hours(1 + step));
     }
   }
   v1::RoundResultRequest result;
   result.set_session(devices[0].assignment.session());
   result.set_round_id(devices[0].assignment.round_id());
-  auto answer = orchestrator.TryRoundResult(devices[0].id, result);
+  auto answer = orchestrator.TryRoundResult(devices[0].id, result, SteadyClock::now());
   EXPECT_TRUE(answer.ok() && answer->has_value());
   for (FakeDevice& d : devices) {
     v1::RoundResultRequest mine;
     mine.set_session(d.assignment.session());
     mine.set_round_id(d.assignment.round_id());
-    auto own = orchestrator.TryRoundResult(d.id, mine);
+    auto own = orchestrator.TryRoundResult(d.id, mine, SteadyClock::now());
     d.included = own.ok() && own->has_value() && (*own)->included();
   }
   return answer.ok() && answer->has_value() ? **answer : v1::RoundResultResponse();
@@ -245,7 +247,7 @@ TEST(RoundOrchestrator, ExpireDeadlineEndsSelectionAndPhasesAtOnce) {
   EXPECT_EQ(orchestrator->StatusJson()["phase"], "selecting");
   orchestrator->ExpireDeadline(now);
   nlohmann::json status = orchestrator->StatusJson();
-  EXPECT_EQ(status["phase"], AggregationPhaseName(0));
+  EXPECT_EQ(status["phase"], secagg::PhaseName(0));
   EXPECT_EQ(status["participants"], 3);
   const nlohmann::json round_id = status["round_id"];
   // Nobody advertises keys: all three are dropped and the attempt abandoned.
@@ -292,7 +294,8 @@ TEST(RoundOrchestrator, ResumesATaskStoredBeforeNewConfigSectionsExisted) {
   MetricsRegistry registry;
   auto reopened = StateStore::Open(dir);
   ASSERT_TRUE(reopened.ok()) << reopened.status();
-  auto refused = RoundOrchestrator::Create(changed, *std::move(reopened), {}, &registry, logger);
+  auto refused = RoundOrchestrator::Create(changed, *std::move(reopened), {}, &registry, logger,
+                                           SteadyClock::now());
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
   std::filesystem::remove_all(dir);
 }
@@ -332,7 +335,7 @@ TEST(RoundOrchestrator, ResumesCommittedRoundsAfterRestart) {
   v1::NextMessageRequest stale;
   stale.set_session(devices[0].assignment.session());
   stale.set_round_id(devices[0].assignment.round_id());
-  EXPECT_EQ(orchestrator->TryNextMessage("dev0", stale).status().code(),
+  EXPECT_EQ(orchestrator->TryNextMessage("dev0", stale, SteadyClock::now()).status().code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(RunAttempt(*orchestrator, devices, rng).outcome(), v1::RoundResultResponse::COMMITTED);
   EXPECT_EQ(orchestrator->model_version(), 2);
@@ -366,14 +369,14 @@ TEST(RoundOrchestrator, RejectsForeignSessionsDevicesAndReplays) {
   next.set_session(a.session());
   next.set_round_id(a.round_id());
   next.set_step(0);
-  auto start = orchestrator->TryNextMessage("a", next);
+  auto start = orchestrator->TryNextMessage("a", next, SteadyClock::now());
   ASSERT_TRUE(start.ok() && start->has_value() && (*start)->has_message());
-  EXPECT_EQ(orchestrator->TryNextMessage("b", next).status().code(),
+  EXPECT_EQ(orchestrator->TryNextMessage("b", next, SteadyClock::now()).status().code(),
             absl::StatusCode::kPermissionDenied);  // b's TLS identity, a's session
-  EXPECT_EQ(orchestrator->TryNextMessage("c", next).status().code(),
+  EXPECT_EQ(orchestrator->TryNextMessage("c", next, SteadyClock::now()).status().code(),
             absl::StatusCode::kPermissionDenied);  // not seated
   next.set_step(2);
-  auto early = orchestrator->TryNextMessage("a", next);
+  auto early = orchestrator->TryNextMessage("a", next, SteadyClock::now());
   ASSERT_TRUE(early.ok());
   EXPECT_FALSE(early->has_value());  // parks: nothing yet
 
@@ -384,21 +387,23 @@ TEST(RoundOrchestrator, RejectsForeignSessionsDevicesAndReplays) {
   v1::SubmitRequest submit;
   submit.set_session(a.session());
   submit.set_round_id(a.round_id());
-  EXPECT_FALSE(orchestrator->Submit("a", submit).ok());  // empty message
+  EXPECT_FALSE(orchestrator->Submit("a", submit, SteadyClock::now()).ok());  // empty message
   *submit.mutable_message() = *client->HandleServerMessage((*start)->message());
   v1::SubmitRequest other_round = submit;
   other_round.mutable_message()->set_round_id(a.round_id() + 1);
-  EXPECT_EQ(orchestrator->Submit("a", other_round).code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_TRUE(orchestrator->Submit("a", submit).ok());
-  EXPECT_EQ(orchestrator->Submit("a", submit).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(orchestrator->Submit("a", other_round, SteadyClock::now()).code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(orchestrator->Submit("a", submit, SteadyClock::now()).ok());
+  EXPECT_EQ(orchestrator->Submit("a", submit, SteadyClock::now()).code(),
+            absl::StatusCode::kAlreadyExists);
   // Once a has answered, its step-0 message is released (memory at 1,000
   // clients); b, which has not answered yet, still gets its own.
   next.set_step(0);
-  auto again = orchestrator->TryNextMessage("a", next);
+  auto again = orchestrator->TryNextMessage("a", next, SteadyClock::now());
   ASSERT_TRUE(again.ok() && again->has_value());
   EXPECT_FALSE((*again)->has_message());
   next.set_session(b.session());
-  auto for_b = orchestrator->TryNextMessage("b", next);
+  auto for_b = orchestrator->TryNextMessage("b", next, SteadyClock::now());
   ASSERT_TRUE(for_b.ok() && for_b->has_value());
   EXPECT_TRUE((*for_b)->has_message());
   EXPECT_GT(registry.Render().find("tacit_rejected_messages_total"), 0u);

@@ -1,8 +1,11 @@
 #pragma once
 
 // The coordinator's rounds over the network, without the network: the facade
-// the gRPC service (federation_service.h) calls. It holds the lock and wires
-// the pieces, each in its own file with its own tests:
+// the gRPC service (federation_service.h) calls. It holds the lock, routes
+// each call to its attempt and tells long-polls when something changed. The
+// pieces, each in its own file with its own tests:
+//   round_driver.h      one task's rounds: resume, open attempts, act on what
+//                       an attempt reports (commit, abandon, metrics, logs)
 //   round_attempt.h     one attempt's state machine (selection, the four
 //                       secure aggregation phases, deadlines); no clock, no I/O
 //   seat_registry.h     seats, sessions and the session check
@@ -28,6 +31,7 @@
 #include "coordinator/metrics.h"
 #include "coordinator/service/model_publisher.h"
 #include "coordinator/service/round_attempt.h"
+#include "coordinator/service/round_driver.h"
 #include "coordinator/service/seat_registry.h"
 #include "coordinator/service/status_view.h"
 #include "coordinator/state_store.h"
@@ -37,13 +41,6 @@
 #include "tacit/v1/federation.pb.h"
 
 namespace tacit::coordinator {
-
-struct OrchestratorOptions {
-  int64_t population = 0;         // devices the cohort is sampled from (DP sampling rate)
-  uint64_t initial_seed = 1;      // seed of the version-0 parameters
-  int64_t max_message_bytes = 0;  // 0 = derived from the model size
-  SessionSource sessions;         // session tokens; null = RandomSessions()
-};
 
 class RoundOrchestrator {
  public:

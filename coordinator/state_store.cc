@@ -430,11 +430,10 @@ absl::StatusOr<ModelVersionRecord> StateStore::CommitRound(int64_t round_id,
                                                            const Checkpoint& checkpoint,
                                                            const RoundPrivacy& privacy,
                                                            const nlohmann::json& metrics) {
-  if (privacy.cohort_size < 1 || privacy.population < privacy.cohort_size) {
+  if (privacy.cohort_size < 1 || privacy.population < 1) {
     return absl::InvalidArgumentError(
         absl::StrCat("round ", round_id, " cannot commit with cohort size ", privacy.cohort_size,
-                     " out of a population of ", privacy.population,
-                     ": the cohort must be at least 1 and at most the population"));
+                     " out of a population of ", privacy.population, ": both must be at least 1"));
   }
   std::lock_guard<std::mutex> lock(mu_);
   TACIT_ASSIGN_OR_RETURN(SqlStatement q, db_->Prepare(absl::StrCat("SELECT ", kRoundColumns,

@@ -59,8 +59,10 @@ struct RoundRecord {
 // What a committed round adds to the privacy accounting (sampling rate
 // cohort_size / population); a restart re-composes epsilon from these.
 struct RoundPrivacy {
-  int cohort_size = 0;     // devices seated in the round, >= 1
-  int64_t population = 0;  // devices the cohort was sampled from, >= cohort_size
+  int cohort_size = 0;  // devices seated in the round, >= 1
+  // Devices the cohort was sampled from, >= 1 (a population below the cohort
+  // means sampling rate 1, as GlobalModel composes it).
+  int64_t population = 0;
 };
 
 struct ParticipantRecord {

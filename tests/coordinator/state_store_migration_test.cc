@@ -149,19 +149,20 @@ TEST(StateStoreMigration, CommitRoundStoresPrivacyFactsAndRefusesImpossibleOnes)
   auto round = (*store)->BeginRound(*task, 1);
   ASSERT_TRUE(round.ok());
   Checkpoint next{*task, 1, {3.f, 4.f}, "opt"};
-  for (RoundPrivacy bad : {RoundPrivacy{0, 10}, RoundPrivacy{11, 10}, RoundPrivacy{-1, 0}}) {
+  for (RoundPrivacy bad : {RoundPrivacy{0, 10}, RoundPrivacy{3, 0}, RoundPrivacy{-1, -1}}) {
     auto refused = (*store)->CommitRound(round->id, next, bad, {});
     EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
   }
   auto rounds = (*store)->Rounds(*task);
   ASSERT_TRUE(rounds.ok());
   EXPECT_EQ(rounds->at(0).status, RoundStatus::kInFlight);  // refusals changed nothing
-  ASSERT_TRUE((*store)->CommitRound(round->id, next, RoundPrivacy{4, 40}, {}).ok());
+  // A population below the cohort is sampling rate 1, not an error.
+  ASSERT_TRUE((*store)->CommitRound(round->id, next, RoundPrivacy{4, 2}, {}).ok());
   rounds = (*store)->Rounds(*task);
   ASSERT_TRUE(rounds.ok());
   EXPECT_EQ(rounds->at(0).status, RoundStatus::kCommitted);
   EXPECT_EQ(rounds->at(0).cohort_size, 4);
-  EXPECT_EQ(rounds->at(0).population, 40);
+  EXPECT_EQ(rounds->at(0).population, 2);
   store->reset();
   std::filesystem::remove_all(dir);
 }

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <limits>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -23,9 +25,18 @@ int64_t NowMs() {
       .count();
 }
 
-// Migrations[i] takes the schema from version i to i + 1. Append only.
-const char* const kMigrations[] = {
-    R"sql(
+// BackfillCohortSizes below: a schema-1 committed round's cohort size from
+// its metrics JSON, the only place schema 1 kept it.
+absl::Status BackfillCohortSizes(SqlDb& db);
+
+// kMigrations[i] takes the schema from version i to i + 1: its SQL, then its
+// data step (may be null). Append only.
+struct Migration {
+  const char* sql;
+  absl::Status (*backfill)(SqlDb& db);
+};
+const Migration kMigrations[] = {
+    {R"sql(
 CREATE TABLE tasks(
   id INTEGER PRIMARY KEY,
   name TEXT NOT NULL UNIQUE,
@@ -63,6 +74,14 @@ CREATE TABLE model_versions(
   created_at_ms INTEGER NOT NULL,
   PRIMARY KEY(task_id, version));
 )sql",
+     nullptr},
+    // Schema 2: the privacy facts of a committed round in typed columns, so a
+    // restart re-composes epsilon without reading JSON.
+    {R"sql(
+ALTER TABLE rounds ADD COLUMN cohort_size INTEGER CHECK(cohort_size IS NULL OR cohort_size > 0);
+ALTER TABLE rounds ADD COLUMN population INTEGER CHECK(population IS NULL OR population > 0);
+)sql",
+     &BackfillCohortSizes},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == StateStore::kSchemaVersion);
 
@@ -85,7 +104,8 @@ nlohmann::json ParseJsonOrEmpty(const std::string& text) {
 }
 
 constexpr char kRoundColumns[] =
-    "id, task_id, round_number, attempt, status, started_at_ms, ended_at_ms, metrics_json, note";
+    "id, task_id, round_number, attempt, status, started_at_ms, ended_at_ms, metrics_json, note, "
+    "cohort_size, population";
 
 RoundRecord ReadRound(const SqlStatement& s) {
   RoundRecord r;
@@ -98,7 +118,44 @@ RoundRecord ReadRound(const SqlStatement& s) {
   r.ended_at_ms = s.Int(6);
   r.metrics = ParseJsonOrEmpty(s.Text(7));
   r.note = s.Text(8);
+  if (!s.IsNull(9)) r.cohort_size = static_cast<int>(s.Int(9));
+  if (!s.IsNull(10)) r.population = s.Int(10);
   return r;
+}
+
+absl::Status BackfillCohortSizes(SqlDb& db) {
+  TACIT_ASSIGN_OR_RETURN(
+      SqlStatement q,
+      db.Prepare("SELECT rounds.id, rounds.round_number, IFNULL(tasks.name, ''), "
+                 "rounds.metrics_json FROM rounds LEFT JOIN tasks ON tasks.id = rounds.task_id "
+                 "WHERE rounds.status = 'committed' ORDER BY rounds.id"));
+  std::vector<std::pair<int64_t, int64_t>> sizes;  // round id, cohort size
+  while (true) {
+    TACIT_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    const nlohmann::json metrics =
+        nlohmann::json::parse(q.Text(3), nullptr, /*allow_exceptions=*/false);
+    const nlohmann::json* size = nullptr;
+    if (metrics.is_object() && metrics.contains("cohort_size")) size = &metrics["cohort_size"];
+    if (size == nullptr || !size->is_number_integer() || size->get<int64_t>() < 1 ||
+        size->get<int64_t>() > std::numeric_limits<int>::max()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot migrate the state to schema 2: committed round ", q.Int(1), " of task '",
+          q.Text(2), "' (round id ", q.Int(0), ") has no valid cohort_size in its metrics (",
+          size == nullptr ? "missing" : size->dump(),
+          "), so its privacy cost cannot be re-composed; the state is unchanged. Restore the "
+          "state folder from a backup, or start the task under a new name in a new "
+          "--state-dir"));
+    }
+    sizes.emplace_back(q.Int(0), size->get<int64_t>());
+  }
+  TACIT_ASSIGN_OR_RETURN(SqlStatement u,
+                         db.Prepare("UPDATE rounds SET cohort_size = ?2 WHERE id = ?1"));
+  for (const auto& [id, size] : sizes) {
+    TACIT_RETURN_IF_ERROR(u.Bind(1, id).Bind(2, size).Run());
+    u.Reset();
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -179,7 +236,10 @@ absl::Status StateStore::Migrate() {
   }
   for (int v = version; v < kSchemaVersion; ++v) {
     absl::Status transaction = db_->Transaction([&]() -> absl::Status {
-      TACIT_RETURN_IF_ERROR(db_->Exec(kMigrations[v]));
+      TACIT_RETURN_IF_ERROR(db_->Exec(kMigrations[v].sql));
+      if (kMigrations[v].backfill != nullptr) {
+        TACIT_RETURN_IF_ERROR(kMigrations[v].backfill(*db_));
+      }
       return db_->Exec(absl::StrCat("PRAGMA user_version = ", v + 1));
     });
     TACIT_RETURN_IF_ERROR(transaction);
@@ -368,7 +428,13 @@ absl::Status StateStore::AbandonRound(int64_t round_id, const std::string& reaso
 
 absl::StatusOr<ModelVersionRecord> StateStore::CommitRound(int64_t round_id,
                                                            const Checkpoint& checkpoint,
+                                                           const RoundPrivacy& privacy,
                                                            const nlohmann::json& metrics) {
+  if (privacy.cohort_size < 1 || privacy.population < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("round ", round_id, " cannot commit with cohort size ", privacy.cohort_size,
+                     " out of a population of ", privacy.population, ": both must be at least 1"));
+  }
   std::lock_guard<std::mutex> lock(mu_);
   TACIT_ASSIGN_OR_RETURN(SqlStatement q, db_->Prepare(absl::StrCat("SELECT ", kRoundColumns,
                                                                    " FROM rounds WHERE id = ?1")));
@@ -390,9 +456,15 @@ absl::StatusOr<ModelVersionRecord> StateStore::CommitRound(int64_t round_id,
   TACIT_ASSIGN_OR_RETURN(ModelVersionRecord rec, WriteVersion(checkpoint, round_id, metrics));
   absl::Status transaction = db_->Transaction([&]() -> absl::Status {
     TACIT_ASSIGN_OR_RETURN(
-        SqlStatement u, db_->Prepare("UPDATE rounds SET status = 'committed', ended_at_ms = ?2, "
-                                     "metrics_json = ?3 WHERE id = ?1 AND status = 'in_flight'"));
-    TACIT_RETURN_IF_ERROR(u.Bind(1, round_id).Bind(2, NowMs()).Bind(3, metrics.dump()).Run());
+        SqlStatement u,
+        db_->Prepare("UPDATE rounds SET status = 'committed', ended_at_ms = ?2, metrics_json = ?3, "
+                     "cohort_size = ?4, population = ?5 WHERE id = ?1 AND status = 'in_flight'"));
+    TACIT_RETURN_IF_ERROR(u.Bind(1, round_id)
+                              .Bind(2, NowMs())
+                              .Bind(3, metrics.dump())
+                              .Bind(4, int64_t{privacy.cohort_size})
+                              .Bind(5, privacy.population)
+                              .Run());
     if (db_->Changes() != 1) {
       return absl::AbortedError(absl::StrCat("round ", round_id, " left the in-flight state"));
     }

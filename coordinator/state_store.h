@@ -4,10 +4,11 @@
 //   STATE_DIR/state.db                     SQLCipher database (unkeyed)
 //   STATE_DIR/checkpoints/task-<id>/v<N>.ckpt   global model + optimizer state
 //   STATE_DIR/LOCK                         flock: one coordinator per folder
-// Tables: tasks, rounds (in_flight | committed | abandoned, times, metrics),
-// participants (outcome and drop reason per device and round), model_versions
-// (checkpoint file, digest, metrics). The schema is versioned with
-// PRAGMA user_version and migrated forward on open.
+// Tables: tasks, rounds (in_flight | committed | abandoned, times, metrics,
+// and for a committed round the typed facts its privacy cost was composed
+// from: cohort_size, population), participants (outcome and drop reason per device and round),
+// model_versions (checkpoint file, digest, metrics). The schema is versioned with PRAGMA
+// user_version and migrated forward on open.
 //
 // Commit protocol: the checkpoint file is written atomically (fsync'ed)
 // first, then one SQL transaction marks the round committed and records the
@@ -48,6 +49,20 @@ struct RoundRecord {
   int64_t ended_at_ms = 0;  // 0 while in flight
   nlohmann::json metrics = nlohmann::json::object();
   std::string note;  // why a round was abandoned
+  // Set once committed: what the privacy accountant composed for the round.
+  std::optional<int> cohort_size;
+  // The population the cohort was sampled from; unset for rounds committed
+  // before schema version 2, which did not record it.
+  std::optional<int64_t> population;
+};
+
+// What a committed round adds to the privacy accounting (sampling rate
+// cohort_size / population); a restart re-composes epsilon from these.
+struct RoundPrivacy {
+  int cohort_size = 0;  // devices seated in the round, >= 1
+  // Devices the cohort was sampled from, >= 1 (a population below the cohort
+  // means sampling rate 1, as GlobalModel composes it).
+  int64_t population = 0;
 };
 
 struct ParticipantRecord {
@@ -83,10 +98,13 @@ struct StateStoreOptions {
 // Thread-safe.
 class StateStore {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   // Opens or creates the state folder, takes its lock, migrates the schema
   // and marks in-flight rounds abandoned ("coordinator restarted").
+  // Migrating a schema-1 database fills each committed round's cohort_size
+  // from its metrics JSON; when a round has none, Open fails naming it and
+  // leaves the file unchanged.
   static absl::StatusOr<std::unique_ptr<StateStore>> Open(const std::string& dir,
                                                           StateStoreOptions options = {});
   ~StateStore();
@@ -113,8 +131,10 @@ class StateStore {
   absl::Status RecordParticipants(int64_t round_id,
                                   const std::vector<ParticipantRecord>& participants);
   absl::Status AbandonRound(int64_t round_id, const std::string& reason);
-  // `checkpoint.version` must equal the round number and task must match.
+  // `checkpoint.version` must equal the round number and task must match;
+  // `privacy` is stored in typed columns next to the free-form `metrics`.
   absl::StatusOr<ModelVersionRecord> CommitRound(int64_t round_id, const Checkpoint& checkpoint,
+                                                 const RoundPrivacy& privacy,
                                                  const nlohmann::json& metrics);
 
   // Latest checkpoint that verifies; corrupt newer ones are refused (their

@@ -55,7 +55,8 @@ void BM_CommitRound(benchmark::State& state) {
     for (auto _ : state) {
       auto r = (*store)->BeginRound(task, round);
       c.version = round++;
-      if (!r.ok() || !(*store)->CommitRound(r->id, c, {{"accuracy", 0.5}}).ok()) {
+      if (!r.ok() ||
+          !(*store)->CommitRound(r->id, c, RoundPrivacy{1, 1}, {{"accuracy", 0.5}}).ok()) {
         state.SkipWithError("commit failed");
         break;
       }

@@ -93,9 +93,9 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   OrchestratorOptions orchestration;
   orchestration.population = config.population;
   orchestration.initial_seed = config.initial_seed;
-  TACIT_ASSIGN_OR_RETURN(
-      p.orchestrator,
-      RoundOrchestrator::Create(config.task, std::move(store), orchestration, &p.registry, p.log));
+  TACIT_ASSIGN_OR_RETURN(p.orchestrator,
+                         RoundOrchestrator::Create(config.task, std::move(store), orchestration,
+                                                   &p.registry, p.log, SteadyClock::now()));
   self->orchestrator_ = p.orchestrator.get();
 
   FederationServiceOptions service_options;

@@ -105,7 +105,7 @@ grpc::ServerUnaryReactor* FederationService::NextMessage(grpc::CallbackServerCon
   return LongPoll(
       context, response,
       [this, request](const std::string& device) {
-        return orchestrator_->TryNextMessage(device, *request);
+        return orchestrator_->TryNextMessage(device, *request, std::chrono::steady_clock::now());
       },
       [](v1::NextMessageResponse* r) { r->set_wait(true); });
 }
@@ -115,7 +115,9 @@ grpc::ServerUnaryReactor* FederationService::Submit(grpc::CallbackServerContext*
                                                     v1::SubmitResponse* /*response*/) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<std::string> device = identity_.DeviceOf(*context);
-  absl::Status status = device.ok() ? orchestrator_->Submit(*device, *request) : device.status();
+  absl::Status status =
+      device.ok() ? orchestrator_->Submit(*device, *request, std::chrono::steady_clock::now())
+                  : device.status();
   reactor->Finish(ToGrpcStatus(status));
   return reactor;
 }
@@ -126,7 +128,7 @@ grpc::ServerUnaryReactor* FederationService::RoundResult(grpc::CallbackServerCon
   return LongPoll(
       context, response,
       [this, request](const std::string& device) {
-        return orchestrator_->TryRoundResult(device, *request);
+        return orchestrator_->TryRoundResult(device, *request, std::chrono::steady_clock::now());
       },
       [](v1::RoundResultResponse* r) { r->set_outcome(v1::RoundResultResponse::PENDING); });
 }

@@ -48,7 +48,8 @@ std::unique_ptr<RoundOrchestrator> Open(const TaskConfig& task, const std::strin
   auto store = StateStore::Open(dir);
   EXPECT_TRUE(store.ok()) << store.status();
   auto logger = MakeJsonLogger("test", {std::make_shared<spdlog::sinks::null_sink_mt>()});
-  auto orchestrator = RoundOrchestrator::Create(task, *std::move(store), {}, registry, logger);
+  auto orchestrator =
+      RoundOrchestrator::Create(task, *std::move(store), {}, registry, logger, SteadyClock::now());
   EXPECT_TRUE(orchestrator.ok()) << orchestrator.status();
   return orchestrator.ok() ? *std::move(orchestrator) : nullptr;
 }
@@ -95,7 +96,7 @@ v1::RoundResultResponse RunAttempt(RoundOrchestrator& orchestrator,
       next.set_session(d.assignment.session());
       next.set_round_id(d.assignment.round_id());
       next.set_step(step);
-      auto answer = orchestrator.TryNextMessage(d.id, next);
+      auto answer = orchestrator.TryNextMessage(d.id, next, SteadyClock::now());
       EXPECT_TRUE(answer.ok()) << answer.status();
       if (!answer.ok() || !answer->has_value() || !(*answer)->has_message()) {
         d.client.reset();
@@ -128,7 +129,7 @@ v1::RoundResultResponse RunAttempt(RoundOrchestrator& orchestrator,
       submit.set_session(d.assignment.session());
       submit.set_round_id(d.assignment.round_id());
       *submit.mutable_message() = *reply;
-      absl::Status submitted = orchestrator.Submit(d.id, submit);
+      absl::Status submitted = orchestrator.Submit(d.id, submit, SteadyClock::now());
       // A phase may have ended with this very submission; later ones fail
       // only when the round is over.
       if (!submitted.ok()) d.client.reset();
@@ -142,13 +143,13 @@ v1::RoundResultResponse RunAttempt(RoundOrchestrator& orchestrator,
   v1::RoundResultRequest result;
   result.set_session(devices[0].assignment.session());
   result.set_round_id(devices[0].assignment.round_id());
-  auto answer = orchestrator.TryRoundResult(devices[0].id, result);
+  auto answer = orchestrator.TryRoundResult(devices[0].id, result, SteadyClock::now());
   EXPECT_TRUE(answer.ok() && answer->has_value());
   for (FakeDevice& d : devices) {
     v1::RoundResultRequest mine;
     mine.set_session(d.assignment.session());
     mine.set_round_id(d.assignment.round_id());
-    auto own = orchestrator.TryRoundResult(d.id, mine);
+    auto own = orchestrator.TryRoundResult(d.id, mine, SteadyClock::now());
     d.included = own.ok() && own->has_value() && (*own)->included();
   }
   return answer.ok() && answer->has_value() ? **answer : v1::RoundResultResponse();
@@ -293,7 +294,8 @@ TEST(RoundOrchestrator, ResumesATaskStoredBeforeNewConfigSectionsExisted) {
   MetricsRegistry registry;
   auto reopened = StateStore::Open(dir);
   ASSERT_TRUE(reopened.ok()) << reopened.status();
-  auto refused = RoundOrchestrator::Create(changed, *std::move(reopened), {}, &registry, logger);
+  auto refused = RoundOrchestrator::Create(changed, *std::move(reopened), {}, &registry, logger,
+                                           SteadyClock::now());
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
   std::filesystem::remove_all(dir);
 }
@@ -333,7 +335,7 @@ TEST(RoundOrchestrator, ResumesCommittedRoundsAfterRestart) {
   v1::NextMessageRequest stale;
   stale.set_session(devices[0].assignment.session());
   stale.set_round_id(devices[0].assignment.round_id());
-  EXPECT_EQ(orchestrator->TryNextMessage("dev0", stale).status().code(),
+  EXPECT_EQ(orchestrator->TryNextMessage("dev0", stale, SteadyClock::now()).status().code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(RunAttempt(*orchestrator, devices, rng).outcome(), v1::RoundResultResponse::COMMITTED);
   EXPECT_EQ(orchestrator->model_version(), 2);
@@ -367,14 +369,14 @@ TEST(RoundOrchestrator, RejectsForeignSessionsDevicesAndReplays) {
   next.set_session(a.session());
   next.set_round_id(a.round_id());
   next.set_step(0);
-  auto start = orchestrator->TryNextMessage("a", next);
+  auto start = orchestrator->TryNextMessage("a", next, SteadyClock::now());
   ASSERT_TRUE(start.ok() && start->has_value() && (*start)->has_message());
-  EXPECT_EQ(orchestrator->TryNextMessage("b", next).status().code(),
+  EXPECT_EQ(orchestrator->TryNextMessage("b", next, SteadyClock::now()).status().code(),
             absl::StatusCode::kPermissionDenied);  // b's TLS identity, a's session
-  EXPECT_EQ(orchestrator->TryNextMessage("c", next).status().code(),
+  EXPECT_EQ(orchestrator->TryNextMessage("c", next, SteadyClock::now()).status().code(),
             absl::StatusCode::kPermissionDenied);  // not seated
   next.set_step(2);
-  auto early = orchestrator->TryNextMessage("a", next);
+  auto early = orchestrator->TryNextMessage("a", next, SteadyClock::now());
   ASSERT_TRUE(early.ok());
   EXPECT_FALSE(early->has_value());  // parks: nothing yet
 
@@ -385,21 +387,23 @@ TEST(RoundOrchestrator, RejectsForeignSessionsDevicesAndReplays) {
   v1::SubmitRequest submit;
   submit.set_session(a.session());
   submit.set_round_id(a.round_id());
-  EXPECT_FALSE(orchestrator->Submit("a", submit).ok());  // empty message
+  EXPECT_FALSE(orchestrator->Submit("a", submit, SteadyClock::now()).ok());  // empty message
   *submit.mutable_message() = *client->HandleServerMessage((*start)->message());
   v1::SubmitRequest other_round = submit;
   other_round.mutable_message()->set_round_id(a.round_id() + 1);
-  EXPECT_EQ(orchestrator->Submit("a", other_round).code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_TRUE(orchestrator->Submit("a", submit).ok());
-  EXPECT_EQ(orchestrator->Submit("a", submit).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(orchestrator->Submit("a", other_round, SteadyClock::now()).code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(orchestrator->Submit("a", submit, SteadyClock::now()).ok());
+  EXPECT_EQ(orchestrator->Submit("a", submit, SteadyClock::now()).code(),
+            absl::StatusCode::kAlreadyExists);
   // Once a has answered, its step-0 message is released (memory at 1,000
   // clients); b, which has not answered yet, still gets its own.
   next.set_step(0);
-  auto again = orchestrator->TryNextMessage("a", next);
+  auto again = orchestrator->TryNextMessage("a", next, SteadyClock::now());
   ASSERT_TRUE(again.ok() && again->has_value());
   EXPECT_FALSE((*again)->has_message());
   next.set_session(b.session());
-  auto for_b = orchestrator->TryNextMessage("b", next);
+  auto for_b = orchestrator->TryNextMessage("b", next, SteadyClock::now());
   ASSERT_TRUE(for_b.ok() && for_b->has_value());
   EXPECT_TRUE((*for_b)->has_message());
   EXPECT_GT(registry.Render().find("tacit_rejected_messages_total"), 0u);

@@ -22,6 +22,9 @@ namespace {
 
 using ::testing::HasSubstr;
 
+// Three devices out of a hundred in every committed round.
+constexpr RoundPrivacy kPrivacy{3, 100};
+
 std::string FreshDir(const std::string& name) {
   std::string dir = ::testing::TempDir() + "/state_" + name + "_" + std::to_string(::getpid());
   std::filesystem::remove_all(dir);
@@ -58,7 +61,8 @@ int64_t CommitRounds(StateStore& store, int rounds, size_t dim) {
   EXPECT_TRUE(store.CommitInitialModel(MakeCheckpoint(task, 0, dim)).ok());
   for (int r = 1; r <= rounds; ++r) {
     auto round = store.BeginRound(task, r);
-    EXPECT_TRUE(round.ok() && store.CommitRound(round->id, MakeCheckpoint(task, r, dim), {}).ok());
+    EXPECT_TRUE(round.ok() &&
+                store.CommitRound(round->id, MakeCheckpoint(task, r, dim), kPrivacy, {}).ok());
   }
   return task;
 }
@@ -107,13 +111,14 @@ TEST(StateStoreTest, RoundsParticipantsAndVersionsPersistAcrossReopen) {
                     ->RecordParticipant(r1->id, Participant("dev-b", ParticipantOutcome::kDropped,
                                                             "share_keys", "deadline"))
                     .ok());
-    auto v1 = (*store)->CommitRound(r1->id, MakeCheckpoint(task, 1, dim), {{"accuracy", 0.4}});
+    auto v1 =
+        (*store)->CommitRound(r1->id, MakeCheckpoint(task, 1, dim), kPrivacy, {{"accuracy", 0.4}});
     ASSERT_TRUE(v1.ok()) << v1.status();
-    EXPECT_FALSE((*store)->CommitRound(r1->id, MakeCheckpoint(task, 1, dim), {}).ok());
+    EXPECT_FALSE((*store)->CommitRound(r1->id, MakeCheckpoint(task, 1, dim), kPrivacy, {}).ok());
     EXPECT_FALSE((*store)->BeginRound(task, 1).ok());  // already committed
     auto r2 = (*store)->BeginRound(task, 2);
     ASSERT_TRUE(r2.ok());
-    EXPECT_FALSE((*store)->CommitRound(r2->id, MakeCheckpoint(task, 5, dim), {}).ok());
+    EXPECT_FALSE((*store)->CommitRound(r2->id, MakeCheckpoint(task, 5, dim), kPrivacy, {}).ok());
     ASSERT_TRUE((*store)->AbandonRound(r2->id, "only 3 of 10 survived").ok());
     auto r2b = (*store)->BeginRound(task, 2);
     ASSERT_TRUE(r2b.ok());
@@ -229,7 +234,7 @@ TEST(StateStoreTest, CorruptCheckpointFallsBackToThePreviousOne) {
   auto retry = (*store)->BeginRound(task, 3);
   ASSERT_TRUE(retry.ok()) << retry.status();
   EXPECT_EQ(retry->attempt, 2);
-  ASSERT_TRUE((*store)->CommitRound(retry->id, MakeCheckpoint(task, 3, dim), {}).ok());
+  ASSERT_TRUE((*store)->CommitRound(retry->id, MakeCheckpoint(task, 3, dim), kPrivacy, {}).ok());
   ExpectIsVersion(*(*store)->LoadCheckpoint(task, 3), 3, dim);
 }
 
@@ -335,7 +340,9 @@ TEST(StateStoreTest, KilledWriterLeavesCommittedRoundsIntact) {
               round->id, Participant("dev-" + std::to_string(p), ParticipantOutcome::kCompleted));
         }
         if (::write(pipe_fds[1], &r, sizeof(r)) != sizeof(r)) ::_exit(6);
-        if (!(*store)->CommitRound(round->id, MakeCheckpoint(*task, r, dim), {{"r", r}}).ok()) {
+        if (!(*store)
+                 ->CommitRound(round->id, MakeCheckpoint(*task, r, dim), kPrivacy, {{"r", r}})
+                 .ok()) {
           ::_exit(5);
         }
         if (r == target) {
@@ -388,7 +395,9 @@ TEST(StateStoreTest, KilledWriterLeavesCommittedRoundsIntact) {
     auto next = (*store)->BeginRound(*task, last_committed + 1);
     ASSERT_TRUE(next.ok()) << next.status();
     ASSERT_TRUE(
-        (*store)->CommitRound(next->id, MakeCheckpoint(*task, last_committed + 1, dim), {}).ok());
+        (*store)
+            ->CommitRound(next->id, MakeCheckpoint(*task, last_committed + 1, dim), kPrivacy, {})
+            .ok());
     std::cout << "trial " << trial << ": killed while committing round " << target << ", "
               << last_committed << " committed, " << (*store)->abandoned_on_open()
               << " abandoned in flight\n";

@@ -1,0 +1,32 @@
+#include "coordinator/service/status_view.h"
+
+namespace tacit::coordinator {
+
+nlohmann::json StatusJson(const CoordinatorStatus& status) {
+  nlohmann::json s;
+  s["task"] = status.task;
+  s["rounds"] = status.rounds;
+  s["model_version"] = status.model_version;
+  s["epsilon"] = status.epsilon;
+  s["server_optimizer"] = status.server_optimizer;
+  s["server_lr"] = status.server_lr;
+  s["done"] = status.done;
+  if (status.open_round) {
+    const OpenRoundStatus& r = *status.open_round;
+    s["round"] = r.round;
+    s["round_id"] = r.round_id;
+    s["attempt"] = r.attempt;
+    s["phase"] = r.phase;
+    s["participants"] = r.participants;
+    s["dropped"] = r.dropped;
+  } else {
+    s["phase"] = status.done ? "done" : "idle";
+  }
+  s["last_round"] =
+      status.last_round ? LastRoundJson(*status.last_round) : nlohmann::json::object();
+  s["last_evaluation"] =
+      status.last_evaluation ? EvaluationReportJson(*status.last_evaluation) : nlohmann::json();
+  return s;
+}
+
+}  // namespace tacit::coordinator

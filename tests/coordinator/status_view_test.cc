@@ -1,0 +1,106 @@
+#include "coordinator/service/status_view.h"
+
+#include <gtest/gtest.h>
+
+#include "coordinator/status_text.h"
+
+namespace tacit::coordinator {
+namespace {
+
+CoordinatorStatus Base() {
+  CoordinatorStatus s;
+  s.task = "t";
+  s.rounds = 5;
+  s.model_version = 2;
+  s.epsilon = 1.5;
+  s.server_optimizer = "fedavg";
+  s.server_lr = 0.5;
+  return s;
+}
+
+TEST(StatusView, RendersTheOpenRoundAndEmptyHistoryAsBefore) {
+  CoordinatorStatus s = Base();
+  s.open_round = OpenRoundStatus{3, 17, 2, "share_keys", 5, 1};
+  nlohmann::json j = StatusJson(s);
+  EXPECT_EQ(j["task"], "t");
+  EXPECT_EQ(j["rounds"], 5);
+  EXPECT_EQ(j["model_version"], 2);
+  EXPECT_EQ(j["epsilon"], 1.5);
+  EXPECT_EQ(j["server_optimizer"], "fedavg");
+  EXPECT_EQ(j["server_lr"], 0.5);
+  EXPECT_EQ(j["done"], false);
+  EXPECT_EQ(j["round"], 3);
+  EXPECT_EQ(j["round_id"], 17);
+  EXPECT_EQ(j["attempt"], 2);
+  EXPECT_EQ(j["phase"], "share_keys");
+  EXPECT_EQ(j["participants"], 5);
+  EXPECT_EQ(j["dropped"], 1);
+  EXPECT_EQ(j["last_round"], nlohmann::json::object());
+  EXPECT_TRUE(j["last_evaluation"].is_null());
+  EXPECT_NE(FormatStatusText(j).find("share_keys"), std::string::npos);
+}
+
+TEST(StatusView, RendersIdleDoneAndTheLastRound) {
+  CoordinatorStatus s = Base();
+  EXPECT_EQ(StatusJson(s)["phase"], "idle");
+  EXPECT_FALSE(StatusJson(s).contains("round"));
+  s.done = true;
+  EXPECT_EQ(StatusJson(s)["phase"], "done");
+
+  RoundSummary abandoned;
+  abandoned.round_number = 4;
+  abandoned.reason = "too few survivors";
+  abandoned.cohort_size = 6;
+  abandoned.dropouts_per_phase = std::array<int, 4>{3, 0, 0, 0};
+  s.last_round = abandoned;
+  nlohmann::json last = StatusJson(s)["last_round"];
+  EXPECT_EQ(last["outcome"], "abandoned");
+  EXPECT_EQ(last["reason"], "too few survivors");
+  EXPECT_EQ(last["round"], 4);
+  EXPECT_EQ(last["cohort_size"], 6);
+  EXPECT_EQ(last["dropouts_per_phase"][0], 3);
+  EXPECT_TRUE(last.contains("bytes_up"));
+
+  RoundSummary committed;
+  committed.outcome = AttemptOutcome::kCommitted;
+  committed.round_number = 5;
+  committed.survivors = 4;
+  EvaluationReport report;
+  report.model_version = 4;
+  report.evaluation.sums.predictions = 10;
+  report.evaluation.top1 = 0.3;
+  committed.evaluation = report;
+  s.last_round = committed;
+  s.last_evaluation = report;
+  nlohmann::json j = StatusJson(s);
+  EXPECT_EQ(j["last_round"]["outcome"], "committed");
+  EXPECT_FALSE(j["last_round"].contains("reason"));
+  EXPECT_FALSE(j["last_round"].contains("dropouts_per_phase"));  // never started
+  EXPECT_EQ(j["last_round"]["evaluation"], j["last_evaluation"]);
+  EXPECT_EQ(j["last_evaluation"]["predictions"], 10);
+  EXPECT_EQ(j["last_evaluation"]["model_version"], 4);
+}
+
+TEST(RoundSummary, EvaluationReportsRoundTripAndMalformedOnesAreNamed) {
+  EvaluationReport report;
+  report.model_version = 9;
+  report.evaluation.sums = {3, 100, 40, 60, 250.5};
+  report.evaluation.top1 = 0.4;
+  report.evaluation.top3 = 0.6;
+  report.evaluation.loss = 2.505;
+  report.evaluation.count_error_bound = 0.01;
+  nlohmann::json json = EvaluationReportJson(report);
+  auto back = EvaluationReportFromJson(json);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(EvaluationReportJson(*back), json);
+  json.erase("top3");
+  auto missing = EvaluationReportFromJson(json);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(missing.status().message().find("'top3'"), std::string::npos);
+  json["top3"] = "high";
+  EXPECT_FALSE(EvaluationReportFromJson(json).ok());
+  EXPECT_FALSE(EvaluationReportFromJson(nlohmann::json::array()).ok());
+}
+
+}  // namespace
+}  // namespace tacit::coordinator

@@ -9,10 +9,11 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "coordinator/round/round_plan.h"
-#include "coordinator/service/task_model.h"
 #include "coordinator/structured_log.h"
 #include "models/model_file.h"
 #include "models/parameter_layout.h"
+#include "task/task_model.h"
+#include "task/task_proto.h"
 
 namespace tacit::coordinator {
 namespace {
@@ -524,7 +525,7 @@ class RoundOrchestrator::Impl {
     out->set_model_bytes(static_cast<int64_t>(download_.bytes->size()));
     out->set_download_required(request.model_version() != model_->version() ||
                                request.layout_hash() != layout_hash_);
-    out->set_task_json(task_json_.dump());
+    *out->mutable_task() = TaskToProto(task_);
     out->set_noise_stddev(noise_stddev_);
     out->set_max_weight(kMaxWeight);
     out->set_train_seconds(task_.deadlines.download_train);

@@ -25,11 +25,11 @@
 #include "coordinator/round/global_model.h"
 #include "coordinator/round/secure_round.h"
 #include "coordinator/state_store.h"
-#include "coordinator/task_config.h"
 #include "models/model_config.h"
 #include "nlohmann/json.hpp"
 #include "spdlog/logger.h"
 #include "tacit/v1/federation.pb.h"
+#include "task/task_config.h"
 
 namespace tacit::coordinator {
 

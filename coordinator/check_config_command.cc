@@ -6,7 +6,7 @@
 #include <string>
 
 #include "coordinator/cli_commands.h"
-#include "coordinator/task_config.h"
+#include "task/task_config.h"
 
 namespace tacit::coordinator {
 

@@ -21,7 +21,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "coordinator/task_config.h"
+#include "task/task_config.h"
 
 namespace tacit::coordinator {
 

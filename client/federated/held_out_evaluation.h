@@ -3,15 +3,15 @@
 // A selected client's evaluation of the global model it downloaded, on its
 // own held-out tokens (the newest part of its stream, which it does not train
 // on). Only the counts, masked inside the secure sum, leave the device
-// (coordinator/round/federated_evaluation.h).
+// (task/federated_evaluation.h).
 
 #include <cstdint>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/token_stream.h"
-#include "coordinator/round/federated_evaluation.h"
 #include "models/model_config.h"
+#include "task/federated_evaluation.h"
 
 namespace tacit {
 

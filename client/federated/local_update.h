@@ -15,9 +15,9 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "common/token_stream.h"
-#include "coordinator/round/federated_evaluation.h"
 #include "models/model_config.h"
 #include "models/training.h"
+#include "task/federated_evaluation.h"
 
 namespace tacit {
 

@@ -19,6 +19,7 @@
 #include "client/runtime/model_cache.h"
 #include "common/file_io.h"
 #include "common/status_macros.h"
+#include "task/task_config.h"
 
 namespace tacit::runtime {
 namespace {
@@ -74,13 +75,13 @@ void Log(const std::string& line) {
 
 // The eligibility requirements of the last task seen (the coordinator sends
 // them with every assignment); the documented defaults before the first.
-coordinator::EligibilityConfig KnownRequirements(const std::string& dir) {
+EligibilityConfig KnownRequirements(const std::string& dir) {
   auto text = ReadFileToString(dir + "/model/task.json");
   if (text.ok()) {
-    auto task = coordinator::ParseTaskConfig(nlohmann::json::parse(*text, nullptr, false));
+    auto task = ParseTaskConfig(nlohmann::json::parse(*text, nullptr, false));
     if (task.ok()) return task->eligibility;
   }
-  return coordinator::EligibilityConfig{};
+  return EligibilityConfig{};
 }
 
 }  // namespace
@@ -149,7 +150,12 @@ absl::Status RunDaemon(DaemonOptions options) {
     }
     const v1::Assignment& assignment = response.assignment();
     (void)MakeDirectories(options.dir + "/model", 0700);
-    (void)WriteFileAtomically(options.dir + "/model/task.json", assignment.task_json(), 0600);
+    // The last valid task's requirements govern the next check-in
+    // (KnownRequirements); an invalid one is refused by RunAssignedRound.
+    if (absl::StatusOr<TaskConfig> task = AssignedTask(assignment); task.ok()) {
+      (void)WriteFileAtomically(options.dir + "/model/task.json", TaskConfigToJson(*task).dump(2),
+                                0600);
+    }
     Log(absl::StrCat("selected for round ", assignment.round_number(), " (id ",
                      assignment.round_id(), ") as client ", assignment.client_id()));
     round_number = assignment.round_number();

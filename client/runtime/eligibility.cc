@@ -137,8 +137,7 @@ nlohmann::json ReadingsToJson(const DeviceReadings& r) {
           {"local_hour", r.local_hour}};
 }
 
-std::string IneligibleReason(const coordinator::EligibilityConfig& required,
-                             const DeviceReadings& r) {
+std::string IneligibleReason(const EligibilityConfig& required, const DeviceReadings& r) {
   if (required.require_ac_power && !r.on_ac_power) return "not on AC power";
   if (r.battery_percent >= 0 && r.battery_percent < required.min_battery_percent) {
     return absl::StrCat("battery at ", r.battery_percent, "%, below ", required.min_battery_percent,

@@ -19,9 +19,9 @@
 #include <optional>
 #include <string>
 
-#include "coordinator/task_config.h"
 #include "nlohmann/json.hpp"
 #include "tacit/v1/federation.pb.h"
+#include "task/task_config.h"
 
 namespace tacit::runtime {
 
@@ -59,8 +59,7 @@ DeviceReadings ReadDevice(const ReadingOverrides& overrides, const ReadingSource
 nlohmann::json ReadingsToJson(const DeviceReadings& readings);
 
 // Empty when eligible, else the first requirement that is not met.
-std::string IneligibleReason(const coordinator::EligibilityConfig& required,
-                             const DeviceReadings& readings);
+std::string IneligibleReason(const EligibilityConfig& required, const DeviceReadings& readings);
 
 // What a check-in reports.
 v1::DeviceState ToDeviceState(const DeviceReadings& readings, const std::string& ineligible_reason,

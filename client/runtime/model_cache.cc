@@ -8,8 +8,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/file_io.h"
+#include "common/sha256.h"
 #include "common/status_macros.h"
-#include "coordinator/checkpoint.h"
 #include "nlohmann/json.hpp"
 
 namespace tacit::runtime {
@@ -100,7 +100,8 @@ absl::Status Download(v1::Federation::Stub& stub, const std::string& dir,
         absl::StrCat("model download ended at ", offset, " of ", total, " bytes"));
   }
   TACIT_ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(PartPath(dir)));
-  if (coordinator::Sha256Hex(bytes) != sha256_hex) {
+  TACIT_ASSIGN_OR_RETURN(std::string digest, Sha256Hex(bytes));
+  if (digest != sha256_hex) {
     ForgetPartial(dir);
     return absl::DataLossError("the downloaded model does not match its SHA-256; it restarts");
   }

@@ -13,9 +13,10 @@
 #include "client/store/event_store.h"
 #include "common/dp_noise.h"
 #include "common/status_macros.h"
-#include "coordinator/service/task_model.h"
 #include "secure_agg/client.h"
 #include "secure_agg/phase.h"
+#include "task/task_model.h"
+#include "task/task_proto.h"
 
 namespace tacit::runtime {
 namespace {
@@ -34,10 +35,9 @@ absl::Status FromGrpc(const grpc::Status& status, const std::string& what) {
                       absl::StrCat(what, ": ", status.error_message()));
 }
 
-absl::StatusOr<TrainOptions> TrainingOf(const coordinator::TaskConfig& task,
-                                        const v1::Assignment& assignment,
+absl::StatusOr<TrainOptions> TrainingOf(const TaskConfig& task, const v1::Assignment& assignment,
                                         const RoundRunnerOptions& options) {
-  TrainOptions t = coordinator::TrainOptionsOfTask(task);
+  TrainOptions t = TrainOptionsOfTask(task);
   // Leave a fifth of the download-and-train window for the download and
   // the first protocol message.
   double budget = std::min(task.training.max_seconds, 0.8 * assignment.train_seconds());
@@ -53,7 +53,7 @@ absl::StatusOr<TrainOptions> TrainingOf(const coordinator::TaskConfig& task,
 
 // The owner's events from the local store, as training tokens; the trainer
 // windows them at the task's stride.
-absl::StatusOr<PersonTokens> StoreTokens(const coordinator::TaskConfig& task,
+absl::StatusOr<PersonTokens> StoreTokens(const TaskConfig& task,
                                          const RoundRunnerOptions& options) {
   TACIT_ASSIGN_OR_RETURN(std::unique_ptr<EventStore> store,
                          EventStore::OpenInDirectory(options.dir));
@@ -65,9 +65,8 @@ absl::StatusOr<PersonTokens> StoreTokens(const coordinator::TaskConfig& task,
 }
 
 // Trains and prepares the update secure aggregation masks.
-absl::StatusOr<PreparedUpdate> Train(const coordinator::TaskConfig& task,
-                                     const ModelConfig& model_config, const ModelFile& model,
-                                     const v1::Assignment& assignment,
+absl::StatusOr<PreparedUpdate> Train(const TaskConfig& task, const ModelConfig& model_config,
+                                     const ModelFile& model, const v1::Assignment& assignment,
                                      const RoundRunnerOptions& options) {
   PersonTokens stored;
   if (options.tokens == nullptr) {
@@ -94,6 +93,17 @@ absl::StatusOr<PreparedUpdate> Train(const coordinator::TaskConfig& task,
 
 }  // namespace
 
+absl::StatusOr<TaskConfig> AssignedTask(const v1::Assignment& assignment) {
+  absl::StatusOr<TaskConfig> task = TaskFromProto(assignment.task());
+  if (!task.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("refusing round ", assignment.round_number(), ": the coordinator's task is ",
+                     "invalid (", task.status().message(), "); the coordinator must be fixed or ",
+                     "updated, nothing was trained or sent"));
+  }
+  return task;
+}
+
 absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
                                             const v1::Assignment& assignment,
                                             const RoundRunnerOptions& options) {
@@ -104,12 +114,10 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
   audit.round = assignment.round_number();
   audit.round_id = assignment.round_id();
   audit.model_version = assignment.model_version();
-  nlohmann::json task_json = nlohmann::json::parse(assignment.task_json(), nullptr, false);
-  if (task_json.is_discarded()) {
-    return absl::InvalidArgumentError("the assignment's task config is not JSON");
-  }
-  TACIT_ASSIGN_OR_RETURN(coordinator::TaskConfig task, coordinator::ParseTaskConfig(task_json));
-  TACIT_ASSIGN_OR_RETURN(ModelConfig model_config, coordinator::ResolveTaskModel(task));
+  // Checked before anything is downloaded or trained: a task that breaks the
+  // task file's rules (a broken or lying coordinator) is refused.
+  TACIT_ASSIGN_OR_RETURN(TaskConfig task, AssignedTask(assignment));
+  TACIT_ASSIGN_OR_RETURN(ModelConfig model_config, ResolveTaskModel(task));
 
   phase("downloading");
   absl::StatusOr<ModelFile> model =

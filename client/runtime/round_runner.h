@@ -18,6 +18,7 @@
 #include "client/runtime/audit_log.h"
 #include "common/token_stream.h"
 #include "tacit/v1/federation.grpc.pb.h"
+#include "task/task_config.h"
 
 namespace tacit::runtime {
 
@@ -45,6 +46,11 @@ struct RoundRunnerOptions {
   int leave_after_step = -1;
   std::function<void(const PreparedUpdate&)> on_trained;  // e.g. training time and loss
 };
+
+// The assignment's task, checked with the task file's key and range rules
+// (TaskFromProto). InvalidArgument naming the offending key otherwise: the
+// client refuses the round rather than train on values it cannot trust.
+absl::StatusOr<TaskConfig> AssignedTask(const v1::Assignment& assignment);
 
 // The audit entry of the round. Errors only for local failures before
 // anything was sent (e.g. too little data); a lost connection or a round the

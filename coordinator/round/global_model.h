@@ -13,7 +13,7 @@
 #include "absl/status/statusor.h"
 #include "coordinator/rdp_accountant.h"
 #include "coordinator/server_optimizer.h"
-#include "coordinator/task_config.h"
+#include "task/task_config.h"
 
 namespace tacit::coordinator {
 

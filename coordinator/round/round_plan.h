@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "coordinator/round/federated_evaluation.h"
-#include "coordinator/task_config.h"
+#include "task/federated_evaluation.h"
+#include "task/task_config.h"
 
 namespace tacit::coordinator {
 

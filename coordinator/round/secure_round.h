@@ -17,11 +17,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "coordinator/round/federated_evaluation.h"
 #include "coordinator/round/round_plan.h"
 #include "secure_agg/phase.h"
 #include "secure_agg/round_driver.h"
 #include "secure_agg/server.h"
+#include "task/federated_evaluation.h"
 
 namespace tacit::coordinator {
 

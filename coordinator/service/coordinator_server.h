@@ -18,8 +18,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "coordinator/service/round_orchestrator.h"
-#include "coordinator/task_config.h"
 #include "spdlog/logger.h"
+#include "task/task_config.h"
 
 namespace tacit::coordinator {
 

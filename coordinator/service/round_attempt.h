@@ -35,9 +35,9 @@
 #include "coordinator/service/round_summary.h"
 #include "coordinator/service/seat_registry.h"
 #include "coordinator/state_store.h"
-#include "coordinator/task_config.h"
 #include "secure_agg/phase.h"
 #include "tacit/v1/federation.pb.h"
+#include "task/task_config.h"
 
 namespace tacit::coordinator {
 

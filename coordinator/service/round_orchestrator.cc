@@ -163,7 +163,7 @@ absl::StatusOr<std::unique_ptr<RoundOrchestrator>> RoundOrchestrator::Create(
   TACIT_ASSIGN_OR_RETURN(ServiceMetrics service_metrics, ServiceMetrics::Register(*metrics));
   TACIT_ASSIGN_OR_RETURN(std::unique_ptr<TaskRounds> rounds,
                          TaskRounds::Create(task, std::move(store), std::move(options),
-                                             service_metrics, std::move(logger), now));
+                                            service_metrics, std::move(logger), now));
   return std::unique_ptr<RoundOrchestrator>(
       new RoundOrchestrator(std::make_unique<Impl>(std::move(rounds))));
 }

@@ -31,14 +31,14 @@
 #include "coordinator/metrics.h"
 #include "coordinator/service/model_publisher.h"
 #include "coordinator/service/round_attempt.h"
-#include "coordinator/service/task_rounds.h"
 #include "coordinator/service/seat_registry.h"
 #include "coordinator/service/status_view.h"
+#include "coordinator/service/task_rounds.h"
 #include "coordinator/state_store.h"
-#include "coordinator/task_config.h"
 #include "nlohmann/json.hpp"
 #include "spdlog/logger.h"
 #include "tacit/v1/federation.pb.h"
+#include "task/task_config.h"
 
 namespace tacit::coordinator {
 

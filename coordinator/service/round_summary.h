@@ -11,9 +11,9 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "coordinator/round/federated_evaluation.h"
 #include "nlohmann/json.hpp"
 #include "secure_agg/phase.h"
+#include "task/federated_evaluation.h"
 
 namespace tacit::coordinator {
 

@@ -16,8 +16,8 @@
 #include "coordinator/round/global_model.h"
 #include "coordinator/service/round_summary.h"
 #include "coordinator/state_store.h"
-#include "coordinator/task_config.h"
 #include "models/model_config.h"
+#include "task/task_config.h"
 
 namespace tacit::coordinator {
 

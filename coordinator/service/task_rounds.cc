@@ -6,10 +6,11 @@
 #include "common/status_macros.h"
 #include "coordinator/round/round_plan.h"
 #include "coordinator/service/refusal.h"
-#include "coordinator/service/task_model.h"
 #include "coordinator/service/task_resume.h"
 #include "coordinator/structured_log.h"
 #include "models/parameter_layout.h"
+#include "task/task_model.h"
+#include "task/task_proto.h"
 
 namespace tacit::coordinator {
 namespace {
@@ -22,8 +23,8 @@ constexpr size_t kRecentAttempts = 4;  // finished rounds kept for late RoundRes
 }  // namespace
 
 TaskRounds::TaskRounds(TaskConfig task, std::unique_ptr<StateStore> store,
-                         OrchestratorOptions options, ServiceMetrics metrics,
-                         std::shared_ptr<spdlog::logger> logger)
+                       OrchestratorOptions options, ServiceMetrics metrics,
+                       std::shared_ptr<spdlog::logger> logger)
     : task_(std::move(task)),
       store_(std::move(store)),
       options_(std::move(options)),
@@ -135,7 +136,7 @@ absl::Status TaskRounds::Refused(absl::Status status) {
 }
 
 void TaskRounds::Assign(const Seat& seat, const v1::CheckInRequest& request,
-                         v1::CheckInResponse* response) {
+                        v1::CheckInResponse* response) {
   const RoundAttempt& a = *current_;
   v1::Assignment* out = response->mutable_assignment();
   out->set_session(seat.session);
@@ -147,7 +148,7 @@ void TaskRounds::Assign(const Seat& seat, const v1::CheckInRequest& request,
   out->set_model_bytes(static_cast<int64_t>(publisher_->current().bytes->size()));
   out->set_download_required(request.model_version() != model_->version() ||
                              request.layout_hash() != publisher_->layout_hash());
-  out->set_task_json(task_json_.dump());
+  *out->mutable_task() = TaskToProto(task_);
   out->set_noise_stddev(rules_.noise_stddev);
   out->set_max_weight(kMaxWeight);
   out->set_train_seconds(task_.deadlines.download_train);

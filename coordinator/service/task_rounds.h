@@ -23,10 +23,10 @@
 #include "coordinator/service/service_metrics.h"
 #include "coordinator/service/status_view.h"
 #include "coordinator/state_store.h"
-#include "coordinator/task_config.h"
 #include "nlohmann/json.hpp"
 #include "spdlog/logger.h"
 #include "tacit/v1/federation.pb.h"
+#include "task/task_config.h"
 
 namespace tacit::coordinator {
 
@@ -74,7 +74,7 @@ class TaskRounds {
 
  private:
   TaskRounds(TaskConfig task, std::unique_ptr<StateStore> store, OrchestratorOptions options,
-              ServiceMetrics metrics, std::shared_ptr<spdlog::logger> logger);
+             ServiceMetrics metrics, std::shared_ptr<spdlog::logger> logger);
   absl::Status Initialize(SteadyClock::time_point now);
   absl::Status OpenRound(SteadyClock::time_point now);
   void CommitAggregated(SteadyClock::time_point now);

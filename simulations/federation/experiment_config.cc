@@ -5,14 +5,11 @@
 #include "absl/strings/str_cat.h"
 #include "common/file_io.h"
 #include "common/status_macros.h"
-#include "coordinator/json_fields.h"
-#include "coordinator/service/task_model.h"
+#include "task/json_fields.h"
+#include "task/task_model.h"
 
 namespace tacit::sim {
 namespace {
-
-using coordinator::Bounds;
-using coordinator::JsonFields;
 
 constexpr Bounds kProbability{0, 1, false, true};  // [0, 1)
 constexpr Bounds kUnitOpen{0, 1, true, true};      // (0, 1)
@@ -53,8 +50,8 @@ absl::Status ReadBehaviour(JsonFields& root, ClientBehaviour& b) {
   return f.RejectUnknownKeys();
 }
 
-absl::StatusOr<TrainOptions> ResolveTraining(const coordinator::TaskConfig& task) {
-  TrainOptions t = coordinator::TrainOptionsOfTask(task);
+absl::StatusOr<TrainOptions> ResolveTraining(const TaskConfig& task) {
+  TrainOptions t = TrainOptionsOfTask(task);
   t.threads = 1;  // a laptop client trains on one thread; the simulator runs many
   if (absl::Status s = t.Validate(); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("config key 'task.training': ", s.message()));
@@ -80,10 +77,10 @@ absl::StatusOr<ExperimentConfig> ParseExperimentConfig(const nlohmann::json& jso
         "config key 'task' is required: the coordinator task config (model, rounds, cohort, "
         "server optimizer, secure aggregation)");
   }
-  TACIT_ASSIGN_OR_RETURN(c.task, coordinator::ParseTaskConfig(task_json, "task"));
+  TACIT_ASSIGN_OR_RETURN(c.task, ParseTaskConfig(task_json, "task"));
   c.population.vocab_size = static_cast<uint32_t>(c.task.vocab.size);
   c.population.vocab_salt = c.task.vocab.salt;
-  TACIT_ASSIGN_OR_RETURN(c.model, coordinator::ResolveTaskModel(c.task, "task"));
+  TACIT_ASSIGN_OR_RETURN(c.model, ResolveTaskModel(c.task, "task"));
   TACIT_ASSIGN_OR_RETURN(c.training, ResolveTraining(c.task));
 
   TACIT_ASSIGN_OR_RETURN(JsonFields sim, root.Object("simulation"));
@@ -159,7 +156,7 @@ nlohmann::json ExperimentConfigToJson(const ExperimentConfig& c) {
                            {"people", p.people},
                            {"max_events_per_person", p.max_events_per_person},
                            {"train_fraction", p.train_fraction}}},
-                         {"task", coordinator::TaskConfigToJson(c.task)},
+                         {"task", TaskConfigToJson(c.task)},
                          {"simulation",
                           {{"secure_aggregation", c.secure_aggregation},
                            {"weighting", c.weight_by_examples ? "examples" : "uniform"},

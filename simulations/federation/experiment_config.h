@@ -12,11 +12,11 @@
 
 #include "absl/status/statusor.h"
 #include "client/examples/population.h"
-#include "coordinator/task_config.h"
 #include "models/model_config.h"
 #include "models/training.h"
 #include "nlohmann/json.hpp"
 #include "secure_agg/phase.h"
+#include "task/task_config.h"
 
 namespace tacit::sim {
 
@@ -36,7 +36,7 @@ struct ExperimentConfig {
   std::string name = "experiment";
   uint64_t seed = 1;
   PopulationSpec population;  // vocab size and salt come from task.vocab
-  coordinator::TaskConfig task;
+  TaskConfig task;
   ModelConfig model;      // task.model resolved for models/
   TrainOptions training;  // task.training resolved for models/ (seed set per client)
   bool secure_aggregation = true;

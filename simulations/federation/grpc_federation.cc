@@ -221,7 +221,7 @@ class GrpcFederation::Impl {
     int quiet_polls = 0;
     // Every real deadline would have ended the round by then: a round that
     // stops moving for longer is a bug, not client behaviour.
-    const coordinator::PhaseDeadlines& deadlines = config_.task.deadlines;
+    const PhaseDeadlines& deadlines = config_.task.deadlines;
     const auto stall_limit = std::chrono::duration<double>(
         deadlines.check_in + deadlines.download_train + deadlines.advertise + deadlines.share_keys +
         deadlines.masked_input + deadlines.unmasking + 60);

@@ -47,21 +47,21 @@ std::string Describe(const tacit::PopulationSpec& p, size_t people) {
 }
 
 // "fedadam, lr 0.03 (halving every 40 rounds), beta1 0.9, beta2 0.99, tau 0.001"
-std::string DescribeServerOptimizer(const tacit::coordinator::ServerOptimizerConfig& o) {
-  std::string out = absl::StrCat(tacit::coordinator::ServerOptimizerName(o.type), ", lr ", o.lr);
+std::string DescribeServerOptimizer(const tacit::ServerOptimizerConfig& o) {
+  std::string out = absl::StrCat(tacit::ServerOptimizerName(o.type), ", lr ", o.lr);
   if (o.lr_half_life_rounds > 0) {
     absl::StrAppend(&out, " (halving every ", o.lr_half_life_rounds, " rounds)");
   }
-  if (o.type == tacit::coordinator::ServerOptimizerType::kFedAvgM) {
+  if (o.type == tacit::ServerOptimizerType::kFedAvgM) {
     absl::StrAppend(&out, ", momentum ", o.momentum);
-  } else if (o.type == tacit::coordinator::ServerOptimizerType::kFedAdam) {
+  } else if (o.type == tacit::ServerOptimizerType::kFedAdam) {
     absl::StrAppend(&out, ", beta1 ", o.beta1, ", beta2 ", o.beta2, ", tau ", o.epsilon);
   }
   return out;
 }
 
 // "sgd lr 0.5, 1 epoch of batch 16, window stride 32"
-std::string DescribeLocalTraining(const tacit::coordinator::LocalTrainingConfig& t) {
+std::string DescribeLocalTraining(const tacit::LocalTrainingConfig& t) {
   std::string out =
       absl::StrCat(t.optimizer, " lr ", t.lr, ", ", t.epochs, t.epochs == 1 ? " epoch" : " epochs",
                    " of batch ", t.batch_size, ", window stride ");

@@ -55,13 +55,13 @@ TEST(Eligibility, OverridesWinAndEveryRequirementIsChecked) {
   o.unmetered_network = true;
   o.local_hour = 23;
   DeviceReadings r = ReadDevice(o, HermeticSources(dir));
-  coordinator::EligibilityConfig required;  // AC, idle 10, unmetered, battery 50, all day
+  EligibilityConfig required;  // AC, idle 10, unmetered, battery 50, all day
   EXPECT_EQ(IneligibleReason(required, r), "");
   std::mt19937 rng(5);
   for (int trial = 0; trial < 200; ++trial) {
     DeviceReadings x = r;
     int broken = std::uniform_int_distribution<int>(0, 4)(rng);
-    coordinator::EligibilityConfig req = required;
+    EligibilityConfig req = required;
     req.allowed_hours_start = 22;  // 22 -> 6 wraps midnight
     req.allowed_hours_end = 6;
     x.local_hour = std::uniform_int_distribution<int>(22, 29)(rng) % 24;

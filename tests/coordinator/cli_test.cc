@@ -10,9 +10,9 @@
 #include "common/file_io.h"
 #include "coordinator/pki.h"
 #include "coordinator/rdp_accountant.h"
-#include "coordinator/task_config.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "task/task_config.h"
 #include "tests/support/shared_data.h"
 
 namespace tacit::coordinator {

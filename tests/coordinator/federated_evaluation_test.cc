@@ -3,7 +3,7 @@
 // decodes must equal the plain sums of the survivors' counts, and the model
 // coordinates must still average to the survivors' weighted mean.
 
-#include "coordinator/round/federated_evaluation.h"
+#include "task/federated_evaluation.h"
 
 #include <gtest/gtest.h>
 
@@ -200,36 +200,5 @@ TEST(FederatedEvaluation, PlanLeavesTheVectorAloneWhenEvaluationIsOff) {
   EXPECT_FALSE(aggregate->evaluation.has_value());
   EXPECT_FLOAT_EQ(aggregate->mean_update[0], 0.5f);
 }
-
-TEST(FederatedEvaluation, EncodingRefusesCountsOutsideTheirBounds) {
-  EvaluationEncoding encoding{100, 0.5, 10};
-  EvaluationCounts ok{1, 100, 40, 60, 250.0};
-  EXPECT_TRUE(EncodeEvaluation(encoding, ok, 3).ok());
-  EvaluationCounts too_many = ok;
-  too_many.predictions = 101;
-  EXPECT_EQ(EncodeEvaluation(encoding, too_many, 3).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EvaluationCounts inverted = ok;
-  inverted.top1_correct = 61;  // more top-1 than top-3 hits
-  EXPECT_FALSE(EncodeEvaluation(encoding, inverted, 3).ok());
-  EvaluationCounts bad_loss = ok;
-  bad_loss.loss_sum = std::nan("");
-  EXPECT_FALSE(EncodeEvaluation(encoding, bad_loss, 3).ok());
-  EXPECT_FALSE(EncodeEvaluation(EvaluationEncoding{0, 0.5, 10}, ok, 3).ok());
-  // A huge loss is capped at kMaxMeanLoss per prediction, never past the range.
-  EvaluationCounts huge_loss = ok;
-  huge_loss.loss_sum = 1e9;
-  auto capped = EncodeEvaluation(encoding, huge_loss, 1);
-  ASSERT_TRUE(capped.ok());
-  EXPECT_LE((*capped)[4], 0.5f);
-  auto decoded = DecodeEvaluation(encoding,
-                                  {1 * (*capped)[0], 1.0 * (*capped)[1], 1.0 * (*capped)[2],
-                                   1.0 * (*capped)[3], 1.0 * (*capped)[4]},
-                                  1 << 20, 1);
-  ASSERT_TRUE(decoded.ok());
-  EXPECT_NEAR(decoded->loss, kMaxMeanLoss, 1e-3);
-  EXPECT_EQ(decoded->sums.predictions, 100);
-}
-
 }  // namespace
 }  // namespace tacit::coordinator

@@ -4,9 +4,9 @@
 
 #include "common/sha256.h"
 #include "coordinator/service/refusal.h"
-#include "coordinator/service/task_model.h"
 #include "models/model_file.h"
 #include "models/parameter_layout.h"
+#include "task/task_model.h"
 
 namespace tacit::coordinator {
 namespace {

@@ -10,12 +10,12 @@
 #include <filesystem>
 #include <random>
 
-#include "coordinator/round/federated_evaluation.h"
 #include "coordinator/service/check_in_limiter.h"
 #include "coordinator/structured_log.h"
 #include "secure_agg/client.h"
 #include "secure_agg/phase.h"
 #include "spdlog/sinks/null_sink.h"
+#include "task/federated_evaluation.h"
 
 namespace tacit::coordinator {
 namespace {

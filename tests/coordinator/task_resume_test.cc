@@ -9,7 +9,7 @@
 
 #include <filesystem>
 
-#include "coordinator/service/task_model.h"
+#include "task/task_model.h"
 
 namespace tacit::coordinator {
 namespace {

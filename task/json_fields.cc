@@ -1,4 +1,4 @@
-#include "coordinator/json_fields.h"
+#include "task/json_fields.h"
 
 #include <cmath>
 #include <limits>
@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
-namespace tacit::coordinator {
+namespace tacit {
 namespace {
 
 std::string Shorten(const nlohmann::json& value) {
@@ -178,4 +178,4 @@ absl::Status JsonFields::RejectUnknownKeys() const {
   return absl::OkStatus();
 }
 
-}  // namespace tacit::coordinator
+}  // namespace tacit

@@ -1,4 +1,4 @@
-#include "coordinator/task_config.h"
+#include "task/task_config.h"
 
 #include <string>
 
@@ -6,7 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace tacit::coordinator {
+namespace tacit {
 namespace {
 
 using ::testing::HasSubstr;
@@ -195,4 +195,4 @@ TEST(TaskConfigTest, LoadsFileAndReportsSyntaxErrorsWithPath) {
 }
 
 }  // namespace
-}  // namespace tacit::coordinator
+}  // namespace tacit

@@ -1,4 +1,4 @@
-#include "coordinator/task_config.h"
+#include "task/task_config.h"
 
 #include <cmath>
 #include <limits>
@@ -6,9 +6,9 @@
 #include "absl/strings/str_cat.h"
 #include "common/file_io.h"
 #include "common/status_macros.h"
-#include "coordinator/json_fields.h"
+#include "task/json_fields.h"
 
-namespace tacit::coordinator {
+namespace tacit {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -18,7 +18,7 @@ constexpr Bounds kUnitOpen{0, 1, true, true};       // (0, 1)
 constexpr Bounds kUnitHalfOpen{0, 1, false, true};  // [0, 1)
 constexpr int kMaxCohort = 1'000'000;
 
-absl::Status ReadModel(JsonFields& root, ModelConfig& m) {
+absl::Status ReadModel(JsonFields& root, TaskModelConfig& m) {
   TACIT_ASSIGN_OR_RETURN(JsonFields f, root.Object("model"));
   TACIT_RETURN_IF_ERROR(f.NonEmptyString("name", &m.name, /*required=*/true));
   TACIT_RETURN_IF_ERROR(f.RawObject("hyperparameters", &m.hyperparameters));
@@ -270,4 +270,4 @@ nlohmann::json TaskConfigToJson(const TaskConfig& c) {
   };
 }
 
-}  // namespace tacit::coordinator
+}  // namespace tacit

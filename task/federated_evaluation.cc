@@ -1,4 +1,4 @@
-#include "coordinator/round/federated_evaluation.h"
+#include "task/federated_evaluation.h"
 
 #include <algorithm>
 #include <cmath>
@@ -43,8 +43,7 @@ float FloatNotAbove(double v) {
 
 }  // namespace
 
-std::optional<EvaluationEncoding> EvaluationEncodingOf(const coordinator::TaskConfig& task,
-                                                       double max_weight) {
+std::optional<EvaluationEncoding> EvaluationEncodingOf(const TaskConfig& task, double max_weight) {
   if (!task.evaluation.enabled) return std::nullopt;
   return EvaluationEncoding{task.evaluation.max_predictions, task.secure_agg.clip_range,
                             max_weight};

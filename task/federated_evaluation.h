@@ -29,8 +29,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "coordinator/task_config.h"
 #include "nlohmann/json.hpp"
+#include "task/task_config.h"
 
 namespace tacit {
 
@@ -57,8 +57,7 @@ struct EvaluationEncoding {
 };
 
 // The encoding of a task's rounds, or nullopt when evaluation is off.
-std::optional<EvaluationEncoding> EvaluationEncodingOf(const coordinator::TaskConfig& task,
-                                                       double max_weight);
+std::optional<EvaluationEncoding> EvaluationEncodingOf(const TaskConfig& task, double max_weight);
 
 // Client side: the coordinates to append after the clipped, noised delta.
 // InvalidArgument for counts outside their bounds (more than max_predictions

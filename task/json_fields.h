@@ -14,7 +14,7 @@
 #include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
 
-namespace tacit::coordinator {
+namespace tacit {
 
 // A closed or open numeric interval used in range checks.
 struct Bounds {
@@ -70,4 +70,4 @@ class JsonFields {
 // A short name of a JSON value's type for error messages ("string", ...).
 std::string JsonTypeName(const nlohmann::json& value);
 
-}  // namespace tacit::coordinator
+}  // namespace tacit

@@ -6,11 +6,11 @@
 // so both always mean the same network.
 
 #include "absl/status/statusor.h"
-#include "coordinator/task_config.h"
 #include "models/model_config.h"
 #include "models/training.h"
+#include "task/task_config.h"
 
-namespace tacit::coordinator {
+namespace tacit {
 
 // InvalidArgument naming 'model' (after `key_prefix`, as in ParseTaskConfig)
 // when the hyperparameters repeat name or vocab_size, or describe an invalid
@@ -23,4 +23,4 @@ absl::StatusOr<::tacit::ModelConfig> ResolveTaskModel(const TaskConfig& task,
 // seed are left for the caller (the fleet client and the simulator differ).
 ::tacit::TrainOptions TrainOptionsOfTask(const TaskConfig& task);
 
-}  // namespace tacit::coordinator
+}  // namespace tacit

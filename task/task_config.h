@@ -3,6 +3,9 @@
 // A federated training task as the operator writes it (JSON). Every key, its
 // default and its range is documented in docs/coordinator.md; ParseTaskConfig
 // rejects unknown keys, wrong types and out-of-range values by key name.
+// The task is the contract between the coordinator and every laptop, so it
+// lives below both (task/); on the wire it travels as tacit.v1.Task
+// (task_proto.h), checked with these same rules.
 
 #include <cstdint>
 #include <string>
@@ -10,9 +13,9 @@
 #include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
 
-namespace tacit::coordinator {
+namespace tacit {
 
-struct ModelConfig {
+struct TaskModelConfig {
   std::string name;  // required; a model name models/ knows
   nlohmann::json hyperparameters = nlohmann::json::object();  // passed to models/ unchanged
 };
@@ -91,7 +94,7 @@ struct EligibilityConfig {
 
 // Federated evaluation: each selected client scores the model it downloaded on
 // its own held-out tokens and adds its counts to the masked sum
-// (coordinator/round/federated_evaluation.h).
+// (task/federated_evaluation.h).
 struct EvaluationConfig {
   bool enabled = true;
   int max_predictions = 2048;  // held-out tokens one client scores at most (its newest)
@@ -99,7 +102,7 @@ struct EvaluationConfig {
 
 struct TaskConfig {
   std::string name;  // required
-  ModelConfig model;
+  TaskModelConfig model;
   VocabConfig vocab;
   int rounds = 10;
   CohortConfig cohort;
@@ -130,4 +133,4 @@ nlohmann::json TaskConfigToJson(const TaskConfig& config);
 
 const char* ServerOptimizerName(ServerOptimizerType type);
 
-}  // namespace tacit::coordinator
+}  // namespace tacit

@@ -1,8 +1,8 @@
-#include "coordinator/service/task_model.h"
+#include "task/task_model.h"
 
 #include "absl/strings/str_cat.h"
 
-namespace tacit::coordinator {
+namespace tacit {
 
 absl::StatusOr<::tacit::ModelConfig> ResolveTaskModel(const TaskConfig& task,
                                                       const std::string& key_prefix) {
@@ -35,4 +35,4 @@ absl::StatusOr<::tacit::ModelConfig> ResolveTaskModel(const TaskConfig& task,
   return t;
 }
 
-}  // namespace tacit::coordinator
+}  // namespace tacit

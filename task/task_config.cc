@@ -106,6 +106,29 @@ absl::Status ReadDp(JsonFields& root, DpConfig& d) {
   return f.RejectUnknownKeys();
 }
 
+// Read after dp: weighting by examples is refused when DP noise is on.
+absl::Status ReadAggregation(JsonFields& root, const DpConfig& dp, AggregationConfig& a) {
+  TACIT_ASSIGN_OR_RETURN(JsonFields f, root.Object("aggregation"));
+  std::string weighting = WeightingName(a.weighting);
+  TACIT_RETURN_IF_ERROR(f.Choice("weighting", &weighting, {"uniform", "examples"}));
+  a.weighting = weighting == "examples" ? Weighting::kExamples : Weighting::kUniform;
+  a.max_weight = a.weighting == Weighting::kExamples ? 10000.0 : 1.0;
+  TACIT_RETURN_IF_ERROR(f.Double("max_weight", &a.max_weight, Bounds{1, 1e9}));
+  if (a.weighting == Weighting::kUniform && a.max_weight != 1.0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config key '", f.KeyPath("max_weight"), "' = ", a.max_weight,
+        " has no effect with uniform weighting (every client weighs 1): remove it, or set '",
+        f.KeyPath("weighting"), "' to \"examples\""));
+  }
+  if (a.weighting == Weighting::kExamples && dp.noise_multiplier > 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config key '", f.KeyPath("weighting"),
+        "' = \"examples\" cannot be used with dp.noise_multiplier > 0: a client's weight would "
+        "scale its update past the clip norm the noise is calibrated to; use \"uniform\""));
+  }
+  return f.RejectUnknownKeys();
+}
+
 absl::Status ReadServerOptimizer(JsonFields& root, ServerOptimizerConfig& o) {
   TACIT_ASSIGN_OR_RETURN(JsonFields f, root.Object("server_optimizer"));
   std::string type = ServerOptimizerName(o.type);
@@ -173,6 +196,10 @@ const char* ServerOptimizerName(ServerOptimizerType type) {
   return "fedavg";
 }
 
+const char* WeightingName(Weighting weighting) {
+  return weighting == Weighting::kExamples ? "examples" : "uniform";
+}
+
 int TaskConfig::SelectedPerRound() const {
   return static_cast<int>(std::ceil(cohort.size * cohort.over_selection - 1e-9));
 }
@@ -189,6 +216,7 @@ absl::StatusOr<TaskConfig> ParseTaskConfig(const nlohmann::json& json,
   TACIT_RETURN_IF_ERROR(ReadDeadlines(root, c.deadlines));
   TACIT_RETURN_IF_ERROR(ReadSecureAgg(root, c.cohort.size, c.cohort.min_survivors, c.secure_agg));
   TACIT_RETURN_IF_ERROR(ReadDp(root, c.dp));
+  TACIT_RETURN_IF_ERROR(ReadAggregation(root, c.dp, c.aggregation));
   TACIT_RETURN_IF_ERROR(ReadServerOptimizer(root, c.server_optimizer));
   TACIT_RETURN_IF_ERROR(ReadTraining(root, c.training));
   TACIT_RETURN_IF_ERROR(ReadEligibility(root, c.eligibility));
@@ -237,6 +265,9 @@ nlohmann::json TaskConfigToJson(const TaskConfig& c) {
         {"clip_range", c.secure_agg.clip_range},
         {"neighbors", c.secure_agg.neighbors},
         {"threshold", c.secure_agg.threshold}}},
+      {"aggregation",
+       {{"weighting", WeightingName(c.aggregation.weighting)},
+        {"max_weight", c.aggregation.max_weight}}},
       {"dp",
        {{"clip_norm", c.dp.clip_norm},
         {"noise_multiplier", c.dp.noise_multiplier},

@@ -68,6 +68,19 @@ struct ServerOptimizerConfig {
   double lr_half_life_rounds = 0.0;
 };
 
+// How the secure sum weighs each client's update. The production default
+// weighs every client 1; weighting by examples (FedAvg's n_k) is an option of
+// production too, capped at max_weight, and refused with DP noise on (a
+// client's weight would scale its contribution past the clip norm the noise
+// is calibrated to). The weight travels inside the masked vector: the
+// coordinator learns only the cohort's total.
+enum class Weighting { kUniform, kExamples };
+
+struct AggregationConfig {
+  Weighting weighting = Weighting::kUniform;
+  double max_weight = 1.0;  // a client's weight cap; exactly 1 when uniform
+};
+
 struct LocalTrainingConfig {
   int epochs = 1;
   int batch_size = 32;
@@ -108,6 +121,7 @@ struct TaskConfig {
   CohortConfig cohort;
   PhaseDeadlines deadlines;
   SecureAggConfig secure_agg;
+  AggregationConfig aggregation;
   DpConfig dp;
   ServerOptimizerConfig server_optimizer;
   LocalTrainingConfig training;
@@ -132,5 +146,6 @@ absl::StatusOr<TaskConfig> LoadTaskConfigFile(const std::string& path);
 nlohmann::json TaskConfigToJson(const TaskConfig& config);
 
 const char* ServerOptimizerName(ServerOptimizerType type);
+const char* WeightingName(Weighting weighting);  // "uniform" | "examples"
 
 }  // namespace tacit

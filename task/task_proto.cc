@@ -24,7 +24,7 @@ absl::StatusOr<nlohmann::json> ToJson(const v1::Task& t, const std::string& key_
         Section{"secure_agg", t.has_secure_agg()}, Section{"dp", t.has_dp()},
         Section{"server_optimizer", t.has_server_optimizer()},
         Section{"training", t.has_training()}, Section{"eligibility", t.has_eligibility()},
-        Section{"evaluation", t.has_evaluation()}}) {
+        Section{"evaluation", t.has_evaluation()}, Section{"aggregation", t.has_aggregation()}}) {
     if (!s.present) {
       return absl::InvalidArgumentError(
           absl::StrCat("task section '", KeyPath(key_prefix, s.key),
@@ -65,6 +65,8 @@ absl::StatusOr<nlohmann::json> ToJson(const v1::Task& t, const std::string& key_
         {"clip_range", s.clip_range()},
         {"neighbors", s.neighbors()},
         {"threshold", s.threshold()}}},
+      {"aggregation",
+       {{"weighting", t.aggregation().weighting()}, {"max_weight", t.aggregation().max_weight()}}},
       {"dp",
        {{"clip_norm", t.dp().clip_norm()},
         {"noise_multiplier", t.dp().noise_multiplier()},
@@ -123,6 +125,8 @@ v1::Task TaskToProto(const TaskConfig& c) {
   s->set_clip_range(c.secure_agg.clip_range);
   s->set_neighbors(c.secure_agg.neighbors);
   s->set_threshold(c.secure_agg.threshold);
+  t.mutable_aggregation()->set_weighting(WeightingName(c.aggregation.weighting));
+  t.mutable_aggregation()->set_max_weight(c.aggregation.max_weight);
   v1::Task::Dp* dp = t.mutable_dp();
   dp->set_clip_norm(c.dp.clip_norm);
   dp->set_noise_multiplier(c.dp.noise_multiplier);

@@ -78,9 +78,10 @@ absl::StatusOr<PreparedUpdate> Train(const TaskConfig& task, const ModelConfig& 
   TACIT_ASSIGN_OR_RETURN(update_task.training, TrainingOf(task, assignment, options));
   update_task.clip_norm = task.dp.clip_norm;
   update_task.noise_stddev = assignment.noise_stddev();
-  update_task.weight_by_examples = false;
-  update_task.max_weight = assignment.max_weight();
-  update_task.evaluation = EvaluationEncodingOf(task, assignment.max_weight());
+  // The task's weighting (checked against the assignment in AssignedTask).
+  update_task.weight_by_examples = task.aggregation.weighting == Weighting::kExamples;
+  update_task.max_weight = task.aggregation.max_weight;
+  update_task.evaluation = EvaluationEncodingOf(task, task.aggregation.max_weight);
   TACIT_ASSIGN_OR_RETURN(GaussianNoise noise, options.noise_seed
                                                   ? GaussianNoise::FromSeed(*options.noise_seed)
                                                   : GaussianNoise::FromOsEntropy());
@@ -100,6 +101,14 @@ absl::StatusOr<TaskConfig> AssignedTask(const v1::Assignment& assignment) {
         absl::StrCat("refusing round ", assignment.round_number(), ": the coordinator's task is ",
                      "invalid (", task.status().message(), "); the coordinator must be fixed or ",
                      "updated, nothing was trained or sent"));
+  }
+  // The weight cap secures the sum's no-wrap bound and bounds one person's
+  // pull on the mean: the assignment must say what the task says.
+  if (assignment.max_weight() != task->aggregation.max_weight) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("refusing round ", assignment.round_number(), ": the assignment's max weight ",
+                     assignment.max_weight(), " differs from its task's aggregation.max_weight ",
+                     task->aggregation.max_weight, "; nothing was trained or sent"));
   }
   return task;
 }

@@ -22,8 +22,8 @@ std::string RoundPlan::Describe() const {
 }
 
 absl::StatusOr<RoundPlan> PlanRound(const TaskConfig& task, uint64_t round_id,
-                                    std::vector<uint32_t> cohort, uint64_t model_length,
-                                    double max_weight) {
+                                    std::vector<uint32_t> cohort, uint64_t model_length) {
+  const double max_weight = task.aggregation.max_weight;
   const uint32_t n = static_cast<uint32_t>(cohort.size());
   // The task's minimum is for a full cohort; a smaller cohort (few eligible
   // clients) keeps the same proportion, but never below 2 updates.

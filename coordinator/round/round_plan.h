@@ -42,9 +42,9 @@ struct RoundPlan {
 // FailedPrecondition when the cohort is smaller than min_survivors (the round
 // could never commit) or the sum could wrap. `model_length` is the model's
 // parameter count; the summed vector adds the evaluation coordinates when the
-// task's evaluation is on.
+// task's evaluation is on. Each client's weight is capped at the task's
+// aggregation.max_weight (1 with uniform weighting).
 absl::StatusOr<RoundPlan> PlanRound(const TaskConfig& task, uint64_t round_id,
-                                    std::vector<uint32_t> cohort, uint64_t model_length,
-                                    double max_weight);
+                                    std::vector<uint32_t> cohort, uint64_t model_length);
 
 }  // namespace tacit::coordinator

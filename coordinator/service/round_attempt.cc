@@ -205,8 +205,8 @@ AttemptEvent RoundAttempt::Expire(SteadyClock::time_point now) {
 
 AttemptEvent RoundAttempt::CloseSelection(SteadyClock::time_point now) {
   AttemptEvent event;
-  absl::StatusOr<RoundPlan> plan = PlanRound(rules_->task, round_id(), seats_.client_ids(),
-                                             rules_->model_parameters, rules_->max_weight);
+  absl::StatusOr<RoundPlan> plan =
+      PlanRound(rules_->task, round_id(), seats_.client_ids(), rules_->model_parameters);
   if (!plan.ok()) {
     // Too few devices so far: keep selecting; the seated ones wait.
     if (!waiting_said_) {

@@ -48,7 +48,6 @@ struct AttemptRules {
   TaskConfig task;              // cohort size, deadlines, secure aggregation settings
   size_t model_parameters = 0;  // coordinates of the global model
   double noise_stddev = 0;      // announced at check-in; a plan that differs is abandoned
-  double max_weight = 1.0;      // every client's weight cap
 };
 
 enum class AttemptStage { kSelecting, kPhase, kAggregated, kCommitted, kAbandoned };

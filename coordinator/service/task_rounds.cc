@@ -15,9 +15,6 @@
 namespace tacit::coordinator {
 namespace {
 
-// Every client weighs the same (weight 1, capped at 1): the mean is over
-// people, which is also what a user-level DP guarantee needs.
-constexpr double kMaxWeight = 1.0;
 constexpr size_t kRecentAttempts = 4;  // finished rounds kept for late RoundResult calls
 
 }  // namespace
@@ -77,8 +74,8 @@ absl::Status TaskRounds::Initialize(SteadyClock::time_point now) {
   std::vector<uint32_t> full_cohort(task_.SelectedPerRound());
   for (size_t i = 0; i < full_cohort.size(); ++i) full_cohort[i] = static_cast<uint32_t>(i + 1);
   TACIT_ASSIGN_OR_RETURN(RoundPlan nominal,
-                         PlanRound(task_, 0, full_cohort, model_->parameters().size(), kMaxWeight));
-  rules_ = AttemptRules{task_, model_->parameters().size(), nominal.noise_stddev, kMaxWeight};
+                         PlanRound(task_, 0, full_cohort, model_->parameters().size()));
+  rules_ = AttemptRules{task_, model_->parameters().size(), nominal.noise_stddev};
   committer_ = std::make_unique<RoundCommitter>(store_.get(), task_id_, options_.population, log_);
   TACIT_RETURN_IF_ERROR(publisher_->Publish(model_->version(), model_->parameters()));
   metrics_.ModelVersion(model_->version());
@@ -150,7 +147,7 @@ void TaskRounds::Assign(const Seat& seat, const v1::CheckInRequest& request,
                              request.layout_hash() != publisher_->layout_hash());
   *out->mutable_task() = TaskToProto(task_);
   out->set_noise_stddev(rules_.noise_stddev);
-  out->set_max_weight(kMaxWeight);
+  out->set_max_weight(task_.aggregation.max_weight);
   out->set_train_seconds(task_.deadlines.download_train);
   metrics_.CheckIn("assigned");
 }

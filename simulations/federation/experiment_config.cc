@@ -87,17 +87,17 @@ absl::StatusOr<ExperimentConfig> ParseExperimentConfig(const nlohmann::json& jso
   TACIT_RETURN_IF_ERROR(sim.Bool("secure_aggregation", &c.secure_aggregation));
   TACIT_RETURN_IF_ERROR(sim.Choice("transport", &c.transport, {"in_process", "grpc"}));
   const bool grpc = c.transport == "grpc";
-  // The fleet's coordinator weighs every client 1; the gRPC transport runs it.
-  std::string weighting = grpc ? "uniform" : "examples";
-  TACIT_RETURN_IF_ERROR(sim.Choice("weighting", &weighting, {"examples", "uniform"}));
-  if (grpc && weighting != "uniform") {
-    return absl::InvalidArgumentError(
-        "config key 'simulation.weighting' = \"examples\" is not possible with "
-        "'simulation.transport' = \"grpc\": the production coordinator weighs every client 1; "
-        "use \"uniform\"");
+  // Weighting is the coordinator's policy, the same in production and in
+  // every transport: it lives in the task.
+  for (const char* moved : {"weighting", "max_weight"}) {
+    if (json.contains("simulation") && json["simulation"].is_object() &&
+        json["simulation"].contains(moved)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "config key 'simulation.", moved, "' moved to 'task.aggregation.", moved,
+          "': weighting is the coordinator's policy, the same in production (\"uniform\", the "
+          "default, or \"examples\" capped at max_weight)"));
+    }
   }
-  c.weight_by_examples = weighting == "examples";
-  TACIT_RETURN_IF_ERROR(sim.Double("max_weight", &c.max_weight, Bounds{1, 1e9}));
   TACIT_RETURN_IF_ERROR(ReadBehaviour(sim, c.behaviour));
   TACIT_RETURN_IF_ERROR(sim.Int("workers", &c.workers, 0, 1024));
   TACIT_RETURN_IF_ERROR(sim.Int("eval_every", &c.eval_every, 1, 1'000'000));
@@ -117,9 +117,6 @@ absl::StatusOr<ExperimentConfig> ParseExperimentConfig(const nlohmann::json& jso
   TACIT_RETURN_IF_ERROR(reference.NonEmptyString("label", &c.reference_label));
   TACIT_RETURN_IF_ERROR(reference.RejectUnknownKeys());
   TACIT_RETURN_IF_ERROR(root.RejectUnknownKeys());
-
-  // A user-level DP guarantee bounds every client's influence: equal weights.
-  if (c.task.dp.noise_multiplier > 0) c.weight_by_examples = false;
   return c;
 }
 
@@ -159,8 +156,6 @@ nlohmann::json ExperimentConfigToJson(const ExperimentConfig& c) {
                          {"task", TaskConfigToJson(c.task)},
                          {"simulation",
                           {{"secure_aggregation", c.secure_aggregation},
-                           {"weighting", c.weight_by_examples ? "examples" : "uniform"},
-                           {"max_weight", c.max_weight},
                            {"behaviour",
                             {{"dropout", dropout},
                              {"straggler_rate", c.behaviour.straggler_rate},

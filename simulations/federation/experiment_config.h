@@ -40,8 +40,6 @@ struct ExperimentConfig {
   ModelConfig model;      // task.model resolved for models/
   TrainOptions training;  // task.training resolved for models/ (seed set per client)
   bool secure_aggregation = true;
-  bool weight_by_examples = true;  // false: every client weighs 1 (forced when DP noise is on)
-  double max_weight = 10000;
   ClientBehaviour behaviour;
   int workers = 0;                       // training threads; 0 = all cores
   int eval_every = 1;                    // evaluate the global model every N rounds (and the last)

@@ -40,8 +40,6 @@ double SecondsSince(Clock::time_point start) {
 
 // The name the server certificate carries and clients expect.
 constexpr const char* kServerName = "localhost";
-// The coordinator's clients all weigh 1 (its max weight), as in the fleet.
-constexpr double kFleetMaxWeight = 1.0;
 
 // At most `permits` holders at a time: local training's CPU budget.
 class Gate {
@@ -151,8 +149,7 @@ class GrpcFederation::Impl {
     for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<uint32_t>(i + 1);
     // Planned with the id the coordinator will give this attempt, so that an
     // attempt abandoned here reads as it does in-process.
-    auto plan = coordinator::PlanRound(config_.task, next_round_id_, ids, parameter_count(),
-                                       kFleetMaxWeight);
+    auto plan = coordinator::PlanRound(config_.task, next_round_id_, ids, parameter_count());
     if (!plan.ok()) {
       record.outcome = absl::StrCat("abandoned: ", plan.status().message());
       record.model_version = static_cast<int>(model_version());

@@ -181,9 +181,9 @@ class Simulation {
     task.training = config_.training;
     task.clip_norm = config_.task.dp.clip_norm;
     task.noise_stddev = noise_stddev;
-    task.weight_by_examples = config_.weight_by_examples;
-    task.max_weight = config_.max_weight;
-    task.evaluation = EvaluationEncodingOf(config_.task, config_.max_weight);
+    task.weight_by_examples = config_.task.aggregation.weighting == Weighting::kExamples;
+    task.max_weight = config_.task.aggregation.max_weight;
+    task.evaluation = EvaluationEncodingOf(config_.task, config_.task.aggregation.max_weight);
     const std::vector<float>& global = model_.parameters();
     ParallelFor(participants.size(), config_.workers, [&](size_t i) {
       Participant& p = participants[i];
@@ -240,8 +240,8 @@ class Simulation {
     // (a cohort it can plan for checked in) takes the next round id, which
     // keys the clients' stochastic rounding. An attempt abandoned before
     // check-in takes none, as over gRPC.
-    auto plan = coordinator::PlanRound(config_.task, next_round_id_, cohort,
-                                       model_.parameters().size(), config_.max_weight);
+    auto plan =
+        coordinator::PlanRound(config_.task, next_round_id_, cohort, model_.parameters().size());
     if (plan.ok()) ++next_round_id_;
     if (!plan.ok()) {
       record.outcome = absl::StrCat("abandoned: ", plan.status().message());

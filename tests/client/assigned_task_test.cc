@@ -86,5 +86,29 @@ TEST(AssignedTask, AnAssignmentWithoutATaskIsRefused) {
   EXPECT_THAT(task.status().message(), HasSubstr("section 'model' is missing"));
 }
 
+// The weight cap bounds one laptop's pull on the mean and the sum's no-wrap
+// bound: an assignment whose cap differs from its task's (a coordinator that
+// would let one client outweigh the cohort) is refused, as is weighting by
+// examples with DP noise on.
+TEST(AssignedTask, AMaxWeightOtherThanTheTasksIsRefused) {
+  v1::Assignment assignment = ValidAssignment();
+  assignment.set_max_weight(1000);
+  absl::StatusOr<TaskConfig> task = AssignedTask(assignment);
+  ASSERT_FALSE(task.ok());
+  EXPECT_EQ(task.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(task.status().message(), HasSubstr("aggregation.max_weight 1"));
+  EXPECT_THAT(task.status().message(), HasSubstr("nothing was trained or sent"));
+
+  assignment = ValidAssignment();
+  assignment.mutable_task()->mutable_aggregation()->set_weighting("examples");
+  assignment.mutable_task()->mutable_aggregation()->set_max_weight(50);
+  assignment.set_max_weight(50);
+  ASSERT_TRUE(AssignedTask(assignment).ok());
+  assignment.mutable_task()->mutable_dp()->set_noise_multiplier(1.0);
+  task = AssignedTask(assignment);
+  ASSERT_FALSE(task.ok());
+  EXPECT_THAT(task.status().message(), HasSubstr("'aggregation.weighting'"));
+}
+
 }  // namespace
 }  // namespace tacit::runtime

@@ -67,9 +67,11 @@ TEST(FederatedEvaluation, DecodedSumsEqualPlainSumsAcrossCohortsWeightsAndDropou
     const double max_weight = std::vector<double>{1, 4, 100}[trial % 3];
     const uint64_t model_length = std::uniform_int_distribution<uint64_t>(1, 40)(rng);
     TaskConfig task = EvaluatingTask(n, min_survivors, bits, clip_range, max_predictions);
+    task.aggregation.weighting = max_weight > 1 ? Weighting::kExamples : Weighting::kUniform;
+    task.aggregation.max_weight = max_weight;
     std::vector<uint32_t> ids(n);
     for (int i = 0; i < n; ++i) ids[i] = static_cast<uint32_t>(i + 1);
-    auto plan = PlanRound(task, 100 + trial, ids, model_length, max_weight);
+    auto plan = PlanRound(task, 100 + trial, ids, model_length);
     ASSERT_TRUE(plan.ok()) << plan.status();
     ASSERT_TRUE(plan->evaluation.has_value());
     ASSERT_EQ(plan->vector_length, model_length + kEvaluationCoordinates);
@@ -189,7 +191,7 @@ TEST(FederatedEvaluation, DecodedSumsEqualPlainSumsAcrossCohortsWeightsAndDropou
 
 TEST(FederatedEvaluation, PlanLeavesTheVectorAloneWhenEvaluationIsOff) {
   TaskConfig task = EvaluatingTask(4, 3, 32, 0.5, 100, /*enabled=*/false);
-  auto plan = PlanRound(task, 1, {1, 2, 3, 4}, 17, 1.0);
+  auto plan = PlanRound(task, 1, {1, 2, 3, 4}, 17);
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_FALSE(plan->evaluation.has_value());
   EXPECT_EQ(plan->vector_length, 17u);

@@ -56,7 +56,7 @@ class AttemptTest : public ::testing::Test {
     rules_.model_parameters = kParameters;
     std::vector<uint32_t> ids;
     for (int i = 1; i <= rules_.task.SelectedPerRound(); ++i) ids.push_back(i);
-    auto nominal = PlanRound(rules_.task, 0, ids, kParameters, 1.0);
+    auto nominal = PlanRound(rules_.task, 0, ids, kParameters);
     ASSERT_TRUE(nominal.ok()) << nominal.status();  // the caller checks attempt_
     rules_.noise_stddev = nominal->noise_stddev;
     RoundRecord record;

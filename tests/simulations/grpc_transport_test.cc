@@ -87,10 +87,8 @@ TEST(GrpcTransportTest, RoundsCommitOverTlsAndSurviveDropouts) {
 
 TEST(GrpcTransportTest, SameModelAsInProcessForTheSameSeed) {
   nlohmann::json json = SmallExperiment(6, 5, 3, 33);
-  // The production coordinator weighs every client 1 (max weight 1): the
-  // in-process run does the same, so both plan identical rounds.
-  json["simulation"]["weighting"] = "uniform";
-  json["simulation"]["max_weight"] = 1;
+  // The task's weighting (uniform by default) is the coordinator's policy on
+  // both transports, so both plan identical rounds.
   ShortDeadlines(json);
   // Some rounds find fewer people available than they select: the gRPC
   // coordinator then closes selection with those who checked in.
@@ -128,8 +126,6 @@ TEST(GrpcTransportTest, SameModelAsInProcessForTheSameSeed) {
 // and with them the models, still agree bit for bit.
 TEST(GrpcTransportTest, SameModelAsInProcessWhenAnAttemptIsAbandonedBeforeCheckIn) {
   nlohmann::json json = SmallExperiment(6, 5, 3, 8);
-  json["simulation"]["weighting"] = "uniform";
-  json["simulation"]["max_weight"] = 1;
   json["simulation"]["max_attempts_per_round"] = 12;
   ShortDeadlines(json);
   json["simulation"]["behaviour"] = {{"availability", 0.45}};
@@ -157,22 +153,54 @@ TEST(GrpcTransportTest, SameModelAsInProcessWhenAnAttemptIsAbandonedBeforeCheckI
             0.0);
 }
 
+// Weighting by examples is an option of the production coordinator and
+// fleet client: each laptop weighs its update by its training examples,
+// capped at the task's max_weight, inside the masked vector. Both transports
+// give the same model bit for bit.
+TEST(GrpcTransportTest, WeightingByExamplesIsProductionsOptionOnBothTransports) {
+  nlohmann::json json = SmallExperiment(5, 5, 2, 12);
+  json["task"]["aggregation"] = {{"weighting", "examples"}, {"max_weight", 10000}};
+  ShortDeadlines(json);
+  SimRun in_process = Simulate(json);
+  json["simulation"]["transport"] = "grpc";
+  SimRun grpc = Simulate(json);
+  ASSERT_EQ(grpc.result.model_version, 2);
+  ASSERT_EQ(in_process.result.model_version, 2);
+  EXPECT_EQ(MaxAbsDifference(in_process.result.final_parameters, grpc.result.final_parameters),
+            0.0);
+  // Weights differ from 1: the same run weighed uniformly gives another model.
+  json["task"].erase("aggregation");
+  SimRun uniform = Simulate(json);
+  EXPECT_GT(MaxAbsDifference(uniform.result.final_parameters, grpc.result.final_parameters), 0.0);
+}
+
 TEST(GrpcTransportTest, ConfigRefusesWhatTheCoordinatorCannotDo) {
   nlohmann::json json = SmallExperiment(4, 3, 1, 1);
   json["simulation"]["transport"] = "grpc";
+  // Weighting moved to the task, where production reads it.
   json["simulation"]["weighting"] = "examples";
   auto config = ParseExperimentConfig(json);
   ASSERT_FALSE(config.ok());
-  EXPECT_NE(config.status().message().find("simulation.weighting"), std::string::npos);
+  EXPECT_NE(config.status().message().find("task.aggregation.weighting"), std::string::npos)
+      << config.status();
   json["simulation"].erase("weighting");
   json["simulation"]["secure_aggregation"] = false;
   config = ParseExperimentConfig(json);
   ASSERT_FALSE(config.ok());
   EXPECT_NE(config.status().message().find("simulation.secure_aggregation"), std::string::npos);
   json["simulation"].erase("secure_aggregation");
+  // Weighting by examples with DP noise would break the noise's calibration.
+  json["task"]["aggregation"] = {{"weighting", "examples"}};
+  json["task"]["dp"]["noise_multiplier"] = 0.5;
+  config = ParseExperimentConfig(json);
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find("task.aggregation.weighting"), std::string::npos)
+      << config.status();
+  json["task"].erase("aggregation");
   config = ParseExperimentConfig(json);
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_FALSE(config->weight_by_examples);
+  EXPECT_EQ(config->task.aggregation.weighting, Weighting::kUniform);
+  EXPECT_EQ(config->task.aggregation.max_weight, 1.0);
 }
 
 }  // namespace

@@ -56,6 +56,13 @@ class RandomTask {
           {{"clip_norm", Real(1e-6, 100)},
            {"noise_multiplier", Real(0, 100)},
            {"delta", Real(1e-12, 0.999)}});
+    if (Bit()) {
+      // Weighting by examples only without DP noise (the parser refuses both).
+      const bool noiseless = !j.contains("dp") || j["dp"].value("noise_multiplier", 0.0) == 0;
+      j["aggregation"] = noiseless && Bit() ? nlohmann::json{{"weighting", "examples"},
+                                                             {"max_weight", Real(1, 1e6)}}
+                                            : nlohmann::json{{"weighting", "uniform"}};
+    }
     const char* types[] = {"fedavg", "fedavgm", "fedadam"};
     Maybe(j, "server_optimizer",
           {{"type", types[Int(0, 2)]},
@@ -263,6 +270,11 @@ std::vector<Mutation> Mutations() {
       {"evaluation.max_predictions",
        [](v1::Task& t) { t.mutable_evaluation()->set_max_predictions(0); },
        "/evaluation/max_predictions", 0},
+      {"aggregation.max_weight", [](v1::Task& t) { t.mutable_aggregation()->set_max_weight(0.5); },
+       "/aggregation/max_weight", 0.5},
+      {"aggregation.weighting",
+       [](v1::Task& t) { t.mutable_aggregation()->set_weighting("median"); },
+       "/aggregation/weighting", "median"},
   };
 }
 

@@ -17,6 +17,7 @@
 #include "common/parallel_for.h"
 #include "models/model_file.h"
 #include "models/parameter_layout.h"
+#include "models/training.h"
 #include "simulations/federation/experiment_config.h"
 #include "simulations/federation/simulator.h"
 #include "simulations/report/progress_line.h"
@@ -152,6 +153,13 @@ int Run(const std::string& config_path, std::string out, const std::string& tran
       {"local training", DescribeLocalTraining(config->task.training)},
       {"clients per round", absl::StrCat(config->task.SelectedPerRound(),
                                          " selected for a cohort of ", config->task.cohort.size)},
+      {"weighting",
+       config->task.aggregation.weighting == tacit::Weighting::kExamples
+           ? absl::StrCat("by training examples, capped at ", config->task.aggregation.max_weight)
+           : "uniform (every client weighs 1)"},
+      // Training speed depends on the BLAS kernels (OpenBLAS may fall back to
+      // generic ones on some CPUs): every figure names them.
+      {"BLAS", tacit::BlasDescription()},
       {"secure aggregation", config->secure_aggregation
                                  ? absl::StrCat("on, ", config->task.secure_agg.bits, "-bit field")
                                  : "off (plain sum, for comparison only)"},
@@ -178,6 +186,11 @@ int Run(const std::string& config_path, std::string out, const std::string& tran
   }
   std::printf("\n== %s: %d of %d rounds committed in %s ==\n", config->name.c_str(), committed,
               config->task.rounds, tacit::sim::ProgressLine::FormatDuration(seconds).c_str());
+  std::printf(
+      "seed %llu; secure aggregation %s; DP noise %s; weighting %s; BLAS %s\n",
+      static_cast<unsigned long long>(config->seed), config->secure_aggregation ? "on" : "OFF",
+      config->task.dp.noise_multiplier > 0 ? "on" : "off",
+      tacit::WeightingName(config->task.aggregation.weighting), tacit::BlasDescription().c_str());
   if (last != nullptr) {
     std::printf(
         "global model v%lld: next-event top-1 %.3f, top-3 %.3f (pooled over %zu people; "

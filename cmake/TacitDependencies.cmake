@@ -25,6 +25,11 @@ find_package(Torch CONFIG REQUIRED)
 find_program(TACIT_PROTOC protoc REQUIRED)
 find_program(TACIT_GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
 
+# Prometheus metrics (Debian prometheus-cpp-dev): only the core library
+# (registry, metric types, text serializer) is linked; /metrics is served by
+# the operator endpoint's cpp-httplib, not prometheus-cpp's civetweb exposer.
+find_package(prometheus-cpp CONFIG REQUIRED)
+
 # Header-only helpers for the operator surface.
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 find_package(spdlog CONFIG REQUIRED)

@@ -13,8 +13,9 @@ find_package(GTest CONFIG REQUIRED)
 find_package(benchmark CONFIG REQUIRED)
 find_package(PkgConfig REQUIRED)
 # SQLCipher is a drop-in SQLite with page encryption. Every module that needs
-# SQL links PkgConfig::SQLCIPHER and never libsqlite3: both define the same
-# sqlite3_* symbols, and the simulator links client and coordinator together.
+# SQL links tacit_sql (common/sql), the only target linking PkgConfig::SQLCIPHER;
+# never libsqlite3: both define the same sqlite3_* symbols, and the simulator
+# links client and coordinator together.
 pkg_check_modules(SQLCIPHER REQUIRED IMPORTED_TARGET sqlcipher)
 
 # LibTorch (Debian libtorch-dev). Only models/ and the trainer link it; its
@@ -23,6 +24,11 @@ find_package(Torch CONFIG REQUIRED)
 
 find_program(TACIT_PROTOC protoc REQUIRED)
 find_program(TACIT_GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
+
+# Prometheus metrics (Debian prometheus-cpp-dev): only the core library
+# (registry, metric types, text serializer) is linked; /metrics is served by
+# the operator endpoint's cpp-httplib, not prometheus-cpp's civetweb exposer.
+find_package(prometheus-cpp CONFIG REQUIRED)
 
 # Header-only helpers for the operator surface.
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)

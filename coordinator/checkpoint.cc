@@ -1,13 +1,15 @@
 #include "coordinator/checkpoint.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/file_io.h"
+#include "common/sha256.h"
 #include "common/status_macros.h"
 
 namespace tacit::coordinator {
@@ -25,23 +27,29 @@ struct Header {
 };
 constexpr size_t kPrefix = sizeof(Header) + kDigest;
 
-std::string Sha256(const char* a, size_t a_len, const char* b, size_t b_len) {
-  unsigned char out[kDigest];
-  unsigned int len = 0;
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  bool ok = ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
-            EVP_DigestUpdate(ctx, a, a_len) == 1 && EVP_DigestUpdate(ctx, b, b_len) == 1 &&
-            EVP_DigestFinal_ex(ctx, out, &len) == 1;
-  EVP_MD_CTX_free(ctx);
-  if (!ok) std::abort();  // SHA-256 cannot fail on a working OpenSSL
-  return std::string(reinterpret_cast<char*>(out), len);
+static_assert(kDigest == kSha256Bytes);
+
+// SHA-256 of `a` followed by `b` (common/sha256.h; every EVP call checked).
+absl::StatusOr<Sha256Digest> DigestOf(std::string_view a, std::string_view b) {
+  return Sha256Hasher().Update(a).Update(b).Finish();
+}
+
+// For the two functions whose signatures cannot carry an error. SHA-256
+// fails only on a broken OpenSSL (no provider, no memory): stop loudly rather
+// than write or accept a checkpoint with a wrong digest.
+template <typename T>
+T OrDie(absl::StatusOr<T> value) {
+  if (!value.ok()) {
+    std::fprintf(stderr, "tacit: checkpoint digest: %s\n",
+                 std::string(value.status().message()).c_str());
+    std::abort();
+  }
+  return *std::move(value);
 }
 
 }  // namespace
 
-std::string Sha256Hex(const std::string& bytes) {
-  return absl::BytesToHexString(Sha256(bytes.data(), bytes.size(), nullptr, 0));
-}
+std::string Sha256Hex(const std::string& bytes) { return OrDie(::tacit::Sha256Hex(bytes)); }
 
 std::string EncodeCheckpoint(const Checkpoint& c) {
   Header h{};
@@ -54,7 +62,8 @@ std::string EncodeCheckpoint(const Checkpoint& c) {
                       c.model.size() * sizeof(float));
   payload += c.optimizer_state;
   std::string out(reinterpret_cast<const char*>(&h), sizeof(h));
-  out += Sha256(out.data(), out.size(), payload.data(), payload.size());
+  const Sha256Digest digest = OrDie(DigestOf(out, payload));
+  out.append(reinterpret_cast<const char*>(digest.data()), digest.size());
   out += payload;
   return out;
 }
@@ -75,8 +84,9 @@ absl::StatusOr<Checkpoint> DecodeCheckpoint(const std::string& bytes) {
         absl::StrCat("checkpoint size ", bytes.size(), " does not match its header (",
                      h.model_floats, " floats + ", h.state_bytes, " state bytes); truncated?"));
   }
-  std::string digest =
-      Sha256(bytes.data(), sizeof(h), bytes.data() + kPrefix, bytes.size() - kPrefix);
+  const std::string_view all(bytes);
+  TACIT_ASSIGN_OR_RETURN(Sha256Digest digest,
+                         DigestOf(all.substr(0, sizeof(h)), all.substr(kPrefix)));
   if (CRYPTO_memcmp(digest.data(), bytes.data() + sizeof(h), kDigest) != 0) {
     return absl::DataLossError("checkpoint checksum mismatch: the file is corrupt");
   }
@@ -92,15 +102,19 @@ absl::StatusOr<Checkpoint> DecodeCheckpoint(const std::string& bytes) {
 absl::StatusOr<std::string> WriteCheckpointFile(const std::string& path, const Checkpoint& c) {
   std::string bytes = EncodeCheckpoint(c);
   TACIT_RETURN_IF_ERROR(WriteFileAtomically(path, bytes, 0600));
-  return Sha256Hex(bytes);
+  return ::tacit::Sha256Hex(bytes);
 }
 
 absl::StatusOr<Checkpoint> ReadCheckpointFile(const std::string& path,
                                               const std::string& expected_sha256_hex) {
   TACIT_ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(path));
-  if (!expected_sha256_hex.empty() && Sha256Hex(bytes) != expected_sha256_hex) {
-    return absl::DataLossError(absl::StrCat(
-        "checkpoint ", path, " does not match the digest recorded at commit; corrupt or replaced"));
+  if (!expected_sha256_hex.empty()) {
+    TACIT_ASSIGN_OR_RETURN(std::string actual, ::tacit::Sha256Hex(bytes));
+    if (actual != expected_sha256_hex) {
+      return absl::DataLossError(
+          absl::StrCat("checkpoint ", path,
+                       " does not match the digest recorded at commit; corrupt or replaced"));
+    }
   }
   absl::StatusOr<Checkpoint> c = DecodeCheckpoint(bytes);
   if (!c.ok()) return absl::DataLossError(absl::StrCat(path, ": ", c.status().message()));

@@ -1,40 +1,37 @@
 #include "coordinator/metrics.h"
 
+#include <prometheus/client_metric.h>
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/metric_family.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <regex>
+#include <type_traits>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 
 namespace tacit::coordinator {
 namespace {
 
-void AtomicAdd(std::atomic<double>& target, double delta) {
-  double old = target.load(std::memory_order_relaxed);
-  while (!target.compare_exchange_weak(old, old + delta, std::memory_order_relaxed)) {
-  }
-}
-
-// Prometheus float formatting: shortest round-trip text, +Inf/-Inf/NaN.
-std::string FormatValue(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  if (v == std::floor(v) && std::fabs(v) < 1e15) return absl::StrFormat("%.0f", v);
-  return absl::StrFormat("%.17g", v);
-}
-
-// Backslash and newline are escaped everywhere; double quotes only inside
-// label values (HELP text keeps them literal).
-std::string Escape(const std::string& s, bool quotes) {
+// prometheus-cpp 1.0.1 writes HELP text verbatim; the format wants backslash
+// and newline escaped there (a raw newline would end the comment line and
+// break every scraper). metrics_test checks the exact output, so a
+// prometheus-cpp that starts escaping itself is noticed.
+std::string EscapeHelp(const std::string& help) {
   std::string out;
-  for (char c : s) {
+  out.reserve(help.size());
+  for (char c : help) {
     if (c == '\\') {
       out += "\\\\";
     } else if (c == '\n') {
       out += "\\n";
-    } else if (c == '"' && quotes) {
-      out += "\\\"";
     } else {
       out += c;
     }
@@ -42,84 +39,93 @@ std::string Escape(const std::string& s, bool quotes) {
   return out;
 }
 
-// {a="1",b="2"} plus an optional extra label (histogram "le"); "" if none.
-std::string LabelText(const std::vector<std::string>& names, const std::vector<std::string>& values,
-                      const std::string& extra = "") {
-  std::string out;
-  for (size_t i = 0; i < names.size(); ++i) {
-    absl::StrAppend(&out, out.empty() ? "" : ",", names[i], "=\"",
-                    Escape(values[i], /*quotes=*/true), "\"");
-  }
-  if (!extra.empty()) absl::StrAppend(&out, out.empty() ? "" : ",", extra);
-  return out.empty() ? "" : "{" + out + "}";
-}
-
-void RenderHeader(std::string& out, const std::string& name, const std::string& help,
-                  const char* type) {
-  absl::StrAppend(&out, "# HELP ", name, " ", Escape(help, /*quotes=*/false), "\n# TYPE ", name,
-                  " ", type, "\n");
-}
-
-// Counters and gauges: one "name{labels} value" line per child.
-template <typename M>
-void RenderValues(std::string& out, const std::string& name, const Family<M>& f, const char* type) {
-  RenderHeader(out, name, f.help(), type);
-  f.ForEach([&](const std::vector<std::string>& values, const M& child) {
-    absl::StrAppend(&out, name, LabelText(f.label_names(), values), " ", FormatValue(child.value()),
-                    "\n");
-  });
+bool LabelsBefore(const prometheus::ClientMetric& a, const prometheus::ClientMetric& b) {
+  return std::lexicographical_compare(a.label.begin(), a.label.end(), b.label.begin(),
+                                      b.label.end());
 }
 
 }  // namespace
 
 void Counter::Increment(double by) {
-  if (by >= 0) AtomicAdd(value_, by);
+  if (by >= 0) impl_->Increment(by);  // also drops NaN
 }
 
-void Gauge::Add(double delta) { AtomicAdd(value_, delta); }
+double Counter::value() const { return impl_->Value(); }
 
-Histogram::Histogram(std::vector<double> upper_bounds)
-    : bounds_(std::move(upper_bounds)), counts_(bounds_.size() + 1, 0) {}
+void Gauge::Set(double value) { impl_->Set(value); }
 
-void Histogram::Observe(double value) {
-  size_t bucket = std::lower_bound(bounds_.begin(), bounds_.end(), value) - bounds_.begin();
-  std::lock_guard<std::mutex> lock(mu_);
-  ++counts_[bucket];
-  sum_ += value;
+void Gauge::Add(double delta) {
+  if (delta >= 0) {
+    impl_->Increment(delta);
+  } else {
+    impl_->Decrement(-delta);
+  }
 }
+
+double Gauge::value() const { return impl_->Value(); }
+
+void Histogram::Observe(double value) { impl_->Observe(value); }
 
 Histogram::Snapshot Histogram::Read() const {
+  const prometheus::ClientMetric metric = impl_->Collect();
   Snapshot s;
-  s.upper_bounds = bounds_;
-  std::lock_guard<std::mutex> lock(mu_);
-  uint64_t running = 0;
-  for (uint64_t c : counts_) {
-    running += c;
-    s.cumulative.push_back(running);
+  for (const prometheus::ClientMetric::Bucket& bucket : metric.histogram.bucket) {
+    if (!std::isinf(bucket.upper_bound)) s.upper_bounds.push_back(bucket.upper_bound);
+    s.cumulative.push_back(bucket.cumulative_count);
   }
-  s.count = running;
-  s.sum = sum_;
+  s.sum = metric.histogram.sample_sum;
+  s.count = metric.histogram.sample_count;
   return s;
 }
 
 template <typename M>
-std::unique_ptr<M> Family<M>::NewChild() const {
+Family<M>::Family(std::string name, std::vector<std::string> label_names,
+                  std::vector<double> buckets, prometheus::Family<typename M::Impl>* family)
+    : name_(std::move(name)),
+      label_names_(std::move(label_names)),
+      buckets_(std::move(buckets)),
+      family_(family) {}
+
+template <typename M>
+Family<M>::~Family() = default;
+
+template <typename M>
+std::unique_ptr<typename M::Impl> Family<M>::NewDetached() const {
   if constexpr (std::is_same_v<M, Histogram>) {
-    return std::make_unique<Histogram>(buckets_);
+    return std::make_unique<prometheus::Histogram>(buckets_);
   } else {
-    return std::make_unique<M>();
+    return std::make_unique<typename M::Impl>();
   }
 }
 
 template <typename M>
 M& Family<M>::With(const std::vector<std::string>& label_values) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (label_values.size() != label_names_.size()) {
-    if (!invalid_) invalid_ = NewChild();
+  auto invalid = [&]() -> M& {
+    if (!invalid_) {
+      invalid_impl_ = NewDetached();
+      invalid_.reset(new M(invalid_impl_.get()));
+    }
     return *invalid_;
-  }
+  };
+  if (label_values.size() != label_names_.size()) return invalid();
   std::unique_ptr<M>& child = children_[label_values];
-  if (!child) child = NewChild();
+  if (!child) {
+    prometheus::Labels labels;
+    for (size_t i = 0; i < label_names_.size(); ++i) labels[label_names_[i]] = label_values[i];
+    try {
+      if constexpr (std::is_same_v<M, Histogram>) {
+        child.reset(new M(&family_->Add(labels, buckets_)));
+      } else {
+        child.reset(new M(&family_->Add(labels)));
+      }
+    } catch (const std::exception&) {
+      // Names were validated at registration, so this is not expected; a
+      // serving coordinator records into the unexported child instead.
+      children_.erase(label_values);
+      return invalid();
+    }
+  }
   return *child;
 }
 
@@ -127,17 +133,31 @@ template class Family<Counter>;
 template class Family<Gauge>;
 template class Family<Histogram>;
 
+MetricsRegistry::MetricsRegistry() : registry_(std::make_unique<prometheus::Registry>()) {}
+
+MetricsRegistry::~MetricsRegistry() = default;
+
 absl::Status MetricsRegistry::CheckNew(const std::string& name,
-                                       const std::vector<std::string>& labels) {
+                                       const std::vector<std::string>& labels) const {
   static const std::regex kName("[a-zA-Z_:][a-zA-Z0-9_:]*");
   static const std::regex kLabel("[a-zA-Z_][a-zA-Z0-9_]*");
   if (!std::regex_match(name, kName)) {
-    return absl::InvalidArgumentError(absl::StrCat("metric name '", name, "' is not valid"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "metric name '", name, "' is not valid: use letters, digits, '_' and ':' only"));
   }
   for (const std::string& l : labels) {
     if (!std::regex_match(l, kLabel) || l == "le" || l.rfind("__", 0) == 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("label name '", l, "' of metric '", name, "' is not valid"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "label name '", l, "' of metric '", name,
+          "' is not valid: use letters, digits and '_', not 'le', not a leading '__'"));
+    }
+  }
+  for (size_t i = 0; i < labels.size(); ++i) {
+    for (size_t j = i + 1; j < labels.size(); ++j) {
+      if (labels[i] == labels[j]) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("metric '", name, "' names label '", labels[i], "' twice"));
+      }
     }
   }
   if (counters_.count(name) || gauges_.count(name) || histograms_.count(name)) {
@@ -151,9 +171,17 @@ absl::StatusOr<Family<Counter>*> MetricsRegistry::AddCounter(const std::string& 
                                                              std::vector<std::string> labels) {
   std::lock_guard<std::mutex> lock(mu_);
   if (absl::Status s = CheckNew(name, labels); !s.ok()) return s;
+  prometheus::Family<prometheus::Counter>* family = nullptr;
+  try {
+    family = &prometheus::BuildCounter().Name(name).Help(EscapeHelp(help)).Register(*registry_);
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("prometheus-cpp refused counter '", name, "': ", e.what()));
+  }
   auto& slot = counters_[name];
-  slot.reset(new Family<Counter>(name, help, std::move(labels), {}));
+  slot.reset(new Family<Counter>(name, std::move(labels), {}, family));
   order_.push_back(name);
+  if (slot->label_names().empty()) slot->With({});  // exported as 0 from now on
   return slot.get();
 }
 
@@ -162,9 +190,17 @@ absl::StatusOr<Family<Gauge>*> MetricsRegistry::AddGauge(const std::string& name
                                                          std::vector<std::string> labels) {
   std::lock_guard<std::mutex> lock(mu_);
   if (absl::Status s = CheckNew(name, labels); !s.ok()) return s;
+  prometheus::Family<prometheus::Gauge>* family = nullptr;
+  try {
+    family = &prometheus::BuildGauge().Name(name).Help(EscapeHelp(help)).Register(*registry_);
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("prometheus-cpp refused gauge '", name, "': ", e.what()));
+  }
   auto& slot = gauges_[name];
-  slot.reset(new Family<Gauge>(name, help, std::move(labels), {}));
+  slot.reset(new Family<Gauge>(name, std::move(labels), {}, family));
   order_.push_back(name);
+  if (slot->label_names().empty()) slot->With({});
   return slot.get();
 }
 
@@ -180,9 +216,17 @@ absl::StatusOr<Family<Histogram>*> MetricsRegistry::AddHistogram(const std::stri
   }
   std::lock_guard<std::mutex> lock(mu_);
   if (absl::Status s = CheckNew(name, labels); !s.ok()) return s;
+  prometheus::Family<prometheus::Histogram>* family = nullptr;
+  try {
+    family = &prometheus::BuildHistogram().Name(name).Help(EscapeHelp(help)).Register(*registry_);
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("prometheus-cpp refused histogram '", name, "': ", e.what()));
+  }
   auto& slot = histograms_[name];
-  slot.reset(new Family<Histogram>(name, help, std::move(labels), std::move(buckets)));
+  slot.reset(new Family<Histogram>(name, std::move(labels), std::move(buckets), family));
   order_.push_back(name);
+  if (slot->label_names().empty()) slot->With({});
   return slot.get();
 }
 
@@ -191,33 +235,21 @@ std::vector<double> MetricsRegistry::LatencyBuckets() {
 }
 
 std::string MetricsRegistry::Render() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::string out;
-  for (const std::string& name : order_) {
-    if (auto c = counters_.find(name); c != counters_.end()) {
-      RenderValues(out, name, *c->second, "counter");
-    } else if (auto g = gauges_.find(name); g != gauges_.end()) {
-      RenderValues(out, name, *g->second, "gauge");
-    } else if (auto h = histograms_.find(name); h != histograms_.end()) {
-      const Family<Histogram>& f = *h->second;
-      RenderHeader(out, name, f.help(), "histogram");
-      f.ForEach([&](const std::vector<std::string>& values, const Histogram& child) {
-        Histogram::Snapshot snap = child.Read();
-        for (size_t i = 0; i <= snap.upper_bounds.size(); ++i) {
-          std::string le =
-              i < snap.upper_bounds.size() ? FormatValue(snap.upper_bounds[i]) : "+Inf";
-          absl::StrAppend(&out, name, "_bucket",
-                          LabelText(f.label_names(), values, "le=\"" + le + "\""), " ",
-                          snap.cumulative[i], "\n");
-        }
-        absl::StrAppend(&out, name, "_sum", LabelText(f.label_names(), values), " ",
-                        FormatValue(snap.sum), "\n");
-        absl::StrAppend(&out, name, "_count", LabelText(f.label_names(), values), " ", snap.count,
-                        "\n");
-      });
-    }
+  std::vector<prometheus::MetricFamily> families;
+  std::map<std::string, size_t> rank;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    families = registry_->Collect();
+    for (size_t i = 0; i < order_.size(); ++i) rank[order_[i]] = i;
   }
-  return out;
+  std::stable_sort(families.begin(), families.end(),
+                   [&](const prometheus::MetricFamily& a, const prometheus::MetricFamily& b) {
+                     return rank[a.name] < rank[b.name];
+                   });
+  for (prometheus::MetricFamily& family : families) {
+    std::sort(family.metric.begin(), family.metric.end(), LabelsBefore);
+  }
+  return prometheus::TextSerializer().Serialize(families);
 }
 
 }  // namespace tacit::coordinator

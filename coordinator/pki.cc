@@ -6,7 +6,6 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -17,27 +16,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/file_io.h"
+#include "common/openssl_ptr.h"
+#include "common/secure_random.h"
 #include "common/status_macros.h"
 
 namespace tacit::coordinator {
 namespace {
 
 constexpr char kDeviceUriPrefix[] = "tacit://device/";
-
-template <auto Fn>
-struct Deleter {
-  template <typename T>
-  void operator()(T* p) const {
-    Fn(p);
-  }
-};
-using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
-using X509Ptr = std::unique_ptr<X509, Deleter<X509_free>>;
-using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free_all>>;
-using StorePtr = std::unique_ptr<X509_STORE, Deleter<X509_STORE_free>>;
-using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, Deleter<X509_STORE_CTX_free>>;
-using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, Deleter<GENERAL_NAMES_free>>;
-using BnPtr = std::unique_ptr<BIGNUM, Deleter<BN_free>>;
 
 // The OpenSSL error queue as text, emptied.
 std::string OpenSslErrors() {
@@ -55,8 +41,8 @@ absl::Status OpenSslError(const std::string& what) {
   return absl::InternalError(absl::StrCat(what, " failed: ", OpenSslErrors()));
 }
 
-absl::StatusOr<PkeyPtr> NewKey() {
-  PkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+absl::StatusOr<EvpPkeyPtr> NewKey() {
+  EvpPkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
   if (!key) return OpenSslError("EC P-256 key generation");
   return key;
 }
@@ -95,9 +81,9 @@ absl::StatusOr<X509Ptr> ParseCert(const std::string& pem, const char* what) {
   return cert;
 }
 
-absl::StatusOr<PkeyPtr> ParseKey(const std::string& pem) {
+absl::StatusOr<EvpPkeyPtr> ParseKey(const std::string& pem) {
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  PkeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  EvpPkeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
   if (!key) {
     ERR_clear_error();
     return absl::InvalidArgumentError("CA key is not a PEM private key");
@@ -109,11 +95,9 @@ absl::Status AddExtension(X509* cert, X509* issuer, int nid, const std::string& 
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
-  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
+  X509ExtensionPtr ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str()));
   if (ext == nullptr) return OpenSslError(absl::StrCat("building extension ", OBJ_nid2sn(nid)));
-  int ok = X509_add_ext(cert, ext, -1);
-  X509_EXTENSION_free(ext);
-  if (ok != 1) return OpenSslError("adding a certificate extension");
+  if (X509_add_ext(cert, ext.get(), -1) != 1) return OpenSslError("adding a certificate extension");
   return absl::OkStatus();
 }
 
@@ -136,10 +120,10 @@ absl::StatusOr<X509Ptr> MakeCert(const CertSpec& spec, EVP_PKEY* key, X509* issu
   X509Ptr cert(X509_new());
   if (!cert || X509_set_version(cert.get(), 2) != 1) return OpenSslError("X509_new");
   // 127-bit random serial: unique without a serial database, always positive.
-  unsigned char serial[16];
-  if (RAND_bytes(serial, sizeof(serial)) != 1) return OpenSslError("RAND_bytes");
+  uint8_t serial[16];
+  TACIT_RETURN_IF_ERROR(SecureRandomBytes(absl::MakeSpan(serial)));
   serial[0] &= 0x7f;
-  BnPtr bn(BN_bin2bn(serial, sizeof(serial), nullptr));
+  BignumPtr bn(BN_bin2bn(serial, sizeof(serial), nullptr));
   if (!bn || !BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(cert.get()))) {
     return OpenSslError("setting the serial number");
   }
@@ -185,12 +169,12 @@ absl::StatusOr<X509Ptr> MakeCert(const CertSpec& spec, EVP_PKEY* key, X509* issu
 
 absl::StatusOr<KeyAndCert> IssueSigned(const KeyAndCert& ca, const CertSpec& spec) {
   TACIT_ASSIGN_OR_RETURN(X509Ptr ca_cert, ParseCert(ca.cert_pem, "CA certificate"));
-  TACIT_ASSIGN_OR_RETURN(PkeyPtr ca_key, ParseKey(ca.key_pem));
+  TACIT_ASSIGN_OR_RETURN(EvpPkeyPtr ca_key, ParseKey(ca.key_pem));
   if (X509_check_private_key(ca_cert.get(), ca_key.get()) != 1) {
     ERR_clear_error();
     return absl::InvalidArgumentError("the CA key does not belong to the CA certificate");
   }
-  TACIT_ASSIGN_OR_RETURN(PkeyPtr key, NewKey());
+  TACIT_ASSIGN_OR_RETURN(EvpPkeyPtr key, NewKey());
   TACIT_ASSIGN_OR_RETURN(X509Ptr cert, MakeCert(spec, key.get(), ca_cert.get(), ca_key.get()));
   KeyAndCert out;
   TACIT_ASSIGN_OR_RETURN(out.key_pem, KeyToPem(key.get()));
@@ -273,7 +257,7 @@ absl::Status ValidateDeviceId(const std::string& id) {
 }
 
 absl::StatusOr<KeyAndCert> CreateFleetCa(const std::string& common_name, int days) {
-  TACIT_ASSIGN_OR_RETURN(PkeyPtr key, NewKey());
+  TACIT_ASSIGN_OR_RETURN(EvpPkeyPtr key, NewKey());
   CertSpec spec{common_name, days, /*is_ca=*/true, "critical,keyCertSign,cRLSign", "", ""};
   TACIT_ASSIGN_OR_RETURN(X509Ptr cert, MakeCert(spec, key.get(), nullptr, nullptr));
   KeyAndCert out;
@@ -320,8 +304,8 @@ absl::StatusOr<std::string> VerifyDeviceCertificate(const std::string& peer_cert
   TACIT_ASSIGN_OR_RETURN(X509Ptr ca, ParseCert(ca_cert_pem, "fleet CA certificate"));
   absl::StatusOr<X509Ptr> peer = ParseCert(peer_cert_pem, "peer certificate");
   if (!peer.ok()) return absl::UnauthenticatedError(peer.status().message());
-  StorePtr store(X509_STORE_new());
-  StoreCtxPtr ctx(X509_STORE_CTX_new());
+  X509StorePtr store(X509_STORE_new());
+  X509StoreCtxPtr ctx(X509_STORE_CTX_new());
   if (!store || !ctx || X509_STORE_add_cert(store.get(), ca.get()) != 1 ||
       X509_STORE_CTX_init(ctx.get(), store.get(), peer->get(), nullptr) != 1) {
     return OpenSslError("setting up certificate verification");

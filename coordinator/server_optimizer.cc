@@ -150,6 +150,7 @@ absl::StatusOr<ServerOptimizer> ServerOptimizer::Restore(const ServerOptimizerCo
   }
   const char* p = state.data() + sizeof(header);
   for (std::vector<float>* buffer : {&opt->first_moment_, &opt->second_moment_}) {
+    if (buffer->empty()) continue;  // FedAvg has no moments (memcpy from null is UB)
     std::memcpy(buffer->data(), p, buffer->size() * sizeof(float));
     p += buffer->size() * sizeof(float);
   }

@@ -13,8 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/file_io.h"
+#include "common/sql/sql_db.h"
 #include "common/status_macros.h"
-#include "coordinator/sql_db.h"
 
 namespace tacit::coordinator {
 namespace {

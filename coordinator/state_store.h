@@ -29,9 +29,11 @@
 #include "coordinator/checkpoint.h"
 #include "nlohmann/json.hpp"
 
-namespace tacit::coordinator {
+namespace tacit {
+class SqlDb;  // common/sql/sql_db.h
+}  // namespace tacit
 
-class SqlDb;
+namespace tacit::coordinator {
 
 enum class RoundStatus { kInFlight, kCommitted, kAbandoned };
 const char* RoundStatusName(RoundStatus status);

@@ -1,12 +1,11 @@
 #include "models/model_file.h"
 
-#include <openssl/evp.h>
-
 #include <cstring>
+#include <string_view>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/file_io.h"
+#include "common/sha256.h"
 #include "common/status_macros.h"
 #include "models/parameter_layout.h"
 
@@ -42,18 +41,17 @@ T ReadLittleEndian(const char* p) {
 
 // SHA-256 over the header's canonical JSON (without the checksum field; keys
 // sorted) followed by the payload, so a flipped byte anywhere is caught.
-std::string Checksum(const nlohmann::json& header_without_checksum, const char* payload,
-                     size_t size) {
+// Internal (naming the model file) when OpenSSL's digest fails.
+absl::StatusOr<std::string> Checksum(const nlohmann::json& header_without_checksum,
+                                     const char* payload, size_t size) {
   const std::string header = header_without_checksum.dump();
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  EVP_DigestUpdate(ctx, header.data(), header.size());
-  EVP_DigestUpdate(ctx, payload, size);
-  EVP_DigestFinal_ex(ctx, digest, &length);
-  EVP_MD_CTX_free(ctx);
-  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), length));
+  absl::StatusOr<Sha256Digest> digest =
+      Sha256Hasher().Update(header).Update(std::string_view(payload, size)).Finish();
+  if (!digest.ok()) {
+    return absl::InternalError(
+        absl::StrCat("cannot checksum the model file: ", digest.status().message()));
+  }
+  return DigestHex(*digest);
 }
 
 absl::Status CheckParameters(const ModelFile& model, const ParameterLayout& layout) {
@@ -84,7 +82,8 @@ absl::StatusOr<std::string> EncodeModelFile(const ModelFile& model) {
                                 {"config", model.config.ToJson()},
                                 {"layout_hash", layout.hash},
                                 {"parameter_count", layout.total_size}};
-  header_json["sha256"] = Checksum(header_json, payload, payload_bytes);
+  TACIT_ASSIGN_OR_RETURN(std::string checksum, Checksum(header_json, payload, payload_bytes));
+  header_json["sha256"] = checksum;
   const std::string header = header_json.dump();
   std::string out;
   out.reserve(kPreamble + header.size() + payload_bytes);
@@ -151,7 +150,9 @@ absl::StatusOr<ModelFile> DecodeModelFile(const std::string& bytes) {
                                             "; truncated or padded"));
   }
   header.erase("sha256");
-  if (Checksum(header, bytes.data() + payload_offset, payload_bytes) != payload_sha) {
+  TACIT_ASSIGN_OR_RETURN(std::string checksum,
+                         Checksum(header, bytes.data() + payload_offset, payload_bytes));
+  if (checksum != payload_sha) {
     return absl::DataLossError("model file fails its SHA-256 check; the file is corrupt");
   }
   model.parameters.resize(static_cast<size_t>(count));

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/file_io.h"
+#include "common/openssl_ptr.h"
 #include "common/status_macros.h"
 #include "nlohmann/json.hpp"
 
@@ -19,9 +20,6 @@ struct BioFree {
 };
 struct X509Free {
   void operator()(X509* x) const { X509_free(x); }
-};
-struct KeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
 };
 
 std::unique_ptr<X509, X509Free> ParseCertificate(const std::string& pem) {
@@ -59,8 +57,8 @@ absl::Status Enroll(const std::string& dir, const std::string& coordinator,
   }
   std::unique_ptr<BIO, BioFree> key_bio(
       BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
-  std::unique_ptr<EVP_PKEY, KeyFree> key(
-      key_bio ? PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  EvpPkeyPtr key(key_bio ? PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr)
+                         : nullptr);
   if (!key || X509_check_private_key(cert.get(), key.get()) != 1) {
     OPENSSL_cleanse(key_pem.data(), key_pem.size());
     return absl::InvalidArgumentError(

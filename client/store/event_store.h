@@ -18,10 +18,11 @@
 #include "client/store/key_file.h"
 #include "common/event.h"
 
-struct sqlite3;
-struct sqlite3_stmt;
-
 namespace tacit {
+
+class SqlDb;
+class SqlStatement;
+class SqlTransaction;
 
 // [begin_ms, end_ms)
 struct TimeRange {
@@ -77,11 +78,11 @@ class EventStore {
 
    private:
     friend class EventStore;
-    explicit Writer(EventStore* store) : store_(store) {}
+    explicit Writer(EventStore* store);
     EventStore* store_;
     std::string buffer_;
     int64_t pending_ = 0;
-    bool open_ = false;
+    std::unique_ptr<SqlTransaction> transaction_;  // null between commits
   };
   absl::StatusOr<std::unique_ptr<Writer>> StartWriter();
 
@@ -106,15 +107,13 @@ class EventStore {
   const std::string& path() const { return path_; }
 
  private:
-  EventStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
-  absl::Status Exec(const std::string& sql);
-  absl::Status Initialize(const SecretKey& key);
+  EventStore(std::unique_ptr<SqlDb> db, std::string path);
+  absl::Status Initialize();
   absl::StatusOr<int64_t> Delete(const TimeRange& range);
-  absl::Status Error(const std::string& what) const;
 
-  sqlite3* db_;
+  std::unique_ptr<SqlDb> db_;
   std::string path_;
-  sqlite3_stmt* insert_ = nullptr;
+  std::unique_ptr<SqlStatement> insert_;
   int retention_days_ = kDefaultRetentionDays;
   bool writer_active_ = false;
 };

@@ -21,32 +21,57 @@ TEST(MetricsTest, RendersPrometheusTextFormat) {
   auto clients = registry.AddGauge("tacit_connected_clients", "Clients connected now");
   auto latency =
       registry.AddHistogram("tacit_phase_seconds", "Phase latency", {0.1, 1, 10}, {"phase"});
-  ASSERT_TRUE(rounds.ok() && clients.ok() && latency.ok());
+  auto rejected = registry.AddCounter("tacit_rejected_total", "Rejected messages");
+  ASSERT_TRUE(rounds.ok() && clients.ok() && latency.ok() && rejected.ok());
   (*rounds)->With({"committed"}).Increment();
   (*rounds)->With({"committed"}).Increment(2);
   (*rounds)->With({"abandoned"}).Increment();
   (*rounds)->With({"abandoned"}).Increment(-5);  // counters never go down
+  (*rounds)->With({"refused"});                  // created, never incremented: exported as 0
   (*clients)->With({}).Set(17);
   (*clients)->With({}).Add(-2.5);
   for (double v : {0.05, 0.1, 0.5, 3.0, 50.0}) (*latency)->With({"share_keys"}).Observe(v);
 
+  // Families in registration order, children sorted by label values; an
+  // unlabelled counter is exported (as 0) from its registration on.
   std::string text = registry.Render();
   EXPECT_EQ(text,
             "# HELP tacit_rounds_total Rounds by outcome\n"
             "# TYPE tacit_rounds_total counter\n"
             "tacit_rounds_total{status=\"abandoned\"} 1\n"
             "tacit_rounds_total{status=\"committed\"} 3\n"
+            "tacit_rounds_total{status=\"refused\"} 0\n"
             "# HELP tacit_connected_clients Clients connected now\n"
             "# TYPE tacit_connected_clients gauge\n"
             "tacit_connected_clients 14.5\n"
             "# HELP tacit_phase_seconds Phase latency\n"
             "# TYPE tacit_phase_seconds histogram\n"
-            "tacit_phase_seconds_bucket{phase=\"share_keys\",le=\"0.10000000000000001\"} 2\n"
+            "tacit_phase_seconds_count{phase=\"share_keys\"} 5\n"
+            "tacit_phase_seconds_sum{phase=\"share_keys\"} 53.65\n"
+            "tacit_phase_seconds_bucket{phase=\"share_keys\",le=\"0.1\"} 2\n"
             "tacit_phase_seconds_bucket{phase=\"share_keys\",le=\"1\"} 3\n"
             "tacit_phase_seconds_bucket{phase=\"share_keys\",le=\"10\"} 4\n"
             "tacit_phase_seconds_bucket{phase=\"share_keys\",le=\"+Inf\"} 5\n"
-            "tacit_phase_seconds_sum{phase=\"share_keys\"} 53.649999999999999\n"
-            "tacit_phase_seconds_count{phase=\"share_keys\"} 5\n");
+            "# HELP tacit_rejected_total Rejected messages\n"
+            "# TYPE tacit_rejected_total counter\n"
+            "tacit_rejected_total 0\n");
+
+  Histogram::Snapshot snapshot = (*latency)->With({"share_keys"}).Read();
+  EXPECT_EQ(snapshot.upper_bounds, (std::vector<double>{0.1, 1, 10}));
+  EXPECT_EQ(snapshot.cumulative, (std::vector<uint64_t>{2, 3, 4, 5}));
+  EXPECT_EQ(snapshot.count, 5u);
+  EXPECT_DOUBLE_EQ(snapshot.sum, 53.65);
+}
+
+TEST(MetricsTest, OutputIsStableAcrossManyLabelValues) {
+  MetricsRegistry registry;
+  auto c = registry.AddCounter("tacit_check_ins_total", "Check-ins", {"result", "region"});
+  ASSERT_TRUE(c.ok());
+  for (int i = 30; i >= 0; --i) (*c)->With({std::to_string(i % 7), std::to_string(i)}).Increment();
+  std::string first = registry.Render();
+  EXPECT_EQ(first, registry.Render());
+  // Children sorted by their labels (names alphabetical, then values).
+  EXPECT_LT(first.find("{region=\"0\",result=\"0\"}"), first.find("{region=\"1\",result=\"1\"}"));
 }
 
 TEST(MetricsTest, EscapesAndValidates) {
@@ -65,6 +90,10 @@ TEST(MetricsTest, EscapesAndValidates) {
   EXPECT_FALSE(registry.AddGauge("ok_name", "", {"le"}).ok());
   EXPECT_FALSE(registry.AddGauge("ok_name", "", {"__reserved"}).ok());
   EXPECT_FALSE(registry.AddHistogram("h", "", {1, 1}).ok());
+  EXPECT_FALSE(registry.AddCounter("twice_total", "", {"a", "a"}).ok());
+  auto help_ok = registry.AddGauge("quoted", "a \"quoted\" help");
+  ASSERT_TRUE(help_ok.ok());
+  EXPECT_THAT(registry.Render(), HasSubstr("# HELP quoted a \"quoted\" help\n"));
 }
 
 TEST(MetricsTest, ConcurrentIncrementsAreNotLost) {

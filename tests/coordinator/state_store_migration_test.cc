@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <string>
 
-#include "coordinator/sql_db.h"
+#include "common/sql/sql_db.h"
 #include "coordinator/state_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "common/file_io.h"
-#include "coordinator/sql_db.h"
+#include "common/sql/sql_db.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

@@ -2,8 +2,6 @@
 
 #include <openssl/crypto.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <string_view>
 
@@ -34,24 +32,9 @@ absl::StatusOr<Sha256Digest> DigestOf(std::string_view a, std::string_view b) {
   return Sha256Hasher().Update(a).Update(b).Finish();
 }
 
-// For the two functions whose signatures cannot carry an error. SHA-256
-// fails only on a broken OpenSSL (no provider, no memory): stop loudly rather
-// than write or accept a checkpoint with a wrong digest.
-template <typename T>
-T OrDie(absl::StatusOr<T> value) {
-  if (!value.ok()) {
-    std::fprintf(stderr, "tacit: checkpoint digest: %s\n",
-                 std::string(value.status().message()).c_str());
-    std::abort();
-  }
-  return *std::move(value);
-}
-
 }  // namespace
 
-std::string Sha256Hex(const std::string& bytes) { return OrDie(::tacit::Sha256Hex(bytes)); }
-
-std::string EncodeCheckpoint(const Checkpoint& c) {
+absl::StatusOr<std::string> EncodeCheckpoint(const Checkpoint& c) {
   Header h{};
   std::memcpy(h.magic, kMagic, sizeof(kMagic));
   h.version = c.version;
@@ -62,7 +45,7 @@ std::string EncodeCheckpoint(const Checkpoint& c) {
                       c.model.size() * sizeof(float));
   payload += c.optimizer_state;
   std::string out(reinterpret_cast<const char*>(&h), sizeof(h));
-  const Sha256Digest digest = OrDie(DigestOf(out, payload));
+  TACIT_ASSIGN_OR_RETURN(const Sha256Digest digest, DigestOf(out, payload));
   out.append(reinterpret_cast<const char*>(digest.data()), digest.size());
   out += payload;
   return out;
@@ -100,7 +83,7 @@ absl::StatusOr<Checkpoint> DecodeCheckpoint(const std::string& bytes) {
 }
 
 absl::StatusOr<std::string> WriteCheckpointFile(const std::string& path, const Checkpoint& c) {
-  std::string bytes = EncodeCheckpoint(c);
+  TACIT_ASSIGN_OR_RETURN(std::string bytes, EncodeCheckpoint(c));
   TACIT_RETURN_IF_ERROR(WriteFileAtomically(path, bytes, 0600));
   return ::tacit::Sha256Hex(bytes);
 }

@@ -22,14 +22,9 @@ struct Checkpoint {
   std::string optimizer_state;  // ServerOptimizer::SerializeState()
 };
 
-std::string EncodeCheckpoint(const Checkpoint& checkpoint);
+// Internal only when OpenSSL's SHA-256 fails (a broken OpenSSL build).
+absl::StatusOr<std::string> EncodeCheckpoint(const Checkpoint& checkpoint);
 absl::StatusOr<Checkpoint> DecodeCheckpoint(const std::string& bytes);
-
-// Hex SHA-256 of a whole encoded checkpoint (kept in the state database so a
-// file swapped for another valid checkpoint is noticed too). Computed with
-// common/sha256.h; aborts only if OpenSSL itself is broken (as does
-// EncodeCheckpoint). New code wanting an error instead: tacit::Sha256Hex.
-std::string Sha256Hex(const std::string& bytes);
 
 // Encodes and writes atomically (0600). Returns the hex digest of the file.
 absl::StatusOr<std::string> WriteCheckpointFile(const std::string& path,

@@ -80,10 +80,9 @@ absl::StatusOr<RoundDriver::Step> RoundDriver::EndPhase() {
   absl::StatusOr<PhaseOutcome> outcome = server_->AdvancePhase();
   record.server_seconds += SecondsSince(start);
   if (!outcome.ok()) {
+    // The server's error already names the round and the phase.
     open_ = kPhaseCount;
-    return absl::Status(outcome.status().code(),
-                        absl::StrCat("round ", server_->config().round_id, " failed after phase ",
-                                     PhaseName(ended), ": ", outcome.status().message()));
+    return outcome.status();
   }
   Step step;
   step.messages = std::move(outcome->messages);

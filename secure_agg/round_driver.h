@@ -62,8 +62,8 @@ class RoundDriver {
 
   // Ends the open phase: clients that have not answered are dropped and
   // counted. Returns the next phase's messages, or after unmasking the result.
-  // Aborted (the round is over) when too few clients survive, naming the
-  // round and the phase that ended.
+  // Aborted (the round is over) when too few clients survive; the server's
+  // message names the round and the phase.
   struct Step {
     std::map<uint32_t, v1::SecAggServerToClient> messages;
     std::optional<AggregationResult> result;

@@ -69,7 +69,7 @@ int64_t CommitRounds(StateStore& store, int rounds, size_t dim) {
 
 TEST(CheckpointTest, RoundTripsAndRefusesAnyFlippedByte) {
   Checkpoint c = MakeCheckpoint(4, 9, 257);
-  std::string bytes = EncodeCheckpoint(c);
+  std::string bytes = *EncodeCheckpoint(c);
   auto back = DecodeCheckpoint(bytes);
   ASSERT_TRUE(back.ok()) << back.status();
   ExpectIsVersion(*back, 9, 257);

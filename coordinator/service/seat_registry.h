@@ -6,6 +6,7 @@
 // tokens come from an injected source so tests can fix them.
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <string>
@@ -51,14 +52,16 @@ class SeatRegistry {
   // Marks the seat out (when it is not already) with where and why it left.
   void Drop(uint32_t client_id, const std::string& phase, const std::string& reason);
 
-  const std::vector<Seat>& seats() const { return seats_; }
+  // In seating order. Seats live in a deque, so a Seat* from Add, Check or
+  // ByClientId stays valid while later devices are seated.
+  const std::deque<Seat>& seats() const { return seats_; }
   size_t size() const { return seats_.size(); }
   int dropped() const;
   std::vector<uint32_t> client_ids() const;
 
  private:
   SessionSource sessions_;
-  std::vector<Seat> seats_;
+  std::deque<Seat> seats_;
   std::map<std::string, size_t> by_device_;
 };
 

@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "coordinator/service/refusal.h"
 
 namespace tacit::coordinator {
@@ -10,6 +13,22 @@ namespace {
 
 SessionSource Counting() {
   return [n = 0]() mutable -> absl::StatusOr<std::string> { return "s" + std::to_string(++n); };
+}
+
+// A seat handed out stays valid while more devices are seated (the attempt
+// keeps it across calls; ASan caught a vector that moved them).
+TEST(SeatRegistry, SeatPointersSurviveLaterSeats) {
+  SeatRegistry seats(Counting());
+  std::vector<const Seat*> held;
+  for (int i = 0; i < 200; ++i) {
+    auto seat = seats.Add("device-" + std::to_string(i));
+    ASSERT_TRUE(seat.ok()) << seat.status();
+    held.push_back(*seat);
+  }
+  for (int i = 0; i < 200; ++i) {
+    EXPECT_EQ(held[i]->client_id, static_cast<uint32_t>(i + 1));
+    EXPECT_EQ(held[i]->device, "device-" + std::to_string(i));
+  }
 }
 
 TEST(SeatRegistry, SeatsInOrderWithFreshSessionsOnce) {

@@ -78,7 +78,7 @@ absl::StatusOr<PreparedUpdate> Train(const TaskConfig& task, const ModelConfig& 
   TACIT_ASSIGN_OR_RETURN(update_task.training, TrainingOf(task, assignment, options));
   update_task.clip_norm = task.dp.clip_norm;
   update_task.noise_stddev = assignment.noise_stddev();
-  // The task's weighting (checked against the assignment in AssignedTask).
+  // The task's weighting (the task file's rules were checked in AssignedTask).
   update_task.weight_by_examples = task.aggregation.weighting == Weighting::kExamples;
   update_task.max_weight = task.aggregation.max_weight;
   update_task.evaluation = EvaluationEncodingOf(task, task.aggregation.max_weight);
@@ -101,14 +101,6 @@ absl::StatusOr<TaskConfig> AssignedTask(const v1::Assignment& assignment) {
         absl::StrCat("refusing round ", assignment.round_number(), ": the coordinator's task is ",
                      "invalid (", task.status().message(), "); the coordinator must be fixed or ",
                      "updated, nothing was trained or sent"));
-  }
-  // The weight cap secures the sum's no-wrap bound and bounds one person's
-  // pull on the mean: the assignment must say what the task says.
-  if (assignment.max_weight() != task->aggregation.max_weight) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("refusing round ", assignment.round_number(), ": the assignment's max weight ",
-                     assignment.max_weight(), " differs from its task's aggregation.max_weight ",
-                     task->aggregation.max_weight, "; nothing was trained or sent"));
   }
   return task;
 }

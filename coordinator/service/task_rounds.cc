@@ -147,7 +147,6 @@ void TaskRounds::Assign(const Seat& seat, const v1::CheckInRequest& request,
                              request.layout_hash() != publisher_->layout_hash());
   *out->mutable_task() = TaskToProto(task_);
   out->set_noise_stddev(rules_.noise_stddev);
-  out->set_max_weight(task_.aggregation.max_weight);
   out->set_train_seconds(task_.deadlines.download_train);
   metrics_.CheckIn("assigned");
 }

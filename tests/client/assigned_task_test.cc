@@ -29,7 +29,6 @@ v1::Assignment ValidAssignment() {
   a.set_round_number(3);
   a.set_model_version(2);
   a.set_train_seconds(60);
-  a.set_max_weight(1);
   *a.mutable_task() = TaskToProto(*task);
   return a;
 }
@@ -86,28 +85,21 @@ TEST(AssignedTask, AnAssignmentWithoutATaskIsRefused) {
   EXPECT_THAT(task.status().message(), HasSubstr("section 'model' is missing"));
 }
 
-// The weight cap bounds one laptop's pull on the mean and the sum's no-wrap
-// bound: an assignment whose cap differs from its task's (a coordinator that
-// would let one client outweigh the cohort) is refused, as is weighting by
-// examples with DP noise on.
-TEST(AssignedTask, AMaxWeightOtherThanTheTasksIsRefused) {
+// Weighting by examples with DP noise on would scale a client's update past
+// the clip norm the noise is calibrated to: the client refuses such a task.
+TEST(AssignedTask, WeightingByExamplesWithDpNoiseIsRefused) {
   v1::Assignment assignment = ValidAssignment();
-  assignment.set_max_weight(1000);
-  absl::StatusOr<TaskConfig> task = AssignedTask(assignment);
-  ASSERT_FALSE(task.ok());
-  EXPECT_EQ(task.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(task.status().message(), HasSubstr("aggregation.max_weight 1"));
-  EXPECT_THAT(task.status().message(), HasSubstr("nothing was trained or sent"));
-
-  assignment = ValidAssignment();
   assignment.mutable_task()->mutable_aggregation()->set_weighting("examples");
   assignment.mutable_task()->mutable_aggregation()->set_max_weight(50);
-  assignment.set_max_weight(50);
-  ASSERT_TRUE(AssignedTask(assignment).ok());
+  absl::StatusOr<TaskConfig> task = AssignedTask(assignment);
+  ASSERT_TRUE(task.ok()) << task.status();
+  EXPECT_EQ(task->aggregation.max_weight, 50);
   assignment.mutable_task()->mutable_dp()->set_noise_multiplier(1.0);
   task = AssignedTask(assignment);
   ASSERT_FALSE(task.ok());
+  EXPECT_EQ(task.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(task.status().message(), HasSubstr("'aggregation.weighting'"));
+  EXPECT_THAT(task.status().message(), HasSubstr("nothing was trained or sent"));
 }
 
 }  // namespace

@@ -2,8 +2,7 @@
 # Fails (exit 1) listing every broken module boundary:
 #   1. build/bin/tacit-client holds a tacit::coordinator symbol (nm -C);
 #   2. a client target (tacit_client_*, tacit-client) depends, directly or not,
-#      on tacit_coordinator*, tacit_federated_evaluation or tacit_task_model
-#      (cmake --graphviz of the build);
+#      on a tacit_coordinator* target (cmake --graphviz of the build);
 #   3. tacit-coordinator or a tacit_coordinator* library depends on LibTorch
 #      (torch, c10 or tacit_models in the graph; ldd of the binary).
 # Usage: check_dependencies.sh <cmake> <build dir>
@@ -47,7 +46,7 @@ for file in "$graph"/deps.dot.tacit_client_* "$graph"/deps.dot.tacit-client; do
   [[ -e "$file" ]] || continue
   target="${file##*/deps.dot.}"
   checked_client=$((checked_client + 1))
-  bad="$(labels "$file" | grep -E '^(tacit_coordinator.*|tacit_federated_evaluation|tacit_task_model)$' | sort -u | tr '\n' ' ')"
+  bad="$(labels "$file" | grep -E '^tacit_coordinator.*$' | sort -u | tr '\n' ' ')"
   if [[ -n "$bad" ]]; then
     fail "client target $target depends on coordinator targets: $bad(move what both sides need to task/)"
   fi

@@ -191,10 +191,7 @@ absl::StatusOr<std::optional<v1::RoundResultResponse>> RoundAttempt::RoundResult
 }
 
 AttemptEvent RoundAttempt::Advance(SteadyClock::time_point now) {
-  if (now < deadline_) return {};
-  if (selecting()) return seats_.size() == 0 ? AttemptEvent{} : CloseSelection(now);
-  if (stage_ == AttemptStage::kPhase) return EndPhase(now);
-  return {};
+  return now < deadline_ ? AttemptEvent{} : Expire(now);
 }
 
 AttemptEvent RoundAttempt::Expire(SteadyClock::time_point now) {

@@ -1,10 +1,9 @@
 #include "coordinator/service/seat_registry.h"
 
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
-
 #include "absl/strings/str_cat.h"
+#include "common/secure_random.h"
 #include "coordinator/service/refusal.h"
+#include "secure_agg/crypto.h"
 
 namespace tacit::coordinator {
 
@@ -12,9 +11,9 @@ SessionSource RandomSessions() {
   return []() -> absl::StatusOr<std::string> {
     constexpr size_t kSessionBytes = 16;
     std::string session(kSessionBytes, '\0');
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(session.data()), kSessionBytes) != 1) {
-      return absl::InternalError("RAND_bytes failed to draw a session token");
-    }
+    absl::Status drawn = SecureRandomBytes(
+        absl::MakeSpan(reinterpret_cast<uint8_t*>(session.data()), session.size()));
+    if (!drawn.ok()) return drawn;
     return session;
   };
 }
@@ -50,8 +49,10 @@ absl::StatusOr<Seat*> SeatRegistry::Check(const std::string& device, const std::
                                      "device '", device, "' holds no seat in round ", round_id)));
   }
   Seat& seat = seats_[it->second];
-  if (session.size() != seat.session.size() ||
-      CRYPTO_memcmp(session.data(), seat.session.data(), session.size()) != 0) {
+  auto bytes = [](const std::string& s) {
+    return absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+  };
+  if (!secagg::ConstantTimeEquals(bytes(session), bytes(seat.session))) {
     return Refusal("bad_session", absl::PermissionDeniedError(absl::StrCat(
                                       "the session does not match device '", device,
                                       "''s seat in round ", round_id, "; check in again")));

@@ -45,10 +45,9 @@ class SecretKey {
 // Constant-time equality (CRYPTO_memcmp); false when the sizes differ.
 bool ConstantTimeEquals(absl::Span<const uint8_t> a, absl::Span<const uint8_t> b);
 
-// Fills `out` from the OpenSSL CSPRNG (tacit::SecureRandomBytes). Round code
-// draws from its RandomSource instead (secure_agg/randomness.h) so tests can
-// inject randomness; these remain for tools and benchmarks.
-absl::Status RandomBytes(absl::Span<uint8_t> out);
+// Random keys for tools and benchmarks come from the OpenSSL CSPRNG
+// (tacit::SecureRandomBytes); round code draws from its RandomSource
+// (secure_agg/randomness.h) so tests can inject randomness.
 absl::StatusOr<SecretKey> RandomSecretKey();
 
 // X25519 key pair (RFC 7748) held as raw bytes.

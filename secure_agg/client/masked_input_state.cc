@@ -86,6 +86,8 @@ absl::StatusOr<ClientState::Transition> ClientMaskedInputState::Handle(
   }
   TACIT_ASSIGN_OR_RETURN(std::vector<int64_t> quantized,
                          QuantizeWeighted(fp, input, env_->weight, rounding_key));
+  // The raw update is wiped before it is freed: only its masked form leaves.
+  Zeroize(absl::MakeSpan(reinterpret_cast<uint8_t*>(input.data()), input.size() * sizeof(float)));
   std::vector<float>().swap(input);
   if (env_->config.on_quantized_input) env_->config.on_quantized_input(quantized);
   std::vector<MaskTerm> terms;

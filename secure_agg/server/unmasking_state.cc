@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/secure_random.h"
 #include "common/status_macros.h"
+#include "secure_agg/crypto.h"
 #include "secure_agg/masking.h"
 #include "secure_agg/server/completed_state.h"
 
@@ -88,10 +89,21 @@ absl::StatusOr<SecretKey> ServerUnmaskingState::Reconstruct(
   }
   auto secret = ShamirReconstruct(shares, t);
   if (!secret.ok()) {
-    // Shares were validated on arrival, so a failure here means they are
-    // inconsistent: corrupted by a holder or in transit.
     return absl::DataLossError(absl::StrCat("shares of client ", owner, "'s ", what,
-                                            " are inconsistent: ", secret.status().message()));
+                                            " cannot be combined: ", secret.status().message()));
+  }
+  // ShamirReconstruct uses the first t shares only. With more than t, the last
+  // t must give the same secret, or some holder sent a corrupted share (for a
+  // self-mask seed nothing public could tell: the sum would be silently wrong).
+  // With exactly t shares a corruption is caught only for masking keys,
+  // against the advertised public key.
+  if (shares.size() > t) {
+    auto again = ShamirReconstruct(absl::MakeConstSpan(shares).subspan(shares.size() - t), t);
+    if (!again.ok() || !ConstantTimeEquals(secret->span(), again->span())) {
+      return absl::DataLossError(absl::StrCat(
+          "shares of client ", owner, "'s ", what,
+          " are inconsistent: a holder sent a corrupted share; the round is abandoned"));
+    }
   }
   return secret;
 }

@@ -275,6 +275,42 @@ TEST_F(ManualRound, CorruptedKeySharesAreCaughtAgainstTheAdvertisedKey) {
   EXPECT_EQ(server_->phase(), ServerPhase::kFailed);
 }
 
+// Self-mask seeds have no public key to check against. With more holders
+// answering than the threshold, one corrupted share makes two threshold
+// subsets disagree: the round fails with DataLoss instead of a wrong sum.
+TEST_F(ManualRound, ACorruptedSelfMaskShareIsCaughtWithMoreHoldersThanTheThreshold) {
+  Step();
+  Step();
+  Step();  // every client sent its masked input: 5 self-mask seeds to remove
+  auto unmask = Deliver({1, 2, 3, 4, 5});
+  auto* shares = unmask[4].mutable_unmasking_response()->mutable_self_mask_shares();
+  ASSERT_GE(shares->size(), 2);
+  // Holder 4 alters its share of client 2's seed (still in the field).
+  for (auto& share : *shares) {
+    if (share.owner_id() == 2) share.set_values(0, (share.values(0) + 1) % ((1ull << 61) - 1));
+  }
+  Submit(unmask);
+  auto done = server_->AdvancePhase();
+  EXPECT_EQ(done.status().code(), absl::StatusCode::kDataLoss) << done.status();
+  EXPECT_NE(done.status().message().find("client 2"), std::string::npos) << done.status();
+  EXPECT_EQ(server_->phase(), ServerPhase::kFailed);
+}
+
+TEST_F(ManualRound, HonestSharesFromEveryHolderStillSumExactly) {
+  Step();
+  Step();
+  Step();
+  Submit(Deliver({1, 2, 3, 4, 5}));
+  auto done = server_->AdvancePhase();
+  ASSERT_TRUE(done.ok()) << done.status();
+  ASSERT_TRUE(done->result.has_value());
+  std::vector<int64_t> expected(quantized_.at(1).size(), 0);
+  for (const auto& [id, q] : quantized_) {
+    for (size_t i = 0; i < q.size(); ++i) expected[i] += q[i];
+  }
+  EXPECT_EQ(done->result->quantized_sum, expected);
+}
+
 TEST(ServerConfigCheck, RejectsWrappingAndBadThresholds) {
   ServerConfig cfg;
   cfg.cohort_ids = {1, 2, 3, 4};

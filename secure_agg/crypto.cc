@@ -56,7 +56,6 @@ bool ConstantTimeEquals(absl::Span<const uint8_t> a, absl::Span<const uint8_t> b
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-
 absl::StatusOr<SecretKey> RandomSecretKey() { return DrawSecretKey(ProductionRandomSource()); }
 
 void ClampX25519PrivateKey(SecretKey& key) {

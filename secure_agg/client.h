@@ -50,8 +50,13 @@ using InputProvider = std::function<absl::StatusOr<std::vector<float>>()>;
 struct ClientConfig {
   uint32_t client_id = 0;  // assigned by the server at selection
   // Refuse rounds whose threshold is not above this fraction of the client's
-  // share holders (a server asking for t = 1 would learn every secret alone).
-  double min_threshold_fraction = 0.5;
+  // share holders. An active server that also controls z of them (colluders,
+  // or devices it enrolled itself: it runs the CA) can tell some holders that
+  // this client survived and the others that it dropped, and learn both its
+  // self-mask seed and its masking key (so its raw input) whenever
+  // 2t <= holders + z. Two thirds keeps that impossible while fewer than a
+  // third of the holders are the server's (Bonawitz et al. 2017, Sec. 6).
+  double min_threshold_fraction = 2.0 / 3.0;
   uint64_t max_vector_length = uint64_t{1} << 28;
   // Optional: sees the signed fixed-point vector (weight last) the client
   // contributes, before masking; for audits and tests.

@@ -41,6 +41,8 @@ double Log2BinomialUpperTail(uint32_t n, double p, uint32_t x) {
   return std::min(0.0, max_term + std::log2(sum));
 }
 
+uint32_t ActiveSecureThreshold(uint32_t holders) { return 2 * holders / 3 + 1; }
+
 absl::StatusOr<ChosenParameters> ChooseParameters(const ParameterRequest& r) {
   const uint32_t n = r.cohort_size;
   if (n < 3) return absl::InvalidArgumentError("secure aggregation needs a cohort of at least 3");
@@ -54,7 +56,8 @@ absl::StatusOr<ChosenParameters> ChooseParameters(const ParameterRequest& r) {
   // SecAgg+: the smallest even k for which a threshold t exists that (a) keeps
   // the corrupted neighbours of every client below t, (b) keeps the honest
   // surviving part of the Harary ring connected (a cut needs k/2 consecutive
-  // removed positions), (c) is a strict majority of the k + 1 holders, all with
+  // removed positions), (c) exceeds two thirds of the k + 1 holders (what clients
+  // accept, see ActiveSecureThreshold), all with
   // probability >= 1 - 2^-security_bits over the cohort; then report (d) the
   // chance that some client keeps fewer than t surviving holders.
   if (n > r.complete_graph_up_to) {
@@ -62,7 +65,7 @@ absl::StatusOr<ChosenParameters> ChooseParameters(const ParameterRequest& r) {
     for (uint32_t k = 2; k + 2 < n; k += 2) {
       const double log2_cut = log2n + (k / 2) * std::log2(removed);
       if (removed > 0 && log2_cut > -r.security_bits) continue;
-      for (uint32_t t = (k + 1) / 2 + 1; t <= k; ++t) {
+      for (uint32_t t = ActiveSecureThreshold(k + 1); t <= k; ++t) {
         const double log2_privacy =
             std::max(log2n + Log2BinomialUpperTail(k, r.corruption_rate, t),
                      removed > 0 ? log2_cut : -std::numeric_limits<double>::infinity());
@@ -82,12 +85,12 @@ absl::StatusOr<ChosenParameters> ChooseParameters(const ParameterRequest& r) {
   }
 
   // Complete graph: at most floor(corruption_rate * n) corrupted holders, so
-  // t = max(that + 1, majority) is private with certainty under the bound.
+  // t = max(that + 1, two thirds) is private with certainty under the bound.
   ChosenParameters out;
   out.neighbors = 0;
   out.holders = n;
   const uint32_t corrupt = static_cast<uint32_t>(std::floor(r.corruption_rate * n));
-  out.threshold = std::max(corrupt + 1, n / 2 + 1);
+  out.threshold = std::max(corrupt + 1, ActiveSecureThreshold(n));
   out.log2_privacy_failure = -std::numeric_limits<double>::infinity();
   out.log2_correctness_failure = Log2BinomialLowerTail(n, 1 - r.dropout_rate, out.threshold);
   return out;

@@ -31,6 +31,12 @@ struct ChosenParameters {
 
 absl::StatusOr<ChosenParameters> ChooseParameters(const ParameterRequest& request);
 
+// The smallest threshold clients accept for `holders` share holders (the
+// default ClientConfig::min_threshold_fraction, two thirds): floor(2h/3) + 1.
+// Against an active server with z of a client's holders, a split view of that
+// client needs 2t <= holders + z (docs/secure_aggregation.md).
+uint32_t ActiveSecureThreshold(uint32_t holders);
+
 // log2 of P[X >= x] for X ~ Binomial(n, p) (exact sum in log space).
 double Log2BinomialUpperTail(uint32_t n, double p, uint32_t x);
 

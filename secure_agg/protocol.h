@@ -24,8 +24,10 @@ namespace tacit::secagg {
 //   FailedPrecondition  message for another phase (out of phase), or a client dropped earlier
 //   AlreadyExists       duplicate message in a phase
 //   Unauthenticated     wrong session id or round id (not from this session)
-//   DataLoss            a share ciphertext failed authentication (tampered), or
-//                       reconstructed shares do not match the advertised key
+//   DataLoss            a share ciphertext failed authentication (tampered),
+//                       reconstructed shares do not match the advertised key, or
+//                       the decoded sum lies outside the round's bounds (a
+//                       client masked a crafted vector)
 //   InvalidArgument     malformed content (sizes, ids, lengths)
 //   Aborted             the round failed: fewer than threshold clients survived
 //   PermissionDenied    a client refused a request that would reveal both of one

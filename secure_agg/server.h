@@ -55,6 +55,10 @@ struct ServerConfig {
   double clip_bound = 1.0;
   double scale = 1 << 16;
   double max_weight = 1.0;
+  // The smallest weight an honest client sends (uniform weighting: 1, as
+  // max_weight; weighting by examples: 1). The decoded total weight must lie
+  // in [survivors * min_weight, survivors * max_weight], or the round fails.
+  double min_weight = 0.0;
   uint64_t vector_length = 0;
   unsigned unmask_threads = 0;  // 0 = all cores
   // Source of the neighbour-graph seed. Null (the default) means OpenSSL

@@ -47,8 +47,9 @@ absl::StatusOr<RoundPlan> PlanRound(const TaskConfig& task, uint64_t round_id,
   if (plan.neighbors % 2 == 1) ++plan.neighbors;    // the graph construction needs an even k
   const uint32_t holders = plan.neighbors == 0 ? n : plan.neighbors + 1;
   uint32_t threshold = task.secure_agg.threshold > 0 ? task.secure_agg.threshold : chosen.threshold;
-  // Clients refuse thresholds that are not a strict majority of their share holders.
-  threshold = std::max(threshold, holders / 2 + 1);
+  // Clients refuse thresholds that are not above two thirds of their share
+  // holders (secagg::ClientConfig::min_threshold_fraction).
+  threshold = std::max(threshold, secagg::ActiveSecureThreshold(holders));
   if (plan.neighbors == 0) {
     threshold = std::max<uint32_t>(threshold, std::min<uint32_t>(min_survivors, n));
   }

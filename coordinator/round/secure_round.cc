@@ -1,5 +1,7 @@
 #include "coordinator/round/secure_round.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 
@@ -57,6 +59,10 @@ absl::StatusOr<std::unique_ptr<SecureRound>> SecureRound::Create(const RoundPlan
   config.clip_bound = plan.clip_range;
   config.scale = plan.scale;
   config.max_weight = plan.max_weight;
+  // Uniform weighting sends exactly 1, weighting by examples min(examples,
+  // max_weight) with at least one example: a total weight below one per
+  // survivor was crafted (it would blow the mean up past the clip bound).
+  config.min_weight = std::min(1.0, plan.max_weight);
   config.vector_length = plan.vector_length;
   TACIT_ASSIGN_OR_RETURN(std::unique_ptr<secagg::RoundDriver> driver,
                          secagg::RoundDriver::Create(std::move(config)));

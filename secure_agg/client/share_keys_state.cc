@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/secure_random.h"
 #include "common/status_macros.h"
+#include "secure_agg/advertised_keys.h"
 #include "secure_agg/client/masked_input_state.h"
 #include "secure_agg/shamir.h"
 
@@ -38,25 +39,23 @@ absl::StatusOr<ClientState::Transition> ClientShareKeysState::Handle(
                                          message.keys_broadcast().keys().end());
   std::sort(keys.begin(), keys.end(),
             [](const auto& a, const auto& b) { return a.client_id() < b.client_id(); });
+  // How often each key appears: a key listed twice was copied, and the
+  // neighbours listing it are dropped (this client's own keys stay).
+  std::map<std::string, int> key_count;
+  for (const auto& k : keys) {
+    ++key_count[k.encryption_public_key()];
+    ++key_count[k.masking_public_key()];
+  }
   // Collected here and committed to ctx_ only when the whole message is good,
   // so a rejected broadcast leaves this state as it was.
   std::map<uint32_t, v1::SecAggPublicKeys> peer_keys;
+  std::vector<uint32_t> holder_ids;  // this client and the neighbours it keeps, increasing
   bool saw_self = false;
-  std::set<std::string> distinct_keys;
   for (size_t i = 0; i < keys.size(); ++i) {
     const auto& k = keys[i];
     if (i > 0 && keys[i - 1].client_id() == k.client_id()) {
       return absl::InvalidArgumentError(
           absl::StrCat("client ", k.client_id(), " appears twice in the key broadcast"));
-    }
-    if (k.encryption_public_key().size() != kKeyBytes ||
-        k.masking_public_key().size() != kKeyBytes) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("client ", k.client_id(), "'s public keys are not 32 bytes"));
-    }
-    if (!distinct_keys.insert(k.encryption_public_key()).second ||
-        !distinct_keys.insert(k.masking_public_key()).second) {
-      return absl::InvalidArgumentError("the key broadcast repeats a public key");
     }
     if (k.client_id() == ctx_.id) {
       saw_self =
@@ -65,26 +64,38 @@ absl::StatusOr<ClientState::Transition> ClientShareKeysState::Handle(
       if (!saw_self) {
         return absl::InvalidArgumentError("the key broadcast has other keys for this client");
       }
-    } else if (!ctx_.graph_neighbors.count(k.client_id())) {
+      holder_ids.push_back(k.client_id());
+      continue;
+    }
+    if (!ctx_.graph_neighbors.count(k.client_id())) {
       return absl::InvalidArgumentError(
           absl::StrCat("the key broadcast includes client ", k.client_id(), ", not a neighbour"));
-    } else {
-      peer_keys.emplace(k.client_id(), k);
     }
+    // A neighbour with unusable keys is dropped, not the round: one client
+    // must not be able to abort every round it joins.
+    const bool repeated =
+        key_count[k.encryption_public_key()] > 1 || key_count[k.masking_public_key()] > 1;
+    if (repeated ||
+        !CheckAdvertisedKeyPair(k.client_id(), k.encryption_public_key(), k.masking_public_key())
+             .ok()) {
+      continue;
+    }
+    peer_keys.emplace(k.client_id(), k);
+    holder_ids.push_back(k.client_id());
   }
   if (!saw_self) return absl::InvalidArgumentError("the key broadcast omits this client");
-  const uint32_t holders = static_cast<uint32_t>(keys.size());
+  const uint32_t holders = static_cast<uint32_t>(holder_ids.size());
   if (params.threshold() > holders) {
     return absl::AbortedError(absl::StrCat("only ", holders,
-                                           " share holders advertised keys, fewer than the "
+                                           " share holders advertised usable keys, fewer than the "
                                            "threshold ",
                                            params.threshold(), "; the round cannot complete"));
   }
   if (params.threshold() <= env_->config.min_threshold_fraction * holders) {
     return absl::InvalidArgumentError(
         absl::StrCat("threshold ", params.threshold(), " is too low for ", holders,
-                     " share holders: colluders could reconstruct this client's secrets "
-                     "(ClientConfig::min_threshold_fraction is ",
+                     " share holders: the server with colluders or devices of its own could "
+                     "reconstruct this client's secrets (ClientConfig::min_threshold_fraction is ",
                      env_->config.min_threshold_fraction, ")"));
   }
   // With the complete graph the client sees every advertised key and checks
@@ -99,8 +110,6 @@ absl::StatusOr<ClientState::Transition> ClientShareKeysState::Handle(
   const Bytes session_id(message.session_id().begin(), message.session_id().end());
 
   RandomSource& random = *env_->random;
-  std::vector<uint32_t> holder_ids;
-  for (const auto& k : keys) holder_ids.push_back(k.client_id());
   TACIT_ASSIGN_OR_RETURN(auto self_mask_shares,
                          ShamirSplit(ctx_.self_mask_seed, params.threshold(), holder_ids, random));
   std::vector<ShamirShare> masking_key_shares;

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "secure_agg/advertised_keys.h"
 #include "secure_agg/server/share_keys_state.h"
 
 namespace tacit::secagg {
@@ -11,11 +12,23 @@ namespace tacit::secagg {
 absl::Status ServerAdvertiseKeysState::HandlePhaseMessage(uint32_t id,
                                                           const v1::SecAggClientToServer& message) {
   const v1::SecAggAdvertiseKeys& m = message.advertise_keys();
-  if (m.encryption_public_key().size() != kKeyBytes || m.masking_public_key().size() != kKeyBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("client ", id, "'s advertised public keys must be 32 bytes each, got ",
-                     m.encryption_public_key().size(), " and ", m.masking_public_key().size()));
+  // A refused client is not recorded: it is dropped when the phase ends, and
+  // the round goes on without it.
+  TACIT_RETURN_IF_ERROR(
+      CheckAdvertisedKeyPair(id, m.encryption_public_key(), m.masking_public_key()));
+  // Keys are fresh random draws: one equal to a key already advertised was
+  // copied (clients see no key before the broadcast, so the first to
+  // advertise a key is the honest one).
+  for (const std::string* key : {&m.encryption_public_key(), &m.masking_public_key()}) {
+    if (advertised_.count(*key)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("client ", id,
+                       " advertised a public key another client already advertised; it is "
+                       "dropped from the round"));
+    }
   }
+  advertised_.insert(m.encryption_public_key());
+  advertised_.insert(m.masking_public_key());
   v1::SecAggPublicKeys keys;
   keys.set_client_id(id);
   keys.set_encryption_public_key(m.encryption_public_key());

@@ -1,9 +1,14 @@
 #pragma once
 
-// Collects every cohort member's two X25519 public keys. Advance() needs at
+// Collects every cohort member's two X25519 public keys, refusing (so
+// dropping) a client whose keys are small-order, equal to each other or equal
+// to a key another client advertised. Advance() needs at
 // least threshold of them, computes the session id over the round parameters
 // and the advertised keys, and sends each client its own and its advertised
 // neighbours' keys. Next: ServerShareKeysState.
+
+#include <set>
+#include <string>
 
 #include "secure_agg/server/server_state.h"
 
@@ -22,6 +27,7 @@ class ServerAdvertiseKeysState final : public ServerState {
 
  private:
   PublicKeyMap keys_;
+  std::set<std::string> advertised_;  // every key accepted so far
 };
 
 }  // namespace tacit::secagg

@@ -26,6 +26,11 @@ absl::StatusOr<std::shared_ptr<const ServerRound>> ServerRound::Create(ServerCon
         "threshold ", config.threshold, " must be between 2 and the ", holders,
         " share holders per client (see ChooseParameters in secure_agg/parameters.h)"));
   }
+  if (!(config.min_weight >= 0 && config.min_weight <= config.max_weight)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ServerConfig::min_weight ", config.min_weight,
+                     " must lie in [0, max_weight = ", config.max_weight, "]"));
+  }
   FixedPointParams fp{config.bits, config.clip_bound, config.scale, config.max_weight};
   TACIT_ASSIGN_OR_RETURN(NoWrapReport report, CheckNoWrap(fp, static_cast<uint32_t>(n)));
   auto round = std::make_shared<ServerRound>(

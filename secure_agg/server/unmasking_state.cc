@@ -108,6 +108,42 @@ absl::StatusOr<SecretKey> ServerUnmaskingState::Reconstruct(
   return secret;
 }
 
+absl::Status ServerUnmaskingState::CheckDecodedSum(absl::Span<const int64_t> quantized_sum,
+                                                   size_t survivors) const {
+  // Every honest contribution is clip(x) * w * scale and w * scale, rounded
+  // up or down by one unit, with w in [min_weight, max_weight]
+  // (secure_agg/fixed_point.h). A sum outside survivors times that range holds
+  // a crafted vector; inside it a malicious client can still skew the sum
+  // (nothing proves an input honest), but not past these bounds.
+  const ServerConfig& c = config();
+  const double s = static_cast<double>(survivors);
+  const double weight_q = static_cast<double>(quantized_sum.back());
+  const double weight_low = s * (c.min_weight * c.scale - 1);
+  const double weight_high = s * (c.max_weight * c.scale + 1);
+  if (weight_q < weight_low || weight_q > weight_high) {
+    return absl::DataLossError(
+        absl::StrCat("round ", c.round_id, " failed on decode: the total weight ",
+                     weight_q / c.scale, " of ", survivors,
+                     " survivors lies outside [survivors * min_weight, survivors * "
+                     "max_weight] = [",
+                     s * c.min_weight, ", ", s * c.max_weight,
+                     "]: a client masked a crafted vector; the round is abandoned"));
+  }
+  const double coordinate_bound = s * (c.max_weight * c.clip_bound * c.scale + 1);
+  for (size_t i = 0; i + 1 < quantized_sum.size(); ++i) {
+    const double v = static_cast<double>(quantized_sum[i]);
+    if (v < -coordinate_bound || v > coordinate_bound) {
+      return absl::DataLossError(
+          absl::StrCat("round ", c.round_id, " failed on decode: coordinate ", i, " of the sum is ",
+                       v / c.scale, ", beyond the bound survivors * max_weight * clip_bound = ",
+                       s * c.max_weight * c.clip_bound,
+                       ": a client masked a crafted vector; the round is "
+                       "abandoned"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<ServerState::Transition> ServerUnmaskingState::Advance() {
   TACIT_RETURN_IF_ERROR(CheckSurvivors());
   const std::set<uint32_t>& survivors = expected_;  // U3: their inputs are in the sum
@@ -153,12 +189,13 @@ absl::StatusOr<ServerState::Transition> ServerUnmaskingState::Advance() {
   result.quantized_sum.resize(n + 1);
   result.weighted_sum.resize(n);
   for (size_t i = 0; i <= n; ++i) result.quantized_sum[i] = FromModular(sum_[i], config().bits);
+  std::vector<uint64_t>().swap(sum_);
+  TACIT_RETURN_IF_ERROR(CheckDecodedSum(result.quantized_sum, survivors.size()));
   for (size_t i = 0; i < n; ++i) {
     result.weighted_sum[i] = result.quantized_sum[i] / config().scale;
   }
   result.total_weight = result.quantized_sum[n] / config().scale;
   result.survivor_ids.assign(survivors.begin(), survivors.end());
-  std::vector<uint64_t>().swap(sum_);
   Transition out;
   out.outcome.result = std::move(result);
   out.next = std::make_unique<ServerCompletedState>(round_);

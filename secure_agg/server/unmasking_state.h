@@ -4,7 +4,8 @@
 // reconstructs every survivor's self-mask seed and every dropped client's
 // masking key (checked against its advertised public key), removes all those
 // masks from the sum in parallel (ServerConfig::unmask_threads) and returns
-// the de-quantized result. Next: ServerCompletedState.
+// the de-quantized result once the sum passed CheckDecodedSum. Next:
+// ServerCompletedState.
 
 #include <map>
 #include <set>
@@ -42,6 +43,11 @@ class ServerUnmaskingState final : public ServerState {
   absl::Status HandlePhaseMessage(uint32_t id, const v1::SecAggClientToServer& message) override;
 
  private:
+  // DataLoss, naming the bound, when the decoded total weight lies outside
+  // [survivors * min_weight, survivors * max_weight] or a coordinate beyond
+  // survivors * max_weight * clip_bound (each widened by one rounding unit per
+  // survivor).
+  absl::Status CheckDecodedSum(absl::Span<const int64_t> quantized_sum, size_t survivors) const;
   absl::StatusOr<SecretKey> Reconstruct(std::map<uint32_t, std::vector<ShamirShare>>& sets,
                                         uint32_t owner, const char* what) const;
 

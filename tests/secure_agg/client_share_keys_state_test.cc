@@ -5,6 +5,9 @@
 
 #include "secure_agg/client/share_keys_state.h"
 
+#include <set>
+#include <vector>
+
 #include "gtest/gtest.h"
 #include "tests/secure_agg/state_test_support.h"
 
@@ -114,14 +117,12 @@ TEST_F(ClientShareKeysStateTest, RejectsWithDocumentedCodesAndStaysUsable) {
       parties_.at(3).PublicKeys().encryption_public_key().substr(0, 31) + "x");
   EXPECT_EQ(state_->Handle(other_self).status().code(), absl::StatusCode::kInvalidArgument);
 
+  // A repeated key drops both neighbours listing it: 2 holders are left,
+  // fewer than the threshold 3.
   auto repeated_key = Broadcast();
   repeated_key.mutable_keys_broadcast()->mutable_keys(2)->set_masking_public_key(
       repeated_key.keys_broadcast().keys(1).masking_public_key());
-  EXPECT_EQ(state_->Handle(repeated_key).status().code(), absl::StatusCode::kInvalidArgument);
-
-  auto short_key = Broadcast();
-  short_key.mutable_keys_broadcast()->mutable_keys(1)->set_encryption_public_key("k");
-  EXPECT_EQ(state_->Handle(short_key).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(state_->Handle(repeated_key).status().code(), absl::StatusCode::kAborted);
 
   auto omits_self = Broadcast();
   omits_self.mutable_keys_broadcast()->mutable_keys()->erase(
@@ -144,8 +145,34 @@ TEST_F(ClientShareKeysStateTest, RejectsWithDocumentedCodesAndStaysUsable) {
   EXPECT_EQ(accepted->reply.SerializeAsString(), fresh->reply.SerializeAsString());
 }
 
+// A neighbour whose keys are unusable (short, small-order, equal to each
+// other) is dropped: no share goes to it, and the round goes on while the
+// threshold still holds (3 of the 3 holders left here).
+TEST_F(ClientShareKeysStateTest, DropsANeighbourWithUnusableKeysInsteadOfAborting) {
+  const std::string small_order(kKeyBytes, '\0');
+  for (int bad = 0; bad < 3; ++bad) {
+    SetUp();
+    auto broadcast = Broadcast();
+    auto* keys = broadcast.mutable_keys_broadcast()->mutable_keys(1);
+    ASSERT_EQ(keys->client_id(), 2u);
+    if (bad == 0) keys->set_encryption_public_key("k");
+    if (bad == 1) keys->set_masking_public_key(small_order);
+    if (bad == 2) keys->set_masking_public_key(keys->encryption_public_key());
+    // An honest server's session id hashes what it broadcast.
+    const std::vector<v1::SecAggPublicKeys> listed(broadcast.keys_broadcast().keys().begin(),
+                                                   broadcast.keys_broadcast().keys().end());
+    broadcast.set_session_id(ToString(*ComputeSessionId(params_, listed)));
+    auto t = state_->Handle(broadcast);
+    ASSERT_TRUE(t.ok()) << "case " << bad << ": " << t.status();
+    std::set<uint32_t> recipients;
+    for (const auto& share : t->reply.share_keys().shares())
+      recipients.insert(share.recipient_id());
+    EXPECT_EQ(recipients, (std::set<uint32_t>{3, 4})) << "case " << bad;
+  }
+}
+
 TEST_F(ClientShareKeysStateTest, RefusesAThresholdTooLowForItsHolders) {
-  params_.set_threshold(2);  // 2 of 4 holders is not above half
+  params_.set_threshold(2);  // 2 of 4 holders is not above two thirds
   state_ = std::make_unique<ClientShareKeysState>(
       env_, testing::ContextFor(parties_.at(1), parties_, params_));
   EXPECT_EQ(state_->Handle(Broadcast()).status().code(), absl::StatusCode::kInvalidArgument);

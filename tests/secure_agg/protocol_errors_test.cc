@@ -32,6 +32,9 @@ class ManualRound : public ::testing::Test {
     for (uint32_t id : cfg_.cohort_ids) {
       ClientConfig cc;
       cc.client_id = id;
+      // These rounds exercise the server's checks at t = 3 of 5, a majority
+      // but below the default active-security policy (two thirds).
+      cc.min_threshold_fraction = 0.5;
       cc.on_quantized_input = [this, id](const std::vector<int64_t>& q) { quantized_[id] = q; };
       clients_[id] = *SecAggClient::Create(cc, std::vector<float>(8, 0.25f * id), 1.0);
     }

@@ -3,6 +3,7 @@
 // happen, over random cohorts and dropout plans.
 
 #include "secure_agg/round_driver.h"
+#include "secure_agg/parameters.h"
 
 #include <map>
 #include <memory>
@@ -19,7 +20,7 @@ ServerConfig SmallConfig(uint32_t n, uint64_t length) {
   ServerConfig config;
   config.round_id = 9;
   for (uint32_t id = 1; id <= n; ++id) config.cohort_ids.push_back(id);
-  config.threshold = n / 2 + 1;
+  config.threshold = ActiveSecureThreshold(n);  // what default clients accept
   config.bits = 40;
   config.vector_length = length;
   config.scale = *LargestSafeScale(config.bits, config.clip_bound, config.max_weight, n);

@@ -1,0 +1,429 @@
+// Attacks by an active coordinator or a malicious client, each driving real
+// SecAggClient objects (docs/secure_aggregation.md, "Active adversaries"):
+//   1. split view: the coordinator (which runs the CA and can enrol a device of
+//      its own) tells some of a target's share holders that the target
+//      survived and others that it dropped, and strips every mask from the
+//      target's input;
+//   4. a client masks a crafted vector whose weight element makes the total
+//      weight tiny, so the mean update is far outside the clip bound;
+//   5. a client advertises a duplicate or low-order key to abort the round.
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "secure_agg/client.h"
+#include "secure_agg/fixed_point.h"
+#include "secure_agg/in_process_delivery.h"
+#include "secure_agg/masking.h"
+#include "secure_agg/round_driver.h"
+#include "state_test_support.h"
+
+namespace tacit::secagg {
+namespace {
+
+using testing::MakeParty;
+using testing::Party;
+
+// ---------------------------------------------------------------------------
+// 1. Split view of one target.
+
+constexpr uint32_t kTarget = 1;
+constexpr uint32_t kSybil = 5;  // the coordinator's own enrolled device
+constexpr uint32_t kCohort = 5;
+constexpr uint32_t kThreshold = 3;
+constexpr uint64_t kRound = 77;
+constexpr uint64_t kLength = 8;
+
+struct SplitViewOutcome {
+  bool recovered = false;                 // both secrets of the target reconstructed
+  std::vector<int64_t> recovered_input;   // the target's unmasked quantized input
+  std::vector<int64_t> target_quantized;  // what the target really contributed
+  std::string stopped_by;                 // the first refusal, when the attack failed
+};
+
+// Reads the replies of the honest clients; the first error stops the attack
+// (a refusing client reveals nothing more).
+struct Honest {
+  std::map<uint32_t, std::unique_ptr<SecAggClient>> clients;
+  std::string refusal;
+  std::map<uint32_t, v1::SecAggClientToServer> Send(
+      const std::map<uint32_t, v1::SecAggServerToClient>& messages) {
+    std::map<uint32_t, v1::SecAggClientToServer> replies;
+    for (const auto& [id, message] : messages) {
+      auto reply = clients.at(id)->HandleServerMessage(message);
+      if (!reply.ok()) {
+        if (refusal.empty()) refusal = absl::StrCat("client ", id, ": ", reply.status().ToString());
+        continue;
+      }
+      replies.emplace(id, *std::move(reply));
+    }
+    return replies;
+  }
+};
+
+v1::SecAggServerToClient Envelope(const Bytes& session_id) {
+  v1::SecAggServerToClient m;
+  m.set_round_id(kRound);
+  m.set_session_id(ToString(session_id));
+  return m;
+}
+
+// The malicious coordinator's script against honest clients 1..4 (target 1)
+// with a Sybil 5 whose keys it holds. `config` is the honest clients' policy.
+SplitViewOutcome RunSplitView(const ClientConfig& policy, uint64_t seed) {
+  SplitViewOutcome out;
+  Honest honest;
+  std::mt19937_64 rng(seed);
+  for (uint32_t id = 1; id < kSybil; ++id) {
+    ClientConfig config = policy;
+    config.client_id = id;
+    config.random = testing::Seeded(seed + id, "honest");
+    if (id == kTarget) {
+      config.on_quantized_input = [&out](const std::vector<int64_t>& q) {
+        out.target_quantized = q;
+      };
+    }
+    std::vector<float> input(kLength);
+    for (float& v : input) v = static_cast<float>(static_cast<int>(rng() % 2001) - 1000) / 1000.0f;
+    auto client = SecAggClient::Create(config, input, 1.0);
+    EXPECT_TRUE(client.ok()) << client.status();
+    honest.clients.emplace(id, *std::move(client));
+  }
+  const Party sybil = MakeParty(kSybil, seed);
+  const v1::SecAggRoundParameters params = testing::Params(kRound, kThreshold, kCohort, kLength);
+
+  // Round start, complete graph.
+  std::map<uint32_t, v1::SecAggServerToClient> start;
+  for (uint32_t id = 1; id < kSybil; ++id) {
+    v1::SecAggServerToClient m;
+    m.set_round_id(kRound);
+    *m.mutable_round_start()->mutable_parameters() = params;
+    for (uint32_t n = 1; n <= kCohort; ++n) {
+      if (n != id) m.mutable_round_start()->mutable_parameters()->add_neighbor_ids(n);
+    }
+    start.emplace(id, std::move(m));
+  }
+  auto advertised = honest.Send(start);
+  std::vector<v1::SecAggPublicKeys> keys;
+  for (const auto& [id, reply] : advertised) {
+    v1::SecAggPublicKeys k;
+    k.set_client_id(id);
+    k.set_encryption_public_key(reply.advertise_keys().encryption_public_key());
+    k.set_masking_public_key(reply.advertise_keys().masking_public_key());
+    keys.push_back(k);
+  }
+  keys.push_back(sybil.PublicKeys());
+  const Bytes session_id = *ComputeSessionId(params, keys);
+
+  // Keys broadcast: everyone sees all five.
+  std::map<uint32_t, v1::SecAggServerToClient> broadcast;
+  for (uint32_t id = 1; id < kSybil; ++id) {
+    v1::SecAggServerToClient m = Envelope(session_id);
+    for (const auto& k : keys) *m.mutable_keys_broadcast()->add_keys() = k;
+    broadcast.emplace(id, std::move(m));
+  }
+  auto shared = honest.Send(broadcast);
+  if (shared.size() < kSybil - 1) {
+    out.stopped_by = honest.refusal;
+    return out;
+  }
+  // Deliveries among the honest clients; the Sybil opens what was sent to it.
+  std::map<uint32_t, v1::SecAggServerToClient> deliveries;
+  for (uint32_t id = 1; id < kSybil; ++id) deliveries.emplace(id, Envelope(session_id));
+  std::map<uint32_t, DecodedShares> sybil_holds;
+  for (const auto& [from, reply] : shared) {
+    for (const auto& share : reply.share_keys().shares()) {
+      if (share.recipient_id() != kSybil) {
+        *deliveries.at(share.recipient_id()).mutable_shares_delivery()->add_shares() = share;
+        continue;
+      }
+      const auto& sender_keys = keys[from - 1];
+      SecretKey agreed =
+          *X25519Agree(sybil.encryption.private_key, AsBytes(sender_keys.encryption_public_key()));
+      SecretKey key = *ShareEncryptionKey(agreed, session_id, kRound, from, kSybil);
+      Bytes plain = *AesGcmOpen(key, AsBytes(share.nonce()), AsBytes(share.ciphertext()),
+                                ShareAssociatedData(session_id, kRound, from, kSybil));
+      sybil_holds.emplace(from, *DecodeSharePlaintext(plain, from, kSybil));
+    }
+  }
+  auto masked = honest.Send(deliveries);
+  if (masked.size() < kSybil - 1) {
+    out.stopped_by = honest.refusal;
+    return out;
+  }
+  // The split: the target and client 2 are told the target survived; clients
+  // 3 and 4 that it dropped.
+  std::map<uint32_t, v1::SecAggServerToClient> requests;
+  for (uint32_t id = 1; id < kSybil; ++id) {
+    v1::SecAggServerToClient m = Envelope(session_id);
+    auto* request = m.mutable_unmasking_request();
+    for (uint32_t s = 1; s < kSybil; ++s) {
+      if (id > 2 && s == kTarget) continue;
+      request->add_survivor_ids(s);
+    }
+    if (id > 2) request->add_dropped_ids(kTarget);
+    requests.emplace(id, std::move(m));
+  }
+  auto responses = honest.Send(requests);
+  std::vector<ShamirShare> self_mask{sybil_holds.at(kTarget).self_mask};
+  std::vector<ShamirShare> masking_key{sybil_holds.at(kTarget).masking_key};
+  for (const auto& [holder, reply] : responses) {
+    for (const auto& s : reply.unmasking_response().self_mask_shares()) {
+      if (s.owner_id() == kTarget)
+        self_mask.push_back({holder, {s.values().begin(), s.values().end()}});
+    }
+    for (const auto& s : reply.unmasking_response().masking_key_shares()) {
+      if (s.owner_id() == kTarget) {
+        masking_key.push_back({holder, {s.values().begin(), s.values().end()}});
+      }
+    }
+  }
+  if (self_mask.size() < kThreshold || masking_key.size() < kThreshold) {
+    out.stopped_by = honest.refusal;
+    return out;
+  }
+  SecretKey seed_secret = *ShamirReconstruct(self_mask, kThreshold);
+  SecretKey masking_private = *ShamirReconstruct(masking_key, kThreshold);
+  // Strip the self mask and the pairwise masks with the target's sharing
+  // neighbours (2, 3, 4: the Sybil never shared) from the target's vector.
+  std::vector<MaskTerm> terms{{seed_secret, -1}};
+  for (uint32_t peer = 2; peer < kSybil; ++peer) {
+    SecretKey agreed = *X25519Agree(masking_private, AsBytes(keys[peer - 1].masking_public_key()));
+    terms.push_back({*PairwiseMaskSeed(agreed, session_id, kRound), -PairSign(kTarget, peer)});
+  }
+  const std::string& packed = masked.at(kTarget).masked_input().packed();
+  std::vector<uint64_t> values(kLength + 1);
+  for (size_t i = 0; i < values.size(); ++i) {
+    uint32_t word;
+    std::memcpy(&word, packed.data() + 4 * i, 4);
+    values[i] = word;
+  }
+  EXPECT_TRUE(ApplyMasks(terms, params.bits(), 0, absl::MakeSpan(values)).ok());
+  for (uint64_t v : values) out.recovered_input.push_back(FromModular(v, params.bits()));
+  out.recovered = true;
+  return out;
+}
+
+// What a client that only asks for a strict majority of holders (the policy
+// before active security) gives away: the split needs 2t <= holders + Sybils,
+// and t = 3 of 5 with one Sybil meets it. This shows the script is a real
+// attack, so the test below can fail.
+TEST(SplitViewAttack, RecoversTheTargetsExactInputFromMajorityThresholdClients) {
+  for (uint64_t seed : {1u, 2u, 3u}) {
+    ClientConfig lax;
+    lax.min_threshold_fraction = 0.5;
+    SplitViewOutcome outcome = RunSplitView(lax, seed);
+    ASSERT_TRUE(outcome.recovered) << outcome.stopped_by;
+    EXPECT_EQ(outcome.recovered_input, outcome.target_quantized);
+  }
+}
+
+// Clients with the default policy refuse the round before sharing a secret:
+// a threshold must exceed two thirds of the share holders, so no split of
+// the honest holders plus fewer than a third of Sybils reaches t twice.
+TEST(SplitViewAttack, DefaultClientsRevealNothingOfTheTarget) {
+  for (uint64_t seed : {1u, 2u, 3u}) {
+    SplitViewOutcome outcome = RunSplitView(ClientConfig{}, seed);
+    EXPECT_FALSE(outcome.recovered) << "seed " << seed;
+    EXPECT_NE(outcome.stopped_by.find("threshold"), std::string::npos) << outcome.stopped_by;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// 4 and 5: one malicious client in a round driven by RoundDriver.
+
+// Lets a test rewrite one client's replies before the server sees them. The
+// server refusing the tampering client's reply is not a transport failure:
+// that client is simply dropped for not answering, as over gRPC.
+class TamperingDelivery : public Delivery {
+ public:
+  using Tamper = std::function<void(Phase, uint32_t, v1::SecAggClientToServer&)>;
+  TamperingDelivery(InProcessDelivery& inner, uint32_t tamperer, Tamper tamper)
+      : inner_(inner), tamperer_(tamperer), tamper_(std::move(tamper)) {}
+  absl::Status Deliver(Phase phase, const std::map<uint32_t, v1::SecAggServerToClient>& messages,
+                       const ReplySink& reply) override {
+    return inner_.Deliver(phase, messages,
+                          [&](uint32_t id, const v1::SecAggClientToServer& message) {
+                            v1::SecAggClientToServer copy = message;
+                            tamper_(phase, id, copy);
+                            absl::Status accepted = reply(id, copy);
+                            if (!accepted.ok() && id == tamperer_) {
+                              refusals_.push_back(accepted);
+                              return absl::OkStatus();
+                            }
+                            return accepted;
+                          });
+  }
+  const std::vector<absl::Status>& refusals() const { return refusals_; }
+
+ private:
+  InProcessDelivery& inner_;
+  uint32_t tamperer_;
+  Tamper tamper_;
+  std::vector<absl::Status> refusals_;
+};
+
+struct SmallRound {
+  ServerConfig config;
+  // What each client contributed (shared: the clients' callbacks write it).
+  std::shared_ptr<std::map<uint32_t, std::vector<int64_t>>> quantized =
+      std::make_shared<std::map<uint32_t, std::vector<int64_t>>>();
+  std::map<uint32_t, std::unique_ptr<SecAggClient>> clients;
+};
+
+SmallRound MakeSmallRound(uint32_t n, uint64_t seed) {
+  SmallRound round;
+  std::mt19937_64 rng(seed);
+  ServerConfig& cfg = round.config;
+  cfg.round_id = seed;
+  for (uint32_t id = 1; id <= n; ++id) cfg.cohort_ids.push_back(id * 10);
+  cfg.threshold = 2 * n / 3 + 1;
+  cfg.bits = 32;
+  cfg.clip_bound = 1.0;
+  cfg.max_weight = 1.0;
+  cfg.min_weight = 1.0;  // uniform weighting: every weight is exactly 1
+  cfg.vector_length = 16 + rng() % 64;
+  cfg.scale = *LargestSafeScale(cfg.bits, cfg.clip_bound, cfg.max_weight, n);
+  cfg.random = testing::Seeded(seed, "server");
+  for (uint32_t id : cfg.cohort_ids) {
+    ClientConfig cc;
+    cc.client_id = id;
+    cc.random = testing::Seeded(seed + id, "client");
+    cc.on_quantized_input = [quantized = round.quantized, id](const std::vector<int64_t>& q) {
+      (*quantized)[id] = q;
+    };
+    std::vector<float> input(cfg.vector_length);
+    for (float& v : input) v = static_cast<float>(static_cast<int>(rng() % 2001) - 1000) / 1000.0f;
+    round.clients.emplace(id, *SecAggClient::Create(cc, input, 1.0));
+  }
+  return round;
+}
+
+// Replaces a masked vector y = q + masks by y - q + crafted: the client masks
+// `crafted` instead of its honest quantized input q.
+void SubstituteInput(v1::SecAggClientToServer& message, const std::vector<int64_t>& honest,
+                     const std::vector<int64_t>& crafted, uint32_t bits) {
+  std::string* packed = message.mutable_masked_input()->mutable_packed();
+  const uint64_t mask = (uint64_t{1} << bits) - 1;
+  for (size_t i = 0; i < honest.size(); ++i) {
+    uint32_t word;
+    std::memcpy(&word, packed->data() + 4 * i, 4);
+    word = static_cast<uint32_t>(
+        (word - static_cast<uint64_t>(honest[i]) + static_cast<uint64_t>(crafted[i])) & mask);
+    std::memcpy(packed->data() + 4 * i, &word, 4);
+  }
+}
+
+struct Crafted {
+  double total_weight;  // what the decoded total weight becomes
+  double sum_value;     // what every decoded coordinate of the sum becomes
+  const char* bound;    // the bound the server must name
+};
+
+TEST(MaliciousInput, SumOutsideTheRoundsBoundsFailsTheRound) {
+  // The finding: total weight 0.001 and mean -7500 with clip 1; then the same
+  // weight with coordinates inside the clip bound, which only the weight bound
+  // stops; then coordinates past the bound with an honest total weight.
+  const Crafted cases[] = {
+      {0.001, -7.5, "total weight"}, {0.001, -0.5, "total weight"}, {5.0, -40.0, "coordinate"}};
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    for (const Crafted& c : cases) {
+      SmallRound round = MakeSmallRound(5, seed);
+      const uint32_t evil = round.config.cohort_ids[seed % 5];
+      const double scale = round.config.scale;
+      auto driver = RoundDriver::Create(round.config);
+      ASSERT_TRUE(driver.ok()) << driver.status();
+      InProcessDelivery inner(std::move(round.clients), {});
+      TamperingDelivery delivery(
+          inner, evil, [&](Phase phase, uint32_t id, v1::SecAggClientToServer& message) {
+            if (phase != Phase::kMaskedInput || id != evil) return;
+            // Sum of everyone else's contribution, so the crafted one sets the total.
+            std::vector<int64_t> others(round.config.vector_length + 1, 0);
+            for (const auto& [other, q] : *round.quantized) {
+              if (other == evil) continue;
+              for (size_t i = 0; i < q.size(); ++i) others[i] += q[i];
+            }
+            std::vector<int64_t> crafted(others.size());
+            for (size_t i = 0; i + 1 < crafted.size(); ++i) {
+              crafted[i] = std::llround(c.sum_value * scale) - others[i];
+            }
+            crafted.back() = std::llround(c.total_weight * scale) - others.back();
+            SubstituteInput(message, round.quantized->at(evil), crafted, round.config.bits);
+          });
+      auto result = RunRound(**driver, delivery);
+      ASSERT_FALSE(result.ok()) << "the crafted sum was accepted: total weight "
+                                << result->total_weight << ", first mean "
+                                << result->weighted_sum[0] / result->total_weight;
+      EXPECT_TRUE(absl::IsDataLoss(result.status())) << result.status();
+      EXPECT_NE(result.status().message().find(c.bound), std::string::npos) << result.status();
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// 5. Bad advertised keys drop the client that sent them, not the round.
+
+enum class BadKey { kEncryptionAsMasking, kCopiesAnotherClient, kAllZero, kSmallOrder };
+
+TEST(BadAdvertisedKeys, DropTheAdvertiserAndTheRoundCompletes) {
+  // A point of order 8 on Curve25519 (RFC 7748 / libsodium's blocklist).
+  const std::string small_order =
+      "\xe0\xeb\x7a\x7c\x3b\x41\xb8\xae\x16\x56\xe3\xfa\xf1\x9f\xc4\x6a"
+      "\xda\x09\x8d\xeb\x9c\x32\xb1\xfd\x86\x62\x05\x16\x5f\x49\xb8\x00";
+  for (BadKey bad : {BadKey::kEncryptionAsMasking, BadKey::kCopiesAnotherClient, BadKey::kAllZero,
+                     BadKey::kSmallOrder}) {
+    for (uint64_t seed = 1; seed <= 3; ++seed) {
+      const uint32_t n = 6 + static_cast<uint32_t>(seed);
+      SmallRound round = MakeSmallRound(n, seed);
+      round.config.threshold = 2 * (n - 1) / 3 + 1;  // still reachable without the bad client
+      const uint32_t evil = round.config.cohort_ids[seed % n];
+      const uint32_t victim = round.config.cohort_ids[(seed + n - 1) % n];  // answers first
+      auto driver = RoundDriver::Create(round.config);
+      ASSERT_TRUE(driver.ok()) << driver.status();
+      std::string victim_key;
+      InProcessDelivery inner(std::move(round.clients), {});
+      TamperingDelivery delivery(inner, evil,
+                                 [&](Phase phase, uint32_t id, v1::SecAggClientToServer& message) {
+                                   if (phase != Phase::kAdvertiseKeys) return;
+                                   auto* keys = message.mutable_advertise_keys();
+                                   if (id == victim) victim_key = keys->encryption_public_key();
+                                   if (id != evil) return;
+                                   switch (bad) {
+                                     case BadKey::kEncryptionAsMasking:
+                                       keys->set_masking_public_key(keys->encryption_public_key());
+                                       break;
+                                     case BadKey::kCopiesAnotherClient:
+                                       keys->set_masking_public_key(victim_key);
+                                       break;
+                                     case BadKey::kAllZero:
+                                       keys->set_masking_public_key(std::string(kKeyBytes, '\0'));
+                                       break;
+                                     case BadKey::kSmallOrder:
+                                       keys->set_encryption_public_key(small_order);
+                                       break;
+                                   }
+                                 });
+      auto result = RunRound(**driver, delivery);
+      ASSERT_TRUE(result.ok()) << "bad key " << static_cast<int>(bad) << " seed " << seed << ": "
+                               << result.status();
+      EXPECT_EQ(delivery.refusals().size(), 1u);
+      EXPECT_EQ(result->survivor_ids.size(), n - 1);
+      EXPECT_EQ(std::count(result->survivor_ids.begin(), result->survivor_ids.end(), evil), 0);
+      std::vector<int64_t> expected(round.config.vector_length + 1, 0);
+      for (const auto& [id, q] : *round.quantized) {
+        if (id == evil) continue;
+        for (size_t i = 0; i < q.size(); ++i) expected[i] += q[i];
+      }
+      EXPECT_EQ(result->quantized_sum, expected);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tacit::secagg

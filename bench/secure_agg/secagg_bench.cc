@@ -25,6 +25,7 @@
 #include "secure_agg/fixed_point.h"
 #include "secure_agg/in_process_delivery.h"
 #include "secure_agg/masking.h"
+#include "secure_agg/parameters.h"
 #include "secure_agg/protocol.h"
 #include "secure_agg/round_driver.h"
 
@@ -110,7 +111,7 @@ int Run(const Options& opt) {
   ServerConfig cfg;
   cfg.cohort_ids = cohort;
   cfg.neighbors = complete ? 0 : opt.neighbors;
-  cfg.threshold = opt.threshold ? opt.threshold : holders / 2 + 1;
+  cfg.threshold = opt.threshold ? opt.threshold : ActiveSecureThreshold(holders);
   cfg.bits = opt.bits;
   cfg.clip_bound = 1.0;
   cfg.max_weight = 1.0;
@@ -267,7 +268,9 @@ int main(int argc, char** argv) {
   app.add_option("--dropout", opt.dropout, "fraction of clients dropping, spread over phases")
       ->check(CLI::Range(0.0, 0.9));
   app.add_option("--bits", opt.bits, "modulus 2^bits")->check(CLI::Range(2u, 62u));
-  app.add_option("--threshold", opt.threshold, "Shamir threshold (default: majority of holders)");
+  app.add_option(
+      "--threshold", opt.threshold,
+      "Shamir threshold (default: floor(2h/3) + 1 of the h holders, what clients accept)");
   app.add_option("--repeats", opt.repeats, "rounds to run; figures are medians")
       ->check(CLI::Range(1, 100));
   CLI11_PARSE(app, argc, argv);

@@ -16,6 +16,7 @@
 #include <set>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "secure_agg/client.h"
 #include "secure_agg/fixed_point.h"
@@ -34,11 +35,21 @@ using testing::Party;
 // 1. Split view of one target.
 
 constexpr uint32_t kTarget = 1;
-constexpr uint32_t kSybil = 5;  // the coordinator's own enrolled device
-constexpr uint32_t kCohort = 5;
-constexpr uint32_t kThreshold = 3;
 constexpr uint64_t kRound = 77;
 constexpr uint64_t kLength = 8;
+
+// A complete-graph round of `honest` real clients (ids 1..honest, the target
+// is 1) and `sybils` devices the coordinator enrolled itself (the ids after),
+// threshold `t`.
+struct SplitShape {
+  uint32_t honest = 4;
+  uint32_t sybils = 1;
+  uint32_t t = 3;
+  uint32_t holders() const { return honest + sybils; }
+  // The split works when the target's side and the other side can each
+  // gather t shares: (t - z) honest holders on each side, so 2t <= h + z.
+  bool SplitReachesThresholdTwice() const { return 2 * t <= holders() + sybils; }
+};
 
 struct SplitViewOutcome {
   bool recovered = false;                 // both secrets of the target reconstructed
@@ -74,13 +85,15 @@ v1::SecAggServerToClient Envelope(const Bytes& session_id) {
   return m;
 }
 
-// The malicious coordinator's script against honest clients 1..4 (target 1)
-// with a Sybil 5 whose keys it holds. `config` is the honest clients' policy.
-SplitViewOutcome RunSplitView(const ClientConfig& policy, uint64_t seed) {
+// The malicious coordinator's script. Honest clients 2..(t - z) are told,
+// like the target, that the target survived; the other honest clients that
+// it dropped. The Sybils' shares (the coordinator holds their keys) count on
+// both sides. `policy` is the honest clients' configuration.
+SplitViewOutcome RunSplitView(const SplitShape& shape, const ClientConfig& policy, uint64_t seed) {
   SplitViewOutcome out;
   Honest honest;
   std::mt19937_64 rng(seed);
-  for (uint32_t id = 1; id < kSybil; ++id) {
+  for (uint32_t id = 1; id <= shape.honest; ++id) {
     ClientConfig config = policy;
     config.client_id = id;
     config.random = testing::Seeded(seed + id, "honest");
@@ -95,84 +108,94 @@ SplitViewOutcome RunSplitView(const ClientConfig& policy, uint64_t seed) {
     EXPECT_TRUE(client.ok()) << client.status();
     honest.clients.emplace(id, *std::move(client));
   }
-  const Party sybil = MakeParty(kSybil, seed);
-  const v1::SecAggRoundParameters params = testing::Params(kRound, kThreshold, kCohort, kLength);
+  std::map<uint32_t, Party> sybils;
+  for (uint32_t id = shape.honest + 1; id <= shape.holders(); ++id) {
+    sybils.emplace(id, MakeParty(id, seed));
+  }
+  const v1::SecAggRoundParameters params =
+      testing::Params(kRound, shape.t, shape.holders(), kLength);
 
   // Round start, complete graph.
   std::map<uint32_t, v1::SecAggServerToClient> start;
-  for (uint32_t id = 1; id < kSybil; ++id) {
+  for (uint32_t id = 1; id <= shape.honest; ++id) {
     v1::SecAggServerToClient m;
     m.set_round_id(kRound);
     *m.mutable_round_start()->mutable_parameters() = params;
-    for (uint32_t n = 1; n <= kCohort; ++n) {
+    for (uint32_t n = 1; n <= shape.holders(); ++n) {
       if (n != id) m.mutable_round_start()->mutable_parameters()->add_neighbor_ids(n);
     }
     start.emplace(id, std::move(m));
   }
   auto advertised = honest.Send(start);
-  std::vector<v1::SecAggPublicKeys> keys;
+  std::map<uint32_t, v1::SecAggPublicKeys> keys;
   for (const auto& [id, reply] : advertised) {
     v1::SecAggPublicKeys k;
     k.set_client_id(id);
     k.set_encryption_public_key(reply.advertise_keys().encryption_public_key());
     k.set_masking_public_key(reply.advertise_keys().masking_public_key());
-    keys.push_back(k);
+    keys.emplace(id, k);
   }
-  keys.push_back(sybil.PublicKeys());
-  const Bytes session_id = *ComputeSessionId(params, keys);
+  for (const auto& [id, party] : sybils) keys.emplace(id, party.PublicKeys());
+  std::vector<v1::SecAggPublicKeys> sorted;
+  for (const auto& [id, k] : keys) sorted.push_back(k);
+  const Bytes session_id = *ComputeSessionId(params, sorted);
 
-  // Keys broadcast: everyone sees all five.
+  // Keys broadcast: everyone sees every key.
   std::map<uint32_t, v1::SecAggServerToClient> broadcast;
-  for (uint32_t id = 1; id < kSybil; ++id) {
+  for (uint32_t id = 1; id <= shape.honest; ++id) {
     v1::SecAggServerToClient m = Envelope(session_id);
-    for (const auto& k : keys) *m.mutable_keys_broadcast()->add_keys() = k;
+    for (const auto& k : sorted) *m.mutable_keys_broadcast()->add_keys() = k;
     broadcast.emplace(id, std::move(m));
   }
   auto shared = honest.Send(broadcast);
-  if (shared.size() < kSybil - 1) {
+  if (shared.size() < shape.honest) {
     out.stopped_by = honest.refusal;
     return out;
   }
-  // Deliveries among the honest clients; the Sybil opens what was sent to it.
+  // Deliveries among the honest clients; the Sybils open what was sent to them.
   std::map<uint32_t, v1::SecAggServerToClient> deliveries;
-  for (uint32_t id = 1; id < kSybil; ++id) deliveries.emplace(id, Envelope(session_id));
-  std::map<uint32_t, DecodedShares> sybil_holds;
+  for (uint32_t id = 1; id <= shape.honest; ++id) deliveries.emplace(id, Envelope(session_id));
+  std::vector<ShamirShare> self_mask, masking_key;  // of the target
   for (const auto& [from, reply] : shared) {
     for (const auto& share : reply.share_keys().shares()) {
-      if (share.recipient_id() != kSybil) {
+      auto sybil = sybils.find(share.recipient_id());
+      if (sybil == sybils.end()) {
         *deliveries.at(share.recipient_id()).mutable_shares_delivery()->add_shares() = share;
         continue;
       }
-      const auto& sender_keys = keys[from - 1];
-      SecretKey agreed =
-          *X25519Agree(sybil.encryption.private_key, AsBytes(sender_keys.encryption_public_key()));
-      SecretKey key = *ShareEncryptionKey(agreed, session_id, kRound, from, kSybil);
+      if (from != kTarget) continue;
+      const uint32_t to = sybil->first;
+      SecretKey agreed = *X25519Agree(sybil->second.encryption.private_key,
+                                      AsBytes(keys.at(from).encryption_public_key()));
+      SecretKey key = *ShareEncryptionKey(agreed, session_id, kRound, from, to);
       Bytes plain = *AesGcmOpen(key, AsBytes(share.nonce()), AsBytes(share.ciphertext()),
-                                ShareAssociatedData(session_id, kRound, from, kSybil));
-      sybil_holds.emplace(from, *DecodeSharePlaintext(plain, from, kSybil));
+                                ShareAssociatedData(session_id, kRound, from, to));
+      DecodedShares opened = *DecodeSharePlaintext(plain, from, to);
+      self_mask.push_back(opened.self_mask);
+      masking_key.push_back(opened.masking_key);
     }
   }
   auto masked = honest.Send(deliveries);
-  if (masked.size() < kSybil - 1) {
+  if (masked.size() < shape.honest) {
     out.stopped_by = honest.refusal;
     return out;
   }
-  // The split: the target and client 2 are told the target survived; clients
-  // 3 and 4 that it dropped.
+  // The split: 1..(t - z) are told the target survived, the rest that it
+  // dropped (at least one honest client on each side).
+  const uint32_t survived_side = std::clamp<uint32_t>(
+      shape.t > shape.sybils ? shape.t - shape.sybils : 1, 1, shape.honest - 1);
   std::map<uint32_t, v1::SecAggServerToClient> requests;
-  for (uint32_t id = 1; id < kSybil; ++id) {
+  for (uint32_t id = 1; id <= shape.honest; ++id) {
+    const bool told_dropped = id > survived_side;
     v1::SecAggServerToClient m = Envelope(session_id);
     auto* request = m.mutable_unmasking_request();
-    for (uint32_t s = 1; s < kSybil; ++s) {
-      if (id > 2 && s == kTarget) continue;
-      request->add_survivor_ids(s);
+    for (uint32_t s = 1; s <= shape.honest; ++s) {
+      if (!(told_dropped && s == kTarget)) request->add_survivor_ids(s);
     }
-    if (id > 2) request->add_dropped_ids(kTarget);
+    if (told_dropped) request->add_dropped_ids(kTarget);
     requests.emplace(id, std::move(m));
   }
   auto responses = honest.Send(requests);
-  std::vector<ShamirShare> self_mask{sybil_holds.at(kTarget).self_mask};
-  std::vector<ShamirShare> masking_key{sybil_holds.at(kTarget).masking_key};
   for (const auto& [holder, reply] : responses) {
     for (const auto& s : reply.unmasking_response().self_mask_shares()) {
       if (s.owner_id() == kTarget)
@@ -184,17 +207,17 @@ SplitViewOutcome RunSplitView(const ClientConfig& policy, uint64_t seed) {
       }
     }
   }
-  if (self_mask.size() < kThreshold || masking_key.size() < kThreshold) {
-    out.stopped_by = honest.refusal;
+  if (self_mask.size() < shape.t || masking_key.size() < shape.t) {
+    out.stopped_by = honest.refusal.empty() ? "too few shares" : honest.refusal;
     return out;
   }
-  SecretKey seed_secret = *ShamirReconstruct(self_mask, kThreshold);
-  SecretKey masking_private = *ShamirReconstruct(masking_key, kThreshold);
+  SecretKey seed_secret = *ShamirReconstruct(self_mask, shape.t);
+  SecretKey masking_private = *ShamirReconstruct(masking_key, shape.t);
   // Strip the self mask and the pairwise masks with the target's sharing
-  // neighbours (2, 3, 4: the Sybil never shared) from the target's vector.
+  // neighbours (the honest ones: the Sybils never shared) from its vector.
   std::vector<MaskTerm> terms{{seed_secret, -1}};
-  for (uint32_t peer = 2; peer < kSybil; ++peer) {
-    SecretKey agreed = *X25519Agree(masking_private, AsBytes(keys[peer - 1].masking_public_key()));
+  for (uint32_t peer = 2; peer <= shape.honest; ++peer) {
+    SecretKey agreed = *X25519Agree(masking_private, AsBytes(keys.at(peer).masking_public_key()));
     terms.push_back({*PairwiseMaskSeed(agreed, session_id, kRound), -PairSign(kTarget, peer)});
   }
   const std::string& packed = masked.at(kTarget).masked_input().packed();
@@ -210,29 +233,64 @@ SplitViewOutcome RunSplitView(const ClientConfig& policy, uint64_t seed) {
   return out;
 }
 
-// What a client that only asks for a strict majority of holders (the policy
-// before active security) gives away: the split needs 2t <= holders + Sybils,
-// and t = 3 of 5 with one Sybil meets it. This shows the script is a real
-// attack, so the test below can fail.
+// The finding: complete graph of 5, t = 3, one device of the coordinator's.
+// Against clients that only ask for a strict majority of holders (the policy
+// before active security) it recovers the target's exact input, so the
+// script is a real attack and the test below can fail.
 TEST(SplitViewAttack, RecoversTheTargetsExactInputFromMajorityThresholdClients) {
   for (uint64_t seed : {1u, 2u, 3u}) {
     ClientConfig lax;
     lax.min_threshold_fraction = 0.5;
-    SplitViewOutcome outcome = RunSplitView(lax, seed);
+    SplitViewOutcome outcome = RunSplitView({4, 1, 3}, lax, seed);
     ASSERT_TRUE(outcome.recovered) << outcome.stopped_by;
     EXPECT_EQ(outcome.recovered_input, outcome.target_quantized);
   }
 }
 
-// Clients with the default policy refuse the round before sharing a secret:
-// a threshold must exceed two thirds of the share holders, so no split of
-// the honest holders plus fewer than a third of Sybils reaches t twice.
+// Clients with the default policy refuse that round before sharing a secret:
+// t must exceed two thirds of the share holders.
 TEST(SplitViewAttack, DefaultClientsRevealNothingOfTheTarget) {
   for (uint64_t seed : {1u, 2u, 3u}) {
-    SplitViewOutcome outcome = RunSplitView(ClientConfig{}, seed);
+    SplitViewOutcome outcome = RunSplitView({4, 1, 3}, ClientConfig{}, seed);
     EXPECT_FALSE(outcome.recovered) << "seed " << seed;
     EXPECT_NE(outcome.stopped_by.find("threshold"), std::string::npos) << outcome.stopped_by;
   }
+}
+
+// Random cohorts, Sybil counts and thresholds: against clients that accept
+// any threshold the split recovers the target exactly when 2t <= h + z; with
+// the default policy it never does while the Sybils are fewer than a third
+// of the holders (the bound the policy is for).
+TEST(SplitViewAttack, SucceedsExactlyWhenTheBoundAllowsAndNeverAgainstTheDefaultPolicy) {
+  std::mt19937 rng(20261130);
+  int recovered_lax = 0, refused_default = 0;
+  for (int trial = 0; trial < 40; ++trial) {
+    SplitShape shape;
+    shape.honest = 3 + rng() % 6;  // 3..8
+    shape.sybils = rng() % 4;      // 0..3
+    // t <= honest - 1: the side told the target dropped lists the other
+    // honest clients as survivors, at least t of them.
+    shape.t = 2 + rng() % (shape.honest - 2);
+    const uint64_t seed = 100 + trial;
+    ClientConfig lax;
+    lax.min_threshold_fraction = 0;
+    SplitViewOutcome outcome = RunSplitView(shape, lax, seed);
+    const std::string where = absl::StrCat("honest ", shape.honest, " sybils ", shape.sybils, " t ",
+                                           shape.t, ": ", outcome.stopped_by);
+    EXPECT_EQ(outcome.recovered, shape.SplitReachesThresholdTwice()) << where;
+    if (outcome.recovered) {
+      ++recovered_lax;
+      EXPECT_EQ(outcome.recovered_input, outcome.target_quantized) << where;
+    }
+    if (3 * shape.sybils < shape.holders()) {
+      SplitViewOutcome strict = RunSplitView(shape, ClientConfig{}, seed);
+      EXPECT_FALSE(strict.recovered) << where;
+      refused_default += strict.recovered ? 0 : 1;
+    }
+  }
+  // The sample covers both outcomes.
+  EXPECT_GT(recovered_lax, 0);
+  EXPECT_GT(refused_default, 0);
 }
 
 // ---------------------------------------------------------------------------

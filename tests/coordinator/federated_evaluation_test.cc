@@ -86,9 +86,13 @@ TEST(FederatedEvaluation, DecodedSumsEqualPlainSumsAcrossCohortsWeightsAndDropou
     for (uint32_t id : ids) {
       Client& c = clients[id];
       c.counts = RandomCounts(rng, max_predictions);
-      // Weights from 0.5 (too small to encode: counts as not evaluated) to
-      // above the cap (the quantizer caps it).
-      c.weight = std::uniform_real_distribution<double>(0.5, 1.5 * max_weight)(rng);
+      // What the fleet client sends: exactly 1 when uniform; by examples an
+      // integer from 1 (a client that trained saw at least one example) to
+      // above the cap (the quantizer caps it). The server refuses a total
+      // weight below one per survivor (a crafted sum).
+      c.weight = max_weight > 1
+                     ? std::floor(std::uniform_real_distribution<double>(1, 1.5 * max_weight)(rng))
+                     : 1.0;
       if (dropping < may_drop && std::uniform_real_distribution<double>(0, 1)(rng) < 0.3) {
         c.drop_phase = std::uniform_int_distribution<int>(0, 3)(rng);
         ++dropping;

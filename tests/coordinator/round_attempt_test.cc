@@ -271,13 +271,15 @@ TEST_F(AttemptTest, ShareKeysTimesOutAtItsDeadlineAndTheAttemptIsAbandoned) {
 }
 
 TEST_F(AttemptTest, ASubmitAfterTheDeadlineIsRefusedAndChangesNothing) {
-  ASSERT_NO_FATAL_FAILURE(Open(5, 3));
-  const std::vector<std::string> all = {"a", "b", "c", "d", "e"};
+  // Nine seats: the threshold is above two thirds (7 of 9), so the round goes
+  // on with two of them dropped.
+  ASSERT_NO_FATAL_FAILURE(Open(9, 3));
+  const std::vector<std::string> all = {"a", "b", "c", "d", "e", "f", "g", "h", "i"};
   for (const std::string& d : all) Seat(d, t0_);
   const auto t = t0_ + seconds(1);
   ASSERT_EQ(AnswerAll(all, 0, t).kind, AttemptEvent::Kind::kPhaseStarted);
   const auto deadline = t + seconds(20);
-  AnswerAll({"a", "b", "c"}, 1, t + seconds(2));
+  AnswerAll({"a", "b", "c", "f", "g", "h", "i"}, 1, t + seconds(2));
   // d fetched its message in time but answers at the deadline: late.
   v1::SubmitRequest late = Answer("d", 1, t + seconds(3));
   AttemptEvent event;
@@ -294,7 +296,7 @@ TEST_F(AttemptTest, ASubmitAfterTheDeadlineIsRefusedAndChangesNothing) {
   ASSERT_TRUE(polled.ok());
   EXPECT_FALSE(polled->has_value());
   EXPECT_EQ(bytes, 0);
-  // The deadline ends the phase without d and e; a, b and c go on.
+  // The deadline ends the phase without d and e; the other seven go on.
   AttemptEvent ended = attempt_->Advance(deadline);
   ASSERT_EQ(ended.kind, AttemptEvent::Kind::kPhaseStarted);
   EXPECT_EQ(attempt_->StageName(), "masked_input");

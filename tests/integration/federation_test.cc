@@ -235,14 +235,18 @@ TEST(FederationIntegration, ThreeRoundsCompleteAndBadMessagesAreRejected) {
 // its phase open until the deadline, which is what gives the harness time to
 // catch the next victim before the phase after it opens.
 TEST(FederationIntegration, RoundCommitsDespiteClientsKilledInEachPhase) {
+  constexpr int kSeats = 13;
+  // One client killed in each of the four phases: 13 seats, so the 9 left
+  // still exceed two thirds of the share holders (threshold 9), the least
+  // clients accept against an active coordinator.
   Fleet fleet("dropouts");
   std::string task = fleet.WriteTask(
       {{"rounds", 1},
-       {"cohort", {{"size", 9}, {"min_survivors", 5}}},
+       {"cohort", {{"size", kSeats}, {"min_survivors", 9}}},
        {"deadlines", {{"download_train", 12}, {"share_keys", 8}, {"masked_input", 8}}},
-       {"secure_agg", {{"threshold", 5}}}});
+       {"secure_agg", {{"threshold", 9}}}});
   std::vector<std::string> devices;
-  for (int i = 0; i < 9; ++i) {
+  for (int i = 0; i < kSeats; ++i) {
     devices.push_back("c" + std::to_string(i));
     fleet.AddDevice(devices.back(), i, 800);
   }
@@ -270,7 +274,7 @@ TEST(FederationIntegration, RoundCommitsDespiteClientsKilledInEachPhase) {
         << ReadFile(fleet.LogPath(devices[victim]));
     client.Kill(SIGSTOP);
     if (victim == 0) {
-      for (int i = 1; i < 9; ++i) clients.push_back(fleet.StartClient(devices[i]));
+      for (int i = 1; i < kSeats; ++i) clients.push_back(fleet.StartClient(devices[i]));
     }
     ASSERT_TRUE(WaitUntil(60,
                           [&] {
@@ -284,7 +288,7 @@ TEST(FederationIntegration, RoundCommitsDespiteClientsKilledInEachPhase) {
     EXPECT_EQ(client.Wait(10), 128 + SIGKILL) << devices[victim];
   }
   ASSERT_EQ(coordinator->Wait(150), 0) << ReadFile(fleet.LogPath("coordinator"));
-  for (int i = 4; i < 9; ++i) EXPECT_EQ(clients[i]->Wait(30), 0) << devices[i];
+  for (int i = 4; i < kSeats; ++i) EXPECT_EQ(clients[i]->Wait(30), 0) << devices[i];
 
   StoredTask state = ReadState(fleet.state());
   ASSERT_EQ(Count(state.rounds, RoundStatus::kCommitted), 1);
@@ -299,12 +303,12 @@ TEST(FederationIntegration, RoundCommitsDespiteClientsKilledInEachPhase) {
         << devices[i];
     EXPECT_EQ(by_device[devices[i]].drop_phase, phases[i]) << devices[i];
   }
-  for (int i = 4; i < 9; ++i) {
+  for (int i = 4; i < kSeats; ++i) {
     EXPECT_EQ(by_device[devices[i]].outcome, coordinator::ParticipantOutcome::kCompleted)
         << devices[i];
   }
   // c3 sent its masked input before it was killed: it is in the sum.
-  EXPECT_EQ(round.metrics.value("survivors", 0), 6);
+  EXPECT_EQ(round.metrics.value("survivors", 0), kSeats - 3);
   // The owner sees where the daemon was when it died.
   std::string status;
   EXPECT_EQ(RunTool({ToolPath("tacit-client"), "--dir", fleet.ClientDir("c2"), "status"}, &status),

@@ -32,15 +32,16 @@ std::string FreshFolder(const std::string& name) {
 }
 
 TEST(GrpcTransportTest, RoundsCommitOverTlsAndSurviveDropouts) {
-  nlohmann::json json = SmallExperiment(6, 5, 2, 21);
+  // Eight seats: the threshold is above two thirds (6), so two may vanish.
+  nlohmann::json json = SmallExperiment(9, 8, 2, 21);
   json["simulation"]["transport"] = "grpc";
   ShortDeadlines(json);
   // Stragglers, and clients vanishing while sharing keys and while
   // unmasking: the coordinator's deadlines drop the silent clients and the
   // rest still commit.
-  json["simulation"]["behaviour"] = {{"dropout", {{"share_keys", 0.2}, {"unmasking", 0.2}}},
-                                     {"straggler_rate", 0.15}};
-  json["simulation"]["max_attempts_per_round"] = 4;
+  json["simulation"]["behaviour"] = {{"dropout", {{"share_keys", 0.1}, {"unmasking", 0.1}}},
+                                     {"straggler_rate", 0.1}};
+  json["simulation"]["max_attempts_per_round"] = 8;
   SimulationHooks hooks;
   hooks.grpc_folder = FreshFolder("dropouts");
   SimRun run = Simulate(json, hooks);

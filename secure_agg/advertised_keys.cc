@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "secure_agg/crypto.h"
+#include "secure_agg/identity.h"
 #include "secure_agg/protocol.h"
 
 namespace tacit::secagg {
@@ -71,6 +72,26 @@ absl::Status CheckAdvertisedKeyPair(uint32_t client_id, const std::string& encry
     return absl::InvalidArgumentError(absl::StrCat(
         "client ", client_id,
         " advertised the same key for encryption and masking; it is dropped from the round"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckAdvertisementSignature(const IdentityVerifier& verifier,
+                                         const v1::SecAggRoundParameters& params,
+                                         const v1::SecAggPublicKeys& keys) {
+  if (keys.identity().empty() || keys.signature().empty()) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "client ", keys.client_id(), " advertised unsigned keys; it is dropped from the round"));
+  }
+  const Bytes signed_input = AdvertisementSigningInput(
+      params, keys.client_id(), keys.encryption_public_key(), keys.masking_public_key());
+  absl::Status verified =
+      verifier.Verify(AsBytes(keys.identity()), signed_input, AsBytes(keys.signature()));
+  if (!verified.ok()) {
+    return absl::UnauthenticatedError(absl::StrCat("client ", keys.client_id(),
+                                                   "'s advertisement fails its identity check (",
+                                                   verified.message(),
+                                                   "); it is dropped from the round"));
   }
   return absl::OkStatus();
 }

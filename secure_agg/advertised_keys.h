@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/types/span.h"
+#include "tacit/v1/secagg.pb.h"
 
 namespace tacit::secagg {
 
@@ -24,5 +25,15 @@ bool IsSmallOrderX25519Point(absl::Span<const uint8_t> public_key);
 // small-order point, or the two keys are equal.
 absl::Status CheckAdvertisedKeyPair(uint32_t client_id, const std::string& encryption_public_key,
                                     const std::string& masking_public_key);
+
+class IdentityVerifier;  // secure_agg/identity.h
+
+// Unauthenticated naming `keys.client_id()` unless `keys` carries an identity
+// the verifier trusts and that identity's signature over
+// AdvertisementSigningInput(params, client id, both keys). A missing
+// identity or signature fails too: a verifying party accepts no unsigned key.
+absl::Status CheckAdvertisementSignature(const IdentityVerifier& verifier,
+                                         const v1::SecAggRoundParameters& params,
+                                         const v1::SecAggPublicKeys& keys);
 
 }  // namespace tacit::secagg

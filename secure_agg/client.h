@@ -25,7 +25,9 @@
 
 namespace tacit::secagg {
 
-class RandomSource;  // secure_agg/randomness.h
+class RandomSource;      // secure_agg/randomness.h
+class Signer;            // secure_agg/identity.h
+class IdentityVerifier;  // secure_agg/identity.h
 class ClientState;   // secure_agg/client/client_state.h
 struct ClientEnvironment;
 
@@ -69,6 +71,16 @@ struct ClientConfig {
   // means OpenSSL RAND_bytes; tests and simulations may inject a
   // SeededRandomSourceForTesting. Never give a production client a seeded one.
   std::shared_ptr<RandomSource> random;
+  // Identity signatures on advertised keys (secure_agg/identity.h). Fleet
+  // clients always set both; the simulator sets them for every simulated
+  // client. With `signer` the client signs its advertisement. With `verifier`
+  // it drops every neighbour whose identity or signature fails (or is
+  // missing: an unsigned neighbour is never accepted), and refuses a
+  // broadcast in which two clients share one identity. Both unset: the round
+  // runs unsigned (unit tests of other parts), and a server relaying the keys
+  // could swap them.
+  std::shared_ptr<const Signer> signer;
+  std::shared_ptr<const IdentityVerifier> verifier;
 };
 
 class SecAggClient {

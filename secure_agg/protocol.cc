@@ -11,6 +11,7 @@ namespace {
 constexpr char kSessionLabel[] = "tacit.secagg.v1.session";
 constexpr char kPairMaskLabel[] = "tacit.secagg.v1.pairwise-mask";
 constexpr char kShareKeyLabel[] = "tacit.secagg.v1.share-key";
+constexpr char kAdvertiseLabel[] = "tacit secagg advertise v1";
 constexpr size_t kShareValuesBytes = kShamirChunks * sizeof(uint64_t);
 
 void AppendU64(Bytes& out, uint64_t v) {
@@ -40,6 +41,21 @@ void AppendFieldDouble(Bytes& out, double d) {
   std::memcpy(&bits, &d, sizeof(bits));
   AppendFieldU64(out, bits);
 }
+// The parameters every client of the round receives alike (not its
+// neighbour list), each a fixed-width or length-prefixed field.
+void AppendCommonParameters(Bytes& transcript, const v1::SecAggRoundParameters& params) {
+  AppendFieldU64(transcript, params.round_id());
+  AppendFieldU64(transcript, params.threshold());
+  AppendFieldU64(transcript, params.bits());
+  AppendFieldDouble(transcript, params.clip_bound());
+  AppendFieldDouble(transcript, params.scale());
+  AppendFieldDouble(transcript, params.max_weight());
+  AppendFieldU64(transcript, params.vector_length());
+  AppendFieldU64(transcript, params.cohort_size());
+  AppendFieldU64(transcript, params.neighbors());
+  AppendField(transcript, params.graph_seed());
+}
+
 Bytes Label(const char* label, uint64_t round_id) {
   Bytes info;
   AppendField(info, std::string(label));
@@ -121,20 +137,23 @@ v1::SecAggClientToServer::StepCase ClientStepOf(Phase phase) {
 std::string DescribeStep(const v1::SecAggServerToClient& message) { return Describe(message); }
 std::string DescribeStep(const v1::SecAggClientToServer& message) { return Describe(message); }
 
+Bytes AdvertisementSigningInput(const v1::SecAggRoundParameters& params, uint32_t client_id,
+                                const std::string& encryption_public_key,
+                                const std::string& masking_public_key) {
+  Bytes transcript;
+  AppendField(transcript, std::string(kAdvertiseLabel));
+  AppendCommonParameters(transcript, params);
+  AppendFieldU64(transcript, client_id);
+  AppendField(transcript, encryption_public_key);
+  AppendField(transcript, masking_public_key);
+  return transcript;
+}
+
 absl::StatusOr<Bytes> ComputeSessionId(const v1::SecAggRoundParameters& params,
                                        absl::Span<const v1::SecAggPublicKeys> sorted_keys) {
   Bytes transcript;
   AppendField(transcript, std::string(kSessionLabel));
-  AppendFieldU64(transcript, params.round_id());
-  AppendFieldU64(transcript, params.threshold());
-  AppendFieldU64(transcript, params.bits());
-  AppendFieldDouble(transcript, params.clip_bound());
-  AppendFieldDouble(transcript, params.scale());
-  AppendFieldDouble(transcript, params.max_weight());
-  AppendFieldU64(transcript, params.vector_length());
-  AppendFieldU64(transcript, params.cohort_size());
-  AppendFieldU64(transcript, params.neighbors());
-  AppendField(transcript, params.graph_seed());
+  AppendCommonParameters(transcript, params);
   AppendFieldU64(transcript, sorted_keys.size());
   for (size_t i = 0; i < sorted_keys.size(); ++i) {
     if (i > 0 && sorted_keys[i].client_id() <= sorted_keys[i - 1].client_id()) {

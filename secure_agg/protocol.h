@@ -60,6 +60,16 @@ std::string DescribeStep(const v1::SecAggClientToServer& message);
 absl::StatusOr<Bytes> ComputeSessionId(const v1::SecAggRoundParameters& params,
                                        absl::Span<const v1::SecAggPublicKeys> sorted_keys);
 
+// What a client signs when it advertises its keys (secure_agg/identity.h):
+// the label "tacit secagg advertise v1", the round's common parameters as in
+// the session id (round, threshold, ..., graph seed; not the per-client
+// neighbour list), the client id and both public keys, each field
+// length-prefixed as above. Not a protobuf serialization: two encoders must
+// never disagree on the bytes signed.
+Bytes AdvertisementSigningInput(const v1::SecAggRoundParameters& params, uint32_t client_id,
+                                const std::string& encryption_public_key,
+                                const std::string& masking_public_key);
+
 // Seed of the pairwise mask between a and b (symmetric): HKDF(X25519 secret,
 // salt = session id, info = label || round).
 absl::StatusOr<SecretKey> PairwiseMaskSeed(const SecretKey& agreed_secret,

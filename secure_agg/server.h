@@ -27,7 +27,8 @@
 
 namespace tacit::secagg {
 
-class RandomSource;  // secure_agg/randomness.h
+class RandomSource;      // secure_agg/randomness.h
+class IdentityVerifier;  // secure_agg/identity.h
 class ServerState;   // secure_agg/server/server_state.h
 struct ServerRound;
 
@@ -64,6 +65,13 @@ struct ServerConfig {
   // Source of the neighbour-graph seed. Null (the default) means OpenSSL
   // RAND_bytes; tests and simulations may inject a SeededRandomSourceForTesting.
   std::shared_ptr<RandomSource> random;
+  // Optional (secure_agg/identity.h): when set, a client whose advertisement
+  // carries no identity, an identity the verifier does not trust, a bad
+  // signature, or an identity another client already advertised is dropped
+  // in advertise_keys, as verifying clients would drop it, so an honest
+  // server keeps every client's view of who is in the round the same. The
+  // clients never rely on this check: they verify each other themselves.
+  std::shared_ptr<const IdentityVerifier> verifier;
 };
 
 struct AggregationResult {

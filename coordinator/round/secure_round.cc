@@ -49,7 +49,8 @@ absl::StatusOr<RoundAggregate> MakeRoundAggregate(const RoundPlan& plan,
   return aggregate;
 }
 
-absl::StatusOr<std::unique_ptr<SecureRound>> SecureRound::Create(const RoundPlan& plan) {
+absl::StatusOr<std::unique_ptr<SecureRound>> SecureRound::Create(
+    const RoundPlan& plan, std::shared_ptr<const secagg::IdentityVerifier> verifier) {
   secagg::ServerConfig config;
   config.round_id = plan.round_id;
   config.cohort_ids = plan.cohort;
@@ -64,6 +65,7 @@ absl::StatusOr<std::unique_ptr<SecureRound>> SecureRound::Create(const RoundPlan
   // survivor was crafted (it would blow the mean up past the clip bound).
   config.min_weight = std::min(1.0, plan.max_weight);
   config.vector_length = plan.vector_length;
+  config.verifier = std::move(verifier);
   TACIT_ASSIGN_OR_RETURN(std::unique_ptr<secagg::RoundDriver> driver,
                          secagg::RoundDriver::Create(std::move(config)));
   return std::unique_ptr<SecureRound>(new SecureRound(plan, std::move(driver)));

@@ -47,7 +47,12 @@ absl::StatusOr<RoundAggregate> MakeRoundAggregate(const RoundPlan& plan,
 
 class SecureRound {
  public:
-  static absl::StatusOr<std::unique_ptr<SecureRound>> Create(const RoundPlan& plan);
+  // `verifier` (secure_agg/identity.h): when set, a client whose advertised
+  // keys are not signed by a trusted identity is dropped in advertise_keys, as
+  // its verifying neighbours drop it, so every client's view of the cohort
+  // stays the same and one bad signer cannot abort the round.
+  static absl::StatusOr<std::unique_ptr<SecureRound>> Create(
+      const RoundPlan& plan, std::shared_ptr<const secagg::IdentityVerifier> verifier = nullptr);
 
   // The first message for every selected client (round parameters).
   absl::StatusOr<std::map<uint32_t, v1::SecAggServerToClient>> Start();

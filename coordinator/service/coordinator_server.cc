@@ -17,6 +17,7 @@
 #include "coordinator/operator_http.h"
 #include "coordinator/service/federation_service.h"
 #include "coordinator/structured_log.h"
+#include "secure_agg/identity.h"
 
 namespace tacit::coordinator {
 namespace {
@@ -93,6 +94,9 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   OrchestratorOptions orchestration;
   orchestration.population = config.population;
   orchestration.initial_seed = config.initial_seed;
+  // The devices sign their advertised keys with their fleet certificates;
+  // the coordinator drops a device whose signature fails, as its neighbours do.
+  TACIT_ASSIGN_OR_RETURN(orchestration.identity_verifier, secagg::X509Verifier::FromPem(config.ca_pem));
   TACIT_ASSIGN_OR_RETURN(p.orchestrator,
                          RoundOrchestrator::Create(config.task, std::move(store), orchestration,
                                                    &p.registry, p.log, SteadyClock::now()));

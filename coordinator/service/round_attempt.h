@@ -48,6 +48,9 @@ struct AttemptRules {
   TaskConfig task;              // cohort size, deadlines, secure aggregation settings
   size_t model_parameters = 0;  // coordinates of the global model
   double noise_stddev = 0;      // announced at check-in; a plan that differs is abandoned
+  // Drops clients whose advertised keys are not signed by a fleet device
+  // (secure_agg/identity.h); null = not checked.
+  std::shared_ptr<const secagg::IdentityVerifier> identity_verifier;
 };
 
 enum class AttemptStage { kSelecting, kPhase, kAggregated, kCommitted, kAbandoned };

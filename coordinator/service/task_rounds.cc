@@ -75,7 +75,8 @@ absl::Status TaskRounds::Initialize(SteadyClock::time_point now) {
   for (size_t i = 0; i < full_cohort.size(); ++i) full_cohort[i] = static_cast<uint32_t>(i + 1);
   TACIT_ASSIGN_OR_RETURN(RoundPlan nominal,
                          PlanRound(task_, 0, full_cohort, model_->parameters().size()));
-  rules_ = AttemptRules{task_, model_->parameters().size(), nominal.noise_stddev};
+  rules_ = AttemptRules{task_, model_->parameters().size(), nominal.noise_stddev,
+                        options_.identity_verifier};
   committer_ = std::make_unique<RoundCommitter>(store_.get(), task_id_, options_.population, log_);
   TACIT_RETURN_IF_ERROR(publisher_->Publish(model_->version(), model_->parameters()));
   metrics_.ModelVersion(model_->version());

@@ -35,6 +35,9 @@ struct OrchestratorOptions {
   uint64_t initial_seed = 1;      // seed of the version-0 parameters
   int64_t max_message_bytes = 0;  // 0 = derived from the model size
   SessionSource sessions;         // session tokens; null = RandomSessions()
+  // Checks the identity signatures on advertised keys (the fleet CA's
+  // secagg::X509Verifier); null = the rounds' servers do not check them.
+  std::shared_ptr<const secagg::IdentityVerifier> identity_verifier;
 };
 
 class TaskRounds {

@@ -4,6 +4,7 @@
 #include "common/status_macros.h"
 #include "secure_agg/client/share_keys_state.h"
 #include "secure_agg/fixed_point.h"
+#include "secure_agg/identity.h"
 
 namespace tacit::secagg {
 
@@ -53,6 +54,13 @@ absl::StatusOr<ClientState::Transition> ClientAdvertiseKeysState::Handle(
   auto* advertise = out.reply.mutable_advertise_keys();
   advertise->set_encryption_public_key(ToString(ctx.encryption_keys.public_key));
   advertise->set_masking_public_key(ToString(ctx.masking_keys.public_key));
+  if (config.signer) {
+    const Bytes signed_input = AdvertisementSigningInput(
+        p, ctx.id, advertise->encryption_public_key(), advertise->masking_public_key());
+    TACIT_ASSIGN_OR_RETURN(Bytes signature, config.signer->Sign(signed_input));
+    advertise->set_identity(ToString(config.signer->identity()));
+    advertise->set_signature(ToString(signature));
+  }
   out.next = std::make_unique<ClientShareKeysState>(env_, std::move(ctx));
   return out;
 }

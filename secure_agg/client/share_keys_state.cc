@@ -9,6 +9,7 @@
 #include "common/status_macros.h"
 #include "secure_agg/advertised_keys.h"
 #include "secure_agg/client/masked_input_state.h"
+#include "secure_agg/identity.h"
 #include "secure_agg/shamir.h"
 
 namespace tacit::secagg {
@@ -46,6 +47,22 @@ absl::StatusOr<ClientState::Transition> ClientShareKeysState::Handle(
     ++key_count[k.encryption_public_key()];
     ++key_count[k.masking_public_key()];
   }
+  const IdentityVerifier* verifier = env_->config.verifier.get();
+  if (verifier != nullptr) {
+    // One device holds one seat: a server that lists one identity under two
+    // ids is inventing clients, and this client refuses the whole broadcast.
+    std::map<std::string, uint32_t> seat_of_identity;
+    for (const auto& k : keys) {
+      if (k.identity().empty()) continue;
+      auto [seat, inserted] = seat_of_identity.emplace(k.identity(), k.client_id());
+      if (!inserted) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("clients ", seat->second, " and ", k.client_id(),
+                         " share one identity in the key broadcast; one device cannot hold two "
+                         "seats, the round is refused"));
+      }
+    }
+  }
   // Collected here and committed to ctx_ only when the whole message is good,
   // so a rejected broadcast leaves this state as it was.
   std::map<uint32_t, v1::SecAggPublicKeys> peer_keys;
@@ -80,6 +97,9 @@ absl::StatusOr<ClientState::Transition> ClientShareKeysState::Handle(
              .ok()) {
       continue;
     }
+    // Keys the neighbour did not sign may be the server's own: dropped, so
+    // no share of this client's secrets is encrypted to them.
+    if (verifier != nullptr && !CheckAdvertisementSignature(*verifier, params, k).ok()) continue;
     peer_keys.emplace(k.client_id(), k);
     holder_ids.push_back(k.client_id());
   }

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "secure_agg/advertised_keys.h"
+#include "secure_agg/identity.h"
 #include "secure_agg/server/share_keys_state.h"
 
 namespace tacit::secagg {
@@ -27,12 +28,23 @@ absl::Status ServerAdvertiseKeysState::HandlePhaseMessage(uint32_t id,
                        "dropped from the round"));
     }
   }
-  advertised_.insert(m.encryption_public_key());
-  advertised_.insert(m.masking_public_key());
   v1::SecAggPublicKeys keys;
   keys.set_client_id(id);
   keys.set_encryption_public_key(m.encryption_public_key());
   keys.set_masking_public_key(m.masking_public_key());
+  keys.set_identity(m.identity());
+  keys.set_signature(m.signature());
+  if (round_->config.verifier) {
+    TACIT_RETURN_IF_ERROR(
+        CheckAdvertisementSignature(*round_->config.verifier, round_->CommonParameters(), keys));
+    if (!identities_.insert(m.identity()).second) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "client ", id,
+          " advertised an identity another client already holds a seat with; it is dropped"));
+    }
+  }
+  advertised_.insert(m.encryption_public_key());
+  advertised_.insert(m.masking_public_key());
   keys_[id] = std::move(keys);
   return absl::OkStatus();
 }

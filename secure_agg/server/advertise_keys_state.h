@@ -28,6 +28,7 @@ class ServerAdvertiseKeysState final : public ServerState {
  private:
   PublicKeyMap keys_;
   std::set<std::string> advertised_;  // every key accepted so far
+  std::set<std::string> identities_;  // every identity accepted so far (with a verifier)
 };
 
 }  // namespace tacit::secagg

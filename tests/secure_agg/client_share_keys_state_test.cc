@@ -5,10 +5,12 @@
 
 #include "secure_agg/client/share_keys_state.h"
 
+#include <random>
 #include <set>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "secure_agg/identity.h"
 #include "tests/secure_agg/state_test_support.h"
 
 namespace tacit::secagg {
@@ -184,6 +186,135 @@ TEST_F(ClientShareKeysStateTest, AFailedDrawFailsTheStepAndSendsNothing) {
   env_->random = std::make_shared<testing::FailingRandomSource>();
   auto t = state_->Handle(Broadcast());
   EXPECT_EQ(t.status().code(), absl::StatusCode::kInternal) << t.status();
+}
+
+}  // namespace
+}  // namespace tacit::secagg
+
+namespace tacit::secagg {
+namespace {
+
+// A verifying client: neighbours that are not signed by a fleet identity are
+// dropped (no share is sealed to them), a shared identity refuses the round.
+class SignedShareKeysTest : public ::testing::Test {
+ protected:
+  static constexpr uint32_t kCohort = 7;  // t = 5 > 2/3 of 7 and of 6 holders
+  void Build(uint64_t seed) {
+    parties_ = testing::MakeParties(kCohort, seed);
+    params_ = testing::Params(9, 5, kCohort, 4);
+    verifier_ = std::make_shared<KnownKeysVerifier>();
+    for (uint32_t id = 1; id <= kCohort + 1; ++id) {  // one spare fleet device
+      signers_[id] = *Ed25519Signer::Generate();
+      verifier_->Register(signers_[id]->identity());
+    }
+    env_ = std::make_shared<ClientEnvironment>();
+    env_->config.client_id = 1;
+    env_->config.verifier = verifier_;
+    env_->random = testing::Seeded(seed, "client-1");
+    state_ = std::make_unique<ClientShareKeysState>(
+        env_, testing::ContextFor(parties_.at(1), parties_, params_));
+  }
+  v1::SecAggPublicKeys Signed(uint32_t id) const {
+    v1::SecAggPublicKeys k = parties_.at(id).PublicKeys();
+    k.set_identity(ToString(signers_.at(id)->identity()));
+    k.set_signature(ToString(*signers_.at(id)->Sign(AdvertisementSigningInput(
+        params_, id, k.encryption_public_key(), k.masking_public_key()))));
+    return k;
+  }
+  v1::SecAggServerToClient Broadcast(const std::vector<v1::SecAggPublicKeys>& keys) const {
+    v1::SecAggServerToClient m;
+    m.set_round_id(9);
+    m.set_session_id(ToString(*ComputeSessionId(params_, keys)));
+    for (const auto& k : keys) *m.mutable_keys_broadcast()->add_keys() = k;
+    return m;
+  }
+  static std::set<uint32_t> Recipients(const v1::SecAggClientToServer& reply) {
+    std::set<uint32_t> out;
+    for (const auto& s : reply.share_keys().shares()) out.insert(s.recipient_id());
+    return out;
+  }
+
+  std::map<uint32_t, Party> parties_;
+  v1::SecAggRoundParameters params_;
+  std::shared_ptr<KnownKeysVerifier> verifier_;
+  std::map<uint32_t, std::shared_ptr<Ed25519Signer>> signers_;
+  std::shared_ptr<ClientEnvironment> env_;
+  std::unique_ptr<ClientShareKeysState> state_;
+};
+
+enum class BadSignature { kMissing, kNoIdentity, kFlippedBit, kOtherDevicesIdentity, kUnknownKey };
+
+TEST_F(SignedShareKeysTest, DropsExactlyTheNeighbourWhoseSignatureFails) {
+  std::mt19937 rng(31);
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    Build(seed);
+    const uint32_t bad_id = 2 + rng() % (kCohort - 1);
+    const auto bad = static_cast<BadSignature>(rng() % 5);
+    std::vector<v1::SecAggPublicKeys> keys;
+    for (uint32_t id = 1; id <= kCohort; ++id) keys.push_back(Signed(id));
+    v1::SecAggPublicKeys& k = keys[bad_id - 1];
+    switch (bad) {
+      case BadSignature::kMissing:
+        k.clear_signature();
+        break;
+      case BadSignature::kNoIdentity:
+        k.clear_identity();
+        break;
+      case BadSignature::kFlippedBit:
+        (*k.mutable_signature())[rng() % k.signature().size()] ^= 0x10;
+        break;
+      case BadSignature::kOtherDevicesIdentity:  // the spare device, not in the round
+        k.set_identity(ToString(signers_.at(kCohort + 1)->identity()));
+        break;
+      case BadSignature::kUnknownKey: {
+        auto rogue = *Ed25519Signer::Generate();
+        k.set_identity(ToString(rogue->identity()));
+        k.set_signature(ToString(*rogue->Sign(AdvertisementSigningInput(
+            params_, bad_id, k.encryption_public_key(), k.masking_public_key()))));
+        break;
+      }
+    }
+    auto t = state_->Handle(Broadcast(keys));
+    ASSERT_TRUE(t.ok()) << t.status();
+    std::set<uint32_t> expected;
+    for (uint32_t id = 2; id <= kCohort; ++id) {
+      if (id != bad_id) expected.insert(id);
+    }
+    EXPECT_EQ(Recipients(t->reply), expected) << "seed " << seed << " case " << int(bad);
+  }
+}
+
+TEST_F(SignedShareKeysTest, AllSignedNeighboursGetShares) {
+  Build(3);
+  std::vector<v1::SecAggPublicKeys> keys;
+  for (uint32_t id = 1; id <= kCohort; ++id) keys.push_back(Signed(id));
+  auto t = state_->Handle(Broadcast(keys));
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(Recipients(t->reply).size(), kCohort - 1);
+}
+
+TEST_F(SignedShareKeysTest, UnsignedBroadcastIsRefusedBeforeAnyShare) {
+  Build(4);
+  std::vector<v1::SecAggPublicKeys> keys;
+  for (uint32_t id = 1; id <= kCohort; ++id) {
+    keys.push_back(id == 1 ? Signed(id) : parties_.at(id).PublicKeys());
+  }
+  auto t = state_->Handle(Broadcast(keys));
+  EXPECT_TRUE(absl::IsAborted(t.status())) << t.status();
+  EXPECT_EQ(state_->context().session_id.size(), 0u);  // nothing committed
+}
+
+TEST_F(SignedShareKeysTest, TwoSeatsWithOneIdentityRefuseTheBroadcast) {
+  Build(5);
+  std::vector<v1::SecAggPublicKeys> keys;
+  for (uint32_t id = 1; id <= kCohort; ++id) keys.push_back(Signed(id));
+  // The same device signs a second seat's keys (both signatures are valid).
+  keys[3].set_identity(ToString(signers_.at(3)->identity()));
+  keys[3].set_signature(ToString(*signers_.at(3)->Sign(AdvertisementSigningInput(
+      params_, 4, keys[3].encryption_public_key(), keys[3].masking_public_key()))));
+  auto t = state_->Handle(Broadcast(keys));
+  EXPECT_TRUE(absl::IsInvalidArgument(t.status())) << t.status();
+  EXPECT_NE(t.status().message().find("one identity"), std::string::npos) << t.status();
 }
 
 }  // namespace

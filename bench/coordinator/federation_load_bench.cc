@@ -33,6 +33,7 @@
 #include "models/parameter_layout.h"
 #include "nlohmann/json.hpp"
 #include "secure_agg/client.h"
+#include "secure_agg/identity.h"
 #include "tacit/v1/federation.grpc.pb.h"
 
 namespace {
@@ -65,6 +66,7 @@ struct SimClient {
   std::unique_ptr<tacit::v1::Federation::Stub> stub;
   tacit::v1::Assignment assignment;
   std::unique_ptr<tacit::secagg::SecAggClient> secagg;
+  std::shared_ptr<const tacit::secagg::Signer> signer;  // its device certificate's key
   int64_t bytes_up = 0, bytes_down = 0;
 };
 
@@ -146,7 +148,12 @@ Row RunOne(int n, const tacit::ModelConfig& model, int threads, const std::strin
     clients[i].device = "sim" + std::to_string(i);
     auto id = *tacit::coordinator::IssueDeviceCertificate(ca, clients[i].device, 10);
     clients[i].stub = StubFor(address, ca.cert_pem, id);
+    // Signs its advertised keys as a fleet client does; the coordinator drops
+    // unsigned clients.
+    clients[i].signer = std::move(*tacit::secagg::X509Signer::FromPem(id.key_pem, id.cert_pem));
   }
+  std::shared_ptr<const tacit::secagg::IdentityVerifier> fleet_verifier =
+      std::move(*tacit::secagg::X509Verifier::FromPem(ca.cert_pem));
   auto held_hash = tacit::LayoutOf(model)->hash;
   auto start = Clock::now();
   std::atomic<int> assigned{0};
@@ -165,6 +172,8 @@ Row RunOne(int n, const tacit::ModelConfig& model, int threads, const std::strin
       ++assigned;
       tacit::secagg::ClientConfig config;
       config.client_id = c.assignment.client_id();
+      config.signer = c.signer;
+      config.verifier = fleet_verifier;
       const size_t length = static_cast<size_t>(row.parameters);
       uint64_t seed = i + 1;
       c.secagg = *tacit::secagg::SecAggClient::CreateWithProvider(

@@ -9,11 +9,13 @@
 #include "absl/strings/str_cat.h"
 #include "client/federated/local_update.h"
 #include "client/person_tokens.h"
+#include "client/runtime/enrollment.h"
 #include "client/runtime/model_cache.h"
 #include "client/store/event_store.h"
 #include "common/dp_noise.h"
 #include "common/status_macros.h"
 #include "secure_agg/client.h"
+#include "secure_agg/identity.h"
 #include "secure_agg/phase.h"
 #include "task/task_model.h"
 #include "task/task_proto.h"
@@ -119,6 +121,14 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
   // task file's rules (a broken or lying coordinator) is refused.
   TACIT_ASSIGN_OR_RETURN(TaskConfig task, AssignedTask(assignment));
   TACIT_ASSIGN_OR_RETURN(ModelConfig model_config, ResolveTaskModel(task));
+  // The device signs its advertised keys with its fleet certificate and
+  // accepts only neighbours signed by fleet devices (secure_agg/identity.h):
+  // the coordinator relays the keys and must not be able to swap them.
+  TACIT_ASSIGN_OR_RETURN(Enrollment enrollment, LoadEnrollment(options.dir));
+  TACIT_ASSIGN_OR_RETURN(std::shared_ptr<const secagg::Signer> signer,
+                         secagg::X509Signer::FromPem(enrollment.key_pem, enrollment.cert_pem));
+  TACIT_ASSIGN_OR_RETURN(std::shared_ptr<const secagg::IdentityVerifier> verifier,
+                         secagg::X509Verifier::FromPem(enrollment.ca_pem));
 
   phase("downloading");
   absl::StatusOr<ModelFile> model =
@@ -134,6 +144,8 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
   secagg::ClientConfig client_config;
   client_config.client_id = assignment.client_id();
   client_config.rounding_key = options.rounding_key;
+  client_config.signer = std::move(signer);
+  client_config.verifier = std::move(verifier);
   TACIT_ASSIGN_OR_RETURN(
       std::unique_ptr<secagg::SecAggClient> client,
       secagg::SecAggClient::Create(client_config, std::move(update.update), update.weight));

@@ -24,6 +24,7 @@
 #include "models/evaluation.h"
 #include "models/parameter_layout.h"
 #include "secure_agg/client.h"
+#include "secure_agg/identity.h"
 #include "secure_agg/in_process_delivery.h"
 #include "secure_agg/phase.h"
 #include "simulations/federation/derived_seeds.h"
@@ -302,13 +303,15 @@ class Simulation {
       secagg::ClientConfig client_config;
       client_config.client_id = p.client_id;
       client_config.rounding_key = DeriveKey(config_.seed, plan.round_id, p.person, kRoundingSalt);
+      TACIT_ASSIGN_OR_RETURN(client_config.signer, IdentityOf(p.person));
+      client_config.verifier = fleet_;
       TACIT_ASSIGN_OR_RETURN(clients[p.client_id],
                              secagg::SecAggClient::Create(
                                  client_config, std::move(p.update->update), p.update->weight));
       p.update->update.clear();
       p.update->update.shrink_to_fit();
     }
-    TACIT_ASSIGN_OR_RETURN(auto secure_round, coordinator::SecureRound::Create(plan));
+    TACIT_ASSIGN_OR_RETURN(auto secure_round, coordinator::SecureRound::Create(plan, fleet_));
     secagg::InProcessDelivery delivery(std::move(clients), std::move(options));
     absl::StatusOr<coordinator::RoundAggregate> aggregate = secure_round->Run(delivery);
     delivery.ReleaseClients();
@@ -355,6 +358,20 @@ class Simulation {
   std::unique_ptr<GrpcFederation> grpc_;  // the gRPC transport; null in-process
   std::mt19937_64 behaviour_rng_;
   uint64_t next_round_id_ = 1;  // the in-process coordinator's next attempt id
+  // Every simulated person's device identity (made on first selection) and
+  // the simulated fleet's CA: the verifier that knows exactly those keys.
+  std::map<size_t, std::shared_ptr<const secagg::Signer>> identities_;
+  std::shared_ptr<secagg::KnownKeysVerifier> fleet_ = std::make_shared<secagg::KnownKeysVerifier>();
+
+  absl::StatusOr<std::shared_ptr<const secagg::Signer>> IdentityOf(size_t person) {
+    auto found = identities_.find(person);
+    if (found != identities_.end()) return found->second;
+    TACIT_ASSIGN_OR_RETURN(std::shared_ptr<const secagg::Signer> signer,
+                           secagg::Ed25519Signer::Generate());
+    fleet_->Register(signer->identity());
+    identities_.emplace(person, signer);
+    return signer;
+  }
 };
 
 }  // namespace

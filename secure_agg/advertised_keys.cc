@@ -88,10 +88,9 @@ absl::Status CheckAdvertisementSignature(const IdentityVerifier& verifier,
   absl::Status verified =
       verifier.Verify(AsBytes(keys.identity()), signed_input, AsBytes(keys.signature()));
   if (!verified.ok()) {
-    return absl::UnauthenticatedError(absl::StrCat("client ", keys.client_id(),
-                                                   "'s advertisement fails its identity check (",
-                                                   verified.message(),
-                                                   "); it is dropped from the round"));
+    return absl::UnauthenticatedError(
+        absl::StrCat("client ", keys.client_id(), "'s advertisement fails its identity check (",
+                     verified.message(), "); it is dropped from the round"));
   }
   return absl::OkStatus();
 }

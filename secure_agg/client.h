@@ -28,7 +28,7 @@ namespace tacit::secagg {
 class RandomSource;      // secure_agg/randomness.h
 class Signer;            // secure_agg/identity.h
 class IdentityVerifier;  // secure_agg/identity.h
-class ClientState;   // secure_agg/client/client_state.h
+class ClientState;       // secure_agg/client/client_state.h
 struct ClientEnvironment;
 
 enum class ClientPhase {

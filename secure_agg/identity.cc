@@ -73,7 +73,7 @@ absl::StatusOr<X509Ptr> ParsePemCertificate(const std::string& pem, const char* 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<X509Signer>> X509Signer::FromPem(const std::string& key_pem,
-                                                                 const std::string& cert_pem) {
+                                                                const std::string& cert_pem) {
   BioPtr bio(BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
   EvpPkeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
   if (!key) {
@@ -115,7 +115,8 @@ absl::Status X509Verifier::Verify(ByteSpan identity, ByteSpan message, ByteSpan 
   if (!leaf.ok()) return leaf.status();
   X509StoreCtxPtr ctx(X509_STORE_CTX_new());
   if (!ctx || X509_STORE_CTX_init(ctx.get(), store_.get(), leaf->get(), nullptr) != 1) {
-    return absl::InternalError(absl::StrCat("certificate check setup failed: ", LastOpenSslError()));
+    return absl::InternalError(
+        absl::StrCat("certificate check setup failed: ", LastOpenSslError()));
   }
   // The SSL-client purpose makes OpenSSL require clientAuth when the leaf
   // has an extended key usage; the explicit checks below also require it to
@@ -161,8 +162,8 @@ absl::Status KnownKeysVerifier::Verify(ByteSpan identity, ByteSpan message,
   if (!known_.count(Bytes(identity.begin(), identity.end()))) {
     return absl::UnauthenticatedError("the identity is not a registered Ed25519 key");
   }
-  EvpPkeyPtr key(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, identity.data(),
-                                             identity.size()));
+  EvpPkeyPtr key(
+      EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, identity.data(), identity.size()));
   if (!key) {
     return absl::InternalError(absl::StrCat("Ed25519 key import failed: ", LastOpenSslError()));
   }

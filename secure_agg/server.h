@@ -29,7 +29,7 @@ namespace tacit::secagg {
 
 class RandomSource;      // secure_agg/randomness.h
 class IdentityVerifier;  // secure_agg/identity.h
-class ServerState;   // secure_agg/server/server_state.h
+class ServerState;       // secure_agg/server/server_state.h
 struct ServerRound;
 
 enum class ServerPhase {

@@ -333,10 +333,11 @@ int Run(const Options& opt) {
                        {"verify_seconds", verify_s},
                        {"verifications_per_client", holders - 1},
                        {"client_identity_seconds", sign_s + (holders - 1) * verify_s}};
-    std::fprintf(stderr, "identity %s: %zu-byte identity, %zu-byte signature, sign %.6f s, "
+    std::fprintf(stderr,
+                 "identity %s: %zu-byte identity, %zu-byte signature, sign %.6f s, "
                  "verify %.6f s x %u neighbours\n",
-                 opt.identity.c_str(), signer.identity().size(), signature.size(), sign_s,
-                 verify_s, holders - 1);
+                 opt.identity.c_str(), signer.identity().size(), signature.size(), sign_s, verify_s,
+                 holders - 1);
   }
   std::cout << out.dump(2) << std::endl;
   return 0;

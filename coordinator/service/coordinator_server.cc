@@ -96,7 +96,8 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   orchestration.initial_seed = config.initial_seed;
   // The devices sign their advertised keys with their fleet certificates;
   // the coordinator drops a device whose signature fails, as its neighbours do.
-  TACIT_ASSIGN_OR_RETURN(orchestration.identity_verifier, secagg::X509Verifier::FromPem(config.ca_pem));
+  TACIT_ASSIGN_OR_RETURN(orchestration.identity_verifier,
+                         secagg::X509Verifier::FromPem(config.ca_pem));
   TACIT_ASSIGN_OR_RETURN(p.orchestrator,
                          RoundOrchestrator::Create(config.task, std::move(store), orchestration,
                                                    &p.registry, p.log, SteadyClock::now()));

@@ -217,7 +217,8 @@ AttemptEvent RoundAttempt::CloseSelection(SteadyClock::time_point now) {
     return AbandonEvent("selection", seconds,
                         "the planned noise share differs from the one announced at check-in", now);
   }
-  absl::StatusOr<std::unique_ptr<SecureRound>> secure = SecureRound::Create(*plan, rules_->identity_verifier);
+  absl::StatusOr<std::unique_ptr<SecureRound>> secure =
+      SecureRound::Create(*plan, rules_->identity_verifier);
   absl::StatusOr<std::map<uint32_t, v1::SecAggServerToClient>> start =
       secure.ok() ? (*secure)->Start() : secure.status();
   if (!start.ok()) {

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "coordinator/state_store.h"
 #include "secure_agg/client.h"
+#include "secure_agg/identity.h"
 #include "tests/integration/fleet_harness.h"
 
 namespace tacit::testing {
@@ -82,15 +83,26 @@ v1::SubmitRequest Submission(const v1::Assignment& a, const v1::SecAggClientToSe
   return submit;
 }
 
+// The tester's secure-aggregation policy, as a fleet client's: it signs with
+// its device certificate and accepts only neighbours signed by fleet devices.
+secagg::ClientConfig TesterConfig(const Fleet& fleet, uint32_t client_id) {
+  secagg::ClientConfig config;
+  config.client_id = client_id;
+  config.signer =
+      std::move(*secagg::X509Signer::FromPem(ReadFile(fleet.pki() + "/devices/tester.key"),
+                                             ReadFile(fleet.pki() + "/devices/tester.crt")));
+  config.verifier = std::move(*secagg::X509Verifier::FromPem(ReadFile(fleet.pki() + "/ca.crt")));
+  return config;
+}
+
 // The test acting as a well-behaved client with a zero update.
-void TakePart(v1::Federation::Stub& stub, const v1::Assignment& a) {
+void TakePart(const Fleet& fleet, v1::Federation::Stub& stub, const v1::Assignment& a) {
   std::unique_ptr<secagg::SecAggClient> client;
   for (uint32_t step = 0; step < 4; ++step) {
     v1::NextMessageResponse next = NextMessage(stub, a, step);
     ASSERT_TRUE(next.has_message()) << next.DebugString();
     if (step == 0) {
-      secagg::ClientConfig config;
-      config.client_id = a.client_id();
+      secagg::ClientConfig config = TesterConfig(fleet, a.client_id());
       uint64_t length = next.message().round_start().parameters().vector_length();
       client = *secagg::SecAggClient::Create(config, std::vector<float>(length, 0.0f), 1.0);
     }
@@ -152,8 +164,7 @@ TEST(FederationIntegration, ThreeRoundsCompleteAndBadMessagesAreRejected) {
               grpc::StatusCode::INVALID_ARGUMENT);
   }
   const uint64_t length = start.message().round_start().parameters().vector_length();
-  secagg::ClientConfig config;
-  config.client_id = assignment.client_id();
+  secagg::ClientConfig config = TesterConfig(fleet, assignment.client_id());
   auto secagg_client = secagg::SecAggClient::Create(config, std::vector<float>(length, 0.0f), 1.0);
   ASSERT_TRUE(secagg_client.ok());
   auto advertise = (*secagg_client)->HandleServerMessage(start.message());
@@ -168,6 +179,14 @@ TEST(FederationIntegration, ThreeRoundsCompleteAndBadMessagesAreRejected) {
   short_keys.mutable_advertise_keys()->set_masking_public_key("short");
   EXPECT_EQ(SubmitCode(*tester, Submission(assignment, short_keys)),
             grpc::StatusCode::INVALID_ARGUMENT);
+  // Unsigned or signed by no fleet device: the coordinator drops it, as the
+  // fleet clients would (secure_agg/identity.h).
+  v1::SecAggClientToServer unsigned_keys = *advertise;
+  unsigned_keys.mutable_advertise_keys()->clear_signature();
+  EXPECT_NE(SubmitCode(*tester, Submission(assignment, unsigned_keys)), grpc::StatusCode::OK);
+  v1::SecAggClientToServer forged = *advertise;
+  (*forged.mutable_advertise_keys()->mutable_signature())[8] ^= 0x01;
+  EXPECT_NE(SubmitCode(*tester, Submission(assignment, forged)), grpc::StatusCode::OK);
   v1::SubmitRequest submit = Submission(assignment, *advertise);
   // Wrong session, wrong round, another device's certificate: refused.
   v1::SubmitRequest wrong_session = submit;
@@ -187,7 +206,7 @@ TEST(FederationIntegration, ThreeRoundsCompleteAndBadMessagesAreRejected) {
   EXPECT_NE(SubmitCode(*tester, huge), grpc::StatusCode::OK);
   // The tester now vanishes from round 1 (dropped in share_keys) and takes
   // part properly in rounds 2 and 3, so their cohorts fill at once.
-  for (int64_t round = 2; round <= 3; ++round) TakePart(*tester, SeatIn(*tester, round));
+  for (int64_t round = 2; round <= 3; ++round) TakePart(fleet, *tester, SeatIn(*tester, round));
 
   ASSERT_EQ(coordinator->Wait(150), 0) << ReadFile(fleet.LogPath("coordinator"));
   for (auto& c : clients) EXPECT_EQ(c->Wait(30), 0);

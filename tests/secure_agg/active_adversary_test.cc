@@ -20,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "secure_agg/client.h"
 #include "secure_agg/fixed_point.h"
+#include "secure_agg/identity.h"
 #include "secure_agg/in_process_delivery.h"
 #include "secure_agg/masking.h"
 #include "secure_agg/round_driver.h"
@@ -335,8 +336,15 @@ struct SmallRound {
   std::map<uint32_t, std::unique_ptr<SecAggClient>> clients;
 };
 
-SmallRound MakeSmallRound(uint32_t n, uint64_t seed) {
+// `signed_round`: every client signs with an Ed25519 identity of one
+// simulated fleet, and the server and clients verify (secure_agg/identity.h).
+SmallRound MakeSmallRound(uint32_t n, uint64_t seed, bool signed_round = false) {
   SmallRound round;
+  std::shared_ptr<KnownKeysVerifier> fleet;
+  if (signed_round) {
+    fleet = std::make_shared<KnownKeysVerifier>();
+    round.config.verifier = fleet;
+  }
   std::mt19937_64 rng(seed);
   ServerConfig& cfg = round.config;
   cfg.round_id = seed;
@@ -353,6 +361,12 @@ SmallRound MakeSmallRound(uint32_t n, uint64_t seed) {
     ClientConfig cc;
     cc.client_id = id;
     cc.random = testing::Seeded(seed + id, "client");
+    if (fleet) {
+      std::shared_ptr<const Signer> signer = *Ed25519Signer::Generate();
+      fleet->Register(signer->identity());
+      cc.signer = signer;
+      cc.verifier = fleet;
+    }
     cc.on_quantized_input = [quantized = round.quantized, id](const std::vector<int64_t>& q) {
       (*quantized)[id] = q;
     };
@@ -480,6 +494,92 @@ TEST(BadAdvertisedKeys, DropTheAdvertiserAndTheRoundCompletes) {
       }
       EXPECT_EQ(result->quantized_sum, expected);
     }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// 6. A fleet client whose advertisement is not properly signed is dropped by
+// the server and by every neighbour alike; the round completes without it.
+
+enum class BadIdentity { kNoSignature, kFlippedSignature, kNoIdentity, kOtherClientsIdentity };
+
+TEST(BadIdentitySignatures, DropTheSignerAndTheRoundCompletes) {
+  std::mt19937 rng(606);
+  for (BadIdentity bad : {BadIdentity::kNoSignature, BadIdentity::kFlippedSignature,
+                          BadIdentity::kNoIdentity, BadIdentity::kOtherClientsIdentity}) {
+    const uint64_t seed = 1 + rng() % 1000;
+    const uint32_t n = 6 + static_cast<uint32_t>(rng() % 4);
+    SmallRound round = MakeSmallRound(n, seed, /*signed_round=*/true);
+    round.config.threshold = 2 * (n - 1) / 3 + 1;
+    const uint32_t evil = round.config.cohort_ids[rng() % n];
+    const uint32_t other = round.config.cohort_ids[0] == evil ? round.config.cohort_ids[1]
+                                                              : round.config.cohort_ids[0];
+    auto driver = RoundDriver::Create(round.config);
+    ASSERT_TRUE(driver.ok()) << driver.status();
+    std::string other_identity;
+    InProcessDelivery inner(std::move(round.clients), {});
+    TamperingDelivery delivery(
+        inner, evil, [&](Phase phase, uint32_t id, v1::SecAggClientToServer& message) {
+          if (phase != Phase::kAdvertiseKeys) return;
+          auto* keys = message.mutable_advertise_keys();
+          if (id == other) other_identity = keys->identity();
+          if (id != evil) return;
+          switch (bad) {
+            case BadIdentity::kNoSignature:
+              keys->clear_signature();
+              break;
+            case BadIdentity::kFlippedSignature:
+              (*keys->mutable_signature())[0] ^= 0x01;
+              break;
+            case BadIdentity::kNoIdentity:
+              keys->clear_identity();
+              break;
+            case BadIdentity::kOtherClientsIdentity:
+              // Replies arrive in id order; make sure the other's is known.
+              keys->set_identity(other_identity.empty() ? std::string(32, 'x') : other_identity);
+              break;
+          }
+        });
+    auto result = RunRound(**driver, delivery);
+    ASSERT_TRUE(result.ok()) << "case " << static_cast<int>(bad) << ": " << result.status();
+    EXPECT_EQ(delivery.refusals().size(), 1u);
+    EXPECT_EQ(result->survivor_ids.size(), n - 1);
+    EXPECT_EQ(std::count(result->survivor_ids.begin(), result->survivor_ids.end(), evil), 0);
+    std::vector<int64_t> expected(round.config.vector_length + 1, 0);
+    for (const auto& [id, q] : *round.quantized) {
+      if (id == evil) continue;
+      for (size_t i = 0; i < q.size(); ++i) expected[i] += q[i];
+    }
+    EXPECT_EQ(result->quantized_sum, expected);
+  }
+}
+
+// Signed rounds with random sizes and dropouts in every phase give the exact
+// sum of the survivors, as unsigned ones do.
+TEST(SignedRounds, RandomCohortsAndDropoutsGiveTheExactSum) {
+  std::mt19937 rng(707);
+  for (int trial = 0; trial < 6; ++trial) {
+    const uint32_t n = 5 + static_cast<uint32_t>(rng() % 8);
+    SmallRound round = MakeSmallRound(n, 500 + trial, /*signed_round=*/true);
+    // At most one client drops: t = floor(2n/3) + 1 must stay reachable.
+    DropoutPlan plan;
+    uint32_t dropped = 0;
+    if (rng() % 2 == 0) {
+      dropped = round.config.cohort_ids[rng() % n];
+      plan.dropped_before[rng() % kPhaseCount].insert(dropped);
+      round.config.threshold = 2 * (n - 1) / 3 + 1;
+    }
+    auto driver = RoundDriver::Create(round.config);
+    ASSERT_TRUE(driver.ok()) << driver.status();
+    InProcessDelivery delivery(std::move(round.clients), {plan, 1, {}});
+    auto result = RunRound(**driver, delivery);
+    ASSERT_TRUE(result.ok()) << "n " << n << ": " << result.status();
+    std::vector<int64_t> expected(round.config.vector_length + 1, 0);
+    for (uint32_t id : result->survivor_ids) {
+      const auto& q = round.quantized->at(id);
+      for (size_t i = 0; i < q.size(); ++i) expected[i] += q[i];
+    }
+    EXPECT_EQ(result->quantized_sum, expected);
   }
 }
 

@@ -57,8 +57,8 @@ TEST(X509Identity, DeviceSignaturesVerifyAndAnyChangeFails) {
     Bytes flipped = *signature;
     flipped[rng() % flipped.size()] ^= static_cast<uint8_t>(1u << (rng() % 8));
     EXPECT_FALSE((*verifier)->Verify(identity, message, flipped).ok());
-    EXPECT_TRUE(absl::IsUnauthenticated(
-        (*verifier)->Verify((*other)->identity(), message, *signature)));
+    EXPECT_TRUE(
+        absl::IsUnauthenticated((*verifier)->Verify((*other)->identity(), message, *signature)));
   }
 }
 
@@ -141,7 +141,8 @@ TEST(AdvertisementSigningInput, CoversRoundParametersIdAndBothKeys) {
   };
   EXPECT_TRUE(changed([](auto& q, auto&, auto&, auto&) { q.set_round_id(6); }));
   EXPECT_TRUE(changed([](auto& q, auto&, auto&, auto&) { q.set_threshold(4); }));
-  EXPECT_TRUE(changed([](auto& q, auto&, auto&, auto&) { q.set_graph_seed(std::string(32, 'h')); }));
+  EXPECT_TRUE(
+      changed([](auto& q, auto&, auto&, auto&) { q.set_graph_seed(std::string(32, 'h')); }));
   EXPECT_TRUE(changed([](auto&, auto& id, auto&, auto&) { id = 3; }));
   EXPECT_TRUE(changed([](auto&, auto&, auto& e, auto&) { e[0] = 'x'; }));
   EXPECT_TRUE(changed([](auto&, auto&, auto&, auto& m) { m[31] = 'x'; }));

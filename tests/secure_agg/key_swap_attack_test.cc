@@ -77,7 +77,8 @@ Outcome RunKeySwap(const Shape& shape, bool victim_verifies, Disguise disguise, 
   v1::SecAggServerToClient start;
   start.set_round_id(round);
   *start.mutable_round_start()->mutable_parameters() = params;
-  for (uint32_t n = 2; n <= shape.n; ++n) start.mutable_round_start()->mutable_parameters()->add_neighbor_ids(n);
+  for (uint32_t n = 2; n <= shape.n; ++n)
+    start.mutable_round_start()->mutable_parameters()->add_neighbor_ids(n);
   auto advertised = victim->HandleServerMessage(start);
   EXPECT_TRUE(advertised.ok()) << advertised.status();
 
@@ -131,7 +132,8 @@ Outcome RunKeySwap(const Shape& shape, bool victim_verifies, Disguise disguise, 
   std::vector<ShamirShare> self_mask;
   for (const auto& share : shared->share_keys().shares()) {
     const Party& to = fakes.at(share.recipient_id());
-    SecretKey agreed = *X25519Agree(to.encryption.private_key, AsBytes(own.encryption_public_key()));
+    SecretKey agreed =
+        *X25519Agree(to.encryption.private_key, AsBytes(own.encryption_public_key()));
     SecretKey key = *ShareEncryptionKey(agreed, session_id, round, kVictim, to.id);
     Bytes plain = *AesGcmOpen(key, AsBytes(share.nonce()), AsBytes(share.ciphertext()),
                               ShareAssociatedData(session_id, round, kVictim, to.id));
@@ -148,7 +150,8 @@ Outcome RunKeySwap(const Shape& shape, bool victim_verifies, Disguise disguise, 
   for (const auto& [id, fake] : fakes) {
     auto a = *ShamirSplit(fake.self_mask_seed, shape.t, holders, *share_random);
     auto b = *ShamirSplit(fake.masking.private_key, shape.t, holders, *share_random);
-    SecretKey agreed = *X25519Agree(fake.encryption.private_key, AsBytes(own.encryption_public_key()));
+    SecretKey agreed =
+        *X25519Agree(fake.encryption.private_key, AsBytes(own.encryption_public_key()));
     SecretKey key = *ShareEncryptionKey(agreed, session_id, round, id, kVictim);
     Bytes nonce(kGcmNonceBytes, static_cast<uint8_t>(id));
     Bytes sealed = *AesGcmSeal(key, nonce, EncodeSharePlaintext(id, kVictim, a[0], b[0]),
@@ -187,8 +190,8 @@ Outcome RunKeySwap(const Shape& shape, bool victim_verifies, Disguise disguise, 
 
 Shape RandomShape(std::mt19937& rng) {
   Shape s;
-  s.n = 4 + rng() % 8;                // 4..11
-  s.t = (2 * s.n) / 3 + 1;            // above two thirds of the holders
+  s.n = 4 + rng() % 8;      // 4..11
+  s.t = (2 * s.n) / 3 + 1;  // above two thirds of the holders
   s.length = 1 + rng() % 40;
   return s;
 }

@@ -5,6 +5,8 @@
 #include "secure_agg/server/advertise_keys_state.h"
 
 #include "gtest/gtest.h"
+#include "secure_agg/advertised_keys.h"
+#include "secure_agg/identity.h"
 #include "tests/secure_agg/server_test_support.h"
 
 namespace tacit::secagg {
@@ -80,6 +82,79 @@ TEST_F(ServerAdvertiseKeysStateTest, OnlyAdvertisersAreBroadcastAndExpectedNext)
   EXPECT_EQ(t->outcome.messages.size(), 3u);
   EXPECT_EQ(t->outcome.messages.at(4).keys_broadcast().keys_size(), 3);
   EXPECT_EQ(t->next->PendingClients(), (std::vector<uint32_t>{1, 2, 4}));
+}
+
+}  // namespace
+}  // namespace tacit::secagg
+
+namespace tacit::secagg {
+namespace {
+
+// A server with a verifier drops, in advertise_keys, every client its
+// verifying neighbours would drop, and relays identity and signature of the
+// ones it keeps.
+class SignedServerAdvertiseTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    verifier_ = std::make_shared<KnownKeysVerifier>();
+    for (uint32_t id = 1; id <= 5; ++id) {
+      signers_[id] = *Ed25519Signer::Generate();
+      verifier_->Register(signers_[id]->identity());
+    }
+    ServerConfig config = testing::SmallConfig();
+    config.verifier = verifier_;
+    round_ = testing::MakeRound(config);
+    parties_ = testing::MakeParties(5, 52);
+    state_ = std::make_unique<ServerAdvertiseKeysState>(round_);
+  }
+  v1::SecAggClientToServer Advertise(uint32_t id, uint32_t signed_by) const {
+    auto m = testing::ClientMessage(7, {});
+    auto* a = m.mutable_advertise_keys();
+    a->set_encryption_public_key(parties_.at(id).PublicKeys().encryption_public_key());
+    a->set_masking_public_key(parties_.at(id).PublicKeys().masking_public_key());
+    a->set_identity(ToString(signers_.at(signed_by)->identity()));
+    a->set_signature(ToString(*signers_.at(signed_by)->Sign(AdvertisementSigningInput(
+        round_->CommonParameters(), id, a->encryption_public_key(), a->masking_public_key()))));
+    return m;
+  }
+
+  std::shared_ptr<KnownKeysVerifier> verifier_;
+  std::map<uint32_t, std::shared_ptr<Ed25519Signer>> signers_;
+  std::shared_ptr<const ServerRound> round_;
+  std::map<uint32_t, testing::Party> parties_;
+  std::unique_ptr<ServerAdvertiseKeysState> state_;
+};
+
+TEST_F(SignedServerAdvertiseTest, RefusesBadSignersAndRelaysTheGoodOnes) {
+  auto unsigned_keys = Advertise(1, 1);
+  unsigned_keys.mutable_advertise_keys()->clear_signature();
+  EXPECT_TRUE(absl::IsUnauthenticated(state_->HandleClientMessage(1, unsigned_keys)));
+  auto forged = Advertise(2, 2);
+  (*forged.mutable_advertise_keys()->mutable_signature())[5] ^= 1;
+  EXPECT_TRUE(absl::IsUnauthenticated(state_->HandleClientMessage(2, forged)));
+  auto stranger = Advertise(3, 3);
+  auto rogue = *Ed25519Signer::Generate();
+  stranger.mutable_advertise_keys()->set_identity(ToString(rogue->identity()));
+  stranger.mutable_advertise_keys()->set_signature(ToString(*rogue->Sign(AdvertisementSigningInput(
+      round_->CommonParameters(), 3, stranger.advertise_keys().encryption_public_key(),
+      stranger.advertise_keys().masking_public_key()))));
+  EXPECT_TRUE(absl::IsUnauthenticated(state_->HandleClientMessage(3, stranger)));
+  // Refusals record nothing: the same clients may still answer properly.
+  for (uint32_t id = 1; id <= 4; ++id) {
+    ASSERT_TRUE(state_->HandleClientMessage(id, Advertise(id, id)).ok()) << id;
+  }
+  // Client 5 signs with client 4's identity: one device, one seat.
+  auto second_seat = state_->HandleClientMessage(5, Advertise(5, 4));
+  EXPECT_TRUE(absl::IsInvalidArgument(second_seat)) << second_seat;
+  auto t = state_->Advance();
+  ASSERT_TRUE(t.ok()) << t.status();
+  for (const auto& [id, m] : t->outcome.messages) {
+    for (const auto& k : m.keys_broadcast().keys()) {
+      EXPECT_EQ(k.identity(), ToString(signers_.at(k.client_id())->identity()));
+      EXPECT_TRUE(CheckAdvertisementSignature(*verifier_, round_->CommonParameters(), k).ok());
+    }
+  }
+  EXPECT_EQ(t->outcome.messages.count(5), 0u);
 }
 
 }  // namespace

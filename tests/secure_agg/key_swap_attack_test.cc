@@ -175,15 +175,8 @@ Outcome RunKeySwap(const Shape& shape, bool victim_verifies, Disguise disguise, 
     SecretKey agreed = *X25519Agree(fake.masking.private_key, AsBytes(own.masking_public_key()));
     terms.push_back({*PairwiseMaskSeed(agreed, session_id, round), -PairSign(kVictim, id)});
   }
-  const std::string& packed = masked->masked_input().packed();
-  std::vector<uint64_t> values(shape.length + 1);
-  for (size_t i = 0; i < values.size(); ++i) {
-    uint32_t word;
-    std::memcpy(&word, packed.data() + 4 * i, 4);
-    values[i] = word;
-  }
-  EXPECT_TRUE(ApplyMasks(terms, params.bits(), 0, absl::MakeSpan(values)).ok());
-  for (uint64_t v : values) out.recovered_input.push_back(FromModular(v, params.bits()));
+  out.recovered_input =
+      testing::StripMasks(masked->masked_input().packed(), shape.length + 1, terms, params.bits());
   out.recovered = true;
   return out;
 }

@@ -5,6 +5,7 @@
 // deterministic: a test can assert exact bytes.
 
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <set>
@@ -14,6 +15,8 @@
 #include "gtest/gtest.h"
 #include "secure_agg/client/client_state.h"
 #include "secure_agg/crypto.h"
+#include "secure_agg/fixed_point.h"
+#include "secure_agg/masking.h"
 #include "secure_agg/protocol.h"
 #include "secure_agg/randomness.h"
 #include "secure_agg/shamir.h"
@@ -152,6 +155,22 @@ inline std::map<uint32_t, PartyShares> SplitAll(const std::map<uint32_t, Party>&
       out[id].masking_key[holders[i]] = b[i];
     }
   }
+  return out;
+}
+
+// What an attacker holding every mask term of a masked vector (bits <= 32,
+// 4 bytes per element) recovers: the signed fixed-point input, weight last.
+inline std::vector<int64_t> StripMasks(const std::string& packed, size_t elements,
+                                       const std::vector<MaskTerm>& terms, uint32_t bits) {
+  std::vector<uint64_t> values(elements);
+  for (size_t i = 0; i < values.size(); ++i) {
+    uint32_t word;
+    std::memcpy(&word, packed.data() + 4 * i, 4);
+    values[i] = word;
+  }
+  EXPECT_TRUE(ApplyMasks(terms, bits, 0, absl::MakeSpan(values)).ok());
+  std::vector<int64_t> out;
+  for (uint64_t v : values) out.push_back(FromModular(v, bits));
   return out;
 }
 

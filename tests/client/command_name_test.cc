@@ -10,12 +10,28 @@
 #include "client/known_commands.h"
 #include "client/privacy_filter.h"
 #include "gtest/gtest.h"
+#include "tests/client/raw_events.h"
 #include "tests/client/temp_dir.h"
 
 namespace tacit {
 namespace {
 
 const std::string kUnknown(kUnknownCommand);
+using testing::Key;
+
+// <tmp>/bin holding the executables `names` (mode 0700) and a non-executable
+// notes.txt and a folder subdir.
+std::string MakeBin(const testing::TempDir& tmp, const std::vector<std::string>& names) {
+  const std::string bin = tmp.File("bin");
+  EXPECT_EQ(::mkdir(bin.c_str(), 0700), 0);
+  for (const std::string& name : names) {
+    tmp.Write("bin/" + name, "#!/bin/sh\n");
+    EXPECT_EQ(::chmod((bin + "/" + name).c_str(), 0700), 0);
+  }
+  tmp.Write("bin/notes.txt", "not executable\n");
+  EXPECT_EQ(::mkdir((bin + "/subdir").c_str(), 0700), 0);
+  return bin;
+}
 
 TEST(CommandName, KeepsPlainNamesWithoutPathOrArguments) {
   EXPECT_EQ(CommandName("git commit -m 'secret'"), "git");
@@ -94,12 +110,7 @@ TEST(CommandName, RandomWordsWithAValueCharacterAreReplaced) {
 
 TEST(KnownCommands, PathBuiltinsAliasesAndNothingElse) {
   testing::TempDir tmp;
-  const std::string bin = tmp.File("bin");
-  ASSERT_EQ(::mkdir(bin.c_str(), 0700), 0);
-  tmp.Write("bin/deploy", "#!/bin/sh\n");
-  ASSERT_EQ(::chmod((bin + "/deploy").c_str(), 0700), 0);
-  tmp.Write("bin/notes.txt", "not executable\n");
-  ASSERT_EQ(::mkdir((bin + "/subdir").c_str(), 0700), 0);
+  const std::string bin = MakeBin(tmp, {"deploy"});
   KnownCommands known("relative:" + bin + "::/nonexistent", {"ll", "mkcd"});
   EXPECT_TRUE(known.Knows("deploy"));
   EXPECT_FALSE(known.Knows("notes.txt")) << "not executable";
@@ -116,10 +127,7 @@ TEST(KnownCommands, PathBuiltinsAliasesAndNothingElse) {
 
 TEST(PrivacyFilter, LiveShellKeepsOnlyNamesTheShellCouldRun) {
   testing::TempDir tmp;
-  const std::string bin = tmp.File("bin");
-  ASSERT_EQ(::mkdir(bin.c_str(), 0700), 0);
-  tmp.Write("bin/git", "#!/bin/sh\n");
-  ASSERT_EQ(::chmod((bin + "/git").c_str(), 0700), 0);
+  const std::string bin = MakeBin(tmp, {"git"});
   PrivacyFilter filter;
   filter.VerifyCommandsWith(std::make_shared<KnownCommands>(bin, std::vector<std::string>{"gs"}));
   RawEvent cmd;
@@ -142,14 +150,6 @@ TEST(PrivacyFilter, LiveShellKeepsOnlyNamesTheShellCouldRun) {
   EXPECT_EQ(filter.counts().kept, 8);
 }
 
-RawEvent KeyWith(const std::string& label, uint8_t mods) {
-  RawEvent e;
-  e.key = label;
-  e.modifiers = mods;
-  e.app = "Code";
-  return e;
-}
-
 // alt+q is "@" on a German keyboard: typing, so a class, never a chord.
 TEST(PrivacyFilter, AltAndAltGrTypingBecomesKeyClasses) {
   PrivacyFilter filter;
@@ -161,23 +161,23 @@ TEST(PrivacyFilter, AltAndAltGrTypingBecomesKeyClasses) {
            {"[", kModAlt, KeyClass::kPunctuation},
            {"e", kModCtrl | kModAlt, KeyClass::kLetter},  // Windows AltGr
            {"\xc3\xa9", kModAlt, KeyClass::kLetter}}) {
-    auto e = filter.Apply(KeyWith(label, mods));
+    auto e = filter.Apply(Key(label, mods));
     ASSERT_TRUE(e.has_value()) << label;
     EXPECT_EQ(e->kind, EventKind::kKeyPress) << label;
     EXPECT_EQ(e->key_class, key_class) << label;
     EXPECT_TRUE(e->chord.empty()) << label << " -> " << e->chord;
   }
-  RawEvent by_code = KeyWith("", kModAlt);
+  RawEvent by_code = Key("", kModAlt);
   by_code.key_code = 81;  // q
   EXPECT_TRUE(filter.Apply(by_code)->chord.empty());
   // Named keys with alt, and anything with meta or ctrl alone, stay chords.
-  EXPECT_EQ(filter.Apply(KeyWith("TAB", kModAlt))->chord, "alt+tab");
-  EXPECT_EQ(filter.Apply(KeyWith("F4", kModAlt))->chord, "alt+f4");
-  EXPECT_EQ(filter.Apply(KeyWith("ARW_LEFT", kModAlt))->chord, "alt+left");
-  EXPECT_EQ(filter.Apply(KeyWith("i", kModAlt | kModMeta))->chord, "alt+meta+i");
-  EXPECT_EQ(filter.Apply(KeyWith("c", kModCtrl))->chord, "ctrl+c");
-  EXPECT_EQ(filter.Apply(KeyWith("v", kModMeta))->chord, "meta+v");
-  EXPECT_EQ(filter.Apply(KeyWith("DELETE", kModCtrl | kModAlt))->chord, "ctrl+alt+delete");
+  EXPECT_EQ(filter.Apply(Key("TAB", kModAlt))->chord, "alt+tab");
+  EXPECT_EQ(filter.Apply(Key("F4", kModAlt))->chord, "alt+f4");
+  EXPECT_EQ(filter.Apply(Key("ARW_LEFT", kModAlt))->chord, "alt+left");
+  EXPECT_EQ(filter.Apply(Key("i", kModAlt | kModMeta))->chord, "alt+meta+i");
+  EXPECT_EQ(filter.Apply(Key("c", kModCtrl))->chord, "ctrl+c");
+  EXPECT_EQ(filter.Apply(Key("v", kModMeta))->chord, "meta+v");
+  EXPECT_EQ(filter.Apply(Key("DELETE", kModCtrl | kModAlt))->chord, "ctrl+alt+delete");
 }
 
 TEST(PrivacyFilter, AppNamesThatAreNotPlainNamesAreReplaced) {

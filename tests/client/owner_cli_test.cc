@@ -127,7 +127,6 @@ TEST(OwnerCli, EraseAllDeletesADamagedOrWrongKeyStore) {
       tmp.Write("client-" + damage + "/store.key", std::string(64, 'b') + "\n");
       ASSERT_EQ(::chmod(key.c_str(), 0600), 0);
     }
-    ASSERT_EQ(Client(dir, "inspect").exit_code, 1) << "the store cannot be read";
     CliRun erase = Client(dir, "erase --all");
     EXPECT_EQ(erase.exit_code, 0) << erase.output;
     EXPECT_TRUE(Has(erase, "The store could not be read")) << erase.output;

@@ -18,16 +18,15 @@ absl::StatusOr<nlohmann::json> ParseJson(absl::string_view text, absl::string_vi
   const int max_depth = options.max_depth;
   // `depth` is the number of enclosing containers; a container opening at
   // depth d is at nesting level d + 1.
-  nlohmann::json::parser_callback_t limit_depth = [max_depth](int depth,
-                                                              nlohmann::json::parse_event_t event,
-                                                              nlohmann::json&) {
-    if ((event == nlohmann::json::parse_event_t::object_start ||
-         event == nlohmann::json::parse_event_t::array_start) &&
-        depth >= max_depth) {
-      throw TooDeep{depth + 1};
-    }
-    return true;
-  };
+  nlohmann::json::parser_callback_t limit_depth =
+      [max_depth](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
+        if ((event == nlohmann::json::parse_event_t::object_start ||
+             event == nlohmann::json::parse_event_t::array_start) &&
+            depth >= max_depth) {
+          throw TooDeep{depth + 1};
+        }
+        return true;
+      };
   try {
     return nlohmann::json::parse(text.begin(), text.end(), limit_depth,
                                  /*allow_exceptions=*/true, options.ignore_comments);

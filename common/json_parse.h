@@ -5,8 +5,9 @@
 // nlohmann::json::parse throws out_of_range on a number beyond the double
 // range (1e400), not only parse_error, so a catch of parse_error alone let
 // `check-config` abort; and nlohmann copies, compares and dumps documents
-// recursively, so a document nested 100,000 deep overflows the stack later. ParseJson never throws and refuses documents deeper than
-// `max_depth`, naming `what` (a path or "Task.model.hyperparameters_json").
+// recursively, so a document nested 100,000 deep overflows the stack later. ParseJson never throws
+// and refuses documents deeper than `max_depth`, naming `what` (a path or
+// "Task.model.hyperparameters_json").
 
 #include <string>
 

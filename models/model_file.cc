@@ -118,9 +118,9 @@ absl::StatusOr<ModelFile> DecodeModelFile(const std::string& bytes) {
       absl::string_view(reinterpret_cast<const char*>(bytes.data()) + kPreamble, header_size),
       "model file header");
   if (!parsed.ok() || !parsed->is_object()) {
-    return absl::DataLossError(absl::StrCat(
-        "model file header is not a JSON object; the file is corrupt (",
-        parsed.ok() ? "not an object" : parsed.status().message(), ")"));
+    return absl::DataLossError(
+        absl::StrCat("model file header is not a JSON object; the file is corrupt (",
+                     parsed.ok() ? "not an object" : parsed.status().message(), ")"));
   }
   nlohmann::json& header = *parsed;
   ModelFile model;

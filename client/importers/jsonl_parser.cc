@@ -7,8 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/importers/line_parsers.h"
-#include "common/status_macros.h"
 #include "common/json_parse.h"
+#include "common/status_macros.h"
 
 namespace tacit::importers {
 namespace {

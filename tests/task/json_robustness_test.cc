@@ -24,8 +24,8 @@ using ::testing::HasSubstr;
 
 const std::string& ExampleText() {
   static const std::string* text = [] {
-    auto read =
-        ReadFileToString(std::string(TACIT_SOURCE_DIR) + "/coordinator/examples/next_event_task.json");
+    auto read = ReadFileToString(std::string(TACIT_SOURCE_DIR) +
+                                 "/coordinator/examples/next_event_task.json");
     return new std::string(read.ok() ? *read : "");
   }();
   return *text;
@@ -33,20 +33,26 @@ const std::string& ExampleText() {
 
 // Numbers beyond what a double or an int64 holds, and spellings JSON lacks.
 const std::vector<std::string>& HugeNumbers() {
-  static const std::vector<std::string> numbers = {
-      "1e400", "-1e400", "1e309", "18446744073709551616", "-9223372036854775809",
-      "123456789012345678901234567890", "1e-400", "NaN", "Infinity", "-0"};
+  static const std::vector<std::string> numbers = {"1e400",
+                                                   "-1e400",
+                                                   "1e309",
+                                                   "18446744073709551616",
+                                                   "-9223372036854775809",
+                                                   "123456789012345678901234567890",
+                                                   "1e-400",
+                                                   "NaN",
+                                                   "Infinity",
+                                                   "-0"};
   return numbers;
 }
 
 const std::vector<std::string>& WrongTypes() {
-  static const std::vector<std::string> values = {"\"text\"", "[]", "{}", "null", "true", "[1e400]"};
+  static const std::vector<std::string> values = {"\"text\"", "[]",   "{}",
+                                                  "null",     "true", "[1e400]"};
   return values;
 }
 
-std::string Nested(size_t depth) {
-  return std::string(depth, '[') + std::string(depth, ']');
-}
+std::string Nested(size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
 
 // Positions of JSON values in `text` that follow a ':' (object members).
 std::vector<size_t> ValueStarts(const std::string& text) {

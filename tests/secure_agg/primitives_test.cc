@@ -215,6 +215,11 @@ TEST(Parameters, ChoicesMeetTheirOwnBounds) {
         r.corruption_rate = corrupt;
         auto p = ChooseParameters(r);
         ASSERT_TRUE(p.ok()) << p.status();
+        // EvaluateParameters (check-config's figures) reports the same bounds.
+        auto same = EvaluateParameters(r, p->threshold, p->neighbors);
+        ASSERT_TRUE(same.ok()) << same.status();
+        EXPECT_DOUBLE_EQ(same->log2_privacy_failure, p->log2_privacy_failure);
+        EXPECT_DOUBLE_EQ(same->log2_correctness_failure, p->log2_correctness_failure);
         EXPECT_GT(2 * p->threshold, p->holders) << n;  // strict majority of holders
         EXPECT_LE(p->threshold, p->holders);
         if (p->neighbors == 0) {

@@ -61,17 +61,8 @@ absl::StatusOr<std::vector<std::vector<std::string>>> ReadTable(const std::strin
 }
 
 absl::Status BadNumber(const std::string& path, const std::string& field) {
-  return absl::DataLossError(absl::StrCat(path, ": '", field,
-                                          "' is not a number; restore the file from a backup"));
-}
-
-absl::Status AppendLine(const std::string& path, const std::string& line) {
-  std::string text;
-  if (std::filesystem::exists(path)) {
-    TACIT_ASSIGN_OR_RETURN(text, ReadFileToString(path));
-    if (!text.empty() && text.back() != '\n') text += '\n';
-  }
-  return WriteFileAtomically(path, text + line + "\n", 0644);
+  return absl::DataLossError(
+      absl::StrCat(path, ": '", field, "' is not a number; restore the file from a backup"));
 }
 
 int64_t NowSeconds() { return static_cast<int64_t>(std::time(nullptr)); }
@@ -130,8 +121,8 @@ absl::Status RecordIssued(const std::string& pki_dir, const std::string& device_
                           const std::string& cert_pem) {
   TACIT_ASSIGN_OR_RETURN(std::string serial, CertificateSerialHex(cert_pem));
   TACIT_ASSIGN_OR_RETURN(int64_t not_after, CertificateNotAfter(cert_pem));
-  return AppendLine(absl::StrCat(pki_dir, "/", kIssuedLogFile),
-                    absl::StrCat(NowSeconds(), " ", device_id, " ", serial, " ", not_after));
+  return AppendLineDurably(absl::StrCat(pki_dir, "/", kIssuedLogFile),
+                           absl::StrCat(NowSeconds(), " ", device_id, " ", serial, " ", not_after));
 }
 
 absl::StatusOr<std::vector<std::string>> RevokeDeviceInFolder(const std::string& pki_dir,
@@ -155,16 +146,15 @@ absl::StatusOr<std::vector<std::string>> RevokeDeviceInFolder(const std::string&
   TACIT_ASSIGN_OR_RETURN(std::vector<RevokedSerial> revoked, ReadRevocations(pki_dir));
   std::set<std::string> known;
   for (const RevokedSerial& r : revoked) known.insert(r.serial_hex);
+  // Appended line by line: a concurrent revocation may add a duplicate line,
+  // which is harmless, but never loses one.
   std::vector<std::string> added;
-  std::string lines;
   for (const std::string& serial : serials) {
     if (!known.insert(serial).second) continue;
+    TACIT_RETURN_IF_ERROR(
+        AppendLineDurably(absl::StrCat(pki_dir, "/", kRevokedFile),
+                          absl::StrCat(serial, " ", device_id, " ", NowSeconds())));
     added.push_back(serial);
-    absl::StrAppend(&lines, serial, " ", device_id, " ", NowSeconds(), "\n");
-  }
-  if (!lines.empty()) {
-    lines.pop_back();
-    TACIT_RETURN_IF_ERROR(AppendLine(absl::StrCat(pki_dir, "/", kRevokedFile), lines));
   }
   return added;
 }

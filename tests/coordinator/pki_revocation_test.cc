@@ -4,10 +4,12 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "common/file_io.h"
 #include "coordinator/pki.h"
@@ -75,6 +77,22 @@ TEST_F(PkiRevocationTest, ReplacedAndRevokedSerialsAreDeniedAndNoOthers) {
     EXPECT_EQ(row.revoked, denied.count(row.certificate.serial_hex) > 0);
     EXPECT_FALSE(row.expired);
   }
+}
+
+// tacit-sim issues its devices from parallel threads: no issued line may be lost.
+TEST_F(PkiRevocationTest, ConcurrentIssuesAreAllLogged) {
+  const int devices = 8 + static_cast<int>(::testing::UnitTest::GetInstance()->random_seed() % 8);
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int d = 0; d < devices; ++d) {
+    threads.emplace_back(
+        [&, d] { failures += !IssueDeviceInFolder(dir_, "dev-" + std::to_string(d), 30).ok(); });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto issued = ReadIssuedLog(dir_);
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  EXPECT_EQ(issued->size(), static_cast<size_t>(devices));
 }
 
 TEST_F(PkiRevocationTest, RevokeNamesUnknownDevicesAndIsIdempotent) {

@@ -40,4 +40,34 @@ absl::StatusOr<nlohmann::json> ParseJson(absl::string_view text, absl::string_vi
   }
 }
 
+namespace {
+
+const nlohmann::json* Member(const nlohmann::json& object, const char* key) {
+  if (!object.is_object()) return nullptr;
+  auto it = object.find(key);
+  return it == object.end() ? nullptr : &*it;
+}
+
+}  // namespace
+
+std::string StringOr(const nlohmann::json& object, const char* key, std::string fallback) {
+  const nlohmann::json* v = Member(object, key);
+  return v != nullptr && v->is_string() ? v->get<std::string>() : fallback;
+}
+
+int64_t IntOr(const nlohmann::json& object, const char* key, int64_t fallback) {
+  const nlohmann::json* v = Member(object, key);
+  // An unsigned value above INT64_MAX would wrap: treat it as absent.
+  if (v == nullptr || !v->is_number_integer()) return fallback;
+  if (v->is_number_unsigned() && v->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+    return fallback;
+  }
+  return v->get<int64_t>();
+}
+
+bool BoolOr(const nlohmann::json& object, const char* key, bool fallback) {
+  const nlohmann::json* v = Member(object, key);
+  return v != nullptr && v->is_boolean() ? v->get<bool>() : fallback;
+}
+
 }  // namespace tacit

@@ -9,6 +9,7 @@
 // and refuses documents deeper than `max_depth`, naming `what` (a path or
 // "Task.model.hyperparameters_json").
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -26,5 +27,13 @@ struct JsonParseOptions {
 // number out of the double range, or nesting deeper than options.max_depth.
 absl::StatusOr<nlohmann::json> ParseJson(absl::string_view text, absl::string_view what,
                                          JsonParseOptions options = {});
+
+// `object[key]` when `object` is an object holding a string (an integer, a
+// boolean) there, else `fallback`. nlohmann's value() throws type_error when
+// the key holds another type; these never throw, for state files a crash or
+// an edit may have damaged.
+std::string StringOr(const nlohmann::json& object, const char* key, std::string fallback);
+int64_t IntOr(const nlohmann::json& object, const char* key, int64_t fallback);
+bool BoolOr(const nlohmann::json& object, const char* key, bool fallback);
 
 }  // namespace tacit

@@ -112,6 +112,35 @@ TEST(JsonRobustnessTest, ParseJsonRefusesOverflowAndDepthWithoutThrowing) {
   EXPECT_FALSE(ParseJson(Nested(1'000'000), "x").ok());
 }
 
+// State files read with StringOr / IntOr / BoolOr: a key of any other type
+// falls back instead of throwing type_error as nlohmann's value() does.
+TEST(JsonRobustnessTest, TypedReadersFallBackOnEveryWrongType) {
+  const std::vector<nlohmann::json> values = {"text",
+                                              7,
+                                              -7,
+                                              18446744073709551615ull,
+                                              2.5,
+                                              true,
+                                              nullptr,
+                                              nlohmann::json::array(),
+                                              nlohmann::json::object()};
+  for (const nlohmann::json& value : values) {
+    const nlohmann::json object = {{"k", value}};
+    std::string s;
+    int64_t i = 0;
+    bool b = false;
+    ASSERT_NO_THROW(s = StringOr(object, "k", "fallback"));
+    ASSERT_NO_THROW(i = IntOr(object, "k", -99));
+    ASSERT_NO_THROW(b = BoolOr(object, "k", false));
+    EXPECT_EQ(s, value.is_string() ? value.get<std::string>() : "fallback");
+    const bool fits = value.is_number_integer() &&
+                      !(value.is_number_unsigned() && value.get<uint64_t>() > INT64_MAX);
+    EXPECT_EQ(i, fits ? value.get<int64_t>() : -99);
+    EXPECT_EQ(b, value.is_boolean() && value.get<bool>());
+    EXPECT_EQ(StringOr(value, "k", "x"), "x");  // not an object: no member
+  }
+}
+
 // The reported abort: `check-config` on a task file holding 1e400.
 TEST(JsonRobustnessTest, TaskFileWithAHugeNumberIsAnErrorNamingTheFile) {
   const std::string path = ::testing::TempDir() + "/task_huge.json";

@@ -49,10 +49,9 @@ std::string SecAggBoundsReport::Describe() const {
       "secure aggregation for a cohort of %d (assumed dropout %.0f%%, corruption %.0f%%):\n"
       "  %s: threshold %d, %s: privacy failure %s (target 2^%.0f), round failure %s (target "
       "2^%.0f)\n",
-      cohort, 100 * dropout_rate, 100 * corruption_rate,
-      overridden ? "overridden" : "automatic", threshold, GraphText(neighbors),
-      Log2Text(log2_privacy_failure), privacy_target, Log2Text(log2_correctness_failure),
-      correctness_target);
+      cohort, 100 * dropout_rate, 100 * corruption_rate, overridden ? "overridden" : "automatic",
+      threshold, GraphText(neighbors), Log2Text(log2_privacy_failure), privacy_target,
+      Log2Text(log2_correctness_failure), correctness_target);
   if (overridden) {
     absl::StrAppendFormat(&out,
                           "  automatic choice: threshold %d, %s: privacy failure %s, round "
@@ -62,12 +61,14 @@ std::string SecAggBoundsReport::Describe() const {
                           Log2Text(auto_log2_correctness_failure));
   }
   if (MissesPrivacyTarget()) {
-    absl::StrAppend(&out, "  WARNING: the privacy bound misses its target: colluding clients "
-                          "and the coordinator may learn a client's update\n");
+    absl::StrAppend(&out,
+                    "  WARNING: the privacy bound misses its target: colluding clients "
+                    "and the coordinator may learn a client's update\n");
   }
   if (MissesCorrectnessTarget()) {
-    absl::StrAppend(&out, "  WARNING: the round failure bound misses its target: rounds may be "
-                          "abandoned for want of surviving share holders\n");
+    absl::StrAppend(&out,
+                    "  WARNING: the round failure bound misses its target: rounds may be "
+                    "abandoned for want of surviving share holders\n");
   }
   return out;
 }

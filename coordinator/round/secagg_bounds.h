@@ -23,14 +23,14 @@
 namespace tacit::coordinator {
 
 struct SecAggBoundsReport {
-  uint32_t cohort = 0;           // clients selected per round (cohort.size x over_selection)
-  double dropout_rate = 0;       // assumed: 1 - cohort.min_survivors / cohort
-  double corruption_rate = 0;    // clients assumed colluding with the coordinator
-  double privacy_target = 0;     // log2, e.g. -40
-  double correctness_target = 0; // log2, e.g. -20
-  bool overridden = false;       // the task sets secure_agg.threshold or .neighbors
-  uint32_t threshold = 0;        // what rounds use
-  uint32_t neighbors = 0;        // 0: complete graph
+  uint32_t cohort = 0;            // clients selected per round (cohort.size x over_selection)
+  double dropout_rate = 0;        // assumed: 1 - cohort.min_survivors / cohort
+  double corruption_rate = 0;     // clients assumed colluding with the coordinator
+  double privacy_target = 0;      // log2, e.g. -40
+  double correctness_target = 0;  // log2, e.g. -20
+  bool overridden = false;        // the task sets secure_agg.threshold or .neighbors
+  uint32_t threshold = 0;         // what rounds use
+  uint32_t neighbors = 0;         // 0: complete graph
   double log2_privacy_failure = 0;
   double log2_correctness_failure = 0;
   uint32_t auto_threshold = 0;  // the automatic choice for the same cohort

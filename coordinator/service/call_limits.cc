@@ -74,9 +74,7 @@ CallLimits::CallLimits(const CallLimitOptions& o)
            o.check_in_burst * CallsPerCheckIn(FederationMethod::kRoundResult)},
       } {}
 
-CheckInLimiter& CallLimits::LimiterOf(FederationMethod method) {
-  return limiters_[Index(method)];
-}
+CheckInLimiter& CallLimits::LimiterOf(FederationMethod method) { return limiters_[Index(method)]; }
 
 absl::Status CallLimits::CheckSize(FederationMethod method, size_t request_bytes) const {
   const int64_t cap =

@@ -178,9 +178,8 @@ TEST_F(FederationHardeningTest, MaxReceiveSizeIsTheTasksLargestMessageAndGrpcRef
 TEST_F(FederationHardeningTest, AFloodOfNextMessageCallsFromOneDeviceIsLimited) {
   ASSERT_TRUE(IssueDeviceInFolder(pki_, "laptop-2", 30).ok());
   std::unique_ptr<v1::Federation::Stub> flood = Stub("laptop-1");
-  const int burst = static_cast<int>(
-      FederationServiceOptions().check_in_burst *
-      CallLimits::CallsPerCheckIn(FederationMethod::kNextMessage));
+  const int burst = static_cast<int>(FederationServiceOptions().check_in_burst *
+                                     CallLimits::CallsPerCheckIn(FederationMethod::kNextMessage));
   const double per_second = FederationServiceOptions().check_ins_per_minute / 60 *
                             CallLimits::CallsPerCheckIn(FederationMethod::kNextMessage);
   const auto start = std::chrono::steady_clock::now();

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/cli/cli_context.h"
+#include "common/json_parse.h"
 
 namespace tacit::runtime {
 
@@ -48,9 +49,9 @@ absl::StatusOr<std::vector<nlohmann::json>> ReadAudit(const std::string& dir, si
   std::deque<nlohmann::json> lines;
   std::string line;
   while (std::getline(in, line)) {
-    nlohmann::json parsed = nlohmann::json::parse(line, nullptr, false);
-    if (parsed.is_discarded()) continue;  // a line torn by a crash
-    lines.push_back(std::move(parsed));
+    absl::StatusOr<nlohmann::json> parsed = ParseJson(line, "audit line");
+    if (!parsed.ok()) continue;  // a line torn by a crash
+    lines.push_back(*std::move(parsed));
     if (lines.size() > limit) lines.pop_front();
   }
   return std::vector<nlohmann::json>(lines.begin(), lines.end());

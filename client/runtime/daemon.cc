@@ -18,6 +18,7 @@
 #include "client/runtime/fleet_channel.h"
 #include "client/runtime/model_cache.h"
 #include "common/file_io.h"
+#include "common/json_parse.h"
 #include "common/status_macros.h"
 #include "task/task_config.h"
 
@@ -78,7 +79,8 @@ void Log(const std::string& line) {
 EligibilityConfig KnownRequirements(const std::string& dir) {
   auto text = ReadFileToString(dir + "/model/task.json");
   if (text.ok()) {
-    auto task = ParseTaskConfig(nlohmann::json::parse(*text, nullptr, false));
+    absl::StatusOr<nlohmann::json> json = ParseJson(*text, "model/task.json");
+    auto task = json.ok() ? ParseTaskConfig(*json) : json.status();
     if (task.ok()) return task->eligibility;
   }
   return EligibilityConfig{};

@@ -12,6 +12,7 @@
 #include "client/runtime/eligibility.h"
 #include "client/runtime/enrollment.h"
 #include "common/file_io.h"
+#include "common/json_parse.h"
 #include "nlohmann/json.hpp"
 
 namespace tacit::cli {
@@ -112,13 +113,13 @@ namespace {
 
 void PrintReadings(const nlohmann::json& r, const std::string& when) {
   std::cout << "readings:  (" << when << ")\n"
-            << "  idle:    " << r.value("idle_minutes", 0) << " min, from "
-            << r.value("idle_source", "?") << "\n"
-            << "  network: " << (r.value("unmetered_network", true) ? "unmetered" : "metered")
-            << ", from " << r.value("network_source", "?") << "\n"
-            << "  power:   " << (r.value("on_ac_power", true) ? "on AC" : "on battery");
-  if (r.value("battery_percent", -1) >= 0) {
-    std::cout << ", battery " << r.value("battery_percent", -1) << "%";
+            << "  idle:    " << IntOr(r, "idle_minutes", 0) << " min, from "
+            << StringOr(r, "idle_source", "?") << "\n"
+            << "  network: " << (BoolOr(r, "unmetered_network", true) ? "unmetered" : "metered")
+            << ", from " << StringOr(r, "network_source", "?") << "\n"
+            << "  power:   " << (BoolOr(r, "on_ac_power", true) ? "on AC" : "on battery");
+  if (IntOr(r, "battery_percent", -1) >= 0) {
+    std::cout << ", battery " << IntOr(r, "battery_percent", -1) << "%";
   }
   std::cout << "\n";
 }
@@ -144,12 +145,13 @@ void AddStatusCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
     auto daemon = ReadFileToString(context->dir + "/" + runtime::kDaemonStatusFile);
     nlohmann::json readings;
     if (daemon.ok()) {
-      auto d = nlohmann::json::parse(*daemon, nullptr, false);
-      if (!d.is_discarded()) {
-        std::cout << "daemon:    " << d.value("state", "?") << " (" << d.value("detail", "")
-                  << "), pid " << d.value("pid", 0) << ", updated " << d.value("updated", "")
-                  << "\nmodel:     version " << d.value("model_version", -1) << ", rounds joined "
-                  << d.value("rounds_joined", 0) << ", included " << d.value("rounds_included", 0)
+      absl::StatusOr<nlohmann::json> parsed = ParseJson(*daemon, runtime::kDaemonStatusFile);
+      const nlohmann::json d = parsed.ok() ? *std::move(parsed) : nlohmann::json();
+      if (d.is_object()) {
+        std::cout << "daemon:    " << StringOr(d, "state", "?") << " (" << StringOr(d, "detail", "")
+                  << "), pid " << IntOr(d, "pid", 0) << ", updated " << StringOr(d, "updated", "")
+                  << "\nmodel:     version " << IntOr(d, "model_version", -1) << ", rounds joined "
+                  << IntOr(d, "rounds_joined", 0) << ", included " << IntOr(d, "rounds_included", 0)
                   << "\n";
         if (d.contains("readings")) readings = d["readings"];
       }

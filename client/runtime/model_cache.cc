@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/file_io.h"
+#include "common/json_parse.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "nlohmann/json.hpp"
@@ -24,12 +25,12 @@ std::string PartMetaPath(const std::string& dir) { return ModelDir(dir) + "/down
 int64_t ResumeOffset(const std::string& dir, int64_t version, std::string* sha256_hex) {
   auto meta_text = ReadFileToString(PartMetaPath(dir));
   if (!meta_text.ok()) return 0;
-  nlohmann::json meta = nlohmann::json::parse(*meta_text, nullptr, false);
-  if (meta.is_discarded() || meta.value("version", int64_t{-1}) != version) return 0;
+  absl::StatusOr<nlohmann::json> meta = ParseJson(*meta_text, "download.json");
+  if (!meta.ok() || IntOr(*meta, "version", -1) != version) return 0;
   std::error_code error;
   auto size = std::filesystem::file_size(PartPath(dir), error);
   if (error) return 0;
-  *sha256_hex = meta.value("sha256", "");
+  *sha256_hex = StringOr(*meta, "sha256", "");
   return static_cast<int64_t>(size);
 }
 

@@ -58,9 +58,9 @@ ChosenParameters SparseBounds(const ParameterRequest& r, uint32_t t, uint32_t k)
   out.neighbors = k;
   out.holders = k + 1;
   out.log2_privacy_failure = std::min(
-      0.0, std::max(log2n + Log2BinomialUpperTail(k, r.corruption_rate,
-                                                  CorruptHoldersToBreak(t, k + 1)),
-                    log2_cut));
+      0.0,
+      std::max(log2n + Log2BinomialUpperTail(k, r.corruption_rate, CorruptHoldersToBreak(t, k + 1)),
+               log2_cut));
   out.log2_correctness_failure =
       std::min(0.0, log2n + Log2BinomialLowerTail(k, 1 - r.dropout_rate, t));
   return out;

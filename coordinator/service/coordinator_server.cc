@@ -119,6 +119,7 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   // Masked inputs carry the whole model: allow them, refuse anything larger.
   builder.SetMaxReceiveMessageSize(256 << 20);
   LimitTransportMemory(builder, config.grpc_memory_mib);
+  if (config.interceptors) builder.experimental().SetInterceptorCreators(config.interceptors());
   p.server = builder.BuildAndStart();
   if (!p.server || grpc_port == 0) {
     return absl::UnavailableError(

@@ -11,6 +11,7 @@
 #include "client/runtime/daemon.h"
 #include "client/runtime/eligibility.h"
 #include "client/runtime/enrollment.h"
+#include "client/runtime/participation_policy.h"
 #include "common/file_io.h"
 #include "common/json_parse.h"
 #include "nlohmann/json.hpp"
@@ -68,6 +69,11 @@ void AddRunCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
   cmd->add_option("--check-seconds", options->idle_check_seconds,
                   "Seconds between checks while paused or ineligible")
       ->capture_default_str();
+  cmd->add_option("--check-in-jitter-seconds", options->check_in_jitter_seconds,
+                  "Each check-in waits a random 0..this many seconds first, so the coordinator "
+                  "cannot tell when this laptop became idle")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_option("--max-backoff-seconds", options->max_backoff_seconds,
                   "Longest wait after repeated failures")
       ->capture_default_str();
@@ -124,6 +130,16 @@ void PrintReadings(const nlohmann::json& r, const std::string& when) {
   std::cout << "\n";
 }
 
+void PrintPolicy(const runtime::ParticipationPolicy& p) {
+  std::cout << "policy:    (" << runtime::kParticipationPolicyFile
+            << ", the coordinator cannot lower it)\n"
+            << "  refuse rounds with a cohort below " << p.min_cohort_size
+            << " or a secure aggregation threshold below " << p.min_secagg_threshold << "\n"
+            << "  own DP noise share assumes at least " << p.min_survivors
+            << " survivors; less noise from the coordinator is refused\n"
+            << "  at most " << p.max_rounds_per_day << " rounds per day (UTC)\n";
+}
+
 }  // namespace
 
 void AddStatusCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
@@ -162,6 +178,14 @@ void AddStatusCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
     const bool now = readings.is_null();
     if (now) readings = runtime::ReadingsToJson(runtime::ReadDevice({}));
     PrintReadings(readings, now ? "read now" : "the daemon's last check");
+    auto policy = runtime::LoadParticipationPolicy(context->dir);
+    FailIfError(policy.status());
+    PrintPolicy(*policy);
+    auto totals = runtime::SumAudit(context->dir);
+    FailIfError(totals.status());
+    std::cout << "totals:    sent " << totals->bytes_up << " bytes, received " << totals->bytes_down
+              << " bytes, rounds joined " << totals->rounds_joined << " ("
+              << totals->rounds_joined_today << " today), check-ins " << totals->check_ins << "\n";
     auto audit = runtime::ReadAudit(context->dir, *last);
     FailIfError(audit.status());
     std::cout << "sent from this laptop (" << runtime::kAuditLogFile << ", newest last):\n";

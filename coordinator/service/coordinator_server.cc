@@ -145,6 +145,7 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   builder.SetMaxReceiveMessageSize(static_cast<int>(
       std::min<int64_t>(self->max_receive_message_bytes_, std::numeric_limits<int>::max())));
   LimitTransportMemory(builder, config.grpc_memory_mib);
+  if (config.interceptors) builder.experimental().SetInterceptorCreators(config.interceptors());
   p.server = builder.BuildAndStart();
   if (!p.server || grpc_port == 0) {
     return absl::UnavailableError(

@@ -11,9 +11,13 @@
 // signals, no files to read): tacit-sim's gRPC transport runs it in-process
 // on a loopback port.
 
+#include <grpcpp/support/server_interceptor.h>
+
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -64,6 +68,11 @@ struct CoordinatorServerConfig {
   double long_poll_seconds = 10;
   int64_t grpc_memory_mib = 96;            // gRPC resource quota (see ServeOptions); 0: none
   std::shared_ptr<spdlog::logger> logger;  // JSON lines; null: to stderr
+  // gRPC server interceptors, e.g. the integration tests' wire recorder that
+  // checks what laptops send; unset in production.
+  std::function<
+      std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>()>
+      interceptors;
 };
 
 class CoordinatorServer {

@@ -168,7 +168,7 @@ TEST_F(FederationHardeningTest, MaxReceiveSizeIsTheTasksLargestMessageAndGrpcRef
   // A small method's cap is checked in the handler.
   grpc::ClientContext context;
   v1::CheckInRequest big;
-  big.mutable_state()->set_ineligible_reason(std::string(kMaxSmallRequestBytes + 1, 'r'));
+  big.set_task_name(std::string(kMaxSmallRequestBytes + 1, 'r'));
   v1::CheckInResponse response;
   grpc::Status refused = stub->CheckIn(&context, big, &response);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/file_io.h"
+#include "common/json_parse.h"
 #include "common/status_macros.h"
 
 namespace tacit {
@@ -14,7 +15,9 @@ absl::StatusOr<ControlState> LoadControlState(const std::string& dir) {
   absl::StatusOr<std::string> text = ReadFileToString(path);
   if (absl::IsNotFound(text.status())) return ControlState();
   if (!text.ok()) return text.status();
-  nlohmann::json doc = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  absl::StatusOr<nlohmann::json> parsed = ParseJson(*text, path);
+  nlohmann::json doc =
+      parsed.ok() ? *std::move(parsed) : nlohmann::json(nlohmann::json::value_t::discarded);
   auto flag = [&](const char* key, bool* out) {
     if (!doc.contains(key)) return true;
     if (!doc[key].is_boolean()) return false;

@@ -213,18 +213,47 @@ std::pair<KeyClass, std::string> Classify(absl::string_view label, int key_code)
   return {KeyClass::kOther, "key"};
 }
 
-std::string AppIdChars(absl::string_view in) {
+// `*lossy` is set when a character was removed or the name cut short: then
+// the id is not the app's name but a fragment of something else.
+std::string AppIdChars(absl::string_view in, bool* lossy) {
   std::string out;
   for (char ch : in) {
     auto c = static_cast<unsigned char>(ch);
     if (c == ' ') c = '-';
     c = static_cast<unsigned char>(absl::ascii_tolower(c));
     if (std::isalnum(c) || c == '.' || c == '_' || c == '-') {
+      if (out.size() == kMaxNameBytes) {
+        *lossy = true;
+        break;
+      }
       out.push_back(static_cast<char>(c));
+    } else {
+      *lossy = true;
     }
-    if (out.size() == kMaxNameBytes) break;
   }
   return out;
+}
+
+// The app's base name without extension ("/Applications/Code.app" -> "Code").
+absl::string_view AppBaseName(absl::string_view app) {
+  app = absl::StripAsciiWhitespace(app);
+  while (!app.empty() && (app.back() == '/' || app.back() == '\\')) app.remove_suffix(1);
+  size_t sep = app.find_last_of("/\\");
+  if (sep != absl::string_view::npos) app = app.substr(sep + 1);
+  for (absl::string_view ext : {".app", ".exe", ".desktop", ".APP", ".EXE"}) {
+    if (absl::EndsWith(app, ext)) app.remove_suffix(ext.size());
+  }
+  return app;
+}
+
+// Alt (Option on a Mac) or AltGr held with a key that types a character is
+// typing: it gives "@", "{", "é" or "ø" on many layouts, so an exact chord
+// would spell out the text. Windows reports AltGr as ctrl+alt, so ctrl+alt
+// counts as typing too; with Meta (Cmd, Super) held nothing is typed.
+bool IsAltTyping(uint8_t modifiers, KeyClass key_class) {
+  const bool printable = key_class == KeyClass::kLetter || key_class == KeyClass::kDigit ||
+                         key_class == KeyClass::kPunctuation;
+  return printable && (modifiers & kModAlt) != 0 && (modifiers & kModMeta) == 0;
 }
 
 }  // namespace
@@ -237,48 +266,30 @@ std::string ChordKeyName(absl::string_view label, int key_code) {
   return Classify(label, key_code).second;
 }
 
-// NAME=value before a command sets an environment variable (its value may be
-// a secret): such words are skipped when a word follows them.
-bool IsAssignment(absl::string_view word) {
-  size_t eq = word.find('=');
-  if (eq == 0 || eq == absl::string_view::npos) return false;
-  for (char c : word.substr(0, eq)) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
-  }
-  return true;
-}
-
-std::string CommandName(absl::string_view line) {
-  std::vector<absl::string_view> words =
-      absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
-  size_t i = 0;
-  while (i + 1 < words.size() && IsAssignment(words[i])) ++i;
-  if (i >= words.size()) return "";
-  absl::string_view word = words[i];
-  size_t slash = word.rfind('/');
-  if (slash != absl::string_view::npos && slash + 1 < word.size()) word = word.substr(slash + 1);
-  // Shell syntax characters are removed; names like "[", "==" or "%backup%" stay.
-  std::string name;
-  for (char c : word) {
-    auto u = static_cast<unsigned char>(c);
-    if (std::isgraph(u) &&
-        absl::string_view("'\"`$;|&<>(){}*?!\\").find(c) == absl::string_view::npos) {
-      name.push_back(c);
-    }
-    if (name.size() == kMaxNameBytes) break;
-  }
-  return name;
-}
-
 std::string NormalizeAppId(absl::string_view app) {
-  app = absl::StripAsciiWhitespace(app);
-  while (!app.empty() && (app.back() == '/' || app.back() == '\\')) app.remove_suffix(1);
-  size_t sep = app.find_last_of("/\\");
-  if (sep != absl::string_view::npos) app = app.substr(sep + 1);
-  for (absl::string_view ext : {".app", ".exe", ".desktop", ".APP", ".EXE"}) {
-    if (absl::EndsWith(app, ext)) app.remove_suffix(ext.size());
+  bool lossy = false;
+  return AppIdChars(AppBaseName(app), &lossy);
+}
+
+std::string StoredAppId(absl::string_view app) {
+  // The whole string, folders included, must be a plain path: a URL or
+  // "k=v/x" would otherwise leave a plausible base name that is part of a
+  // value ("https://user:pw@host/x" -> "x"). "C:" in front is a drive.
+  absl::string_view path = absl::StripAsciiWhitespace(app);
+  if (path.size() >= 2 && path[1] == ':' &&
+      absl::ascii_isalpha(static_cast<unsigned char>(path[0]))) {
+    path.remove_prefix(2);
   }
-  return AppIdChars(app);
+  for (char c : path) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) &&
+        absl::string_view(" ._-/\\").find(c) == absl::string_view::npos) {
+      return std::string(kUnknownApp);
+    }
+  }
+  bool lossy = false;
+  std::string id = AppIdChars(AppBaseName(app), &lossy);
+  if (lossy) return std::string(kUnknownApp);
+  return id;
 }
 
 PrivacyFilter::PrivacyFilter(PrivacyPolicy policy) : policy_(std::move(policy)) {
@@ -320,7 +331,8 @@ std::optional<Event> PrivacyFilter::Apply(const RawEvent& raw) {
       auto [key_class, chord_key] = Classify(raw.key, raw.key_code);
       const uint8_t chord_mods = raw.modifiers & (kModCtrl | kModAlt | kModMeta);
       if (raw.kind != EventKind::kKeyRelease && chord_mods != 0 &&
-          key_class != KeyClass::kModifier && policy_.keep_shortcuts) {
+          key_class != KeyClass::kModifier && !IsAltTyping(raw.modifiers, key_class) &&
+          policy_.keep_shortcuts) {
         e.kind = EventKind::kShortcut;
         std::string chord;
         if (raw.modifiers & kModCtrl) chord += "ctrl+";
@@ -355,11 +367,17 @@ std::optional<Event> PrivacyFilter::Apply(const RawEvent& raw) {
     }
     case EventKind::kAppFocus:
       if (app_id.empty()) return drop();
-      e.app = app_id;
+      e.app = StoredAppId(raw.app);
+      if (e.app == kUnknownApp) ++counts_.replaced_app_names;
       break;
     case EventKind::kShellCommand:
       e.command = CommandName(raw.command_line);
       if (e.command.empty()) return drop();
+      if (e.command != kUnknownCommand && known_commands_ != nullptr &&
+          !known_commands_->Knows(e.command)) {
+        e.command = std::string(kUnknownCommand);
+      }
+      if (e.command == kUnknownCommand) ++counts_.replaced_command_names;
       break;
   }
   ++counts_.kept;

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/privacy_filter.h"
 #include "common/file_io.h"
+#include "common/json_parse.h"
 #include "common/status_macros.h"
 
 namespace tacit {
@@ -52,8 +53,10 @@ std::string DefaultPrivacyPolicyJson() {
 
 absl::StatusOr<PrivacyPolicy> ParsePrivacyPolicyJson(absl::string_view text,
                                                      absl::string_view source) {
-  json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded() || !doc.is_object()) {
+  absl::StatusOr<json> parsed = ParseJson(text, source);
+  if (!parsed.ok()) return parsed.status();
+  const json& doc = *parsed;
+  if (!doc.is_object()) {
     return absl::InvalidArgumentError(
         absl::StrCat(source, ": not a JSON object; start from DefaultPrivacyPolicyJson()"));
   }

@@ -83,6 +83,23 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
   return absl::OkStatus();
 }
 
+absl::Status AppendLineDurably(const std::string& path, absl::string_view line, int mode) {
+  const std::string text = absl::StrCat(line, "\n");
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, mode);
+  if (fd < 0) return ErrnoStatus(errno, "cannot open for appending", path);
+  ssize_t n;
+  do {
+    n = ::write(fd, text.data(), text.size());
+  } while (n < 0 && errno == EINTR);
+  if (n != static_cast<ssize_t>(text.size()) || ::fsync(fd) != 0) {
+    int err = n < 0 || n == static_cast<ssize_t>(text.size()) ? errno : EIO;
+    ::close(fd);
+    return ErrnoStatus(err, "cannot append to", path);
+  }
+  ::close(fd);
+  return absl::OkStatus();
+}
+
 absl::Status MakeDirectories(const std::string& path, int mode) {
   if (path.empty()) return absl::InvalidArgumentError("empty directory path");
   std::string partial;

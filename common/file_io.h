@@ -18,6 +18,12 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path);
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents,
                                  int mode = 0644);
 
+// Appends `line` and a newline to `path` (created with `mode` if missing)
+// in one O_APPEND write, then fsyncs: concurrent appenders, threads or
+// processes, never lose or interleave each other's lines (a log, not a
+// rewrite: WriteFileAtomically's read-modify-rename would lose updates).
+absl::Status AppendLineDurably(const std::string& path, absl::string_view line, int mode = 0644);
+
 // Creates `path` and its parents if missing (like mkdir -p).
 absl::Status MakeDirectories(const std::string& path, int mode = 0755);
 

@@ -1,26 +1,53 @@
-// `tacit-coordinator check-config FILE`: validates a task config and prints
-// it with every default filled in, or the error naming the bad key.
+// `tacit-coordinator check-config FILE [--force]`: validates a task config,
+// prints it with every default filled in (stdout) and what its secure
+// aggregation settings promise (stderr), or the error naming the bad key.
+// Overrides of secure_agg.threshold / .neighbors weaker than both the targets
+// and the automatic choice are refused unless --force (then warned about),
+// exactly as `serve` refuses them.
 
 #include <iostream>
 #include <memory>
 #include <string>
 
 #include "coordinator/cli_commands.h"
+#include "coordinator/round/secagg_bounds.h"
 #include "task/task_config.h"
 
 namespace tacit::coordinator {
+namespace {
+
+struct CheckConfigArgs {
+  std::string path;
+  bool force = false;
+};
+
+int Fail(const absl::Status& status) {
+  std::cerr << "tacit-coordinator check-config: " << status.message() << "\n";
+  return 1;
+}
+
+}  // namespace
 
 void AddCheckConfigCommand(CLI::App& app, CommandAction* action) {
-  auto path = std::make_shared<std::string>();
+  auto args = std::make_shared<CheckConfigArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "check-config", "Validate a task config and print it with all defaults filled in");
-  cmd->add_option("file", *path, "Task config (JSON)")->required();
-  cmd->callback([path, action] {
-    *action = [path] {
-      absl::StatusOr<TaskConfig> config = LoadTaskConfigFile(*path);
-      if (!config.ok()) {
-        std::cerr << "tacit-coordinator check-config: " << config.status().message() << "\n";
-        return 1;
+      "check-config",
+      "Validate a task config, print it with all defaults filled in and its secure aggregation "
+      "bounds");
+  cmd->add_option("file", args->path, "Task config (JSON)")->required();
+  cmd->add_flag("--force", args->force,
+                "Accept secure_agg threshold/neighbors overrides whose bounds are worse than "
+                "the targets and the automatic choice (warns)");
+  cmd->callback([args, action] {
+    *action = [args] {
+      absl::StatusOr<TaskConfig> config = LoadTaskConfigFile(args->path);
+      if (!config.ok()) return Fail(config.status());
+      absl::StatusOr<SecAggBoundsReport> bounds = EvaluateSecAggBounds(*config);
+      if (!bounds.ok()) return Fail(bounds.status());
+      std::cerr << bounds->Describe();
+      if (absl::Status weak = RefuseWeakOverrides(*bounds); !weak.ok()) {
+        if (!args->force) return Fail(weak);
+        std::cerr << "WARNING (--force): " << weak.message() << "\n";
       }
       std::cout << TaskConfigToJson(*config).dump(2) << "\n";
       return 0;

@@ -19,6 +19,7 @@
 #include "common/openssl_ptr.h"
 #include "common/secure_random.h"
 #include "common/status_macros.h"
+#include "coordinator/pki_revocation.h"
 
 namespace tacit::coordinator {
 namespace {
@@ -370,6 +371,14 @@ absl::StatusOr<std::string> IssueDeviceInFolder(const std::string& dir,
   absl::StatusOr<KeyAndCert> device = IssueDeviceCertificate(*ca, device_id, days);
   OPENSSL_cleanse(ca->key_pem.data(), ca->key_pem.size());
   if (!device.ok()) return device.status();
+  // A replaced certificate must stop working, not only stop being on disk:
+  // its serial goes on the denylist before the new one exists (a crash in
+  // between leaves the device with no valid certificate, never with two).
+  if (replace && std::filesystem::exists(base + ".crt")) {
+    absl::StatusOr<std::vector<std::string>> revoked = RevokeDeviceInFolder(dir, device_id);
+    if (!revoked.ok()) return revoked.status();
+  }
+  TACIT_RETURN_IF_ERROR(RecordIssued(dir, device_id, device->cert_pem));
   TACIT_RETURN_IF_ERROR(WriteKeyPair(base, *device));
   OPENSSL_cleanse(device->key_pem.data(), device->key_pem.size());
   return base + ".crt";

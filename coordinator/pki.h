@@ -54,8 +54,10 @@ absl::StatusOr<std::string> VerifyDeviceCertificate(const std::string& peer_cert
 // `pki init DIR`: refuses to overwrite an existing CA key.
 absl::Status InitPkiFolder(const std::string& dir, const std::vector<std::string>& server_names,
                            const PkiValidity& validity = {});
-// `pki issue DEVICE`: returns the certificate path. Refuses to replace an
-// existing device certificate unless `replace` is set.
+// `pki issue DEVICE`: returns the certificate path and records the new
+// serial in DIR/issued.log (coordinator/pki_revocation.h). Refuses to replace
+// an existing device certificate unless `replace` is set; a replacement
+// revokes every earlier certificate of the device first.
 absl::StatusOr<std::string> IssueDeviceInFolder(const std::string& dir,
                                                 const std::string& device_id, int days,
                                                 bool replace = false);

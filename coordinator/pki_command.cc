@@ -1,5 +1,8 @@
-// `tacit-coordinator pki init|issue`: a fleet CA and certificates.
+// `tacit-coordinator pki init|issue|revoke|list`: a fleet CA, certificates
+// and their revocation.
 
+#include <ctime>
+#include <iomanip>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -7,6 +10,7 @@
 
 #include "coordinator/cli_commands.h"
 #include "coordinator/pki.h"
+#include "coordinator/pki_revocation.h"
 
 namespace tacit::coordinator {
 namespace {
@@ -22,6 +26,30 @@ struct PkiArgs {
 int Fail(const absl::Status& status) {
   std::cerr << "tacit-coordinator pki: " << status.message() << "\n";
   return 1;
+}
+
+std::string UtcDate(int64_t unix_seconds) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm = {};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+int PrintList(const std::string& dir) {
+  absl::StatusOr<std::vector<ListedCertificate>> rows = ListCertificatesInFolder(dir);
+  if (!rows.ok()) return Fail(rows.status());
+  std::cout << std::left << std::setw(24) << "DEVICE" << std::setw(34) << "SERIAL" << std::setw(22)
+            << "NOT AFTER"
+            << "STATUS\n";
+  for (const ListedCertificate& row : *rows) {
+    const char* status = row.revoked ? "revoked" : row.expired ? "expired" : "valid";
+    std::cout << std::setw(24) << row.certificate.device_id << std::setw(34)
+              << row.certificate.serial_hex << std::setw(22) << UtcDate(row.certificate.not_after)
+              << status << "\n";
+  }
+  return 0;
 }
 
 }  // namespace
@@ -70,6 +98,32 @@ void AddPkiCommand(CLI::App& app, CommandAction* action) {
       return 0;
     };
   });
+
+  CLI::App* revoke = pki->add_subcommand(
+      "revoke",
+      "Revoke every certificate issued to a device (its serials go on DIR/revoked.txt; a running "
+      "coordinator refuses them on the next call)");
+  revoke->add_option("device", args->device_id, "Device id")->required();
+  revoke->add_option("--dir", args->dir, "PKI folder made by `pki init`")->capture_default_str();
+  revoke->callback([args, action] {
+    *action = [args] {
+      absl::StatusOr<std::vector<std::string>> serials =
+          RevokeDeviceInFolder(args->dir, args->device_id);
+      if (!serials.ok()) return Fail(serials.status());
+      if (serials->empty()) {
+        std::cout << "device " << args->device_id << ": every certificate was already revoked\n";
+      }
+      for (const std::string& serial : *serials) {
+        std::cout << "revoked " << args->device_id << " serial " << serial << "\n";
+      }
+      return 0;
+    };
+  });
+
+  CLI::App* list = pki->add_subcommand(
+      "list", "List every device certificate issued (DIR/issued.log) and whether it is revoked");
+  list->add_option("--dir", args->dir, "PKI folder made by `pki init`")->capture_default_str();
+  list->callback([args, action] { *action = [args] { return PrintList(args->dir); }; });
 }
 
 }  // namespace tacit::coordinator

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/file_io.h"
+#include "common/json_parse.h"
 #include "common/sql/sql_db.h"
 #include "common/status_macros.h"
 
@@ -99,8 +100,8 @@ ParticipantOutcome ParseOutcome(const std::string& s) {
 }
 
 nlohmann::json ParseJsonOrEmpty(const std::string& text) {
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  return j.is_discarded() ? nlohmann::json::object() : j;
+  absl::StatusOr<nlohmann::json> j = ParseJson(text, "stored metrics");
+  return j.ok() ? *std::move(j) : nlohmann::json::object();
 }
 
 constexpr char kRoundColumns[] =
@@ -133,8 +134,7 @@ absl::Status BackfillCohortSizes(SqlDb& db) {
   while (true) {
     TACIT_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
-    const nlohmann::json metrics =
-        nlohmann::json::parse(q.Text(3), nullptr, /*allow_exceptions=*/false);
+    const nlohmann::json metrics = ParseJsonOrEmpty(q.Text(3));
     const nlohmann::json* size = nullptr;
     if (metrics.is_object() && metrics.contains("cohort_size")) size = &metrics["cohort_size"];
     if (size == nullptr || !size->is_number_integer() || size->get<int64_t>() < 1 ||

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/file_io.h"
+#include "common/json_parse.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "models/parameter_layout.h"
@@ -113,12 +114,15 @@ absl::StatusOr<ModelFile> DecodeModelFile(const std::string& bytes) {
     return absl::DataLossError(
         absl::StrCat("model file header length ", header_size, " exceeds the file; truncated?"));
   }
-  nlohmann::json header = nlohmann::json::parse(bytes.begin() + kPreamble,
-                                                bytes.begin() + kPreamble + header_size, nullptr,
-                                                /*allow_exceptions=*/false);
-  if (header.is_discarded() || !header.is_object()) {
-    return absl::DataLossError("model file header is not valid JSON; the file is corrupt");
+  absl::StatusOr<nlohmann::json> parsed = ParseJson(
+      absl::string_view(reinterpret_cast<const char*>(bytes.data()) + kPreamble, header_size),
+      "model file header");
+  if (!parsed.ok() || !parsed->is_object()) {
+    return absl::DataLossError(
+        absl::StrCat("model file header is not a JSON object; the file is corrupt (",
+                     parsed.ok() ? "not an object" : parsed.status().message(), ")"));
   }
+  nlohmann::json& header = *parsed;
   ModelFile model;
   std::string payload_sha;
   int64_t count = 0;

@@ -37,6 +37,13 @@ absl::StatusOr<ChosenParameters> ChooseParameters(const ParameterRequest& reques
 // client needs 2t <= holders + z (docs/secure_aggregation.md).
 uint32_t ActiveSecureThreshold(uint32_t holders);
 
+// The bounds ChooseParameters reports, for a given threshold t and degree k
+// (0: complete graph) instead of chosen ones: what an operator's override of
+// secure_agg.threshold / secure_agg.neighbors promises for `request`'s cohort,
+// dropout and corruption rates. The targets in `request` are not checked.
+absl::StatusOr<ChosenParameters> EvaluateParameters(const ParameterRequest& request,
+                                                    uint32_t threshold, uint32_t neighbors);
+
 // log2 of P[X >= x] for X ~ Binomial(n, p) (exact sum in log space).
 double Log2BinomialUpperTail(uint32_t n, double p, uint32_t x);
 

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/file_io.h"
+#include "common/json_parse.h"
 #include "common/status_macros.h"
 #include "task/json_fields.h"
 
@@ -227,14 +228,10 @@ absl::StatusOr<TaskConfig> ParseTaskConfig(const nlohmann::json& json,
 
 absl::StatusOr<TaskConfig> LoadTaskConfigFile(const std::string& path) {
   TACIT_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
-  nlohmann::json json;
-  try {
-    json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/true,
-                                 /*ignore_comments=*/true);
-  } catch (const nlohmann::json::parse_error& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("task config ", path, " is not valid JSON: ", e.what()));
-  }
+  JsonParseOptions options;
+  options.ignore_comments = true;  // task files are written by hand
+  TACIT_ASSIGN_OR_RETURN(nlohmann::json json,
+                         ParseJson(text, absl::StrCat("task config ", path), options));
   absl::StatusOr<TaskConfig> config = ParseTaskConfig(json);
   if (!config.ok()) {
     return absl::Status(config.status().code(),

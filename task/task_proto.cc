@@ -1,6 +1,7 @@
 #include "task/task_proto.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/json_parse.h"
 #include "nlohmann/json.hpp"
 
 namespace tacit {
@@ -32,13 +33,13 @@ absl::StatusOr<nlohmann::json> ToJson(const v1::Task& t, const std::string& key_
                        "(is it an older or broken build?)"));
     }
   }
-  nlohmann::json hyperparameters =
-      nlohmann::json::parse(t.model().hyperparameters_json(), nullptr, /*allow_exceptions=*/false);
-  if (hyperparameters.is_discarded()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "config key '", KeyPath(key_prefix, "model.hyperparameters"),
-        "' is not valid JSON text (Task.model.hyperparameters_json must hold a JSON object)"));
-  }
+  // From the coordinator: parsed with the depth limit, a lying coordinator
+  // must not crash the laptop with a number overflow or a deep document.
+  absl::StatusOr<nlohmann::json> hyperparameters =
+      ParseJson(t.model().hyperparameters_json(),
+                absl::StrCat("config key '", KeyPath(key_prefix, "model.hyperparameters"),
+                             "' (Task.model.hyperparameters_json, must hold a JSON object)"));
+  if (!hyperparameters.ok()) return hyperparameters.status();
   const auto& d = t.deadlines();
   const auto& s = t.secure_agg();
   const auto& o = t.server_optimizer();
@@ -46,7 +47,7 @@ absl::StatusOr<nlohmann::json> ToJson(const v1::Task& t, const std::string& key_
   const auto& e = t.eligibility();
   return nlohmann::json{
       {"name", t.name()},
-      {"model", {{"name", t.model().name()}, {"hyperparameters", std::move(hyperparameters)}}},
+      {"model", {{"name", t.model().name()}, {"hyperparameters", *std::move(hyperparameters)}}},
       {"vocab", {{"size", t.vocab().size()}, {"salt", t.vocab().salt()}}},
       {"rounds", t.rounds()},
       {"cohort",

@@ -125,8 +125,17 @@ int main(int argc, char** argv) {
     if (!store.ok()) Die(store.status());
     Result r;
     auto start = Clock::now();
-    auto report = tacit::ImportIntoStore(**store, tacit::DataFormat::kBalabitMouse, largest, {},
-                                         tacit::PrivacyPolicy());
+    // Balabit times are seconds since the session start: placed so the last
+    // event is now, as `tacit-client import` does (stored times must be dates).
+    tacit::StoreImportOptions options;
+    auto latest = tacit::LatestEventTime(tacit::DataFormat::kBalabitMouse, largest, options.import);
+    if (!latest.ok()) Die(latest.status());
+    options.shift_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count() -
+                       *latest;
+    auto report = tacit::ImportIntoStore(**store, tacit::DataFormat::kBalabitMouse, largest,
+                                         options, tacit::PrivacyPolicy());
     if (!report.ok()) Die(report.status());
     r.seconds = Seconds(start);
     r.events = report->stored;

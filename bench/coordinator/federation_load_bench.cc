@@ -162,7 +162,6 @@ Row RunOne(int n, const tacit::ModelConfig& model, int threads, const std::strin
     tacit::v1::CheckInRequest request;
     request.set_model_version(0);  // holds the initial model: no download
     request.set_layout_hash(held_hash);
-    request.mutable_state()->set_eligible(true);
     tacit::v1::CheckInResponse response;
     grpc::ClientContext context;
     if (c.stub->CheckIn(&context, request, &response).ok() && response.has_assignment()) {

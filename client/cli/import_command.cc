@@ -29,7 +29,9 @@ void AddImportCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
   cmd->add_option("--times", args->times,
                   "now: shift times so the file's last event is now (keeps old or "
                   "relative-time logs inside the retention window); keep: as in the file; "
-                  "auto (default): keep for jsonl, now for the data set formats")
+                  "auto (default): keep for jsonl, now for the data set formats. Stored times "
+                  "must lie between 1990-01-01 and one day from now: a line outside is a bad "
+                  "line (see --on-error)")
       ->check(CLI::IsMember({"auto", "now", "keep"}));
   cmd->callback([args, context]() {
     absl::StatusOr<DataFormat> format = ParseDataFormat(args->format);
@@ -41,6 +43,7 @@ void AddImportCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
     StoreImportOptions options;
     options.import.on_bad_line = args->on_error == "skip" ? OnBadLine::kSkip : OnBadLine::kStop;
     const int64_t now = NowMs();
+    options.import.now_ms = now;
     const bool shift =
         args->times == "now" || (args->times == "auto" && *format != DataFormat::kJsonLines);
     if (shift) {
@@ -64,10 +67,12 @@ void AddImportCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
         "Imported %s (%s): %d lines read, %d events.\n"
         "  kept on this laptop, encrypted: %d events\n"
         "  dropped by the privacy filter:  %d (secure input %d, denied apps %d, policy %d)\n"
+        "  names not kept (not plain command or app names, stored as %s / %s): %d\n"
         "  bad lines skipped:              %d\n",
         args->file, args->format, report->file.lines, report->file.events, report->stored,
         f.dropped_secure_input + f.dropped_by_app + f.dropped_by_policy, f.dropped_secure_input,
-        f.dropped_by_app, f.dropped_by_policy, report->file.skipped_lines);
+        f.dropped_by_app, f.dropped_by_policy, kUnknownCommand, kUnknownApp,
+        f.replaced_command_names + f.replaced_app_names, report->file.skipped_lines);
     for (const std::string& problem : report->file.first_problems) {
       std::cout << "    skipped " << problem << "\n";
     }
@@ -75,7 +80,8 @@ void AddImportCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
       std::cout << "  removed by the " << (*store)->retention_days()
                 << "-day retention window: " << *expired << " events\n";
     }
-    std::cout << "Typed text, window titles and command arguments were not stored.\n"
+    std::cout << "Typed text, window titles, command arguments and anything that is not a "
+                 "plain command or app name were not stored.\n"
               << kStaysHere << "\n";
   });
 }

@@ -71,7 +71,8 @@ void AddInspectCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
     }
     std::cout << "What is kept: the kind and time of each event, key classes (letter, digit, "
                  "...), exact shortcuts (ctrl+c), mouse positions as a fraction of the screen, "
-                 "app names and shell command names.\n"
+                 "app names and shell command names (only plain names: anything else, such as "
+                 "a password typed at the prompt or `VAR=value`, is kept as <unknown-command>).\n"
                  "What is never kept: typed text, window titles, command arguments, anything "
                  "during secure input (password fields), and events in these apps: "
               << (policy->app_mode == PrivacyPolicy::AppMode::kDenyList

@@ -9,6 +9,7 @@
 #include "client/importers/importers.h"
 #include "client/importers/line_parsers.h"
 #include "client/importers/line_reader.h"
+#include "client/importers/time_window.h"
 #include "common/status_macros.h"
 
 namespace tacit {
@@ -98,6 +99,28 @@ absl::StatusOr<std::vector<std::string>> ListDir(const std::string& folder) {
   return names;
 }
 
+// Checks the times of one line's events and applies the shift; "" or what is
+// wrong.
+std::string PlaceInTime(DataFormat format, const ImportOptions& options, int64_t now_ms,
+                        std::vector<RawEvent>* events) {
+  for (RawEvent& e : *events) {
+    if (HasDatedTimes(format)) {
+      absl::Status dated = CheckEventTime(e.time_ms, now_ms, "event time");
+      if (!dated.ok()) return std::string(dated.message());
+    }
+    if (!options.time_shift_ms.has_value()) continue;
+    int64_t shifted = 0;
+    if (__builtin_add_overflow(e.time_ms, *options.time_shift_ms, &shifted)) {
+      return absl::StrCat("event time ", e.time_ms, " ms moved by ", *options.time_shift_ms,
+                          " ms is outside any date");
+    }
+    absl::Status placed = CheckEventTime(shifted, now_ms, "event time after the shift");
+    if (!placed.ok()) return std::string(placed.message());
+    e.time_ms = shifted;
+  }
+  return "";
+}
+
 bool IsDir(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
@@ -135,6 +158,7 @@ absl::StatusOr<ImportReport> ImportFile(DataFormat format, const std::string& pa
   std::unique_ptr<importers::LineParser> parser = MakeParser(format, options);
   ImportReport report;
   report.path = path;
+  const int64_t now_ms = ImportTimeMs(options);
   std::vector<RawEvent> events;
   absl::string_view line;
   bool too_long = false;
@@ -150,7 +174,8 @@ absl::StatusOr<ImportReport> ImportFile(DataFormat format, const std::string& pa
     }
     if (problem.empty()) {
       absl::Status parsed = parser->Parse(line, n, &events);
-      if (!parsed.ok()) problem = std::string(parsed.message());
+      problem = parsed.ok() ? PlaceInTime(format, options, now_ms, &events)
+                            : std::string(parsed.message());
     }
     if (!problem.empty()) {
       std::string where = absl::StrCat(path, ":", n, ": ", problem);

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,12 @@ struct ImportOptions {
   int screen_width = 1920;                 // Balabit logs pixels without the screen size
   int screen_height = 1080;
   size_t max_line_bytes = 64 * 1024;
+  // Times (client/importers/time_window.h): a line with an event outside
+  // [1990-01-01, import time + 1 day] is a bad line. Formats with dated
+  // times are checked as read; with time_shift_ms set, every event is moved
+  // by it and then checked, whatever the format (relative times become dates).
+  int64_t now_ms = 0;  // the import time; 0 = the wall clock
+  std::optional<int64_t> time_shift_ms;
 };
 
 struct ImportReport {

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/importers/line_parsers.h"
+#include "common/json_parse.h"
 #include "common/status_macros.h"
 
 namespace tacit::importers {
@@ -116,8 +117,9 @@ absl::Status ParseField(const std::string& key, const json& v, RawEvent* e, bool
 class JsonLinesParser : public LineParser {
  public:
   absl::Status Parse(absl::string_view line, int64_t, std::vector<RawEvent>* out) override {
-    json doc = json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
-    if (doc.is_discarded()) return absl::InvalidArgumentError("not valid JSON");
+    absl::StatusOr<json> parsed = ParseJson(line, "the line");
+    if (!parsed.ok()) return parsed.status();
+    const json& doc = *parsed;
     if (!doc.is_object()) return absl::InvalidArgumentError("not a JSON object");
     RawEvent e;
     bool has_time = false, has_kind = false;

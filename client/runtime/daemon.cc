@@ -8,16 +8,18 @@
 #include <chrono>
 #include <csignal>
 #include <iostream>
-#include <random>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "client/cli/cli_context.h"
 #include "client/control_state.h"
+#include "client/runtime/check_in_jitter.h"
 #include "client/runtime/enrollment.h"
 #include "client/runtime/fleet_channel.h"
 #include "client/runtime/model_cache.h"
+#include "client/runtime/participation_policy.h"
 #include "common/file_io.h"
+#include "common/json_parse.h"
 #include "common/status_macros.h"
 #include "task/task_config.h"
 
@@ -57,6 +59,7 @@ class StatusFile {
   // The round the progress lines of Set("in round", ...) belong to.
   void EnterRound(int64_t round) { status_["round"] = round; }
   void CountRound(const AuditEntry& audit) {
+    if (audit.sent.empty()) return;  // refused or left before sending: not joined
     status_["rounds_joined"] = status_["rounds_joined"].get<int>() + 1;
     if (audit.included) {
       status_["rounds_included"] = status_["rounds_included"].get<int>() + 1;
@@ -78,24 +81,83 @@ void Log(const std::string& line) {
 EligibilityConfig KnownRequirements(const std::string& dir) {
   auto text = ReadFileToString(dir + "/model/task.json");
   if (text.ok()) {
-    auto task = ParseTaskConfig(nlohmann::json::parse(*text, nullptr, false));
+    absl::StatusOr<nlohmann::json> json = ParseJson(*text, "model/task.json");
+    auto task = json.ok() ? ParseTaskConfig(*json) : json.status();
     if (task.ok()) return task->eligibility;
   }
   return EligibilityConfig{};
+}
+
+// Why this laptop must not check in now, decided here and never sent: the
+// owner's pause, the task's requirements, the owner's daily cap. Empty: it may.
+std::string ReasonNotToCheckIn(const DaemonOptions& options, const ParticipationPolicy& policy,
+                               StatusFile& status, std::string* state) {
+  absl::StatusOr<ControlState> control = LoadControlState(options.dir);
+  if (control.ok() && control->training_paused) {
+    *state = "paused";
+    return "training paused by the owner";
+  }
+  DeviceReadings readings = ReadDevice(options.overrides);
+  status.SetReadings(ReadingsToJson(readings));
+  *state = "ineligible";
+  std::string reason = IneligibleReason(KnownRequirements(options.dir), readings);
+  if (!reason.empty()) return reason;
+  absl::StatusOr<AuditTotals> totals = SumAudit(options.dir);
+  if (!totals.ok()) return absl::StrCat("cannot read the audit log: ", totals.status().message());
+  if (totals->rounds_joined_today >= policy.max_rounds_per_day) {
+    *state = "daily cap reached";
+    return absl::StrCat(totals->rounds_joined_today, " rounds joined today (UTC), the cap is ",
+                        policy.max_rounds_per_day, " (", kParticipationPolicyFile, ")");
+  }
+  return "";
+}
+
+// Check-ins that did not lead to a round, written as one audit line when
+// the burst ends or grows old.
+class CheckInCounter {
+ public:
+  explicit CheckInCounter(std::string dir) : dir_(std::move(dir)) {}
+  absl::Status Count(int64_t up, int64_t down, const std::string& reply) {
+    if (burst_.rpc.calls() == 0) {
+      burst_.since = cli::FormatTime(cli::NowMs());
+      started_ = std::chrono::steady_clock::now();
+    }
+    burst_.rpc.Count(kRpcCheckIn, up, down);
+    burst_.last_reply = reply;
+    if (std::chrono::steady_clock::now() - started_ >= std::chrono::hours(1)) return Flush();
+    return absl::OkStatus();
+  }
+  absl::Status Flush() {
+    if (burst_.rpc.calls() == 0) return absl::OkStatus();
+    TACIT_RETURN_IF_ERROR(AppendCheckInBurst(dir_, burst_));
+    burst_ = CheckInBurst{};
+    return absl::OkStatus();
+  }
+
+ private:
+  std::string dir_;
+  CheckInBurst burst_;
+  std::chrono::steady_clock::time_point started_;
+};
+
+// Timing only. A failing CSPRNG (never expected) waits the longest.
+double UnitRandom() {
+  absl::StatusOr<double> unit = SecureUnitRandom();
+  return unit.ok() ? *unit : 1.0;
 }
 
 }  // namespace
 
 absl::Status RunDaemon(DaemonOptions options) {
   TACIT_ASSIGN_OR_RETURN(Enrollment enrollment, LoadEnrollment(options.dir));
+  TACIT_RETURN_IF_ERROR(WriteDefaultParticipationPolicy(options.dir));
+  TACIT_ASSIGN_OR_RETURN(options.runner.policy, LoadParticipationPolicy(options.dir));
   options.runner.dir = options.dir;
   options.runner.device_id = enrollment.device_id;
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   // Training is background work: yield the CPU to the laptop's owner.
   (void)::setpriority(PRIO_PROCESS, 0, 10);
-  std::mt19937_64 jitter(std::random_device{}());  // timing only, never keys
-  std::uniform_real_distribution<double> unit(0, 1);
   auto channel = OpenFleetChannel(enrollment);
   auto stub = v1::Federation::NewStub(channel);
   StatusFile status(options.dir, enrollment.device_id);
@@ -104,31 +166,51 @@ absl::Status RunDaemon(DaemonOptions options) {
     status.Set("in round", absl::StrCat("round ", round_number, ": ", progress));
   };
   Log(absl::StrCat("device ", enrollment.device_id, " -> ", enrollment.coordinator));
+  CheckInCounter check_ins(options.dir);
   int failures = 0;
+  bool jittered = false;
   while (!g_stop.load()) {
-    absl::StatusOr<ControlState> control = LoadControlState(options.dir);
-    const bool paused = control.ok() && control->training_paused;
-    DeviceReadings readings = ReadDevice(options.overrides);
-    status.SetReadings(ReadingsToJson(readings));
-    std::string reason = IneligibleReason(KnownRequirements(options.dir), readings);
-    if (paused || !reason.empty()) {
-      status.Set(paused ? "paused" : "ineligible",
-                 paused ? "training paused by the owner" : reason);
+    // The owner may tighten (or loosen) the policy while the daemon runs; a
+    // file that does not parse keeps the last valid policy.
+    if (absl::StatusOr<ParticipationPolicy> policy = LoadParticipationPolicy(options.dir);
+        policy.ok()) {
+      options.runner.policy = *policy;
+    } else {
+      status.Set("policy file invalid", std::string(policy.status().message()));
+    }
+    std::string state;
+    const std::string reason = ReasonNotToCheckIn(options, options.runner.policy, status, &state);
+    if (!reason.empty()) {
+      status.Set(state, reason);
+      jittered = false;
       SleepFor(options.idle_check_seconds);
       continue;
     }
+    if (!jittered) {
+      // check_in_jitter.h: hides the moment the laptop became eligible;
+      // eligibility is read again after the wait.
+      const double wait = options.check_in_jitter_seconds * UnitRandom();
+      status.Set("eligible", absl::StrCat("checking in after a random ", wait, " s"));
+      SleepFor(wait);
+      jittered = true;
+      continue;
+    }
+    jittered = false;
     v1::CheckInRequest request;
     HeldModel held = HeldModelOf(options.dir);
     request.set_model_version(held.version);
     request.set_layout_hash(held.layout_hash);
-    *request.mutable_state() = ToDeviceState(readings, reason, paused);
     v1::CheckInResponse response;
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
     grpc::Status rpc = stub->CheckIn(&context, request, &response);
+    const auto up = static_cast<int64_t>(request.ByteSizeLong());
+    const int64_t down = rpc.ok() ? static_cast<int64_t>(response.ByteSizeLong()) : 0;
     if (!rpc.ok()) {
+      TACIT_RETURN_IF_ERROR(
+          check_ins.Count(up, down, absl::StrCat("failed: ", rpc.error_message())));
       ++failures;
-      double wait = BackoffSeconds(failures, options.max_backoff_seconds, unit(jitter));
+      double wait = BackoffSeconds(failures, options.max_backoff_seconds, UnitRandom());
       status.Set("backing off", absl::StrCat("check-in failed: ", rpc.error_message()));
       Log(absl::StrCat("check-in failed (", rpc.error_message(), "); retrying in ", wait, " s"));
       SleepFor(wait);
@@ -137,17 +219,20 @@ absl::Status RunDaemon(DaemonOptions options) {
     failures = 0;
     if (response.has_retry_after()) {
       const v1::RetryAfter& retry = response.retry_after();
+      TACIT_RETURN_IF_ERROR(check_ins.Count(up, down, retry.reason()));
       if (retry.task_complete() && options.exit_when_task_complete) {
+        TACIT_RETURN_IF_ERROR(check_ins.Flush());
         status.Set("done", retry.reason());
         Log("the task is complete; exiting");
         return absl::OkStatus();
       }
       double wait =
-          std::min(options.max_retry_seconds, retry.seconds()) * (0.9 + 0.2 * unit(jitter));
+          std::min(options.max_retry_seconds, retry.seconds()) * (0.9 + 0.2 * UnitRandom());
       status.Set("waiting", retry.reason());
       SleepFor(wait);
       continue;
     }
+    TACIT_RETURN_IF_ERROR(check_ins.Flush());
     const v1::Assignment& assignment = response.assignment();
     (void)MakeDirectories(options.dir + "/model", 0700);
     // The last valid task's requirements govern the next check-in
@@ -162,22 +247,28 @@ absl::Status RunDaemon(DaemonOptions options) {
     status.EnterRound(round_number);
     absl::StatusOr<AuditEntry> audit = RunAssignedRound(*stub, assignment, options.runner);
     if (!audit.ok()) {
+      // Refused before any other call: only the check-in left.
+      TACIT_RETURN_IF_ERROR(check_ins.Count(up, down, std::string(audit.status().message())));
+      TACIT_RETURN_IF_ERROR(check_ins.Flush());
       status.Set("round failed", std::string(audit.status().message()));
       Log(absl::StrCat("round ", assignment.round_number(),
                        " not joined: ", audit.status().message()));
-      SleepFor(BackoffSeconds(++failures, options.max_backoff_seconds, unit(jitter)));
+      SleepFor(BackoffSeconds(++failures, options.max_backoff_seconds, UnitRandom()));
       continue;
     }
+    audit->rpc.Count(kRpcCheckIn, up, down);  // the check-in that brought the assignment
     TACIT_RETURN_IF_ERROR(AppendAudit(options.dir, *audit));
     status.CountRound(*audit);
     status.Set("between rounds", audit->outcome);
-    Log(absl::StrCat("round ", audit->round, ": ", audit->outcome, ", sent ", audit->bytes_up,
-                     " bytes (masked)"));
-    if (audit->outcome.rfind("left: ", 0) == 0) {
-      // Lost the round (connection or coordinator restart): rejoin soon.
-      SleepFor(BackoffSeconds(++failures, options.max_backoff_seconds, unit(jitter)));
+    Log(absl::StrCat("round ", audit->round, ": ", audit->outcome, ", sent ", audit->rpc.up(),
+                     " bytes, received ", audit->rpc.down()));
+    if (audit->outcome.rfind("left: ", 0) == 0 || audit->outcome.rfind("refused: ", 0) == 0) {
+      // Lost the round (connection or coordinator restart), or refused it:
+      // try a later one, not at once.
+      SleepFor(BackoffSeconds(++failures, options.max_backoff_seconds, UnitRandom()));
     }
   }
+  TACIT_RETURN_IF_ERROR(check_ins.Flush());
   status.Set("stopped");
   return absl::OkStatus();
 }

@@ -157,17 +157,4 @@ std::string IneligibleReason(const EligibilityConfig& required, const DeviceRead
   return "";
 }
 
-v1::DeviceState ToDeviceState(const DeviceReadings& r, const std::string& ineligible_reason,
-                              bool training_paused) {
-  v1::DeviceState s;
-  s.set_on_ac_power(r.on_ac_power);
-  s.set_battery_percent(r.battery_percent);
-  s.set_idle_minutes(r.idle_minutes);
-  s.set_unmetered_network(r.unmetered_network);
-  s.set_training_paused(training_paused);
-  s.set_eligible(ineligible_reason.empty() && !training_paused);
-  s.set_ineligible_reason(training_paused ? "training paused by the owner" : ineligible_reason);
-  return s;
-}
-
 }  // namespace tacit::runtime

@@ -20,7 +20,6 @@
 #include <string>
 
 #include "nlohmann/json.hpp"
-#include "tacit/v1/federation.pb.h"
 #include "task/task_config.h"
 
 namespace tacit::runtime {
@@ -60,9 +59,5 @@ nlohmann::json ReadingsToJson(const DeviceReadings& readings);
 
 // Empty when eligible, else the first requirement that is not met.
 std::string IneligibleReason(const EligibilityConfig& required, const DeviceReadings& readings);
-
-// What a check-in reports.
-v1::DeviceState ToDeviceState(const DeviceReadings& readings, const std::string& ineligible_reason,
-                              bool training_paused);
 
 }  // namespace tacit::runtime

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/file_io.h"
+#include "common/json_parse.h"
 #include "common/openssl_ptr.h"
 #include "common/status_macros.h"
 #include "nlohmann/json.hpp"
@@ -85,15 +86,16 @@ absl::StatusOr<Enrollment> LoadEnrollment(const std::string& dir) {
         "/fleet.json missing): run `tacit-client enroll --coordinator HOST:PORT --ca ca.crt "
         "--cert DEVICE.crt --key DEVICE.key`"));
   }
-  nlohmann::json fleet = nlohmann::json::parse(*fleet_text, nullptr, false);
-  if (fleet.is_discarded() || !fleet.is_object()) {
+  absl::StatusOr<nlohmann::json> parsed = ParseJson(*fleet_text, "fleet.json");
+  const nlohmann::json fleet = parsed.ok() ? *std::move(parsed) : nlohmann::json();
+  if (!fleet.is_object()) {
     return absl::DataLossError(
         absl::StrCat(FleetDir(dir), "/fleet.json is not valid JSON; enroll again"));
   }
   Enrollment e;
-  e.coordinator = fleet.value("coordinator", "");
-  e.device_id = fleet.value("device_id", "");
-  e.server_name = fleet.value("server_name", "");
+  e.coordinator = StringOr(fleet, "coordinator", "");
+  e.device_id = StringOr(fleet, "device_id", "");
+  e.server_name = StringOr(fleet, "server_name", "");
   TACIT_ASSIGN_OR_RETURN(e.ca_pem, ReadFileToString(FleetDir(dir) + "/ca.crt"));
   TACIT_ASSIGN_OR_RETURN(e.cert_pem, ReadFileToString(FleetDir(dir) + "/device.crt"));
   TACIT_ASSIGN_OR_RETURN(e.key_pem, ReadFileToString(FleetDir(dir) + "/device.key"));

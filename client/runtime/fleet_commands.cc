@@ -11,7 +11,9 @@
 #include "client/runtime/daemon.h"
 #include "client/runtime/eligibility.h"
 #include "client/runtime/enrollment.h"
+#include "client/runtime/participation_policy.h"
 #include "common/file_io.h"
+#include "common/json_parse.h"
 #include "nlohmann/json.hpp"
 
 namespace tacit::cli {
@@ -67,6 +69,11 @@ void AddRunCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
   cmd->add_option("--check-seconds", options->idle_check_seconds,
                   "Seconds between checks while paused or ineligible")
       ->capture_default_str();
+  cmd->add_option("--check-in-jitter-seconds", options->check_in_jitter_seconds,
+                  "Each check-in waits a random 0..this many seconds first, so the coordinator "
+                  "cannot tell when this laptop became idle")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_option("--max-backoff-seconds", options->max_backoff_seconds,
                   "Longest wait after repeated failures")
       ->capture_default_str();
@@ -112,15 +119,25 @@ namespace {
 
 void PrintReadings(const nlohmann::json& r, const std::string& when) {
   std::cout << "readings:  (" << when << ")\n"
-            << "  idle:    " << r.value("idle_minutes", 0) << " min, from "
-            << r.value("idle_source", "?") << "\n"
-            << "  network: " << (r.value("unmetered_network", true) ? "unmetered" : "metered")
-            << ", from " << r.value("network_source", "?") << "\n"
-            << "  power:   " << (r.value("on_ac_power", true) ? "on AC" : "on battery");
-  if (r.value("battery_percent", -1) >= 0) {
-    std::cout << ", battery " << r.value("battery_percent", -1) << "%";
+            << "  idle:    " << IntOr(r, "idle_minutes", 0) << " min, from "
+            << StringOr(r, "idle_source", "?") << "\n"
+            << "  network: " << (BoolOr(r, "unmetered_network", true) ? "unmetered" : "metered")
+            << ", from " << StringOr(r, "network_source", "?") << "\n"
+            << "  power:   " << (BoolOr(r, "on_ac_power", true) ? "on AC" : "on battery");
+  if (IntOr(r, "battery_percent", -1) >= 0) {
+    std::cout << ", battery " << IntOr(r, "battery_percent", -1) << "%";
   }
   std::cout << "\n";
+}
+
+void PrintPolicy(const runtime::ParticipationPolicy& p) {
+  std::cout << "policy:    (" << runtime::kParticipationPolicyFile
+            << ", the coordinator cannot lower it)\n"
+            << "  refuse rounds with a cohort below " << p.min_cohort_size
+            << " or a secure aggregation threshold below " << p.min_secagg_threshold << "\n"
+            << "  own DP noise share assumes at least " << p.min_survivors
+            << " survivors; less noise from the coordinator is refused\n"
+            << "  at most " << p.max_rounds_per_day << " rounds per day (UTC)\n";
 }
 
 }  // namespace
@@ -144,12 +161,13 @@ void AddStatusCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
     auto daemon = ReadFileToString(context->dir + "/" + runtime::kDaemonStatusFile);
     nlohmann::json readings;
     if (daemon.ok()) {
-      auto d = nlohmann::json::parse(*daemon, nullptr, false);
-      if (!d.is_discarded()) {
-        std::cout << "daemon:    " << d.value("state", "?") << " (" << d.value("detail", "")
-                  << "), pid " << d.value("pid", 0) << ", updated " << d.value("updated", "")
-                  << "\nmodel:     version " << d.value("model_version", -1) << ", rounds joined "
-                  << d.value("rounds_joined", 0) << ", included " << d.value("rounds_included", 0)
+      absl::StatusOr<nlohmann::json> parsed = ParseJson(*daemon, runtime::kDaemonStatusFile);
+      const nlohmann::json d = parsed.ok() ? *std::move(parsed) : nlohmann::json();
+      if (d.is_object()) {
+        std::cout << "daemon:    " << StringOr(d, "state", "?") << " (" << StringOr(d, "detail", "")
+                  << "), pid " << IntOr(d, "pid", 0) << ", updated " << StringOr(d, "updated", "")
+                  << "\nmodel:     version " << IntOr(d, "model_version", -1) << ", rounds joined "
+                  << IntOr(d, "rounds_joined", 0) << ", included " << IntOr(d, "rounds_included", 0)
                   << "\n";
         if (d.contains("readings")) readings = d["readings"];
       }
@@ -160,6 +178,14 @@ void AddStatusCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
     const bool now = readings.is_null();
     if (now) readings = runtime::ReadingsToJson(runtime::ReadDevice({}));
     PrintReadings(readings, now ? "read now" : "the daemon's last check");
+    auto policy = runtime::LoadParticipationPolicy(context->dir);
+    FailIfError(policy.status());
+    PrintPolicy(*policy);
+    auto totals = runtime::SumAudit(context->dir);
+    FailIfError(totals.status());
+    std::cout << "totals:    sent " << totals->bytes_up << " bytes, received " << totals->bytes_down
+              << " bytes, rounds joined " << totals->rounds_joined << " ("
+              << totals->rounds_joined_today << " today), check-ins " << totals->check_ins << "\n";
     auto audit = runtime::ReadAudit(context->dir, *last);
     FailIfError(audit.status());
     std::cout << "sent from this laptop (" << runtime::kAuditLogFile << ", newest last):\n";

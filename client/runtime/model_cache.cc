@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/file_io.h"
+#include "common/json_parse.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "nlohmann/json.hpp"
@@ -24,12 +25,12 @@ std::string PartMetaPath(const std::string& dir) { return ModelDir(dir) + "/down
 int64_t ResumeOffset(const std::string& dir, int64_t version, std::string* sha256_hex) {
   auto meta_text = ReadFileToString(PartMetaPath(dir));
   if (!meta_text.ok()) return 0;
-  nlohmann::json meta = nlohmann::json::parse(*meta_text, nullptr, false);
-  if (meta.is_discarded() || meta.value("version", int64_t{-1}) != version) return 0;
+  absl::StatusOr<nlohmann::json> meta = ParseJson(*meta_text, "download.json");
+  if (!meta.ok() || IntOr(*meta, "version", -1) != version) return 0;
   std::error_code error;
   auto size = std::filesystem::file_size(PartPath(dir), error);
   if (error) return 0;
-  *sha256_hex = meta.value("sha256", "");
+  *sha256_hex = StringOr(*meta, "sha256", "");
   return static_cast<int64_t>(size);
 }
 
@@ -41,7 +42,7 @@ void ForgetPartial(const std::string& dir) {
 
 absl::Status Download(v1::Federation::Stub& stub, const std::string& dir,
                       const v1::Assignment& assignment, int64_t max_download_bytes,
-                      int64_t* bytes_down) {
+                      RpcBytes* counted) {
   TACIT_RETURN_IF_ERROR(MakeDirectories(ModelDir(dir), 0700));
   std::string sha256_hex;
   int64_t offset = ResumeOffset(dir, assignment.model_version(), &sha256_hex);
@@ -53,6 +54,8 @@ absl::Status Download(v1::Federation::Stub& stub, const std::string& dir,
   request.set_offset(offset);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(300));
+  ++counted->calls;
+  counted->up += static_cast<int64_t>(request.ByteSizeLong());
   auto reader = stub.DownloadModel(&context, request);
   std::ofstream part(PartPath(dir), std::ios::binary | std::ios::app);
   v1::ModelChunk chunk;
@@ -76,7 +79,7 @@ absl::Status Download(v1::Federation::Stub& stub, const std::string& dir,
     part.write(chunk.data().data(), static_cast<std::streamsize>(chunk.data().size()));
     part.flush();
     offset += static_cast<int64_t>(chunk.data().size());
-    *bytes_down += static_cast<int64_t>(chunk.ByteSizeLong());
+    counted->down += static_cast<int64_t>(chunk.ByteSizeLong());
     total = chunk.total_bytes();
     budget_spent = max_download_bytes > 0 && offset - start >= max_download_bytes && offset < total;
   }
@@ -138,10 +141,10 @@ int64_t HeldDownloadBytes(const std::string& dir, int64_t version) {
 
 absl::StatusOr<ModelFile> FetchModel(v1::Federation::Stub& stub, const std::string& dir,
                                      const v1::Assignment& assignment, int64_t max_download_bytes,
-                                     int64_t* bytes_down) {
+                                     RpcBytes* counted) {
   auto held = LoadModelFile(ModelPath(dir), assignment.layout_hash());
   if (held.ok() && held->model_version == assignment.model_version()) return held;
-  TACIT_RETURN_IF_ERROR(Download(stub, dir, assignment, max_download_bytes, bytes_down));
+  TACIT_RETURN_IF_ERROR(Download(stub, dir, assignment, max_download_bytes, counted));
   return LoadModelFile(ModelPath(dir), assignment.layout_hash());
 }
 

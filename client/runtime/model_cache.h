@@ -13,6 +13,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "client/runtime/audit_log.h"
 #include "models/model_file.h"
 #include "tacit/v1/federation.grpc.pb.h"
 
@@ -30,10 +31,10 @@ int64_t HeldDownloadBytes(const std::string& dir, int64_t version);
 
 // The assignment's model: the held one when current, else downloaded,
 // at most `max_download_bytes` of it this time (0: no limit; a spent budget
-// is RESOURCE_EXHAUSTED, the partial kept). `*bytes_down` counts the bytes
-// received.
+// is RESOURCE_EXHAUSTED, the partial kept). `*counted` gains the
+// DownloadModel call: the request's serialized bytes up, every chunk's down.
 absl::StatusOr<ModelFile> FetchModel(v1::Federation::Stub& stub, const std::string& dir,
                                      const v1::Assignment& assignment, int64_t max_download_bytes,
-                                     int64_t* bytes_down);
+                                     RpcBytes* counted);
 
 }  // namespace tacit::runtime

@@ -11,6 +11,7 @@
 #include "client/person_tokens.h"
 #include "client/runtime/enrollment.h"
 #include "client/runtime/model_cache.h"
+#include "client/runtime/participation_policy.h"
 #include "client/store/event_store.h"
 #include "common/dp_noise.h"
 #include "common/status_macros.h"
@@ -69,7 +70,7 @@ absl::StatusOr<PersonTokens> StoreTokens(const TaskConfig& task,
 // Trains and prepares the update secure aggregation masks.
 absl::StatusOr<PreparedUpdate> Train(const TaskConfig& task, const ModelConfig& model_config,
                                      const ModelFile& model, const v1::Assignment& assignment,
-                                     const RoundRunnerOptions& options) {
+                                     double noise_stddev, const RoundRunnerOptions& options) {
   PersonTokens stored;
   if (options.tokens == nullptr) {
     TACIT_ASSIGN_OR_RETURN(stored, StoreTokens(task, options));
@@ -79,7 +80,7 @@ absl::StatusOr<PreparedUpdate> Train(const TaskConfig& task, const ModelConfig& 
   update_task.model = model_config;
   TACIT_ASSIGN_OR_RETURN(update_task.training, TrainingOf(task, assignment, options));
   update_task.clip_norm = task.dp.clip_norm;
-  update_task.noise_stddev = assignment.noise_stddev();
+  update_task.noise_stddev = noise_stddev;
   // The task's weighting (the task file's rules were checked in AssignedTask).
   update_task.weight_by_examples = task.aggregation.weighting == Weighting::kExamples;
   update_task.max_weight = task.aggregation.max_weight;
@@ -121,6 +122,16 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
   // task file's rules (a broken or lying coordinator) is refused.
   TACIT_ASSIGN_OR_RETURN(TaskConfig task, AssignedTask(assignment));
   TACIT_ASSIGN_OR_RETURN(ModelConfig model_config, ResolveTaskModel(task));
+  // The owner's floors, which the coordinator cannot lower: checked before
+  // anything is downloaded, trained or sent.
+  absl::StatusOr<double> noise_stddev = OwnNoiseStddev(options.policy, task);
+  absl::Status allowed =
+      noise_stddev.ok() ? CheckTaskAgainstPolicy(options.policy, task) : noise_stddev.status();
+  if (allowed.ok()) allowed = CheckAssignedNoise(*noise_stddev, assignment.noise_stddev());
+  if (!allowed.ok()) {
+    audit.outcome = absl::StrCat("refused: ", allowed.message());
+    return audit;
+  }
   // The device signs its advertised keys with its fleet certificate and
   // accepts only neighbours signed by fleet devices (secure_agg/identity.h):
   // the coordinator relays the keys and must not be able to swap them.
@@ -131,15 +142,25 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
                          secagg::X509Verifier::FromPem(enrollment.ca_pem));
 
   phase("downloading");
+  RpcBytes download;
   absl::StatusOr<ModelFile> model =
-      FetchModel(stub, options.dir, assignment, options.max_download_bytes, &audit.bytes_down);
+      FetchModel(stub, options.dir, assignment, options.max_download_bytes, &download);
+  if (download.calls > 0) audit.rpc.by_rpc[kRpcDownloadModel] = download;
   if (!model.ok()) {
     audit.outcome = absl::StrCat("left: model download failed: ", model.status().message());
     return audit;
   }
   phase("training");
-  TACIT_ASSIGN_OR_RETURN(PreparedUpdate update,
-                         Train(task, model_config, *model, assignment, options));
+  // Never less noise than this laptop's own share; more, when the
+  // coordinator's accounting asks for it, costs the laptop nothing.
+  absl::StatusOr<PreparedUpdate> trained =
+      Train(task, model_config, *model, assignment,
+            std::max(*noise_stddev, assignment.noise_stddev()), options);
+  if (!trained.ok()) {
+    audit.outcome = absl::StrCat("left: training failed: ", trained.status().message());
+    return audit;
+  }
+  PreparedUpdate update = *std::move(trained);
   if (options.on_trained) options.on_trained(update);
   secagg::ClientConfig client_config;
   client_config.client_id = assignment.client_id();
@@ -165,16 +186,27 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
     while (true) {
       auto context = CallContext(task.deadlines.download_train + deadline_slack);
       grpc::Status status = stub.NextMessage(context.get(), next, &response);
+      audit.rpc.Count(kRpcNextMessage, static_cast<int64_t>(next.ByteSizeLong()),
+                      status.ok() ? static_cast<int64_t>(response.ByteSizeLong()) : 0);
       if (!status.ok()) {
         audit.outcome = absl::StrCat("left: ", FromGrpc(status, "next message").message());
         return audit;
       }
-      audit.bytes_down += static_cast<int64_t>(response.ByteSizeLong());
       if (!response.wait()) break;
     }
     if (response.has_round_over()) {
       audit.outcome = absl::StrCat("left: ", response.round_over());
       return audit;
+    }
+    if (step == 0) {
+      // Before this client advertises a key: the cohort and threshold
+      // secure aggregation will actually run with.
+      absl::Status round_allowed =
+          CheckRoundAgainstPolicy(options.policy, response.message().round_start().parameters());
+      if (!round_allowed.ok()) {
+        audit.outcome = absl::StrCat("refused: ", round_allowed.message());
+        return audit;
+      }
     }
     if (static_cast<int>(step) == options.leave_after_step) {
       audit.outcome =
@@ -196,12 +228,14 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
     v1::SubmitResponse submitted;
     auto context = CallContext(60);
     grpc::Status status = stub.Submit(context.get(), submit, &submitted);
+    // Counted as sent even when the call failed: it may have left.
+    audit.rpc.Count(kRpcSubmit, bytes,
+                    status.ok() ? static_cast<int64_t>(submitted.ByteSizeLong()) : 0);
     if (!status.ok()) {
       audit.outcome = absl::StrCat("left: ", FromGrpc(status, "submit").message());
       return audit;
     }
     audit.sent.push_back({secagg::PhaseName(static_cast<int>(step)), bytes});
-    audit.bytes_up += bytes;
   }
   client.reset();
 
@@ -213,6 +247,8 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
   do {
     auto context = CallContext(120);
     grpc::Status status = stub.RoundResult(context.get(), result_request, &result);
+    audit.rpc.Count(kRpcRoundResult, static_cast<int64_t>(result_request.ByteSizeLong()),
+                    status.ok() ? static_cast<int64_t>(result.ByteSizeLong()) : 0);
     if (!status.ok()) {
       audit.outcome = absl::StrCat("sent; result unknown: ", status.error_message());
       return audit;

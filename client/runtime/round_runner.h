@@ -4,7 +4,13 @@
 // local store's data under the CPU/time budget (PrepareLocalUpdate: clip and
 // DP noise share), run the secure aggregation client over NextMessage /
 // Submit, then wait for the round's result. Only secure aggregation messages
-// leave the device; the returned AuditEntry lists each of them.
+// leave the device; the returned AuditEntry lists each of them and counts
+// every call of the round (audit_log.h). The owner's participation policy
+// (participation_policy.h) is checked against the task and the noise share
+// before anything is downloaded, and against the round's secure aggregation
+// parameters before the first key is sent; a refusal is an entry whose
+// outcome is "refused: <why>". The update is noised with this laptop's own
+// share, never less.
 
 #include <array>
 #include <cstdint>
@@ -16,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "client/federated/local_update.h"
 #include "client/runtime/audit_log.h"
+#include "client/runtime/participation_policy.h"
 #include "common/token_stream.h"
 #include "tacit/v1/federation.grpc.pb.h"
 #include "task/task_config.h"
@@ -30,6 +37,7 @@ struct RoundRunnerOptions {
   // Model bytes one assignment may download (0: no limit): a partial download is
   // kept and continues at the next assignment (model_cache.h).
   int64_t max_download_bytes = 0;
+  ParticipationPolicy policy;  // the owner's floors (participation_policy.json)
   // Progress, for the status file: "downloading", "training", then per step
   // "trained, waiting for advertise_keys", "sent advertise_keys, waiting for
   // share_keys", ..., "awaiting result".
@@ -52,9 +60,9 @@ struct RoundRunnerOptions {
 // client refuses the round rather than train on values it cannot trust.
 absl::StatusOr<TaskConfig> AssignedTask(const v1::Assignment& assignment);
 
-// The audit entry of the round. Errors only for local failures before
-// anything was sent (e.g. too little data); a lost connection or a round the
-// client left is an entry whose outcome says so.
+// The audit entry of the round. Errors only for an invalid task, before any
+// call; a refusal, a local failure (e.g. too little data), a lost connection
+// or a round the client left is an entry whose outcome says so.
 absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
                                             const v1::Assignment& assignment,
                                             const RoundRunnerOptions& options);

@@ -24,11 +24,12 @@ absl::StatusOr<StoreImportReport> ImportIntoStore(EventStore& store, DataFormat 
   TACIT_ASSIGN_OR_RETURN(std::unique_ptr<EventStore::Writer> writer, store.StartWriter());
   PrivacyFilter filter(policy);
   StoreImportReport report;
-  TACIT_ASSIGN_OR_RETURN(report.file,
-                         ImportFile(format, path, options.import, [&](const RawEvent& raw) {
+  // Every stored time must be a date in the accepted window, shifted or not.
+  ImportOptions import = options.import;
+  import.time_shift_ms = options.shift_ms;
+  TACIT_ASSIGN_OR_RETURN(report.file, ImportFile(format, path, import, [&](const RawEvent& raw) {
                            std::optional<Event> event = filter.Apply(raw);
                            if (!event) return absl::OkStatus();
-                           event->time_ms += options.shift_ms;
                            return writer->Add(*event);
                          }));
   report.stored = writer->pending();

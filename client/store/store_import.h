@@ -17,7 +17,9 @@ namespace tacit {
 struct StoreImportOptions {
   ImportOptions import;
   // Added to every event's time (see LatestEventTime: logs with relative
-  // times, or old logs that the retention window would delete at once).
+  // times, or old logs that the retention window would delete at once). The
+  // moved times must lie in the accepted window (client/importers/time_window.h):
+  // a line outside it is a bad line, refused or skipped as import.on_bad_line says.
   int64_t shift_ms = 0;
 };
 
@@ -29,6 +31,8 @@ struct StoreImportReport {
 
 // The latest event time in a file (a quick first pass, which also finds a
 // malformed line before anything is stored); 0 for a file without events.
+// Formats with dated times are checked against the accepted window already
+// here, so one corrupt time cannot decide the shift for the whole file.
 absl::StatusOr<int64_t> LatestEventTime(DataFormat format, const std::string& path,
                                         const ImportOptions& options);
 

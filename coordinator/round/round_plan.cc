@@ -21,6 +21,15 @@ std::string RoundPlan::Describe() const {
       clip_range, std::log2(scale), headroom_bits, min_survivors);
 }
 
+secagg::ParameterRequest PlanningRequest(const TaskConfig& task, uint32_t n) {
+  secagg::ParameterRequest request;
+  request.cohort_size = n;
+  request.dropout_rate =
+      std::clamp(1.0 - static_cast<double>(task.cohort.min_survivors) / n, 0.0, 0.9);
+  request.corruption_rate = 0.1;
+  return request;
+}
+
 absl::StatusOr<RoundPlan> PlanRound(const TaskConfig& task, uint64_t round_id,
                                     std::vector<uint32_t> cohort, uint64_t model_length) {
   const double max_weight = task.aggregation.max_weight;
@@ -33,11 +42,8 @@ absl::StatusOr<RoundPlan> PlanRound(const TaskConfig& task, uint64_t round_id,
         "only ", n, " clients selected for round ", round_id, " but cohort.min_survivors is ",
         min_survivors, ": wait for more eligible clients or lower cohort.min_survivors"));
   }
-  secagg::ParameterRequest request;
-  request.cohort_size = n;
-  request.dropout_rate = std::clamp(1.0 - static_cast<double>(min_survivors) / n, 0.0, 0.9);
-  request.corruption_rate = 0.1;
-  TACIT_ASSIGN_OR_RETURN(secagg::ChosenParameters chosen, secagg::ChooseParameters(request));
+  TACIT_ASSIGN_OR_RETURN(secagg::ChosenParameters chosen,
+                         secagg::ChooseParameters(PlanningRequest(task, n)));
 
   RoundPlan plan;
   plan.round_id = round_id;

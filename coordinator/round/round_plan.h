@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "secure_agg/parameters.h"
 #include "task/federated_evaluation.h"
 #include "task/task_config.h"
 
@@ -44,6 +45,11 @@ struct RoundPlan {
 // parameter count; the summed vector adds the evaluation coordinates when the
 // task's evaluation is on. Each client's weight is capped at the task's
 // aggregation.max_weight (1 with uniform weighting).
+// What PlanRound asks secure_agg/parameters.h for a cohort of `n`: the
+// dropout implied by cohort.min_survivors, a 10% corruption bound and the
+// default targets (privacy 2^-40, correctness 2^-20).
+secagg::ParameterRequest PlanningRequest(const TaskConfig& task, uint32_t n);
+
 absl::StatusOr<RoundPlan> PlanRound(const TaskConfig& task, uint64_t round_id,
                                     std::vector<uint32_t> cohort, uint64_t model_length);
 

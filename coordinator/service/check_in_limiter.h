@@ -1,8 +1,9 @@
 #pragma once
 
-// Per-device check-in rate limit: a token bucket per device id holding
-// `burst` check-ins, refilled at `per_minute`. A device that checks in too
-// often is told to retry later instead of being served.
+// A per-key rate limit: a token bucket per key (a device id) holding `burst`
+// calls, refilled at `per_minute`. CallLimits (call_limits.h) keeps one per
+// Federation method; a device that calls too often is told to retry later
+// instead of being served.
 
 #include <chrono>
 #include <map>

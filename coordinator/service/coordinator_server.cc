@@ -8,6 +8,7 @@
 #include <atomic>
 #include <csignal>
 #include <filesystem>
+#include <limits>
 #include <optional>
 #include <thread>
 
@@ -15,6 +16,7 @@
 #include "common/file_io.h"
 #include "common/status_macros.h"
 #include "coordinator/operator_http.h"
+#include "coordinator/round/secagg_bounds.h"
 #include "coordinator/service/federation_service.h"
 #include "coordinator/structured_log.h"
 #include "secure_agg/identity.h"
@@ -68,6 +70,24 @@ void LimitTransportMemory(grpc::ServerBuilder& builder, int64_t mib) {
   builder.SetResourceQuota(quota);
 }
 
+// The same refusal as `check-config`: an override weaker than the targets and
+// the automatic choice is served only when forced, and then logged as a warning.
+absl::Status CheckSecAggBounds(const TaskConfig& task, bool force, spdlog::logger& log) {
+  TACIT_ASSIGN_OR_RETURN(SecAggBoundsReport bounds, EvaluateSecAggBounds(task));
+  LogEvent(log, spdlog::level::info, "secure_agg_bounds",
+           {{"cohort", bounds.cohort},
+            {"threshold", bounds.threshold},
+            {"neighbors", bounds.neighbors},
+            {"overridden", bounds.overridden},
+            {"log2_privacy_failure", bounds.log2_privacy_failure},
+            {"log2_round_failure", bounds.log2_correctness_failure}});
+  absl::Status weak = RefuseWeakOverrides(bounds);
+  if (weak.ok()) return weak;
+  if (!force) return weak;
+  LogEvent(log, spdlog::level::warn, "weak_secure_agg_forced", {{"reason", weak.message()}});
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 // Destruction order matters: the gRPC server stops before the service it
@@ -105,6 +125,10 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
 
   FederationServiceOptions service_options;
   service_options.check_ins_per_minute = config.check_ins_per_minute;
+  service_options.revocation_dir = config.revocation_dir;
+  service_options.max_submit_bytes =
+      MaxSubmitBytes(config.task, p.orchestrator->global_parameters().size());
+  self->max_receive_message_bytes_ = service_options.max_submit_bytes;
   service_options.long_poll_seconds = config.long_poll_seconds;
   p.service =
       std::make_unique<FederationService>(p.orchestrator.get(), config.ca_pem, service_options);
@@ -121,9 +145,12 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   OPENSSL_cleanse(tls.pem_key_cert_pairs[0].private_key.data(),
                   tls.pem_key_cert_pairs[0].private_key.size());
   builder.RegisterService(p.service.get());
-  // Masked inputs carry the whole model: allow them, refuse anything larger.
-  builder.SetMaxReceiveMessageSize(256 << 20);
+  // The largest legitimate message of this task (a masked input); gRPC
+  // refuses a larger one from its length prefix with RESOURCE_EXHAUSTED.
+  builder.SetMaxReceiveMessageSize(static_cast<int>(
+      std::min<int64_t>(self->max_receive_message_bytes_, std::numeric_limits<int>::max())));
   LimitTransportMemory(builder, config.grpc_memory_mib);
+  if (config.interceptors) builder.experimental().SetInterceptorCreators(config.interceptors());
   p.server = builder.BuildAndStart();
   if (!p.server || grpc_port == 0) {
     return absl::UnavailableError(
@@ -174,7 +201,10 @@ void CoordinatorServer::Shutdown() {
 absl::Status Serve(const ServeOptions& options) {
   CoordinatorServerConfig config;
   TACIT_ASSIGN_OR_RETURN(config.task, LoadTaskConfigFile(options.config_path));
+  auto log = MakeJsonLogger("tacit-coordinator");
+  TACIT_RETURN_IF_ERROR(CheckSecAggBounds(config.task, options.force_weak_secure_agg, *log));
   TACIT_ASSIGN_OR_RETURN(config.ca_pem, ReadFileToString(options.pki_dir + "/ca.crt"));
+  config.revocation_dir = options.pki_dir;
   TACIT_ASSIGN_OR_RETURN(config.server_cert_pem, ReadFileToString(options.pki_dir + "/server.crt"));
   TACIT_ASSIGN_OR_RETURN(config.server_key_pem, ReadFileToString(options.pki_dir + "/server.key"));
   config.state_dir = options.state_dir;
@@ -187,7 +217,6 @@ absl::Status Serve(const ServeOptions& options) {
   config.check_ins_per_minute = options.check_ins_per_minute;
   config.long_poll_seconds = options.long_poll_seconds;
   config.grpc_memory_mib = options.grpc_memory_mib;
-  auto log = MakeJsonLogger("tacit-coordinator");
   config.logger = log;
   TACIT_ASSIGN_OR_RETURN(std::unique_ptr<CoordinatorServer> server,
                          CoordinatorServer::Start(std::move(config)));

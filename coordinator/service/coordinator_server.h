@@ -11,9 +11,13 @@
 // signals, no files to read): tacit-sim's gRPC transport runs it in-process
 // on a loopback port.
 
+#include <grpcpp/support/server_interceptor.h>
+
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -35,6 +39,9 @@ struct ServeOptions {
   // gRPC resource quota (transport buffers of all connections); 0: none.
   int64_t grpc_memory_mib = 96;
   bool exit_when_done = false;
+  // Serve a task whose secure_agg overrides are weaker than the targets and
+  // the automatic choice (coordinator/round/secagg_bounds.h); warns loudly.
+  bool force_weak_secure_agg = false;
   double linger_seconds = 5;  // after the task completes, before exiting
 };
 
@@ -48,6 +55,9 @@ struct CoordinatorServerConfig {
   TaskConfig task;
   std::string state_dir;
   std::string ca_pem;  // the fleet CA: device certificates must chain to it
+  // The PKI folder whose revoked.txt is the serial denylist, re-read when it
+  // changes (coordinator/pki_revocation.h); empty: no denylist.
+  std::string revocation_dir;
   std::string server_cert_pem;
   std::string server_key_pem;  // cleansed from this struct's copy once the server holds it
   std::string listen = "127.0.0.1:0";
@@ -58,6 +68,11 @@ struct CoordinatorServerConfig {
   double long_poll_seconds = 10;
   int64_t grpc_memory_mib = 96;            // gRPC resource quota (see ServeOptions); 0: none
   std::shared_ptr<spdlog::logger> logger;  // JSON lines; null: to stderr
+  // gRPC server interceptors, e.g. the integration tests' wire recorder that
+  // checks what laptops send; unset in production.
+  std::function<
+      std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>()>
+      interceptors;
 };
 
 class CoordinatorServer {
@@ -68,6 +83,8 @@ class CoordinatorServer {
 
   const std::string& grpc_address() const { return grpc_address_; }  // HOST:PORT bound
   const std::string& metrics_address() const { return metrics_address_; }
+  // gRPC's max receive message size: MaxSubmitBytes of the task (call_limits.h).
+  int64_t max_receive_message_bytes() const { return max_receive_message_bytes_; }
   RoundOrchestrator& orchestrator() { return *orchestrator_; }
 
   // The driver's step: ends phases past their deadline, answers expired long-polls.
@@ -83,6 +100,7 @@ class CoordinatorServer {
   RoundOrchestrator* orchestrator_ = nullptr;
   std::string grpc_address_;
   std::string metrics_address_;
+  int64_t max_receive_message_bytes_ = 0;
   bool stopped_ = false;
 };
 

@@ -59,9 +59,21 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 FederationService::FederationService(RoundOrchestrator* orchestrator, std::string ca_cert_pem,
                                      FederationServiceOptions options)
     : orchestrator_(orchestrator),
-      identity_(std::move(ca_cert_pem)),
-      limiter_(options.check_ins_per_minute, options.check_in_burst),
+      identity_(std::move(ca_cert_pem), options.revocation_dir),
+      limits_(CallLimitOptions{options.check_ins_per_minute, options.check_in_burst,
+                               options.max_submit_bytes}),
       options_(options) {}
+
+absl::StatusOr<std::string> FederationService::Admit(const grpc::CallbackServerContext& context,
+                                                     FederationMethod method,
+                                                     size_t request_bytes) {
+  absl::StatusOr<std::string> device = identity_.DeviceOf(context);
+  if (!device.ok()) return device.status();
+  absl::Status admitted =
+      limits_.Admit(method, *device, request_bytes, std::chrono::steady_clock::now());
+  if (!admitted.ok()) return admitted;
+  return device;
+}
 
 std::chrono::steady_clock::time_point FederationService::PollDeadline() const {
   return std::chrono::steady_clock::now() +
@@ -74,13 +86,16 @@ grpc::ServerUnaryReactor* FederationService::CheckIn(grpc::CallbackServerContext
                                                      v1::CheckInResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<std::string> device = identity_.DeviceOf(*context);
-  if (!device.ok()) {
-    reactor->Finish(ToGrpcStatus(device.status()));
+  absl::Status size = device.ok()
+                          ? limits_.CheckSize(FederationMethod::kCheckIn, request->ByteSizeLong())
+                          : device.status();
+  if (!size.ok()) {
+    reactor->Finish(ToGrpcStatus(size));
     return reactor;
   }
   const auto now = std::chrono::steady_clock::now();
   double retry = 0;
-  if (!limiter_.Allow(*device, now, &retry)) {
+  if (!limits_.AllowRate(FederationMethod::kCheckIn, *device, now, &retry)) {
     response->mutable_retry_after()->set_seconds(retry);
     response->mutable_retry_after()->set_reason("check-in rate limit: too many check-ins");
     reactor->Finish(grpc::Status::OK);
@@ -93,7 +108,8 @@ grpc::ServerUnaryReactor* FederationService::CheckIn(grpc::CallbackServerContext
 
 grpc::ServerWriteReactor<v1::ModelChunk>* FederationService::DownloadModel(
     grpc::CallbackServerContext* context, const v1::DownloadModelRequest* request) {
-  absl::StatusOr<std::string> device = identity_.DeviceOf(*context);
+  absl::StatusOr<std::string> device =
+      Admit(*context, FederationMethod::kDownloadModel, request->ByteSizeLong());
   absl::StatusOr<ModelDownload> download =
       device.ok() ? orchestrator_->Download(*device, *request) : device.status();
   return new ModelWriter(std::move(download), request->offset(), options_.download_chunk_bytes);
@@ -103,7 +119,7 @@ grpc::ServerUnaryReactor* FederationService::NextMessage(grpc::CallbackServerCon
                                                          const v1::NextMessageRequest* request,
                                                          v1::NextMessageResponse* response) {
   return LongPoll(
-      context, response,
+      context, FederationMethod::kNextMessage, request->ByteSizeLong(), response,
       [this, request](const std::string& device) {
         return orchestrator_->TryNextMessage(device, *request, std::chrono::steady_clock::now());
       },
@@ -114,7 +130,8 @@ grpc::ServerUnaryReactor* FederationService::Submit(grpc::CallbackServerContext*
                                                     const v1::SubmitRequest* request,
                                                     v1::SubmitResponse* /*response*/) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<std::string> device = identity_.DeviceOf(*context);
+  absl::StatusOr<std::string> device =
+      Admit(*context, FederationMethod::kSubmit, request->ByteSizeLong());
   absl::Status status =
       device.ok() ? orchestrator_->Submit(*device, *request, std::chrono::steady_clock::now())
                   : device.status();
@@ -126,7 +143,7 @@ grpc::ServerUnaryReactor* FederationService::RoundResult(grpc::CallbackServerCon
                                                          const v1::RoundResultRequest* request,
                                                          v1::RoundResultResponse* response) {
   return LongPoll(
-      context, response,
+      context, FederationMethod::kRoundResult, request->ByteSizeLong(), response,
       [this, request](const std::string& device) {
         return orchestrator_->TryRoundResult(device, *request, std::chrono::steady_clock::now());
       },

@@ -67,13 +67,8 @@ RoundAttempt::CheckInResult RoundAttempt::CheckIn(const std::string& device,
                  absl::StrCat("round ", record_.round_number, " is running; rejoin the next"),
                  "running");
   }
-  if (!request.state().eligible() || request.state().training_paused()) {
-    return retry(rules_->task.deadlines.check_in,
-                 absl::StrCat("ineligible: ", request.state().training_paused()
-                                                  ? "training paused by the owner"
-                                                  : request.state().ineligible_reason()),
-                 "ineligible");
-  }
+  // Eligibility (pause, power, idle, network) is the laptop's own decision,
+  // made before it checks in and never sent: a check-in is a request to join.
   const size_t cohort = static_cast<size_t>(rules_->task.SelectedPerRound());
   if (seats_.size() >= cohort) return retry(remaining, "cohort full", "cohort_full");
   absl::StatusOr<const Seat*> seat = seats_.Add(device);

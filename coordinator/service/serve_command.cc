@@ -44,6 +44,9 @@ void AddServeCommand(CLI::App& app, CommandAction* action) {
                    "of it reads use small buffers, above it idle connections' buffers are "
                    "freed (0: no quota)")
       ->capture_default_str();
+  serve->add_flag("--force-weak-secure-agg", options->force_weak_secure_agg,
+                  "Serve secure_agg threshold/neighbors overrides whose bounds are worse than "
+                  "the targets and the automatic choice (see check-config; logged as a warning)");
   serve->add_flag("--exit-when-done", options->exit_when_done,
                   "Exit once every round of the task is committed");
   serve->callback([options, action] {

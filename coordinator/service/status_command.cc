@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/file_io.h"
+#include "common/json_parse.h"
 #include "coordinator/cli_commands.h"
 #include "coordinator/status_text.h"
 #include "nlohmann/json.hpp"
@@ -30,7 +31,8 @@ int Run(const StatusArgs& args) {
                 << " (" << endpoint.status().message() << ")\n";
       return 1;
     }
-    address = nlohmann::json::parse(*endpoint, nullptr, false).value("metrics", "");
+    absl::StatusOr<nlohmann::json> parsed = ParseJson(*endpoint, "endpoint.json");
+    address = parsed.ok() ? StringOr(*parsed, "metrics", "") : "";
   }
   if (address.empty()) {
     std::cerr << "tacit-coordinator status: give --metrics HOST:PORT or --state DIR\n";

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_format.h"
 #include "client/examples/population.h"
+#include "common/json_parse.h"
 #include "models/model_file.h"
 #include "models/parameter_layout.h"
 #include "simulations/central/central_reference.h"
@@ -61,8 +62,8 @@ int main(int argc, char** argv) {
 
   if (options.model.name == "transformer") options.model = tacit::DefaultTransformerConfig();
   if (!model_json.empty()) {
-    auto parsed = nlohmann::json::parse(model_json, nullptr, false);
-    auto config = tacit::ModelConfig::FromJson(parsed);
+    auto parsed = tacit::ParseJson(model_json, "--model-json");
+    auto config = parsed.ok() ? tacit::ModelConfig::FromJson(*parsed) : parsed.status();
     if (!config.ok()) {
       std::fprintf(stderr, "--model-json: %s\n", std::string(config.status().message()).c_str());
       return 2;

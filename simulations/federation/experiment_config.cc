@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/file_io.h"
+#include "common/json_parse.h"
 #include "common/status_macros.h"
 #include "task/json_fields.h"
 #include "task/task_model.h"
@@ -123,11 +124,7 @@ absl::StatusOr<ExperimentConfig> ParseExperimentConfig(const nlohmann::json& jso
 absl::StatusOr<ExperimentConfig> LoadExperimentConfigFile(const std::string& path,
                                                           const std::string& transport) {
   TACIT_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
-  nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, " is not valid JSON; check brackets, commas and quotes"));
-  }
+  TACIT_ASSIGN_OR_RETURN(nlohmann::json json, ParseJson(text, path));
   if (!transport.empty()) {
     if (!json.is_object()) return absl::InvalidArgumentError(path + " must hold a JSON object");
     json["simulation"]["transport"] = transport;

@@ -292,8 +292,8 @@ class GrpcFederation::Impl {
     int trained = 0;
     for (const auto& s : seated) {
       record.stragglers += s->seat.straggler;
-      record.bytes_up += s->audit.bytes_up;
-      record.bytes_down += s->audit.bytes_down;
+      record.bytes_up += s->audit.rpc.up();
+      record.bytes_down += s->audit.rpc.down();
       if (s->trained) {
         ++trained;
         record.train_seconds += s->train_seconds;
@@ -342,7 +342,6 @@ class GrpcFederation::Impl {
     runtime::HeldModel held = runtime::HeldModelOf(seat.dir);
     request.set_model_version(held.version);
     request.set_layout_hash(held.layout_hash);
-    *request.mutable_state() = runtime::ToDeviceState(runtime::DeviceReadings{}, "", false);
     v1::CheckInResponse response;
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
@@ -356,8 +355,8 @@ class GrpcFederation::Impl {
                                               seat.device, ": ", response.retry_after().reason()));
     }
     seat.assignment = response.assignment();
-    seat.audit.bytes_up += static_cast<int64_t>(request.ByteSizeLong());
-    seat.audit.bytes_down += static_cast<int64_t>(response.ByteSizeLong());
+    seat.audit.rpc.Count(runtime::kRpcCheckIn, static_cast<int64_t>(request.ByteSizeLong()),
+                         static_cast<int64_t>(response.ByteSizeLong()));
     return absl::OkStatus();
   }
 
@@ -368,10 +367,9 @@ class GrpcFederation::Impl {
       // silent past the training deadline. What it received counts in bytes
       // down, as on the in-process transport; a failed download changes
       // nothing else, since it never answers anyway.
-      int64_t model_down = 0;
-      (void)runtime::FetchModel(*s.stub, s.dir, s.assignment, /*max_download_bytes=*/0,
-                                &model_down);
-      s.audit.bytes_down += model_down;
+      runtime::RpcBytes download;
+      (void)runtime::FetchModel(*s.stub, s.dir, s.assignment, /*max_download_bytes=*/0, &download);
+      s.audit.rpc.by_rpc[runtime::kRpcDownloadModel] = download;
       s.reached.store(kFinished);
       return;
     }
@@ -385,6 +383,12 @@ class GrpcFederation::Impl {
     options.noise_seed = DeriveKey(config_.seed, round, person, kNoiseSalt);
     options.rounding_key = DeriveKey(config_.seed, s.assignment.round_id(), person, kRoundingSalt);
     options.leave_after_step = s.seat.drop_phase;
+    // Simulated people take part in the task under study as configured (the
+    // in-process transport has no owner either): the floors are the lowest
+    // a valid task allows, and the own noise share equals the coordinator's.
+    options.policy.min_cohort_size = 2;
+    options.policy.min_secagg_threshold = 2;
+    options.policy.min_survivors = 2;
     options.on_phase = [&s, &training](const std::string& phase) {
       if (phase == "training") {
         training.Acquire();
@@ -400,15 +404,14 @@ class GrpcFederation::Impl {
       s.train_loss = update.train_loss;
       s.trained = true;
     };
-    int64_t check_in_up = s.audit.bytes_up, check_in_down = s.audit.bytes_down;
+    const runtime::RpcTally check_in = s.audit.rpc;
     absl::StatusOr<runtime::AuditEntry> audit =
         runtime::RunAssignedRound(*s.stub, s.assignment, options);
     if (s.holds_permit) training.Release();  // training failed before sending anything
     s.holds_permit = false;
     if (audit.ok()) {
       s.audit = *std::move(audit);
-      s.audit.bytes_up += check_in_up;
-      s.audit.bytes_down += check_in_down;
+      s.audit.rpc.Add(check_in);
     }
     s.reached.store(kFinished);
   }

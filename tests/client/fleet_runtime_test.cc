@@ -75,8 +75,6 @@ TEST(Eligibility, OverridesWinAndEveryRequirementIsChecked) {
     x.local_hour = std::uniform_int_distribution<int>(22, 29)(rng) % 24;
     EXPECT_EQ(IneligibleReason(req, x), "") << x.local_hour;
   }
-  v1::DeviceState paused = ToDeviceState(r, "", /*training_paused=*/true);
-  EXPECT_FALSE(paused.eligible());
 }
 
 TEST(Backoff, GrowsExponentiallyWithJitterUpToTheCap) {
@@ -119,7 +117,7 @@ TEST(AuditLog, AppendsOneLinePerRoundAndKeepsTheNewest) {
     AuditEntry e;
     e.round = round;
     e.sent = {{"advertise_keys", 70}, {"masked_input", 4000}};
-    e.bytes_up = 4070;
+    e.rpc.Count(kRpcSubmit, 4070, 0);
     e.outcome = "committed";
     ASSERT_TRUE(AppendAudit(dir.path(), e).ok());
   }
@@ -130,6 +128,65 @@ TEST(AuditLog, AppendsOneLinePerRoundAndKeepsTheNewest) {
   EXPECT_EQ((*lines)[0]["round"], 5);
   EXPECT_EQ((*lines)[2]["masked"], "yes");
   EXPECT_EQ((*lines)[2]["sent"][1]["bytes"], 4000);
+}
+
+// Property test: whatever calls a round and the check-ins between rounds
+// make, each line's totals are the sums of its per-RPC counts, and the whole
+// log's totals (tacit-client status, the daily cap) are the sums of the lines.
+TEST(AuditLog, CountsEveryRpcPerPurposeAndSumsTheWholeLog) {
+  std::mt19937 rng(11);
+  const char* rpcs[] = {kRpcCheckIn, kRpcDownloadModel, kRpcNextMessage, kRpcSubmit,
+                        kRpcRoundResult};
+  for (int trial = 0; trial < 10; ++trial) {
+    TempDir dir;
+    int64_t up = 0, down = 0, check_ins = 0, joined = 0;
+    const int lines = 1 + static_cast<int>(rng() % 12);
+    for (int i = 0; i < lines; ++i) {
+      RpcTally tally;
+      for (int call = static_cast<int>(rng() % 30); call > 0; --call) {
+        const std::string rpc = rpcs[rng() % 5];
+        const int64_t u = rng() % 5000, d = rng() % 70000;
+        tally.Count(rpc, u, d);
+        up += u;
+        down += d;
+        check_ins += rpc == kRpcCheckIn;
+      }
+      if (rng() % 3 == 0) {
+        CheckInBurst burst;
+        burst.rpc = tally;
+        ASSERT_TRUE(AppendCheckInBurst(dir.path(), burst).ok());
+        continue;
+      }
+      AuditEntry e;
+      e.round = i;
+      e.rpc = tally;
+      if (rng() % 2 == 0) {
+        e.sent = {{"advertise_keys", 70}};
+        ++joined;
+      }
+      e.outcome = e.sent.empty() ? "refused: the round's threshold is 2" : "committed";
+      ASSERT_TRUE(AppendAudit(dir.path(), e).ok());
+      auto last = ReadAudit(dir.path(), 1);
+      ASSERT_TRUE(last.ok());
+      EXPECT_EQ((*last)[0]["bytes_up"], tally.up());
+      EXPECT_EQ((*last)[0]["bytes_down"], tally.down());
+      for (const auto& [rpc, bytes] : tally.by_rpc) {
+        EXPECT_EQ((*last)[0]["rpc"][rpc]["calls"], bytes.calls);
+      }
+    }
+    // A line from before the "kind" key, and a torn one: read as a round, skipped.
+    std::ofstream(dir.File(kAuditLogFile), std::ios::app)
+        << R"({"round":1,"sent":[{"message":"masked_input","bytes":9}],"bytes_up":9,)"
+        << R"("bytes_down":0,"time":"2001-01-01 00:00:00 UTC"})"
+        << "\n{torn";
+    absl::StatusOr<AuditTotals> totals = SumAudit(dir.path());
+    ASSERT_TRUE(totals.ok());
+    EXPECT_EQ(totals->bytes_up, up + 9);
+    EXPECT_EQ(totals->bytes_down, down);
+    EXPECT_EQ(totals->check_ins, check_ins);
+    EXPECT_EQ(totals->rounds_joined, joined + 1);
+    EXPECT_EQ(totals->rounds_joined_today, joined);  // the old line is from 2001
+  }
 }
 
 }  // namespace

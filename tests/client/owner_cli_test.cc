@@ -1,6 +1,8 @@
 // Runs the real build/bin/tacit-client as its owner would.
 
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -75,13 +77,15 @@ TEST(OwnerCli, ImportInspectPauseResumeErase) {
 TEST(OwnerCli, BadInputIsRefusedAndNothingStoredIsLost) {
   testing::TempDir tmp;
   const std::string dir = tmp.File("client");
-  const std::string good = tmp.Write("good.jsonl", R"({"t":1,"kind":"key_press","key":"a"})"
-                                                   "\n");
+  const std::string good =
+      tmp.Write("good.jsonl", R"({"t":1577836800000,"kind":"key_press","key":"a"})"
+                              "\n");
   ASSERT_EQ(Client(dir, "import --times now --format jsonl " + good).exit_code, 0);
-  const std::string bad = tmp.Write("bad.jsonl", R"({"t":2,"kind":"key_press","key":"b"})"
-                                                 "\n"
-                                                 R"({"t":3,"kind":"oops"})"
-                                                 "\n");
+  const std::string bad =
+      tmp.Write("bad.jsonl", R"({"t":1577836800001,"kind":"key_press","key":"b"})"
+                             "\n"
+                             R"({"t":1577836800002,"kind":"oops"})"
+                             "\n");
   CliRun refused = Client(dir, "import --times now --format jsonl " + bad);
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_TRUE(Has(refused, "bad.jsonl:2: unknown event kind 'oops'")) << refused.output;
@@ -93,7 +97,7 @@ TEST(OwnerCli, BadInputIsRefusedAndNothingStoredIsLost) {
   EXPECT_TRUE(Has(skipped, "bad lines skipped:              1")) << skipped.output;
   EXPECT_TRUE(Has(Client(dir, "inspect"), "Stored events: 2"));
 
-  // Times kept from 1970 fall outside the 30-day retention window at once.
+  // Times kept from 2020 fall outside the 30-day retention window at once.
   CliRun old = Client(dir, "import --times keep --format jsonl " + good);
   EXPECT_EQ(old.exit_code, 0) << old.output;
   EXPECT_TRUE(Has(old, "removed by the 30-day retention window: 1 events")) << old.output;
@@ -103,6 +107,58 @@ TEST(OwnerCli, BadInputIsRefusedAndNothingStoredIsLost) {
   EXPECT_EQ(Client(dir, "erase --from 2026-13-01").exit_code, 1);
   EXPECT_EQ(Client(dir, "import --format excel " + good).exit_code, 1);
   EXPECT_NE(Client(dir, "").exit_code, 0) << "a subcommand is required";
+}
+
+// erase --all never fails because the store cannot be read: a damaged store
+// and one whose key does not open it are deleted, files listed.
+TEST(OwnerCli, EraseAllDeletesADamagedOrWrongKeyStore) {
+  testing::TempDir tmp;
+  const std::string good = tmp.Write("good.jsonl", R"({"t":1577836800000,"kind":"key_press"})"
+                                                   "\n");
+  for (const std::string damage : {"garbage", "wrong-key"}) {
+    SCOPED_TRACE(damage);
+    const std::string dir = tmp.File("client-" + damage);
+    ASSERT_EQ(Client(dir, "import --times now --format jsonl " + good).exit_code, 0);
+    if (damage == "garbage") {
+      tmp.Write("client-" + damage + "/events.db", std::string(10000, 'x'));
+    } else {
+      const std::string key = dir + "/store.key";
+      ASSERT_EQ(::unlink(key.c_str()), 0);
+      tmp.Write("client-" + damage + "/store.key", std::string(64, 'b') + "\n");
+      ASSERT_EQ(::chmod(key.c_str(), 0600), 0);
+    }
+    CliRun erase = Client(dir, "erase --all");
+    EXPECT_EQ(erase.exit_code, 0) << erase.output;
+    EXPECT_TRUE(Has(erase, "The store could not be read")) << erase.output;
+    EXPECT_TRUE(Has(erase, "removed " + dir + "/events.db\n")) << erase.output;
+    EXPECT_TRUE(Has(erase, "removed " + dir + "/store.key\n")) << erase.output;
+    struct stat st {};
+    EXPECT_NE(::stat((dir + "/events.db").c_str(), &st), 0);
+    EXPECT_NE(::stat((dir + "/store.key").c_str(), &st), 0);
+    CliRun fresh = Client(dir, "inspect");
+    EXPECT_EQ(fresh.exit_code, 0) << fresh.output;
+    EXPECT_TRUE(Has(fresh, "Stored events: 0")) << fresh.output;
+  }
+}
+
+// A relative-time log kept at its 1970 times, or a date in year 292 million,
+// is refused with the file and line named; nothing is stored.
+TEST(OwnerCli, ImportRefusesTimesOutsideTheWindow) {
+  testing::TempDir tmp;
+  const std::string dir = tmp.File("client");
+  const std::string sea = tmp.Write("User1", "ls\ncd\n");
+  CliRun kept = Client(dir, "import --times keep --format sea-commands " + sea);
+  EXPECT_EQ(kept.exit_code, 1) << kept.output;
+  EXPECT_TRUE(Has(kept, "User1:1: event time after the shift 0 ms")) << kept.output;
+  EXPECT_TRUE(Has(kept, "Nothing was imported")) << kept.output;
+  const std::string future = tmp.Write("p.jsonl", R"({"t":1577836800000,"kind":"key_press"})"
+                                                  "\n"
+                                                  R"({"t":2305843009213693951,"kind":"key_press"})"
+                                                  "\n");
+  CliRun refused = Client(dir, "import --format jsonl " + future);
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_TRUE(Has(refused, "p.jsonl:2: event time 2305843009213693951 ms")) << refused.output;
+  EXPECT_TRUE(Has(Client(dir, "inspect"), "Stored events: 0"));
 }
 
 }  // namespace

@@ -110,12 +110,13 @@ TEST(LoadPopulation, ReadsAFolderOfJsonLinesPeople) {
   testing::TempDir tmp;
   std::string lines;
   for (int i = 0; i < 50; ++i) {
-    lines += "{\"t\":" + std::to_string(1000 + i) +
+    lines += "{\"t\":" + std::to_string(1700000000000 + i) +
              ",\"kind\":\"shell_command\",\"command\":\"git status\",\"app\":\"Terminal\"}\n";
   }
   tmp.Write("bob.jsonl", lines);
-  tmp.Write("alice.jsonl", lines + R"({"t":2000,"kind":"key_press","key":"x","app":"1Password"})"
-                                   "\n");
+  tmp.Write("alice.jsonl",
+            lines + R"({"t":1700000002000,"kind":"key_press","key":"x","app":"1Password"})"
+                    "\n");
   tmp.Write("notes.txt", "not a person");
   PopulationSpec spec;
   spec.source = "jsonl";

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <sstream>
 #include <string>
 
 #include "common/file_io.h"
@@ -35,14 +36,16 @@ class CliTest : public ::testing::Test {
     std::filesystem::create_directories(dir_);
   }
 
-  ToolRun Tool(const std::string& args) {
+  // `merge_stderr` false: stderr goes to the test's log, `output` is stdout only.
+  ToolRun Tool(const std::string& args, bool merge_stderr = true) {
     ToolRun run;
-    FILE* pipe = ::popen((tool_ + " " + args + " 2>&1").c_str(), "r");
+    FILE* pipe = ::popen((tool_ + " " + args + (merge_stderr ? " 2>&1" : "")).c_str(), "r");
     if (pipe == nullptr) return run;
     char buf[4096];
     size_t n;
     while ((n = std::fread(buf, 1, sizeof(buf), pipe)) > 0) run.output.append(buf, n);
     int status = ::pclose(pipe);
+    // A signal (SIGABRT from an uncaught exception) is -1, never a clean exit.
     run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return run;
   }
@@ -76,7 +79,7 @@ TEST_F(CliTest, PkiInitAndIssueCreateAVerifiableFleet) {
 TEST_F(CliTest, CheckConfigAcceptsTheExampleAndNamesBadKeys) {
   std::string example =
       std::string(TACIT_SOURCE_DIR) + "/coordinator/examples/next_event_task.json";
-  ToolRun good = Tool("check-config " + example);
+  ToolRun good = Tool("check-config " + example, /*merge_stderr=*/false);
   ASSERT_EQ(good.exit_code, 0) << good.output;
   absl::StatusOr<TaskConfig> parsed = ParseTaskConfig(nlohmann::json::parse(good.output));
   ASSERT_TRUE(parsed.ok()) << parsed.status();
@@ -90,6 +93,73 @@ TEST_F(CliTest, CheckConfigAcceptsTheExampleAndNamesBadKeys) {
   ToolRun refused = Tool("check-config " + bad);
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_THAT(refused.output, HasSubstr("unknown config key 'dp.noise_multiplyer'"));
+}
+
+// Reported: check-config aborted (SIGABRT) on a number beyond the double range.
+TEST_F(CliTest, CheckConfigRefusesAHugeNumberWithAnErrorNotAnAbort) {
+  std::string huge = dir_ + "/huge.json";
+  ASSERT_TRUE(WriteFileAtomically(huge, R"({"name": "x", "model": {"name": "gru"},
+      "vocab": {"salt": "s"}, "dp": {"clip_norm": 1e400}})")
+                  .ok());
+  ToolRun refused = Tool("check-config " + huge);
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_THAT(refused.output, HasSubstr("huge.json is not valid JSON"));
+}
+
+// SecAgg+ overrides far from the 2^-40 / 2^-20 targets: check-config prints
+// the bounds, refuses unless --force (then warns), and serve refuses too.
+TEST_F(CliTest, CheckConfigAndServeRefuseWeakSecureAggOverridesUnlessForced) {
+  std::string weak = dir_ + "/weak.json";
+  ASSERT_TRUE(WriteFileAtomically(weak, R"({"name": "x", "model": {"name": "gru"},
+      "vocab": {"salt": "s"}, "cohort": {"size": 500, "over_selection": 1.3,
+      "min_survivors": 350}, "secure_agg": {"neighbors": 40, "threshold": 28}})")
+                  .ok());
+  ToolRun refused = Tool("check-config " + weak);
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_THAT(refused.output, HasSubstr("privacy failure 2^"));
+  EXPECT_THAT(refused.output, HasSubstr("worse than the targets"));
+  ToolRun forced = Tool("check-config --force " + weak);
+  EXPECT_EQ(forced.exit_code, 0) << forced.output;
+  EXPECT_THAT(forced.output, HasSubstr("WARNING (--force)"));
+
+  std::string pki = dir_ + "/pki";
+  ASSERT_EQ(Tool("pki init " + pki + " --server-name localhost").exit_code, 0);
+  ToolRun serve = Tool("serve --config " + weak + " --state " + dir_ + "/state --pki " + pki +
+                       " --listen 127.0.0.1:0 --metrics ''");
+  EXPECT_EQ(serve.exit_code, 1) << serve.output;
+  EXPECT_THAT(serve.output, HasSubstr("worse than the targets"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/state/endpoint.json"));  // never served
+
+  std::string example =
+      std::string(TACIT_SOURCE_DIR) + "/coordinator/examples/next_event_task.json";
+  ToolRun good = Tool("check-config " + example);
+  EXPECT_EQ(good.exit_code, 0) << good.output;
+  EXPECT_THAT(good.output, HasSubstr("automatic: threshold"));
+  EXPECT_THAT(good.output, ::testing::Not(HasSubstr("WARNING")));
+}
+
+TEST_F(CliTest, PkiRevokeAndListShowRevokedCertificates) {
+  std::string pki = dir_ + "/pki";
+  ASSERT_EQ(Tool("pki init " + pki + " --server-name localhost").exit_code, 0);
+  ASSERT_EQ(Tool("pki issue laptop-1 --dir " + pki).exit_code, 0);
+  ASSERT_EQ(Tool("pki issue laptop-2 --dir " + pki).exit_code, 0);
+  ASSERT_EQ(Tool("pki issue laptop-1 --replace --dir " + pki).exit_code, 0);
+  ToolRun revoke = Tool("pki revoke laptop-2 --dir " + pki);
+  ASSERT_EQ(revoke.exit_code, 0) << revoke.output;
+  EXPECT_THAT(revoke.output, HasSubstr("revoked laptop-2 serial"));
+  EXPECT_EQ(Tool("pki revoke nobody --dir " + pki).exit_code, 1);
+
+  ToolRun list = Tool("pki list --dir " + pki);
+  ASSERT_EQ(list.exit_code, 0) << list.output;
+  // laptop-1's first certificate (replaced) and laptop-2's are revoked; laptop-1's second is valid.
+  int revoked = 0, valid = 0;
+  std::istringstream lines(list.output);
+  for (std::string line; std::getline(lines, line);) {
+    revoked += line.find("revoked") != std::string::npos;
+    valid += line.find("valid") != std::string::npos;
+  }
+  EXPECT_EQ(revoked, 2) << list.output;
+  EXPECT_EQ(valid, 1) << list.output;
 }
 
 TEST_F(CliTest, PrivacyPrintsTheAccountantsEpsilon) {

@@ -42,11 +42,7 @@ TaskConfig Task(int cohort, int min_survivors) {
   return *task;
 }
 
-v1::CheckInRequest Eligible() {
-  v1::CheckInRequest request;
-  request.mutable_state()->set_eligible(true);
-  return request;
-}
+v1::CheckInRequest Eligible() { return v1::CheckInRequest(); }
 
 // An attempt of round 3 (id 42) with fixed session tokens, opened at t0.
 class AttemptTest : public ::testing::Test {
@@ -169,14 +165,8 @@ TEST_F(AttemptTest, AFullCohortClosesSelectionAtOnceAndLaterCheckInsWait) {
   EXPECT_EQ(again.label, "running");
 }
 
-TEST_F(AttemptTest, RefusesIneligibleDevicesAndRepeatsASeatWhileSelecting) {
+TEST_F(AttemptTest, RepeatsASeatWhileSelecting) {
   ASSERT_NO_FATAL_FAILURE(Open(3, 2));
-  v1::CheckInRequest paused = Eligible();
-  paused.mutable_state()->set_training_paused(true);
-  RoundAttempt::CheckInResult refused = attempt_->CheckIn("a", paused, t0_);
-  EXPECT_EQ(refused.seat, nullptr);
-  EXPECT_EQ(refused.label, "ineligible");
-  EXPECT_THAT(refused.retry_reason, HasSubstr("paused"));
   Seat("a", t0_);
   RoundAttempt::CheckInResult again = attempt_->CheckIn("a", Eligible(), t0_ + seconds(1));
   ASSERT_NE(again.seat, nullptr);

@@ -40,7 +40,6 @@ TEST(RoundOrchestratorTime, ASubmissionAfterThePhaseDeadlineIsRefusedAsLate) {
   RoundOrchestrator& o = **orchestrator;
 
   v1::CheckInRequest eligible;
-  eligible.mutable_state()->set_eligible(true);
   std::vector<v1::Assignment> seats;
   for (const char* device : {"a", "b", "c"}) {
     v1::CheckInResponse response = o.CheckIn(device, eligible, t0);

@@ -224,10 +224,19 @@ std::unique_ptr<ChildProcess> Fleet::StartCoordinator(const std::string& task_pa
 
 std::unique_ptr<ChildProcess> Fleet::StartClient(const std::string& device,
                                                  std::vector<std::string> extra) {
-  std::vector<std::string> argv = {
-      ToolPath("tacit-client"), "--dir", ClientDir(device),          "run",
-      "--check-seconds",        "1",     "--max-backoff-seconds",    "2",
-      "--max-retry-seconds",    "1",     "--exit-when-task-complete"};
+  std::vector<std::string> argv = {ToolPath("tacit-client"),
+                                   "--dir",
+                                   ClientDir(device),
+                                   "run",
+                                   "--check-seconds",
+                                   "1",
+                                   "--max-backoff-seconds",
+                                   "2",
+                                   "--max-retry-seconds",
+                                   "1",
+                                   "--exit-when-task-complete",
+                                   "--check-in-jitter-seconds",
+                                   "0.2"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return std::make_unique<ChildProcess>(argv, LogPath(device));
 }
@@ -290,7 +299,6 @@ grpc::StatusCode CheckInCode(v1::Federation::Stub& stub, v1::CheckInResponse* re
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   v1::CheckInRequest request;
   request.set_model_version(-1);
-  request.mutable_state()->set_eligible(true);
   return stub.CheckIn(&context, request, response).error_code();
 }
 

@@ -46,26 +46,26 @@ TEST(ModelDownload, ABudgetedDownloadResumesAtItsOffsetAndFetchesOnlyTheRest) {
   const int64_t budget = 600 * 1024;
 
   // First check-in: stops at the first chunk boundary at or past the budget.
-  int64_t received_1 = 0;
+  runtime::RpcBytes received_1;
   auto first = runtime::FetchModel(*stub, dir, assignment, budget, &received_1);
   ASSERT_EQ(first.status().code(), absl::StatusCode::kResourceExhausted) << first.status();
   const int64_t held_1 = runtime::HeldDownloadBytes(dir, version);
   EXPECT_GE(held_1, budget);
   EXPECT_LT(held_1, budget + 256 * 1024);
-  EXPECT_GE(received_1, held_1);
-  EXPECT_LT(received_1, held_1 + kFramingAllowance);
+  EXPECT_GE(received_1.down, held_1);
+  EXPECT_LT(received_1.down, held_1 + kFramingAllowance);
 
   // Second: continues at held_1 and fetches about one budget more.
-  int64_t received_2 = 0;
+  runtime::RpcBytes received_2;
   auto second = runtime::FetchModel(*stub, dir, assignment, budget, &received_2);
   ASSERT_EQ(second.status().code(), absl::StatusCode::kResourceExhausted) << second.status();
   const int64_t held_2 = runtime::HeldDownloadBytes(dir, version);
   EXPECT_GE(held_2 - held_1, budget);
-  EXPECT_GE(received_2, held_2 - held_1);
-  EXPECT_LT(received_2, held_2 - held_1 + kFramingAllowance);
+  EXPECT_GE(received_2.down, held_2 - held_1);
+  EXPECT_LT(received_2.down, held_2 - held_1 + kFramingAllowance);
 
   // Third, without a budget: only the rest, then the SHA-256-checked model.
-  int64_t received_3 = 0;
+  runtime::RpcBytes received_3;
   auto model = runtime::FetchModel(*stub, dir, assignment, /*max_download_bytes=*/0, &received_3);
   ASSERT_TRUE(model.ok()) << model.status();
   EXPECT_EQ(model->model_version, version);
@@ -74,19 +74,19 @@ TEST(ModelDownload, ABudgetedDownloadResumesAtItsOffsetAndFetchesOnlyTheRest) {
   EXPECT_EQ(runtime::HeldModelOf(dir).version, version);
   const int64_t total = FileSize(dir + "/model/global.model");
   ASSERT_GT(total, held_2);
-  EXPECT_GE(received_3, total - held_2);
-  EXPECT_LT(received_3, total - held_2 + kFramingAllowance);
-  EXPECT_LT(received_1 + received_2 + received_3, total + 3 * kFramingAllowance);
+  EXPECT_GE(received_3.down, total - held_2);
+  EXPECT_LT(received_3.down, total - held_2 + kFramingAllowance);
+  EXPECT_LT(received_1.down + received_2.down + received_3.down, total + 3 * kFramingAllowance);
 
   // Held and current: nothing is fetched at all.
-  int64_t received_again = 0;
+  runtime::RpcBytes received_again;
   ASSERT_TRUE(runtime::FetchModel(*stub, dir, assignment, budget, &received_again).ok());
-  EXPECT_EQ(received_again, 0);
+  EXPECT_EQ(received_again.down, 0);
 
   // A held prefix that was corrupted on disk: the resumed file fails the
   // SHA-256 check, is discarded, and the next download starts over.
   const std::string other = fleet.ClientDir("laptop-2");
-  int64_t ignored = 0;
+  runtime::RpcBytes ignored;
   ASSERT_EQ(runtime::FetchModel(*stub, other, assignment, budget, &ignored).status().code(),
             absl::StatusCode::kResourceExhausted);
   {
@@ -100,11 +100,11 @@ TEST(ModelDownload, ABudgetedDownloadResumesAtItsOffsetAndFetchesOnlyTheRest) {
   auto corrupted = runtime::FetchModel(*stub, other, assignment, 0, &ignored);
   EXPECT_EQ(corrupted.status().code(), absl::StatusCode::kDataLoss) << corrupted.status();
   EXPECT_EQ(runtime::HeldDownloadBytes(other, version), 0);
-  int64_t received_fresh = 0;
+  runtime::RpcBytes received_fresh;
   auto fresh = runtime::FetchModel(*stub, other, assignment, 0, &received_fresh);
   ASSERT_TRUE(fresh.ok()) << fresh.status();
-  EXPECT_GE(received_fresh, total);
-  EXPECT_LT(received_fresh, total + kFramingAllowance);
+  EXPECT_GE(received_fresh.down, total);
+  EXPECT_LT(received_fresh.down, total + kFramingAllowance);
 }
 
 // The real daemon with `--max-download-bytes`: each check-in of the still
@@ -133,8 +133,12 @@ TEST(ModelDownload, TheDaemonSpreadsABudgetedDownloadOverCheckIns) {
   const int64_t total = FileSize(dir + "/model/global.model");
   ASSERT_GT(total, 2 * budget);
 
-  // One audit line per paused download, each about one budget further on.
-  std::vector<nlohmann::json> lines = AuditLines(dir);
+  // One audit line per paused download, each about one budget further on
+  // (check-ins that brought no assignment have lines of their own).
+  std::vector<nlohmann::json> lines;
+  for (nlohmann::json& line : AuditLines(dir)) {
+    if (line["kind"] == "round") lines.push_back(std::move(line));
+  }
   ASSERT_EQ(static_cast<int64_t>(lines.size()), (total - 1) / budget)
       << ReadFile(fleet.LogPath("metered"));
   for (size_t i = 0; i < lines.size(); ++i) {
@@ -143,9 +147,13 @@ TEST(ModelDownload, TheDaemonSpreadsABudgetedDownloadOverCheckIns) {
                   absl::StrCat("model download paused at byte ", held, " of ", total)),
               std::string::npos)
         << lines[i].dump();
-    EXPECT_GE(lines[i]["bytes_down"].get<int64_t>(), budget);
-    EXPECT_LT(lines[i]["bytes_down"].get<int64_t>(), budget + kFramingAllowance);
-    EXPECT_EQ(lines[i]["bytes_up"].get<int64_t>(), 0);  // nothing sent
+    const nlohmann::json& download = lines[i]["rpc"]["download_model"];
+    EXPECT_GE(download["down"].get<int64_t>(), budget);
+    EXPECT_LT(download["down"].get<int64_t>(), budget + kFramingAllowance);
+    // Nothing but the check-in and the download request went up.
+    EXPECT_TRUE(lines[i]["sent"].empty());
+    EXPECT_EQ(lines[i]["bytes_up"].get<int64_t>(),
+              lines[i]["rpc"]["check_in"]["up"].get<int64_t>() + download["up"].get<int64_t>());
   }
 }
 

@@ -220,10 +220,17 @@ TEST(Parameters, ChoicesMeetTheirOwnBounds) {
         // what keeps a split view impossible (docs/secure_aggregation.md).
         EXPECT_GT(3 * p->threshold, 2 * p->holders) << n;
         EXPECT_GT(p->threshold, ClientConfig{}.min_threshold_fraction * p->holders) << n;
+        // EvaluateParameters (check-config's figures) reports the same bounds.
+        auto same = EvaluateParameters(r, p->threshold, p->neighbors);
+        ASSERT_TRUE(same.ok()) << same.status();
+        EXPECT_DOUBLE_EQ(same->log2_privacy_failure, p->log2_privacy_failure);
+        EXPECT_DOUBLE_EQ(same->log2_correctness_failure, p->log2_correctness_failure);
         EXPECT_LE(p->threshold, p->holders);
         if (p->neighbors == 0) {
           EXPECT_EQ(p->holders, n);
           EXPECT_GT(p->threshold, static_cast<uint32_t>(corrupt * n));
+          // A split view needs 2t - n corrupted holders: more than the bound.
+          EXPECT_GT(2 * p->threshold - n, static_cast<uint32_t>(corrupt * n)) << n;
         } else {
           EXPECT_GT(n, r.complete_graph_up_to);
           EXPECT_EQ(p->neighbors % 2, 0u);

@@ -1,0 +1,34 @@
+#pragma once
+
+// `tacit-client erase --all`: the owner's right to erase must not depend on
+// the store being readable. A healthy store is emptied in place (deleted
+// pages overwritten, WAL truncated). A store that cannot be opened or emptied
+// (damaged, a wrong or missing key, a schema from another version) is erased
+// by deleting its files: the database with its -wal, -shm and -journal files,
+// and the key file (overwritten first), after which no copy of the encrypted
+// pages left on the disk can be decrypted. The next use starts a new store.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace tacit {
+
+struct EraseAllReport {
+  bool emptied_in_place = false;  // the store was readable and is now empty
+  int64_t events_erased = 0;      // when emptied in place
+  std::string unreadable_reason;  // why the files were deleted instead
+  std::vector<std::string> removed_files;
+};
+
+// Erases every event of the store in `dir` (EventStore::kDatabaseFile and
+// kKeyFile). Fails only when a file exists and cannot be deleted (the error
+// names it and what to do), never because its content is unreadable.
+absl::StatusOr<EraseAllReport> EraseAllInDirectory(const std::string& dir);
+
+// Deletes the store's files in `dir` that exist; returns their paths.
+absl::StatusOr<std::vector<std::string>> RemoveStoreFiles(const std::string& dir);
+
+}  // namespace tacit

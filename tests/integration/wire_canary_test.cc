@@ -86,7 +86,9 @@ std::vector<std::string> PlantCanaries(const std::string& dir) {
   }
   auto store = EventStore::OpenInDirectory(dir);
   EXPECT_TRUE(store.ok()) << store.status();
-  if (store.ok()) EXPECT_TRUE((*store)->Append(events).ok());
+  if (store.ok()) {
+    EXPECT_TRUE((*store)->Append(events).ok());
+  }
   return canaries;
 }
 

@@ -95,6 +95,16 @@ absl::StatusOr<PreparedUpdate> Train(const TaskConfig& task, const ModelConfig& 
   return PrepareLocalUpdate(update_task, model.parameters, tokens, add_noise);
 }
 
+// The fleet identity from the enrollment in `dir` (client/runtime/enrollment.h).
+absl::Status LoadIdentity(const std::string& dir, std::shared_ptr<const secagg::Signer>* signer,
+                          std::shared_ptr<const secagg::IdentityVerifier>* verifier) {
+  TACIT_ASSIGN_OR_RETURN(Enrollment enrollment, LoadEnrollment(dir));
+  TACIT_ASSIGN_OR_RETURN(*signer,
+                         secagg::X509Signer::FromPem(enrollment.key_pem, enrollment.cert_pem));
+  TACIT_ASSIGN_OR_RETURN(*verifier, secagg::X509Verifier::FromPem(enrollment.ca_pem));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<TaskConfig> AssignedTask(const v1::Assignment& assignment) {
@@ -132,15 +142,6 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
     audit.outcome = absl::StrCat("refused: ", allowed.message());
     return audit;
   }
-  // The device signs its advertised keys with its fleet certificate and
-  // accepts only neighbours signed by fleet devices (secure_agg/identity.h):
-  // the coordinator relays the keys and must not be able to swap them.
-  TACIT_ASSIGN_OR_RETURN(Enrollment enrollment, LoadEnrollment(options.dir));
-  TACIT_ASSIGN_OR_RETURN(std::shared_ptr<const secagg::Signer> signer,
-                         secagg::X509Signer::FromPem(enrollment.key_pem, enrollment.cert_pem));
-  TACIT_ASSIGN_OR_RETURN(std::shared_ptr<const secagg::IdentityVerifier> verifier,
-                         secagg::X509Verifier::FromPem(enrollment.ca_pem));
-
   phase("downloading");
   RpcBytes download;
   absl::StatusOr<ModelFile> model =
@@ -149,6 +150,18 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
   if (!model.ok()) {
     audit.outcome = absl::StrCat("left: model download failed: ", model.status().message());
     return audit;
+  }
+  // The device signs its advertised keys with its fleet certificate and
+  // accepts only neighbours signed by fleet devices (secure_agg/identity.h):
+  // the coordinator relays the keys and must not be able to swap them.
+  std::shared_ptr<const secagg::Signer> signer = options.signer;
+  std::shared_ptr<const secagg::IdentityVerifier> verifier = options.verifier;
+  if (signer == nullptr || verifier == nullptr) {
+    absl::Status loaded = LoadIdentity(options.dir, &signer, &verifier);
+    if (!loaded.ok()) {
+      audit.outcome = absl::StrCat("left: cannot sign secure aggregation keys: ", loaded.message());
+      return audit;
+    }
   }
   phase("training");
   // Never less noise than this laptop's own share; more, when the

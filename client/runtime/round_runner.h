@@ -15,6 +15,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,7 @@
 #include "client/runtime/audit_log.h"
 #include "client/runtime/participation_policy.h"
 #include "common/token_stream.h"
+#include "secure_agg/identity.h"
 #include "tacit/v1/federation.grpc.pb.h"
 #include "task/task_config.h"
 
@@ -38,6 +40,11 @@ struct RoundRunnerOptions {
   // kept and continues at the next assignment (model_cache.h).
   int64_t max_download_bytes = 0;
   ParticipationPolicy policy;  // the owner's floors (participation_policy.json)
+  // Signs this device's advertised keys and checks its neighbours' (secure_agg/
+  // identity.h). Unset (the fleet client): built from the enrollment in `dir`,
+  // the device certificate's key and the fleet CA.
+  std::shared_ptr<const secagg::Signer> signer;
+  std::shared_ptr<const secagg::IdentityVerifier> verifier;
   // Progress, for the status file: "downloading", "training", then per step
   // "trained, waiting for advertise_keys", "sent advertise_keys, waiting for
   // share_keys", ..., "awaiting result".

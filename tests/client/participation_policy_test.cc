@@ -17,6 +17,7 @@
 #include "gmock/gmock.h"
 #include "models/model_file.h"
 #include "models/parameter_layout.h"
+#include "secure_agg/identity.h"
 #include "task/task_model.h"
 #include "task/task_proto.h"
 #include "tests/client/temp_dir.h"
@@ -190,6 +191,11 @@ AuditEntry RunAgainst(StartingCoordinator& coordinator, const ParticipationPolic
   options.tokens = &tokens;
   options.max_train_seconds = 1;
   options.policy = policy;
+  // A simulated identity: this folder holds no fleet enrollment.
+  auto signer = secagg::Ed25519Signer::Generate();
+  EXPECT_TRUE(signer.ok()) << signer.status();
+  if (signer.ok()) options.signer = *std::move(signer);
+  options.verifier = std::make_shared<secagg::KnownKeysVerifier>();
   absl::StatusOr<AuditEntry> audit = RunAssignedRound(*stub, assignment, options);
   EXPECT_TRUE(audit.ok()) << audit.status();
   server->Shutdown();

@@ -133,18 +133,19 @@ absl::StatusOr<AuditTotals> SumAudit(const std::string& dir) {
   // "2026-11-25 12:00:03 UTC": the first 10 characters are the UTC day.
   const std::string today = cli::FormatTime(cli::NowMs()).substr(0, 10);
   ForEachLine(dir, [&](const nlohmann::json& line) {
-    totals.bytes_up += line.value("bytes_up", int64_t{0});
-    totals.bytes_down += line.value("bytes_down", int64_t{0});
+    // IntOr/StringOr: a line the owner or a crash damaged must not stop the daemon.
+    totals.bytes_up += IntOr(line, "bytes_up", 0);
+    totals.bytes_down += IntOr(line, "bytes_down", 0);
     if (line.contains("rpc") && line["rpc"].contains(kRpcCheckIn)) {
-      totals.check_ins += line["rpc"][kRpcCheckIn].value("calls", int64_t{0});
+      totals.check_ins += IntOr(line["rpc"][kRpcCheckIn], "calls", 0);
     }
     // Lines written before the "kind" key are round lines.
-    const std::string kind = line.value("kind", line.contains("round") ? "round" : "");
+    const std::string kind = StringOr(line, "kind", line.contains("round") ? "round" : "");
     const bool joined = kind == "round" && line.contains("sent") && line["sent"].is_array() &&
                         !line["sent"].empty();
     if (!joined) return;
     ++totals.rounds_joined;
-    if (line.value("time", "").substr(0, 10) == today) ++totals.rounds_joined_today;
+    if (StringOr(line, "time", "").substr(0, 10) == today) ++totals.rounds_joined_today;
   });
   return totals;
 }

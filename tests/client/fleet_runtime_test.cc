@@ -174,10 +174,14 @@ TEST(AuditLog, CountsEveryRpcPerPurposeAndSumsTheWholeLog) {
         EXPECT_EQ((*last)[0]["rpc"][rpc]["calls"], bytes.calls);
       }
     }
-    // A line from before the "kind" key, and a torn one: read as a round, skipped.
+    // A line from before the "kind" key, one whose values an edit damaged (wrong
+    // types: counted as zero, never thrown), and a torn one: read as a round,
+    // ignored, skipped.
     std::ofstream(dir.File(kAuditLogFile), std::ios::app)
         << R"({"round":1,"sent":[{"message":"masked_input","bytes":9}],"bytes_up":9,)"
         << R"("bytes_down":0,"time":"2001-01-01 00:00:00 UTC"})"
+        << "\n"
+        << R"({"kind":7,"bytes_up":"x","bytes_down":[1],"rpc":{"check_in":5},"time":3})"
         << "\n{torn";
     absl::StatusOr<AuditTotals> totals = SumAudit(dir.path());
     ASSERT_TRUE(totals.ok());

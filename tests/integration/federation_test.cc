@@ -15,6 +15,7 @@
 #include "coordinator/state_store.h"
 #include "secure_agg/client.h"
 #include "secure_agg/identity.h"
+#include "secure_agg/protocol.h"
 #include "tests/integration/fleet_harness.h"
 
 namespace tacit::testing {
@@ -84,14 +85,15 @@ v1::SubmitRequest Submission(const v1::Assignment& a, const v1::SecAggClientToSe
 }
 
 // The tester's secure-aggregation policy, as a fleet client's: it signs with
-// its device certificate and accepts only neighbours signed by fleet devices.
+// its SecAgg credential and accepts only neighbours the fleet CA vouched for.
 secagg::ClientConfig TesterConfig(const Fleet& fleet, uint32_t client_id) {
   secagg::ClientConfig config;
   config.client_id = client_id;
-  config.signer =
-      std::move(*secagg::X509Signer::FromPem(ReadFile(fleet.pki() + "/devices/tester.key"),
-                                             ReadFile(fleet.pki() + "/devices/tester.crt")));
-  config.verifier = std::move(*secagg::X509Verifier::FromPem(ReadFile(fleet.pki() + "/ca.crt")));
+  config.signer = std::move(*secagg::CredentialSigner::Create(
+      ReadFile(fleet.pki() + "/devices/tester.key"),
+      secagg::AsBytes(ReadFile(fleet.pki() + "/devices/tester.cred"))));
+  config.verifier =
+      std::move(*secagg::CredentialVerifier::FromPem(ReadFile(fleet.pki() + "/ca.crt")));
   return config;
 }
 

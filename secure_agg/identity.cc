@@ -113,9 +113,9 @@ absl::StatusOr<std::unique_ptr<CredentialSigner>> CredentialSigner::Create(
   TACIT_ASSIGN_OR_RETURN(EvpPkeyPtr key, ParsePemDeviceKey(key_pem));
   absl::StatusOr<Credential> parsed = ParseCredential(credential);
   if (!parsed.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the SecAgg credential is malformed (", parsed.status().message(),
-        "); re-issue the device with `tacit-coordinator pki issue DEVICE --replace`"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the SecAgg credential is malformed (", parsed.status().message(),
+                     "); re-issue the device with `tacit-coordinator pki issue DEVICE --replace`"));
   }
   absl::StatusOr<Bytes> own_key = CompressedP256PublicKey(key.get());
   if (!own_key.ok()) return own_key.status();

@@ -14,18 +14,8 @@ namespace {
 constexpr size_t kScalarBytes = 32;
 constexpr size_t kUncompressedKeyBytes = 65;  // 0x04 || X || Y
 
-// The order n of the P-256 group (SEC 2, secp256r1) and n / 2: s above it is
-// the high twin of a signature.
-const BIGNUM* HalfP256Order() {
-  static const BIGNUM* half = [] {
-    BIGNUM* n = nullptr;
-    BN_hex2bn(&n, "FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551");
-    BN_rshift1(n, n);
-    return n;
-  }();
-  return half;
-}
-
+// The order n of the P-256 group (SEC 2, secp256r1), and n / 2: a signature
+// whose s is above it is the high twin of another.
 const BIGNUM* P256Order() {
   static const BIGNUM* order = [] {
     BIGNUM* n = nullptr;
@@ -33,6 +23,15 @@ const BIGNUM* P256Order() {
     return n;
   }();
   return order;
+}
+
+const BIGNUM* HalfP256Order() {
+  static const BIGNUM* half = [] {
+    BIGNUM* h = BN_dup(P256Order());
+    BN_rshift1(h, h);
+    return h;
+  }();
+  return half;
 }
 
 bool IsP256(EVP_PKEY* key) {
@@ -57,8 +56,7 @@ std::string TakeOpenSslError() {
   return buf;
 }
 
-absl::StatusOr<std::vector<uint8_t>> DigestSign(EVP_PKEY* key, const EVP_MD* md,
-                                                ByteSpan message) {
+absl::StatusOr<std::vector<uint8_t>> DigestSign(EVP_PKEY* key, const EVP_MD* md, ByteSpan message) {
   EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   size_t size = 0;
   if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, md, nullptr, key) != 1 ||
@@ -93,8 +91,10 @@ absl::StatusOr<std::vector<uint8_t>> SignP256(EVP_PKEY* key, ByteSpan message) {
   if (!der.ok()) return der.status();
   const unsigned char* p = der->data();
   EcdsaSigPtr sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der->size())));
-  if (!sig) return absl::InternalError(absl::StrCat("ECDSA signature decoding failed: ",
-                                                    TakeOpenSslError()));
+  if (!sig) {
+    return absl::InternalError(
+        absl::StrCat("ECDSA signature decoding failed: ", TakeOpenSslError()));
+  }
   const BIGNUM* r = ECDSA_SIG_get0_r(sig.get());
   BignumPtr s(BN_dup(ECDSA_SIG_get0_s(sig.get())));
   // The low twin: (r, n - s) verifies too, and only one of them is accepted.

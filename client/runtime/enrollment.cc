@@ -54,8 +54,8 @@ absl::Status CheckCredential(const std::string& credential_path, const std::stri
   }
   if (!usable.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(credential_path, " is not a usable SecAgg ",
-                                                   "credential (", usable.message(), "): ",
-                                                   kReissue));
+                                                   "credential (", usable.message(),
+                                                   "): ", kReissue));
   }
   return absl::OkStatus();
 }
@@ -77,9 +77,8 @@ absl::Status Enroll(const std::string& dir, const std::string& coordinator,
                     const std::string& key_path, const std::string& server_name,
                     const std::string& credential_path) {
   const std::string cred_path =
-      credential_path.empty()
-          ? std::filesystem::path(cert_path).replace_extension(".cred").string()
-          : credential_path;
+      credential_path.empty() ? std::filesystem::path(cert_path).replace_extension(".cred").string()
+                              : credential_path;
   absl::StatusOr<std::string> credential = ReadFileToString(cred_path);
   if (!credential.ok()) {
     return absl::FailedPreconditionError(
@@ -130,7 +129,7 @@ absl::StatusOr<Enrollment> LoadEnrollment(const std::string& dir) {
     return absl::FailedPreconditionError(absl::StrCat(
         "this device is not enrolled in a fleet (", FleetDir(dir),
         "/fleet.json missing): run `tacit-client enroll --coordinator HOST:PORT --ca ca.crt "
-        "--cert DEVICE.crt --key DEVICE.key`"));
+        "--cert DEVICE.crt --key DEVICE.key` (DEVICE.cred next to DEVICE.crt)"));
   }
   absl::StatusOr<nlohmann::json> parsed = ParseJson(*fleet_text, "fleet.json");
   const nlohmann::json fleet = parsed.ok() ? *std::move(parsed) : nlohmann::json();

@@ -14,6 +14,7 @@
 #include "client/runtime/participation_policy.h"
 #include "client/store/event_store.h"
 #include "common/dp_noise.h"
+#include "common/secure_random.h"
 #include "common/status_macros.h"
 #include "secure_agg/client.h"
 #include "secure_agg/identity.h"
@@ -122,9 +123,13 @@ absl::StatusOr<FleetIdentity> LoadFleetIdentity(const std::string& dir) {
         " --replace`) and run `tacit-client enroll` again with the new .key, .crt and .cred"));
   }
   FleetIdentity identity;
-  TACIT_ASSIGN_OR_RETURN(
-      identity.signer,
-      secagg::CredentialSigner::Create(enrollment.key_pem, secagg::AsBytes(enrollment.credential)));
+  absl::StatusOr<std::unique_ptr<secagg::CredentialSigner>> signer =
+      secagg::CredentialSigner::Create(enrollment.key_pem, secagg::AsBytes(enrollment.credential));
+  // The key now lives in the signer only.
+  Zeroize(absl::MakeSpan(reinterpret_cast<uint8_t*>(enrollment.key_pem.data()),
+                         enrollment.key_pem.size()));
+  if (!signer.ok()) return signer.status();
+  identity.signer = *std::move(signer);
   TACIT_ASSIGN_OR_RETURN(identity.verifier, secagg::CredentialVerifier::FromPem(enrollment.ca_pem));
   return identity;
 }
@@ -171,8 +176,8 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
   if (signer == nullptr || verifier == nullptr) {
     absl::StatusOr<FleetIdentity> loaded = LoadFleetIdentity(options.dir);
     if (!loaded.ok()) {
-      audit.outcome = absl::StrCat("left: cannot sign secure aggregation keys: ",
-                                   loaded.status().message());
+      audit.outcome =
+          absl::StrCat("left: cannot sign secure aggregation keys: ", loaded.status().message());
       return audit;
     }
     signer = std::move(loaded->signer);

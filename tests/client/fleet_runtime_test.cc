@@ -146,8 +146,7 @@ TEST(Enrollment, StoresTheSecAggCredentialAndRefusesOneForAnotherKey) {
   EXPECT_EQ(identity->signer->identity().size(), secagg::kCredentialBytes);
   const secagg::Bytes message = {1, 2, 3};
   EXPECT_TRUE(identity->verifier
-                  ->Verify(identity->signer->identity(), message,
-                           *identity->signer->Sign(message))
+                  ->Verify(identity->signer->identity(), message, *identity->signer->Sign(message))
                   .ok());
 }
 

@@ -65,7 +65,8 @@ const Fleet& TestFleet() {
     auto* f = new Fleet;
     f->ca = *coordinator::CreateFleetCa("test fleet", 30);
     f->verifier = std::move(*CredentialVerifier::FromPem(f->ca.cert_pem));
-    for (int i = 0; i < 8; ++i) f->devices.push_back(IssueDevice(f->ca, "laptop-" + std::to_string(i)));
+    for (int i = 0; i < 8; ++i)
+      f->devices.push_back(IssueDevice(f->ca, "laptop-" + std::to_string(i)));
     return f;
   }();
   return *fleet;
@@ -89,7 +90,8 @@ TEST(CredentialIdentity, SignaturesVerifyAndAnyChangeFails) {
   std::mt19937 rng(7);
   for (int trial = 0; trial < 40; ++trial) {
     const Device& device = fleet.devices[rng() % fleet.devices.size()];
-    const Device& other = fleet.devices[(&device - fleet.devices.data() + 1) % fleet.devices.size()];
+    const Device& other =
+        fleet.devices[(&device - fleet.devices.data() + 1) % fleet.devices.size()];
     const Bytes message = RandomMessage(rng);
     auto signature = device.signer->Sign(message);
     ASSERT_TRUE(signature.ok()) << signature.status();
@@ -287,8 +289,8 @@ TEST(CredentialIdentity, OneCredentialCannotHoldTwoSeats) {
     const Device& device = fleet.devices[id == 4 ? 3 : id];  // seats 3 and 4: one device
     v1::SecAggPublicKeys k = client_parties.at(id).PublicKeys();
     k.set_identity(ToString(device.signer->identity()));
-    k.set_signature(ToString(*device.signer->Sign(AdvertisementSigningInput(
-        params, id, k.encryption_public_key(), k.masking_public_key()))));
+    k.set_signature(ToString(*device.signer->Sign(
+        AdvertisementSigningInput(params, id, k.encryption_public_key(), k.masking_public_key()))));
     ASSERT_TRUE(CheckAdvertisementSignature(*fleet.verifier, params, k).ok()) << id;
     keys.push_back(k);
   }

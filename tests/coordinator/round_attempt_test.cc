@@ -213,7 +213,7 @@ TEST_F(AttemptTest, CommitsWhenEveryoneAnswersEveryPhase) {
   EXPECT_EQ(summary.survivors, 3);
   EXPECT_DOUBLE_EQ(summary.seconds, 4.0);  // opening to commit, not to the summary
   ASSERT_TRUE(summary.dropouts_per_phase.has_value());
-  EXPECT_EQ(*summary.dropouts_per_phase, (std::array<int, 4>{0, 0, 0, 0}));
+  EXPECT_EQ(*summary.dropouts_per_phase, (std::array<int, secagg::kPhaseCount>{}));
   for (const ParticipantRecord& r : attempt_->OutcomeRecords()) {
     EXPECT_EQ(r.outcome, ParticipantOutcome::kCompleted) << r.device_id;
   }

@@ -98,7 +98,7 @@ secagg::ClientConfig TesterConfig(const Fleet& fleet, uint32_t client_id) {
 // The test acting as a well-behaved client with a zero update.
 void TakePart(const Fleet& fleet, v1::Federation::Stub& stub, const v1::Assignment& a) {
   std::unique_ptr<secagg::SecAggClient> client;
-  for (uint32_t step = 0; step < 4; ++step) {
+  for (uint32_t step = 0; step < static_cast<uint32_t>(secagg::kPhaseCount); ++step) {
     v1::NextMessageResponse next = NextMessage(stub, a, step);
     ASSERT_TRUE(next.has_message()) << next.DebugString();
     if (step == 0) {

@@ -17,6 +17,8 @@
 //    published numbers.
 // In federated learning one "step" is a round, q = cohort size / population
 // and z = noise_multiplier; the guarantee is user-level (add/remove one user).
+// Lives in privacy/ (not the coordinator) so the laptop can compute its own
+// epsilon with the same code.
 
 #include <cstdint>
 #include <vector>
@@ -24,7 +26,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-namespace tacit::coordinator {
+namespace tacit::privacy {
 
 enum class RdpConversion { kImproved, kClassic };
 
@@ -65,4 +67,4 @@ class RdpAccountant {
   std::vector<double> rdp_;
 };
 
-}  // namespace tacit::coordinator
+}  // namespace tacit::privacy

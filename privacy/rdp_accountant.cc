@@ -1,4 +1,4 @@
-#include "coordinator/rdp_accountant.h"
+#include "privacy/rdp_accountant.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace tacit::coordinator {
+namespace tacit::privacy {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -95,4 +95,4 @@ absl::StatusOr<PrivacySpent> RdpAccountant::Spent(double delta, RdpConversion co
   return EpsilonFromRdp(orders_, rdp_, delta, conversion);
 }
 
-}  // namespace tacit::coordinator
+}  // namespace tacit::privacy

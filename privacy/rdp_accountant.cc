@@ -40,6 +40,24 @@ double SampledGaussianRdp(double q, double z, int order) {
   return log_a / (alpha - 1);
 }
 
+double PoissonSubsampledRdp(double q, int order, const std::function<double(int)>& rdp) {
+  if (q == 0) return 0;
+  const double unamplified = rdp(order);
+  if (q >= 1) return unamplified;
+  const double alpha = order;
+  const double log_q = std::log(q), log_1mq = std::log1p(-q);
+  // Zhu-Wang Thm. 5: log of
+  //   (1-q)^(a-1) (a q - q + 1) + C(a,2) q^2 (1-q)^(a-2) e^{rdp(2)}
+  //   + 3 sum_{l=3..a} C(a,l) q^l (1-q)^(a-l) e^{(l-1) rdp(l)}.
+  double log_sum = (alpha - 1) * log_1mq + std::log(alpha * q - q + 1);
+  log_sum = LogAdd(log_sum, rdp(2) + LogBinomial(order, 2) + 2 * log_q + (alpha - 2) * log_1mq);
+  for (int l = 3; l <= order; ++l) {
+    log_sum = LogAdd(log_sum, std::log(3.0) + (l - 1) * rdp(l) + LogBinomial(order, l) +
+                                  l * log_q + (alpha - l) * log_1mq);
+  }
+  return std::min(unamplified, log_sum / (alpha - 1));
+}
+
 absl::StatusOr<PrivacySpent> EpsilonFromRdp(const std::vector<int>& orders,
                                             const std::vector<double>& rdp, double delta,
                                             RdpConversion conversion) {
@@ -88,6 +106,23 @@ absl::Status RdpAccountant::ComposeSampledGaussian(double q, double z, int64_t c
     }
     rdp_[i] += count * SampledGaussianRdp(q, z, orders_[i]);
   }
+  return absl::OkStatus();
+}
+
+absl::Status RdpAccountant::ComposeRdp(const std::vector<double>& rdp_per_release,
+                                      int64_t count) {
+  if (rdp_per_release.size() != orders_.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("ComposeRdp needs one RDP value per order (",
+                                                   orders_.size(), "), got ",
+                                                   rdp_per_release.size()));
+  }
+  if (count < 0) return absl::InvalidArgumentError("release count must be >= 0");
+  for (double value : rdp_per_release) {
+    if (!(value >= 0)) {
+      return absl::InvalidArgumentError(absl::StrCat("RDP values must be >= 0, got ", value));
+    }
+  }
+  for (size_t i = 0; i < orders_.size(); ++i) rdp_[i] += count * rdp_per_release[i];
   return absl::OkStatus();
 }
 

@@ -79,9 +79,9 @@ absl::StatusOr<RoundedVector> ConditionalRandomizedRound(absl::Span<const double
     }
     if (!over) return result;
   }
-  return absl::FailedPreconditionError(absl::StrCat(
-      "conditional rounding found no rounding within L2 norm ", norm_bound, " in ", max_attempts,
-      " draws: the update was not clipped and scaled for this bound"));
+  return absl::FailedPreconditionError(
+      absl::StrCat("conditional rounding found no rounding within L2 norm ", norm_bound, " in ",
+                   max_attempts, " draws: the update was not clipped and scaled for this bound"));
 }
 
 }  // namespace tacit::privacy

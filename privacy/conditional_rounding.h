@@ -44,8 +44,7 @@ struct RoundedVector {
 // FailedPrecondition after `max_attempts` rejected draws (the input was longer
 // than the bound it was computed for).
 absl::StatusOr<RoundedVector> ConditionalRandomizedRound(absl::Span<const double> scaled,
-                                                         double norm_bound,
-                                                         RandomDraws& draws,
+                                                         double norm_bound, RandomDraws& draws,
                                                          int max_attempts = 1000);
 
 }  // namespace tacit::privacy

@@ -51,8 +51,8 @@ absl::StatusOr<double> LogBisect(double lo, double hi,
 absl::StatusOr<double> VarianceFor(const DdgPlanRequest& r, DdgMechanism mechanism) {
   auto meets = [&](double variance) -> absl::StatusOr<bool> {
     mechanism.local_variance = variance;
-    TACIT_ASSIGN_OR_RETURN(PrivacySpent spent,
-                           DdgEpsilon(mechanism, r.sampling_rate, r.rounds, r.delta, r.subsampling));
+    TACIT_ASSIGN_OR_RETURN(PrivacySpent spent, DdgEpsilon(mechanism, r.sampling_rate, r.rounds,
+                                                          r.delta, r.subsampling));
     return spent.epsilon <= r.epsilon;
   };
   return LogBisect(1e-6, 1e30, meets);
@@ -89,9 +89,8 @@ absl::StatusOr<DdgPlan> PlanDdgForBits(const DdgPlanRequest& r, int bits) {
   absl::StatusOr<double> gamma = LogBisect(1e-9 * r.clip, r.clip, wrap_ok);
   if (absl::IsNotFound(gamma.status())) {
     return absl::FailedPreconditionError(absl::StrCat(
-        bits, " bits cannot hold the sum of ", r.max_clients,
-        " updates with wrap probability <= ", r.max_wrap_probability,
-        " at any grid step; allow more bits or smaller cohorts"));
+        bits, " bits cannot hold the sum of ", r.max_clients, " updates with wrap probability <= ",
+        r.max_wrap_probability, " at any grid step; allow more bits or smaller cohorts"));
   }
   TACIT_RETURN_IF_ERROR(gamma.status());
   DdgPlan plan;
@@ -99,8 +98,8 @@ absl::StatusOr<DdgPlan> PlanDdgForBits(const DdgPlanRequest& r, int bits) {
   plan.mechanism = base;
   plan.mechanism.gamma = *gamma;
   TACIT_ASSIGN_OR_RETURN(plan.mechanism.local_variance, VarianceFor(r, plan.mechanism));
-  TACIT_ASSIGN_OR_RETURN(PrivacySpent spent,
-                         DdgEpsilon(plan.mechanism, r.sampling_rate, r.rounds, r.delta, r.subsampling));
+  TACIT_ASSIGN_OR_RETURN(PrivacySpent spent, DdgEpsilon(plan.mechanism, r.sampling_rate, r.rounds,
+                                                        r.delta, r.subsampling));
   plan.epsilon = spent.epsilon;
   TACIT_ASSIGN_OR_RETURN(plan.wrap_probability,
                          ModularWrapProbability(plan.mechanism, r.max_clients, bits));

@@ -44,11 +44,11 @@ struct DdgPlanRequest {
 
 struct DdgPlan {
   int bits = 0;
-  DdgMechanism mechanism;          // gamma, sigma^2, padded dim, n, ...
-  double epsilon = 0;              // achieved, <= the target
-  double wrap_probability = 0;     // per round, <= the target
+  DdgMechanism mechanism;               // gamma, sigma^2, padded dim, n, ...
+  double epsilon = 0;                   // achieved, <= the target
+  double wrap_probability = 0;          // per round, <= the target
   double central_noise_multiplier = 0;  // z* of the continuous reference
-  double noise_inflation = 0;      // DDG error / continuous Gaussian error
+  double noise_inflation = 0;           // DDG error / continuous Gaussian error
 };
 
 // The plan for one bit width; FailedPrecondition when no gamma meets the wrap

@@ -49,8 +49,8 @@ absl::StatusOr<Rational> Rational::FromDouble(double value) {
     return Rational{m << exponent, 1};
   }
   if (-exponent > 63) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "sigma^2 = ", value, " needs a denominator above 2^63; scale the problem up"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("sigma^2 = ", value, " needs a denominator above 2^63; scale the problem up"));
   }
   return Rational{m, uint64_t{1} << -exponent};
 }

@@ -14,9 +14,9 @@ constexpr double kPi = 3.14159265358979323846;
 
 absl::Status CheckMechanism(const DdgMechanism& m) {
   if (!(m.clip > 0) || !(m.gamma > 0) || !(m.local_variance > 0)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "DDG needs clip, gamma and local variance > 0, got ", m.clip, ", ", m.gamma, ", ",
-        m.local_variance));
+    return absl::InvalidArgumentError(
+        absl::StrCat("DDG needs clip, gamma and local variance > 0, got ", m.clip, ", ", m.gamma,
+                     ", ", m.local_variance));
   }
   if (!(m.beta >= 0 && m.beta < 1)) {
     return absl::InvalidArgumentError(absl::StrCat("DDG beta must be in [0, 1), got ", m.beta));
@@ -89,8 +89,7 @@ absl::StatusOr<std::vector<double>> DdgRdpPerRound(const DdgMechanism& m, double
 absl::StatusOr<PrivacySpent> DdgEpsilon(const DdgMechanism& m, double q, int64_t rounds,
                                         double delta, SubsamplingBound bound) {
   RdpAccountant accountant;
-  TACIT_ASSIGN_OR_RETURN(std::vector<double> rdp,
-                         DdgRdpPerRound(m, q, accountant.orders(), bound));
+  TACIT_ASSIGN_OR_RETURN(std::vector<double> rdp, DdgRdpPerRound(m, q, accountant.orders(), bound));
   TACIT_RETURN_IF_ERROR(accountant.ComposeRdp(rdp, rounds));
   return accountant.Spent(delta);
 }

@@ -93,7 +93,7 @@ absl::StatusOr<PrivacySpent> DdgEpsilon(const DdgMechanism& mechanism, double sa
 // union-bounded over the d coordinates. It assumes the rotation's signs are
 // uniformly random; a coordinator choosing them can raise the wrap rate
 // (utility), never the privacy loss (the norm bound is enforced after it).
-absl::StatusOr<double> ModularWrapProbability(const DdgMechanism& mechanism,
-                                              int64_t max_clients, int bits);
+absl::StatusOr<double> ModularWrapProbability(const DdgMechanism& mechanism, int64_t max_clients,
+                                              int bits);
 
 }  // namespace tacit::privacy

@@ -28,7 +28,8 @@ absl::Status FastWalshHadamard(absl::Span<double> v) {
 
 absl::StatusOr<HadamardRotation> HadamardRotation::Create(size_t dim, uint64_t seed) {
   if (dim == 0 || dim > (size_t{1} << 40)) {
-    return absl::InvalidArgumentError(absl::StrCat("rotation dimension must be in [1, 2^40], got ", dim));
+    return absl::InvalidArgumentError(
+        absl::StrCat("rotation dimension must be in [1, 2^40], got ", dim));
   }
   size_t padded = 1;
   while (padded < dim) padded *= 2;
@@ -56,8 +57,8 @@ absl::StatusOr<std::vector<double>> HadamardRotation::Rotate(absl::Span<const do
 
 absl::StatusOr<std::vector<double>> HadamardRotation::Inverse(absl::Span<const double> y) const {
   if (y.size() != padded_dim()) {
-    return absl::InvalidArgumentError(absl::StrCat("inverse rotation expects ", padded_dim(),
-                                                   " coordinates, got ", y.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("inverse rotation expects ", padded_dim(), " coordinates, got ", y.size()));
   }
   std::vector<double> x(y.begin(), y.end());
   TACIT_RETURN_IF_ERROR(FastWalshHadamard(absl::MakeSpan(x)));

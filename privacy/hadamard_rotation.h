@@ -38,8 +38,7 @@ class HadamardRotation {
   absl::StatusOr<std::vector<double>> Inverse(absl::Span<const double> y) const;
 
  private:
-  HadamardRotation(size_t dim, std::vector<int8_t> signs)
-      : dim_(dim), signs_(std::move(signs)) {}
+  HadamardRotation(size_t dim, std::vector<int8_t> signs) : dim_(dim), signs_(std::move(signs)) {}
   size_t dim_;
   std::vector<int8_t> signs_;
 };

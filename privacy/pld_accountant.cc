@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "privacy/fft_convolution.h"
+#include "privacy/rdp_accountant.h"
 
 namespace tacit::privacy {
 namespace {
@@ -47,8 +48,7 @@ double AddDelta(double q, double z, double eps) {
   if (std::expm1(-eps) + q <= 0) return 0;  // eps >= -log(1 - q): no loss exceeds it
   const double x = MixtureLossInverse(q, z, -eps);
   const double e = std::exp(eps);
-  return std::max(0.0,
-                  (1 - e * (1 - q)) * NormalLower(x / z) - e * q * NormalLower((x - 1) / z));
+  return std::max(0.0, (1 - e * (1 - q)) * NormalLower(x / z) - e * q * NormalLower((x - 1) / z));
 }
 
 }  // namespace
@@ -57,12 +57,14 @@ PrivacyLossDistribution PrivacyLossDistribution::Identity(double interval) {
   return PrivacyLossDistribution(interval, 0, {1.0}, 0.0);
 }
 
-absl::StatusOr<PrivacyLossDistribution> PrivacyLossDistribution::SubsampledGaussian(
-    double q, double z, bool remove, double h) {
+absl::StatusOr<PrivacyLossDistribution> PrivacyLossDistribution::SubsampledGaussian(double q,
+                                                                                    double z,
+                                                                                    bool remove,
+                                                                                    double h) {
   if (!(q >= 0 && q <= 1) || !(z > 0) || !std::isfinite(z) || !(h > 0)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "subsampled Gaussian PLD needs q in [0, 1], z > 0 and interval > 0; got q ", q, ", z ",
-        z, ", interval ", h));
+    return absl::InvalidArgumentError(
+        absl::StrCat("subsampled Gaussian PLD needs q in [0, 1], z > 0 and interval > 0; got q ", q,
+                     ", z ", z, ", interval ", h));
   }
   if (q == 0) return Identity(h);
   double loss_lo, loss_hi;
@@ -84,7 +86,8 @@ absl::StatusOr<PrivacyLossDistribution> PrivacyLossDistribution::SubsampledGauss
   }
   const size_t points = static_cast<size_t>(hi - lo) + 1;
   std::vector<double> d(points);
-  for (size_t i = 0; i < points; ++i) d[i] = delta(static_cast<double>(lo + static_cast<int64_t>(i)) * h);
+  for (size_t i = 0; i < points; ++i)
+    d[i] = delta(static_cast<double>(lo + static_cast<int64_t>(i)) * h);
   // Connect the dots: on [eps_i, eps_{i+1}] the discrete PLD's delta is
   // inf + A_i - e^eps S_i, with A_i the mass above eps_i; matching it to the
   // exact delta at both ends gives A_i = d_i - inf + (d_i - d_{i+1}) / (e^h - 1).
@@ -140,13 +143,12 @@ void PrivacyLossDistribution::TruncateTails() {
 absl::StatusOr<PrivacyLossDistribution> PrivacyLossDistribution::Compose(
     const PrivacyLossDistribution& other) const {
   if (interval_ != other.interval_) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot compose PLDs of intervals ", interval_,
-                                                   " and ", other.interval_));
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot compose PLDs of intervals ", interval_, " and ", other.interval_));
   }
-  PrivacyLossDistribution out(interval_, offset_ + other.offset_,
-                              ConvolveNonNegative(mass_, other.mass_),
-                              infinity_mass_ + other.infinity_mass_ -
-                                  infinity_mass_ * other.infinity_mass_);
+  PrivacyLossDistribution out(
+      interval_, offset_ + other.offset_, ConvolveNonNegative(mass_, other.mass_),
+      infinity_mass_ + other.infinity_mass_ - infinity_mass_ * other.infinity_mass_);
   out.TruncateTails();
   return out;
 }
@@ -188,8 +190,8 @@ double PrivacyLossDistribution::EpsilonForDelta(double delta) const {
     above += mass_[i];
     weighted += mass_[i] * std::exp(-loss);
     const double lower = i > 0 ? loss - interval_ : -kInf;
-    if (loss <= 0 ||
-        (i > 0 && infinity_mass_ + above - std::exp(lower) * weighted >= delta) || i == 0) {
+    if (loss <= 0 || (i > 0 && infinity_mass_ + above - std::exp(lower) * weighted >= delta) ||
+        i == 0) {
       if (weighted <= 0) return std::max(0.0, lower);
       const double eps = std::log((infinity_mass_ + above - delta) / weighted);
       return std::max(0.0, std::min(eps, loss));
@@ -205,17 +207,12 @@ PldAccountant::PldAccountant(Adjacency adjacency, double interval)
       add_(PrivacyLossDistribution::Identity(interval)) {}
 
 absl::Status PldAccountant::ComposeSampledGaussian(double q, double z, int64_t count) {
-  if (!(q >= 0 && q <= 1)) {
-    return absl::InvalidArgumentError(absl::StrCat("sampling rate must be in [0, 1], got ", q));
-  }
-  if (!(z >= 0) || std::isinf(z)) {
-    return absl::InvalidArgumentError(absl::StrCat("noise multiplier must be >= 0, got ", z));
-  }
-  if (count < 0) return absl::InvalidArgumentError("release count must be >= 0");
+  TACIT_RETURN_IF_ERROR(CheckSampledGaussianReleases(q, z, count));
   if (!(interval_ > 0)) return absl::InvalidArgumentError("PLD interval must be > 0");
   if (q == 0 || count == 0) return absl::OkStatus();
   for (bool remove : {true, false}) {
-    if ((remove && adjacency_ == Adjacency::kAdd) || (!remove && adjacency_ == Adjacency::kRemove)) {
+    if ((remove && adjacency_ == Adjacency::kAdd) ||
+        (!remove && adjacency_ == Adjacency::kRemove)) {
       continue;
     }
     PrivacyLossDistribution& total = remove ? remove_ : add_;

@@ -73,7 +73,9 @@ class PrivacyLossDistribution {
  private:
   PrivacyLossDistribution(double interval, int64_t offset, std::vector<double> mass,
                           double infinity_mass)
-      : interval_(interval), offset_(offset), mass_(std::move(mass)),
+      : interval_(interval),
+        offset_(offset),
+        mass_(std::move(mass)),
         infinity_mass_(infinity_mass) {}
   void TruncateTails();
 

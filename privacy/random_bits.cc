@@ -107,7 +107,8 @@ absl::StatusOr<absl::uint128> RandomDraws::UniformBelow(absl::uint128 n) {
 
 absl::StatusOr<bool> RandomDraws::Bernoulli(absl::uint128 numerator, absl::uint128 denominator) {
   if (denominator == 0 || numerator > denominator) {
-    return absl::InvalidArgumentError("Bernoulli needs 0 <= numerator <= denominator, denominator >= 1");
+    return absl::InvalidArgumentError(
+        "Bernoulli needs 0 <= numerator <= denominator, denominator >= 1");
   }
   TACIT_ASSIGN_OR_RETURN(absl::uint128 u, UniformBelow(denominator));
   return u < numerator;

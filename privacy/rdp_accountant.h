@@ -39,13 +39,17 @@ struct PrivacySpent {
 // RDP at integer `order` >= 2 of one subsampled Gaussian release.
 double SampledGaussianRdp(double sampling_rate, double noise_multiplier, int order);
 
+// InvalidArgument unless q in [0, 1], z >= 0 finite and count >= 0: the
+// arguments of a subsampled Gaussian composition (RDP and PLD accountants).
+absl::Status CheckSampledGaussianReleases(double sampling_rate, double noise_multiplier,
+                                          int64_t count);
+
 // RDP at integer `order` >= 2 of any mechanism with RDP curve `rdp` (defined
 // at every integer order 2..order) under Poisson subsampling with rate q: Zhu
 // and Wang 2019, "Poisson Subsampled Renyi Differential Privacy", Thm. 5 (the
 // general upper bound, valid for every mechanism), capped by rdp(order)
 // itself, as in Kairouz-Liu-Steinke's distributed_dp accounting code.
-double PoissonSubsampledRdp(double sampling_rate, int order,
-                            const std::function<double(int)>& rdp);
+double PoissonSubsampledRdp(double sampling_rate, int order, const std::function<double(int)>& rdp);
 
 // Smallest epsilon over `orders` for the given RDP curve.
 absl::StatusOr<PrivacySpent> EpsilonFromRdp(const std::vector<int>& orders,

@@ -12,9 +12,9 @@
 
 #include "benchmark/benchmark.h"
 #include "common/dp_noise.h"
-#include "privacy/rdp_accountant.h"
 #include "coordinator/server_optimizer.h"
 #include "coordinator/state_store.h"
+#include "privacy/rdp_accountant.h"
 
 namespace tacit::coordinator {
 namespace {

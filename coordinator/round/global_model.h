@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "privacy/rdp_accountant.h"
 #include "coordinator/server_optimizer.h"
+#include "privacy/rdp_accountant.h"
 #include "task/task_config.h"
 
 namespace tacit::coordinator {

@@ -10,9 +10,9 @@
 
 #include "common/file_io.h"
 #include "coordinator/pki.h"
-#include "privacy/rdp_accountant.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "privacy/rdp_accountant.h"
 #include "task/task_config.h"
 #include "tests/support/shared_data.h"
 

@@ -60,8 +60,8 @@ TEST(ConditionalRoundingTest, RespectsNormBoundAndIsNearlyUnbiased) {
 
   // Unbiased-ish: the mean of many roundings of one vector is the vector.
   std::vector<double> x = {0.3, -2.7, 5.5, 0.01, -0.99, 7.0};
-  const double bound = *RoundedNormBound(std::sqrt(0.09 + 7.29 + 30.25 + 1e-4 + 0.9801 + 49) + 1e-9,
-                                         beta, x.size());
+  const double bound =
+      *RoundedNormBound(std::sqrt(0.09 + 7.29 + 30.25 + 1e-4 + 0.9801 + 49) + 1e-9, beta, x.size());
   std::vector<double> mean(x.size(), 0.0);
   const int n = 20000;
   for (int i = 0; i < n; ++i) {

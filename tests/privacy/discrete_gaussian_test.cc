@@ -51,8 +51,8 @@ std::pair<double, int> ChiSquare(const std::map<int64_t, int64_t>& counts,
   for (const auto& [x, c] : counts) inside += pmf.count(x) ? c : 0;
   pooled_observed += n - inside;
   if (pooled_expected > 0) {
-    stat += (pooled_observed - pooled_expected) * (pooled_observed - pooled_expected) /
-            pooled_expected;
+    stat +=
+        (pooled_observed - pooled_expected) * (pooled_observed - pooled_expected) / pooled_expected;
     ++cells;
   }
   return {stat, cells - 1};
@@ -119,8 +119,8 @@ TEST(RandomDrawsTest, UniformBelowIsUniform) {
 TEST(DiscreteGaussianTest, BernoulliExpMinusMatchesExp) {
   auto source = Source(2);
   RandomDraws draws(source);
-  const std::vector<std::pair<uint64_t, uint64_t>> gammas = {
-      {0, 1}, {1, 3}, {1, 1}, {5, 2}, {7, 1}, {123456789, 98765432}};
+  const std::vector<std::pair<uint64_t, uint64_t>> gammas = {{0, 1}, {1, 3}, {1, 1},
+                                                             {5, 2}, {7, 1}, {123456789, 98765432}};
   const int n = 100000;
   for (auto [num, den] : gammas) {
     int hits = 0;

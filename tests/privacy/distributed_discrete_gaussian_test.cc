@@ -33,7 +33,7 @@ TEST(DdgAccountingTest, TauIsTheoremOnesSum) {
   const double expected =
       10 * (std::exp(-2 * kPi * kPi * 0.05 / 2) + std::exp(-2 * kPi * kPi * 0.05 * 2 / 3));
   EXPECT_NEAR(*DdgTau(0.05, 3), expected, 1e-12);
-  EXPECT_EQ(*DdgTau(0.05, 1), 0.0);   // one client: one discrete Gaussian, exact
+  EXPECT_EQ(*DdgTau(0.05, 1), 0.0);     // one client: one discrete Gaussian, exact
   EXPECT_EQ(*DdgTau(100.0, 500), 0.0);  // e^{-2 pi^2 100} underflows
   EXPECT_FALSE(DdgTau(0, 3).ok());
 }
@@ -164,6 +164,7 @@ TEST(DdgPlannerTest, PlansMeetTheirTargetsAndImproveWithBits) {
   EXPECT_LT(previous_inflation, 1.05);
   auto chosen = PlanDdg(request);
   ASSERT_TRUE(chosen.ok()) << chosen.status();
+  std::printf("chosen: bits %d inflation %.4f\n", chosen->bits, chosen->noise_inflation);
   EXPECT_LE(chosen->noise_inflation, 1.05);
   EXPECT_LE(chosen->bits, 20);
   // 4 bits cannot hold 150 updates; at 14 bits the noise for epsilon 4 over

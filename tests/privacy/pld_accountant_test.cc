@@ -96,8 +96,8 @@ TEST(PldAccountantTest, TighterThanRdpOnDpSgdExample) {
   const double eps = *pld.Epsilon(1e-5);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("DP-SGD example: PLD eps %.4f, RDP %.4f (improved) %.4f (classic), PLD %.2f s\n",
-              eps, rdp_improved, rdp_classic, seconds);
+  std::printf("DP-SGD example: PLD eps %.4f, RDP %.4f (improved) %.4f (classic), PLD %.2f s\n", eps,
+              rdp_improved, rdp_classic, seconds);
   EXPECT_LT(eps, rdp_improved);
   EXPECT_GT(eps, 0.5 * rdp_improved);
 }
@@ -117,8 +117,8 @@ TEST(PldAccountantTest, PessimisticAndCloseForRandomGaussians) {
       const double exact = ExactGaussianDelta(z, count, eps);
       const double got = *accountant.Delta(eps);
       EXPECT_GE(got, exact - 1e-14) << "z " << z << " count " << count << " eps " << eps;
-      EXPECT_LE(got, exact * (1 + 1e-3) + 1e-12) << "z " << z << " count " << count
-                                                    << " eps " << eps;
+      EXPECT_LE(got, exact * (1 + 1e-3) + 1e-12)
+          << "z " << z << " count " << count << " eps " << eps;
     }
   }
 }

@@ -11,7 +11,8 @@ namespace {
 
 absl::Status CheckPlan(const DdgPlan& plan, size_t dim) {
   if (plan.bits < 2 || plan.bits > 62) {
-    return absl::InvalidArgumentError(absl::StrCat("plan bits must be in [2, 62], got ", plan.bits));
+    return absl::InvalidArgumentError(
+        absl::StrCat("plan bits must be in [2, 62], got ", plan.bits));
   }
   size_t padded = 1;
   while (padded < dim) padded *= 2;
@@ -38,7 +39,8 @@ absl::StatusOr<std::vector<uint64_t>> EncodeDdgUpdate(absl::Span<const double> u
   TACIT_ASSIGN_OR_RETURN(double bound, DdgL2Sensitivity(m));
   TACIT_ASSIGN_OR_RETURN(RoundedVector rounded, ConditionalRandomizedRound(rotated, bound, draws));
   TACIT_ASSIGN_OR_RETURN(Rational variance, Rational::FromDouble(m.local_variance));
-  TACIT_ASSIGN_OR_RETURN(DiscreteGaussianSampler sampler, DiscreteGaussianSampler::Create(variance));
+  TACIT_ASSIGN_OR_RETURN(DiscreteGaussianSampler sampler,
+                         DiscreteGaussianSampler::Create(variance));
   std::vector<int64_t> noise(rounded.values.size());
   TACIT_RETURN_IF_ERROR(sampler.SampleInto(absl::MakeSpan(noise), draws));
   const uint64_t mask = (uint64_t{1} << plan.bits) - 1;

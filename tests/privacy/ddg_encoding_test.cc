@@ -46,8 +46,10 @@ void CheckRoundTrip(double epsilon, int64_t rounds, bool check_wrong_seed) {
   for (int64_t client = 0; client < request.min_clients; ++client) {
     std::vector<double> update(1000);
     // Norms between 0 and 2: about half the clients get clipped.
-    const double scale = static_cast<double>(*draws.UniformBelow(1000)) / 1000 * 2 / std::sqrt(1000.0 / 3);
-    for (double& v : update) v = (static_cast<double>(*draws.Word() >> 11) / (1ull << 53) * 2 - 1) * scale;
+    const double scale =
+        static_cast<double>(*draws.UniformBelow(1000)) / 1000 * 2 / std::sqrt(1000.0 / 3);
+    for (double& v : update)
+      v = (static_cast<double>(*draws.Word() >> 11) / (1ull << 53) * 2 - 1) * scale;
     const auto clipped = Clip(update, request.clip);
     for (size_t i = 0; i < truth.size(); ++i) truth[i] += clipped[i];
     auto encoded = EncodeDdgUpdate(update, *plan, seed, draws);

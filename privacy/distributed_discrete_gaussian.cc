@@ -76,12 +76,15 @@ absl::StatusOr<std::vector<double>> DdgRdpPerRound(const DdgMechanism& m, double
     if (order < 2) {
       return absl::InvalidArgumentError(absl::StrCat("RDP orders must be >= 2, got ", order));
     }
+    double value;
     if (bound == SubsamplingBound::kGaussianShape) {
       const double z_eff = 1 / (s2 + std::sqrt(d) * tau);
-      out.push_back(std::min(rdp(order), SampledGaussianRdp(q, z_eff, order)));
+      value = std::min(rdp(order), SampledGaussianRdp(q, z_eff, order));
     } else {
-      out.push_back(PoissonSubsampledRdp(q, order, rdp));
+      value = PoissonSubsampledRdp(q, order, rdp);
     }
+    // RDP is >= 0; the log-sum-exp of terms summing to ~1 can round to -1e-17.
+    out.push_back(std::max(0.0, value));
   }
   return out;
 }

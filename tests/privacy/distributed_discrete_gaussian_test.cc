@@ -81,6 +81,20 @@ TEST(DdgAccountingTest, SubsamplingAndTauMoveEpsilonTheRightWay) {
   EXPECT_GT(DdgEpsilon(spread, 1.0, 1000, 1e-6)->epsilon, full->epsilon);
 }
 
+// Huge noise makes the per-round RDP round to a tiny negative number in the
+// subsampled-Gaussian sum; it must count as zero, not fail the accounting
+// (the planner bisects up to sigma^2 = 1e30).
+TEST(DdgAccountingTest, HugeNoiseAccountsAsZeroForBothSubsamplingBounds) {
+  for (SubsamplingBound bound : {SubsamplingBound::kGeneral, SubsamplingBound::kGaussianShape}) {
+    for (double variance : {1e12, 1e20, 1e30}) {
+      auto spent = DdgEpsilon(Mechanism(variance, 100), 0.05, 1000, 1e-6, bound);
+      ASSERT_TRUE(spent.ok()) << spent.status() << " variance " << variance;
+      // The floor of the improved conversion at order 1024 is ~0.0057.
+      EXPECT_LT(spent->epsilon, 0.01);
+    }
+  }
+}
+
 // Fraction of `rounds` simulated rounds in which some coordinate of the sum
 // of n clients' (rotated, scaled, conditionally rounded, noised) updates
 // leaves [-2^(bits-1), 2^(bits-1)). Worst case for the signal: every client

@@ -17,6 +17,8 @@ std::optional<Phase> ProtocolPhaseOf(ClientPhase phase) {
       return Phase::kShareKeys;
     case ClientPhase::kAwaitingShares:
       return Phase::kMaskedInput;
+    case ClientPhase::kAwaitingConsistencyCheck:
+      return Phase::kConsistencyCheck;
     case ClientPhase::kAwaitingUnmasking:
       return Phase::kUnmasking;
     case ClientPhase::kCompleted:

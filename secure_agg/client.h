@@ -5,6 +5,7 @@
 //   AwaitingRoundStart  -(SecAggRoundStart)->      sends SecAggAdvertiseKeys
 //   AwaitingKeys        -(SecAggKeysBroadcast)->   sends SecAggShareKeys
 //   AwaitingShares      -(SecAggSharesDelivery)->  sends SecAggMaskedInput
+//   AwaitingConsistencyCheck -(SecAggConsistencyCheck)-> sends SecAggConsistencyResponse
 //   AwaitingUnmasking   -(SecAggUnmaskingRequest)->sends SecAggUnmaskingResponse
 //   Completed
 // An out-of-phase message is rejected and changes nothing; any other error
@@ -32,10 +33,11 @@ class ClientState;       // secure_agg/client/client_state.h
 struct ClientEnvironment;
 
 enum class ClientPhase {
-  kAwaitingRoundStart,  // will answer in the advertise_keys phase
-  kAwaitingKeys,        // share_keys
-  kAwaitingShares,      // masked_input
-  kAwaitingUnmasking,   // unmasking
+  kAwaitingRoundStart,        // will answer in the advertise_keys phase
+  kAwaitingKeys,              // share_keys
+  kAwaitingShares,            // masked_input
+  kAwaitingConsistencyCheck,  // consistency_check
+  kAwaitingUnmasking,         // unmasking
   kCompleted,
   kAborted,
 };

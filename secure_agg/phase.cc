@@ -3,8 +3,8 @@
 namespace tacit::secagg {
 namespace {
 
-constexpr std::array<const char*, kPhaseCount> kPhaseNames = {"advertise_keys", "share_keys",
-                                                              "masked_input", "unmasking"};
+constexpr std::array<const char*, kPhaseCount> kPhaseNames = {
+    "advertise_keys", "share_keys", "masked_input", "consistency_check", "unmasking"};
 
 }  // namespace
 

@@ -12,6 +12,7 @@ constexpr char kSessionLabel[] = "tacit.secagg.v1.session";
 constexpr char kPairMaskLabel[] = "tacit.secagg.v1.pairwise-mask";
 constexpr char kShareKeyLabel[] = "tacit.secagg.v1.share-key";
 constexpr char kAdvertiseLabel[] = "tacit secagg advertise v1";
+constexpr char kSurvivorsLabel[] = "tacit secagg survivors v1";
 constexpr size_t kShareValuesBytes = kShamirChunks * sizeof(uint64_t);
 
 void AppendU64(Bytes& out, uint64_t v) {
@@ -84,6 +85,8 @@ std::optional<Phase> PhaseOf(v1::SecAggServerToClient::StepCase step) {
       return Phase::kShareKeys;
     case v1::SecAggServerToClient::kSharesDelivery:
       return Phase::kMaskedInput;
+    case v1::SecAggServerToClient::kConsistencyCheck:
+      return Phase::kConsistencyCheck;
     case v1::SecAggServerToClient::kUnmaskingRequest:
       return Phase::kUnmasking;
     default:
@@ -99,6 +102,8 @@ std::optional<Phase> PhaseOf(v1::SecAggClientToServer::StepCase step) {
       return Phase::kShareKeys;
     case v1::SecAggClientToServer::kMaskedInput:
       return Phase::kMaskedInput;
+    case v1::SecAggClientToServer::kConsistencyResponse:
+      return Phase::kConsistencyCheck;
     case v1::SecAggClientToServer::kUnmaskingResponse:
       return Phase::kUnmasking;
     default:
@@ -114,6 +119,8 @@ v1::SecAggServerToClient::StepCase ServerStepOf(Phase phase) {
       return v1::SecAggServerToClient::kKeysBroadcast;
     case Phase::kMaskedInput:
       return v1::SecAggServerToClient::kSharesDelivery;
+    case Phase::kConsistencyCheck:
+      return v1::SecAggServerToClient::kConsistencyCheck;
     case Phase::kUnmasking:
       return v1::SecAggServerToClient::kUnmaskingRequest;
   }
@@ -128,6 +135,8 @@ v1::SecAggClientToServer::StepCase ClientStepOf(Phase phase) {
       return v1::SecAggClientToServer::kShareKeys;
     case Phase::kMaskedInput:
       return v1::SecAggClientToServer::kMaskedInput;
+    case Phase::kConsistencyCheck:
+      return v1::SecAggClientToServer::kConsistencyResponse;
     case Phase::kUnmasking:
       return v1::SecAggClientToServer::kUnmaskingResponse;
   }
@@ -146,6 +155,17 @@ Bytes AdvertisementSigningInput(const v1::SecAggRoundParameters& params, uint32_
   AppendFieldU64(transcript, client_id);
   AppendField(transcript, encryption_public_key);
   AppendField(transcript, masking_public_key);
+  return transcript;
+}
+
+Bytes SurvivorListSigningInput(absl::Span<const uint8_t> session_id, uint64_t round_id,
+                               absl::Span<const uint32_t> survivor_ids) {
+  Bytes transcript;
+  AppendField(transcript, std::string(kSurvivorsLabel));
+  AppendField(transcript, session_id);
+  AppendFieldU64(transcript, round_id);
+  AppendFieldU64(transcript, survivor_ids.size());
+  for (uint32_t id : survivor_ids) AppendFieldU64(transcript, id);
   return transcript;
 }
 

@@ -70,6 +70,12 @@ Bytes AdvertisementSigningInput(const v1::SecAggRoundParameters& params, uint32_
                                 const std::string& encryption_public_key,
                                 const std::string& masking_public_key);
 
+// What a client signs in the consistency check: the label "tacit secagg
+// survivors v1", the session id, the round and the survivor list (U3) in the
+// order given (strictly increasing ids), each field length-prefixed as above.
+Bytes SurvivorListSigningInput(absl::Span<const uint8_t> session_id, uint64_t round_id,
+                               absl::Span<const uint32_t> survivor_ids);
+
 // Seed of the pairwise mask between a and b (symmetric): HKDF(X25519 secret,
 // salt = session id, info = label || round).
 absl::StatusOr<SecretKey> PairwiseMaskSeed(const SecretKey& agreed_secret,

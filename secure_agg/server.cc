@@ -14,6 +14,8 @@ std::optional<Phase> ProtocolPhaseOf(ServerPhase phase) {
       return Phase::kShareKeys;
     case ServerPhase::kMaskedInput:
       return Phase::kMaskedInput;
+    case ServerPhase::kConsistencyCheck:
+      return Phase::kConsistencyCheck;
     case ServerPhase::kUnmasking:
       return Phase::kUnmasking;
     case ServerPhase::kNotStarted:

@@ -2,7 +2,8 @@
 
 // The server side of one secure aggregation round, as a state machine with one
 // state class per phase (secure_agg/server/*_state.h):
-//   NotStarted -> AdvertiseKeys -> ShareKeys -> MaskedInput -> Unmasking -> Completed
+//   NotStarted -> AdvertiseKeys -> ShareKeys -> MaskedInput -> ConsistencyCheck
+//   -> Unmasking -> Completed
 // (or Failed). HandleClientMessage() records one client's message for the
 // current phase; the caller decides when a phase ends (everyone answered, or
 // its deadline passed) and calls AdvancePhase(), which returns the messages to
@@ -37,6 +38,7 @@ enum class ServerPhase {
   kAdvertiseKeys,
   kShareKeys,
   kMaskedInput,
+  kConsistencyCheck,
   kUnmasking,
   kCompleted,
   kFailed,

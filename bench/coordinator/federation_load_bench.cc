@@ -34,6 +34,7 @@
 #include "nlohmann/json.hpp"
 #include "secure_agg/client.h"
 #include "secure_agg/identity.h"
+#include "secure_agg/phase.h"
 #include "secure_agg/protocol.h"
 #include "tacit/v1/federation.grpc.pb.h"
 
@@ -190,7 +191,7 @@ Row RunOne(int n, const tacit::ModelConfig& model, int threads, const std::strin
           1.0);
     }
   });
-  for (uint32_t step = 0; step < 4; ++step) {
+  for (uint32_t step = 0; step < static_cast<uint32_t>(tacit::secagg::kPhaseCount); ++step) {
     tacit::ParallelFor(n, static_cast<size_t>(threads), [&](size_t i) {
       SimClient& c = clients[i];
       if (!c.secagg) return;

@@ -241,6 +241,7 @@ double RoundAttempt::PhaseDeadlineSeconds(int phase) const {
       return rules_->task.deadlines.share_keys;
     case secagg::Phase::kMaskedInput:
       return rules_->task.deadlines.masked_input;
+    case secagg::Phase::kConsistencyCheck:  // a signature each way: as short as unmasking
     default:
       return rules_->task.deadlines.unmasking;
   }

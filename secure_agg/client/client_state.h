@@ -4,6 +4,7 @@
 //   ClientAdvertiseKeysState  -(SecAggRoundStart)->       replies SecAggAdvertiseKeys
 //   ClientShareKeysState      -(SecAggKeysBroadcast)->    replies SecAggShareKeys
 //   ClientMaskedInputState    -(SecAggSharesDelivery)->   replies SecAggMaskedInput
+//   ClientConsistencyCheckState -(SecAggConsistencyCheck)-> replies SecAggConsistencyResponse
 //   ClientUnmaskingState      -(SecAggUnmaskingRequest)-> replies SecAggUnmaskingResponse
 //   ClientCompletedState, ClientAbortedState: accept nothing more.
 // Each state's Handle() returns the next state and the reply to send; it can

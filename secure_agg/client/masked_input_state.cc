@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/secure_random.h"
 #include "common/status_macros.h"
-#include "secure_agg/client/unmasking_state.h"
+#include "secure_agg/client/consistency_check_state.h"
 #include "secure_agg/fixed_point.h"
 #include "secure_agg/masking.h"
 
@@ -117,7 +117,7 @@ absl::StatusOr<ClientState::Transition> ClientMaskedInputState::Handle(
   ctx_.masking_keys.private_key = SecretKey();
   ctx_.self_mask_seed = SecretKey();
   ctx_.encryption_keys.private_key = SecretKey();
-  out.next = std::make_unique<ClientUnmaskingState>(std::move(ctx_), std::move(held));
+  out.next = std::make_unique<ClientConsistencyCheckState>(env_, std::move(ctx_), std::move(held));
   return out;
 }
 

@@ -6,7 +6,7 @@
 // keyed by ClientConfig::rounding_key or a key drawn from the RandomSource),
 // adds the self mask and one pairwise mask per neighbour that shared, and
 // replies SecAggMaskedInput. The masking key, self-mask seed and encryption key
-// are wiped once the masked vector is built. Next: ClientUnmaskingState.
+// are wiped once the masked vector is built. Next: ClientConsistencyCheckState.
 
 #include <memory>
 

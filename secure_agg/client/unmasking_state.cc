@@ -1,10 +1,12 @@
 #include "secure_agg/client/unmasking_state.h"
 
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "secure_agg/client/completed_state.h"
+#include "secure_agg/identity.h"
 
 namespace tacit::secagg {
 namespace {
@@ -24,6 +26,50 @@ absl::Status AddShare(const HeldShares& held, uint32_t owner, ShamirShare Decode
 }
 
 }  // namespace
+
+bool ClientUnmaskingState::SignedAsSurvivor(uint32_t id) const {
+  return std::binary_search(signed_survivors_.begin(), signed_survivors_.end(), id);
+}
+
+absl::Status ClientUnmaskingState::CheckSurvivorSignatures(
+    const v1::SecAggUnmaskingRequest& request) const {
+  const IdentityVerifier* verifier = env_->config.verifier.get();
+  if (verifier == nullptr) return absl::OkStatus();  // an unsigned round (unit tests)
+  const Bytes signed_input =
+      SurvivorListSigningInput(ctx_.session_id, ctx_.params.round_id(), signed_survivors_);
+  std::set<uint32_t> confirmed = {ctx_.id};
+  for (const auto& entry : request.survivor_signatures()) {
+    const uint32_t id = entry.client_id();
+    auto peer = ctx_.peer_keys.find(id);
+    if (peer == ctx_.peer_keys.end() || !held_.by_owner.count(id) || !SignedAsSurvivor(id)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the unmasking request forwards a survivor-list signature of client ", id,
+                       ", which is not a neighbour that shared with this client and survived"));
+    }
+    if (!confirmed.insert(id).second) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the unmasking request forwards two survivor-list signatures of client ", id));
+    }
+    absl::Status verified = verifier->Verify(AsBytes(peer->second.identity()), signed_input,
+                                             AsBytes(entry.signature()));
+    if (!verified.ok()) {
+      return absl::UnauthenticatedError(absl::StrCat(
+          "refusing to unmask: neighbour ", id,
+          "'s signature does not cover the survivor list this client signed (the server may have "
+          "shown clients different lists): ",
+          verified.message()));
+    }
+  }
+  const uint32_t t = ctx_.params.threshold();
+  if (confirmed.size() < t) {
+    return absl::AbortedError(absl::StrCat(
+        "refusing to unmask: only ", confirmed.size(),
+        " of this client's share holders (itself included) signed the survivor list, fewer than "
+        "the threshold ",
+        t, "; nothing was revealed"));
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<ClientState::Transition> ClientUnmaskingState::Handle(
     const v1::SecAggServerToClient& message) {
@@ -46,6 +92,23 @@ absl::StatusOr<ClientState::Transition> ClientUnmaskingState::Handle(
         "refusing to unmask: this client sent its masked input but is listed as dropped, "
         "which would reveal its masking key");
   }
+  // The consistency check: the server must ask according to the list this
+  // client signed, and threshold of its share holders must have signed it.
+  for (uint32_t id : survivors) {
+    if (!SignedAsSurvivor(id)) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "refusing to unmask: client ", id,
+          " is asked for as a survivor but is not on the survivor list this client signed"));
+    }
+  }
+  for (uint32_t id : dropped) {
+    if (SignedAsSurvivor(id)) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("refusing to unmask: client ", id,
+                       " is asked for as dropped but is on the survivor list this client signed"));
+    }
+  }
+  TACIT_RETURN_IF_ERROR(CheckSurvivorSignatures(request));
   // The server can recover this client's self mask only from the shares held
   // by the survivors it lists (itself and its neighbours that sent input): with
   // fewer than threshold of them the round cannot complete, so say so loudly

@@ -1,10 +1,8 @@
 #include "secure_agg/server/masked_input_state.h"
 
-#include <map>
-
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "secure_agg/server/unmasking_state.h"
+#include "secure_agg/server/consistency_check_state.h"
 
 namespace tacit::secagg {
 
@@ -32,23 +30,13 @@ absl::Status ServerMaskedInputState::HandlePhaseMessage(uint32_t id,
 absl::StatusOr<ServerState::Transition> ServerMaskedInputState::Advance() {
   TACIT_RETURN_IF_ERROR(CheckSurvivors());
   Transition out;
-  std::map<uint32_t, UnmaskingAsk> asked;
+  const std::vector<uint32_t> survivor_list(responded_.begin(), responded_.end());
   for (uint32_t id : responded_) {
-    UnmaskingAsk& ask = asked[id];
-    ask.survivors.insert(id);
-    for (uint32_t n : round_->graph.NeighborsOf(id)) {
-      if (!shared_.count(n)) continue;  // no shares of n held by id
-      (responded_.count(n) ? ask.survivors : ask.dropped).insert(n);
-    }
-    v1::SecAggServerToClient msg = Envelope();
-    auto* request = msg.mutable_unmasking_request();
-    for (uint32_t s : ask.survivors) request->add_survivor_ids(s);
-    for (uint32_t d : ask.dropped) request->add_dropped_ids(d);
-    out.outcome.messages.emplace(id, std::move(msg));
+    out.outcome.messages.emplace(id, ConsistencyCheckMessage(Envelope(), survivor_list));
   }
-  out.next = std::make_unique<ServerUnmaskingState>(
-      round_, std::move(responded_), std::move(session_id_), std::move(keys_), std::move(shared_),
-      std::move(sum_), std::move(asked));
+  out.next = std::make_unique<ServerConsistencyCheckState>(round_, std::move(responded_),
+                                                           std::move(session_id_), std::move(keys_),
+                                                           std::move(shared_), std::move(sum_));
   return out;
 }
 

@@ -2,9 +2,8 @@
 
 // Collects the masked inputs and adds each to one running sum as it arrives
 // (the server keeps one vector, not one per client). Advance() needs at least
-// threshold inputs and asks every client that sent one for the self-mask
-// shares of its surviving neighbours and the masking-key shares of those that
-// shared keys but sent no input. Next: ServerUnmaskingState.
+// threshold inputs and shows every client that sent one the same survivor
+// list (U3) to sign. Next: ServerConsistencyCheckState.
 
 #include <set>
 #include <vector>

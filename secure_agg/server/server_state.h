@@ -2,7 +2,8 @@
 
 // The base of the server's states, one class per phase (fcp/secagg shape):
 //   ServerNotStartedState -> ServerAdvertiseKeysState -> ServerShareKeysState
-//   -> ServerMaskedInputState -> ServerUnmaskingState -> ServerCompletedState,
+//   -> ServerMaskedInputState -> ServerConsistencyCheckState
+//   -> ServerUnmaskingState -> ServerCompletedState,
 // or ServerFailedState from any of them. A state records the clients'
 // messages for its phase (HandleClientMessage) and, when the caller ends the
 // phase, Advance() returns the next state and the messages to send (or the

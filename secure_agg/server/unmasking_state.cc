@@ -146,7 +146,7 @@ absl::Status ServerUnmaskingState::CheckDecodedSum(absl::Span<const int64_t> qua
 
 absl::StatusOr<ServerState::Transition> ServerUnmaskingState::Advance() {
   TACIT_RETURN_IF_ERROR(CheckSurvivors());
-  const std::set<uint32_t>& survivors = expected_;  // U3: their inputs are in the sum
+  const std::set<uint32_t>& survivors = survivors_;  // U3: their inputs are in the sum
   std::vector<MaskTerm> terms;
   for (uint32_t u : survivors) {
     TACIT_ASSIGN_OR_RETURN(SecretKey seed, Reconstruct(self_mask_shares_, u, "self mask"));

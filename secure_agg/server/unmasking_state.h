@@ -24,16 +24,20 @@ struct UnmaskingAsk {
 
 class ServerUnmaskingState final : public ServerState {
  public:
-  // `expected`: the clients whose masked input is in `masked_sum` (U3);
-  // `shared`: those that shared keys (U2); `asked`: each client's request.
+  // `expected`: the clients asked to unmask (U4, those that signed the
+  // survivor list); `survivors`: the clients whose masked input is in
+  // `masked_sum` (U3); `shared`: those that shared keys (U2); `asked`: each
+  // client's request.
   ServerUnmaskingState(std::shared_ptr<const ServerRound> round, std::set<uint32_t> expected,
                        Bytes session_id, PublicKeyMap keys, std::set<uint32_t> shared,
-                       std::vector<uint64_t> masked_sum, std::map<uint32_t, UnmaskingAsk> asked)
+                       std::vector<uint64_t> masked_sum, std::map<uint32_t, UnmaskingAsk> asked,
+                       std::set<uint32_t> survivors)
       : ServerState(std::move(round), std::move(expected), std::move(session_id)),
         keys_(std::move(keys)),
         shared_(std::move(shared)),
         sum_(std::move(masked_sum)),
-        asked_(std::move(asked)) {}
+        asked_(std::move(asked)),
+        survivors_(std::move(survivors)) {}
   ~ServerUnmaskingState() override;
   ServerPhase phase() const override { return ServerPhase::kUnmasking; }
   absl::StatusOr<Transition> Advance() override;
@@ -55,6 +59,7 @@ class ServerUnmaskingState final : public ServerState {
   std::set<uint32_t> shared_;
   std::vector<uint64_t> sum_;
   std::map<uint32_t, UnmaskingAsk> asked_;
+  std::set<uint32_t> survivors_;  // U3
   // Shares received so far, by the client whose secret they share.
   std::map<uint32_t, std::vector<ShamirShare>> self_mask_shares_, masking_key_shares_;
 };

@@ -164,6 +164,10 @@ class Simulation {
       p.client_id = static_cast<uint32_t>(i + 1);
       p.straggler = unit(behaviour_rng_) < config_.behaviour.straggler_rate;
       for (int phase = 0; phase < secagg::kPhaseCount; ++phase) {
+        // A phase nobody leaves draws nothing, so adding a protocol phase
+        // (the consistency check) left every existing config's draws as
+        // they were.
+        if (config_.behaviour.dropout[phase] <= 0) continue;
         if (unit(behaviour_rng_) < config_.behaviour.dropout[phase]) {
           p.drop_phase = phase;
           break;
@@ -333,11 +337,12 @@ class Simulation {
     double total_weight = 0;
     std::vector<uint32_t> survivors;
     for (Participant& p : participants) {
-      int phase_reached = p.update ? (p.drop_phase < 0 ? 4 : p.drop_phase) : 0;
+      int phase_reached = p.update ? (p.drop_phase < 0 ? secagg::kPhaseCount : p.drop_phase) : 0;
       for (int phase = 0; phase < secagg::kPhaseCount; ++phase) {
         if (phase_reached == phase) ++record.dropouts_per_phase[phase];
       }
-      if (phase_reached <= 2) continue;  // never sent its input
+      if (phase_reached <= secagg::PhaseIndex(secagg::Phase::kMaskedInput))
+        continue;  // never sent its input
       double weight = std::min(p.update->weight, plan.max_weight);
       for (size_t i = 0; i < length; ++i) {
         double v = std::clamp<double>(p.update->update[i], -plan.clip_range, plan.clip_range);

@@ -51,7 +51,7 @@ TEST(StatusView, RendersIdleDoneAndTheLastRound) {
   abandoned.round_number = 4;
   abandoned.reason = "too few survivors";
   abandoned.cohort_size = 6;
-  abandoned.dropouts_per_phase = std::array<int, 4>{3, 0, 0, 0};
+  abandoned.dropouts_per_phase = std::array<int, secagg::kPhaseCount>{3, 0, 0, 0, 0};
   s.last_round = abandoned;
   nlohmann::json last = StatusJson(s)["last_round"];
   EXPECT_EQ(last["outcome"], "abandoned");

@@ -100,7 +100,7 @@ secagg::ClientConfig TesterConfig(const Fleet& fleet, uint32_t client_id) {
 // The test acting as a well-behaved client with a zero update.
 void TakePart(const Fleet& fleet, v1::Federation::Stub& stub, const v1::Assignment& a) {
   std::unique_ptr<secagg::SecAggClient> client;
-  for (uint32_t step = 0; step < 4; ++step) {
+  for (uint32_t step = 0; step < static_cast<uint32_t>(secagg::kPhaseCount); ++step) {
     v1::NextMessageResponse next = NextMessage(stub, a, step);
     ASSERT_TRUE(next.has_message()) << next.DebugString();
     if (step == 0) {
@@ -260,16 +260,18 @@ TEST(FederationIntegration, ThreeRoundsCompleteAndBadMessagesAreRejected) {
 // its phase open until the deadline, which is what gives the harness time to
 // catch the next victim before the phase after it opens.
 TEST(FederationIntegration, RoundCommitsDespiteClientsKilledInEachPhase) {
-  constexpr int kSeats = 13;
-  // One client killed in each of the four phases: 13 seats, so the 9 left
-  // still exceed two thirds of the share holders (threshold 9), the least
+  constexpr int kSeats = 16;
+  constexpr int kPhases = secagg::kPhaseCount;
+  // One client killed in each of the five phases: 16 seats, so the 11 left
+  // still exceed two thirds of the share holders (threshold 11), the least
   // clients accept against an active coordinator.
   Fleet fleet("dropouts");
   std::string task = fleet.WriteTask(
       {{"rounds", 1},
-       {"cohort", {{"size", kSeats}, {"min_survivors", 9}}},
-       {"deadlines", {{"download_train", 12}, {"share_keys", 8}, {"masked_input", 8}}},
-       {"secure_agg", {{"threshold", 9}}}});
+       {"cohort", {{"size", kSeats}, {"min_survivors", 11}}},
+       {"deadlines",
+        {{"download_train", 12}, {"share_keys", 8}, {"masked_input", 8}, {"unmasking", 8}}},
+       {"secure_agg", {{"threshold", 11}}}});
   std::vector<std::string> devices;
   for (int i = 0; i < kSeats; ++i) {
     devices.push_back("c" + std::to_string(i));
@@ -277,7 +279,8 @@ TEST(FederationIntegration, RoundCommitsDespiteClientsKilledInEachPhase) {
   }
   auto coordinator = fleet.StartCoordinator(task, /*exit_when_done=*/true);
   ASSERT_TRUE(fleet.WaitServing(30)) << ReadFile(fleet.LogPath("coordinator"));
-  const char* phases[] = {"advertise_keys", "share_keys", "masked_input", "unmasking"};
+  const char* phases[] = {"advertise_keys", "share_keys", "masked_input", "consistency_check",
+                          "unmasking"};
   auto waiting_in = [&](int victim) {
     return absl::StrCat(
         "round 1: ", victim == 0 ? "trained" : absl::StrCat("sent ", phases[victim - 1]),
@@ -287,7 +290,7 @@ TEST(FederationIntegration, RoundCommitsDespiteClientsKilledInEachPhase) {
   // round start while the cohort fills.
   std::vector<std::unique_ptr<ChildProcess>> clients;
   clients.push_back(fleet.StartClient(devices[0]));
-  for (int victim = 0; victim < 4; ++victim) {
+  for (int victim = 0; victim < kPhases; ++victim) {
     ChildProcess& client = *clients[victim];
     ASSERT_TRUE(WaitUntil(90,
                           [&] {
@@ -313,7 +316,7 @@ TEST(FederationIntegration, RoundCommitsDespiteClientsKilledInEachPhase) {
     EXPECT_EQ(client.Wait(10), 128 + SIGKILL) << devices[victim];
   }
   ASSERT_EQ(coordinator->Wait(150), 0) << ReadFile(fleet.LogPath("coordinator"));
-  for (int i = 4; i < kSeats; ++i) EXPECT_EQ(clients[i]->Wait(30), 0) << devices[i];
+  for (int i = kPhases; i < kSeats; ++i) EXPECT_EQ(clients[i]->Wait(30), 0) << devices[i];
 
   StoredTask state = ReadState(fleet.state());
   ASSERT_EQ(Count(state.rounds, RoundStatus::kCommitted), 1);
@@ -323,16 +326,17 @@ TEST(FederationIntegration, RoundCommitsDespiteClientsKilledInEachPhase) {
   });
   std::map<std::string, coordinator::ParticipantRecord> by_device;
   for (const auto& p : state.participants[round.id]) by_device[p.device_id] = p;
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < kPhases; ++i) {
     EXPECT_EQ(by_device[devices[i]].outcome, coordinator::ParticipantOutcome::kDropped)
         << devices[i];
     EXPECT_EQ(by_device[devices[i]].drop_phase, phases[i]) << devices[i];
   }
-  for (int i = 4; i < kSeats; ++i) {
+  for (int i = kPhases; i < kSeats; ++i) {
     EXPECT_EQ(by_device[devices[i]].outcome, coordinator::ParticipantOutcome::kCompleted)
         << devices[i];
   }
-  // c3 sent its masked input before it was killed: it is in the sum.
+  // c3 and c4 sent their masked inputs before they were killed: they are in
+  // the sum.
   EXPECT_EQ(round.metrics.value("survivors", 0), kSeats - 3);
   // The owner sees where the daemon was when it died.
   std::string status;
@@ -360,7 +364,7 @@ TEST(FederationIntegration, CoordinatorRestartResumesFromCommittedRounds) {
   bool mid_round = false;
   nlohmann::json after_commit;
   const std::set<std::string> phases = {"advertise_keys", "share_keys", "masked_input",
-                                        "unmasking"};
+                                        "consistency_check", "unmasking"};
   for (int i = 0; i < 6000 && !mid_round; ++i) {
     nlohmann::json status = fleet.Status();
     if (!status.is_null()) {

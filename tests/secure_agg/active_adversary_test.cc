@@ -86,18 +86,31 @@ v1::SecAggServerToClient Envelope(const Bytes& session_id) {
   return m;
 }
 
-// The malicious coordinator's script. Honest clients 2..(t - z) are told,
-// like the target, that the target survived; the other honest clients that
-// it dropped. The Sybils' shares (the coordinator holds their keys) count on
-// both sides. `policy` is the honest clients' configuration.
+// The malicious coordinator's script. It enrols the Sybils itself (it runs
+// the CA), so they advertise signed keys, share keys with every honest client,
+// send masked inputs and sign whatever survivor list suits it. Honest clients
+// 1..(t - z) are shown, like the target, a survivor list with the target on
+// it; the other honest clients a list without it (the target "dropped"). Each
+// honest client signs the list it was shown, and is sent the signatures of the
+// honest clients shown the same list and of every Sybil. `policy` is the
+// honest clients' configuration; every client signs and verifies identities.
 SplitViewOutcome RunSplitView(const SplitShape& shape, const ClientConfig& policy, uint64_t seed) {
   SplitViewOutcome out;
   Honest honest;
   std::mt19937_64 rng(seed);
+  auto fleet = std::make_shared<KnownKeysVerifier>();
+  std::map<uint32_t, std::shared_ptr<const Signer>> signers;
+  for (uint32_t id = 1; id <= shape.holders(); ++id) {
+    std::shared_ptr<const Signer> signer = *Ed25519Signer::Generate();
+    fleet->Register(signer->identity());
+    signers.emplace(id, signer);
+  }
   for (uint32_t id = 1; id <= shape.honest; ++id) {
     ClientConfig config = policy;
     config.client_id = id;
     config.random = testing::Seeded(seed + id, "honest");
+    config.signer = signers.at(id);
+    config.verifier = fleet;
     if (id == kTarget) {
       config.on_quantized_input = [&out](const std::vector<int64_t>& q) {
         out.target_quantized = q;
@@ -134,9 +147,17 @@ SplitViewOutcome RunSplitView(const SplitShape& shape, const ClientConfig& polic
     k.set_client_id(id);
     k.set_encryption_public_key(reply.advertise_keys().encryption_public_key());
     k.set_masking_public_key(reply.advertise_keys().masking_public_key());
+    k.set_identity(reply.advertise_keys().identity());
+    k.set_signature(reply.advertise_keys().signature());
     keys.emplace(id, k);
   }
-  for (const auto& [id, party] : sybils) keys.emplace(id, party.PublicKeys());
+  for (const auto& [id, party] : sybils) {
+    v1::SecAggPublicKeys k = party.PublicKeys();
+    k.set_identity(ToString(signers.at(id)->identity()));
+    k.set_signature(ToString(*signers.at(id)->Sign(
+        AdvertisementSigningInput(params, id, k.encryption_public_key(), k.masking_public_key()))));
+    keys.emplace(id, k);
+  }
   std::vector<v1::SecAggPublicKeys> sorted;
   for (const auto& [id, k] : keys) sorted.push_back(k);
   const Bytes session_id = *ComputeSessionId(params, sorted);
@@ -153,7 +174,8 @@ SplitViewOutcome RunSplitView(const SplitShape& shape, const ClientConfig& polic
     out.stopped_by = honest.refusal;
     return out;
   }
-  // Deliveries among the honest clients; the Sybils open what was sent to them.
+  // Deliveries among the honest clients, plus shares the Sybils seal to each
+  // of them; the Sybils open what was sent to them.
   std::map<uint32_t, v1::SecAggServerToClient> deliveries;
   for (uint32_t id = 1; id <= shape.honest; ++id) deliveries.emplace(id, Envelope(session_id));
   std::vector<ShamirShare> self_mask, masking_key;  // of the target
@@ -176,24 +198,74 @@ SplitViewOutcome RunSplitView(const SplitShape& shape, const ClientConfig& polic
       masking_key.push_back(opened.masking_key);
     }
   }
+  if (!sybils.empty()) {
+    std::map<uint32_t, Party> everyone = sybils;
+    for (uint32_t id = 1; id <= shape.honest; ++id) everyone.emplace(id, MakeParty(id, seed));
+    auto split_random = testing::Seeded(seed, "sybil-shares");
+    const auto sybil_shares = testing::SplitAll(everyone, shape.t, *split_random);
+    RoundContext sealing;
+    sealing.params = params;
+    sealing.session_id = session_id;
+    for (const auto& [id, party] : sybils) {
+      for (uint32_t to = 1; to <= shape.honest; ++to) {
+        Party recipient;
+        recipient.id = to;
+        const auto public_key = AsBytes(keys.at(to).encryption_public_key());
+        recipient.encryption.public_key = Bytes(public_key.begin(), public_key.end());
+        *deliveries.at(to).mutable_shares_delivery()->add_shares() =
+            testing::SealShare(party, recipient, sealing, sybil_shares.at(id).self_mask.at(to),
+                               sybil_shares.at(id).masking_key.at(to), *split_random);
+      }
+    }
+  }
   auto masked = honest.Send(deliveries);
   if (masked.size() < shape.honest) {
     out.stopped_by = honest.refusal;
     return out;
   }
-  // The split: 1..(t - z) are told the target survived, the rest that it
-  // dropped (at least one honest client on each side).
+  // The split: 1..(t - z) are shown the target on the survivor list, the rest
+  // a list without it (at least one honest client on each side).
   const uint32_t survived_side = std::clamp<uint32_t>(
       shape.t > shape.sybils ? shape.t - shape.sybils : 1, 1, shape.honest - 1);
+  auto told_dropped = [&](uint32_t id) { return id > survived_side; };
+  std::vector<uint32_t> with_target, without_target;
+  for (uint32_t id = 1; id <= shape.holders(); ++id) {
+    with_target.push_back(id);
+    if (id != kTarget) without_target.push_back(id);
+  }
+  std::map<uint32_t, v1::SecAggServerToClient> checks;
+  for (uint32_t id = 1; id <= shape.honest; ++id) {
+    v1::SecAggServerToClient m = Envelope(session_id);
+    for (uint32_t s : told_dropped(id) ? without_target : with_target) {
+      m.mutable_consistency_check()->add_survivor_ids(s);
+    }
+    checks.emplace(id, std::move(m));
+  }
+  auto signed_lists = honest.Send(checks);
+  if (signed_lists.size() < shape.honest) {
+    out.stopped_by = honest.refusal;
+    return out;
+  }
   std::map<uint32_t, v1::SecAggServerToClient> requests;
   for (uint32_t id = 1; id <= shape.honest; ++id) {
-    const bool told_dropped = id > survived_side;
+    const std::vector<uint32_t>& list = told_dropped(id) ? without_target : with_target;
     v1::SecAggServerToClient m = Envelope(session_id);
     auto* request = m.mutable_unmasking_request();
-    for (uint32_t s = 1; s <= shape.honest; ++s) {
-      if (!(told_dropped && s == kTarget)) request->add_survivor_ids(s);
+    for (uint32_t s : list) request->add_survivor_ids(s);
+    if (told_dropped(id)) request->add_dropped_ids(kTarget);
+    for (uint32_t other = 1; other <= shape.holders(); ++other) {
+      if (other == id) continue;
+      auto* forwarded = request->add_survivor_signatures();
+      forwarded->set_client_id(other);
+      if (other > shape.honest) {  // a Sybil signs any list
+        forwarded->set_signature(
+            ToString(*signers.at(other)->Sign(SurvivorListSigningInput(session_id, kRound, list))));
+      } else if (told_dropped(other) == told_dropped(id)) {
+        forwarded->set_signature(signed_lists.at(other).consistency_response().signature());
+      } else {
+        request->mutable_survivor_signatures()->RemoveLast();  // signed the other list
+      }
     }
-    if (told_dropped) request->add_dropped_ids(kTarget);
     requests.emplace(id, std::move(m));
   }
   auto responses = honest.Send(requests);
@@ -214,10 +286,10 @@ SplitViewOutcome RunSplitView(const SplitShape& shape, const ClientConfig& polic
   }
   SecretKey seed_secret = *ShamirReconstruct(self_mask, shape.t);
   SecretKey masking_private = *ShamirReconstruct(masking_key, shape.t);
-  // Strip the self mask and the pairwise masks with the target's sharing
-  // neighbours (the honest ones: the Sybils never shared) from its vector.
+  // Strip the self mask and the pairwise masks with every neighbour that
+  // shared with the target (the honest ones and the Sybils) from its vector.
   std::vector<MaskTerm> terms{{seed_secret, -1}};
-  for (uint32_t peer = 2; peer <= shape.honest; ++peer) {
+  for (uint32_t peer = 2; peer <= shape.holders(); ++peer) {
     SecretKey agreed = *X25519Agree(masking_private, AsBytes(keys.at(peer).masking_public_key()));
     terms.push_back({*PairwiseMaskSeed(agreed, session_id, kRound), -PairSign(kTarget, peer)});
   }

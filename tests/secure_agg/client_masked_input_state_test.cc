@@ -5,7 +5,7 @@
 
 #include "secure_agg/client/masked_input_state.h"
 
-#include "secure_agg/client/unmasking_state.h"
+#include "secure_agg/client/consistency_check_state.h"
 
 #include <cstring>
 
@@ -91,7 +91,7 @@ class ClientMaskedInputStateTest : public ::testing::Test {
 TEST_F(ClientMaskedInputStateTest, MasksTheQuantizedInputExactly) {
   auto t = state_->Handle(Delivery());
   ASSERT_TRUE(t.ok()) << t.status();
-  EXPECT_EQ(t->next->phase(), ClientPhase::kAwaitingUnmasking);
+  EXPECT_EQ(t->next->phase(), ClientPhase::kAwaitingConsistencyCheck);
   ASSERT_EQ(quantized_.size(), kLength + 1);
   // The rounding key is the next draw of the client's source after nothing
   // else: the same quantization results from it directly.
@@ -108,7 +108,7 @@ TEST_F(ClientMaskedInputStateTest, MasksTheQuantizedInputExactly) {
   EXPECT_EQ(t->reply.session_id(), ToString(ctx_.session_id));
 
   // The next state holds the shares of all four clients, and no key.
-  auto* unmasking = dynamic_cast<const ClientUnmaskingState*>(t->next.get());
+  auto* unmasking = dynamic_cast<const ClientConsistencyCheckState*>(t->next.get());
   ASSERT_NE(unmasking, nullptr);
   std::set<uint32_t> owners;
   for (const auto& [owner, unused] : unmasking->held().by_owner) owners.insert(owner);

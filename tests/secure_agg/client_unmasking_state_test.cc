@@ -1,6 +1,8 @@
 // ClientUnmaskingState alone: it reveals exactly the requested shares, and
 // refuses (PermissionDenied) requests that would reveal both secrets of one
-// client or its own masking key, and aborts when too few survived.
+// client or its own masking key or that disagree with the survivor list it
+// signed, and aborts when too few survived. Survivor-list signatures are
+// tested in consistency_check_test.cc.
 
 #include "secure_agg/client/unmasking_state.h"
 
@@ -26,7 +28,15 @@ class ClientUnmaskingStateTest : public ::testing::Test {
       }
       held_.by_owner.emplace(owner, s);
     }
-    state_ = std::make_unique<ClientUnmaskingState>(ctx_, std::move(held_));
+    state_ = MakeState({1, 2, 3, 4, 7});
+  }
+
+  // A fresh state whose client signed `signed_survivors` (an unsigned round).
+  std::unique_ptr<ClientUnmaskingState> MakeState(std::vector<uint32_t> signed_survivors) const {
+    HeldShares copy;
+    for (const auto& [owner, shares] : held_.by_owner) copy.by_owner.emplace(owner, shares);
+    return std::make_unique<ClientUnmaskingState>(std::make_shared<ClientEnvironment>(), ctx_,
+                                                  std::move(copy), std::move(signed_survivors));
   }
 
   v1::SecAggServerToClient Request(std::vector<uint32_t> survivors,
@@ -44,7 +54,7 @@ class ClientUnmaskingStateTest : public ::testing::Test {
 };
 
 TEST_F(ClientUnmaskingStateTest, RevealsExactlyTheRequestedShares) {
-  auto t = state_->Handle(Request({1, 2, 4}, {3}));
+  auto t = MakeState({1, 2, 4})->Handle(Request({1, 2, 4}, {3}));
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_EQ(t->next->phase(), ClientPhase::kCompleted);
   const auto& r = t->reply.unmasking_response();
@@ -81,9 +91,14 @@ TEST_F(ClientUnmaskingStateTest, RefusesWithDocumentedCodesAndStaysUsable) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(state_->Handle(Request({1, 2, 3}, {8})).status().code(),
             absl::StatusCode::kInvalidArgument);
+  // Against the list it signed: 3 and 4 survived, 9 is not on it.
+  EXPECT_EQ(state_->Handle(Request({1, 2, 3}, {4})).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(state_->Handle(Request({1, 2, 3, 9}, {})).status().code(),
+            absl::StatusCode::kPermissionDenied);
 
   // Fewer than threshold 3 survivors: the round cannot complete.
-  EXPECT_EQ(state_->Handle(Request({1, 2}, {3})).status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(state_->Handle(Request({1, 2}, {})).status().code(), absl::StatusCode::kAborted);
 
   auto t = state_->Handle(Request({1, 2, 3, 4}, {}));
   ASSERT_TRUE(t.ok()) << t.status();

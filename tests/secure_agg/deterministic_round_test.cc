@@ -152,6 +152,22 @@ const std::vector<std::string>& PinnedLines() {
       "760fec869474e088c871bd930e0ba4c7ae811af340c09025238608a5f024b20f",
       "server -> 5 masked_input: "
       "8081534c18be5a4ae0367e9ee7b0072facd337cb6a77f8a1f8c7ecd5c86b7026",
+      "server -> 1 consistency_check: "
+      "cd6964fbd38ff529991bbaffa3d8480e1f9411bc0ad9f469e118a00ccb5a8b98",
+      "1 -> server consistency_check: "
+      "9f4315cf79f515c77a64d268037857d610342ceb6b4351e0d9b5101583a763e2",
+      "server -> 2 consistency_check: "
+      "cd6964fbd38ff529991bbaffa3d8480e1f9411bc0ad9f469e118a00ccb5a8b98",
+      "2 -> server consistency_check: "
+      "9f4315cf79f515c77a64d268037857d610342ceb6b4351e0d9b5101583a763e2",
+      "server -> 3 consistency_check: "
+      "cd6964fbd38ff529991bbaffa3d8480e1f9411bc0ad9f469e118a00ccb5a8b98",
+      "3 -> server consistency_check: "
+      "9f4315cf79f515c77a64d268037857d610342ceb6b4351e0d9b5101583a763e2",
+      "server -> 4 consistency_check: "
+      "cd6964fbd38ff529991bbaffa3d8480e1f9411bc0ad9f469e118a00ccb5a8b98",
+      "4 -> server consistency_check: "
+      "9f4315cf79f515c77a64d268037857d610342ceb6b4351e0d9b5101583a763e2",
       "server -> 1 unmasking: "
       "025fa67cde3d3efd81a2f1a3128f3b408f4612afe6b72aea3e9d48fe331e69b0",
       "1 -> server unmasking: "
@@ -183,9 +199,9 @@ TEST(DeterministicRound, EveryMessageAndTheSumArePinned) {
   EXPECT_EQ(first->lines, PinnedLines()) << "this run:\n" << all;
   EXPECT_EQ(first->quantized_sum, kPinnedSum) << "this run: " << sum;
   EXPECT_EQ(first->survivors, (std::vector<uint32_t>{1, 2, 3, 4}));
-  // 4 phases x (5 server messages + 5 replies) - the lost masked input - no
-  // unmasking request to 5.
-  EXPECT_EQ(first->lines.size(), 4u * 10 - 1 - 2);
+  // 5 phases x (5 server messages + 5 replies) - the lost masked input - no
+  // consistency check or unmasking request to 5.
+  EXPECT_EQ(first->lines.size(), 5u * 10 - 1 - 2 - 2);
 }
 
 TEST(DeterministicRound, TwoRunsInOneProcessAreIdentical) {

@@ -7,7 +7,8 @@ namespace tacit::secagg {
 namespace {
 
 TEST(PhaseTest, NamesRoundTripInOrder) {
-  const char* expected[] = {"advertise_keys", "share_keys", "masked_input", "unmasking"};
+  const char* expected[] = {"advertise_keys", "share_keys", "masked_input", "consistency_check",
+                            "unmasking"};
   for (int i = 0; i < kPhaseCount; ++i) {
     EXPECT_STREQ(PhaseName(i), expected[i]);
     EXPECT_EQ(PhaseIndex(kAllPhases[i]), i);

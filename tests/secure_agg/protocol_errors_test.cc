@@ -121,6 +121,7 @@ TEST_F(ManualRound, ServerRejectsWithDistinctCodesAndStaysUsable) {
   EXPECT_EQ(server_->HandleClientMessage(3, truncated).code(), absl::StatusCode::kInvalidArgument);
   Submit(replies);
   Advance();
+  Step();  // consistency check
   Step();  // unmasking; the rejected messages changed nothing
   EXPECT_EQ(server_->phase(), ServerPhase::kCompleted);
 }
@@ -138,6 +139,7 @@ TEST_F(ManualRound, FullRoundSumsAndDroppedClientCannotRejoin) {
   masked.erase(4);  // client 4 drops after sharing: its masks must be removed
   Submit(masked);
   Advance();
+  Step();  // consistency check
   auto unmask = Deliver({1, 2, 3});
   Submit(unmask);
   auto done = server_->AdvancePhase();
@@ -157,7 +159,7 @@ TEST_F(ManualRound, FullRoundSumsAndDroppedClientCannotRejoin) {
 }
 
 TEST_F(ManualRound, ConcurrentSubmissionsFromTransportThreads) {
-  for (int phase = 0; phase < 4; ++phase) {
+  for (int phase = 0; phase < kPhaseCount; ++phase) {
     auto replies = Deliver({1, 2, 3, 4, 5});
     std::vector<std::thread> threads;
     std::vector<absl::Status> results(replies.size());
@@ -168,7 +170,7 @@ TEST_F(ManualRound, ConcurrentSubmissionsFromTransportThreads) {
     }
     for (auto& t : threads) t.join();
     for (const auto& st : results) ASSERT_TRUE(st.ok()) << st;
-    if (phase < 3) Advance();
+    if (phase < kPhaseCount - 1) Advance();
   }
   auto done = server_->AdvancePhase();
   ASSERT_TRUE(done.ok() && done->result.has_value()) << done.status();
@@ -220,6 +222,7 @@ TEST_F(ManualRound, ClientRefusesToRevealBothSecretsOfOneClient) {
   Step();
   Step();
   Step();
+  Step();  // consistency check
   auto both = outbox_.at(1);
   both.mutable_unmasking_request()->add_dropped_ids(2);  // 2 is also a survivor
   EXPECT_EQ(clients_[1]->HandleServerMessage(both).status().code(),
@@ -260,6 +263,7 @@ TEST_F(ManualRound, CorruptedKeySharesAreCaughtAgainstTheAdvertisedKey) {
   masked.erase(5);  // 5 shared keys but sent no input: its masking key is reconstructed
   Submit(masked);
   Advance();
+  Step();  // consistency check
   auto unmask = Deliver({1, 2, 3, 4});
   // Every holder's share of 5's masking key is altered (still in the field).
   for (auto& [id, reply] : unmask) {
@@ -285,6 +289,7 @@ TEST_F(ManualRound, ACorruptedSelfMaskShareIsCaughtWithMoreHoldersThanTheThresho
   Step();
   Step();
   Step();  // every client sent its masked input: 5 self-mask seeds to remove
+  Step();  // consistency check
   auto unmask = Deliver({1, 2, 3, 4, 5});
   auto* shares = unmask[4].mutable_unmasking_response()->mutable_self_mask_shares();
   ASSERT_GE(shares->size(), 2);
@@ -303,6 +308,7 @@ TEST_F(ManualRound, HonestSharesFromEveryHolderStillSumExactly) {
   Step();
   Step();
   Step();
+  Step();  // consistency check
   Submit(Deliver({1, 2, 3, 4, 5}));
   auto done = server_->AdvancePhase();
   ASSERT_TRUE(done.ok()) << done.status();

@@ -142,7 +142,7 @@ void RunTrial(const TrialShape& shape, std::mt19937& rng, int* successes, int* f
   ASSERT_EQ(result->quantized_sum, expected);  // exact
   // De-quantized: within one quantization step per client.
   const double tolerance = (model.survivors.size() + 1) / cfg.scale;
-  EXPECT_NEAR(result->total_weight, expected_weight, tolerance);
+  EXPECT_NEAR(result->total_weight, expected_weight, tolerance + 1e-12 * std::abs(expected_weight));
   for (size_t i = 0; i < cfg.vector_length; ++i) {
     ASSERT_NEAR(result->weighted_sum[i], expected_weighted[i],
                 tolerance + 1e-12 * std::abs(expected_weighted[i]))

@@ -23,7 +23,8 @@ struct ModelOutcome {
 
 // Follows the protocol's rules: clients drop per plan, a client aborts when it
 // has fewer than t share holders (key broadcast) or fewer than t - 1 sharing
-// neighbours (share delivery), the server fails below t in a phase or when a
+// neighbours (share delivery) or fewer than t share holders on the survivor
+// list (consistency check), the server fails below t in a phase or when a
 // needed secret has fewer than t shares.
 inline ModelOutcome ModelRound(const std::vector<uint32_t>& cohort, const Neighbors& nb, uint32_t t,
                                const DropoutPlan& plan) {
@@ -51,13 +52,20 @@ inline ModelOutcome ModelRound(const std::vector<uint32_t>& cohort, const Neighb
   }
   std::set<uint32_t> u3 = minus(u2ok, plan.dropped_before[2]);
   if (u3.size() < t) return out;
-  std::set<uint32_t> u4 = minus(u3, plan.dropped_before[3]);
+  // Consistency check: a client signs only when at least t of its share
+  // holders (itself and its neighbours) are on the survivor list.
+  std::set<uint32_t> u4;
+  for (uint32_t u : minus(u3, plan.dropped_before[3])) {
+    if (1 + count_in(nb.at(u), u3) >= t) u4.insert(u);
+  }
   if (u4.size() < t) return out;
+  std::set<uint32_t> u5 = minus(u4, plan.dropped_before[4]);
+  if (u5.size() < t) return out;
   for (uint32_t u : u3) {
-    if (u4.count(u) + count_in(nb.at(u), u4) < t) return out;
+    if (u5.count(u) + count_in(nb.at(u), u5) < t) return out;
   }
   for (uint32_t d : minus(u2, u3)) {
-    if (count_in(nb.at(d), u3) > 0 && count_in(nb.at(d), u4) < t) return out;
+    if (count_in(nb.at(d), u3) > 0 && count_in(nb.at(d), u5) < t) return out;
   }
   out.succeeds = true;
   out.survivors = u3;

@@ -1,6 +1,7 @@
 // ServerMaskedInputState alone: masked inputs are added to one running sum as
-// they arrive, malformed ones leave it untouched, and Advance() asks each
-// client for the right shares (self masks of survivors, masking keys of
+// they arrive, malformed ones leave it untouched, Advance() shows every
+// survivor the same list to sign, and after the consistency check each client
+// is asked for the right shares (self masks of survivors, masking keys of
 // clients that shared but sent no input).
 
 #include "secure_agg/server/masked_input_state.h"
@@ -8,7 +9,7 @@
 #include <cstring>
 
 #include "gtest/gtest.h"
-#include "secure_agg/server/unmasking_state.h"
+#include "secure_agg/server/consistency_check_state.h"
 #include "tests/secure_agg/server_test_support.h"
 
 namespace tacit::secagg {
@@ -32,6 +33,19 @@ class ServerMaskedInputStateTest : public ::testing::Test {
     return m;
   }
 
+  // Ends the masked-input phase and the consistency check, with every
+  // survivor signing (the round runs unsigned: no verifier).
+  absl::StatusOr<ServerState::Transition> AdvanceThroughConsistencyCheck() {
+    auto check = state_->Advance();
+    if (!check.ok()) return check.status();
+    for (const auto& [id, unused] : check->outcome.messages) {
+      auto m = testing::ClientMessage(7, session_);
+      m.mutable_consistency_response();
+      if (absl::Status s = check->next->HandleClientMessage(id, m); !s.ok()) return s;
+    }
+    return check->next->Advance();
+  }
+
   std::shared_ptr<const ServerRound> round_;
   Bytes session_;
   std::unique_ptr<ServerMaskedInputState> state_;
@@ -44,7 +58,21 @@ TEST_F(ServerMaskedInputStateTest, AddsInputsAsTheyArrive) {
             (std::vector<uint64_t>{11, 22, 33, 44, uint64_t{0xffffffffu} + 2}));
   ASSERT_TRUE(state_->HandleClientMessage(4, Masked({0, 0, 0, 0, 0})).ok());
   EXPECT_EQ(state_->PendingClients(), (std::vector<uint32_t>{2}));
-  auto t = state_->Advance();  // 2 shared keys but sent no input
+  auto check = state_->Advance();  // 2 shared keys but sent no input
+  ASSERT_TRUE(check.ok()) << check.status();
+  EXPECT_EQ(check->next->phase(), ServerPhase::kConsistencyCheck);
+  ASSERT_EQ(check->outcome.messages.size(), 3u);
+  for (const auto& [id, m] : check->outcome.messages) {
+    const auto& list = m.consistency_check().survivor_ids();
+    EXPECT_EQ(std::vector<uint32_t>(list.begin(), list.end()), (std::vector<uint32_t>{1, 3, 4}))
+        << "client " << id << " was shown another list";
+  }
+  for (uint32_t id : {1u, 3u, 4u}) {
+    auto m = testing::ClientMessage(7, session_);
+    m.mutable_consistency_response();
+    ASSERT_TRUE(check->next->HandleClientMessage(id, m).ok());
+  }
+  auto t = check->next->Advance();
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_EQ(t->next->phase(), ServerPhase::kUnmasking);
   ASSERT_EQ(t->outcome.messages.size(), 3u);
@@ -61,7 +89,7 @@ TEST_F(ServerMaskedInputStateTest, ClientsThatNeverSharedAreNotAskedAbout) {
   ASSERT_TRUE(state_->HandleClientMessage(1, Masked({0, 0, 0, 0, 0})).ok());
   ASSERT_TRUE(state_->HandleClientMessage(2, Masked({0, 0, 0, 0, 0})).ok());
   ASSERT_TRUE(state_->HandleClientMessage(3, Masked({0, 0, 0, 0, 0})).ok());
-  auto t = state_->Advance();
+  auto t = AdvanceThroughConsistencyCheck();
   ASSERT_TRUE(t.ok()) << t.status();
   const auto& r = t->outcome.messages.at(1).unmasking_request();
   EXPECT_EQ(r.survivor_ids_size(), 3);

@@ -45,9 +45,9 @@ class ServerUnmaskingStateTest : public ::testing::Test {
     }
     std::map<uint32_t, UnmaskingAsk> asked;
     for (uint32_t h : {1u, 2u, 3u}) asked[h] = UnmaskingAsk{{1, 2, 3}, {4}};
-    state_ = std::make_unique<ServerUnmaskingState>(round_, std::set<uint32_t>{1, 2, 3}, session_,
-                                                    testing::KeyMap(parties_),
-                                                    std::set<uint32_t>{1, 2, 3, 4}, sum, asked);
+    state_ = std::make_unique<ServerUnmaskingState>(
+        round_, std::set<uint32_t>{1, 2, 3}, session_, testing::KeyMap(parties_),
+        std::set<uint32_t>{1, 2, 3, 4}, sum, asked, std::set<uint32_t>{1, 2, 3});
   }
 
   // Holder h's honest response.

@@ -37,7 +37,7 @@ RoundRecord RandomRecord(int round, std::mt19937& rng) {
   r.model_version = round;
   r.selected = 10;
   r.participants = 8;
-  r.dropouts_per_phase = {1, 0, 1, 0};
+  r.dropouts_per_phase = {1, 0, 1, 0, 0};
   r.top1_pooled = unit(rng);
   r.top3_pooled = unit(rng);
   r.test_loss = 5 * unit(rng);

@@ -70,7 +70,7 @@ TEST(SimulatorTest, IsDeterministicForASeed) {
 TEST(SimulatorTest, DropoutsInEveryPhaseAreSurvivedOrAbandonedCleanly) {
   std::mt19937 rng(2024);
   int total_dropped = 0, compared = 0;
-  for (int phase = 0; phase < 4; ++phase) {
+  for (int phase = 0; phase < secagg::kPhaseCount; ++phase) {
     // A round survives fewer than a third of its clients dropping (clients
     // require a threshold above two thirds), and the plain sum it is compared
     // with never abandons, so the rates stay well below that.
@@ -84,15 +84,18 @@ TEST(SimulatorTest, DropoutsInEveryPhaseAreSurvivedOrAbandonedCleanly) {
     SimRun plain = Simulate(json);
     int dropped = 0;
     for (const RoundRecord& r : secure.result.rounds) {
-      for (int other = 0; other < 4; ++other) {
+      for (int other = 0; other < secagg::kPhaseCount; ++other) {
         if (other != phase) {
           EXPECT_EQ(r.dropouts_per_phase[other], 0) << secagg::PhaseName(phase);
         }
       }
       dropped += r.dropouts_per_phase[phase];
       if (r.outcome == "committed") {
-        // Clients that vanish while unmasking still have their input in the sum.
-        int lost = phase == 3 ? 0 : r.dropouts_per_phase[phase];
+        // Clients that vanish after sending their masked input (in the
+        // consistency check or while unmasking) still have it in the sum.
+        int lost = phase > secagg::PhaseIndex(secagg::Phase::kMaskedInput)
+                       ? 0
+                       : r.dropouts_per_phase[phase];
         EXPECT_EQ(r.participants, r.selected - lost) << secagg::PhaseName(phase);
       } else {
         EXPECT_EQ(r.outcome.rfind("abandoned: ", 0), 0u) << r.outcome;

@@ -1,0 +1,76 @@
+#include "secure_agg/server/consistency_check_state.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "secure_agg/identity.h"
+#include "secure_agg/server/unmasking_state.h"
+
+namespace tacit::secagg {
+
+ServerConsistencyCheckState::ServerConsistencyCheckState(std::shared_ptr<const ServerRound> round,
+                                                         std::set<uint32_t> survivors,
+                                                         Bytes session_id, PublicKeyMap keys,
+                                                         std::set<uint32_t> shared,
+                                                         std::vector<uint64_t> masked_sum)
+    : ServerState(std::move(round), std::move(survivors), std::move(session_id)),
+      keys_(std::move(keys)),
+      shared_(std::move(shared)),
+      sum_(std::move(masked_sum)),
+      survivor_list_(expected_.begin(), expected_.end()),
+      signing_input_(SurvivorListSigningInput(session_id_, config().round_id, survivor_list_)) {}
+
+v1::SecAggServerToClient ConsistencyCheckMessage(v1::SecAggServerToClient envelope,
+                                                 const std::vector<uint32_t>& survivor_list) {
+  auto* check = envelope.mutable_consistency_check();
+  for (uint32_t id : survivor_list) check->add_survivor_ids(id);
+  return envelope;
+}
+
+absl::Status ServerConsistencyCheckState::HandlePhaseMessage(
+    uint32_t id, const v1::SecAggClientToServer& message) {
+  const std::string& signature = message.consistency_response().signature();
+  if (config().verifier) {
+    absl::Status verified = config().verifier->Verify(AsBytes(keys_.at(id).identity()),
+                                                      signing_input_, AsBytes(signature));
+    if (!verified.ok()) {
+      return absl::UnauthenticatedError(absl::StrCat(
+          "client ", id,
+          "'s signature over the survivor list does not verify: ", verified.message()));
+    }
+  }
+  signatures_[id] = signature;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ServerState::Transition> ServerConsistencyCheckState::Advance() {
+  TACIT_RETURN_IF_ERROR(CheckSurvivors());
+  const std::set<uint32_t>& survivors = expected_;  // U3
+  Transition out;
+  std::map<uint32_t, UnmaskingAsk> asked;
+  for (uint32_t id : responded_) {
+    UnmaskingAsk& ask = asked[id];
+    ask.survivors.insert(id);
+    v1::SecAggServerToClient msg = Envelope();
+    auto* request = msg.mutable_unmasking_request();
+    for (uint32_t n : round_->graph.NeighborsOf(id)) {
+      if (!shared_.count(n)) continue;  // no shares of n held by id
+      (survivors.count(n) ? ask.survivors : ask.dropped).insert(n);
+      // An unsigned round (no identities) has nothing to forward.
+      if (auto signed_by = signatures_.find(n);
+          signed_by != signatures_.end() && !signed_by->second.empty()) {
+        auto* forwarded = request->add_survivor_signatures();
+        forwarded->set_client_id(n);
+        forwarded->set_signature(signed_by->second);
+      }
+    }
+    for (uint32_t s : ask.survivors) request->add_survivor_ids(s);
+    for (uint32_t d : ask.dropped) request->add_dropped_ids(d);
+    out.outcome.messages.emplace(id, std::move(msg));
+  }
+  out.next = std::make_unique<ServerUnmaskingState>(
+      round_, std::move(responded_), std::move(session_id_), std::move(keys_), std::move(shared_),
+      std::move(sum_), std::move(asked), survivors);
+  return out;
+}
+
+}  // namespace tacit::secagg

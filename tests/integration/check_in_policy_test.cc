@@ -12,6 +12,9 @@
 
 #include "client/runtime/audit_log.h"
 #include "client/runtime/participation_policy.h"
+#include "client/runtime/privacy_ledger.h"
+#include "common/file_io.h"
+#include "task/task_config.h"
 #include "tests/integration/recorded_coordinator.h"
 
 namespace tacit::testing {
@@ -69,6 +72,52 @@ TEST(CheckInPolicy, APausedIneligibleOrCappedLaptopSendsNothing) {
 
   // The control: the same laptop, eligible and under its cap, checks in.
   std::ofstream(dir + "/" + runtime::kParticipationPolicyFile) << R"({"max_rounds_per_day": 2})";
+  auto client = fleet.StartClient("laptop", eligible);
+  EXPECT_TRUE(WaitUntil(20, [&] { return MessagesFrom(coordinator, "laptop") > 0; }))
+      << ReadFile(fleet.LogPath("laptop"));
+}
+
+// The owner's privacy budget, against the real coordinator: a laptop whose
+// ledger says one more round of the task it knows would pass its max_epsilon
+// sends nothing at all, says so in its status and log, and checks in again
+// once the owner raises the budget.
+TEST(CheckInPolicy, ALaptopPastItsPrivacyBudgetSendsNothing) {
+  Fleet fleet("privacy-budget");
+  const std::string task_path = fleet.WriteTask({{"dp", {{"noise_multiplier", 1.0}}}});
+  fleet.AddDevice("laptop", 0, 600);
+  const std::string dir = fleet.ClientDir("laptop");
+  RecordedCoordinator coordinator(fleet, task_path);
+  ASSERT_NE(coordinator.server(), nullptr);
+  const std::vector<std::string> eligible = {
+      "--ac-power",        "yes", "--idle-minutes",    "60",
+      "--battery-percent", "100", "--unknown-network", "unmetered"};
+  // The laptop has seen the task (the daemon keeps the last assignment's)
+  // and taken part in two of its rounds: at z = 1 and q = 1 that is epsilon
+  // 7.83 at delta 1e-6 (RDP), and a third round would make it 9.85, past 8.
+  absl::StatusOr<TaskConfig> task = LoadTaskConfigFile(task_path);
+  ASSERT_TRUE(task.ok()) << task.status();
+  ASSERT_TRUE(MakeDirectories(dir + "/model", 0700).ok());
+  ASSERT_TRUE(
+      WriteFileAtomically(dir + "/model/task.json", TaskConfigToJson(*task).dump(2), 0600).ok());
+  for (int round = 1; round <= 2; ++round) {
+    ASSERT_TRUE(runtime::AppendParticipation(
+                    dir, runtime::ParticipationOf(*task, round, round, round - 1, 0.5, -1))
+                    .ok());
+  }
+  std::ofstream(dir + "/" + runtime::kParticipationPolicyFile) << R"({"max_epsilon": 8})";
+  RunUntilState(fleet, "laptop", "privacy budget spent", eligible);
+  EXPECT_EQ(MessagesFrom(coordinator, "laptop"), 0u);
+  EXPECT_NE(fleet.ClientProgress("laptop").value("detail", "").find("max_epsilon 8"),
+            std::string::npos)
+      << fleet.ClientProgress("laptop").dump();
+  EXPECT_NE(ReadFile(fleet.LogPath("laptop")).find("privacy budget"), std::string::npos);
+  std::string shown;
+  ASSERT_EQ(RunTool({ToolPath("tacit-client"), "--dir", dir, "privacy"}, &shown), 0);
+  EXPECT_NE(shown.find("2 round(s) taken part in"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("budget left"), std::string::npos) << shown;
+
+  // The control: a larger budget, and the same laptop checks in.
+  std::ofstream(dir + "/" + runtime::kParticipationPolicyFile) << R"({"max_epsilon": 100})";
   auto client = fleet.StartClient("laptop", eligible);
   EXPECT_TRUE(WaitUntil(20, [&] { return MessagesFrom(coordinator, "laptop") > 0; }))
       << ReadFile(fleet.LogPath("laptop"));

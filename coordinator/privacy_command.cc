@@ -29,9 +29,10 @@ void AddPrivacyCommand(CLI::App& app, CommandAction* action) {
   cmd->add_option("--rounds", args->rounds, "Rounds (releases)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  cmd->add_option("--sampling-rate", args->sampling_rate, "q per round: dp.check_in_probability with dp.sampling "
-                 "random_check_in; 1 otherwise (the coordinator seats whoever checks in first, "
-                 "which is no random sample)")
+  cmd->add_option("--sampling-rate", args->sampling_rate,
+                  "q per round: dp.check_in_probability with dp.sampling "
+                  "random_check_in; 1 otherwise (the coordinator seats whoever checks in first, "
+                  "which is no random sample)")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   cmd->add_option("--noise-multiplier", args->noise_multiplier, "z (dp.noise_multiplier)")
@@ -56,8 +57,8 @@ void AddPrivacyCommand(CLI::App& app, CommandAction* action) {
                   spent->epsilon, args->delta, spent->order, static_cast<long long>(args->rounds),
                   args->sampling_rate, args->noise_multiplier);
       privacy::PldAccountant pld;
-      absl::Status composed = pld.ComposeSampledGaussian(args->sampling_rate,
-                                                         args->noise_multiplier, args->rounds);
+      absl::Status composed =
+          pld.ComposeSampledGaussian(args->sampling_rate, args->noise_multiplier, args->rounds);
       absl::StatusOr<double> pld_epsilon =
           composed.ok() ? pld.Epsilon(args->delta) : absl::StatusOr<double>(composed);
       if (pld_epsilon.ok()) {

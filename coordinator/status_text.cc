@@ -40,7 +40,8 @@ std::string FormatStatusText(const nlohmann::json& s) {
       "model version: ", s.value("model_version", 0), "\n", "round:         ", s.value("round", 0),
       " attempt ", s.value("attempt", 0), ", phase ", s.value("phase", ""), "\n",
       "participants:  ", s.value("participants", 0), " seated, ", s.value("dropped", 0),
-      " dropped\n", "epsilon:       ", s.value("epsilon", 0.0), "\n", AccountingLine(s), ServerOptimizerLine(s),
+      " dropped\n", "epsilon:       ", s.value("epsilon", 0.0), "\n", AccountingLine(s),
+      ServerOptimizerLine(s),
       "last round:    ", s.value("last_round", nlohmann::json::object()).dump(), "\n",
       "last accuracy: ", LastAccuracy(s.value("last_evaluation", nlohmann::json())), "\n");
 }

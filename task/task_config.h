@@ -66,7 +66,7 @@ struct DpConfig {
   double noise_multiplier = 0.0;  // z; 0 disables distributed DP noise
   double delta = 1e-5;            // target delta for the reported epsilon
   DpSampling sampling = DpSampling::kNone;
-  double check_in_probability = 1.0;     // p; exactly 1 unless sampling is random_check_in
+  double check_in_probability = 1.0;      // p; exactly 1 unless sampling is random_check_in
   double check_in_window_seconds = 3600;  // the window one coin decides (random_check_in)
 
   // The sampling rate every round is accounted with: p with random
@@ -166,7 +166,7 @@ absl::StatusOr<TaskConfig> LoadTaskConfigFile(const std::string& path);
 nlohmann::json TaskConfigToJson(const TaskConfig& config);
 
 const char* ServerOptimizerName(ServerOptimizerType type);
-const char* WeightingName(Weighting weighting);  // "uniform" | "examples"
+const char* WeightingName(Weighting weighting);   // "uniform" | "examples"
 const char* DpSamplingName(DpSampling sampling);  // "none" | "random_check_in"
 
 }  // namespace tacit

@@ -111,7 +111,8 @@ std::string PrivacyReasonNotToCheckIn(const DaemonOptions& options,
   if (!task) return "";
   const int64_t now = cli::NowMs();
   // The budget first: a coin flipped costs its window's release.
-  if (absl::Status budget = CheckPrivacyBudget(policy, *ledger, *task, CheckInWindow(task->dp, now));
+  if (absl::Status budget =
+          CheckPrivacyBudget(policy, *ledger, *task, CheckInWindow(task->dp, now));
       !budget.ok()) {
     *state = "privacy budget spent";
     return std::string(budget.message());

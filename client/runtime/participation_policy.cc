@@ -30,18 +30,20 @@ absl::Status ReadBudgetKey(absl::string_view source, const std::string& name, co
       return absl::OkStatus();
     }
     if (!value.is_number() || !(value.get<double>() > 0) || value.get<double>() > 1e6) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          source, ": key 'max_epsilon' must be a number above 0 (at most 1e6), or null for no "
-                  "privacy budget; got ",
-          value.dump()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(source,
+                       ": key 'max_epsilon' must be a number above 0 (at most 1e6), or null for no "
+                       "privacy budget; got ",
+                       value.dump()));
     }
     policy.max_epsilon = value.get<double>();
     return absl::OkStatus();
   }
   if (!value.is_number() || !(value.get<double>() > 0) || value.get<double>() > 1e-3) {
     return absl::InvalidArgumentError(
-        absl::StrCat(source, ": key 'delta' must be a number above 0 and at most 1e-3 (the "
-                             "delta this laptop's epsilon is computed at); got ",
+        absl::StrCat(source,
+                     ": key 'delta' must be a number above 0 and at most 1e-3 (the "
+                     "delta this laptop's epsilon is computed at); got ",
                      value.dump()));
   }
   policy.delta = value.get<double>();

@@ -23,18 +23,18 @@ absl::Status CheckPrivacyBudget(const ParticipationPolicy& policy, const Ledger&
   absl::StatusOr<TaskSpending> after =
       SpentOnTask(ledger, task.name, policy.delta, NextRelease{&task, window});
   if (!after.ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot compute the epsilon spent on task '", task.name,
-                     "': ", after.status().message(), "; not taking part"));
+    return absl::FailedPreconditionError(absl::StrCat("cannot compute the epsilon spent on task '",
+                                                      task.name, "': ", after.status().message(),
+                                                      "; not taking part"));
   }
   if (after->epsilon() > *policy.max_epsilon) {
     absl::StatusOr<TaskSpending> now = SpentOnTask(ledger, task.name, policy.delta);
-    return absl::FailedPreconditionError(absl::StrCat(
-        "privacy budget: task '", task.name, "' has cost this laptop epsilon ",
-        now.ok() ? now->epsilon() : after->epsilon(), " at delta ", policy.delta,
-        " and one more round would make it ", after->epsilon(), ", past max_epsilon ",
-        *policy.max_epsilon, " (", kParticipationPolicyFile,
-        "); this laptop takes no further part in the task"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("privacy budget: task '", task.name, "' has cost this laptop epsilon ",
+                     now.ok() ? now->epsilon() : after->epsilon(), " at delta ", policy.delta,
+                     " and one more round would make it ", after->epsilon(), ", past max_epsilon ",
+                     *policy.max_epsilon, " (", kParticipationPolicyFile,
+                     "); this laptop takes no further part in the task"));
   }
   return absl::OkStatus();
 }

@@ -20,7 +20,9 @@ namespace {
 
 using nlohmann::json;
 
-std::string LedgerPath(const std::string& dir) { return absl::StrCat(dir, "/", kPrivacyLedgerFile); }
+std::string LedgerPath(const std::string& dir) {
+  return absl::StrCat(dir, "/", kPrivacyLedgerFile);
+}
 
 // Strict reads: a field that is missing or of the wrong type makes the line
 // damaged (the first problem is kept), never a default.
@@ -175,9 +177,9 @@ absl::StatusOr<Ledger> ReadLedger(const std::string& dir) {
   if (!std::filesystem::exists(path)) return ledger;
   std::ifstream in(path);
   if (!in) {
-    return absl::InternalError(absl::StrCat(
-        "cannot read the privacy ledger ", path,
-        "; the epsilon this laptop spent is unknown, so it takes part in no round"));
+    return absl::InternalError(
+        absl::StrCat("cannot read the privacy ledger ", path,
+                     "; the epsilon this laptop spent is unknown, so it takes part in no round"));
   }
   std::string text;
   for (int64_t number = 1; std::getline(in, text); ++number) {
@@ -238,8 +240,8 @@ absl::StatusOr<TaskSpending> SpentOnTask(const Ledger& ledger, const std::string
     const bool random = dp.sampling == DpSampling::kRandomCheckIn;
     // The window's coin, unless it is in the ledger already (widen merges).
     if (random) widen(next->window, dp.check_in_probability, dp.noise_multiplier);
-    participate(DpSamplingName(dp.sampling), random ? next->window : -1,
-                dp.AccountedSamplingRate(), dp.noise_multiplier);
+    participate(DpSamplingName(dp.sampling), random ? next->window : -1, dp.AccountedSamplingRate(),
+                dp.noise_multiplier);
   }
   spending.windows = static_cast<int64_t>(windows.size());
   for (const auto& [window, qz] : windows) ++released[qz];

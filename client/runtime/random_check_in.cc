@@ -52,10 +52,10 @@ absl::StatusOr<CheckInDecision> DecideCheckIn(const std::string& dir, Ledger& le
   }
   decision.offer = recorded->offered;
   if (!decision.offer) {
-    decision.why = absl::StrCat("random check-in: this window's coin (probability ",
-                                recorded->probability, ") said sit out window ", decision.window,
-                                "; the next window starts in ",
-                                static_cast<int64_t>(next_window_seconds), " s");
+    decision.why =
+        absl::StrCat("random check-in: this window's coin (probability ", recorded->probability,
+                     ") said sit out window ", decision.window, "; the next window starts in ",
+                     static_cast<int64_t>(next_window_seconds), " s");
   }
   return decision;
 }

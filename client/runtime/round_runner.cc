@@ -7,12 +7,12 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "client/cli/cli_context.h"
 #include "client/federated/local_update.h"
 #include "client/person_tokens.h"
+#include "client/runtime/check_in_jitter.h"
 #include "client/runtime/enrollment.h"
 #include "client/runtime/model_cache.h"
-#include "client/cli/cli_context.h"
-#include "client/runtime/check_in_jitter.h"
 #include "client/runtime/participation_policy.h"
 #include "client/runtime/privacy_budget.h"
 #include "client/runtime/privacy_ledger.h"

@@ -19,11 +19,11 @@ absl::StatusOr<ServiceMetrics> ServiceMetrics::Register(MetricsRegistry& registr
                             MetricsRegistry::LatencyBuckets(), {"phase"}));
   TACIT_ASSIGN_OR_RETURN(m.model_version_,
                          registry.AddGauge("tacit_model_version", "Global model version"));
-  TACIT_ASSIGN_OR_RETURN(
-      m.epsilon_, registry.AddGauge("tacit_dp_epsilon",
-                                    "Epsilon spent so far at the task's delta (0 without DP "
-                                    "noise), by accountant and the task's dp.sampling",
-                                    {"accountant", "sampling"}));
+  TACIT_ASSIGN_OR_RETURN(m.epsilon_,
+                         registry.AddGauge("tacit_dp_epsilon",
+                                           "Epsilon spent so far at the task's delta (0 without DP "
+                                           "noise), by accountant and the task's dp.sampling",
+                                           {"accountant", "sampling"}));
   TACIT_ASSIGN_OR_RETURN(m.round_number_,
                          registry.AddGauge("tacit_round_number", "Round being run"));
   TACIT_ASSIGN_OR_RETURN(

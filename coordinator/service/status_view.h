@@ -9,8 +9,8 @@
 #include <string>
 
 #include "coordinator/service/round_summary.h"
-#include "task/task_config.h"
 #include "nlohmann/json.hpp"
+#include "task/task_config.h"
 
 namespace tacit::coordinator {
 

@@ -32,12 +32,11 @@ TaskConfig DpTask(const std::string& name, double z, const std::string& sampling
     dp["check_in_probability"] = p;
     dp["check_in_window_seconds"] = window_seconds;
   }
-  absl::StatusOr<TaskConfig> task =
-      ParseTaskConfig({{"name", name},
-                       {"model", {{"name", "gru"}}},
-                       {"vocab", {{"salt", "ledger-salt"}}},
-                       {"cohort", {{"size", 10}}},
-                       {"dp", dp}});
+  absl::StatusOr<TaskConfig> task = ParseTaskConfig({{"name", name},
+                                                     {"model", {{"name", "gru"}}},
+                                                     {"vocab", {{"salt", "ledger-salt"}}},
+                                                     {"cohort", {{"size", 10}}},
+                                                     {"dp", dp}});
   EXPECT_TRUE(task.ok()) << task.status();
   return *task;
 }
@@ -68,8 +67,8 @@ TEST(RandomCheckIn, OfferRateIsWithinBinomialToleranceOfTheTasksProbability) {
       // A random moment inside window 1000 + w.
       const double offset = std::uniform_real_distribution<double>(0.01, 0.99)(rng);
       const auto ms = static_cast<int64_t>((1000 + w + offset) * window_seconds * 1000);
-      absl::StatusOr<CheckInDecision> d = DecideCheckIn(dir.path(), ledger, task, ms,
-                                                        SecureUnitRandom);
+      absl::StatusOr<CheckInDecision> d =
+          DecideCheckIn(dir.path(), ledger, task, ms, SecureUnitRandom);
       ASSERT_TRUE(d.ok()) << d.status();
       EXPECT_EQ(d->window, 1000 + w);
       offers += d->offer;
@@ -99,7 +98,8 @@ TEST(RandomCheckIn, AWindowsCoinIsFlippedOnceEvenAcrossRestarts) {
       absl::StatusOr<Ledger> ledger = ReadLedger(dir.path());
       ASSERT_TRUE(ledger.ok());
       const int64_t ms = start + std::uniform_int_distribution<int64_t>(0, 298'000)(rng);
-      absl::StatusOr<CheckInDecision> d = DecideCheckIn(dir.path(), *ledger, task, ms, coin.Source());
+      absl::StatusOr<CheckInDecision> d =
+          DecideCheckIn(dir.path(), *ledger, task, ms, coin.Source());
       ASSERT_TRUE(d.ok());
       EXPECT_EQ(d->offer, expected);
       EXPECT_EQ(d->window, 5000);
@@ -144,8 +144,8 @@ TEST(PrivacyLedger, EpsilonEqualsTheCoordinatorsForTheSameRounds) {
     const double z = std::uniform_real_distribution<double>(0.6, 3.0)(rng);
     const double p = std::uniform_real_distribution<double>(0.01, 0.5)(rng);
     const int rounds = std::uniform_int_distribution<int>(1, 40)(rng);
-    const TaskConfig task = DpTask(absl::StrCat("same-", trial), z,
-                                   random ? "random_check_in" : "none", p);
+    const TaskConfig task =
+        DpTask(absl::StrCat("same-", trial), z, random ? "random_check_in" : "none", p);
     // A population far above the cohort: the old q = cohort / population
     // would be tiny.
     absl::StatusOr<coordinator::GlobalModel> model =
@@ -160,8 +160,8 @@ TEST(PrivacyLedger, EpsilonEqualsTheCoordinatorsForTheSameRounds) {
       int64_t window = -1;
       bool takes_part = true;
       if (random) {
-        const int64_t ms = static_cast<int64_t>((round + 0.5) * task.dp.check_in_window_seconds *
-                                                1000);
+        const int64_t ms =
+            static_cast<int64_t>((round + 0.5) * task.dp.check_in_window_seconds * 1000);
         absl::StatusOr<CheckInDecision> d =
             DecideCheckIn(dir.path(), ledger, task, ms, SecureUnitRandom);
         ASSERT_TRUE(d.ok());
@@ -169,9 +169,8 @@ TEST(PrivacyLedger, EpsilonEqualsTheCoordinatorsForTheSameRounds) {
         takes_part = d->offer;
       }
       if (takes_part) {
-        ASSERT_TRUE(AppendParticipation(dir.path(),
-                                        ParticipationOf(task, round, 100 + round, round - 1,
-                                                        0.1, window))
+        ASSERT_TRUE(AppendParticipation(dir.path(), ParticipationOf(task, round, 100 + round,
+                                                                    round - 1, 0.1, window))
                         .ok());
       }
     }
@@ -222,7 +221,8 @@ TEST(PrivacyLedger, DamagedLinesAreReportedAndStopParticipation) {
     TempDir dir;
     const int before = std::uniform_int_distribution<int>(0, 4)(rng);
     for (int i = 0; i < before; ++i) {
-      ASSERT_TRUE(AppendParticipation(dir.path(), ParticipationOf(task, i + 1, i, i, 0.2, -1)).ok());
+      ASSERT_TRUE(
+          AppendParticipation(dir.path(), ParticipationOf(task, i + 1, i, i, 0.2, -1)).ok());
     }
     std::ofstream(dir.File(kPrivacyLedgerFile), std::ios::app) << damages[d] << "\n";
     ASSERT_TRUE(AppendParticipation(dir.path(), ParticipationOf(task, 9, 9, 8, 0.2, -1)).ok());
@@ -245,9 +245,8 @@ TEST(PrivacyBudget, StopsBeforeTheBudgetIsPassed) {
   std::mt19937 rng(11);
   for (int trial = 0; trial < 6; ++trial) {
     const bool random = trial % 2 == 0;
-    const TaskConfig task =
-        DpTask("budget", std::uniform_real_distribution<double>(2, 4)(rng),
-               random ? "random_check_in" : "none", 0.5, 60);
+    const TaskConfig task = DpTask("budget", std::uniform_real_distribution<double>(2, 4)(rng),
+                                   random ? "random_check_in" : "none", 0.5, 60);
     ParticipationPolicy policy;
     policy.max_epsilon = std::uniform_real_distribution<double>(6, 12)(rng);
     TempDir dir;

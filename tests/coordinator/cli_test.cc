@@ -8,10 +8,12 @@
 #include <sstream>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "common/file_io.h"
 #include "coordinator/pki.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "privacy/pld_accountant.h"
 #include "privacy/rdp_accountant.h"
 #include "task/task_config.h"
 #include "tests/support/shared_data.h"
@@ -171,6 +173,13 @@ TEST_F(CliTest, PrivacyPrintsTheAccountantsEpsilon) {
   char expected[32];
   std::snprintf(expected, sizeof(expected), "epsilon %.4f", accountant.Spent(1e-5)->epsilon);
   EXPECT_THAT(run.output, HasSubstr(expected));
+  // The PLD accountant's figure next to it, never above RDP's.
+  privacy::PldAccountant pld;
+  ASSERT_TRUE(pld.ComposeSampledGaussian(0.01, 1.1, 10000).ok());
+  const double pld_epsilon = *pld.Epsilon(1e-5);
+  EXPECT_LE(pld_epsilon, accountant.Spent(1e-5)->epsilon);
+  std::snprintf(expected, sizeof(expected), "epsilon %.4f", pld_epsilon);
+  EXPECT_THAT(run.output, HasSubstr(absl::StrCat(expected, " at delta 1e-05 by the PLD")));
   EXPECT_NE(Tool("privacy --sampling-rate 2").exit_code, 0);
 }
 

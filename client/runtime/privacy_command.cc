@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <iostream>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -17,11 +18,25 @@ std::string Epsilon(double epsilon) {
                                 : std::string("infinite (a round without DP noise)");
 }
 
-// The PLD accountant's epsilon for the same releases (add-or-remove).
+// The PLD accountant's epsilon for the same releases (add-or-remove). The
+// rounds at q = 1 are composed exactly first: Gaussians with noise
+// multipliers z_i compose to one Gaussian with 1 / z^2 = sum 1 / z_i^2 (Dong,
+// Roth, Su 2019, Gaussian DP), one PLD release instead of an FFT composition
+// whose grid grows with every round (100 rounds took 6 s of CPU).
 std::string PldEpsilon(const runtime::TaskSpending& spending, double delta) {
   privacy::PldAccountant pld;
+  double unsampled_precision = 0;  // sum of 1 / z^2 over q = 1 releases
   for (const auto& [qz, count] : spending.releases) {
+    if (qz.second <= 0) return Epsilon(std::numeric_limits<double>::infinity());
+    if (qz.first == 1.0) {
+      unsampled_precision += static_cast<double>(count) / (qz.second * qz.second);
+      continue;
+    }
     absl::Status composed = pld.ComposeSampledGaussian(qz.first, qz.second, count);
+    if (!composed.ok()) return absl::StrCat("n/a (", composed.message(), ")");
+  }
+  if (unsampled_precision > 0) {
+    absl::Status composed = pld.ComposeSampledGaussian(1.0, 1 / std::sqrt(unsampled_precision));
     if (!composed.ok()) return absl::StrCat("n/a (", composed.message(), ")");
   }
   absl::StatusOr<double> epsilon = pld.Epsilon(delta);

@@ -181,6 +181,17 @@ TEST_F(CliTest, PrivacyPrintsTheAccountantsEpsilon) {
   std::snprintf(expected, sizeof(expected), "epsilon %.4f", pld_epsilon);
   EXPECT_THAT(run.output, HasSubstr(absl::StrCat(expected, " at delta 1e-05 by the PLD")));
   EXPECT_NE(Tool("privacy --sampling-rate 2").exit_code, 0);
+
+  // q = 1 (the default): the rounds compose exactly to one Gaussian with
+  // z / sqrt(R); the PLD accountant composing them one by one agrees.
+  ToolRun unsampled = Tool("privacy --rounds 10 --noise-multiplier 1.1 --delta 1e-6");
+  ASSERT_EQ(unsampled.exit_code, 0) << unsampled.output;
+  privacy::PldAccountant composed;
+  ASSERT_TRUE(composed.ComposeSampledGaussian(1.0, 1.1, 10).ok());
+  const size_t at = unsampled.output.find("\nepsilon ");
+  ASSERT_NE(at, std::string::npos) << unsampled.output;
+  const double shown = std::stod(unsampled.output.substr(at + 9));
+  EXPECT_NEAR(shown, *composed.Epsilon(1e-6), 0.01 * shown) << unsampled.output;
 }
 
 }  // namespace

@@ -124,5 +124,40 @@ TEST(CheckInPolicy, ALaptopPastItsPrivacyBudgetSendsNothing) {
       << ReadFile(fleet.LogPath("laptop"));
 }
 
+// Random check-ins, enforced by the laptop: with a coin that says "sit out"
+// (p = 1e-9) the daemon sends the real coordinator nothing for the window,
+// and re-checking every second never flips the window's coin again.
+TEST(CheckInPolicy, ALaptopWhoseCoinSaysSitOutSendsNothingAndFlipsOnce) {
+  Fleet fleet("random-check-in");
+  const std::string task_path = fleet.WriteTask({{"dp",
+                                                  {{"noise_multiplier", 1.0},
+                                                   {"sampling", "random_check_in"},
+                                                   {"check_in_probability", 1e-9},
+                                                   {"check_in_window_seconds", 3600}}}});
+  fleet.AddDevice("laptop", 0, 600);
+  const std::string dir = fleet.ClientDir("laptop");
+  RecordedCoordinator coordinator(fleet, task_path);
+  ASSERT_NE(coordinator.server(), nullptr);
+  absl::StatusOr<TaskConfig> task = LoadTaskConfigFile(task_path);
+  ASSERT_TRUE(task.ok()) << task.status();
+  ASSERT_TRUE(MakeDirectories(dir + "/model", 0700).ok());
+  ASSERT_TRUE(
+      WriteFileAtomically(dir + "/model/task.json", TaskConfigToJson(*task).dump(2), 0600).ok());
+  RunUntilState(fleet, "laptop", "sitting out this window",
+                {"--ac-power", "yes", "--idle-minutes", "60", "--battery-percent", "100",
+                 "--unknown-network", "unmetered"});
+  EXPECT_EQ(MessagesFrom(coordinator, "laptop"), 0u);
+  absl::StatusOr<runtime::Ledger> ledger = runtime::ReadLedger(dir);
+  ASSERT_TRUE(ledger.ok());
+  // One window (unless the test straddled an hour boundary), one coin each.
+  ASSERT_GE(ledger->coins.size(), 1u);
+  ASSERT_LE(ledger->coins.size(), 2u);
+  for (const runtime::CoinRecord& coin : ledger->coins) EXPECT_FALSE(coin.offered);
+  if (ledger->coins.size() == 2) {
+    EXPECT_NE(ledger->coins[0].window, ledger->coins[1].window);
+  }
+  EXPECT_NE(ReadFile(fleet.LogPath("laptop")).find("random check-in"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tacit::testing

@@ -93,7 +93,7 @@ TEST(CheckInPolicy, ALaptopPastItsPrivacyBudgetSendsNothing) {
       "--battery-percent", "100", "--unknown-network", "unmetered"};
   // The laptop has seen the task (the daemon keeps the last assignment's)
   // and taken part in two of its rounds: at z = 1 and q = 1 that is epsilon
-  // 7.83 at delta 1e-6 (RDP), and a third round would make it 9.85, past 8.
+  // 7.828 at delta 1e-6 (RDP), and a third round would make it 9.85, past 8.
   absl::StatusOr<TaskConfig> task = LoadTaskConfigFile(task_path);
   ASSERT_TRUE(task.ok()) << task.status();
   ASSERT_TRUE(MakeDirectories(dir + "/model", 0700).ok());

@@ -58,12 +58,13 @@ struct RoundRecord {
   std::optional<int64_t> population;
 };
 
-// What a committed round adds to the privacy accounting (sampling rate
-// cohort_size / population); a restart re-composes epsilon from these.
+// What a committed round records for the privacy accounting; a restart
+// re-composes epsilon from the count of committed rounds (each at the task's
+// dp.AccountedSamplingRate(); cohort / population was the old, wrong rate).
 struct RoundPrivacy {
   int cohort_size = 0;  // devices seated in the round, >= 1
-  // Devices the cohort was sampled from, >= 1 (a population below the cohort
-  // means sampling rate 1, as GlobalModel composes it).
+  // Enrolled devices, >= 1, kept for the operator (a resume still refuses a
+  // different --population).
   int64_t population = 0;
 };
 

@@ -23,6 +23,15 @@ std::string ServerOptimizerLine(const nlohmann::json& s) {
                       s.value("server_lr", 0.0), " for the next round\n");
 }
 
+// "rdp, q 1 (sampling none: ...)"; empty for a status that predates the field.
+std::string AccountingLine(const nlohmann::json& s) {
+  if (!s.contains("accounting") || !s["accounting"].is_object()) return "";
+  const nlohmann::json& a = s["accounting"];
+  return absl::StrCat("accounting:    ", a.value("accountant", ""), " at delta ",
+                      a.value("delta", 0.0), ", q ", a.value("q", 0.0), " per round (sampling ",
+                      a.value("sampling", ""), ": ", a.value("why", ""), ")\n");
+}
+
 }  // namespace
 
 std::string FormatStatusText(const nlohmann::json& s) {
@@ -31,7 +40,8 @@ std::string FormatStatusText(const nlohmann::json& s) {
       "model version: ", s.value("model_version", 0), "\n", "round:         ", s.value("round", 0),
       " attempt ", s.value("attempt", 0), ", phase ", s.value("phase", ""), "\n",
       "participants:  ", s.value("participants", 0), " seated, ", s.value("dropped", 0),
-      " dropped\n", "epsilon:       ", s.value("epsilon", 0.0), "\n", ServerOptimizerLine(s),
+      " dropped\n", "epsilon:       ", s.value("epsilon", 0.0), "\n", AccountingLine(s),
+      ServerOptimizerLine(s),
       "last round:    ", s.value("last_round", nlohmann::json::object()).dump(), "\n",
       "last accuracy: ", LastAccuracy(s.value("last_evaluation", nlohmann::json())), "\n");
 }

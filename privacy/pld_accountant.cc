@@ -27,12 +27,17 @@ double NormalLower(double t) { return 0.5 * std::erfc(-t / std::sqrt(2.0)); }
 // privacy loss at output x (the add direction's is -L(x)).
 double MixtureLoss(double q, double z, double x) {
   const double u = (2 * x - 1) / (2 * z * z);
-  if (u > 30) return std::log(q) + u + std::log1p((1 - q) * std::exp(-u) / q);
+  // q = 1 is the plain Gaussian, loss u exactly; log1p(expm1(u)) would
+  // underflow to -inf below u ~ -37 (little noise) and break the grid bounds.
+  if (u > 30 || q == 1) return std::log(q) + u + std::log1p((1 - q) * std::exp(-u) / q);
   return std::log1p(q * std::expm1(u));
 }
 
 // The output x with MixtureLoss(x) = loss, for loss > log(1 - q).
 double MixtureLossInverse(double q, double z, double loss) {
+  // q = 1: log(expm1(loss) + 1) is loss, but computed it loses every digit
+  // below loss ~ -30 (expm1 rounds to -1).
+  if (q == 1) return z * z * loss + 0.5;
   return z * z * (std::log(std::expm1(loss) + q) - std::log(q)) + 0.5;
 }
 
@@ -45,7 +50,9 @@ double RemoveDelta(double q, double z, double eps) {
 }
 
 double AddDelta(double q, double z, double eps) {
-  if (std::expm1(-eps) + q <= 0) return 0;  // eps >= -log(1 - q): no loss exceeds it
+  // eps >= -log(1 - q): no loss exceeds it. Never at q = 1 (the test would
+  // round expm1(-eps) to -1 for eps above ~37 and wrongly return 0).
+  if (q < 1 && std::expm1(-eps) + q <= 0) return 0;
   const double x = MixtureLossInverse(q, z, -eps);
   const double e = std::exp(eps);
   return std::max(0.0, (1 - e * (1 - q)) * NormalLower(x / z) - e * q * NormalLower((x - 1) / z));

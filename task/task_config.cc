@@ -104,6 +104,20 @@ absl::Status ReadDp(JsonFields& root, DpConfig& d) {
   TACIT_RETURN_IF_ERROR(f.Double("clip_norm", &d.clip_norm, kPositive));
   TACIT_RETURN_IF_ERROR(f.Double("noise_multiplier", &d.noise_multiplier, Bounds{0, 100}));
   TACIT_RETURN_IF_ERROR(f.Double("delta", &d.delta, kUnitOpen));
+  std::string sampling = DpSamplingName(d.sampling);
+  TACIT_RETURN_IF_ERROR(f.Choice("sampling", &sampling, {"none", "random_check_in"}));
+  d.sampling = sampling == "random_check_in" ? DpSampling::kRandomCheckIn : DpSampling::kNone;
+  TACIT_RETURN_IF_ERROR(
+      f.Double("check_in_probability", &d.check_in_probability, Bounds{0, 1, true}));
+  TACIT_RETURN_IF_ERROR(f.Double("check_in_window_seconds", &d.check_in_window_seconds,
+                                 Bounds{1, 366 * 24 * 3600.0}));
+  if (d.sampling == DpSampling::kNone && d.check_in_probability != 1.0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config key '", f.KeyPath("check_in_probability"), "' = ", d.check_in_probability,
+        " has no effect with sampling \"none\" (the coordinator seats whoever checks in, so "
+        "every round is accounted with q = 1): remove it, or set '",
+        f.KeyPath("sampling"), "' to \"random_check_in\""));
+  }
   return f.RejectUnknownKeys();
 }
 
@@ -201,6 +215,14 @@ const char* WeightingName(Weighting weighting) {
   return weighting == Weighting::kExamples ? "examples" : "uniform";
 }
 
+const char* DpSamplingName(DpSampling sampling) {
+  return sampling == DpSampling::kRandomCheckIn ? "random_check_in" : "none";
+}
+
+double DpConfig::AccountedSamplingRate() const {
+  return sampling == DpSampling::kRandomCheckIn ? check_in_probability : 1.0;
+}
+
 int TaskConfig::SelectedPerRound() const {
   return static_cast<int>(std::ceil(cohort.size * cohort.over_selection - 1e-9));
 }
@@ -268,7 +290,10 @@ nlohmann::json TaskConfigToJson(const TaskConfig& c) {
       {"dp",
        {{"clip_norm", c.dp.clip_norm},
         {"noise_multiplier", c.dp.noise_multiplier},
-        {"delta", c.dp.delta}}},
+        {"delta", c.dp.delta},
+        {"sampling", DpSamplingName(c.dp.sampling)},
+        {"check_in_probability", c.dp.check_in_probability},
+        {"check_in_window_seconds", c.dp.check_in_window_seconds}}},
       {"server_optimizer",
        {{"type", ServerOptimizerName(c.server_optimizer.type)},
         {"lr", c.server_optimizer.lr},

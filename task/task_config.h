@@ -48,10 +48,30 @@ struct SecureAggConfig {
   int threshold = 0;        // Shamir threshold; 0 = auto
 };
 
+// How laptops come to be in a round, which decides the sampling rate q the
+// privacy accounting may use (docs/federation.md, "Random check-ins"):
+//   kNone           the coordinator seats the first eligible laptops to check
+//                   in. That selection is not random, so no amplification by
+//                   sampling: every round is accounted with q = 1.
+//   kRandomCheckIn  each eligible laptop flips its own coin (OS CSPRNG), once
+//                   per check-in window, and offers itself only when it comes
+//                   up with probability check_in_probability; at most one round
+//                   per window. Enforced by the laptop, so q = that probability
+//                   (Balle et al. 2020, "Privacy amplification via random
+//                   check-ins").
+enum class DpSampling { kNone, kRandomCheckIn };
+
 struct DpConfig {
   double clip_norm = 1.0;         // L2 bound of one client's update
   double noise_multiplier = 0.0;  // z; 0 disables distributed DP noise
   double delta = 1e-5;            // target delta for the reported epsilon
+  DpSampling sampling = DpSampling::kNone;
+  double check_in_probability = 1.0;      // p; exactly 1 unless sampling is random_check_in
+  double check_in_window_seconds = 3600;  // the window one coin decides (random_check_in)
+
+  // The sampling rate every round is accounted with: p with random
+  // check-ins, 1 otherwise. The coordinator and the laptop's ledger both use it.
+  double AccountedSamplingRate() const;
 };
 
 enum class ServerOptimizerType { kFedAvg, kFedAvgM, kFedAdam };
@@ -146,6 +166,7 @@ absl::StatusOr<TaskConfig> LoadTaskConfigFile(const std::string& path);
 nlohmann::json TaskConfigToJson(const TaskConfig& config);
 
 const char* ServerOptimizerName(ServerOptimizerType type);
-const char* WeightingName(Weighting weighting);  // "uniform" | "examples"
+const char* WeightingName(Weighting weighting);   // "uniform" | "examples"
+const char* DpSamplingName(DpSampling sampling);  // "none" | "random_check_in"
 
 }  // namespace tacit

@@ -71,7 +71,10 @@ absl::StatusOr<nlohmann::json> ToJson(const v1::Task& t, const std::string& key_
       {"dp",
        {{"clip_norm", t.dp().clip_norm()},
         {"noise_multiplier", t.dp().noise_multiplier()},
-        {"delta", t.dp().delta()}}},
+        {"delta", t.dp().delta()},
+        {"sampling", t.dp().sampling()},
+        {"check_in_probability", t.dp().check_in_probability()},
+        {"check_in_window_seconds", t.dp().check_in_window_seconds()}}},
       {"server_optimizer",
        {{"type", o.type()},
         {"lr", o.lr()},
@@ -132,6 +135,9 @@ v1::Task TaskToProto(const TaskConfig& c) {
   dp->set_clip_norm(c.dp.clip_norm);
   dp->set_noise_multiplier(c.dp.noise_multiplier);
   dp->set_delta(c.dp.delta);
+  dp->set_sampling(DpSamplingName(c.dp.sampling));
+  dp->set_check_in_probability(c.dp.check_in_probability);
+  dp->set_check_in_window_seconds(c.dp.check_in_window_seconds);
   v1::Task::ServerOptimizer* o = t.mutable_server_optimizer();
   o->set_type(ServerOptimizerName(c.server_optimizer.type));
   o->set_lr(c.server_optimizer.lr);

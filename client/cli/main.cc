@@ -7,6 +7,7 @@
 #include "client/cli/owner_commands.h"
 #include "client/control_state.h"
 #include "client/runtime/fleet_commands.h"
+#include "client/runtime/privacy_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
   tacit::cli::AddEnrollCommand(app, context);
   tacit::cli::AddRunCommand(app, context);
   tacit::cli::AddStatusCommand(app, context);
+  tacit::cli::AddPrivacyCommand(app, context);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <csignal>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -18,6 +19,9 @@
 #include "client/runtime/fleet_channel.h"
 #include "client/runtime/model_cache.h"
 #include "client/runtime/participation_policy.h"
+#include "client/runtime/privacy_budget.h"
+#include "client/runtime/privacy_ledger.h"
+#include "client/runtime/random_check_in.h"
 #include "common/file_io.h"
 #include "common/json_parse.h"
 #include "common/status_macros.h"
@@ -76,16 +80,55 @@ void Log(const std::string& line) {
   std::cerr << cli::FormatTime(cli::NowMs()) << " tacit-client: " << line << std::endl;
 }
 
-// The eligibility requirements of the last task seen (the coordinator sends
-// them with every assignment); the documented defaults before the first.
-EligibilityConfig KnownRequirements(const std::string& dir) {
+// The last task seen (the coordinator sends it with every assignment): its
+// eligibility requirements, privacy sampling and noise govern the next
+// check-in. None before the first.
+std::optional<TaskConfig> KnownTask(const std::string& dir) {
   auto text = ReadFileToString(dir + "/model/task.json");
   if (text.ok()) {
     absl::StatusOr<nlohmann::json> json = ParseJson(*text, "model/task.json");
     auto task = json.ok() ? ParseTaskConfig(*json) : json.status();
-    if (task.ok()) return task->eligibility;
+    if (task.ok()) return *std::move(task);
   }
-  return EligibilityConfig{};
+  return std::nullopt;
+}
+
+// The privacy ledger's say for the known task (round_runner.cc asks again
+// for the assigned one): a damaged ledger, the owner's budget, then the
+// window's random check-in coin, flipped at most once. Empty: it may.
+std::string PrivacyReasonNotToCheckIn(const DaemonOptions& options,
+                                      const ParticipationPolicy& policy,
+                                      const std::optional<TaskConfig>& task, std::string* state) {
+  absl::StatusOr<Ledger> ledger = ReadLedger(options.dir);
+  if (!ledger.ok()) {
+    *state = "privacy ledger unreadable";
+    return std::string(ledger.status().message());
+  }
+  if (std::string damaged = DamagedLedgerReason(*ledger); !damaged.empty()) {
+    *state = "privacy ledger damaged";
+    return damaged;
+  }
+  if (!task) return "";
+  const int64_t now = cli::NowMs();
+  // The budget first: a coin flipped costs its window's release.
+  if (absl::Status budget =
+          CheckPrivacyBudget(policy, *ledger, *task, CheckInWindow(task->dp, now));
+      !budget.ok()) {
+    *state = "privacy budget spent";
+    return std::string(budget.message());
+  }
+  absl::StatusOr<CheckInDecision> decision =
+      DecideCheckIn(options.dir, *ledger, *task, now, SecureUnitRandom);
+  if (!decision.ok()) {
+    *state = "random check-in failed";
+    return absl::StrCat("cannot flip or record the random check-in coin: ",
+                        decision.status().message());
+  }
+  if (!decision->offer) {
+    *state = "sitting out this window";
+    return decision->why;
+  }
+  return "";
 }
 
 // Why this laptop must not check in now, decided here and never sent: the
@@ -100,7 +143,8 @@ std::string ReasonNotToCheckIn(const DaemonOptions& options, const Participation
   DeviceReadings readings = ReadDevice(options.overrides);
   status.SetReadings(ReadingsToJson(readings));
   *state = "ineligible";
-  std::string reason = IneligibleReason(KnownRequirements(options.dir), readings);
+  const std::optional<TaskConfig> task = KnownTask(options.dir);
+  std::string reason = IneligibleReason(task ? task->eligibility : EligibilityConfig{}, readings);
   if (!reason.empty()) return reason;
   absl::StatusOr<AuditTotals> totals = SumAudit(options.dir);
   if (!totals.ok()) return absl::StrCat("cannot read the audit log: ", totals.status().message());
@@ -109,7 +153,7 @@ std::string ReasonNotToCheckIn(const DaemonOptions& options, const Participation
     return absl::StrCat(totals->rounds_joined_today, " rounds joined today (UTC), the cap is ",
                         policy.max_rounds_per_day, " (", kParticipationPolicyFile, ")");
   }
-  return "";
+  return PrivacyReasonNotToCheckIn(options, policy, task, state);
 }
 
 // Check-ins that did not lead to a round, written as one audit line when
@@ -169,6 +213,7 @@ absl::Status RunDaemon(DaemonOptions options) {
   CheckInCounter check_ins(options.dir);
   int failures = 0;
   bool jittered = false;
+  std::string last_state;  // why it last did not check in: logged once per change
   while (!g_stop.load()) {
     // The owner may tighten (or loosen) the policy while the daemon runs; a
     // file that does not parse keeps the last valid policy.
@@ -181,11 +226,14 @@ absl::Status RunDaemon(DaemonOptions options) {
     std::string state;
     const std::string reason = ReasonNotToCheckIn(options, options.runner.policy, status, &state);
     if (!reason.empty()) {
+      if (state != last_state) Log(absl::StrCat("not checking in (", state, "): ", reason));
+      last_state = state;
       status.Set(state, reason);
       jittered = false;
       SleepFor(options.idle_check_seconds);
       continue;
     }
+    last_state.clear();
     if (!jittered) {
       // check_in_jitter.h: hides the moment the laptop became eligible;
       // eligibility is read again after the wait.
@@ -236,7 +284,7 @@ absl::Status RunDaemon(DaemonOptions options) {
     const v1::Assignment& assignment = response.assignment();
     (void)MakeDirectories(options.dir + "/model", 0700);
     // The last valid task's requirements govern the next check-in
-    // (KnownRequirements); an invalid one is refused by RunAssignedRound.
+    // (KnownTask); an invalid one is refused by RunAssignedRound.
     if (absl::StatusOr<TaskConfig> task = AssignedTask(assignment); task.ok()) {
       (void)WriteFileAtomically(options.dir + "/model/task.json", TaskConfigToJson(*task).dump(2),
                                 0600);

@@ -6,12 +6,15 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "absl/strings/str_cat.h"
 #include "client/control_state.h"
 #include "client/runtime/audit_log.h"
 #include "client/runtime/daemon.h"
 #include "client/runtime/eligibility.h"
 #include "client/runtime/enrollment.h"
 #include "client/runtime/participation_policy.h"
+#include "client/runtime/privacy_command.h"
+#include "client/runtime/privacy_ledger.h"
 #include "common/file_io.h"
 #include "common/json_parse.h"
 #include "nlohmann/json.hpp"
@@ -140,7 +143,11 @@ void PrintPolicy(const runtime::ParticipationPolicy& p) {
             << " or a secure aggregation threshold below " << p.min_secagg_threshold << "\n"
             << "  own DP noise share assumes at least " << p.min_survivors
             << " survivors; less noise from the coordinator is refused\n"
-            << "  at most " << p.max_rounds_per_day << " rounds per day (UTC)\n";
+            << "  at most " << p.max_rounds_per_day << " rounds per day (UTC)\n"
+            << "  privacy budget per task: "
+            << (p.max_epsilon ? absl::StrCat("epsilon ", *p.max_epsilon, " at delta ", p.delta)
+                              : std::string("none set"))
+            << "\n";
 }
 
 }  // namespace
@@ -184,6 +191,11 @@ void AddStatusCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
     auto policy = runtime::LoadParticipationPolicy(context->dir);
     FailIfError(policy.status());
     PrintPolicy(*policy);
+    auto ledger = runtime::ReadLedger(context->dir);
+    FailIfError(ledger.status());
+    std::cout << "privacy:   (" << runtime::kPrivacyLedgerFile
+              << ", computed here; tacit-client privacy for details)\n";
+    PrintPrivacySpending(std::cout, *ledger, *policy, /*with_pld=*/false);
     auto totals = runtime::SumAudit(context->dir);
     FailIfError(totals.status());
     std::cout << "totals:    sent " << totals->bytes_up << " bytes, received " << totals->bytes_down

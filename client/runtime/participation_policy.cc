@@ -20,13 +20,45 @@ absl::Status Refuse(absl::string_view what, int64_t value, absl::string_view key
                    kParticipationPolicyFile, "); nothing was sent"));
 }
 
+// The privacy budget's two numbers: max_epsilon (> 0, or null for none) and
+// delta (in (0, 1e-3]: a larger delta is no meaningful guarantee).
+absl::Status ReadBudgetKey(absl::string_view source, const std::string& name, const json& value,
+                           ParticipationPolicy& policy) {
+  if (name == "max_epsilon") {
+    if (value.is_null()) {
+      policy.max_epsilon.reset();
+      return absl::OkStatus();
+    }
+    if (!value.is_number() || !(value.get<double>() > 0) || value.get<double>() > 1e6) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(source,
+                       ": key 'max_epsilon' must be a number above 0 (at most 1e6), or null for no "
+                       "privacy budget; got ",
+                       value.dump()));
+    }
+    policy.max_epsilon = value.get<double>();
+    return absl::OkStatus();
+  }
+  if (!value.is_number() || !(value.get<double>() > 0) || value.get<double>() > 1e-3) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source,
+                     ": key 'delta' must be a number above 0 and at most 1e-3 (the "
+                     "delta this laptop's epsilon is computed at); got ",
+                     value.dump()));
+  }
+  policy.delta = value.get<double>();
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 nlohmann::json ParticipationPolicyToJson(const ParticipationPolicy& p) {
   return {{"min_cohort_size", p.min_cohort_size},
           {"min_secagg_threshold", p.min_secagg_threshold},
           {"min_survivors", p.min_survivors},
-          {"max_rounds_per_day", p.max_rounds_per_day}};
+          {"max_rounds_per_day", p.max_rounds_per_day},
+          {"max_epsilon", p.max_epsilon ? json(*p.max_epsilon) : json(nullptr)},
+          {"delta", p.delta}};
 }
 
 std::string DefaultParticipationPolicyJson() {
@@ -54,13 +86,17 @@ absl::StatusOr<ParticipationPolicy> ParseParticipationPolicyJson(absl::string_vi
                       {"min_survivors", &policy.min_survivors, 2},
                       {"max_rounds_per_day", &policy.max_rounds_per_day, 0}};
   for (const auto& [name, value] : doc.items()) {
+    if (name == "max_epsilon" || name == "delta") {
+      TACIT_RETURN_IF_ERROR(ReadBudgetKey(source, name, value, policy));
+      continue;
+    }
     const Key* key = std::find_if(std::begin(keys), std::end(keys),
                                   [&name = name](const Key& k) { return name == k.name; });
     if (key == std::end(keys)) {
       return absl::InvalidArgumentError(
           absl::StrCat(source, ": unknown key '", name,
                        "'; the keys are min_cohort_size, min_secagg_threshold, min_survivors, "
-                       "max_rounds_per_day"));
+                       "max_rounds_per_day, max_epsilon, delta"));
     }
     if (!value.is_number_integer() || value.get<int64_t>() < key->min ||
         value.get<int64_t>() > 1000000) {

@@ -7,9 +7,11 @@
 // all three against this file and refuses the round, with an audit line that
 // says why, before any key leaves it. Read from
 // <client dir>/participation_policy.json (written with the defaults below on
-// first run); missing keys keep their defaults, unknown keys are errors.
+// first run); missing keys keep their defaults, unknown keys are errors and
+// every error names the key.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -35,6 +37,14 @@ struct ParticipationPolicy {
   int min_survivors = 3;
   // Rounds this laptop joins per UTC day (counted from its audit log).
   int max_rounds_per_day = 24;
+  // The privacy budget per task: the laptop stops taking part in a task once
+  // one more round would take the epsilon it spent on that task (computed on
+  // the laptop from its privacy ledger, privacy_ledger.h, at `delta`) past
+  // this. Unset (JSON null): no budget; the spending is still recorded and
+  // shown by `tacit-client privacy`.
+  std::optional<double> max_epsilon;
+  // The delta the laptop's epsilon is computed at, whatever the task's.
+  double delta = 1e-6;
 };
 
 inline constexpr const char* kParticipationPolicyFile = "participation_policy.json";

@@ -7,11 +7,16 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "client/cli/cli_context.h"
 #include "client/federated/local_update.h"
 #include "client/person_tokens.h"
+#include "client/runtime/check_in_jitter.h"
 #include "client/runtime/enrollment.h"
 #include "client/runtime/model_cache.h"
 #include "client/runtime/participation_policy.h"
+#include "client/runtime/privacy_budget.h"
+#include "client/runtime/privacy_ledger.h"
+#include "client/runtime/random_check_in.h"
 #include "client/store/event_store.h"
 #include "common/dp_noise.h"
 #include "common/secure_random.h"
@@ -97,6 +102,23 @@ absl::StatusOr<PreparedUpdate> Train(const TaskConfig& task, const ModelConfig& 
   return PrepareLocalUpdate(update_task, model.parameters, tokens, add_noise);
 }
 
+// The privacy ledger's say, before anything is downloaded: nothing damaged,
+// the owner's budget not passed by this round, and with random check-ins the
+// window's one coin (flipped now if the daemon did not flip it) and no round
+// joined in the window yet. `*window` is the round's random check-in window.
+absl::Status PrivacyAllows(const RoundRunnerOptions& options, const TaskConfig& task,
+                           int64_t* window) {
+  TACIT_ASSIGN_OR_RETURN(Ledger ledger, ReadLedger(options.dir));
+  const int64_t now = cli::NowMs();
+  *window = options.enforce_random_check_in ? CheckInWindow(task.dp, now) : -1;
+  TACIT_RETURN_IF_ERROR(CheckPrivacyBudget(options.policy, ledger, task, *window));
+  if (!options.enforce_random_check_in) return absl::OkStatus();
+  TACIT_ASSIGN_OR_RETURN(CheckInDecision decision,
+                         DecideCheckIn(options.dir, ledger, task, now, SecureUnitRandom));
+  if (!decision.offer) return absl::FailedPreconditionError(decision.why);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<TaskConfig> AssignedTask(const v1::Assignment& assignment) {
@@ -154,6 +176,8 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
   absl::Status allowed =
       noise_stddev.ok() ? CheckTaskAgainstPolicy(options.policy, task) : noise_stddev.status();
   if (allowed.ok()) allowed = CheckAssignedNoise(*noise_stddev, assignment.noise_stddev());
+  int64_t window = -1;
+  if (allowed.ok()) allowed = PrivacyAllows(options, task, &window);
   if (!allowed.ok()) {
     audit.outcome = absl::StrCat("refused: ", allowed.message());
     return audit;
@@ -186,9 +210,9 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
   phase("training");
   // Never less noise than this laptop's own share; more, when the
   // coordinator's accounting asks for it, costs the laptop nothing.
+  const double noise_added = std::max(*noise_stddev, assignment.noise_stddev());
   absl::StatusOr<PreparedUpdate> trained =
-      Train(task, model_config, *model, assignment,
-            std::max(*noise_stddev, assignment.noise_stddev()), options);
+      Train(task, model_config, *model, assignment, noise_added, options);
   if (!trained.ok()) {
     audit.outcome = absl::StrCat("left: training failed: ", trained.status().message());
     return audit;
@@ -252,6 +276,18 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
       audit.outcome =
           absl::StrCat("left: refused the coordinator's message: ", reply.status().message());
       return audit;
+    }
+    if (static_cast<int>(step) == static_cast<int>(secagg::Phase::kMaskedInput)) {
+      // The noised update is about to leave: on the ledger first (fsync'ed),
+      // so no crash or lost reply can leave a release unrecorded.
+      absl::Status recorded = AppendParticipation(
+          options.dir, ParticipationOf(task, assignment.round_number(), assignment.round_id(),
+                                       assignment.model_version(), noise_added, window));
+      if (!recorded.ok()) {
+        audit.outcome = absl::StrCat("left: cannot record the round in the privacy ledger (",
+                                     recorded.message(), "); the update was not sent");
+        return audit;
+      }
     }
     v1::SubmitRequest submit;
     submit.set_session(assignment.session());

@@ -10,7 +10,10 @@
 // before anything is downloaded, and against the round's secure aggregation
 // parameters before the first key is sent; a refusal is an entry whose
 // outcome is "refused: <why>". The update is noised with this laptop's own
-// share, never less.
+// share, never less. The privacy ledger (privacy_ledger.h) is consulted with
+// the policy (damaged ledger, budget, random check-in coin: privacy_budget.h,
+// random_check_in.h), and the round is recorded in it, fsync'ed, before the
+// masked update is sent.
 
 #include <array>
 #include <cstdint>
@@ -52,8 +55,12 @@ struct RoundRunnerOptions {
 
   // Simulation only (tacit-sim's gRPC transport runs simulated people through
   // this same code); the fleet client leaves them unset.
-  const PersonTokens* tokens = nullptr;   // train on .train and evaluate on .test, not the store
-  std::optional<uint64_t> training_seed;  // else derived from the session
+  const PersonTokens* tokens = nullptr;  // train on .train and evaluate on .test, not the store
+  // The fleet client flips its random check-in coin (random_check_in.h); the
+  // simulator draws its own selection and sets this false (its ledger then
+  // accounts each participation with q = 1).
+  bool enforce_random_check_in = true;
+  std::optional<uint64_t> training_seed;                // else derived from the session
   std::optional<std::array<uint8_t, 32>> noise_seed;    // seeded DP noise, else OS entropy
   std::optional<std::array<uint8_t, 32>> rounding_key;  // seeded stochastic rounding
   // Stop talking right after receiving this step's message, as a laptop

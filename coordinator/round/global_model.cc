@@ -46,9 +46,15 @@ absl::StatusOr<GlobalModel> GlobalModel::Restore(const TaskConfig& task,
 }
 
 absl::Status GlobalModel::ComposePrivacy(int cohort_size) {
+  if (cohort_size < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("cohort size must be >= 1, got ", cohort_size));
+  }
   if (task_.dp.noise_multiplier <= 0) return absl::OkStatus();
-  double q = std::min(1.0, static_cast<double>(cohort_size) / population_);
-  TACIT_RETURN_IF_ERROR(accountant_.ComposeSampledGaussian(q, task_.dp.noise_multiplier));
+  // Not cohort / population: the coordinator seats whoever checks in first,
+  // which is no random sample. Only the laptops' own coins (random check-ins)
+  // give amplification, at their probability (DpConfig::AccountedSamplingRate).
+  TACIT_RETURN_IF_ERROR(accountant_.ComposeSampledGaussian(task_.dp.AccountedSamplingRate(),
+                                                           task_.dp.noise_multiplier));
   TACIT_ASSIGN_OR_RETURN(privacy::PrivacySpent spent, accountant_.Spent(task_.dp.delta));
   epsilon_ = spent.epsilon;
   return absl::OkStatus();

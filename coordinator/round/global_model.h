@@ -19,8 +19,10 @@ namespace tacit::coordinator {
 
 class GlobalModel {
  public:
-  // Version 0 holds `initial` parameters. `population` is the number of clients
-  // the cohort is sampled from (for the DP sampling rate).
+  // Version 0 holds `initial` parameters. `population` is the number of
+  // enrolled clients; it is checked and kept for the operator but is not a
+  // sampling rate: rounds are accounted with the task's
+  // dp.AccountedSamplingRate() (q = 1 unless laptops check in at random).
   static absl::StatusOr<GlobalModel> Create(const TaskConfig& task, std::vector<float> initial,
                                             int64_t population);
 
@@ -35,7 +37,7 @@ class GlobalModel {
   // Applies one committed round: the server optimizer moves the parameters
   // along `mean_update`, the version advances and, when DP noise is on, the
   // round is composed into the privacy accountant with sampling rate
-  // cohort / population. Refuses a wrong size or a non-finite update
+  // the task's dp.AccountedSamplingRate(). Refuses a wrong size or a non-finite update
   // (nothing changes then).
   absl::Status ApplyRound(const std::vector<float>& mean_update, int cohort_size);
 

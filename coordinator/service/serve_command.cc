@@ -27,8 +27,9 @@ void AddServeCommand(CLI::App& app, CommandAction* action) {
       ->capture_default_str();
   serve
       ->add_option("--population", options->population,
-                   "Devices the cohort is sampled from, for the DP sampling rate (0: the "
-                   "device certificates in PKI/devices)")
+                   "Enrolled devices, recorded with each committed round (0: the device "
+                   "certificates in PKI/devices); not the DP sampling rate, which is the "
+                   "task's dp.sampling")
       ->capture_default_str();
   serve
       ->add_option("--check-ins-per-minute", options->check_ins_per_minute,

@@ -19,6 +19,11 @@ absl::StatusOr<ServiceMetrics> ServiceMetrics::Register(MetricsRegistry& registr
                             MetricsRegistry::LatencyBuckets(), {"phase"}));
   TACIT_ASSIGN_OR_RETURN(m.model_version_,
                          registry.AddGauge("tacit_model_version", "Global model version"));
+  TACIT_ASSIGN_OR_RETURN(m.epsilon_,
+                         registry.AddGauge("tacit_dp_epsilon",
+                                           "Epsilon spent so far at the task's delta (0 without DP "
+                                           "noise), by accountant and the task's dp.sampling",
+                                           {"accountant", "sampling"}));
   TACIT_ASSIGN_OR_RETURN(m.round_number_,
                          registry.AddGauge("tacit_round_number", "Round being run"));
   TACIT_ASSIGN_OR_RETURN(
@@ -62,6 +67,10 @@ void ServiceMetrics::BytesDown(int64_t bytes) {
 }
 void ServiceMetrics::ModelVersion(int64_t version) {
   model_version_->With({}).Set(static_cast<double>(version));
+}
+
+void ServiceMetrics::Epsilon(double epsilon, const std::string& sampling) {
+  epsilon_->With({"rdp", sampling}).Set(epsilon);
 }
 
 void ServiceMetrics::RoundEnded(const RoundSummary& summary) {

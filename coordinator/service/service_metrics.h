@@ -27,6 +27,9 @@ class ServiceMetrics {
   void BytesUp(int64_t bytes);
   void BytesDown(int64_t bytes);
   void ModelVersion(int64_t version);
+  // The reported epsilon (RDP accountant), labelled with the task's
+  // dp.sampling so a dashboard shows which accounting it is.
+  void Epsilon(double epsilon, const std::string& sampling);
   // Counts the attempt by outcome and shows its evaluation, if any.
   void RoundEnded(const RoundSummary& summary);
   // The eval gauges show `report` when predictions are behind it; a report
@@ -41,6 +44,7 @@ class ServiceMetrics {
   Family<Counter>* rejected_ = nullptr;   // by reason
   Family<Histogram>* phase_seconds_ = nullptr;
   Family<Gauge>* model_version_ = nullptr;
+  Family<Gauge>* epsilon_ = nullptr;  // by accountant, sampling
   Family<Gauge>* round_number_ = nullptr;
   Family<Gauge>* seats_ = nullptr;
   Family<Counter>* bytes_ = nullptr;  // by direction

@@ -2,12 +2,28 @@
 
 namespace tacit::coordinator {
 
+nlohmann::json PrivacyAccountingJson(const DpConfig& dp) {
+  const bool random = dp.sampling == DpSampling::kRandomCheckIn;
+  return {{"accountant", "rdp"},
+          {"sampling", DpSamplingName(dp.sampling)},
+          {"q", dp.AccountedSamplingRate()},
+          {"noise_multiplier", dp.noise_multiplier},
+          {"delta", dp.delta},
+          {"why", dp.noise_multiplier <= 0
+                      ? "no DP noise: no guarantee, epsilon is not finite (shown as 0)"
+                  : random ? "random check-ins: each laptop offers itself on its own coin with "
+                             "probability q, at most once per window"
+                           : "q = 1: the coordinator seats whoever checks in first, which is no "
+                             "random sample, so no amplification by sampling"}};
+}
+
 nlohmann::json StatusJson(const CoordinatorStatus& status) {
   nlohmann::json s;
   s["task"] = status.task;
   s["rounds"] = status.rounds;
   s["model_version"] = status.model_version;
   s["epsilon"] = status.epsilon;
+  s["accounting"] = PrivacyAccountingJson(status.dp);
   s["server_optimizer"] = status.server_optimizer;
   s["server_lr"] = status.server_lr;
   s["done"] = status.done;

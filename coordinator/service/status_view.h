@@ -10,6 +10,7 @@
 
 #include "coordinator/service/round_summary.h"
 #include "nlohmann/json.hpp"
+#include "task/task_config.h"
 
 namespace tacit::coordinator {
 
@@ -28,6 +29,8 @@ struct CoordinatorStatus {
   int64_t rounds = 0;  // the task's round count
   int64_t model_version = 0;
   double epsilon = 0;
+  // How that epsilon was accounted: the task's dp section.
+  DpConfig dp;
   std::string server_optimizer;
   double server_lr = 0;  // decays with lr_half_life_rounds
   bool done = false;
@@ -36,10 +39,17 @@ struct CoordinatorStatus {
   std::optional<EvaluationReport> last_evaluation;
 };
 
-// Keys: task, rounds, model_version, epsilon, server_optimizer, server_lr,
+// Keys: task, rounds, model_version, epsilon, accounting (PrivacyAccountingJson),
+// server_optimizer, server_lr,
 // done, phase ("selecting", a phase name, "idle" or "done"), with an open
 // round also round, round_id, attempt, participants, dropped; last_round ({}
 // before any) and last_evaluation (null before any).
 nlohmann::json StatusJson(const CoordinatorStatus& status);
+
+// Which accounting the reported epsilon uses: {"accountant": "rdp",
+// "sampling": "none" | "random_check_in", "q": the rate composed per round,
+// "noise_multiplier", "delta", "why": one sentence}. "none" accounts q = 1:
+// the coordinator seats whoever checks in first, no random sample.
+nlohmann::json PrivacyAccountingJson(const DpConfig& dp);
 
 }  // namespace tacit::coordinator

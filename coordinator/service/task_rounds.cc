@@ -80,6 +80,7 @@ absl::Status TaskRounds::Initialize(SteadyClock::time_point now) {
   committer_ = std::make_unique<RoundCommitter>(store_.get(), task_id_, options_.population, log_);
   TACIT_RETURN_IF_ERROR(publisher_->Publish(model_->version(), model_->parameters()));
   metrics_.ModelVersion(model_->version());
+  metrics_.Epsilon(model_->epsilon(), DpSamplingName(task_.dp.sampling));
   LogEvent(*log_, spdlog::level::info, "task_resumed",
            {{"task", task_.name},
             {"model_version", model_->version()},
@@ -96,6 +97,7 @@ CoordinatorStatus TaskRounds::Status() const {
   s.rounds = task_.rounds;
   s.model_version = model_->version();
   s.epsilon = model_->epsilon();
+  s.dp = task_.dp;
   s.server_optimizer = ServerOptimizerName(task_.server_optimizer.type);
   s.server_lr = model_->optimizer().current_lr();
   s.done = done_;
@@ -211,6 +213,7 @@ void TaskRounds::CommitAggregated(SteadyClock::time_point now) {
              committer_->RecordParticipants(a.record(), a.OutcomeRecords()));
   LogIfError("model_encode_failed", publisher_->Publish(model_->version(), model_->parameters()));
   metrics_.ModelVersion(model_->version());
+  metrics_.Epsilon(model_->epsilon(), DpSamplingName(task_.dp.sampling));
   metrics_.RoundEnded(*committed);
   if (committed->evaluation && committed->evaluation->evaluation.sums.predictions > 0) {
     last_evaluation_ = committed->evaluation;

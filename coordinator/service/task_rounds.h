@@ -31,7 +31,7 @@
 namespace tacit::coordinator {
 
 struct OrchestratorOptions {
-  int64_t population = 0;         // devices the cohort is sampled from (DP sampling rate)
+  int64_t population = 0;         // enrolled devices (recorded; not the DP sampling rate)
   uint64_t initial_seed = 1;      // seed of the version-0 parameters
   int64_t max_message_bytes = 0;  // 0 = derived from the model size
   SessionSource sessions;         // session tokens; null = RandomSessions()

@@ -389,6 +389,9 @@ class GrpcFederation::Impl {
     options.policy.min_cohort_size = 2;
     options.policy.min_secagg_threshold = 2;
     options.policy.min_survivors = 2;
+    // The simulator's selection is its own seeded order, as on the in-process
+    // transport (no coins flipped by simulated laptops).
+    options.enforce_random_check_in = false;
     options.on_phase = [&s, &training](const std::string& phase) {
       if (phase == "training") {
         training.Acquire();

@@ -8,10 +8,12 @@
 #include <sstream>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "common/file_io.h"
 #include "coordinator/pki.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "privacy/pld_accountant.h"
 #include "privacy/rdp_accountant.h"
 #include "task/task_config.h"
 #include "tests/support/shared_data.h"
@@ -171,7 +173,25 @@ TEST_F(CliTest, PrivacyPrintsTheAccountantsEpsilon) {
   char expected[32];
   std::snprintf(expected, sizeof(expected), "epsilon %.4f", accountant.Spent(1e-5)->epsilon);
   EXPECT_THAT(run.output, HasSubstr(expected));
+  // The PLD accountant's figure next to it, never above RDP's.
+  privacy::PldAccountant pld;
+  ASSERT_TRUE(pld.ComposeSampledGaussian(0.01, 1.1, 10000).ok());
+  const double pld_epsilon = *pld.Epsilon(1e-5);
+  EXPECT_LE(pld_epsilon, accountant.Spent(1e-5)->epsilon);
+  std::snprintf(expected, sizeof(expected), "epsilon %.4f", pld_epsilon);
+  EXPECT_THAT(run.output, HasSubstr(absl::StrCat(expected, " at delta 1e-05 by the PLD")));
   EXPECT_NE(Tool("privacy --sampling-rate 2").exit_code, 0);
+
+  // q = 1 (the default): the rounds compose exactly to one Gaussian with
+  // z / sqrt(R); the PLD accountant composing them one by one agrees.
+  ToolRun unsampled = Tool("privacy --rounds 10 --noise-multiplier 1.1 --delta 1e-6");
+  ASSERT_EQ(unsampled.exit_code, 0) << unsampled.output;
+  privacy::PldAccountant composed;
+  ASSERT_TRUE(composed.ComposeSampledGaussian(1.0, 1.1, 10).ok());
+  const size_t at = unsampled.output.find("\nepsilon ");
+  ASSERT_NE(at, std::string::npos) << unsampled.output;
+  const double shown = std::stod(unsampled.output.substr(at + 9));
+  EXPECT_NEAR(shown, *composed.Epsilon(1e-6), 0.01 * shown) << unsampled.output;
 }
 
 }  // namespace

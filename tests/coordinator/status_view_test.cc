@@ -40,6 +40,30 @@ TEST(StatusView, RendersTheOpenRoundAndEmptyHistoryAsBefore) {
   EXPECT_NE(FormatStatusText(j).find("share_keys"), std::string::npos);
 }
 
+// The coordinator says which accounting its epsilon used: q = 1 unless the
+// task's laptops check in at random, whatever the population.
+TEST(StatusView, SaysWhichAccountingTheEpsilonUsed) {
+  CoordinatorStatus s = Base();
+  s.dp.noise_multiplier = 1.2;
+  s.dp.delta = 1e-6;
+  nlohmann::json a = StatusJson(s)["accounting"];
+  EXPECT_EQ(a["accountant"], "rdp");
+  EXPECT_EQ(a["sampling"], "none");
+  EXPECT_EQ(a["q"], 1.0);
+  EXPECT_EQ(a["delta"], 1e-6);
+  EXPECT_NE(a["why"].get<std::string>().find("whoever checks in first"), std::string::npos);
+  s.dp.sampling = DpSampling::kRandomCheckIn;
+  s.dp.check_in_probability = 0.03;
+  a = StatusJson(s)["accounting"];
+  EXPECT_EQ(a["sampling"], "random_check_in");
+  EXPECT_EQ(a["q"], 0.03);
+  const std::string text = FormatStatusText(StatusJson(s));
+  EXPECT_NE(text.find("accounting:    rdp at delta 1e-06, q 0.03 per round (sampling "
+                      "random_check_in"),
+            std::string::npos)
+      << text;
+}
+
 TEST(StatusView, RendersIdleDoneAndTheLastRound) {
   CoordinatorStatus s = Base();
   EXPECT_EQ(StatusJson(s)["phase"], "idle");

@@ -12,6 +12,9 @@
 
 #include "client/runtime/audit_log.h"
 #include "client/runtime/participation_policy.h"
+#include "client/runtime/privacy_ledger.h"
+#include "common/file_io.h"
+#include "task/task_config.h"
 #include "tests/integration/recorded_coordinator.h"
 
 namespace tacit::testing {
@@ -72,6 +75,88 @@ TEST(CheckInPolicy, APausedIneligibleOrCappedLaptopSendsNothing) {
   auto client = fleet.StartClient("laptop", eligible);
   EXPECT_TRUE(WaitUntil(20, [&] { return MessagesFrom(coordinator, "laptop") > 0; }))
       << ReadFile(fleet.LogPath("laptop"));
+}
+
+// The owner's privacy budget, against the real coordinator: a laptop whose
+// ledger says one more round of the task it knows would pass its max_epsilon
+// sends nothing at all, says so in its status and log, and checks in again
+// once the owner raises the budget.
+TEST(CheckInPolicy, ALaptopPastItsPrivacyBudgetSendsNothing) {
+  Fleet fleet("privacy-budget");
+  const std::string task_path = fleet.WriteTask({{"dp", {{"noise_multiplier", 1.0}}}});
+  fleet.AddDevice("laptop", 0, 600);
+  const std::string dir = fleet.ClientDir("laptop");
+  RecordedCoordinator coordinator(fleet, task_path);
+  ASSERT_NE(coordinator.server(), nullptr);
+  const std::vector<std::string> eligible = {
+      "--ac-power",        "yes", "--idle-minutes",    "60",
+      "--battery-percent", "100", "--unknown-network", "unmetered"};
+  // The laptop has seen the task (the daemon keeps the last assignment's)
+  // and taken part in two of its rounds: at z = 1 and q = 1 that is epsilon
+  // 7.828 at delta 1e-6 (RDP), and a third round would make it 9.85, past 8.
+  absl::StatusOr<TaskConfig> task = LoadTaskConfigFile(task_path);
+  ASSERT_TRUE(task.ok()) << task.status();
+  ASSERT_TRUE(MakeDirectories(dir + "/model", 0700).ok());
+  ASSERT_TRUE(
+      WriteFileAtomically(dir + "/model/task.json", TaskConfigToJson(*task).dump(2), 0600).ok());
+  for (int round = 1; round <= 2; ++round) {
+    ASSERT_TRUE(runtime::AppendParticipation(
+                    dir, runtime::ParticipationOf(*task, round, round, round - 1, 0.5, -1))
+                    .ok());
+  }
+  std::ofstream(dir + "/" + runtime::kParticipationPolicyFile) << R"({"max_epsilon": 8})";
+  RunUntilState(fleet, "laptop", "privacy budget spent", eligible);
+  EXPECT_EQ(MessagesFrom(coordinator, "laptop"), 0u);
+  // The daemon said why (its status file held it while it ran; it reads
+  // "stopped" now), once, in its log.
+  const std::string log = ReadFile(fleet.LogPath("laptop"));
+  EXPECT_NE(log.find("not checking in (privacy budget spent)"), std::string::npos) << log;
+  EXPECT_NE(log.find("past max_epsilon 8"), std::string::npos) << log;
+  std::string shown;
+  ASSERT_EQ(RunTool({ToolPath("tacit-client"), "--dir", dir, "privacy"}, &shown), 0);
+  EXPECT_NE(shown.find("2 round(s) taken part in"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("budget left"), std::string::npos) << shown;
+
+  // The control: a larger budget, and the same laptop checks in.
+  std::ofstream(dir + "/" + runtime::kParticipationPolicyFile) << R"({"max_epsilon": 100})";
+  auto client = fleet.StartClient("laptop", eligible);
+  EXPECT_TRUE(WaitUntil(20, [&] { return MessagesFrom(coordinator, "laptop") > 0; }))
+      << ReadFile(fleet.LogPath("laptop"));
+}
+
+// Random check-ins, enforced by the laptop: with a coin that says "sit out"
+// (p = 1e-9) the daemon sends the real coordinator nothing for the window,
+// and re-checking every second never flips the window's coin again.
+TEST(CheckInPolicy, ALaptopWhoseCoinSaysSitOutSendsNothingAndFlipsOnce) {
+  Fleet fleet("random-check-in");
+  const std::string task_path = fleet.WriteTask({{"dp",
+                                                  {{"noise_multiplier", 1.0},
+                                                   {"sampling", "random_check_in"},
+                                                   {"check_in_probability", 1e-9},
+                                                   {"check_in_window_seconds", 3600}}}});
+  fleet.AddDevice("laptop", 0, 600);
+  const std::string dir = fleet.ClientDir("laptop");
+  RecordedCoordinator coordinator(fleet, task_path);
+  ASSERT_NE(coordinator.server(), nullptr);
+  absl::StatusOr<TaskConfig> task = LoadTaskConfigFile(task_path);
+  ASSERT_TRUE(task.ok()) << task.status();
+  ASSERT_TRUE(MakeDirectories(dir + "/model", 0700).ok());
+  ASSERT_TRUE(
+      WriteFileAtomically(dir + "/model/task.json", TaskConfigToJson(*task).dump(2), 0600).ok());
+  RunUntilState(fleet, "laptop", "sitting out this window",
+                {"--ac-power", "yes", "--idle-minutes", "60", "--battery-percent", "100",
+                 "--unknown-network", "unmetered"});
+  EXPECT_EQ(MessagesFrom(coordinator, "laptop"), 0u);
+  absl::StatusOr<runtime::Ledger> ledger = runtime::ReadLedger(dir);
+  ASSERT_TRUE(ledger.ok());
+  // One window (unless the test straddled an hour boundary), one coin each.
+  ASSERT_GE(ledger->coins.size(), 1u);
+  ASSERT_LE(ledger->coins.size(), 2u);
+  for (const runtime::CoinRecord& coin : ledger->coins) EXPECT_FALSE(coin.offered);
+  if (ledger->coins.size() == 2) {
+    EXPECT_NE(ledger->coins[0].window, ledger->coins[1].window);
+  }
+  EXPECT_NE(ReadFile(fleet.LogPath("laptop")).find("random check-in"), std::string::npos);
 }
 
 }  // namespace

@@ -12,10 +12,12 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "client/runtime/privacy_ledger.h"
 #include "coordinator/state_store.h"
 #include "secure_agg/client.h"
 #include "secure_agg/identity.h"
 #include "secure_agg/protocol.h"
+#include "task/task_config.h"
 #include "tests/integration/fleet_harness.h"
 
 namespace tacit::testing {
@@ -121,7 +123,8 @@ TEST(FederationIntegration, ThreeRoundsCompleteAndBadMessagesAreRejected) {
   Fleet fleet("federation3");
   std::string task =
       fleet.WriteTask({{"cohort", {{"size", 5}, {"over_selection", 1.2}, {"min_survivors", 4}}},
-                       {"secure_agg", {{"threshold", 4}}}});
+                       {"secure_agg", {{"threshold", 4}}},
+                       {"dp", {{"noise_multiplier", 0.8}}}});
   const std::vector<std::string> devices = {"d1", "d2", "d3", "d4", "d5"};
   for (size_t i = 0; i < devices.size(); ++i)
     fleet.AddDevice(devices[i], static_cast<int>(i), 1500);
@@ -238,9 +241,36 @@ TEST(FederationIntegration, ThreeRoundsCompleteAndBadMessagesAreRejected) {
       }
     }
   }
+  // Every fleet client sent a noised update in each of the 3 rounds: the
+  // epsilon each laptop computes from its own ledger is the coordinator's
+  // (q = 1: the coordinator seats whoever checks in first).
+  const coordinator::RoundRecord* last = nullptr;
+  for (const auto& r : state.rounds) {
+    if (r.status == RoundStatus::kCommitted &&
+        (last == nullptr || r.round_number > last->round_number)) {
+      last = &r;
+    }
+  }
+  ASSERT_NE(last, nullptr);
+  const double coordinators = last->metrics.value("epsilon", 0.0);
+  EXPECT_GT(coordinators, 0);
+  absl::StatusOr<TaskConfig> task_config = LoadTaskConfigFile(task);
+  ASSERT_TRUE(task_config.ok());
+  for (const auto& d : devices) {
+    absl::StatusOr<runtime::Ledger> ledger = runtime::ReadLedger(fleet.ClientDir(d));
+    ASSERT_TRUE(ledger.ok()) << d;
+    EXPECT_TRUE(ledger->damaged.empty()) << d;
+    absl::StatusOr<runtime::TaskSpending> spent =
+        runtime::SpentOnTask(*ledger, task_config->name, task_config->dp.delta);
+    ASSERT_TRUE(spent.ok()) << spent.status();
+    EXPECT_EQ(spent->participations, 3) << d;
+    EXPECT_NEAR(spent->epsilon(), coordinators, 1e-9 * coordinators) << d;
+  }
   std::string status;
   EXPECT_EQ(RunTool({ToolPath("tacit-client"), "--dir", fleet.ClientDir("d1"), "status"}, &status),
             0);
+  EXPECT_NE(status.find("task 'integration': 3 round(s) taken part in"), std::string::npos)
+      << status;
   EXPECT_NE(status.find("device 'd1'"), std::string::npos) << status;
   EXPECT_NE(status.find("\"masked\":\"yes\""), std::string::npos) << status;
   EXPECT_NE(status.find("idle:"), std::string::npos) << status;  // and which source said so

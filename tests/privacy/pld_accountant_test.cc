@@ -123,6 +123,27 @@ TEST(PldAccountantTest, PessimisticAndCloseForRandomGaussians) {
   }
 }
 
+// Little noise at q = 1 (z below ~0.3, e.g. many rounds composed into one
+// Gaussian with z / sqrt(R)): the lowest output's loss underflowed to -inf in
+// MixtureLoss (log1p(expm1(u)) with expm1(u) == -1), the grid bounds became
+// garbage and SubsampledGaussian crashed. The PLD must match the exact curve.
+TEST(PldAccountantTest, LittleNoiseWithoutSamplingIsExact) {
+  auto source = *SeededBitSourceForSimulation::FromSeed(47, "pld_small_z");
+  RandomDraws draws(source);
+  for (int trial = 0; trial < 6; ++trial) {
+    const double z = 0.05 + static_cast<double>(*draws.UniformBelow(1000)) / 4000;  // 0.05..0.3
+    PldAccountant accountant(Adjacency::kAddOrRemove, 1e-3);
+    ASSERT_TRUE(accountant.ComposeSampledGaussian(1.0, z, 1).ok()) << "z " << z;
+    const double mu = 1 / z;
+    for (double eps : {0.0, mu * mu / 4, mu * mu / 2, mu * mu}) {
+      const double exact = ExactGaussianDelta(z, 1, eps);
+      const double got = *accountant.Delta(eps);
+      EXPECT_GE(got, exact - 1e-14) << "z " << z << " eps " << eps;
+      EXPECT_LE(got, exact * (1 + 1e-2) + 1e-12) << "z " << z << " eps " << eps;
+    }
+  }
+}
+
 TEST(PldAccountantTest, EdgeCases) {
   PldAccountant none;
   ASSERT_TRUE(none.ComposeSampledGaussian(0.0, 1.0, 100).ok());

@@ -63,6 +63,34 @@ TEST(TaskConfigTest, FullConfigRoundTripsThroughJson) {
   EXPECT_EQ(TaskConfigToJson(*again), TaskConfigToJson(*c));
 }
 
+// Random check-ins (docs/federation.md): the choice, p in (0, 1], a window,
+// and q = 1 unless laptops flip coins.
+TEST(TaskConfigTest, DpSamplingChoosesTheAccountedRate) {
+  absl::StatusOr<TaskConfig> plain = ParseTaskConfig(Minimal());
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->dp.sampling, DpSampling::kNone);
+  EXPECT_EQ(plain->dp.AccountedSamplingRate(), 1.0);
+  nlohmann::json j = Minimal();
+  j["dp"] = {{"sampling", "random_check_in"},
+             {"check_in_probability", 0.05},
+             {"check_in_window_seconds", 900}};
+  absl::StatusOr<TaskConfig> random = ParseTaskConfig(j);
+  ASSERT_TRUE(random.ok()) << random.status();
+  EXPECT_EQ(random->dp.sampling, DpSampling::kRandomCheckIn);
+  EXPECT_EQ(random->dp.AccountedSamplingRate(), 0.05);
+  EXPECT_EQ(random->dp.check_in_window_seconds, 900);
+
+  j["dp"] = {{"sampling", "poisson"}};
+  EXPECT_THAT(ErrorOf(j), HasSubstr("'dp.sampling' = \"poisson\" is not one of"));
+  j["dp"] = {{"sampling", "random_check_in"}, {"check_in_probability", 0}};
+  EXPECT_THAT(ErrorOf(j), HasSubstr("'dp.check_in_probability' = 0"));
+  j["dp"] = {{"sampling", "random_check_in"}, {"check_in_window_seconds", 0.5}};
+  EXPECT_THAT(ErrorOf(j), HasSubstr("'dp.check_in_window_seconds' = 0.5"));
+  // A probability without random check-ins would be a promise nobody keeps.
+  j["dp"] = {{"check_in_probability", 0.1}};
+  EXPECT_THAT(ErrorOf(j), HasSubstr("'dp.check_in_probability' = 0.1 has no effect"));
+}
+
 TEST(TaskConfigTest, ErrorsNameTheKey) {
   nlohmann::json j = Minimal();
   j["cohort"] = {{"sise", 10}};

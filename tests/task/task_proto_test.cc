@@ -56,6 +56,11 @@ class RandomTask {
           {{"clip_norm", Real(1e-6, 100)},
            {"noise_multiplier", Real(0, 100)},
            {"delta", Real(1e-12, 0.999)}});
+    if (j.contains("dp") && Bit()) {
+      j["dp"]["sampling"] = "random_check_in";
+      j["dp"]["check_in_probability"] = Real(1e-6, 1);
+      j["dp"]["check_in_window_seconds"] = Real(1, 366 * 24 * 3600.0);
+    }
     if (Bit()) {
       // Weighting by examples only without DP noise (the parser refuses both).
       const bool noiseless = !j.contains("dp") || j["dp"].value("noise_multiplier", 0.0) == 0;

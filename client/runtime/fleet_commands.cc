@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "client/collector/heartbeat.h"
 #include "client/control_state.h"
 #include "client/runtime/audit_log.h"
 #include "client/runtime/daemon.h"
@@ -156,6 +157,7 @@ void AddStatusCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
       std::cout << "enrolled:  no (" << enrollment.status().message() << ")\n";
     }
     auto control = LoadControlState(context->dir);
+    std::cout << collector::DescribeHeartbeat(collector::ReadHeartbeat(context->dir), NowMs());
     std::cout << "training:  "
               << (control.ok() && control->training_paused ? "paused by you" : "allowed") << "\n";
     auto daemon = ReadFileToString(context->dir + "/" + runtime::kDaemonStatusFile);

@@ -53,7 +53,8 @@ void AddCollectCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
     const std::string collector = OwnFolder() + "/tacit-collector";
     std::vector<std::string> argv = {collector, "--dir", context->dir};
     if (!args->display.empty()) argv.insert(argv.end(), {"--display", args->display});
-    if (!args->batch_seconds.empty()) argv.insert(argv.end(), {"--batch-seconds", args->batch_seconds});
+    if (!args->batch_seconds.empty())
+      argv.insert(argv.end(), {"--batch-seconds", args->batch_seconds});
     std::vector<char*> c_argv;
     for (std::string& a : argv) c_argv.push_back(a.data());
     c_argv.push_back(nullptr);

@@ -25,8 +25,8 @@ namespace tacit::collector {
 class CollectionPipeline {
  public:
   struct Counts {
-    int64_t stored = 0;                // written to the store
-    int64_t dropped_paused = 0;        // arrived while collection was paused
+    int64_t stored = 0;                 // written to the store
+    int64_t dropped_paused = 0;         // arrived while collection was paused
     int64_t dropped_keyboard_grab = 0;  // in an interval touched by a foreign grab
     int64_t batches = 0;
     int64_t last_batch_ms = 0;  // when the last batch was written; 0 = never

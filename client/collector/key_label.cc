@@ -16,29 +16,52 @@ struct NamedKeysym {
 };
 
 constexpr std::array<NamedKeysym, 47> kNamed = {{
-    {XK_BackSpace, "BACKSPACE"},  {XK_Tab, "TAB"},
-    {XK_ISO_Left_Tab, "TAB"},     {XK_Return, "ENTER"},
-    {XK_KP_Enter, "ENTER"},       {XK_Escape, "ESC"},
-    {XK_Delete, "DELETE"},        {XK_KP_Delete, "DELETE"},
-    {XK_Left, "LEFT"},            {XK_Right, "RIGHT"},
-    {XK_Up, "UP"},                {XK_Down, "DOWN"},
-    {XK_KP_Left, "LEFT"},         {XK_KP_Right, "RIGHT"},
-    {XK_KP_Up, "UP"},             {XK_KP_Down, "DOWN"},
-    {XK_Home, "HOME"},            {XK_End, "END"},
-    {XK_KP_Home, "HOME"},         {XK_KP_End, "END"},
-    {XK_Page_Up, "PAGEUP"},       {XK_Page_Down, "PAGEDOWN"},
-    {XK_KP_Page_Up, "PAGEUP"},    {XK_KP_Page_Down, "PAGEDOWN"},
-    {XK_Insert, "INSERT"},        {XK_KP_Insert, "INSERT"},
-    {XK_Shift_L, "SHIFT"},        {XK_Shift_R, "SHIFT"},
-    {XK_Control_L, "CTRL"},       {XK_Control_R, "CTRL"},
-    {XK_Alt_L, "ALT"},            {XK_Alt_R, "ALT"},
-    {XK_Meta_L, "ALT"},           {XK_Meta_R, "ALT"},
-    {XK_ISO_Level3_Shift, "ALTGR"}, {XK_Mode_switch, "ALTGR"},
-    {XK_Super_L, "SUPER"},        {XK_Super_R, "SUPER"},
-    {XK_Hyper_L, "SUPER"},        {XK_Hyper_R, "SUPER"},
-    {XK_Caps_Lock, "CAPSLOCK"},   {XK_Num_Lock, "NUMLOCK"},
-    {XK_Menu, "MENU"},            {XK_Print, "PRINTSCREEN"},
-    {XK_Pause, "PAUSE"},          {XK_Scroll_Lock, "SCROLLLOCK"},
+    {XK_BackSpace, "BACKSPACE"},
+    {XK_Tab, "TAB"},
+    {XK_ISO_Left_Tab, "TAB"},
+    {XK_Return, "ENTER"},
+    {XK_KP_Enter, "ENTER"},
+    {XK_Escape, "ESC"},
+    {XK_Delete, "DELETE"},
+    {XK_KP_Delete, "DELETE"},
+    {XK_Left, "LEFT"},
+    {XK_Right, "RIGHT"},
+    {XK_Up, "UP"},
+    {XK_Down, "DOWN"},
+    {XK_KP_Left, "LEFT"},
+    {XK_KP_Right, "RIGHT"},
+    {XK_KP_Up, "UP"},
+    {XK_KP_Down, "DOWN"},
+    {XK_Home, "HOME"},
+    {XK_End, "END"},
+    {XK_KP_Home, "HOME"},
+    {XK_KP_End, "END"},
+    {XK_Page_Up, "PAGEUP"},
+    {XK_Page_Down, "PAGEDOWN"},
+    {XK_KP_Page_Up, "PAGEUP"},
+    {XK_KP_Page_Down, "PAGEDOWN"},
+    {XK_Insert, "INSERT"},
+    {XK_KP_Insert, "INSERT"},
+    {XK_Shift_L, "SHIFT"},
+    {XK_Shift_R, "SHIFT"},
+    {XK_Control_L, "CTRL"},
+    {XK_Control_R, "CTRL"},
+    {XK_Alt_L, "ALT"},
+    {XK_Alt_R, "ALT"},
+    {XK_Meta_L, "ALT"},
+    {XK_Meta_R, "ALT"},
+    {XK_ISO_Level3_Shift, "ALTGR"},
+    {XK_Mode_switch, "ALTGR"},
+    {XK_Super_L, "SUPER"},
+    {XK_Super_R, "SUPER"},
+    {XK_Hyper_L, "SUPER"},
+    {XK_Hyper_R, "SUPER"},
+    {XK_Caps_Lock, "CAPSLOCK"},
+    {XK_Num_Lock, "NUMLOCK"},
+    {XK_Menu, "MENU"},
+    {XK_Print, "PRINTSCREEN"},
+    {XK_Pause, "PAUSE"},
+    {XK_Scroll_Lock, "SCROLLLOCK"},
     {XK_KP_Space, " "},
 }};
 
@@ -93,10 +116,11 @@ std::string KeyLabel(uint32_t keysym) {
     if (k.keysym == keysym) return k.label;
   }
   // Keypad operators type their ASCII character.
-  if (keysym >= XK_KP_Multiply && keysym <= XK_KP_Divide) return Utf8(keysym - XK_KP_Multiply + '*');
+  if (keysym >= XK_KP_Multiply && keysym <= XK_KP_Divide)
+    return Utf8(keysym - XK_KP_Multiply + '*');
   if (keysym == XK_KP_Equal) return "=";
-  if (keysym >= 0x20 && keysym <= 0x7e) return Utf8(keysym);        // ASCII
-  if (keysym >= 0xa0 && keysym <= 0xff) return Utf8(keysym);        // Latin-1
+  if (keysym >= 0x20 && keysym <= 0x7e) return Utf8(keysym);                        // ASCII
+  if (keysym >= 0xa0 && keysym <= 0xff) return Utf8(keysym);                        // Latin-1
   if (keysym >= 0x1000100 && keysym <= 0x110ffff) return Utf8(keysym - 0x1000000);  // Unicode
   if (keysym >= 0x100 && keysym <= 0x13ff) return Utf8(kStandIn);  // legacy character blocks
   return "";

@@ -123,12 +123,12 @@ absl::Status X11Collector::SelectEvents() {
   // root window, whoever has the focus (2.0 sent them to the grabbing client only).
   int major = 2, minor = 2;
   if (XIQueryVersion(display_, &major, &minor) != Success || (major == 2 && minor < 1)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the X server has XInput ", major, ".", minor, "; the collector needs 2.1 or newer"));
+    return absl::FailedPreconditionError(absl::StrCat("the X server has XInput ", major, ".", minor,
+                                                      "; the collector needs 2.1 or newer"));
   }
   unsigned char bits[XIMaskLen(XI_LASTEVENT)] = {};
-  for (int type : {XI_RawKeyPress, XI_RawKeyRelease, XI_RawButtonPress, XI_RawButtonRelease,
-                   XI_RawMotion}) {
+  for (int type :
+       {XI_RawKeyPress, XI_RawKeyRelease, XI_RawButtonPress, XI_RawButtonRelease, XI_RawMotion}) {
     XISetMask(bits, type);
   }
   XIEventMask mask;
@@ -138,8 +138,8 @@ absl::Status X11Collector::SelectEvents() {
   XISelectEvents(display_, root_, &mask, 1);
   // _NET_ACTIVE_WINDOW changes arrive as PropertyNotify on the root.
   XSelectInput(display_, root_, PropertyChangeMask);
-  net_active_window_ = XInternAtom(display_, ReadablePropertyName(ReadableProperty::kNetActiveWindow),
-                                   False);
+  net_active_window_ =
+      XInternAtom(display_, ReadablePropertyName(ReadableProperty::kNetActiveWindow), False);
   XSync(display_, False);
   return absl::OkStatus();
 }
@@ -187,7 +187,7 @@ void X11Collector::HandleRaw(int type, const XIRawEvent& raw) {
                                  : ScrollDirection::kRight;
       } else if (button >= 1 && button <= 3) {
         e.kind = type == XI_RawButtonPress ? EventKind::kMouseDown : EventKind::kMouseUp;
-        e.button = button == 1 ? MouseButton::kLeft
+        e.button = button == 1   ? MouseButton::kLeft
                    : button == 2 ? MouseButton::kMiddle
                                  : MouseButton::kRight;
         held_button_ = type == XI_RawButtonPress ? e.button : MouseButton::kNone;
@@ -368,7 +368,8 @@ absl::Status X11Collector::Run(const volatile std::sig_atomic_t* stop) {
   CheckGrab();
   TACIT_RETURN_IF_ERROR(store_->EnforceRetention(now).status());
   int64_t next_control = now, next_grab = now + options_.grab_check_ms,
-          next_flush = now + options_.batch_ms, next_beat = now, next_retention = now + kRetentionCheckMs;
+          next_flush = now + options_.batch_ms, next_beat = now,
+          next_retention = now + kRetentionCheckMs;
   const int fd = ConnectionNumber(display_);
   while (*stop == 0) {
     if (XPending(display_) == 0) {

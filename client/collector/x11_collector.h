@@ -16,11 +16,11 @@
 namespace tacit::collector {
 
 struct CollectorOptions {
-  std::string dir;              // the client's folder (store, key, policy, control)
-  std::string display;          // X display name; "" = $DISPLAY
-  int64_t batch_ms = 5000;      // write a batch at least this often...
-  size_t batch_events = 256;    // ...or as soon as it holds this many events
-  int64_t grab_check_ms = 500;  // how often the keyboard-grab check runs
+  std::string dir;                 // the client's folder (store, key, policy, control)
+  std::string display;             // X display name; "" = $DISPLAY
+  int64_t batch_ms = 5000;         // write a batch at least this often...
+  size_t batch_events = 256;       // ...or as soon as it holds this many events
+  int64_t grab_check_ms = 500;     // how often the keyboard-grab check runs
   int64_t control_check_ms = 250;  // how often pause and policy files are checked
   int64_t mouse_move_ms = 100;     // at most one mouse move (or drag) per interval
 };
@@ -29,6 +29,7 @@ struct CollectorOptions {
 // what it holds and a last heartbeat. FailedPrecondition, with what to do,
 // when no X display is reachable, the session is Wayland-only or the server
 // lacks XInput2.
-absl::Status RunX11Collector(const CollectorOptions& options, const volatile std::sig_atomic_t* stop);
+absl::Status RunX11Collector(const CollectorOptions& options,
+                             const volatile std::sig_atomic_t* stop);
 
 }  // namespace tacit::collector

@@ -23,7 +23,7 @@ TEST(KeyLabel, AsciiKeysymsGetTheClassOfTheirCharacter) {
     const KeyClass expected = std::isalpha(static_cast<unsigned char>(c))   ? KeyClass::kLetter
                               : std::isdigit(static_cast<unsigned char>(c)) ? KeyClass::kDigit
                               : c == ' '                                    ? KeyClass::kWhitespace
-                                                                            : KeyClass::kPunctuation;
+                                         : KeyClass::kPunctuation;
     EXPECT_EQ(KeyClassOf(KeyLabel(ks)), expected) << "keysym 0x" << std::hex << ks;
   }
 }
@@ -177,14 +177,12 @@ TEST(DisplaySession, SaysWhatWaylandHides) {
   EXPECT_EQ(ClassifySession(nullptr, nullptr, false), Session::kNoDisplay);
   EXPECT_EQ(SessionNote(Session::kX11), "");
   EXPECT_NE(SessionNote(Session::kXWayland).find("NOT collected"), std::string::npos);
-  EXPECT_NE(SessionNote(Session::kWaylandOnly).find("nothing can be collected"),
-            std::string::npos);
+  EXPECT_NE(SessionNote(Session::kWaylandOnly).find("nothing can be collected"), std::string::npos);
 }
 
 TEST(Heartbeat, RoundTripsAndGoesStale) {
   testing::TempDir dir;
-  EXPECT_NE(DescribeHeartbeat(ReadHeartbeat(dir.path()), 0).find("has not run"),
-            std::string::npos);
+  EXPECT_NE(DescribeHeartbeat(ReadHeartbeat(dir.path()), 0).find("has not run"), std::string::npos);
   Heartbeat h;
   h.pid = 42;
   h.display = ":3";

@@ -214,5 +214,33 @@ TEST_F(LiveCollectorTest, PauseStopsCollectionWithinASecond) {
   }
 }
 
+// Output and exit code of a shell command line.
+std::pair<std::string, int> Shell(const std::string& command) {
+  std::string output;
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return {"", -1};
+  char buffer[4096];
+  size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
+  const int status = ::pclose(pipe);
+  return {output, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
+}
+
+TEST(CollectorWithoutX, SaysWhatWaylandHidesAndWhyNothingRuns) {
+  testing::TempDir dir;
+  const std::string collect =
+      ::tacit::testing::BinaryDir() + "/bin/tacit-client --dir '" + dir.path() + "' collect";
+  auto [wayland, wayland_code] = Shell("env -u DISPLAY WAYLAND_DISPLAY=wayland-0 " + collect);
+  EXPECT_EQ(wayland_code, 2) << wayland;
+  EXPECT_NE(wayland.find("nothing can be collected here"), std::string::npos) << wayland;
+  auto [none, none_code] = Shell("env -u DISPLAY -u WAYLAND_DISPLAY " + collect);
+  EXPECT_EQ(none_code, 2) << none;
+  EXPECT_NE(none.find("no X display"), std::string::npos) << none;
+  // A display nobody serves (the abstract socket and /tmp/.X11-unix are unused there).
+  auto [absent, absent_code] = Shell("env -u WAYLAND_DISPLAY " + collect + " --display :4999");
+  EXPECT_EQ(absent_code, 2) << absent;
+  EXPECT_NE(absent.find("cannot open the X display ':4999'"), std::string::npos) << absent;
+}
+
 }  // namespace
 }  // namespace tacit

@@ -101,8 +101,8 @@ std::string XSession::Start() {
     int format = 0;
     unsigned long items = 0, after = 0;
     unsigned char* data = nullptr;
-    XGetWindowProperty(display_, DefaultRootWindow(display_), check, 0, 1, False, XA_WINDOW,
-                       &type, &format, &items, &after, &data);
+    XGetWindowProperty(display_, DefaultRootWindow(display_), check, 0, 1, False, XA_WINDOW, &type,
+                       &format, &items, &after, &data);
     if (data != nullptr) XFree(data);
     if (items > 0) return "";
     SleepMs(50);
@@ -111,8 +111,8 @@ std::string XSession::Start() {
 }
 
 Window XSession::MakeWindow(const std::string& cls, const std::string& title) {
-  const Window window = XCreateSimpleWindow(display_, DefaultRootWindow(display_), 10, 10, 400,
-                                            300, 0, 0, 0xffffff);
+  const Window window =
+      XCreateSimpleWindow(display_, DefaultRootWindow(display_), 10, 10, 400, 300, 0, 0, 0xffffff);
   std::string instance = cls + "-instance", klass = cls;
   XClassHint hint{instance.data(), klass.data()};
   XSetClassHint(display_, window, &hint);

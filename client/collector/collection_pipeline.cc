@@ -40,6 +40,11 @@ void CollectionPipeline::Offer(const RawEvent& raw) {
   if (event) pending_.push_back(*std::move(event));
 }
 
+void CollectionPipeline::DeniedAppFocused() {
+  counts_.dropped_before_denied_app += static_cast<int64_t>(pending_.size());
+  pending_.clear();
+}
+
 void CollectionPipeline::GrabChecked(bool foreign_grab) {
   if (foreign_grab || last_check_grabbed_) {
     counts_.dropped_keyboard_grab += static_cast<int64_t>(pending_.size());

@@ -25,9 +25,10 @@ namespace tacit::collector {
 class CollectionPipeline {
  public:
   struct Counts {
-    int64_t stored = 0;                 // written to the store
-    int64_t dropped_paused = 0;         // arrived while collection was paused
-    int64_t dropped_keyboard_grab = 0;  // in an interval touched by a foreign grab
+    int64_t stored = 0;                     // written to the store
+    int64_t dropped_paused = 0;             // arrived while collection was paused
+    int64_t dropped_keyboard_grab = 0;      // in an interval touched by a foreign grab
+    int64_t dropped_before_denied_app = 0;  // waiting when a denied app got the focus
     int64_t batches = 0;
     int64_t last_batch_ms = 0;  // when the last batch was written; 0 = never
   };
@@ -46,6 +47,12 @@ class CollectionPipeline {
 
   // Filters `raw` and holds the stored form until the next grab check.
   void Offer(const RawEvent& raw);
+
+  // A denied app just got the focus. The window manager announces a focus
+  // change after it happened, so keys typed into the denied app in between
+  // were attributed to the app before it: what waits for the next grab check
+  // is dropped.
+  void DeniedAppFocused();
 
   // The result of one grab check (see the rule above).
   void GrabChecked(bool foreign_grab);

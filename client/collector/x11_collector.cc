@@ -245,6 +245,7 @@ void X11Collector::UpdateApp() {
   std::string app = cls.value_or("");
   if (app == app_) return;
   app_ = std::move(app);
+  if (!pipeline_.AllowsApp(app_)) pipeline_.DeniedAppFocused();
   if (app_.empty()) return;
   RawEvent e;
   e.time_ms = cli::NowMs();
@@ -341,7 +342,7 @@ void X11Collector::WriteBeat(int64_t now, bool running) {
   h.last_batch_ms = c.last_batch_ms;
   h.dropped_paused = c.dropped_paused;
   h.dropped_keyboard_grab = c.dropped_keyboard_grab;
-  h.dropped_by_app = pipeline_.filtered().dropped_by_app;
+  h.dropped_by_app = pipeline_.filtered().dropped_by_app + c.dropped_before_denied_app;
   h.updated_ms = now;
   absl::Status written = WriteHeartbeat(options_.dir, h);
   if (!written.ok()) std::cerr << "tacit-collector: " << written.message() << "\n";

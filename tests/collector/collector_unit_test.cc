@@ -168,6 +168,21 @@ TEST(CollectionPipeline, NewDenyListAppliesToTheNextEvent) {
   EXPECT_EQ(pipeline.filtered().dropped_by_app, 1);
 }
 
+TEST(CollectionPipeline, FocusOnADeniedAppDropsWhatWaitsForTheCheck) {
+  testing::TempDir dir;
+  auto store = EventStore::OpenInDirectory(dir.path());
+  ASSERT_TRUE(store.ok());
+  CollectionPipeline pipeline{PrivacyPolicy()};
+  pipeline.Offer(Letter(1767571200000, "Notes"));
+  pipeline.GrabChecked(false);
+  pipeline.Offer(Letter(1767571200001, "Notes"));  // may have been typed into the vault
+  pipeline.DeniedAppFocused();
+  pipeline.GrabChecked(false);
+  ASSERT_TRUE(pipeline.Flush(**store, 1).ok());
+  EXPECT_EQ(pipeline.counts().stored, 1);
+  EXPECT_EQ(pipeline.counts().dropped_before_denied_app, 1);
+}
+
 TEST(DisplaySession, SaysWhatWaylandHides) {
   EXPECT_EQ(ClassifySession(":0", nullptr, false), Session::kX11);
   EXPECT_EQ(ClassifySession(":0", "", false), Session::kX11);

@@ -36,6 +36,18 @@ std::string Canary(size_t length) {
   return s;
 }
 
+// Output and exit code of a shell command line.
+std::pair<std::string, int> Shell(const std::string& command) {
+  std::string output;
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return {"", -1};
+  char buffer[4096];
+  size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
+  const int status = ::pclose(pipe);
+  return {output, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
+}
+
 class LiveCollectorTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -63,9 +75,23 @@ class LiveCollectorTest : public ::testing::Test {
   // SIGTERM: the collector writes what it holds and exits 0.
   void StopCollector() {
     if (collector_ <= 0) return;
-    const int status = testing::Stop(collector_);
+    const int status = testing::Stop(collector_, /*grace_ms=*/10000);
     collector_ = -1;
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+  }
+  // Until the heartbeat satisfies `done` (at most 10 s; the collector may be
+  // slow to get the CPU on a loaded machine).
+  template <typename Done>
+  bool WaitForBeat(Done done) {
+    for (int waited = 0; waited < 10000; waited += 50) {
+      auto beat = collector::ReadHeartbeat(dir_.path());
+      if (beat.ok() && done(*beat)) return true;
+      SleepMs(50);
+    }
+    return false;
+  }
+  bool WaitForStored(int64_t n) {
+    return WaitForBeat([n](const collector::Heartbeat& b) { return b.events_stored >= n; });
   }
   std::vector<Event> Stored() {
     auto store = EventStore::OpenInDirectory(dir_.path());
@@ -146,6 +172,9 @@ TEST_F(LiveCollectorTest, DeniedAppStoresNothingWhileFocused) {
   const std::string secret = Canary(20);
   ASSERT_TRUE(x_.Activate(notes));
   ASSERT_TRUE(x_.Type("ab"));
+  // Stored before the switch: what still waits for the next grab check when a
+  // denied app gets the focus is dropped (it may have been typed into that app).
+  ASSERT_TRUE(WaitForStored(4));
   ASSERT_TRUE(x_.Activate(vault));
   ASSERT_TRUE(x_.Type(secret));
   ASSERT_TRUE(x_.Activate(notes));
@@ -170,15 +199,16 @@ TEST_F(LiveCollectorTest, KeyboardGrabbedByAnotherClientStoresNothing) {
     KeyboardGrabber prompt(x_.display_name());
     ASSERT_TRUE(prompt.Grab());
     ASSERT_TRUE(x_.Type(password));  // goes to the grabbing prompt
-    SleepMs(1100);                   // the collector's checks see the grab
+    ASSERT_TRUE(WaitForBeat([](const collector::Heartbeat& b) { return b.keyboard_grabbed; }));
     auto beat = collector::ReadHeartbeat(dir_.path());
     ASSERT_TRUE(beat.ok()) << beat.status();
-    EXPECT_TRUE(beat->keyboard_grabbed);
     EXPECT_NE(beat->collecting.find("another program holds the keyboard"), std::string::npos)
         << beat->collecting;
     prompt.Release();
   }
-  SleepMs(1100);  // at least two checks after the release
+  // A clean check after the release (the one that saw the grab end drops
+  // what waited for it, so typing starts after it).
+  ASSERT_TRUE(WaitForBeat([](const collector::Heartbeat& b) { return !b.keyboard_grabbed; }));
   ASSERT_TRUE(x_.Type("zz"));
   SleepMs(700);
   StopCollector();
@@ -202,8 +232,12 @@ TEST_F(LiveCollectorTest, PauseStopsCollectionWithinASecond) {
   auto beat = collector::ReadHeartbeat(dir_.path());
   ASSERT_TRUE(beat.ok()) << beat.status();
   EXPECT_TRUE(beat->paused);
+  auto [status, status_code] = Shell(Client() + " --dir '" + dir_.path() + "' status");
+  EXPECT_EQ(status_code, 0) << status;
+  EXPECT_NE(status.find("collecting now: nothing: collection is paused"), std::string::npos)
+      << status;
   ASSERT_EQ(testing::RunToEnd({Client(), "--dir", dir_.path(), "resume", "--collection"}, {}), 0);
-  SleepMs(1000);
+  ASSERT_TRUE(WaitForBeat([](const collector::Heartbeat& b) { return !b.paused; }));
   ASSERT_TRUE(x_.Type("cd"));
   SleepMs(300);
   StopCollector();
@@ -212,18 +246,6 @@ TEST_F(LiveCollectorTest, PauseStopsCollectionWithinASecond) {
   for (const Event& e : presses) {
     EXPECT_FALSE(e.time_ms >= paused_from && e.time_ms <= paused_to) << e.time_ms;
   }
-}
-
-// Output and exit code of a shell command line.
-std::pair<std::string, int> Shell(const std::string& command) {
-  std::string output;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return {"", -1};
-  char buffer[4096];
-  size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
-  const int status = ::pclose(pipe);
-  return {output, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
 }
 
 TEST(CollectorWithoutX, SaysWhatWaylandHidesAndWhyNothingRuns) {

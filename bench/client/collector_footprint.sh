@@ -10,13 +10,18 @@
 # table; exits non-zero when nothing was stored or a target is missed
 # (under 1% of one core, under 30 MiB RSS).
 #
-# Usage: bench/client/collector_footprint.sh [build dir] [seconds] [strokes per second]
+# With MOTION_HZ > 0, the pointer also moves by one pixel MOTION_HZ times a
+# second through XTest (xdotool mousemove_relative: raw motion events, as a
+# physical mouse sends; the collector keeps at most 10 moves a second).
+#
+# Usage: bench/client/collector_footprint.sh [build dir] [seconds] [strokes per second] [motion Hz]
 # Needs: Xvfb, openbox, xdotool (scripts/setup installs them).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 build="${1:-$root/build}"
 seconds="${2:-40}"
 rate="${3:-10}"  # strokes/s; 10 strokes = 20 events/s
+motion_hz="${4:-0}"
 client="$build/bin/tacit-client"
 for tool in Xvfb openbox xdotool; do
   command -v "$tool" >/dev/null || { echo "collector_footprint: $tool is not installed (scripts/setup)" >&2; exit 2; }
@@ -54,8 +59,20 @@ before=$(cpu_ticks "$collector")
 start_ns=$(date +%s%N)
 strokes=$((seconds * rate))
 text="$(for _ in $(seq $((strokes / 10 + 1))); do printf 'qwertyuiop'; done | head -c "$strokes")"
+mover=""
+if [[ "$motion_hz" -gt 0 ]]; then
+  step=$(awk -v hz="$motion_hz" 'BEGIN{printf "%.4f", 1/hz}')
+  moves=()
+  for i in $(seq $((seconds * motion_hz))); do
+    if ((i % 2)); then moves+=(mousemove_relative 1 0 sleep "$step"); else moves+=(mousemove_relative -- -1 0 sleep "$step"); fi
+  done
+  xdotool "${moves[@]}" &
+  mover=$!
+  pids+=($mover)
+fi
 # xdotool waits half of --delay after the press and half after the release.
 xdotool type --delay $((2000 / rate)) "$text"
+[[ -n "$mover" ]] && { kill "$mover" 2>/dev/null || true; }
 end_ns=$(date +%s%N)
 after=$(cpu_ticks "$collector")
 rss_kib=$(awk '/^VmRSS/{print $2}' "/proc/$collector/status")
@@ -72,7 +89,7 @@ events_per_s=$(awk -v n="$stored" -v w="$wall" 'BEGIN{printf "%.1f", n/w}')
 cpu_model=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
 
 printf '%-34s %s\n' "cpu" "$cpu_model" \
-  "window" "${wall} s" \
+  "window" "${wall} s (keys: $rate strokes/s, pointer motion: $motion_hz Hz)" \
   "events stored" "$stored (${events_per_s}/s)" \
   "collector CPU time" "${cpu_s} s" \
   "collector CPU, % of one core" "${cpu_pct} % (target < 1 %)" \

@@ -17,6 +17,7 @@
 #include "client/collector/display_session.h"
 #include "client/collector/heartbeat.h"
 #include "client/collector/key_label.h"
+#include "client/collector/server_clock.h"
 #include "client/control_state.h"
 #include "common/status_macros.h"
 // Last: Xlib's macros.
@@ -101,9 +102,13 @@ class X11Collector {
   std::unique_ptr<EventStore> store_;
   CollectionPipeline pipeline_;
   LiveKeyboard keyboard_;
+  ServerClock clock_;
   std::string app_;
   Atom net_active_window_ = None;
   std::optional<GrabCheck> grab_check_;
+  // The window manager keeps _NET_ACTIVE_WINDOW: app switches arrive as
+  // PropertyNotify and the input focus need not be polled.
+  bool ewmh_ = false;
   MouseButton held_button_ = MouseButton::kNone;
   int64_t last_move_ms_ = 0;
   FileStamp control_stamp_{-2, -2, 0}, policy_stamp_{-2, -2, 0};
@@ -161,7 +166,7 @@ void X11Collector::PointerPosition(RawEvent* e) {
 }
 
 void X11Collector::HandleRaw(int type, const XIRawEvent& raw) {
-  const int64_t now = cli::NowMs();
+  const int64_t now = clock_.ToWallMs(static_cast<uint32_t>(raw.time), cli::NowMs());
   switch (type) {
     case XI_RawKeyPress:
     case XI_RawKeyRelease: {
@@ -219,6 +224,12 @@ void X11Collector::Handle(XEvent& event) {
   // covers everything before it, so it is applied first.
   if (grab_check_ && event.xany.serial >= grab_check_->serial) ApplyGrabCheck();
   if (event.type == GenericEvent && event.xcookie.extension == xi_opcode_) {
+    // A mouse sends raw motion at 125-1000 Hz and at most one move per
+    // interval is kept: the others are not even decoded.
+    if (event.xcookie.evtype == XI_RawMotion &&
+        cli::NowMs() - last_move_ms_ < options_.mouse_move_ms) {
+      return;
+    }
     if (XGetEventData(display_, &event.xcookie)) {
       HandleRaw(event.xcookie.evtype, *static_cast<const XIRawEvent*>(event.xcookie.data));
       XFreeEventData(display_, &event.xcookie);
@@ -227,6 +238,7 @@ void X11Collector::Handle(XEvent& event) {
   }
   if (event.type == PropertyNotify && event.xproperty.window == root_ &&
       event.xproperty.atom == net_active_window_) {
+    ewmh_ = true;
     UpdateApp();
   }
 }
@@ -234,6 +246,7 @@ void X11Collector::Handle(XEvent& event) {
 void X11Collector::UpdateApp() {
   std::optional<std::string> cls;
   if (std::optional<Window> active = ActiveWindow(display_, root_)) {
+    ewmh_ = true;
     cls = WindowClass(display_, *active);
   } else {
     // No EWMH window manager (or no window active): the input focus.
@@ -353,8 +366,10 @@ absl::Status X11Collector::Flush(int64_t now) { return pipeline_.Flush(*store_, 
 
 absl::Status X11Collector::Run(const volatile std::sig_atomic_t* stop) {
   TACIT_RETURN_IF_ERROR(SelectEvents());
+  // No X call may be made in here (the connection is gone; it would recurse):
+  // the batch, judged by earlier checks, is written; what waits for a check
+  // is dropped.
   std::function<void()> on_lost = [this] {
-    CheckGrab();
     absl::Status flushed = Flush(cli::NowMs());
     if (!flushed.ok()) std::cerr << "tacit-collector: " << flushed.message() << "\n";
     note_ = "the X display closed";
@@ -379,20 +394,29 @@ absl::Status X11Collector::Run(const volatile std::sig_atomic_t* stop) {
       pollfd p{fd, POLLIN, 0};
       ::poll(&p, 1, static_cast<int>(wait));  // EINTR (a signal) just ends the wait
     }
-    while (*stop == 0 && XPending(display_) > 0) {
+    const int64_t woke_ms = cli::NowMs();
+    bool handled = false;
+    // One read of the socket, then what it brought (XPending per event would
+    // read the socket again each time).
+    for (int queued = XEventsQueued(display_, QueuedAfterReading); queued > 0 && *stop == 0;
+         --queued) {
       XEvent event;
       XNextEvent(display_, &event);
       Handle(event);
+      handled = true;
     }
     now = cli::NowMs();
+    bool state_checked = false;  // what is collected can change only at a check
     if (now >= next_control) {
       CheckControl();
-      UpdateApp();  // the fallback without EWMH; a no-op when the app did not change
+      if (!ewmh_) UpdateApp();  // the fallback without EWMH: the input focus, polled
       next_control = now + options_.control_check_ms;
+      state_checked = true;
     }
     if (now >= next_grab) {
       CheckGrab();
       next_grab = now + options_.grab_check_ms;
+      state_checked = true;
     }
     if (now >= next_flush || pipeline_.batch_size() >= options_.batch_events) {
       const bool wrote = pipeline_.batch_size() > 0;
@@ -404,10 +428,15 @@ absl::Status X11Collector::Run(const volatile std::sig_atomic_t* stop) {
       TACIT_RETURN_IF_ERROR(store_->EnforceRetention(now).status());
       next_retention = now + kRetentionCheckMs;
     }
-    if (now >= next_beat || Collecting() != last_collecting_) {
+    if (now >= next_beat || (state_checked && Collecting() != last_collecting_)) {
       WriteBeat(now, /*running=*/true);
       next_beat = now + kHeartbeatIntervalMs;
     }
+    // A mouse sends raw motion up to 1000 times a second: reading the socket
+    // at most every min_wake_ms keeps the wake-ups per second bounded (the
+    // events keep their server times). A signal ends the pause early.
+    const int64_t pause_ms = options_.min_wake_ms - (cli::NowMs() - woke_ms);
+    if (handled && pause_ms > 0) ::poll(nullptr, 0, static_cast<int>(pause_ms));
   }
   // Stopping: a last check decides what is pending, then everything is written.
   CheckGrab();

@@ -23,6 +23,7 @@ struct CollectorOptions {
   int64_t grab_check_ms = 500;     // how often the keyboard-grab check runs
   int64_t control_check_ms = 250;  // how often pause and policy files are checked
   int64_t mouse_move_ms = 100;     // at most one mouse move (or drag) per interval
+  int64_t min_wake_ms = 25;        // read the X socket at most this often
 };
 
 // Runs until `*stop` becomes non-zero (a signal handler sets it), then writes

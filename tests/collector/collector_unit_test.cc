@@ -10,6 +10,7 @@
 #include "client/collector/display_session.h"
 #include "client/collector/heartbeat.h"
 #include "client/collector/key_label.h"
+#include "client/collector/server_clock.h"
 #include "client/privacy_filter.h"
 #include "gtest/gtest.h"
 #include "tests/client/temp_dir.h"
@@ -181,6 +182,34 @@ TEST(CollectionPipeline, FocusOnADeniedAppDropsWhatWaitsForTheCheck) {
   ASSERT_TRUE(pipeline.Flush(**store, 1).ok());
   EXPECT_EQ(pipeline.counts().stored, 1);
   EXPECT_EQ(pipeline.counts().dropped_before_denied_app, 1);
+}
+
+// Property: with random delivery delays (the socket read late), times keep
+// the server's spacing once the least-delayed event was seen, never lie in
+// the future, and survive the server clock's wrap at 2^32 ms.
+TEST(ServerClock, EventTimesFollowTheServerNotTheReadTime) {
+  for (uint32_t seed = 1; seed <= 20; ++seed) {
+    std::mt19937 rng(seed);
+    ServerClock clock;
+    const int64_t offset = 1767571200000 + rng() % 1000000;
+    uint32_t server = 0xffffffffu - rng() % 5000;  // wraps within the run
+    int64_t previous = 0;
+    for (int i = 0; i < 500; ++i) {
+      server += 1 + rng() % 40;
+      const int64_t true_wall =
+          offset + static_cast<int64_t>(server) + (server < 0x80000000u ? (int64_t{1} << 32) : 0);
+      const int64_t delay = i % 50 == 0 ? 0 : rng() % 30;  // now and then read at once
+      const int64_t t = clock.ToWallMs(server, true_wall + delay);
+      EXPECT_LE(t, true_wall + delay) << "seed " << seed;
+      if (i % 50 != 0 && i > 50) {
+        EXPECT_LE(t - true_wall, 30) << "seed " << seed;
+      }
+      if (i > 0 && i % 50 != 0) {
+        EXPECT_GE(t, previous - 30) << "seed " << seed;
+      }
+      previous = t;
+    }
+  }
 }
 
 TEST(DisplaySession, SaysWhatWaylandHides) {

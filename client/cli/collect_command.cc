@@ -16,6 +16,7 @@
 #include "client/cli/owner_commands.h"
 
 namespace tacit::cli {
+#ifdef TACIT_HAVE_X11_COLLECTOR
 namespace {
 
 // The folder of the running tacit-client.
@@ -29,6 +30,7 @@ std::string OwnFolder() {
 }
 
 }  // namespace
+#endif
 
 void AddCollectCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
   struct Args {

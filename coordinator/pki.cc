@@ -9,6 +9,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <ctime>
 #include <filesystem>
 #include <memory>
 
@@ -20,6 +21,7 @@
 #include "common/secure_random.h"
 #include "common/status_macros.h"
 #include "coordinator/pki_revocation.h"
+#include "secure_agg/credential.h"
 
 namespace tacit::coordinator {
 namespace {
@@ -299,6 +301,29 @@ absl::StatusOr<KeyAndCert> IssueDeviceCertificate(const KeyAndCert& ca,
   return IssueSigned(ca, spec);
 }
 
+absl::StatusOr<std::string> IssueSecAggCredential(const KeyAndCert& ca,
+                                                  const std::string& device_cert_pem) {
+  TACIT_ASSIGN_OR_RETURN(X509Ptr ca_cert, ParseCert(ca.cert_pem, "CA certificate"));
+  TACIT_ASSIGN_OR_RETURN(EvpPkeyPtr ca_key, ParseKey(ca.key_pem));
+  if (X509_check_private_key(ca_cert.get(), ca_key.get()) != 1) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError("the CA key does not belong to the CA certificate");
+  }
+  TACIT_ASSIGN_OR_RETURN(X509Ptr device, ParseCert(device_cert_pem, "device certificate"));
+  // The credential lives as long as the certificate: a replaced device's
+  // credential expires with the certificate it came with.
+  struct tm not_after {};
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(device.get()), &not_after) != 1) {
+    return OpenSslError("reading the device certificate's expiry");
+  }
+  const std::time_t expiry = timegm(&not_after);
+  if (expiry <= 0) return absl::InvalidArgumentError("the device certificate expires before 1970");
+  absl::StatusOr<secagg::Bytes> credential = secagg::IssueCredential(
+      ca_key.get(), X509_get0_pubkey(device.get()), static_cast<uint64_t>(expiry));
+  if (!credential.ok()) return credential.status();
+  return std::string(credential->begin(), credential->end());
+}
+
 absl::StatusOr<std::string> VerifyDeviceCertificate(const std::string& peer_cert_pem,
                                                     const std::string& ca_cert_pem,
                                                     std::optional<std::time_t> at) {
@@ -369,8 +394,10 @@ absl::StatusOr<std::string> IssueDeviceInFolder(const std::string& dir,
   }
   TACIT_RETURN_IF_ERROR(MakeDirectories(dir + "/devices", 0700));
   absl::StatusOr<KeyAndCert> device = IssueDeviceCertificate(*ca, device_id, days);
+  absl::StatusOr<std::string> credential =
+      device.ok() ? IssueSecAggCredential(*ca, device->cert_pem) : device.status();
   OPENSSL_cleanse(ca->key_pem.data(), ca->key_pem.size());
-  if (!device.ok()) return device.status();
+  if (!credential.ok()) return credential.status();
   // A replaced certificate must stop working, not only stop being on disk:
   // its serial goes on the denylist before the new one exists (a crash in
   // between leaves the device with no valid certificate, never with two).
@@ -379,8 +406,12 @@ absl::StatusOr<std::string> IssueDeviceInFolder(const std::string& dir,
     if (!revoked.ok()) return revoked.status();
   }
   TACIT_RETURN_IF_ERROR(RecordIssued(dir, device_id, device->cert_pem));
-  TACIT_RETURN_IF_ERROR(WriteKeyPair(base, *device));
+  // The credential after the key pair: an interrupted --replace leaves an old
+  // credential that names the old key, which enrolment refuses by name.
+  absl::Status wrote = WriteKeyPair(base, *device);
+  if (wrote.ok()) wrote = WriteFileAtomically(base + ".cred", *credential, 0644);
   OPENSSL_cleanse(device->key_pem.data(), device->key_pem.size());
+  TACIT_RETURN_IF_ERROR(wrote);
   return base + ".crt";
 }
 

@@ -8,9 +8,14 @@
 // clientAuth only. The gRPC layer calls VerifyDeviceCertificate on the
 // peer's certificate: the device's identity is its certificate.
 //
+// With each device certificate the CA issues the device's pseudonymous SecAgg
+// credential (secure_agg/credential.h): the same key and expiry, no device
+// id. Devices sign their secure-aggregation keys with it, so neighbours
+// learn a key, not who they aggregate with.
+//
 // Folder layout made by InitPkiFolder / IssueDeviceInFolder:
 //   DIR/ca.key (0600) DIR/ca.crt DIR/server.key (0600) DIR/server.crt
-//   DIR/devices/<id>.key (0600) DIR/devices/<id>.crt
+//   DIR/devices/<id>.key (0600) DIR/devices/<id>.crt DIR/devices/<id>.cred
 
 #include <ctime>
 #include <optional>
@@ -43,6 +48,11 @@ absl::StatusOr<KeyAndCert> IssueServerCertificate(const KeyAndCert& ca,
 absl::StatusOr<KeyAndCert> IssueDeviceCertificate(const KeyAndCert& ca,
                                                   const std::string& device_id, int days);
 
+// The SecAgg credential (binary, secure_agg/credential.h) of the device
+// certificate `device_cert_pem`: its public key and expiry, signed by `ca`.
+absl::StatusOr<std::string> IssueSecAggCredential(const KeyAndCert& ca,
+                                                  const std::string& device_cert_pem);
+
 // Checks that `peer_cert_pem` chains to `ca_cert_pem`, is within its validity
 // period at `at` (default: now), is meant for client authentication and
 // names one device id consistently; returns that id. Failures are
@@ -54,7 +64,8 @@ absl::StatusOr<std::string> VerifyDeviceCertificate(const std::string& peer_cert
 // `pki init DIR`: refuses to overwrite an existing CA key.
 absl::Status InitPkiFolder(const std::string& dir, const std::vector<std::string>& server_names,
                            const PkiValidity& validity = {});
-// `pki issue DEVICE`: returns the certificate path and records the new
+// `pki issue DEVICE`: writes the key, the certificate and the SecAgg
+// credential (DIR/devices/<id>.cred); returns the certificate path and records the new
 // serial in DIR/issued.log (coordinator/pki_revocation.h). Refuses to replace
 // an existing device certificate unless `replace` is set; a replacement
 // revokes every earlier certificate of the device first.

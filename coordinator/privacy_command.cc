@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "coordinator/cli_commands.h"
-#include "coordinator/rdp_accountant.h"
+#include "privacy/rdp_accountant.h"
 
 namespace tacit::coordinator {
 namespace {
@@ -37,11 +37,11 @@ void AddPrivacyCommand(CLI::App& app, CommandAction* action) {
       ->capture_default_str();
   cmd->callback([args, action] {
     *action = [args] {
-      RdpAccountant accountant;
+      privacy::RdpAccountant accountant;
       absl::Status s = accountant.ComposeSampledGaussian(args->sampling_rate,
                                                          args->noise_multiplier, args->rounds);
-      absl::StatusOr<PrivacySpent> spent =
-          s.ok() ? accountant.Spent(args->delta) : absl::StatusOr<PrivacySpent>(s);
+      absl::StatusOr<privacy::PrivacySpent> spent =
+          s.ok() ? accountant.Spent(args->delta) : absl::StatusOr<privacy::PrivacySpent>(s);
       if (!spent.ok()) {
         std::fprintf(stderr, "tacit-coordinator privacy: %s\n",
                      std::string(spent.status().message()).c_str());

@@ -4,51 +4,12 @@
 #include <openssl/pem.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 
 namespace tacit::secagg {
 namespace {
 
 constexpr size_t kEd25519KeyBytes = 32;
-
-// The first queued OpenSSL error, for messages; clears the queue.
-std::string LastOpenSslError() {
-  const unsigned long code = ERR_peek_last_error();
-  ERR_clear_error();
-  if (code == 0) return "no OpenSSL detail";
-  char buf[256];
-  ERR_error_string_n(code, buf, sizeof(buf));
-  return buf;
-}
-
-// One-shot EVP_DigestSign; `md` is null for Ed25519 (it hashes internally).
-absl::StatusOr<Bytes> DigestSign(EVP_PKEY* key, const EVP_MD* md, ByteSpan message) {
-  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-  size_t size = 0;
-  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, md, nullptr, key) != 1 ||
-      EVP_DigestSign(ctx.get(), nullptr, &size, message.data(), message.size()) != 1) {
-    return absl::InternalError(absl::StrCat("signature setup failed: ", LastOpenSslError()));
-  }
-  Bytes signature(size);
-  if (EVP_DigestSign(ctx.get(), signature.data(), &size, message.data(), message.size()) != 1) {
-    return absl::InternalError(absl::StrCat("signing failed: ", LastOpenSslError()));
-  }
-  signature.resize(size);
-  return signature;
-}
-
-absl::Status DigestVerify(EVP_PKEY* key, const EVP_MD* md, ByteSpan message, ByteSpan signature) {
-  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, md, nullptr, key) != 1) {
-    return absl::InternalError(absl::StrCat("signature check setup failed: ", LastOpenSslError()));
-  }
-  if (EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), message.data(),
-                       message.size()) != 1) {
-    ERR_clear_error();
-    return absl::UnauthenticatedError(
-        "the signature does not verify under the advertised identity");
-  }
-  return absl::OkStatus();
-}
 
 absl::StatusOr<X509Ptr> ParseDer(ByteSpan der) {
   const unsigned char* p = der.data();
@@ -65,21 +26,26 @@ absl::StatusOr<X509Ptr> ParsePemCertificate(const std::string& pem, const char* 
   X509Ptr cert(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr);
   if (!cert) {
     return absl::InvalidArgumentError(
-        absl::StrCat("the ", what, " is not a PEM certificate: ", LastOpenSslError()));
+        absl::StrCat("the ", what, " is not a PEM certificate: ", TakeOpenSslError()));
   }
   return cert;
+}
+
+absl::StatusOr<EvpPkeyPtr> ParsePemDeviceKey(const std::string& key_pem) {
+  BioPtr bio(BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
+  EvpPkeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  if (!key) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the device key is not a PEM private key (re-enrol the device): ", TakeOpenSslError()));
+  }
+  return key;
 }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<X509Signer>> X509Signer::FromPem(const std::string& key_pem,
                                                                 const std::string& cert_pem) {
-  BioPtr bio(BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
-  EvpPkeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
-  if (!key) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the device key is not a PEM private key (re-enrol the device): ", LastOpenSslError()));
-  }
+  TACIT_ASSIGN_OR_RETURN(EvpPkeyPtr key, ParsePemDeviceKey(key_pem));
   auto cert = ParsePemCertificate(cert_pem, "device certificate");
   if (!cert.ok()) return cert.status();
   if (X509_check_private_key(cert->get(), key.get()) != 1) {
@@ -105,7 +71,7 @@ absl::StatusOr<std::unique_ptr<X509Verifier>> X509Verifier::FromPem(
   if (!ca.ok()) return ca.status();
   X509StorePtr store(X509_STORE_new());
   if (!store || X509_STORE_add_cert(store.get(), ca->get()) != 1) {
-    return absl::InternalError(absl::StrCat("building the CA store failed: ", LastOpenSslError()));
+    return absl::InternalError(absl::StrCat("building the CA store failed: ", TakeOpenSslError()));
   }
   return std::unique_ptr<X509Verifier>(new X509Verifier(std::move(store)));
 }
@@ -116,7 +82,7 @@ absl::Status X509Verifier::Verify(ByteSpan identity, ByteSpan message, ByteSpan 
   X509StoreCtxPtr ctx(X509_STORE_CTX_new());
   if (!ctx || X509_STORE_CTX_init(ctx.get(), store_.get(), leaf->get(), nullptr) != 1) {
     return absl::InternalError(
-        absl::StrCat("certificate check setup failed: ", LastOpenSslError()));
+        absl::StrCat("certificate check setup failed: ", TakeOpenSslError()));
   }
   // The SSL-client purpose makes OpenSSL require clientAuth when the leaf
   // has an extended key usage; the explicit checks below also require it to
@@ -142,13 +108,70 @@ absl::Status X509Verifier::Verify(ByteSpan identity, ByteSpan message, ByteSpan 
   return DigestVerify(key, EVP_sha256(), message, signature);
 }
 
+absl::StatusOr<std::unique_ptr<CredentialSigner>> CredentialSigner::Create(
+    const std::string& key_pem, ByteSpan credential) {
+  TACIT_ASSIGN_OR_RETURN(EvpPkeyPtr key, ParsePemDeviceKey(key_pem));
+  absl::StatusOr<Credential> parsed = ParseCredential(credential);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the SecAgg credential is malformed (", parsed.status().message(),
+                     "); re-issue the device with `tacit-coordinator pki issue DEVICE --replace`"));
+  }
+  absl::StatusOr<Bytes> own_key = CompressedP256PublicKey(key.get());
+  if (!own_key.ok()) return own_key.status();
+  if (*own_key != parsed->public_key) {
+    return absl::InvalidArgumentError(
+        "the SecAgg credential is for another key than the device key: use the .key and .cred "
+        "that `tacit-coordinator pki issue` made together");
+  }
+  return std::unique_ptr<CredentialSigner>(
+      new CredentialSigner(std::move(key), Bytes(credential.begin(), credential.end())));
+}
+
+absl::StatusOr<Bytes> CredentialSigner::Sign(ByteSpan message) const {
+  return SignP256(key_.get(), message);
+}
+
+absl::StatusOr<std::unique_ptr<CredentialVerifier>> CredentialVerifier::FromPem(
+    const std::string& ca_cert_pem) {
+  auto ca = ParsePemCertificate(ca_cert_pem, "fleet CA certificate");
+  if (!ca.ok()) return ca.status();
+  EvpPkeyPtr key(X509_get_pubkey(ca->get()));
+  if (!key || !CompressedP256PublicKey(key.get()).ok()) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError(
+        "the fleet CA certificate does not hold an EC P-256 key (use the ca.crt made by "
+        "`tacit-coordinator pki init`)");
+  }
+  return std::unique_ptr<CredentialVerifier>(new CredentialVerifier(std::move(key)));
+}
+
+absl::StatusOr<Credential> CredentialVerifier::Checked(ByteSpan credential) const {
+  TACIT_ASSIGN_OR_RETURN(Credential parsed, ParseCredential(credential));
+  TACIT_RETURN_IF_ERROR(secagg::CheckCredential(parsed, ca_key_.get(), std::time(nullptr)));
+  return parsed;
+}
+
+absl::Status CredentialVerifier::CheckCredential(ByteSpan credential) const {
+  return Checked(credential).status();
+}
+
+absl::Status CredentialVerifier::Verify(ByteSpan identity, ByteSpan message,
+                                        ByteSpan signature) const {
+  // Expiry and the CA's signature first, then the advertisement's signature
+  // under the key the CA vouched for.
+  TACIT_ASSIGN_OR_RETURN(Credential credential, Checked(identity));
+  TACIT_ASSIGN_OR_RETURN(EvpPkeyPtr key, P256PublicKeyFromCompressed(credential.public_key));
+  return VerifyP256(key.get(), message, signature);
+}
+
 absl::StatusOr<std::unique_ptr<Ed25519Signer>> Ed25519Signer::Generate() {
   EvpPkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
   Bytes public_key(kEd25519KeyBytes);
   size_t size = public_key.size();
   if (!key || EVP_PKEY_get_raw_public_key(key.get(), public_key.data(), &size) != 1 ||
       size != kEd25519KeyBytes) {
-    return absl::InternalError(absl::StrCat("Ed25519 key generation failed: ", LastOpenSslError()));
+    return absl::InternalError(absl::StrCat("Ed25519 key generation failed: ", TakeOpenSslError()));
   }
   return std::unique_ptr<Ed25519Signer>(new Ed25519Signer(std::move(key), std::move(public_key)));
 }
@@ -165,7 +188,7 @@ absl::Status KnownKeysVerifier::Verify(ByteSpan identity, ByteSpan message,
   EvpPkeyPtr key(
       EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, identity.data(), identity.size()));
   if (!key) {
-    return absl::InternalError(absl::StrCat("Ed25519 key import failed: ", LastOpenSslError()));
+    return absl::InternalError(absl::StrCat("Ed25519 key import failed: ", TakeOpenSslError()));
   }
   return DigestVerify(key.get(), nullptr, message, signature);
 }

@@ -7,8 +7,11 @@
 // 2017, Sec. 6). Each client therefore signs its advertisement with its device
 // identity and checks its neighbours' signatures against an identity it trusts.
 //
-// Fleet: X509Signer (the device's EC P-256 key and DER certificate) and
-// X509Verifier (trusts only the fleet CA, and only client certificates).
+// Fleet: CredentialSigner (the device's EC P-256 key and its pseudonymous
+// SecAgg credential, secure_agg/credential.h) and CredentialVerifier (trusts
+// only credentials the fleet CA signed). X509Signer and X509Verifier (the
+// DER device certificate, which names the device) are kept for tests and
+// benchmarks; fleet rounds no longer accept them (docs/threat_model.md).
 // Simulations and tests: Ed25519Signer and KnownKeysVerifier (the registered
 // raw public keys stand in for the CA). Everything goes through OpenSSL EVP.
 //
@@ -25,17 +28,17 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "common/openssl_ptr.h"
+#include "secure_agg/credential.h"
 #include "secure_agg/crypto.h"
+#include "secure_agg/signatures.h"
 
 namespace tacit::secagg {
-
-using ByteSpan = absl::Span<const uint8_t>;
 
 class Signer {
  public:
   virtual ~Signer() = default;
-  // What neighbours verify the signature against: a DER certificate or a raw
-  // public key, sent as SecAggAdvertiseKeys::identity.
+  // What neighbours verify the signature against: a SecAgg credential, a DER
+  // certificate or a raw public key, sent as SecAggAdvertiseKeys::identity.
   virtual const Bytes& identity() const = 0;
   virtual absl::StatusOr<Bytes> Sign(ByteSpan message) const = 0;
 };
@@ -78,6 +81,46 @@ class X509Verifier final : public IdentityVerifier {
  private:
   explicit X509Verifier(X509StorePtr store) : store_(std::move(store)) {}
   X509StorePtr store_;
+};
+
+// Signs with ECDSA P-256/SHA-256 under the device key, as 64 raw low-s
+// bytes; identity() is the device's 106-byte SecAgg credential.
+class CredentialSigner final : public Signer {
+ public:
+  // The device key's PEM (as enrolment stores it) and the credential `pki
+  // issue` made with it; InvalidArgument when the credential is malformed or
+  // names another key.
+  static absl::StatusOr<std::unique_ptr<CredentialSigner>> Create(const std::string& key_pem,
+                                                                  ByteSpan credential);
+  const Bytes& identity() const override { return credential_; }
+  absl::StatusOr<Bytes> Sign(ByteSpan message) const override;
+
+ private:
+  CredentialSigner(EvpPkeyPtr key, Bytes credential)
+      : key_(std::move(key)), credential_(std::move(credential)) {}
+  EvpPkeyPtr key_;
+  Bytes credential_;
+};
+
+// Accepts an identity only when it is one well-formed credential, unexpired
+// now, signed by the one fleet CA given here; then checks the advertisement
+// signature (raw, low-s) with the credential's key. X.509 certificates are
+// refused: a fleet signs with credentials only, so a device cannot hold a
+// second seat under its certificate, and neighbours never see device ids.
+class CredentialVerifier final : public IdentityVerifier {
+ public:
+  // The fleet CA's PEM certificate; its key must be EC P-256.
+  static absl::StatusOr<std::unique_ptr<CredentialVerifier>> FromPem(
+      const std::string& ca_cert_pem);
+  absl::Status Verify(ByteSpan identity, ByteSpan message, ByteSpan signature) const override;
+  // The credential alone (well formed, unexpired, signed by the CA): what
+  // enrolment checks before storing one.
+  absl::Status CheckCredential(ByteSpan credential) const;
+
+ private:
+  explicit CredentialVerifier(EvpPkeyPtr ca_key) : ca_key_(std::move(ca_key)) {}
+  absl::StatusOr<Credential> Checked(ByteSpan credential) const;
+  EvpPkeyPtr ca_key_;
 };
 
 // Ed25519 with a fresh key from OpenSSL's CSPRNG; identity() is the raw

@@ -12,9 +12,9 @@
 
 #include "benchmark/benchmark.h"
 #include "common/dp_noise.h"
-#include "coordinator/rdp_accountant.h"
 #include "coordinator/server_optimizer.h"
 #include "coordinator/state_store.h"
+#include "privacy/rdp_accountant.h"
 
 namespace tacit::coordinator {
 namespace {
@@ -68,7 +68,7 @@ void BM_CommitRound(benchmark::State& state) {
 BENCHMARK(BM_CommitRound)->Arg(1 << 20)->Arg(4 << 20)->Unit(benchmark::kMillisecond);
 
 void BM_AccountOneRound(benchmark::State& state) {
-  RdpAccountant accountant;
+  tacit::privacy::RdpAccountant accountant;
   for (auto _ : state) {
     (void)accountant.ComposeSampledGaussian(0.01, 1.1, 1);
     benchmark::DoNotOptimize(accountant.Spent(1e-5)->epsilon);

@@ -34,6 +34,8 @@
 #include "nlohmann/json.hpp"
 #include "secure_agg/client.h"
 #include "secure_agg/identity.h"
+#include "secure_agg/phase.h"
+#include "secure_agg/protocol.h"
 #include "tacit/v1/federation.grpc.pb.h"
 
 namespace {
@@ -66,7 +68,7 @@ struct SimClient {
   std::unique_ptr<tacit::v1::Federation::Stub> stub;
   tacit::v1::Assignment assignment;
   std::unique_ptr<tacit::secagg::SecAggClient> secagg;
-  std::shared_ptr<const tacit::secagg::Signer> signer;  // its device certificate's key
+  std::shared_ptr<const tacit::secagg::Signer> signer;  // its device key and SecAgg credential
   int64_t bytes_up = 0, bytes_down = 0;
 };
 
@@ -150,10 +152,12 @@ Row RunOne(int n, const tacit::ModelConfig& model, int threads, const std::strin
     clients[i].stub = StubFor(address, ca.cert_pem, id);
     // Signs its advertised keys as a fleet client does; the coordinator drops
     // unsigned clients.
-    clients[i].signer = std::move(*tacit::secagg::X509Signer::FromPem(id.key_pem, id.cert_pem));
+    const std::string credential = *tacit::coordinator::IssueSecAggCredential(ca, id.cert_pem);
+    clients[i].signer = std::move(
+        *tacit::secagg::CredentialSigner::Create(id.key_pem, tacit::secagg::AsBytes(credential)));
   }
   std::shared_ptr<const tacit::secagg::IdentityVerifier> fleet_verifier =
-      std::move(*tacit::secagg::X509Verifier::FromPem(ca.cert_pem));
+      std::move(*tacit::secagg::CredentialVerifier::FromPem(ca.cert_pem));
   auto held_hash = tacit::LayoutOf(model)->hash;
   auto start = Clock::now();
   std::atomic<int> assigned{0};
@@ -187,7 +191,7 @@ Row RunOne(int n, const tacit::ModelConfig& model, int threads, const std::strin
           1.0);
     }
   });
-  for (uint32_t step = 0; step < 4; ++step) {
+  for (uint32_t step = 0; step < static_cast<uint32_t>(tacit::secagg::kPhaseCount); ++step) {
     tacit::ParallelFor(n, static_cast<size_t>(threads), [&](size_t i) {
       SimClient& c = clients[i];
       if (!c.secagg) return;

@@ -103,12 +103,13 @@ struct Options {
   uint32_t bits = 32;
   uint32_t threshold = 0;
   int repeats = 1;
-  std::string identity = "x509";  // none | ed25519 | x509 (the fleet's)
+  std::string identity = "credential";  // none | ed25519 | x509 | credential (the fleet's)
 };
 
-// Every client's signer and the one verifier they share: X.509 device
-// certificates of one fleet CA (coordinator/pki, as enrolled laptops hold),
-// raw Ed25519 keys (the simulator's), or none (an unsigned round).
+// Every client's signer and the one verifier they share: SecAgg credentials
+// of one fleet CA (coordinator/pki, as enrolled laptops hold), X.509 device
+// certificates of that CA (what fleets sent before credentials), raw Ed25519
+// keys (the simulator's), or none (an unsigned round).
 struct Identities {
   std::map<uint32_t, std::shared_ptr<const Signer>> signers;
   std::shared_ptr<const IdentityVerifier> verifier;
@@ -129,16 +130,33 @@ absl::StatusOr<Identities> MakeIdentities(const std::string& scheme,
     out.verifier = known;
     return out;
   }
-  if (scheme != "x509") return absl::InvalidArgumentError("--identity is none, ed25519 or x509");
+  if (scheme != "x509" && scheme != "credential") {
+    return absl::InvalidArgumentError("--identity is none, ed25519, x509 or credential");
+  }
+  const bool x509 = scheme == "x509";
   auto ca = coordinator::CreateFleetCa("bench fleet", 30);
   if (!ca.ok()) return ca.status();
-  auto verifier = X509Verifier::FromPem(ca->cert_pem);
-  if (!verifier.ok()) return verifier.status();
-  out.verifier = std::move(*verifier);
+  if (x509) {
+    auto verifier = X509Verifier::FromPem(ca->cert_pem);
+    if (!verifier.ok()) return verifier.status();
+    out.verifier = std::move(*verifier);
+  } else {
+    auto verifier = CredentialVerifier::FromPem(ca->cert_pem);
+    if (!verifier.ok()) return verifier.status();
+    out.verifier = std::move(*verifier);
+  }
   for (uint32_t id : cohort) {
     auto device = coordinator::IssueDeviceCertificate(*ca, "bench-" + std::to_string(id), 30);
     if (!device.ok()) return device.status();
-    auto signer = X509Signer::FromPem(device->key_pem, device->cert_pem);
+    if (x509) {
+      auto signer = X509Signer::FromPem(device->key_pem, device->cert_pem);
+      if (!signer.ok()) return signer.status();
+      out.signers[id] = std::move(*signer);
+      continue;
+    }
+    auto credential = coordinator::IssueSecAggCredential(*ca, device->cert_pem);
+    if (!credential.ok()) return credential.status();
+    auto signer = CredentialSigner::Create(device->key_pem, AsBytes(*credential));
     if (!signer.ok()) return signer.status();
     out.signers[id] = std::move(*signer);
   }
@@ -361,9 +379,9 @@ int main(int argc, char** argv) {
   app.add_option("--repeats", opt.repeats, "rounds to run; figures are medians")
       ->check(CLI::Range(1, 100));
   app.add_option("--identity", opt.identity,
-                 "signatures on advertised keys: x509 (fleet certificates, default), ed25519 "
-                 "(the simulator's), none")
-      ->check(CLI::IsMember({"none", "ed25519", "x509"}));
+                 "signatures on advertised keys: credential (the fleet's SecAgg credentials, "
+                 "default), x509 (device certificates), ed25519 (the simulator's), none")
+      ->check(CLI::IsMember({"none", "ed25519", "x509", "credential"}));
   CLI11_PARSE(app, argc, argv);
   return tacit::secagg::Run(opt);
 }

@@ -4,6 +4,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <filesystem>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -12,6 +13,8 @@
 #include "common/openssl_ptr.h"
 #include "common/status_macros.h"
 #include "nlohmann/json.hpp"
+#include "secure_agg/identity.h"
+#include "secure_agg/protocol.h"
 
 namespace tacit::runtime {
 namespace {
@@ -31,6 +34,32 @@ std::unique_ptr<X509, X509Free> ParseCertificate(const std::string& pem) {
 
 std::string FleetDir(const std::string& dir) { return dir + "/fleet"; }
 
+std::string CredentialPath(const std::string& dir) { return FleetDir(dir) + "/secagg.cred"; }
+
+// What re-issuing takes, for every credential refusal.
+constexpr char kReissue[] =
+    "ask the fleet operator to re-issue this device (`tacit-coordinator pki issue DEVICE "
+    "--replace`) and enroll with the new .key, .crt and .cred";
+
+// The credential must be for `key_pem`'s key and signed by the CA in
+// `ca_pem`: a laptop that stored a wrong one would leave every round.
+absl::Status CheckCredential(const std::string& credential_path, const std::string& credential,
+                             const std::string& key_pem, const std::string& ca_pem) {
+  const secagg::ByteSpan bytes = secagg::AsBytes(credential);
+  absl::Status usable = secagg::CredentialSigner::Create(key_pem, bytes).status();
+  if (usable.ok()) {
+    absl::StatusOr<std::unique_ptr<secagg::CredentialVerifier>> verifier =
+        secagg::CredentialVerifier::FromPem(ca_pem);
+    usable = verifier.ok() ? (*verifier)->CheckCredential(bytes) : verifier.status();
+  }
+  if (!usable.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(credential_path, " is not a usable SecAgg ",
+                                                   "credential (", usable.message(),
+                                                   "): ", kReissue));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> CertificateCommonName(const std::string& cert_pem) {
@@ -45,7 +74,17 @@ absl::StatusOr<std::string> CertificateCommonName(const std::string& cert_pem) {
 
 absl::Status Enroll(const std::string& dir, const std::string& coordinator,
                     const std::string& ca_path, const std::string& cert_path,
-                    const std::string& key_path, const std::string& server_name) {
+                    const std::string& key_path, const std::string& server_name,
+                    const std::string& credential_path) {
+  const std::string cred_path =
+      credential_path.empty() ? std::filesystem::path(cert_path).replace_extension(".cred").string()
+                              : credential_path;
+  absl::StatusOr<std::string> credential = ReadFileToString(cred_path);
+  if (!credential.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("no SecAgg credential at ", cred_path, " (", credential.status().message(),
+                     "): pass --credential DEVICE.cred, or ", kReissue));
+  }
   TACIT_ASSIGN_OR_RETURN(std::string ca_pem, ReadFileToString(ca_path));
   TACIT_ASSIGN_OR_RETURN(std::string cert_pem, ReadFileToString(cert_path));
   TACIT_ASSIGN_OR_RETURN(std::string key_pem, ReadFileToString(key_path));
@@ -66,8 +105,14 @@ absl::Status Enroll(const std::string& dir, const std::string& coordinator,
         absl::StrCat(key_path, " is not the private key of ", cert_path,
                      ": use the .key and .crt that `tacit-coordinator pki issue` made together"));
   }
+  absl::Status credential_ok = CheckCredential(cred_path, *credential, key_pem, ca_pem);
+  if (!credential_ok.ok()) {
+    OPENSSL_cleanse(key_pem.data(), key_pem.size());
+    return credential_ok;
+  }
   TACIT_ASSIGN_OR_RETURN(std::string device_id, CertificateCommonName(cert_pem));
   TACIT_RETURN_IF_ERROR(MakeDirectories(FleetDir(dir), 0700));
+  TACIT_RETURN_IF_ERROR(WriteFileAtomically(CredentialPath(dir), *credential, 0644));
   TACIT_RETURN_IF_ERROR(WriteFileAtomically(FleetDir(dir) + "/ca.crt", ca_pem, 0644));
   TACIT_RETURN_IF_ERROR(WriteFileAtomically(FleetDir(dir) + "/device.crt", cert_pem, 0644));
   absl::Status wrote_key = WriteFileAtomically(FleetDir(dir) + "/device.key", key_pem, 0600);
@@ -84,7 +129,7 @@ absl::StatusOr<Enrollment> LoadEnrollment(const std::string& dir) {
     return absl::FailedPreconditionError(absl::StrCat(
         "this device is not enrolled in a fleet (", FleetDir(dir),
         "/fleet.json missing): run `tacit-client enroll --coordinator HOST:PORT --ca ca.crt "
-        "--cert DEVICE.crt --key DEVICE.key`"));
+        "--cert DEVICE.crt --key DEVICE.key` (DEVICE.cred next to DEVICE.crt)"));
   }
   absl::StatusOr<nlohmann::json> parsed = ParseJson(*fleet_text, "fleet.json");
   const nlohmann::json fleet = parsed.ok() ? *std::move(parsed) : nlohmann::json();
@@ -99,6 +144,11 @@ absl::StatusOr<Enrollment> LoadEnrollment(const std::string& dir) {
   TACIT_ASSIGN_OR_RETURN(e.ca_pem, ReadFileToString(FleetDir(dir) + "/ca.crt"));
   TACIT_ASSIGN_OR_RETURN(e.cert_pem, ReadFileToString(FleetDir(dir) + "/device.crt"));
   TACIT_ASSIGN_OR_RETURN(e.key_pem, ReadFileToString(FleetDir(dir) + "/device.key"));
+  // Absent in enrollments made before credentials: loaded empty, and the
+  // round runner says what to do (LoadIdentity in round_runner.cc).
+  if (std::filesystem::exists(CredentialPath(dir))) {
+    TACIT_ASSIGN_OR_RETURN(e.credential, ReadFileToString(CredentialPath(dir)));
+  }
   return e;
 }
 

@@ -2,8 +2,10 @@
 
 // A laptop's membership in a fleet: the coordinator's address, the fleet CA
 // that signed the coordinator's certificate, and this device's certificate
-// and key (issued by `tacit-coordinator pki issue DEVICE`). Stored in
-// <client dir>/fleet/: ca.crt, device.crt, device.key (0600), fleet.json.
+// and key, and the device's pseudonymous SecAgg credential (all issued
+// together by `tacit-coordinator pki issue DEVICE`; secure_agg/credential.h).
+// Stored in <client dir>/fleet/: ca.crt, device.crt, device.key (0600),
+// secagg.cred, fleet.json.
 
 #include <string>
 
@@ -18,14 +20,20 @@ struct Enrollment {
   std::string ca_pem;
   std::string cert_pem;
   std::string key_pem;
+  // The SecAgg credential's bytes; empty for an enrollment made before
+  // credentials existed (such a device must be re-issued to join rounds).
+  std::string credential;
 };
 
 // Copies the files in after checking that the key belongs to the
-// certificate and that the certificate names a device. Replaces an earlier
-// enrollment.
+// certificate, that the certificate names a device, and that the credential
+// is for the same key, unexpired and signed by the CA. `credential_path`
+// empty: the .cred next to `cert_path` (DEVICE.crt -> DEVICE.cred, as `pki
+// issue` writes them). Replaces an earlier enrollment.
 absl::Status Enroll(const std::string& dir, const std::string& coordinator,
                     const std::string& ca_path, const std::string& cert_path,
-                    const std::string& key_path, const std::string& server_name);
+                    const std::string& key_path, const std::string& server_name,
+                    const std::string& credential_path = "");
 
 // FailedPrecondition with what to run when the device is not enrolled.
 absl::StatusOr<Enrollment> LoadEnrollment(const std::string& dir);

@@ -21,7 +21,7 @@ namespace tacit::cli {
 
 void AddEnrollCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
   struct Args {
-    std::string coordinator, ca, cert, key, server_name;
+    std::string coordinator, ca, cert, key, server_name, credential;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
@@ -36,12 +36,15 @@ void AddEnrollCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
   cmd->add_option("--key", args->key, "This device's private key (stored 0600)")
       ->required()
       ->check(CLI::ExistingFile);
+  cmd->add_option("--credential", args->credential,
+                  "This device's SecAgg credential (default: the .cred next to --cert)")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--server-name", args->server_name,
                   "The name in the coordinator's certificate, when HOST differs");
   cmd->callback([args, context] {
     FailIfError(MakeDirectories(context->dir, 0700));
     FailIfError(runtime::Enroll(context->dir, args->coordinator, args->ca, args->cert, args->key,
-                                args->server_name));
+                                args->server_name, args->credential));
     auto enrollment = runtime::LoadEnrollment(context->dir);
     FailIfError(enrollment.status());
     std::cout << "Enrolled as device '" << enrollment->device_id << "' with coordinator "

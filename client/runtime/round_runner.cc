@@ -14,10 +14,12 @@
 #include "client/runtime/participation_policy.h"
 #include "client/store/event_store.h"
 #include "common/dp_noise.h"
+#include "common/secure_random.h"
 #include "common/status_macros.h"
 #include "secure_agg/client.h"
 #include "secure_agg/identity.h"
 #include "secure_agg/phase.h"
+#include "secure_agg/protocol.h"
 #include "task/task_model.h"
 #include "task/task_proto.h"
 
@@ -95,16 +97,6 @@ absl::StatusOr<PreparedUpdate> Train(const TaskConfig& task, const ModelConfig& 
   return PrepareLocalUpdate(update_task, model.parameters, tokens, add_noise);
 }
 
-// The fleet identity from the enrollment in `dir` (client/runtime/enrollment.h).
-absl::Status LoadIdentity(const std::string& dir, std::shared_ptr<const secagg::Signer>* signer,
-                          std::shared_ptr<const secagg::IdentityVerifier>* verifier) {
-  TACIT_ASSIGN_OR_RETURN(Enrollment enrollment, LoadEnrollment(dir));
-  TACIT_ASSIGN_OR_RETURN(*signer,
-                         secagg::X509Signer::FromPem(enrollment.key_pem, enrollment.cert_pem));
-  TACIT_ASSIGN_OR_RETURN(*verifier, secagg::X509Verifier::FromPem(enrollment.ca_pem));
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<TaskConfig> AssignedTask(const v1::Assignment& assignment) {
@@ -116,6 +108,30 @@ absl::StatusOr<TaskConfig> AssignedTask(const v1::Assignment& assignment) {
                      "updated, nothing was trained or sent"));
   }
   return task;
+}
+
+// The device signs with its pseudonymous SecAgg credential, never with its
+// certificate: neighbours learn a key, not which colleague holds it.
+absl::StatusOr<FleetIdentity> LoadFleetIdentity(const std::string& dir) {
+  TACIT_ASSIGN_OR_RETURN(Enrollment enrollment, LoadEnrollment(dir));
+  if (enrollment.credential.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "this enrollment has no SecAgg credential (", dir,
+        "/fleet/secagg.cred; enrolled before credentials existed): ask the fleet operator to "
+        "re-issue this device (`tacit-coordinator pki issue ",
+        enrollment.device_id.empty() ? "DEVICE" : enrollment.device_id,
+        " --replace`) and run `tacit-client enroll` again with the new .key, .crt and .cred"));
+  }
+  FleetIdentity identity;
+  absl::StatusOr<std::unique_ptr<secagg::CredentialSigner>> signer =
+      secagg::CredentialSigner::Create(enrollment.key_pem, secagg::AsBytes(enrollment.credential));
+  // The key now lives in the signer only.
+  Zeroize(absl::MakeSpan(reinterpret_cast<uint8_t*>(enrollment.key_pem.data()),
+                         enrollment.key_pem.size()));
+  if (!signer.ok()) return signer.status();
+  identity.signer = *std::move(signer);
+  TACIT_ASSIGN_OR_RETURN(identity.verifier, secagg::CredentialVerifier::FromPem(enrollment.ca_pem));
+  return identity;
 }
 
 absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
@@ -151,17 +167,21 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
     audit.outcome = absl::StrCat("left: model download failed: ", model.status().message());
     return audit;
   }
-  // The device signs its advertised keys with its fleet certificate and
-  // accepts only neighbours signed by fleet devices (secure_agg/identity.h):
+  // The device signs its advertised keys with its SecAgg credential and
+  // accepts only neighbours whose credentials the fleet CA signed
+  // (secure_agg/identity.h):
   // the coordinator relays the keys and must not be able to swap them.
   std::shared_ptr<const secagg::Signer> signer = options.signer;
   std::shared_ptr<const secagg::IdentityVerifier> verifier = options.verifier;
   if (signer == nullptr || verifier == nullptr) {
-    absl::Status loaded = LoadIdentity(options.dir, &signer, &verifier);
+    absl::StatusOr<FleetIdentity> loaded = LoadFleetIdentity(options.dir);
     if (!loaded.ok()) {
-      audit.outcome = absl::StrCat("left: cannot sign secure aggregation keys: ", loaded.message());
+      audit.outcome =
+          absl::StrCat("left: cannot sign secure aggregation keys: ", loaded.status().message());
       return audit;
     }
+    signer = std::move(loaded->signer);
+    verifier = std::move(loaded->verifier);
   }
   phase("training");
   // Never less noise than this laptop's own share; more, when the

@@ -41,8 +41,8 @@ struct RoundRunnerOptions {
   int64_t max_download_bytes = 0;
   ParticipationPolicy policy;  // the owner's floors (participation_policy.json)
   // Signs this device's advertised keys and checks its neighbours' (secure_agg/
-  // identity.h). Unset (the fleet client): built from the enrollment in `dir`,
-  // the device certificate's key and the fleet CA.
+  // identity.h). Unset (the fleet client): LoadFleetIdentity(dir), the device
+  // key's SecAgg credential and the fleet CA.
   std::shared_ptr<const secagg::Signer> signer;
   std::shared_ptr<const secagg::IdentityVerifier> verifier;
   // Progress, for the status file: "downloading", "training", then per step
@@ -66,6 +66,16 @@ struct RoundRunnerOptions {
 // (TaskFromProto). InvalidArgument naming the offending key otherwise: the
 // client refuses the round rather than train on values it cannot trust.
 absl::StatusOr<TaskConfig> AssignedTask(const v1::Assignment& assignment);
+
+// The fleet client's SecAgg identity from the enrollment in `dir`
+// (enrollment.h): a CredentialSigner (the device key and its credential)
+// and a CredentialVerifier (the fleet CA). FailedPrecondition saying to
+// re-issue the device when the enrollment predates credentials.
+struct FleetIdentity {
+  std::shared_ptr<const secagg::Signer> signer;
+  std::shared_ptr<const secagg::IdentityVerifier> verifier;
+};
+absl::StatusOr<FleetIdentity> LoadFleetIdentity(const std::string& dir);
 
 // The audit entry of the round. Errors only for an invalid task, before any
 // call; a refusal, a local failure (e.g. too little data), a lost connection

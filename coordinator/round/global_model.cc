@@ -49,7 +49,7 @@ absl::Status GlobalModel::ComposePrivacy(int cohort_size) {
   if (task_.dp.noise_multiplier <= 0) return absl::OkStatus();
   double q = std::min(1.0, static_cast<double>(cohort_size) / population_);
   TACIT_RETURN_IF_ERROR(accountant_.ComposeSampledGaussian(q, task_.dp.noise_multiplier));
-  TACIT_ASSIGN_OR_RETURN(PrivacySpent spent, accountant_.Spent(task_.dp.delta));
+  TACIT_ASSIGN_OR_RETURN(privacy::PrivacySpent spent, accountant_.Spent(task_.dp.delta));
   epsilon_ = spent.epsilon;
   return absl::OkStatus();
 }

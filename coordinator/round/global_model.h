@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "coordinator/rdp_accountant.h"
 #include "coordinator/server_optimizer.h"
+#include "privacy/rdp_accountant.h"
 #include "task/task_config.h"
 
 namespace tacit::coordinator {
@@ -60,7 +60,7 @@ class GlobalModel {
   int64_t version_ = 0;
   absl::Status ComposePrivacy(int cohort_size);
 
-  RdpAccountant accountant_;
+  privacy::RdpAccountant accountant_;
   double epsilon_ = 0;
 };
 

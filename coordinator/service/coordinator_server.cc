@@ -114,10 +114,11 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   OrchestratorOptions orchestration;
   orchestration.population = config.population;
   orchestration.initial_seed = config.initial_seed;
-  // The devices sign their advertised keys with their fleet certificates;
-  // the coordinator drops a device whose signature fails, as its neighbours do.
+  // The devices sign their advertised keys with their SecAgg credentials
+  // (the fleet CA's, secure_agg/credential.h); the coordinator drops a device
+  // whose credential or signature fails, as its neighbours do.
   TACIT_ASSIGN_OR_RETURN(orchestration.identity_verifier,
-                         secagg::X509Verifier::FromPem(config.ca_pem));
+                         secagg::CredentialVerifier::FromPem(config.ca_pem));
   TACIT_ASSIGN_OR_RETURN(p.orchestrator,
                          RoundOrchestrator::Create(config.task, std::move(store), orchestration,
                                                    &p.registry, p.log, SteadyClock::now()));

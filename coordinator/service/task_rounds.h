@@ -36,7 +36,7 @@ struct OrchestratorOptions {
   int64_t max_message_bytes = 0;  // 0 = derived from the model size
   SessionSource sessions;         // session tokens; null = RandomSessions()
   // Checks the identity signatures on advertised keys (the fleet CA's
-  // secagg::X509Verifier); null = the rounds' servers do not check them.
+  // secagg::CredentialVerifier); null = the rounds' servers do not check them.
   std::shared_ptr<const secagg::IdentityVerifier> identity_verifier;
 };
 

@@ -17,8 +17,7 @@ ServerConsistencyCheckState::ServerConsistencyCheckState(std::shared_ptr<const S
       shared_(std::move(shared)),
       sum_(std::move(masked_sum)),
       survivor_list_(expected_.begin(), expected_.end()),
-      signing_input_(
-          SurvivorListSigningInput(session_id_, config().round_id, survivor_list_)) {}
+      signing_input_(SurvivorListSigningInput(session_id_, config().round_id, survivor_list_)) {}
 
 v1::SecAggServerToClient ConsistencyCheckMessage(v1::SecAggServerToClient envelope,
                                                  const std::vector<uint32_t>& survivor_list) {
@@ -35,8 +34,8 @@ absl::Status ServerConsistencyCheckState::HandlePhaseMessage(
                                                       signing_input_, AsBytes(signature));
     if (!verified.ok()) {
       return absl::UnauthenticatedError(absl::StrCat(
-          "client ", id, "'s signature over the survivor list does not verify: ",
-          verified.message()));
+          "client ", id,
+          "'s signature over the survivor list does not verify: ", verified.message()));
     }
   }
   signatures_[id] = signature;

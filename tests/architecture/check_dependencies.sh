@@ -4,7 +4,9 @@
 #   2. a client target (tacit_client_*, tacit-client) depends, directly or not,
 #      on a tacit_coordinator* target (cmake --graphviz of the build);
 #   3. tacit-coordinator or a tacit_coordinator* library depends on LibTorch
-#      (torch, c10 or tacit_models in the graph; ldd of the binary).
+#      (torch, c10 or tacit_models in the graph; ldd of the binary);
+#   4. tacit_privacy (the DP math both sides link) depends on anything of tacit's
+#      but tacit_common, or on LibTorch or gRPC.
 # Usage: check_dependencies.sh <cmake> <build dir>
 set -uo pipefail
 cmake_bin="$1"
@@ -25,7 +27,7 @@ done
 # 1. No coordinator code in the laptop's program.
 symbols="$(nm -C "$build/bin/tacit-client" | grep -F 'tacit::coordinator' | head -5)"
 if [[ -n "$symbols" ]]; then
-  fail "build/bin/tacit-client holds tacit::coordinator symbols, e.g.:"$'\n'"$symbols"$'\n'"  the client may use only task/, secure_agg/, models/, proto/ and common/"
+  fail "build/bin/tacit-client holds tacit::coordinator symbols, e.g.:"$'\n'"$symbols"$'\n'"  the client may use only task/, secure_agg/, models/, proto/, privacy/ and common/"
 fi
 
 # The target graph, per target (deps.dot.<target> lists everything it links,
@@ -67,6 +69,17 @@ for file in "$graph"/deps.dot.tacit_coordinator_* "$graph"/deps.dot.tacit-coordi
 done
 if [[ "$checked_coordinator" -lt 2 ]]; then
   fail "found no coordinator targets in the graph of $build (is it configured?)"
+fi
+
+# 4. The privacy math stays linkable by both sides.
+privacy_graph="$graph/deps.dot.tacit_privacy"
+if [[ ! -e "$privacy_graph" ]]; then
+  fail "found no tacit_privacy target in the graph of $build (is it configured?)"
+else
+  bad="$(labels "$privacy_graph" | grep -E '^tacit_|(^|/)(lib)?(torch|c10|grpc)' | grep -v '^tacit_common$' | sort -u | tr '\n' ' ')"
+  if [[ -n "$bad" ]]; then
+    fail "tacit_privacy depends on $bad(privacy/ may link tacit_common, absl and OpenSSL only)"
+  fi
 fi
 
 torch_libs="$(ldd "$build/bin/tacit-coordinator" | grep -E 'lib(torch|c10)' | tr -s ' \t' ' ')"

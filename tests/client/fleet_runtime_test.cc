@@ -12,6 +12,8 @@
 #include "client/runtime/backoff.h"
 #include "client/runtime/eligibility.h"
 #include "client/runtime/enrollment.h"
+#include "client/runtime/round_runner.h"
+#include "common/file_io.h"
 #include "coordinator/pki.h"
 #include "tests/client/hermetic_sources.h"
 
@@ -109,6 +111,69 @@ TEST(Enrollment, StoresTheKeyPrivatelyAndRefusesAForeignKey) {
   struct stat st {};
   ASSERT_EQ(::stat(client.File("fleet/device.key").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+// The SecAgg credential is enrolled with the key (the .cred next to the
+// .crt by default), checked first, and is what the round runner signs with.
+TEST(Enrollment, StoresTheSecAggCredentialAndRefusesOneForAnotherKey) {
+  TempDir pki;
+  ASSERT_TRUE(coordinator::InitPkiFolder(pki.path(), {"localhost"}).ok());
+  ASSERT_TRUE(coordinator::IssueDeviceInFolder(pki.path(), "laptop-7", 30).ok());
+  ASSERT_TRUE(coordinator::IssueDeviceInFolder(pki.path(), "other", 30).ok());
+  TempDir client;
+  // Another device's credential with this device's key and certificate.
+  absl::Status foreign =
+      Enroll(client.path(), "h:1", pki.File("ca.crt"), pki.File("devices/laptop-7.crt"),
+             pki.File("devices/laptop-7.key"), "", pki.File("devices/other.cred"));
+  EXPECT_TRUE(absl::IsInvalidArgument(foreign)) << foreign;
+  EXPECT_NE(foreign.message().find("pki issue"), std::string::npos) << foreign;
+  // A credential of another fleet's CA.
+  TempDir rogue;
+  ASSERT_TRUE(coordinator::InitPkiFolder(rogue.path(), {"localhost"}).ok());
+  ASSERT_TRUE(coordinator::IssueDeviceInFolder(rogue.path(), "laptop-7", 30).ok());
+  EXPECT_FALSE(Enroll(client.path(), "h:1", pki.File("ca.crt"), rogue.File("devices/laptop-7.crt"),
+                      rogue.File("devices/laptop-7.key"), "")
+                   .ok());
+  EXPECT_EQ(LoadEnrollment(client.path()).status().code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(Enroll(client.path(), "h:1", pki.File("ca.crt"), pki.File("devices/laptop-7.crt"),
+                     pki.File("devices/laptop-7.key"), "")
+                  .ok());
+  auto e = LoadEnrollment(client.path());
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->credential, *ReadFileToString(pki.File("devices/laptop-7.cred")));
+  auto identity = LoadFleetIdentity(client.path());
+  ASSERT_TRUE(identity.ok()) << identity.status();
+  EXPECT_EQ(identity->signer->identity().size(), secagg::kCredentialBytes);
+  const secagg::Bytes message = {1, 2, 3};
+  EXPECT_TRUE(identity->verifier
+                  ->Verify(identity->signer->identity(), message, *identity->signer->Sign(message))
+                  .ok());
+}
+
+// An enrollment made before credentials still loads (check-ins keep
+// working), and the round runner says to re-issue the device.
+TEST(Enrollment, WithoutACredentialSaysToReissueTheDevice) {
+  TempDir pki;
+  ASSERT_TRUE(coordinator::InitPkiFolder(pki.path(), {"localhost"}).ok());
+  ASSERT_TRUE(coordinator::IssueDeviceInFolder(pki.path(), "laptop-7", 30).ok());
+  TempDir client;
+  std::filesystem::copy_file(pki.File("devices/laptop-7.crt"), client.File("laptop-7.crt"));
+  std::filesystem::copy_file(pki.File("devices/laptop-7.key"), client.File("laptop-7.key"));
+  absl::Status missing = Enroll(client.path(), "h:1", pki.File("ca.crt"),
+                                client.File("laptop-7.crt"), client.File("laptop-7.key"), "");
+  EXPECT_TRUE(absl::IsFailedPrecondition(missing)) << missing;
+  EXPECT_NE(missing.message().find("--replace"), std::string::npos) << missing;
+  ASSERT_TRUE(Enroll(client.path(), "h:1", pki.File("ca.crt"), pki.File("devices/laptop-7.crt"),
+                     pki.File("devices/laptop-7.key"), "")
+                  .ok());
+  std::filesystem::remove(client.File("fleet/secagg.cred"));  // as enrolled before credentials
+  auto e = LoadEnrollment(client.path());
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_TRUE(e->credential.empty());
+  auto identity = LoadFleetIdentity(client.path());
+  EXPECT_TRUE(absl::IsFailedPrecondition(identity.status())) << identity.status();
+  EXPECT_NE(identity.status().message().find("pki issue laptop-7 --replace"), std::string::npos)
+      << identity.status();
 }
 
 TEST(AuditLog, AppendsOneLinePerRoundAndKeepsTheNewest) {

@@ -10,9 +10,9 @@
 
 #include "common/file_io.h"
 #include "coordinator/pki.h"
-#include "coordinator/rdp_accountant.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "privacy/rdp_accountant.h"
 #include "task/task_config.h"
 #include "tests/support/shared_data.h"
 
@@ -166,7 +166,7 @@ TEST_F(CliTest, PrivacyPrintsTheAccountantsEpsilon) {
   ToolRun run =
       Tool("privacy --rounds 10000 --sampling-rate 0.01 --noise-multiplier 1.1 --delta 1e-5");
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  RdpAccountant accountant;
+  privacy::RdpAccountant accountant;
   ASSERT_TRUE(accountant.ComposeSampledGaussian(0.01, 1.1, 10000).ok());
   char expected[32];
   std::snprintf(expected, sizeof(expected), "epsilon %.4f", accountant.Spent(1e-5)->epsilon);

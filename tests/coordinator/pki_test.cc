@@ -15,6 +15,7 @@
 #include "common/file_io.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "secure_agg/identity.h"
 
 namespace tacit::coordinator {
 namespace {
@@ -211,6 +212,48 @@ TEST(PkiFolderTest, InitAndIssueWriteProtectedFilesAndRefuseOverwrites) {
   EXPECT_TRUE(IssueDeviceInFolder(dir, "dev-1", 30, /*replace=*/true).ok());
   EXPECT_EQ(IssueDeviceInFolder(dir + "/nope", "dev-1", 30).status().code(),
             absl::StatusCode::kFailedPrecondition);
+}
+
+// The credential `pki issue` writes names no device (neighbours learn a key,
+// not who holds it), is for the new key after --replace, and lives as long
+// as the certificate.
+TEST(PkiFolderTest, IssueWritesASecAggCredentialThatNamesNoDevice) {
+  std::string dir = ::testing::TempDir() + "/pki_cred_" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(InitPkiFolder(dir, {"localhost"}).ok());
+  auto verifier = secagg::CredentialVerifier::FromPem(*ReadFileToString(dir + "/ca.crt"));
+  ASSERT_TRUE(verifier.ok()) << verifier.status();
+  std::string old_credential;
+  for (bool replace : {false, true}) {
+    ASSERT_TRUE(IssueDeviceInFolder(dir, "alice-laptop", 30, replace).ok());
+    auto credential = ReadFileToString(dir + "/devices/alice-laptop.cred");
+    ASSERT_TRUE(credential.ok()) << credential.status();
+    EXPECT_EQ(credential->size(), secagg::kCredentialBytes);
+    EXPECT_EQ(credential->find("alice-laptop"), std::string::npos);
+    EXPECT_EQ(credential->find("alice"), std::string::npos);
+    const secagg::ByteSpan bytes(reinterpret_cast<const uint8_t*>(credential->data()),
+                                 credential->size());
+    EXPECT_TRUE((*verifier)->CheckCredential(bytes).ok());
+    const std::string key = *ReadFileToString(dir + "/devices/alice-laptop.key");
+    EXPECT_TRUE(secagg::CredentialSigner::Create(key, bytes).ok());
+    if (replace) {  // the replaced credential names the replaced key
+      EXPECT_NE(*credential, old_credential);
+      const secagg::ByteSpan old(reinterpret_cast<const uint8_t*>(old_credential.data()),
+                                 old_credential.size());
+      EXPECT_FALSE(secagg::CredentialSigner::Create(key, old).ok());
+    }
+    old_credential = *credential;
+    // Expiry: the certificate's notAfter.
+    X509* cert = ParsePem(*ReadFileToString(dir + "/devices/alice-laptop.crt"));
+    ASSERT_NE(cert, nullptr);
+    struct tm not_after {};
+    ASSERT_EQ(ASN1_TIME_to_tm(X509_get0_notAfter(cert), &not_after), 1);
+    X509_free(cert);
+    auto parsed = secagg::ParseCredential(bytes);
+    ASSERT_TRUE(parsed.ok());
+    EXPECT_EQ(parsed->not_after, static_cast<uint64_t>(timegm(&not_after)));
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -184,7 +184,8 @@ TEST_F(AttemptTest, CommitsWhenEveryoneAnswersEveryPhase) {
   EXPECT_EQ(attempt_->deadline(), t + seconds(20));
   EXPECT_EQ(AnswerAll(all, 1, t).kind, AttemptEvent::Kind::kPhaseStarted);
   EXPECT_EQ(AnswerAll(all, 2, t).kind, AttemptEvent::Kind::kPhaseStarted);
-  AttemptEvent last = AnswerAll(all, 3, t + seconds(2));
+  EXPECT_EQ(AnswerAll(all, 3, t).kind, AttemptEvent::Kind::kPhaseStarted);
+  AttemptEvent last = AnswerAll(all, 4, t + seconds(2));
   ASSERT_EQ(last.kind, AttemptEvent::Kind::kAggregated);
   EXPECT_EQ(last.ended, "unmasking");
   EXPECT_DOUBLE_EQ(last.ended_seconds, 2.0);
@@ -316,7 +317,7 @@ TEST_F(AttemptTest, RefusesForeignSessionsReplaysAndMismatchedRounds) {
   EXPECT_EQ(replay.code(), absl::StatusCode::kAlreadyExists);
   EXPECT_FALSE(event.changed());
   int64_t bytes = 0;
-  v1::NextMessageRequest bad = Next("a", 4);
+  v1::NextMessageRequest bad = Next("a", secagg::kPhaseCount);
   EXPECT_EQ(RefusalReason(attempt_->NextMessage("a", bad, t, &bytes).status()), "bad_step");
   EXPECT_EQ(attempt_->StageName(), "advertise_keys");
 }

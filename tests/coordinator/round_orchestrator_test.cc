@@ -88,7 +88,7 @@ v1::RoundResultResponse RunAttempt(RoundOrchestrator& orchestrator,
     d.client = *secagg::SecAggClient::CreateWithProvider(
         config, [&d]() -> absl::StatusOr<std::vector<float>> { return d.input; }, 1.0);
   }
-  for (uint32_t step = 0; step < 4; ++step) {
+  for (uint32_t step = 0; step < static_cast<uint32_t>(secagg::kPhaseCount); ++step) {
     for (FakeDevice& d : devices) {
       if (!d.client) continue;
       v1::NextMessageRequest next;

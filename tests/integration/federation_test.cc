@@ -15,6 +15,7 @@
 #include "coordinator/state_store.h"
 #include "secure_agg/client.h"
 #include "secure_agg/identity.h"
+#include "secure_agg/protocol.h"
 #include "tests/integration/fleet_harness.h"
 
 namespace tacit::testing {
@@ -84,21 +85,22 @@ v1::SubmitRequest Submission(const v1::Assignment& a, const v1::SecAggClientToSe
 }
 
 // The tester's secure-aggregation policy, as a fleet client's: it signs with
-// its device certificate and accepts only neighbours signed by fleet devices.
+// its SecAgg credential and accepts only neighbours the fleet CA vouched for.
 secagg::ClientConfig TesterConfig(const Fleet& fleet, uint32_t client_id) {
   secagg::ClientConfig config;
   config.client_id = client_id;
-  config.signer =
-      std::move(*secagg::X509Signer::FromPem(ReadFile(fleet.pki() + "/devices/tester.key"),
-                                             ReadFile(fleet.pki() + "/devices/tester.crt")));
-  config.verifier = std::move(*secagg::X509Verifier::FromPem(ReadFile(fleet.pki() + "/ca.crt")));
+  config.signer = std::move(*secagg::CredentialSigner::Create(
+      ReadFile(fleet.pki() + "/devices/tester.key"),
+      secagg::AsBytes(ReadFile(fleet.pki() + "/devices/tester.cred"))));
+  config.verifier =
+      std::move(*secagg::CredentialVerifier::FromPem(ReadFile(fleet.pki() + "/ca.crt")));
   return config;
 }
 
 // The test acting as a well-behaved client with a zero update.
 void TakePart(const Fleet& fleet, v1::Federation::Stub& stub, const v1::Assignment& a) {
   std::unique_ptr<secagg::SecAggClient> client;
-  for (uint32_t step = 0; step < 4; ++step) {
+  for (uint32_t step = 0; step < static_cast<uint32_t>(secagg::kPhaseCount); ++step) {
     v1::NextMessageResponse next = NextMessage(stub, a, step);
     ASSERT_TRUE(next.has_message()) << next.DebugString();
     if (step == 0) {

@@ -193,7 +193,8 @@ void Fleet::AddDevice(const std::string& device, int index, int64_t events) {
   }
   RunTool({ToolPath("tacit-client"), "--dir", dir, "enroll", "--coordinator", address(), "--ca",
            pki() + "/ca.crt", "--cert", pki() + "/devices/" + device + ".crt", "--key",
-           pki() + "/devices/" + device + ".key", "--server-name", "localhost"},
+           pki() + "/devices/" + device + ".key", "--credential",
+           pki() + "/devices/" + device + ".cred", "--server-name", "localhost"},
           nullptr);
 }
 

@@ -60,7 +60,8 @@ class ClientConsistencyCheckTest : public ::testing::Test {
   }
 
   std::string SignatureBy(uint32_t id, const std::vector<uint32_t>& list) const {
-    return ToString(*signers_.at(id)->Sign(SurvivorListSigningInput(ctx_.session_id, kRound, list)));
+    return ToString(
+        *signers_.at(id)->Sign(SurvivorListSigningInput(ctx_.session_id, kRound, list)));
   }
 
   // An unmasking request asking by `list` (1 holds shares of 1..4), carrying

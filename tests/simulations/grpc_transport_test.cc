@@ -33,7 +33,7 @@ std::string FreshFolder(const std::string& name) {
 
 TEST(GrpcTransportTest, RoundsCommitOverTlsAndSurviveDropouts) {
   // Eight seats: the threshold is above two thirds (6), so two may vanish.
-  nlohmann::json json = SmallExperiment(9, 8, 2, 21);
+  nlohmann::json json = SmallExperiment(9, 8, 2, 22);
   json["simulation"]["transport"] = "grpc";
   ShortDeadlines(json);
   // Stragglers, and clients vanishing while sharing keys and while

@@ -17,14 +17,17 @@
 //    published numbers.
 // In federated learning one "step" is a round, q = cohort size / population
 // and z = noise_multiplier; the guarantee is user-level (add/remove one user).
+// Lives in privacy/ (not the coordinator) so the laptop can compute its own
+// epsilon with the same code.
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-namespace tacit::coordinator {
+namespace tacit::privacy {
 
 enum class RdpConversion { kImproved, kClassic };
 
@@ -35,6 +38,18 @@ struct PrivacySpent {
 
 // RDP at integer `order` >= 2 of one subsampled Gaussian release.
 double SampledGaussianRdp(double sampling_rate, double noise_multiplier, int order);
+
+// InvalidArgument unless q in [0, 1], z >= 0 finite and count >= 0: the
+// arguments of a subsampled Gaussian composition (RDP and PLD accountants).
+absl::Status CheckSampledGaussianReleases(double sampling_rate, double noise_multiplier,
+                                          int64_t count);
+
+// RDP at integer `order` >= 2 of any mechanism with RDP curve `rdp` (defined
+// at every integer order 2..order) under Poisson subsampling with rate q: Zhu
+// and Wang 2019, "Poisson Subsampled Renyi Differential Privacy", Thm. 5 (the
+// general upper bound, valid for every mechanism), capped by rdp(order)
+// itself, as in Kairouz-Liu-Steinke's distributed_dp accounting code.
+double PoissonSubsampledRdp(double sampling_rate, int order, const std::function<double(int)>& rdp);
 
 // Smallest epsilon over `orders` for the given RDP curve.
 absl::StatusOr<PrivacySpent> EpsilonFromRdp(const std::vector<int>& orders,
@@ -53,6 +68,9 @@ class RdpAccountant {
   // multiplier z >= 0 (z = 0 means no privacy: epsilon becomes infinite).
   absl::Status ComposeSampledGaussian(double sampling_rate, double noise_multiplier,
                                       int64_t count = 1);
+  // Records `count` releases of a mechanism whose RDP at orders()[i] is
+  // rdp_per_release[i] (e.g. DdgRdpPerRound).
+  absl::Status ComposeRdp(const std::vector<double>& rdp_per_release, int64_t count = 1);
 
   absl::StatusOr<PrivacySpent> Spent(double delta,
                                      RdpConversion conversion = RdpConversion::kImproved) const;
@@ -65,4 +83,4 @@ class RdpAccountant {
   std::vector<double> rdp_;
 };
 
-}  // namespace tacit::coordinator
+}  // namespace tacit::privacy

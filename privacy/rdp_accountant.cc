@@ -1,12 +1,13 @@
-#include "coordinator/rdp_accountant.h"
+#include "privacy/rdp_accountant.h"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 
-namespace tacit::coordinator {
+namespace tacit::privacy {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -38,6 +39,35 @@ double SampledGaussianRdp(double q, double z, int order) {
     log_a = LogAdd(log_a, term);
   }
   return log_a / (alpha - 1);
+}
+
+absl::Status CheckSampledGaussianReleases(double q, double z, int64_t count) {
+  if (!(q >= 0 && q <= 1)) {
+    return absl::InvalidArgumentError(absl::StrCat("sampling rate must be in [0, 1], got ", q));
+  }
+  if (!(z >= 0) || std::isinf(z)) {
+    return absl::InvalidArgumentError(absl::StrCat("noise multiplier must be >= 0, got ", z));
+  }
+  if (count < 0) return absl::InvalidArgumentError("release count must be >= 0");
+  return absl::OkStatus();
+}
+
+double PoissonSubsampledRdp(double q, int order, const std::function<double(int)>& rdp) {
+  if (q == 0) return 0;
+  const double unamplified = rdp(order);
+  if (q >= 1) return unamplified;
+  const double alpha = order;
+  const double log_q = std::log(q), log_1mq = std::log1p(-q);
+  // Zhu-Wang Thm. 5: log of
+  //   (1-q)^(a-1) (a q - q + 1) + C(a,2) q^2 (1-q)^(a-2) e^{rdp(2)}
+  //   + 3 sum_{l=3..a} C(a,l) q^l (1-q)^(a-l) e^{(l-1) rdp(l)}.
+  double log_sum = (alpha - 1) * log_1mq + std::log(alpha * q - q + 1);
+  log_sum = LogAdd(log_sum, rdp(2) + LogBinomial(order, 2) + 2 * log_q + (alpha - 2) * log_1mq);
+  for (int l = 3; l <= order; ++l) {
+    log_sum = LogAdd(log_sum, std::log(3.0) + (l - 1) * rdp(l) + LogBinomial(order, l) + l * log_q +
+                                  (alpha - l) * log_1mq);
+  }
+  return std::min(unamplified, log_sum / (alpha - 1));
 }
 
 absl::StatusOr<PrivacySpent> EpsilonFromRdp(const std::vector<int>& orders,
@@ -74,13 +104,7 @@ RdpAccountant::RdpAccountant(std::vector<int> orders)
     : orders_(std::move(orders)), rdp_(orders_.size(), 0.0) {}
 
 absl::Status RdpAccountant::ComposeSampledGaussian(double q, double z, int64_t count) {
-  if (!(q >= 0 && q <= 1)) {
-    return absl::InvalidArgumentError(absl::StrCat("sampling rate must be in [0, 1], got ", q));
-  }
-  if (!(z >= 0) || std::isinf(z)) {
-    return absl::InvalidArgumentError(absl::StrCat("noise multiplier must be >= 0, got ", z));
-  }
-  if (count < 0) return absl::InvalidArgumentError("release count must be >= 0");
+  TACIT_RETURN_IF_ERROR(CheckSampledGaussianReleases(q, z, count));
   for (size_t i = 0; i < orders_.size(); ++i) {
     if (orders_[i] < 2) {
       return absl::InvalidArgumentError(
@@ -91,8 +115,24 @@ absl::Status RdpAccountant::ComposeSampledGaussian(double q, double z, int64_t c
   return absl::OkStatus();
 }
 
+absl::Status RdpAccountant::ComposeRdp(const std::vector<double>& rdp_per_release, int64_t count) {
+  if (rdp_per_release.size() != orders_.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("ComposeRdp needs one RDP value per order (",
+                                                   orders_.size(), "), got ",
+                                                   rdp_per_release.size()));
+  }
+  if (count < 0) return absl::InvalidArgumentError("release count must be >= 0");
+  for (double value : rdp_per_release) {
+    if (!(value >= 0)) {
+      return absl::InvalidArgumentError(absl::StrCat("RDP values must be >= 0, got ", value));
+    }
+  }
+  for (size_t i = 0; i < orders_.size(); ++i) rdp_[i] += count * rdp_per_release[i];
+  return absl::OkStatus();
+}
+
 absl::StatusOr<PrivacySpent> RdpAccountant::Spent(double delta, RdpConversion conversion) const {
   return EpsilonFromRdp(orders_, rdp_, delta, conversion);
 }
 
-}  // namespace tacit::coordinator
+}  // namespace tacit::privacy

@@ -63,6 +63,9 @@ class PrivacyFilter {
     known_commands_ = std::move(known);
   }
 
+  // Whether the policy's app lists let events of `app` (a raw name) through.
+  bool AllowsApp(absl::string_view app) const { return AppAllowed(NormalizeAppId(app)); }
+
   // The stored form of `raw`, or nullopt when the policy drops it.
   std::optional<Event> Apply(const RawEvent& raw);
 

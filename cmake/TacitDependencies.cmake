@@ -33,3 +33,15 @@ find_package(prometheus-cpp CONFIG REQUIRED)
 # Header-only helpers for the operator surface.
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 find_package(spdlog CONFIG REQUIRED)
+
+# The live X11 collector (client/collector/): Xlib and XInput2. Optional:
+# without them tacit-client is built without the collector and
+# `tacit-client collect` says so. scripts/setup installs them, so CI has them.
+find_package(X11)
+if(X11_FOUND AND X11_Xi_FOUND)
+  set(TACIT_HAVE_X11_COLLECTOR ON)
+else()
+  set(TACIT_HAVE_X11_COLLECTOR OFF)
+  message(STATUS "tacit: Xlib or XInput2 (libx11-dev, libxi-dev) not found; "
+                 "tacit-client is built without the X11 collector")
+endif()

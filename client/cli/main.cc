@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   tacit::cli::AddInspectCommand(app, context);
   tacit::cli::AddEraseCommand(app, context);
   tacit::cli::AddPauseResumeCommands(app, context);
+  tacit::cli::AddCollectCommand(app, context);
   tacit::cli::AddEnrollCommand(app, context);
   tacit::cli::AddRunCommand(app, context);
   tacit::cli::AddStatusCommand(app, context);

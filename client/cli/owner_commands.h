@@ -13,5 +13,7 @@ void AddImportCommand(CLI::App& app, std::shared_ptr<CliContext> context);
 void AddInspectCommand(CLI::App& app, std::shared_ptr<CliContext> context);
 void AddEraseCommand(CLI::App& app, std::shared_ptr<CliContext> context);
 void AddPauseResumeCommands(CLI::App& app, std::shared_ptr<CliContext> context);
+// `collect`: execs tacit-collector (client/collector/) beside this program.
+void AddCollectCommand(CLI::App& app, std::shared_ptr<CliContext> context);
 
 }  // namespace tacit::cli

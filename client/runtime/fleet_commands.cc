@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "client/collector/heartbeat.h"
 #include "client/control_state.h"
 #include "client/runtime/audit_log.h"
 #include "client/runtime/daemon.h"
@@ -166,6 +167,7 @@ void AddStatusCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
       std::cout << "enrolled:  no (" << enrollment.status().message() << ")\n";
     }
     auto control = LoadControlState(context->dir);
+    std::cout << collector::DescribeHeartbeat(collector::ReadHeartbeat(context->dir), NowMs());
     std::cout << "training:  "
               << (control.ok() && control->training_paused ? "paused by you" : "allowed") << "\n";
     auto daemon = ReadFileToString(context->dir + "/" + runtime::kDaemonStatusFile);

@@ -1,0 +1,488 @@
+#include "client/collector/x11_collector.h"
+
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "client/cli/cli_context.h"
+#include "client/collector/collection_pipeline.h"
+#include "client/collector/display_session.h"
+#include "client/collector/heartbeat.h"
+#include "client/collector/key_label.h"
+#include "client/collector/server_clock.h"
+#include "client/control_state.h"
+#include "common/status_macros.h"
+// Last: Xlib's macros.
+#include "client/collector/x11_properties.h"
+#include "client/collector/xlib.h"
+
+namespace tacit::collector {
+namespace {
+
+constexpr int64_t kRetentionCheckMs = 3600 * 1000;
+
+// A window can vanish between an event and the property read that follows
+// it (BadWindow); Xlib's default handler would end the process for that.
+int IgnoreProtocolError(Display*, XErrorEvent*) { return 0; }
+
+// Set while the collector runs: Xlib calls its I/O error handler when the
+// display goes away (logout) and ends the process when it returns, so the
+// last batch and heartbeat are written from inside it.
+std::function<void()>* g_on_display_lost = nullptr;
+int OnDisplayLost(Display*) {
+  if (g_on_display_lost != nullptr) (*g_on_display_lost)();
+  std::cerr << "tacit-collector: the X display closed (session ended); stopped\n";
+  std::_Exit(1);
+}
+
+// Enough of a file's stat to notice that it was rewritten (atomic writes
+// replace the inode, so a same-second rewrite is still seen).
+struct FileStamp {
+  int64_t mtime_ns = -1, size = -1;
+  uint64_t inode = 0;
+  bool operator==(const FileStamp& o) const {
+    return mtime_ns == o.mtime_ns && size == o.size && inode == o.inode;
+  }
+};
+FileStamp StampOf(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return {};
+  return {static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
+          static_cast<int64_t>(st.st_size), static_cast<uint64_t>(st.st_ino)};
+}
+
+class X11Collector {
+ public:
+  X11Collector(const CollectorOptions& options, Display* display, std::string note,
+               std::unique_ptr<EventStore> store)
+      : options_(options),
+        display_(display),
+        root_(DefaultRootWindow(display)),
+        screen_width_(DisplayWidth(display, DefaultScreen(display))),
+        screen_height_(DisplayHeight(display, DefaultScreen(display))),
+        note_(std::move(note)),
+        store_(std::move(store)),
+        pipeline_(PrivacyPolicy()) {}
+
+  absl::Status Run(const volatile std::sig_atomic_t* stop);
+
+ private:
+  struct GrabCheck {
+    unsigned long serial;  // events from this request on came after the check
+    bool foreign_grab;
+  };
+
+  absl::Status SelectEvents();
+  void Handle(XEvent& event);
+  void HandleRaw(int type, const XIRawEvent& raw);
+  void Offer(RawEvent raw);
+  void UpdateApp();
+  void CheckGrab();
+  void ApplyGrabCheck();
+  void CheckControl();
+  absl::Status Flush(int64_t now);
+  void WriteBeat(int64_t now, bool running);
+  std::string Collecting() const;
+  void PointerPosition(RawEvent* e);
+
+  CollectorOptions options_;
+  Display* display_;
+  Window root_;
+  int xi_opcode_ = 0;
+  int screen_width_, screen_height_;
+  std::string note_;
+  std::unique_ptr<EventStore> store_;
+  CollectionPipeline pipeline_;
+  LiveKeyboard keyboard_;
+  ServerClock clock_;
+  std::string app_;
+  Atom net_active_window_ = None;
+  std::optional<GrabCheck> grab_check_;
+  // The window manager keeps _NET_ACTIVE_WINDOW: app switches arrive as
+  // PropertyNotify and the input focus need not be polled.
+  bool ewmh_ = false;
+  MouseButton held_button_ = MouseButton::kNone;
+  int64_t last_move_ms_ = 0;
+  FileStamp control_stamp_{-2, -2, 0}, policy_stamp_{-2, -2, 0};
+  bool owner_paused_ = false;
+  // A damaged control or policy file: nothing is collected until it is fixed.
+  std::string control_problem_, policy_problem_;
+  std::string last_collecting_;
+};
+
+absl::Status X11Collector::SelectEvents() {
+  int event = 0, error = 0;
+  if (!XQueryExtension(display_, "XInputExtension", &xi_opcode_, &event, &error)) {
+    return absl::FailedPreconditionError(
+        "the X server has no XInput extension; the collector needs XInput 2.1 or newer");
+  }
+  // 2.1 or newer: raw events reach every client that selected them on the
+  // root window, whoever has the focus (2.0 sent them to the grabbing client only).
+  int major = 2, minor = 2;
+  if (XIQueryVersion(display_, &major, &minor) != Success || (major == 2 && minor < 1)) {
+    return absl::FailedPreconditionError(absl::StrCat("the X server has XInput ", major, ".", minor,
+                                                      "; the collector needs 2.1 or newer"));
+  }
+  unsigned char bits[XIMaskLen(XI_LASTEVENT)] = {};
+  for (int type :
+       {XI_RawKeyPress, XI_RawKeyRelease, XI_RawButtonPress, XI_RawButtonRelease, XI_RawMotion}) {
+    XISetMask(bits, type);
+  }
+  XIEventMask mask;
+  mask.deviceid = XIAllMasterDevices;
+  mask.mask_len = sizeof bits;
+  mask.mask = bits;
+  XISelectEvents(display_, root_, &mask, 1);
+  // _NET_ACTIVE_WINDOW changes arrive as PropertyNotify on the root.
+  XSelectInput(display_, root_, PropertyChangeMask);
+  net_active_window_ =
+      XInternAtom(display_, ReadablePropertyName(ReadableProperty::kNetActiveWindow), False);
+  XSync(display_, False);
+  return absl::OkStatus();
+}
+
+void X11Collector::Offer(RawEvent raw) {
+  raw.app = app_;  // every event carries its app, so the deny list applies to it
+  pipeline_.Offer(raw);
+}
+
+void X11Collector::PointerPosition(RawEvent* e) {
+  Window root_return = None, child = None;
+  int root_x = 0, root_y = 0, win_x = 0, win_y = 0;
+  unsigned int mask = 0;
+  XQueryPointer(display_, root_, &root_return, &child, &root_x, &root_y, &win_x, &win_y, &mask);
+  e->x = root_x;
+  e->y = root_y;
+  e->screen_width = screen_width_;
+  e->screen_height = screen_height_;
+}
+
+void X11Collector::HandleRaw(int type, const XIRawEvent& raw) {
+  const int64_t now = clock_.ToWallMs(static_cast<uint32_t>(raw.time), cli::NowMs());
+  switch (type) {
+    case XI_RawKeyPress:
+    case XI_RawKeyRelease: {
+      // Auto-repeat is the key held down, not typed again (the importers'
+      // logs hold one press per stroke too).
+      if ((raw.flags & XIKeyRepeat) != 0) return;
+      const KeySym keysym =
+          XkbKeycodeToKeysym(display_, static_cast<KeyCode>(raw.detail), /*group=*/0, /*level=*/0);
+      Offer(keyboard_.Key(static_cast<uint32_t>(keysym), type == XI_RawKeyPress, now));
+      return;
+    }
+    case XI_RawButtonPress:
+    case XI_RawButtonRelease: {
+      RawEvent e;
+      e.time_ms = now;
+      const int button = raw.detail;
+      if (button >= 4 && button <= 7) {  // wheel: one "click" per notch, presses only
+        if (type != XI_RawButtonPress) return;
+        e.kind = EventKind::kScroll;
+        e.scroll = button == 4   ? ScrollDirection::kUp
+                   : button == 5 ? ScrollDirection::kDown
+                   : button == 6 ? ScrollDirection::kLeft
+                                 : ScrollDirection::kRight;
+      } else if (button >= 1 && button <= 3) {
+        e.kind = type == XI_RawButtonPress ? EventKind::kMouseDown : EventKind::kMouseUp;
+        e.button = button == 1   ? MouseButton::kLeft
+                   : button == 2 ? MouseButton::kMiddle
+                                 : MouseButton::kRight;
+        held_button_ = type == XI_RawButtonPress ? e.button : MouseButton::kNone;
+      } else {
+        return;  // extra buttons (back/forward) have no place in the schema
+      }
+      PointerPosition(&e);
+      Offer(std::move(e));
+      return;
+    }
+    case XI_RawMotion: {
+      if (now - last_move_ms_ < options_.mouse_move_ms) return;
+      last_move_ms_ = now;
+      RawEvent e;
+      e.time_ms = now;
+      e.kind = held_button_ != MouseButton::kNone ? EventKind::kDrag : EventKind::kMouseMove;
+      e.button = held_button_;
+      PointerPosition(&e);
+      Offer(std::move(e));
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+void X11Collector::Handle(XEvent& event) {
+  // An event from after the last grab check's request: the check's verdict
+  // covers everything before it, so it is applied first.
+  if (grab_check_ && event.xany.serial >= grab_check_->serial) ApplyGrabCheck();
+  if (event.type == GenericEvent && event.xcookie.extension == xi_opcode_) {
+    // A mouse sends raw motion at 125-1000 Hz and at most one move per
+    // interval is kept: the others are not even decoded.
+    if (event.xcookie.evtype == XI_RawMotion &&
+        cli::NowMs() - last_move_ms_ < options_.mouse_move_ms) {
+      return;
+    }
+    if (XGetEventData(display_, &event.xcookie)) {
+      HandleRaw(event.xcookie.evtype, *static_cast<const XIRawEvent*>(event.xcookie.data));
+      XFreeEventData(display_, &event.xcookie);
+    }
+    return;
+  }
+  if (event.type == PropertyNotify && event.xproperty.window == root_ &&
+      event.xproperty.atom == net_active_window_) {
+    ewmh_ = true;
+    UpdateApp();
+  }
+}
+
+void X11Collector::UpdateApp() {
+  std::optional<std::string> cls;
+  if (std::optional<Window> active = ActiveWindow(display_, root_)) {
+    ewmh_ = true;
+    cls = WindowClass(display_, *active);
+  } else {
+    // No EWMH window manager (or no window active): the input focus.
+    Window focus = None;
+    int revert = 0;
+    XGetInputFocus(display_, &focus, &revert);
+    if (focus != None && focus != PointerRoot) cls = ClassOfTopLevel(display_, focus);
+  }
+  std::string app = cls.value_or("");
+  if (app == app_) return;
+  app_ = std::move(app);
+  if (!pipeline_.AllowsApp(app_)) pipeline_.DeniedAppFocused();
+  if (app_.empty()) return;
+  RawEvent e;
+  e.time_ms = cli::NowMs();
+  e.kind = EventKind::kAppFocus;
+  Offer(std::move(e));
+}
+
+// Is another client grabbing the keyboard (a password prompt, a lock screen,
+// pinentry)? XInput 2.1 raw events keep arriving during such a grab, so the
+// collector must find out itself. It asks the server for the same grab:
+// AlreadyGrabbed (or GrabFrozen) means another client holds it. When the
+// grab is granted the collector releases it at once. The keyboard is grabbed
+// in synchronous mode, which freezes key processing instead of delivering
+// keys to the collector: a key pressed in that instant is queued by the
+// server and, after the release, goes to the focused window as usual, so no
+// keystroke is ever taken from the owner. (A program that tries its own grab
+// in that same instant is refused once; lock screens and prompts retry.)
+void X11Collector::CheckGrab() {
+  if (grab_check_) ApplyGrabCheck();
+  const unsigned long serial = NextRequest(display_);
+  const int result =
+      XGrabKeyboard(display_, root_, False, GrabModeAsync, GrabModeSync, CurrentTime);
+  if (result == GrabSuccess) {
+    XUngrabKeyboard(display_, CurrentTime);
+    XFlush(display_);
+  }
+  grab_check_ = GrabCheck{serial, result == AlreadyGrabbed || result == GrabFrozen};
+  // Events read while waiting for the reply: those before the check go
+  // before its verdict, the rest after (Handle compares serials).
+  for (int queued = XEventsQueued(display_, QueuedAlready); queued > 0; --queued) {
+    XEvent event;
+    XNextEvent(display_, &event);
+    Handle(event);
+  }
+  if (grab_check_) ApplyGrabCheck();
+}
+
+void X11Collector::ApplyGrabCheck() {
+  pipeline_.GrabChecked(grab_check_->foreign_grab);
+  grab_check_.reset();
+}
+
+void X11Collector::CheckControl() {
+  const std::string control_path = options_.dir + "/" + kControlStateFile;
+  const std::string policy_path = options_.dir + "/" + kPrivacyPolicyFile;
+  const FileStamp control = StampOf(control_path), policy = StampOf(policy_path);
+  if (control == control_stamp_ && policy == policy_stamp_) return;
+  const bool policy_changed = !(policy == policy_stamp_);
+  control_stamp_ = control;
+  policy_stamp_ = policy;
+  control_problem_.clear();
+  absl::StatusOr<ControlState> state = LoadControlState(options_.dir);
+  if (state.ok()) {
+    owner_paused_ = state->collection_paused;
+  } else {
+    control_problem_ = std::string(state.status().message());
+  }
+  if (policy_changed) {
+    absl::StatusOr<PrivacyPolicy> loaded = cli::LoadOrCreatePolicy(options_.dir);
+    if (loaded.ok()) {
+      pipeline_.SetPolicy(*std::move(loaded));
+      policy_stamp_ = StampOf(policy_path);  // LoadOrCreatePolicy may have written it
+      policy_problem_.clear();
+    } else {
+      policy_problem_ = std::string(loaded.status().message());
+    }
+  }
+  pipeline_.SetPaused(owner_paused_ || !control_problem_.empty() || !policy_problem_.empty());
+}
+
+std::string X11Collector::Collecting() const {
+  if (!policy_problem_.empty()) return "nothing: the privacy policy is damaged: " + policy_problem_;
+  if (!control_problem_.empty()) return "nothing: " + control_problem_;
+  if (owner_paused_) return "nothing: collection is paused (tacit-client resume)";
+  if (pipeline_.grabbed()) {
+    return "nothing: another program holds the keyboard (a password prompt or lock screen)";
+  }
+  if (!pipeline_.AllowsApp(app_)) return "nothing: an app on your deny list is in focus";
+  return "key classes, shortcuts, clicks, mouse moves and app switches";
+}
+
+void X11Collector::WriteBeat(int64_t now, bool running) {
+  Heartbeat h;
+  h.pid = ::getpid();
+  h.display = DisplayString(display_);
+  h.collecting = running ? Collecting() : "nothing: stopped";
+  h.note = note_;
+  h.paused = pipeline_.paused();
+  h.keyboard_grabbed = pipeline_.grabbed();
+  h.running = running;
+  const CollectionPipeline::Counts& c = pipeline_.counts();
+  h.events_stored = c.stored;
+  h.batches = c.batches;
+  h.last_batch_ms = c.last_batch_ms;
+  h.dropped_paused = c.dropped_paused;
+  h.dropped_keyboard_grab = c.dropped_keyboard_grab;
+  h.dropped_by_app = pipeline_.filtered().dropped_by_app + c.dropped_before_denied_app;
+  h.updated_ms = now;
+  absl::Status written = WriteHeartbeat(options_.dir, h);
+  if (!written.ok()) std::cerr << "tacit-collector: " << written.message() << "\n";
+  last_collecting_ = h.collecting;
+}
+
+absl::Status X11Collector::Flush(int64_t now) { return pipeline_.Flush(*store_, now); }
+
+absl::Status X11Collector::Run(const volatile std::sig_atomic_t* stop) {
+  TACIT_RETURN_IF_ERROR(SelectEvents());
+  // No X call may be made in here (the connection is gone; it would recurse):
+  // the batch, judged by earlier checks, is written; what waits for a check
+  // is dropped.
+  std::function<void()> on_lost = [this] {
+    absl::Status flushed = Flush(cli::NowMs());
+    if (!flushed.ok()) std::cerr << "tacit-collector: " << flushed.message() << "\n";
+    note_ = "the X display closed";
+    WriteBeat(cli::NowMs(), /*running=*/false);
+  };
+  g_on_display_lost = &on_lost;
+  XSetIOErrorHandler(OnDisplayLost);
+
+  int64_t now = cli::NowMs();
+  CheckControl();
+  UpdateApp();
+  CheckGrab();
+  TACIT_RETURN_IF_ERROR(store_->EnforceRetention(now).status());
+  int64_t next_control = now, next_grab = now + options_.grab_check_ms,
+          next_flush = now + options_.batch_ms, next_beat = now,
+          next_retention = now + kRetentionCheckMs;
+  const int fd = ConnectionNumber(display_);
+  while (*stop == 0) {
+    if (XPending(display_) == 0) {
+      const int64_t wait = std::clamp<int64_t>(
+          std::min({next_control, next_grab, next_flush, next_beat}) - cli::NowMs(), 0, 1000);
+      pollfd p{fd, POLLIN, 0};
+      ::poll(&p, 1, static_cast<int>(wait));  // EINTR (a signal) just ends the wait
+    }
+    const int64_t woke_ms = cli::NowMs();
+    bool handled = false;
+    // One read of the socket, then what it brought (XPending per event would
+    // read the socket again each time).
+    for (int queued = XEventsQueued(display_, QueuedAfterReading); queued > 0 && *stop == 0;
+         --queued) {
+      XEvent event;
+      XNextEvent(display_, &event);
+      Handle(event);
+      handled = true;
+    }
+    now = cli::NowMs();
+    bool state_checked = false;  // what is collected can change only at a check
+    if (now >= next_control) {
+      CheckControl();
+      if (!ewmh_) UpdateApp();  // the fallback without EWMH: the input focus, polled
+      next_control = now + options_.control_check_ms;
+      state_checked = true;
+    }
+    if (now >= next_grab) {
+      CheckGrab();
+      next_grab = now + options_.grab_check_ms;
+      state_checked = true;
+    }
+    if (now >= next_flush || pipeline_.batch_size() >= options_.batch_events) {
+      const bool wrote = pipeline_.batch_size() > 0;
+      TACIT_RETURN_IF_ERROR(Flush(now));
+      next_flush = now + options_.batch_ms;
+      if (wrote) next_beat = now;  // the heartbeat shows the batch at once
+    }
+    if (now >= next_retention) {
+      TACIT_RETURN_IF_ERROR(store_->EnforceRetention(now).status());
+      next_retention = now + kRetentionCheckMs;
+    }
+    if (now >= next_beat || (state_checked && Collecting() != last_collecting_)) {
+      WriteBeat(now, /*running=*/true);
+      next_beat = now + kHeartbeatIntervalMs;
+    }
+    // A mouse sends raw motion up to 1000 times a second: reading the socket
+    // at most every min_wake_ms keeps the wake-ups per second bounded (the
+    // events keep their server times). A signal ends the pause early.
+    const int64_t pause_ms = options_.min_wake_ms - (cli::NowMs() - woke_ms);
+    if (handled && pause_ms > 0) ::poll(nullptr, 0, static_cast<int>(pause_ms));
+  }
+  // Stopping: a last check decides what is pending, then everything is written.
+  CheckGrab();
+  absl::Status flushed = Flush(cli::NowMs());
+  WriteBeat(cli::NowMs(), /*running=*/false);
+  g_on_display_lost = nullptr;
+  return flushed;
+}
+
+}  // namespace
+
+absl::Status RunX11Collector(const CollectorOptions& options,
+                             const volatile std::sig_atomic_t* stop) {
+  const std::string display_name =
+      !options.display.empty() ? options.display
+                               : (std::getenv("DISPLAY") != nullptr ? std::getenv("DISPLAY") : "");
+  const char* wayland = std::getenv("WAYLAND_DISPLAY");
+  Session session = ClassifySession(display_name.c_str(), wayland, false);
+  if (session == Session::kWaylandOnly || session == Session::kNoDisplay) {
+    return absl::FailedPreconditionError(SessionNote(session));
+  }
+  Display* display = XOpenDisplay(display_name.c_str());
+  if (display == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot open the X display '", display_name,
+        "': no X server answers there (or it refuses this user). Run `tacit-client collect` "
+        "inside your desktop session, or pass the right --display"));
+  }
+  XSetErrorHandler(IgnoreProtocolError);
+  int opcode = 0, event = 0, error = 0;
+  session = ClassifySession(display_name.c_str(), wayland,
+                            XQueryExtension(display, "XWAYLAND", &opcode, &event, &error));
+  const std::string note = SessionNote(session);
+  if (!note.empty()) std::cerr << "tacit-collector: " << note << "\n";
+  absl::StatusOr<std::unique_ptr<EventStore>> store = EventStore::OpenInDirectory(options.dir);
+  if (!store.ok()) {
+    XCloseDisplay(display);
+    return store.status();
+  }
+  absl::Status ran;
+  {
+    X11Collector collector(options, display, note, *std::move(store));
+    ran = collector.Run(stop);
+  }
+  XCloseDisplay(display);
+  return ran;
+}
+
+}  // namespace tacit::collector

@@ -99,8 +99,8 @@ class Secrets {
   std::string AppName() {
     for (;;) {
       std::string s = CommandLine(false);
-      const bool drive = s.size() >= 2 && s[1] == ':' &&
-                         std::isalpha(static_cast<unsigned char>(s[0]));
+      const bool drive =
+          s.size() >= 2 && s[1] == ':' && std::isalpha(static_cast<unsigned char>(s[0]));
       if (s.find_first_of(kValueMarks, drive ? 2 : 0) != std::string::npos) return s;
     }
   }

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "common/file_io.h"
 #include "common/status_macros.h"
 #include "simulations/report/svg_chart.h"
@@ -83,7 +84,7 @@ absl::Status RunOutput::Finish(const RunSummary& summary) {
   // Only committed rounds carry a new model's evaluation.
   ChartSeries top1{"top-1 pooled", {}, "#1f77b4"}, top3{"top-3 pooled", {}, "#2ca02c"},
       macro{"top-1 macro", {}, "#9467bd"}, test_loss{"test loss", {}, "#ff7f0e"},
-      train_loss{"train loss", {}, "#8c564b"};
+      train_loss{"train loss", {}, "#8c564b"}, epsilon{"epsilon spent", {}, "#d62728"};
   const RoundRecord* last = nullptr;
   int committed = 0, abandoned = 0;
   int64_t bytes_up = 0, bytes_down = 0;
@@ -103,6 +104,7 @@ absl::Status RunOutput::Finish(const RunSummary& summary) {
     macro.points.emplace_back(r.round, r.top1_macro);
     test_loss.points.emplace_back(r.round, r.test_loss);
     train_loss.points.emplace_back(r.round, r.train_loss);
+    if (r.epsilon > 0) epsilon.points.emplace_back(r.round, r.epsilon);
   }
 
   LineChart accuracy{summary.title + ": next-event accuracy",
@@ -124,6 +126,19 @@ absl::Status RunOutput::Finish(const RunSummary& summary) {
   TACIT_RETURN_IF_ERROR(
       WriteFileAtomically(folder_ + "/accuracy.svg", RenderLineChartSvg(accuracy)));
   TACIT_RETURN_IF_ERROR(WriteFileAtomically(folder_ + "/loss.svg", RenderLineChartSvg(loss)));
+  // With DP on, the privacy spent after each committed round (the
+  // coordinator's accounting, docs/privacy_math.md).
+  const bool with_dp = !epsilon.points.empty();
+  if (with_dp) {
+    LineChart privacy;
+    privacy.title = summary.title + ": privacy spent";
+    privacy.x_label = "round";
+    privacy.y_label = "epsilon";
+    privacy.series = {epsilon};
+    privacy.y_min = 0.0;
+    TACIT_RETURN_IF_ERROR(
+        WriteFileAtomically(folder_ + "/epsilon.svg", RenderLineChartSvg(privacy)));
+  }
 
   std::string md = absl::StrCat("# ", summary.title, "\n\n");
   absl::StrAppend(&md, "| | |\n|---|---|\n");
@@ -148,15 +163,16 @@ absl::Status RunOutput::Finish(const RunSummary& summary) {
                   " |\n| received by clients | ", HumanBytes(bytes_down), " |\n");
   absl::StrAppend(&md, "| wall time | ", absl::StrFormat("%.1f s", wall), " |\n\n");
   absl::StrAppend(&md, "![accuracy](accuracy.svg)\n\n![loss](loss.svg)\n\n");
+  if (with_dp) absl::StrAppend(&md, "![epsilon](epsilon.svg)\n\n");
   absl::StrAppend(&md,
                   "## Rounds\n\n| round | outcome | participants | dropouts (adv/share/"
-                  "masked/unmask) | top-1 | top-3 | test loss | wall s |\n"
+                  "masked/check/unmask) | top-1 | top-3 | test loss | wall s |\n"
                   "|---|---|---|---|---|---|---|---|\n");
   for (const auto& r : rounds_) {
-    absl::StrAppendFormat(&md, "| %d | %s | %d/%d | %d/%d/%d/%d | %.3f | %.3f | %.3f | %.1f |\n",
-                          r.round, r.outcome, r.participants, r.selected, r.dropouts_per_phase[0],
-                          r.dropouts_per_phase[1], r.dropouts_per_phase[2], r.dropouts_per_phase[3],
-                          r.top1_pooled, r.top3_pooled, r.test_loss, r.wall_seconds);
+    const std::string dropouts = absl::StrJoin(r.dropouts_per_phase, "/");
+    absl::StrAppendFormat(&md, "| %d | %s | %d/%d | %s | %.3f | %.3f | %.3f | %.1f |\n", r.round,
+                          r.outcome, r.participants, r.selected, dropouts, r.top1_pooled,
+                          r.top3_pooled, r.test_loss, r.wall_seconds);
   }
   absl::StrAppend(&md,
                   "\nFiles: `config.json` (resolved config), `rounds.jsonl` and `rounds.csv` "

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -103,6 +104,35 @@ TEST(RunOutputTest, WritesParsableRoundsPlotsAndSummary) {
   EXPECT_NE(md->find("# demo"), std::string::npos);
   EXPECT_NE(md->find("central reference top-1 | 75.0%"), std::string::npos);
   EXPECT_NE(md->find("accuracy.svg"), std::string::npos);
+  // Every phase's dropouts, the consistency check's and unmasking's too.
+  EXPECT_NE(md->find("| 1/0/1/0/0 |"), std::string::npos) << *md;
+  // DP off: no privacy plot.
+  EXPECT_FALSE(std::filesystem::exists(folder + "/epsilon.svg"));
+  EXPECT_EQ(md->find("epsilon.svg"), std::string::npos);
+}
+
+TEST(RunOutputTest, PlotsThePrivacySpentWhenDpIsOn) {
+  std::string folder = TempFolder();
+  auto output = RunOutput::Create(folder, {});
+  ASSERT_TRUE(output.ok()) << output.status();
+  std::mt19937 rng(7);
+  for (int round = 1; round <= 5; ++round) {
+    RoundRecord r = RandomRecord(round, rng);
+    r.outcome = "committed";
+    r.epsilon = 0.5 * round;
+    ASSERT_TRUE((*output)->Append(r).ok());
+  }
+  RunSummary summary;
+  summary.title = "dp";
+  ASSERT_TRUE((*output)->Finish(summary).ok());
+  auto svg = ReadFileToString(folder + "/epsilon.svg");
+  ASSERT_TRUE(svg.ok()) << svg.status();
+  EXPECT_NE(svg->find("<polyline"), std::string::npos);
+  EXPECT_NE(svg->find("epsilon"), std::string::npos);
+  auto md = ReadFileToString(folder + "/summary.md");
+  ASSERT_TRUE(md.ok());
+  EXPECT_NE(md->find("![epsilon](epsilon.svg)"), std::string::npos);
+  EXPECT_NE(md->find("privacy spent (epsilon) | 2.500"), std::string::npos) << *md;
 }
 
 TEST(RunOutputTest, RefusesToOverwriteAnEarlierRun) {

@@ -55,16 +55,19 @@ uint64_t PeakRssBytes() {
 // Raw AES-256-CTR keystream speed, in the chunk size the mask expansion uses;
 // the best of several runs, since the machine may be shared (the masking time
 // below is also a best-of, so the two are compared like for like).
-double MeasureAesCtrBytesPerSecond() {
+// A failed measurement is an error, never a 0 or -1 in the table.
+absl::StatusOr<double> MeasureAesCtrBytesPerSecond() {
   auto key = RandomSecretKey();
+  if (!key.ok()) return key.status();
   auto stream = AesCtrStream::Create(*key);
+  if (!stream.ok()) return stream.status();
   std::vector<uint8_t> buffer(16384);
   const size_t total = size_t{64} << 20;
   std::vector<double> rates;
   for (int run = 0; run < 7; ++run) {
     auto start = Clock::now();
     for (size_t done = 0; done < total; done += buffer.size()) {
-      if (!stream->Generate(absl::MakeSpan(buffer)).ok()) return 0;
+      if (absl::Status s = stream->Generate(absl::MakeSpan(buffer)); !s.ok()) return s;
     }
     rates.push_back(total / Seconds(start));
   }
@@ -73,15 +76,19 @@ double MeasureAesCtrBytesPerSecond() {
 
 // One client's masking of its quantized input: the self mask plus k pairwise
 // masks added in place and reduced, exactly the client's code path.
-double MeasureClientMaskSeconds(uint32_t masks, uint64_t elements, uint32_t bits) {
+absl::StatusOr<double> MeasureClientMaskSeconds(uint32_t masks, uint64_t elements, uint32_t bits) {
   std::vector<MaskTerm> terms;
-  for (uint32_t i = 0; i < masks; ++i) terms.push_back({*RandomSecretKey(), i % 2 ? -1 : 1});
+  for (uint32_t i = 0; i < masks; ++i) {
+    auto key = RandomSecretKey();
+    if (!key.ok()) return key.status();
+    terms.push_back({*std::move(key), i % 2 ? -1 : 1});
+  }
   // The client masks in words of the wire width: 32-bit when bits <= 32.
-  auto time_masking = [&](auto& values) {
+  auto time_masking = [&](auto& values) -> absl::StatusOr<double> {
     std::vector<double> runs;
     for (int run = 0; run < 5; ++run) {
       auto start = Clock::now();
-      if (!ApplyMasks(terms, bits, 0, absl::MakeSpan(values)).ok()) return -1.0;
+      if (absl::Status s = ApplyMasks(terms, bits, 0, absl::MakeSpan(values)); !s.ok()) return s;
       ReduceModulo(absl::MakeSpan(values), bits);
       runs.push_back(Seconds(start));
     }
@@ -271,14 +278,24 @@ int Run(const Options& opt) {
       return 1;
     }
     runs.push_back({(*driver)->phases(), delivery.client_stats(), (*driver)->server_seconds()});
-    mask_seconds.push_back(MeasureClientMaskSeconds(std::min<uint32_t>(holders, opt.clients),
-                                                    opt.length + 1, opt.bits));
+    auto masking = MeasureClientMaskSeconds(std::min<uint32_t>(holders, opt.clients),
+                                            opt.length + 1, opt.bits);
+    if (!masking.ok()) {
+      std::cerr << "measuring the client's masking failed: " << masking.status() << "\n";
+      return 1;
+    }
+    mask_seconds.push_back(*masking);
   }
-  const double aes_rate = MeasureAesCtrBytesPerSecond();
+  const absl::StatusOr<double> measured_aes_rate = MeasureAesCtrBytesPerSecond();
+  if (!measured_aes_rate.ok() || !(*measured_aes_rate > 0)) {
+    std::cerr << "measuring AES-CTR speed failed: " << measured_aes_rate.status() << "\n";
+    return 1;
+  }
+  const double aes_rate = *measured_aes_rate;
 
   nlohmann::json phases = nlohmann::json::array();
   double up_total = 0, down_total = 0;
-  std::fprintf(stderr, "%-15s %12s %12s %12s %14s %14s\n", "phase", "client_mean_s", "client_max_s",
+  std::fprintf(stderr, "%-18s %12s %12s %12s %14s %14s\n", "phase", "client_mean_s", "client_max_s",
                "server_s", "bytes_down/cl", "bytes_up/cl");
   for (int p = 0; p < kPhaseCount; ++p) {
     std::vector<double> client_mean, client_max, server_s, down, up;
@@ -302,7 +319,7 @@ int Run(const Options& opt) {
                       {"bytes_down_per_client", d},
                       {"bytes_up_per_client", u},
                       {"clients_answering", runs[0].clients[p].answered}});
-    std::fprintf(stderr, "%-15s %12.4f %12.4f %12.4f %14.0f %14.0f\n", PhaseName(p),
+    std::fprintf(stderr, "%-18s %12.4f %12.4f %12.4f %14.0f %14.0f\n", PhaseName(p),
                  Median(client_mean), Median(client_max), Median(server_s), d, u);
   }
   std::vector<double> unmask, total;

@@ -206,7 +206,7 @@ int Run(const Options& opt) {
   }
   cfg.scale = *scale;
 
-  // Dropouts: floor(F * N) clients, spread over the four phases.
+  // Dropouts: floor(F * N) clients, spread over the five phases.
   std::mt19937 rng(42);
   std::vector<uint32_t> order = cohort;
   std::shuffle(order.begin(), order.end(), rng);

@@ -182,11 +182,19 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
     audit.outcome = absl::StrCat("refused: ", allowed.message());
     return audit;
   }
+  phase("downloading");
+  RpcBytes download;
+  absl::StatusOr<ModelFile> model =
+      FetchModel(stub, options.dir, assignment, options.max_download_bytes, &download);
+  if (download.calls > 0) audit.rpc.by_rpc[kRpcDownloadModel] = download;
+  if (!model.ok()) {
+    audit.outcome = absl::StrCat("left: model download failed: ", model.status().message());
+    return audit;
+  }
   // The device signs its advertised keys with its SecAgg credential and
   // accepts only neighbours whose credentials the fleet CA signed
-  // (secure_agg/identity.h): the coordinator relays the keys and must not be
-  // able to swap them. Loaded before the download, so a laptop that cannot
-  // sign leaves without spending its network on the model.
+  // (secure_agg/identity.h):
+  // the coordinator relays the keys and must not be able to swap them.
   std::shared_ptr<const secagg::Signer> signer = options.signer;
   std::shared_ptr<const secagg::IdentityVerifier> verifier = options.verifier;
   if (signer == nullptr || verifier == nullptr) {
@@ -198,15 +206,6 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
     }
     signer = std::move(loaded->signer);
     verifier = std::move(loaded->verifier);
-  }
-  phase("downloading");
-  RpcBytes download;
-  absl::StatusOr<ModelFile> model =
-      FetchModel(stub, options.dir, assignment, options.max_download_bytes, &download);
-  if (download.calls > 0) audit.rpc.by_rpc[kRpcDownloadModel] = download;
-  if (!model.ok()) {
-    audit.outcome = absl::StrCat("left: model download failed: ", model.status().message());
-    return audit;
   }
   phase("training");
   // Never less noise than this laptop's own share; more, when the

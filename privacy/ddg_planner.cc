@@ -11,6 +11,13 @@ namespace {
 
 constexpr int kBisectionSteps = 40;
 
+// The largest per-client variance (integer domain) a plan may ask for: the
+// exact sampler's 128-bit arithmetic truncates at 2^63 / (denominator * sigma),
+// which must stay above 40 sigma (discrete_gaussian.cc). 2^50 keeps a wide
+// margin; at that size the rounding (at most 1/4 variance) is noise-free
+// anyway, so a coarser grid costs nothing.
+constexpr double kMaxLocalVariance = 1125899906842624.0;  // 2^50
+
 absl::Status CheckRequest(const DdgPlanRequest& r) {
   if (!(r.epsilon > 0) || !(r.delta > 0 && r.delta < 1) || r.rounds < 1 ||
       !(r.sampling_rate > 0 && r.sampling_rate <= 1)) {
@@ -69,7 +76,76 @@ absl::StatusOr<double> CentralNoiseMultiplier(const DdgPlanRequest& r) {
   return LogBisect(1e-3, 1e6, meets);
 }
 
+// Smallest sigma^2 whose dominating Gaussian is at least as noisy as z.
+absl::StatusOr<double> VarianceForNoise(double z, DdgMechanism mechanism) {
+  auto meets = [&](double variance) -> absl::StatusOr<bool> {
+    mechanism.local_variance = variance;
+    TACIT_ASSIGN_OR_RETURN(double dominating, DdgDominatingNoiseMultiplier(mechanism));
+    return dominating >= z;
+  };
+  return LogBisect(1e-6, 1e30, meets);
+}
+
+// The finest gamma in [1e-9 c, c] whose wrap probability at the variance
+// `variance_for(gamma)` is at most `max_wrap` and whose variance the exact
+// sampler takes (<= kMaxLocalVariance); FailedPrecondition when none.
+absl::StatusOr<double> FinestSafeGamma(
+    const DdgMechanism& base, int64_t max_clients, int bits, double max_wrap,
+    const std::function<absl::StatusOr<double>(const DdgMechanism&)>& variance_for) {
+  auto wrap_ok = [&](double gamma) -> absl::StatusOr<bool> {
+    DdgMechanism m = base;
+    m.gamma = gamma;
+    TACIT_ASSIGN_OR_RETURN(m.local_variance, variance_for(m));
+    if (m.local_variance > kMaxLocalVariance) return false;
+    TACIT_ASSIGN_OR_RETURN(double wrap, ModularWrapProbability(m, max_clients, bits));
+    return wrap <= max_wrap;
+  };
+  // A grid coarser than the clip norm carries no signal.
+  absl::StatusOr<double> gamma = LogBisect(1e-9 * base.clip, base.clip, wrap_ok);
+  if (absl::IsNotFound(gamma.status())) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        bits, " bits cannot hold the sum of ", max_clients, " updates with wrap probability <= ",
+        max_wrap, " at any grid step; allow more bits or smaller cohorts"));
+  }
+  return gamma;
+}
+
 }  // namespace
+
+absl::StatusOr<DdgPlan> PlanDdgForNoise(const DdgNoiseRequest& r) {
+  if (!(r.noise_multiplier > 0) || !(r.clip > 0) || r.min_clients < 1 ||
+      r.max_clients < r.min_clients || r.dim < 1 || r.bits < 2 || r.bits > 62 ||
+      !(r.max_wrap_probability > 0)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "DDG plan needs z > 0, clip > 0, 1 <= min_clients <= max_clients, dim >= 1, bits in "
+        "[2, 62] and a wrap target > 0; got z ",
+        r.noise_multiplier, ", clip ", r.clip, ", clients ", r.min_clients, "..", r.max_clients,
+        ", dim ", r.dim, ", bits ", r.bits));
+  }
+  DdgMechanism base;
+  base.clip = r.clip;
+  base.beta = r.beta;
+  base.dim = PaddedDim(r.dim);
+  base.min_clients = r.min_clients;
+  auto variance_for = [&](const DdgMechanism& m) {
+    return VarianceForNoise(r.noise_multiplier, m);
+  };
+  TACIT_ASSIGN_OR_RETURN(double gamma, FinestSafeGamma(base, r.max_clients, r.bits,
+                                                       r.max_wrap_probability, variance_for));
+  DdgPlan plan;
+  plan.bits = r.bits;
+  plan.mechanism = base;
+  plan.mechanism.gamma = gamma;
+  TACIT_ASSIGN_OR_RETURN(plan.mechanism.local_variance, variance_for(plan.mechanism));
+  TACIT_ASSIGN_OR_RETURN(plan.wrap_probability,
+                         ModularWrapProbability(plan.mechanism, r.max_clients, r.bits));
+  plan.central_noise_multiplier = r.noise_multiplier;
+  const double n = static_cast<double>(r.min_clients);
+  plan.noise_inflation = plan.mechanism.gamma *
+                         std::sqrt(n * (plan.mechanism.local_variance + 0.25)) /
+                         (r.noise_multiplier * r.clip);
+  return plan;
+}
 
 absl::StatusOr<DdgPlan> PlanDdgForBits(const DdgPlanRequest& r, int bits) {
   TACIT_RETURN_IF_ERROR(CheckRequest(r));
@@ -78,25 +154,13 @@ absl::StatusOr<DdgPlan> PlanDdgForBits(const DdgPlanRequest& r, int bits) {
   base.beta = r.beta;
   base.dim = PaddedDim(r.dim);
   base.min_clients = r.min_clients;
-  auto wrap_ok = [&](double gamma) -> absl::StatusOr<bool> {
-    DdgMechanism m = base;
-    m.gamma = gamma;
-    TACIT_ASSIGN_OR_RETURN(m.local_variance, VarianceFor(r, m));
-    TACIT_ASSIGN_OR_RETURN(double wrap, ModularWrapProbability(m, r.max_clients, bits));
-    return wrap <= r.max_wrap_probability;
-  };
-  // gamma from 1e-9 c to c: a grid coarser than the clip norm carries no signal.
-  absl::StatusOr<double> gamma = LogBisect(1e-9 * r.clip, r.clip, wrap_ok);
-  if (absl::IsNotFound(gamma.status())) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        bits, " bits cannot hold the sum of ", r.max_clients, " updates with wrap probability <= ",
-        r.max_wrap_probability, " at any grid step; allow more bits or smaller cohorts"));
-  }
-  TACIT_RETURN_IF_ERROR(gamma.status());
+  auto variance_for = [&](const DdgMechanism& m) { return VarianceFor(r, m); };
+  TACIT_ASSIGN_OR_RETURN(double gamma, FinestSafeGamma(base, r.max_clients, bits,
+                                                       r.max_wrap_probability, variance_for));
   DdgPlan plan;
   plan.bits = bits;
   plan.mechanism = base;
-  plan.mechanism.gamma = *gamma;
+  plan.mechanism.gamma = gamma;
   TACIT_ASSIGN_OR_RETURN(plan.mechanism.local_variance, VarianceFor(r, plan.mechanism));
   TACIT_ASSIGN_OR_RETURN(PrivacySpent spent, DdgEpsilon(plan.mechanism, r.sampling_rate, r.rounds,
                                                         r.delta, r.subsampling));

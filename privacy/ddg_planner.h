@@ -51,6 +51,30 @@ struct DdgPlan {
   double noise_inflation = 0;           // DDG error / continuous Gaussian error
 };
 
+// A task that fixes the noise multiplier z (the fleet's tasks: dp.noise_multiplier)
+// rather than an epsilon target.
+struct DdgNoiseRequest {
+  double noise_multiplier = 0;  // z: the sum must be at least as private as the Gaussian at z
+  double clip = 0;              // L2 clip norm c, update units
+  int64_t min_clients = 0;      // n: survivors whose noise the sum is sure to hold
+  int64_t max_clients = 0;      // most updates a sum can hold
+  int64_t dim = 0;              // update length (before padding)
+  int bits = 32;                // the secure-aggregation ring
+  double beta = 0.6065306597;
+  double max_wrap_probability = 1e-9;  // per round
+};
+
+// The DDG for a fixed z at one bit width: gamma is the finest grid whose
+// ModularWrapProbability is <= the target and whose sigma^2 is at most 2^50
+// (the exact sampler's range), sigma^2 the smallest per-client
+// variance with DdgDominatingNoiseMultiplier >= z, so every round's RDP is at
+// most the Gaussian's at z at every order (at q = 1; subsampled releases are
+// accounted with GaussianDominatedRdp). epsilon is left 0 (the caller
+// accounts rounds); central_noise_multiplier = z; noise_inflation as above.
+// The laptop and the coordinator both call it with the task's values, so
+// each computes the same plan and neither has to believe the other's.
+absl::StatusOr<DdgPlan> PlanDdgForNoise(const DdgNoiseRequest& request);
+
 // The plan for one bit width; FailedPrecondition when no gamma meets the wrap
 // target at that width (too few bits for the cohort).
 absl::StatusOr<DdgPlan> PlanDdgForBits(const DdgPlanRequest& request, int bits);

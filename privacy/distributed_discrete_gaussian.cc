@@ -51,6 +51,13 @@ absl::StatusOr<double> DdgL2Sensitivity(const DdgMechanism& m) {
   return RoundedNormBound(m.clip / m.gamma, m.beta, static_cast<size_t>(m.dim));
 }
 
+absl::StatusOr<double> DdgDominatingNoiseMultiplier(const DdgMechanism& m) {
+  TACIT_ASSIGN_OR_RETURN(double l2, DdgL2Sensitivity(m));
+  TACIT_ASSIGN_OR_RETURN(double tau, DdgTau(m.local_variance, m.min_clients));
+  const double central_sd = std::sqrt(static_cast<double>(m.min_clients) * m.local_variance);
+  return 1 / (l2 / central_sd + std::sqrt(static_cast<double>(m.dim)) * tau);
+}
+
 absl::StatusOr<std::vector<double>> DdgRdpPerRound(const DdgMechanism& m, double q,
                                                    const std::vector<int>& orders,
                                                    SubsamplingBound bound) {

@@ -68,6 +68,11 @@ absl::StatusOr<double> DdgL2Sensitivity(const DdgMechanism& mechanism);
 
 enum class SubsamplingBound { kGeneral, kGaussianShape };
 
+// z_dom = 1 / (s2 + sqrt(d) tau): the noise multiplier of the Gaussian whose
+// RDP curve (a / (2 z_dom^2)) is the third term above, so at q = 1 this
+// mechanism's RDP is at most the Gaussian's at z_dom at every order.
+absl::StatusOr<double> DdgDominatingNoiseMultiplier(const DdgMechanism& mechanism);
+
 // Per-round RDP at each of `orders` (integers >= 2), sampling rate q in (0, 1].
 absl::StatusOr<std::vector<double>> DdgRdpPerRound(
     const DdgMechanism& mechanism, double sampling_rate, const std::vector<int>& orders,

@@ -115,6 +115,26 @@ absl::Status RdpAccountant::ComposeSampledGaussian(double q, double z, int64_t c
   return absl::OkStatus();
 }
 
+double GaussianDominatedRdp(double q, double z, int order) {
+  if (q == 0) return 0;
+  if (z == 0) return kInf;
+  return PoissonSubsampledRdp(q, order, [z](int a) { return a / (2 * z * z); });
+}
+
+absl::Status RdpAccountant::ComposeGaussianDominated(double q, double z, int64_t count) {
+  TACIT_RETURN_IF_ERROR(CheckSampledGaussianReleases(q, z, count));
+  std::vector<double> rdp;
+  rdp.reserve(orders_.size());
+  for (int order : orders_) {
+    if (order < 2) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("RDP orders must be integers >= 2, got ", order));
+    }
+    rdp.push_back(std::max(0.0, GaussianDominatedRdp(q, z, order)));
+  }
+  return ComposeRdp(rdp, count);
+}
+
 absl::Status RdpAccountant::ComposeRdp(const std::vector<double>& rdp_per_release, int64_t count) {
   if (rdp_per_release.size() != orders_.size()) {
     return absl::InvalidArgumentError(absl::StrCat("ComposeRdp needs one RDP value per order (",

@@ -51,6 +51,15 @@ absl::Status CheckSampledGaussianReleases(double sampling_rate, double noise_mul
 // itself, as in Kairouz-Liu-Steinke's distributed_dp accounting code.
 double PoissonSubsampledRdp(double sampling_rate, int order, const std::function<double(int)>& rdp);
 
+// RDP at integer `order` >= 2 of one release whose RDP curve is at most the
+// Gaussian's at noise multiplier z (order / (2 z^2)) at every order, but which
+// is not itself a Gaussian: the distributed discrete Gaussian as tacit plans
+// it (ddg_planner.h PlanDdgForNoise). q = 1: order / (2 z^2). q < 1: the
+// general Poisson-subsampling bound (PoissonSubsampledRdp) on that curve,
+// which holds for any mechanism under it (the bound grows with each order's
+// RDP) but is looser than the subsampled Gaussian's own.
+double GaussianDominatedRdp(double sampling_rate, double noise_multiplier, int order);
+
 // Smallest epsilon over `orders` for the given RDP curve.
 absl::StatusOr<PrivacySpent> EpsilonFromRdp(const std::vector<int>& orders,
                                             const std::vector<double>& rdp, double delta,
@@ -68,6 +77,9 @@ class RdpAccountant {
   // multiplier z >= 0 (z = 0 means no privacy: epsilon becomes infinite).
   absl::Status ComposeSampledGaussian(double sampling_rate, double noise_multiplier,
                                       int64_t count = 1);
+  // Records `count` releases of GaussianDominatedRdp(q, z, .).
+  absl::Status ComposeGaussianDominated(double sampling_rate, double noise_multiplier,
+                                        int64_t count = 1);
   // Records `count` releases of a mechanism whose RDP at orders()[i] is
   // rdp_per_release[i] (e.g. DdgRdpPerRound).
   absl::Status ComposeRdp(const std::vector<double>& rdp_per_release, int64_t count = 1);

@@ -51,6 +51,18 @@ const char* ClientPhaseName(ClientPhase phase);
 // while still training and need not hold the vector longer than necessary.
 using InputProvider = std::function<absl::StatusOr<std::vector<float>>()>;
 
+struct FixedPointParams;  // secure_agg/fixed_point.h
+
+// Replaces the fixed-point quantization (QuantizeWeighted) when set: turns the
+// float input into the signed integers the client masks, vector_length + 1 of
+// them (weight last), given the round's fixed-point parameters. Used for
+// inputs whose encoding is not per-coordinate fixed point, e.g. the
+// distributed discrete Gaussian (privacy/ddg_encoding.h), whose integers are
+// summed modulo 2^bits like any other. The float input need not have
+// vector_length values then; the encoder's output must.
+using InputEncoder = std::function<absl::StatusOr<std::vector<int64_t>>(
+    const std::vector<float>& input, double weight, const FixedPointParams& params)>;
+
 struct ClientConfig {
   uint32_t client_id = 0;  // assigned by the server at selection
   // Refuse rounds whose threshold is not above this fraction of the client's
@@ -62,6 +74,8 @@ struct ClientConfig {
   // third of the holders are the server's (Bonawitz et al. 2017, Sec. 6).
   double min_threshold_fraction = 2.0 / 3.0;
   uint64_t max_vector_length = uint64_t{1} << 28;
+  // Optional: encodes the input instead of QuantizeWeighted (see InputEncoder).
+  InputEncoder input_encoder;
   // Optional: sees the signed fixed-point vector (weight last) the client
   // contributes, before masking; for audits and tests.
   std::function<void(const std::vector<int64_t>&)> on_quantized_input;

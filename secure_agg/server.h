@@ -63,6 +63,11 @@ struct ServerConfig {
   // in [survivors * min_weight, survivors * max_weight], or the round fails.
   double min_weight = 0.0;
   uint64_t vector_length = 0;
+  // Leading coordinates that are not fixed point (an InputEncoder's, e.g. the
+  // distributed discrete Gaussian's integers): the decoded sum's per-coordinate
+  // bound (survivors * max_weight * clip_bound) is not checked on them; their
+  // decoder checks what it can. The rest, and the weight, are checked as usual.
+  uint64_t unchecked_prefix = 0;
   unsigned unmask_threads = 0;  // 0 = all cores
   // Source of the neighbour-graph seed. Null (the default) means OpenSSL
   // RAND_bytes; tests and simulations may inject a SeededRandomSourceForTesting.

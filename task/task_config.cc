@@ -107,6 +107,11 @@ absl::Status ReadDp(JsonFields& root, DpConfig& d) {
   std::string sampling = DpSamplingName(d.sampling);
   TACIT_RETURN_IF_ERROR(f.Choice("sampling", &sampling, {"none", "random_check_in"}));
   d.sampling = sampling == "random_check_in" ? DpSampling::kRandomCheckIn : DpSampling::kNone;
+  std::string mechanism = DpMechanismName(d.mechanism);
+  TACIT_RETURN_IF_ERROR(
+      f.Choice("mechanism", &mechanism, {"discrete_gaussian", "continuous_gaussian"}));
+  d.mechanism = mechanism == "continuous_gaussian" ? DpMechanism::kContinuousGaussian
+                                                   : DpMechanism::kDiscreteGaussian;
   TACIT_RETURN_IF_ERROR(
       f.Double("check_in_probability", &d.check_in_probability, Bounds{0, 1, true}));
   TACIT_RETURN_IF_ERROR(f.Double("check_in_window_seconds", &d.check_in_window_seconds,
@@ -219,6 +224,11 @@ const char* DpSamplingName(DpSampling sampling) {
   return sampling == DpSampling::kRandomCheckIn ? "random_check_in" : "none";
 }
 
+const char* DpMechanismName(DpMechanism mechanism) {
+  return mechanism == DpMechanism::kContinuousGaussian ? "continuous_gaussian"
+                                                       : "discrete_gaussian";
+}
+
 double DpConfig::AccountedSamplingRate() const {
   return sampling == DpSampling::kRandomCheckIn ? check_in_probability : 1.0;
 }
@@ -292,6 +302,7 @@ nlohmann::json TaskConfigToJson(const TaskConfig& c) {
         {"noise_multiplier", c.dp.noise_multiplier},
         {"delta", c.dp.delta},
         {"sampling", DpSamplingName(c.dp.sampling)},
+        {"mechanism", DpMechanismName(c.dp.mechanism)},
         {"check_in_probability", c.dp.check_in_probability},
         {"check_in_window_seconds", c.dp.check_in_window_seconds}}},
       {"server_optimizer",

@@ -61,11 +61,25 @@ struct SecureAggConfig {
 //                   check-ins").
 enum class DpSampling { kNone, kRandomCheckIn };
 
+// How each laptop's noise share enters the secure sum (docs/privacy_math.md):
+//   kDiscreteGaussian    the distributed discrete Gaussian (Kairouz, Liu,
+//                        Steinke 2021): rotate, scale, round conditionally,
+//                        add exact integer noise, sum modulo 2^bits. The
+//                        sum is at least as private as the Gaussian
+//                        mechanism at noise_multiplier at every RDP order;
+//                        a formal guarantee. The default.
+//   kContinuousGaussian  floating-point Gaussian shares, then the fixed-point
+//                        quantization: rounding and wrap are data dependent,
+//                        so its epsilon is an approximation, not a
+//                        guarantee. Kept for comparisons only.
+enum class DpMechanism { kDiscreteGaussian, kContinuousGaussian };
+
 struct DpConfig {
   double clip_norm = 1.0;         // L2 bound of one client's update
   double noise_multiplier = 0.0;  // z; 0 disables distributed DP noise
   double delta = 1e-5;            // target delta for the reported epsilon
   DpSampling sampling = DpSampling::kNone;
+  DpMechanism mechanism = DpMechanism::kDiscreteGaussian;
   double check_in_probability = 1.0;      // p; exactly 1 unless sampling is random_check_in
   double check_in_window_seconds = 3600;  // the window one coin decides (random_check_in)
 
@@ -168,5 +182,7 @@ nlohmann::json TaskConfigToJson(const TaskConfig& config);
 const char* ServerOptimizerName(ServerOptimizerType type);
 const char* WeightingName(Weighting weighting);   // "uniform" | "examples"
 const char* DpSamplingName(DpSampling sampling);  // "none" | "random_check_in"
+// "discrete_gaussian" | "continuous_gaussian"
+const char* DpMechanismName(DpMechanism mechanism);
 
 }  // namespace tacit

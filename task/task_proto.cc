@@ -73,6 +73,7 @@ absl::StatusOr<nlohmann::json> ToJson(const v1::Task& t, const std::string& key_
         {"noise_multiplier", t.dp().noise_multiplier()},
         {"delta", t.dp().delta()},
         {"sampling", t.dp().sampling()},
+        {"mechanism", t.dp().mechanism()},
         {"check_in_probability", t.dp().check_in_probability()},
         {"check_in_window_seconds", t.dp().check_in_window_seconds()}}},
       {"server_optimizer",
@@ -136,6 +137,7 @@ v1::Task TaskToProto(const TaskConfig& c) {
   dp->set_noise_multiplier(c.dp.noise_multiplier);
   dp->set_delta(c.dp.delta);
   dp->set_sampling(DpSamplingName(c.dp.sampling));
+  dp->set_mechanism(DpMechanismName(c.dp.mechanism));
   dp->set_check_in_probability(c.dp.check_in_probability);
   dp->set_check_in_window_seconds(c.dp.check_in_window_seconds);
   v1::Task::ServerOptimizer* o = t.mutable_server_optimizer();

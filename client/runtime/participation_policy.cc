@@ -8,6 +8,7 @@
 #include "common/file_io.h"
 #include "common/json_parse.h"
 #include "common/status_macros.h"
+#include "task/ddg_task.h"
 
 namespace tacit::runtime {
 namespace {
@@ -154,7 +155,9 @@ absl::Status CheckRoundAgainstPolicy(const ParticipationPolicy& policy,
 }
 
 absl::StatusOr<double> OwnNoiseStddev(const ParticipationPolicy& policy, const TaskConfig& task) {
-  if (task.dp.noise_multiplier == 0) return 0.0;
+  // The discrete Gaussian's noise is planned by the laptop from the task
+  // when it encodes (task/ddg_task.h); no continuous share then.
+  if (task.dp.noise_multiplier == 0 || UsesDiscreteGaussian(task)) return 0.0;
   return PerClientNoiseStddev(task.dp.noise_multiplier, task.dp.clip_norm,
                               std::max(task.cohort.min_survivors, policy.min_survivors));
 }

@@ -66,9 +66,10 @@ absl::Status CheckTaskAgainstPolicy(const ParticipationPolicy& policy, const Tas
 absl::Status CheckRoundAgainstPolicy(const ParticipationPolicy& policy,
                                      const v1::SecAggRoundParameters& parameters);
 
-// This client's own DP noise share: PerClientNoiseStddev(noise_multiplier,
-// clip_norm, max(task cohort.min_survivors, policy min_survivors)); 0 when
-// the task has no DP noise.
+// This client's own continuous DP noise share: PerClientNoiseStddev(
+// noise_multiplier, clip_norm, max(task cohort.min_survivors, policy
+// min_survivors)); 0 when the task has no DP noise or uses the discrete
+// Gaussian (its noise is planned at encoding, task/ddg_task.h).
 absl::StatusOr<double> OwnNoiseStddev(const ParticipationPolicy& policy, const TaskConfig& task);
 // FailedPrecondition when the coordinator assigned less noise than `own`.
 absl::Status CheckAssignedNoise(double own, double assigned);

@@ -14,6 +14,7 @@
 #include "common/json_parse.h"
 #include "common/status_macros.h"
 #include "privacy/rdp_accountant.h"
+#include "task/ddg_task.h"
 
 namespace tacit::runtime {
 namespace {
@@ -80,8 +81,15 @@ std::string ReadCoin(const json& line, CoinRecord* coin) {
   coin->probability = f.Number("probability", 0, 1);
   coin->offered = f.Bool("offered");
   coin->noise_multiplier = f.Number("noise_multiplier", 0, kMaxNoiseMultiplier);
+  // Coins written before the discrete Gaussian carry no mechanism: they
+  // were all continuous.
+  coin->mechanism = line.contains("mechanism") ? f.String("mechanism") : kGaussianSumMechanism;
   coin->time = f.String("time");
-  return f.problem();
+  if (!f.problem().empty()) return f.problem();
+  if (coin->mechanism != kGaussianSumMechanism && coin->mechanism != kDiscreteGaussianMechanism) {
+    return absl::StrCat("unknown mechanism '", coin->mechanism, "'");
+  }
+  return "";
 }
 
 std::string ReadParticipation(const json& line, ParticipationRecord* r) {
@@ -100,7 +108,19 @@ std::string ReadParticipation(const json& line, ParticipationRecord* r) {
   r->q = f.Number("q", 0, 1);
   r->time = f.String("time");
   if (!f.problem().empty()) return f.problem();
-  if (r->mechanism != kGaussianSumMechanism) {
+  if (r->mechanism == kDiscreteGaussianMechanism && line.contains("ddg")) {
+    // What the laptop planned, for the owner to inspect; the accounting
+    // needs z only (the plan is at least as private as the Gaussian at z).
+    if (!line["ddg"].is_object()) return "'ddg' must be an object";
+    Fields d(line["ddg"]);
+    DdgRecord ddg;
+    ddg.gamma = d.Number("gamma", 0, std::numeric_limits<double>::max());
+    ddg.local_variance = d.Number("local_variance", 0, std::numeric_limits<double>::max());
+    ddg.dim = d.Int("dim");
+    ddg.bits = static_cast<int>(d.Int("bits"));
+    if (!d.problem().empty()) return absl::StrCat("ddg: ", d.problem());
+    r->ddg = ddg;
+  } else if (r->mechanism != kGaussianSumMechanism && r->mechanism != kDiscreteGaussianMechanism) {
     return absl::StrCat("unknown mechanism '", r->mechanism, "'");
   }
   if (r->sampling != DpSamplingName(DpSampling::kNone) &&
@@ -110,13 +130,18 @@ std::string ReadParticipation(const json& line, ParticipationRecord* r) {
   return "";
 }
 
-// One Gaussian release per entry: (q, z) -> count.
-using Releases = std::map<std::pair<double, double>, int64_t>;
+// One release per entry: (q, z, discrete) -> count. A discrete release is
+// at least as private as the Gaussian at z at every RDP order, and is
+// accounted with the general subsampling bound.
+using Release = std::tuple<double, double, bool>;
+using Releases = std::map<Release, int64_t>;
 
 absl::StatusOr<double> EpsilonOf(const Releases& releases, double delta) {
   privacy::RdpAccountant accountant;
-  for (const auto& [qz, count] : releases) {
-    TACIT_RETURN_IF_ERROR(accountant.ComposeSampledGaussian(qz.first, qz.second, count));
+  for (const auto& [release, count] : releases) {
+    const auto& [q, z, discrete] = release;
+    TACIT_RETURN_IF_ERROR(discrete ? accountant.ComposeGaussianDominated(q, z, count)
+                                   : accountant.ComposeSampledGaussian(q, z, count));
   }
   TACIT_ASSIGN_OR_RETURN(privacy::PrivacySpent spent, accountant.Spent(delta));
   return spent.epsilon;
@@ -124,9 +149,18 @@ absl::StatusOr<double> EpsilonOf(const Releases& releases, double delta) {
 
 }  // namespace
 
+const char* LedgerMechanismOf(const TaskConfig& task) {
+  // A task without noise releases its updates unprotected whatever its
+  // mechanism says (epsilon infinite); it is recorded as before.
+  return UsesDiscreteGaussian(task) ? kDiscreteGaussianMechanism : kGaussianSumMechanism;
+}
+
 ParticipationRecord ParticipationOf(const TaskConfig& task, int64_t round, uint64_t round_id,
-                                    int64_t model_version, double noise_stddev, int64_t window) {
+                                    int64_t model_version, double noise_stddev, int64_t window,
+                                    const std::optional<DdgRecord>& ddg) {
   ParticipationRecord r;
+  r.mechanism = LedgerMechanismOf(task);
+  r.ddg = ddg;
   r.task = task.name;
   r.round = round;
   r.round_id = round_id;
@@ -149,6 +183,7 @@ absl::Status AppendCoin(const std::string& dir, const CoinRecord& c) {
                {"probability", c.probability},
                {"offered", c.offered},
                {"noise_multiplier", c.noise_multiplier},
+               {"mechanism", c.mechanism},
                {"time", c.time.empty() ? cli::FormatTime(cli::NowMs()) : c.time}};
   return AppendLineDurably(LedgerPath(dir), line.dump(), 0600);
 }
@@ -168,6 +203,12 @@ absl::Status AppendParticipation(const std::string& dir, const ParticipationReco
                {"sampling", r.sampling},
                {"q", r.q},
                {"time", r.time.empty() ? cli::FormatTime(cli::NowMs()) : r.time}};
+  if (r.ddg) {
+    line["ddg"] = {{"gamma", r.ddg->gamma},
+                   {"local_variance", r.ddg->local_variance},
+                   {"dim", r.ddg->dim},
+                   {"bits", r.ddg->bits}};
+  }
   return AppendLineDurably(LedgerPath(dir), line.dump(), 0600);
 }
 
@@ -209,42 +250,54 @@ absl::StatusOr<TaskSpending> SpentOnTask(const Ledger& ledger, const std::string
   TaskSpending spending;
   Releases released, vs_coordinator;
   // Random check-in windows: one subsampled release each, at the coin's
-  // probability and the smallest noise of anything recorded in that window.
-  std::map<int64_t, std::pair<double, double>> windows;  // window -> (q, z)
-  auto widen = [&windows](int64_t window, double q, double z) {
-    auto [it, inserted] = windows.emplace(window, std::make_pair(q, z));
+  // probability and the smallest noise of anything recorded in that window,
+  // discrete (the general bound) if anything in it was.
+  std::map<int64_t, Release> windows;  // window -> (q, z, discrete)
+  auto widen = [&windows](int64_t window, double q, double z, bool discrete) {
+    auto [it, inserted] = windows.emplace(window, Release{q, z, discrete});
     if (!inserted) {
-      it->second.first = std::max(it->second.first, q);
-      it->second.second = std::min(it->second.second, z);
+      auto& [wq, wz, wdiscrete] = it->second;
+      wq = std::max(wq, q);
+      wz = std::min(wz, z);
+      wdiscrete = wdiscrete || discrete;
     }
   };
+  auto is_discrete = [](const std::string& mechanism) {
+    return mechanism == kDiscreteGaussianMechanism;
+  };
   for (const CoinRecord& coin : ledger.coins) {
-    if (coin.task == task_name) widen(coin.window, coin.probability, coin.noise_multiplier);
+    if (coin.task == task_name) {
+      widen(coin.window, coin.probability, coin.noise_multiplier, is_discrete(coin.mechanism));
+    }
   }
-  auto participate = [&](const std::string& sampling, int64_t window, double q, double z) {
+  auto participate = [&](const std::string& sampling, int64_t window, double q, double z,
+                         bool discrete) {
     ++spending.participations;
-    ++vs_coordinator[{1.0, z}];
+    ++vs_coordinator[{1.0, z, discrete}];
     const bool sampled = sampling == DpSamplingName(DpSampling::kRandomCheckIn) && window >= 0 &&
                          windows.count(window) > 0;
     if (sampled) {
-      widen(window, q, z);
+      widen(window, q, z, discrete);
     } else {
-      ++released[{1.0, z}];  // no coin behind it: no amplification
+      ++released[{1.0, z, discrete}];  // no coin behind it: no amplification
     }
   };
   for (const ParticipationRecord& r : ledger.participations) {
-    if (r.task == task_name) participate(r.sampling, r.window, r.q, r.noise_multiplier);
+    if (r.task == task_name) {
+      participate(r.sampling, r.window, r.q, r.noise_multiplier, is_discrete(r.mechanism));
+    }
   }
   if (next && next->task != nullptr) {
     const DpConfig& dp = next->task->dp;
     const bool random = dp.sampling == DpSampling::kRandomCheckIn;
+    const bool discrete = is_discrete(LedgerMechanismOf(*next->task));
     // The window's coin, unless it is in the ledger already (widen merges).
-    if (random) widen(next->window, dp.check_in_probability, dp.noise_multiplier);
+    if (random) widen(next->window, dp.check_in_probability, dp.noise_multiplier, discrete);
     participate(DpSamplingName(dp.sampling), random ? next->window : -1, dp.AccountedSamplingRate(),
-                dp.noise_multiplier);
+                dp.noise_multiplier, discrete);
   }
   spending.windows = static_cast<int64_t>(windows.size());
-  for (const auto& [window, qz] : windows) ++released[qz];
+  for (const auto& [window, release] : windows) ++released[release];
   spending.releases = released;
   if (spending.participations == 0 && spending.windows == 0) return spending;
   TACIT_ASSIGN_OR_RETURN(spending.released, EpsilonOf(released, delta));

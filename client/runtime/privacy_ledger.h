@@ -42,6 +42,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -51,10 +52,26 @@
 namespace tacit::runtime {
 
 inline constexpr const char* kPrivacyLedgerFile = "privacy_ledger.jsonl";
-// The one mechanism the fleet client runs today: each laptop adds Gaussian
-// noise of stddev z C / sqrt(min_survivors) to its clipped update
-// (common/dp_noise.h); the sum of at least min_survivors carries z C.
+// The mechanisms (task/task_config.h DpMechanism):
+//   distributed_discrete_gaussian  the default: each laptop encodes its
+//       clipped update with the distributed discrete Gaussian it planned
+//       itself from the task (task/ddg_task.h); the sum of at least
+//       min_survivors is at least as private as the Gaussian at z at every
+//       RDP order. Sampled releases get the general subsampling bound
+//       (privacy::GaussianDominatedRdp).
+//   distributed_gaussian  continuous shares of stddev z C / sqrt(min_survivors)
+//       (common/dp_noise.h), accounted as the subsampled Gaussian at z; an
+//       approximation (rounding and wrap are not in it).
 inline constexpr const char* kGaussianSumMechanism = "distributed_gaussian";
+inline constexpr const char* kDiscreteGaussianMechanism = "distributed_discrete_gaussian";
+
+// What a discrete Gaussian participation used, for the owner to inspect.
+struct DdgRecord {
+  double gamma = 0;           // grid step, update units
+  double local_variance = 0;  // sigma^2 of this laptop's integer noise
+  int64_t dim = 0;            // rotated (padded) coordinates
+  int bits = 0;               // ring of the secure sum
+};
 
 struct CoinRecord {
   std::string task;
@@ -62,7 +79,8 @@ struct CoinRecord {
   double window_seconds = 0;
   double probability = 1;
   bool offered = false;
-  double noise_multiplier = 0;  // the task's z when the coin was flipped
+  double noise_multiplier = 0;                    // the task's z when the coin was flipped
+  std::string mechanism = kGaussianSumMechanism;  // the task's, when the coin was flipped
   std::string time;
 };
 
@@ -73,8 +91,9 @@ struct ParticipationRecord {
   int64_t model_version = 0;  // the version trained from
   int64_t window = -1;        // the random check-in window; -1 without random check-ins
   std::string mechanism = kGaussianSumMechanism;
-  double noise_multiplier = 0;  // z the sum carries when min_survivors shares reach it
-  double noise_stddev = 0;      // this laptop's own share, as added
+  double noise_multiplier = 0;   // z the sum carries when min_survivors shares reach it
+  double noise_stddev = 0;       // this laptop's own share, as added, update units
+  std::optional<DdgRecord> ddg;  // set for the discrete Gaussian
   double clip_norm = 0;
   int min_survivors = 0;  // the survivors the coordinator promised (the task's)
   std::string sampling;   // "none" | "random_check_in"
@@ -89,9 +108,15 @@ struct Ledger {
 };
 
 // The participation as recorded for `task`'s round; `window` -1 without
-// random check-ins.
+// random check-ins; `ddg` the laptop's own discrete Gaussian plan when the
+// task uses it (noise_stddev is then its gamma * sigma).
 ParticipationRecord ParticipationOf(const TaskConfig& task, int64_t round, uint64_t round_id,
-                                    int64_t model_version, double noise_stddev, int64_t window);
+                                    int64_t model_version, double noise_stddev, int64_t window,
+                                    const std::optional<DdgRecord>& ddg = std::nullopt);
+
+// The mechanism name a task's releases are recorded under: discrete when the
+// task adds noise through the discrete Gaussian, else distributed_gaussian.
+const char* LedgerMechanismOf(const TaskConfig& task);
 
 // Appends one line and fsyncs it (Internal naming the file otherwise: the
 // caller must not act as if it were recorded).
@@ -103,9 +128,10 @@ absl::Status AppendParticipation(const std::string& dir, const ParticipationReco
 absl::StatusOr<Ledger> ReadLedger(const std::string& dir);
 
 struct TaskSpending {
-  // The releases behind `released`: (q, z) -> how many, for other accountants
-  // (`tacit-client privacy` adds the PLD accountant's figure).
-  std::map<std::pair<double, double>, int64_t> releases;
+  // The releases behind `released`: (q, z, discrete) -> how many, for other
+  // accountants (`tacit-client privacy` adds the PLD accountant's figure
+  // when no release is discrete: the PLD accountant knows the Gaussian only).
+  std::map<std::tuple<double, double, bool>, int64_t> releases;
   int64_t participations = 0;
   int64_t windows = 0;  // random check-in windows whose coin was flipped
   double released = 0;  // epsilon (see above); infinity when a release had no noise

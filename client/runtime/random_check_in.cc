@@ -45,6 +45,7 @@ absl::StatusOr<CheckInDecision> DecideCheckIn(const std::string& dir, Ledger& le
     flipped.probability = task.dp.check_in_probability;
     flipped.offered = draw < task.dp.check_in_probability;
     flipped.noise_multiplier = task.dp.noise_multiplier;
+    flipped.mechanism = LedgerMechanismOf(task);
     // Recorded before it is acted on: a coin not in the ledger was never used.
     TACIT_RETURN_IF_ERROR(AppendCoin(dir, flipped));
     ledger.coins.push_back(std::move(flipped));

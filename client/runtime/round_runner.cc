@@ -5,9 +5,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "client/cli/cli_context.h"
+#include "client/federated/ddg_input.h"
 #include "client/federated/local_update.h"
 #include "client/person_tokens.h"
 #include "client/runtime/check_in_jitter.h"
@@ -25,6 +28,7 @@
 #include "secure_agg/identity.h"
 #include "secure_agg/phase.h"
 #include "secure_agg/protocol.h"
+#include "task/ddg_task.h"
 #include "task/task_model.h"
 #include "task/task_proto.h"
 
@@ -209,8 +213,22 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
   }
   phase("training");
   // Never less noise than this laptop's own share; more, when the
-  // coordinator's accounting asks for it, costs the laptop nothing.
-  const double noise_added = std::max(*noise_stddev, assignment.noise_stddev());
+  // coordinator's accounting asks for it, costs the laptop nothing. The
+  // discrete Gaussian adds its noise when it encodes, planned here.
+  const bool discrete = UsesDiscreteGaussian(task);
+  const double noise_added = discrete ? 0.0 : std::max(*noise_stddev, assignment.noise_stddev());
+  std::optional<privacy::DdgPlan> ddg;
+  if (discrete) {
+    // From the task alone (the task's survivor promise, which the policy
+    // check above held to the owner's floor), never from the coordinator.
+    absl::StatusOr<privacy::DdgPlan> planned = DdgPlanOfTask(
+        task, task.cohort.min_survivors, static_cast<int64_t>(model->parameters.size()));
+    if (!planned.ok()) {
+      audit.outcome = absl::StrCat("refused: ", planned.status().message());
+      return audit;
+    }
+    ddg = *std::move(planned);
+  }
   absl::StatusOr<PreparedUpdate> trained =
       Train(task, model_config, *model, assignment, noise_added, options);
   if (!trained.ok()) {
@@ -222,6 +240,15 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
   secagg::ClientConfig client_config;
   client_config.client_id = assignment.client_id();
   client_config.rounding_key = options.rounding_key;
+  if (ddg) {
+    std::optional<SeededForSimulation> seeded;
+    if (options.ddg_noise_seed) {
+      seeded = SeededForSimulation{*options.ddg_noise_seed,
+                                   options.rounding_key.value_or(std::array<uint8_t, 32>{})};
+    }
+    client_config.input_encoder = DdgInputEncoder(*ddg, DdgRotationSeed(assignment.round_id()),
+                                                  model->parameters.size(), seeded);
+  }
   client_config.signer = std::move(signer);
   client_config.verifier = std::move(verifier);
   TACIT_ASSIGN_OR_RETURN(
@@ -280,9 +307,16 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
     if (static_cast<int>(step) == static_cast<int>(secagg::Phase::kMaskedInput)) {
       // The noised update is about to leave: on the ledger first (fsync'ed),
       // so no crash or lost reply can leave a release unrecorded.
+      std::optional<DdgRecord> ddg_record;
+      if (ddg) {
+        ddg_record = DdgRecord{ddg->mechanism.gamma, ddg->mechanism.local_variance,
+                               ddg->mechanism.dim, ddg->bits};
+      }
+      const double stddev =
+          ddg ? ddg->mechanism.gamma * std::sqrt(ddg->mechanism.local_variance) : noise_added;
       absl::Status recorded = AppendParticipation(
           options.dir, ParticipationOf(task, assignment.round_number(), assignment.round_id(),
-                                       assignment.model_version(), noise_added, window));
+                                       assignment.model_version(), stddev, window, ddg_record));
       if (!recorded.ok()) {
         audit.outcome = absl::StrCat("left: cannot record the round in the privacy ledger (",
                                      recorded.message(), "); the update was not sent");

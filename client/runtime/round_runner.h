@@ -60,8 +60,9 @@ struct RoundRunnerOptions {
   // simulator draws its own selection and sets this false (its ledger then
   // accounts each participation with q = 1).
   bool enforce_random_check_in = true;
-  std::optional<uint64_t> training_seed;                // else derived from the session
-  std::optional<std::array<uint8_t, 32>> noise_seed;    // seeded DP noise, else OS entropy
+  std::optional<uint64_t> training_seed;              // else derived from the session
+  std::optional<std::array<uint8_t, 32>> noise_seed;  // seeded DP noise, else OS entropy
+  std::optional<uint64_t> ddg_noise_seed;  // seeded discrete Gaussian noise (with rounding_key)
   std::optional<std::array<uint8_t, 32>> rounding_key;  // seeded stochastic rounding
   // Stop talking right after receiving this step's message, as a laptop
   // that lost its network would; the coordinator's deadline drops it. -1: never.

@@ -53,8 +53,15 @@ absl::Status GlobalModel::ComposePrivacy(int cohort_size) {
   // Not cohort / population: the coordinator seats whoever checks in first,
   // which is no random sample. Only the laptops' own coins (random check-ins)
   // give amplification, at their probability (DpConfig::AccountedSamplingRate).
-  TACIT_RETURN_IF_ERROR(accountant_.ComposeSampledGaussian(task_.dp.AccountedSamplingRate(),
-                                                           task_.dp.noise_multiplier));
+  // The discrete Gaussian is planned to be at least as private as the
+  // Gaussian at z at every order (task/ddg_task.h), but is not a Gaussian:
+  // subsampled, it gets the general bound, not the Gaussian's own.
+  const double q = task_.dp.AccountedSamplingRate();
+  if (task_.dp.mechanism == DpMechanism::kDiscreteGaussian) {
+    TACIT_RETURN_IF_ERROR(accountant_.ComposeGaussianDominated(q, task_.dp.noise_multiplier));
+  } else {
+    TACIT_RETURN_IF_ERROR(accountant_.ComposeSampledGaussian(q, task_.dp.noise_multiplier));
+  }
   TACIT_ASSIGN_OR_RETURN(privacy::PrivacySpent spent, accountant_.Spent(task_.dp.delta));
   epsilon_ = spent.epsilon;
   return absl::OkStatus();

@@ -9,16 +9,25 @@
 #include "common/status_macros.h"
 #include "secure_agg/fixed_point.h"
 #include "secure_agg/parameters.h"
+#include "task/ddg_task.h"
 
 namespace tacit::coordinator {
 
 std::string RoundPlan::Describe() const {
-  return absl::StrFormat(
+  std::string line = absl::StrFormat(
       "round %d: %d clients, threshold %d, %s, %d-bit field, clip %.3g, scale 2^%.0f, "
       "headroom %.1f bits, min survivors %d",
       round_id, cohort.size(), threshold,
       neighbors == 0 ? std::string("complete graph") : absl::StrCat(neighbors, " neighbours"), bits,
       clip_range, std::log2(scale), headroom_bits, min_survivors);
+  if (ddg) {
+    absl::StrAppendFormat(&line,
+                          ", discrete Gaussian: %d rotated coordinates, grid %.3g, local "
+                          "sigma %.3g, wrap <= %.1e",
+                          ddg->mechanism.dim, ddg->mechanism.gamma,
+                          std::sqrt(ddg->mechanism.local_variance), ddg->wrap_probability);
+  }
+  return line;
 }
 
 secagg::ParameterRequest PlanningRequest(const TaskConfig& task, uint32_t n) {
@@ -73,13 +82,20 @@ absl::StatusOr<RoundPlan> PlanRound(const TaskConfig& task, uint64_t round_id,
   plan.evaluation = EvaluationEncodingOf(task, max_weight);
   // Every evaluation coordinate stays within [0, clip_range] (see
   // federated_evaluation.h), so the no-wrap bound below covers them too.
-  plan.vector_length = model_length + (plan.evaluation ? kEvaluationCoordinates : 0);
+  plan.encoded_model_length = model_length;
+  if (UsesDiscreteGaussian(task)) {
+    // With the task's survivor promise, as every laptop plans it.
+    TACIT_ASSIGN_OR_RETURN(plan.ddg, DdgPlanOfTask(task, task.cohort.min_survivors,
+                                                   static_cast<int64_t>(model_length)));
+    plan.encoded_model_length = static_cast<uint64_t>(plan.ddg->mechanism.dim);
+  }
+  plan.vector_length = plan.encoded_model_length + (plan.evaluation ? kEvaluationCoordinates : 0);
   TACIT_ASSIGN_OR_RETURN(plan.scale,
                          secagg::LargestSafeScale(plan.bits, plan.clip_range, max_weight, n));
   secagg::FixedPointParams fixed{plan.bits, plan.clip_range, plan.scale, max_weight};
   TACIT_ASSIGN_OR_RETURN(secagg::NoWrapReport report, secagg::CheckNoWrap(fixed, n));
   plan.headroom_bits = report.headroom_bits;
-  if (task.dp.noise_multiplier > 0) {
+  if (task.dp.noise_multiplier > 0 && !plan.ddg) {
     TACIT_ASSIGN_OR_RETURN(
         plan.noise_stddev,
         PerClientNoiseStddev(task.dp.noise_multiplier, task.dp.clip_norm, plan.min_survivors));

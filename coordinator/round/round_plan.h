@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "privacy/ddg_planner.h"
 #include "secure_agg/parameters.h"
 #include "task/federated_evaluation.h"
 #include "task/task_config.h"
@@ -22,16 +23,23 @@ struct RoundPlan {
   uint32_t threshold = 0;        // Shamir threshold t
   uint32_t neighbors = 0;        // SecAgg+ degree k; 0 = complete graph
   uint32_t bits = 32;
-  double clip_range = 1.0;     // per coordinate, before quantizing
-  double scale = 1;            // fixed-point scale (largest that cannot wrap)
-  double max_weight = 1;       // a client's weight is capped here
-  uint64_t model_length = 0;   // coordinates of the model delta
-  uint64_t vector_length = 0;  // the summed vector: model delta, then evaluation counts
+  double clip_range = 1.0;    // per coordinate, before quantizing
+  double scale = 1;           // fixed-point scale (largest that cannot wrap)
+  double max_weight = 1;      // a client's weight is capped here
+  uint64_t model_length = 0;  // coordinates of the model delta
+  // Coordinates the model delta takes in the summed vector: model_length, or
+  // with the discrete Gaussian its rotated, padded dimension.
+  uint64_t encoded_model_length = 0;
+  uint64_t vector_length = 0;  // the summed vector: encoded model delta, then evaluation counts
   // Set when the task evaluates: kEvaluationCoordinates follow the delta.
   std::optional<EvaluationEncoding> evaluation;
   int min_survivors = 2;     // fewer updates in the sum: the round is abandoned
   double headroom_bits = 0;  // spare bits above the worst-case sum
-  double noise_stddev = 0;   // each client's DP noise share (0 = no DP noise)
+  double noise_stddev = 0;   // each client's continuous Gaussian share (0 = none)
+  // Set when the task uses the distributed discrete Gaussian (task/ddg_task.h):
+  // the model delta is encoded and decoded with it, rotated with
+  // DdgRotationSeed(round_id).
+  std::optional<privacy::DdgPlan> ddg;
 
   std::string Describe() const;  // one line for logs and summaries
 };

@@ -4,6 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "privacy/ddg_encoding.h"
+#include "secure_agg/fixed_point.h"
+#include "task/ddg_task.h"
 
 namespace tacit::coordinator {
 
@@ -21,10 +24,11 @@ absl::StatusOr<RoundAggregate> MakeRoundAggregate(const RoundPlan& plan,
     return absl::AbortedError(
         absl::StrCat("round ", plan.round_id, ": the survivors' total weight is zero"));
   }
-  if (weighted_sum.size() != plan.vector_length || plan.model_length > plan.vector_length) {
+  const uint64_t evaluation_length = plan.evaluation ? kEvaluationCoordinates : 0;
+  if (weighted_sum.size() != plan.model_length + evaluation_length) {
     return absl::InternalError(absl::StrCat("round ", plan.round_id, ": the sum has ",
                                             weighted_sum.size(), " coordinates, the plan ",
-                                            plan.vector_length));
+                                            plan.model_length + evaluation_length));
   }
   RoundAggregate aggregate;
   aggregate.total_weight = total_weight;
@@ -33,11 +37,6 @@ absl::StatusOr<RoundAggregate> MakeRoundAggregate(const RoundPlan& plan,
     aggregate.mean_update[i] = static_cast<float>(weighted_sum[i] / total_weight);
   }
   if (plan.evaluation) {
-    if (plan.vector_length - plan.model_length != kEvaluationCoordinates) {
-      return absl::InternalError(absl::StrCat("round ", plan.round_id,
-                                              ": the plan evaluates but has no room for the ",
-                                              kEvaluationCoordinates, " evaluation sums"));
-    }
     // The counts are summed, not averaged: they are not divided by the weight.
     TACIT_ASSIGN_OR_RETURN(
         aggregate.evaluation,
@@ -47,6 +46,34 @@ absl::StatusOr<RoundAggregate> MakeRoundAggregate(const RoundPlan& plan,
   }
   aggregate.survivors = std::move(survivors);
   return aggregate;
+}
+
+absl::StatusOr<DecodedSum> DecodeSum(const RoundPlan& plan,
+                                     const secagg::AggregationResult& result) {
+  DecodedSum decoded;
+  decoded.total_weight = result.total_weight;
+  if (!plan.ddg) {
+    decoded.weighted_sum = result.weighted_sum;
+    return decoded;
+  }
+  const size_t encoded = plan.encoded_model_length;
+  if (result.quantized_sum.size() != plan.vector_length + 1 ||
+      result.weighted_sum.size() != plan.vector_length) {
+    return absl::InternalError(absl::StrCat("round ", plan.round_id, ": the sum has ",
+                                            result.quantized_sum.size(), " values, the plan ",
+                                            plan.vector_length + 1));
+  }
+  std::vector<uint64_t> modular(encoded);
+  for (size_t i = 0; i < encoded; ++i) {
+    modular[i] = secagg::ToModular(result.quantized_sum[i], plan.bits);
+  }
+  TACIT_ASSIGN_OR_RETURN(
+      decoded.weighted_sum,
+      privacy::DecodeDdgSum(modular, *plan.ddg, DdgRotationSeed(plan.round_id), plan.model_length));
+  // The evaluation sums stay fixed point.
+  decoded.weighted_sum.insert(decoded.weighted_sum.end(), result.weighted_sum.begin() + encoded,
+                              result.weighted_sum.end());
+  return decoded;
 }
 
 absl::StatusOr<std::unique_ptr<SecureRound>> SecureRound::Create(
@@ -65,6 +92,8 @@ absl::StatusOr<std::unique_ptr<SecureRound>> SecureRound::Create(
   // survivor was crafted (it would blow the mean up past the clip bound).
   config.min_weight = std::min(1.0, plan.max_weight);
   config.vector_length = plan.vector_length;
+  // The discrete Gaussian's integers are not fixed point (DecodeSum decodes them).
+  config.unchecked_prefix = plan.ddg ? plan.encoded_model_length : 0;
   config.verifier = std::move(verifier);
   TACIT_ASSIGN_OR_RETURN(std::unique_ptr<secagg::RoundDriver> driver,
                          secagg::RoundDriver::Create(std::move(config)));
@@ -85,16 +114,18 @@ absl::StatusOr<SecureRound::Step> SecureRound::EndPhase() {
   step.messages = std::move(ended.messages);
   if (ended.result.has_value()) {
     const secagg::AggregationResult& result = *ended.result;
+    TACIT_ASSIGN_OR_RETURN(DecodedSum sum, DecodeSum(plan_, result));
     TACIT_ASSIGN_OR_RETURN(
         step.aggregate,
-        MakeRoundAggregate(plan_, result.weighted_sum, result.total_weight, result.survivor_ids));
+        MakeRoundAggregate(plan_, sum.weighted_sum, sum.total_weight, result.survivor_ids));
   }
   return step;
 }
 
 absl::StatusOr<RoundAggregate> SecureRound::Run(secagg::Delivery& delivery) {
   TACIT_ASSIGN_OR_RETURN(secagg::AggregationResult result, secagg::RunRound(*driver_, delivery));
-  return MakeRoundAggregate(plan_, result.weighted_sum, result.total_weight,
+  TACIT_ASSIGN_OR_RETURN(DecodedSum sum, DecodeSum(plan_, result));
+  return MakeRoundAggregate(plan_, sum.weighted_sum, sum.total_weight,
                             std::move(result.survivor_ids));
 }
 

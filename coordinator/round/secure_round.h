@@ -35,7 +35,7 @@ struct RoundAggregate {
   std::optional<FederatedEvaluation> evaluation;
 };
 
-// Turns a round's unmasked weighted sum (plan.vector_length coordinates) into
+// Turns a round's decoded weighted sum (model_length + evaluation coordinates) into
 // the aggregate: the mean of the model coordinates and the decoded evaluation
 // sums. Aborted when fewer than plan.min_survivors inputs are in the sum or
 // their total weight is zero (the round must be abandoned). The secure round
@@ -44,6 +44,17 @@ absl::StatusOr<RoundAggregate> MakeRoundAggregate(const RoundPlan& plan,
                                                   const std::vector<double>& weighted_sum,
                                                   double total_weight,
                                                   std::vector<uint32_t> survivors);
+
+// The unmasked sum as MakeRoundAggregate takes it: the model coordinates
+// (decoded from the discrete Gaussian's integers when the plan uses it) then
+// the evaluation sums, and the total weight. The secure round and the
+// simulator's plain discrete-Gaussian sum both decode here.
+struct DecodedSum {
+  std::vector<double> weighted_sum;  // plan.model_length + evaluation coordinates
+  double total_weight = 0;
+};
+absl::StatusOr<DecodedSum> DecodeSum(const RoundPlan& plan,
+                                     const secagg::AggregationResult& result);
 
 class SecureRound {
  public:

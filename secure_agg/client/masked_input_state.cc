@@ -72,20 +72,36 @@ absl::StatusOr<ClientState::Transition> ClientMaskedInputState::Handle(
   // Quantize the input, then add the self mask and one pairwise mask per
   // neighbour that shared keys (they will mask with this client in turn).
   TACIT_ASSIGN_OR_RETURN(std::vector<float> input, env_->input());
-  if (input.size() != ctx_.params.vector_length()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "input has ", input.size(), " values, the round expects ", ctx_.params.vector_length()));
-  }
   const FixedPointParams fp{ctx_.params.bits(), ctx_.params.clip_bound(), ctx_.params.scale(),
                             ctx_.params.max_weight()};
-  SecretKey rounding_key;
-  if (env_->config.rounding_key) {
-    rounding_key = SecretKey(*env_->config.rounding_key);
+  std::vector<int64_t> quantized;
+  if (env_->config.input_encoder) {
+    absl::StatusOr<std::vector<int64_t>> encoded =
+        env_->config.input_encoder(input, env_->weight, fp);
+    if (!encoded.ok()) {
+      Zeroize(
+          absl::MakeSpan(reinterpret_cast<uint8_t*>(input.data()), input.size() * sizeof(float)));
+      return encoded.status();
+    }
+    quantized = *std::move(encoded);
+    if (quantized.size() != ctx_.params.vector_length() + 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the input encoder gave ", quantized.size(), " values, the round expects ",
+                       ctx_.params.vector_length(), " plus the weight"));
+    }
   } else {
-    TACIT_ASSIGN_OR_RETURN(rounding_key, DrawSecretKey(*env_->random));
+    if (input.size() != ctx_.params.vector_length()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "input has ", input.size(), " values, the round expects ", ctx_.params.vector_length()));
+    }
+    SecretKey rounding_key;
+    if (env_->config.rounding_key) {
+      rounding_key = SecretKey(*env_->config.rounding_key);
+    } else {
+      TACIT_ASSIGN_OR_RETURN(rounding_key, DrawSecretKey(*env_->random));
+    }
+    TACIT_ASSIGN_OR_RETURN(quantized, QuantizeWeighted(fp, input, env_->weight, rounding_key));
   }
-  TACIT_ASSIGN_OR_RETURN(std::vector<int64_t> quantized,
-                         QuantizeWeighted(fp, input, env_->weight, rounding_key));
   // The raw update is wiped before it is freed: only its masked form leaves.
   Zeroize(absl::MakeSpan(reinterpret_cast<uint8_t*>(input.data()), input.size() * sizeof(float)));
   std::vector<float>().swap(input);

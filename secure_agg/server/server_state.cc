@@ -16,6 +16,11 @@ absl::StatusOr<std::shared_ptr<const ServerRound>> ServerRound::Create(ServerCon
   if (config.vector_length == 0) {
     return absl::InvalidArgumentError("ServerConfig::vector_length must be > 0");
   }
+  if (config.unchecked_prefix > config.vector_length) {
+    return absl::InvalidArgumentError(absl::StrCat("ServerConfig::unchecked_prefix ",
+                                                   config.unchecked_prefix, " exceeds the ",
+                                                   config.vector_length, " coordinates"));
+  }
   std::shared_ptr<RandomSource> random = ResolveRandomSource(config.random);
   TACIT_ASSIGN_OR_RETURN(SecretKey seed, DrawSecretKey(*random));
   TACIT_ASSIGN_OR_RETURN(NeighborGraph graph,

@@ -130,7 +130,7 @@ absl::Status ServerUnmaskingState::CheckDecodedSum(absl::Span<const int64_t> qua
                      "]: a client masked a crafted vector; the round is abandoned"));
   }
   const double coordinate_bound = s * (c.max_weight * c.clip_bound * c.scale + 1);
-  for (size_t i = 0; i + 1 < quantized_sum.size(); ++i) {
+  for (size_t i = c.unchecked_prefix; i + 1 < quantized_sum.size(); ++i) {
     const double v = static_cast<double>(quantized_sum[i]);
     if (v < -coordinate_bound || v > coordinate_bound) {
       return absl::DataLossError(

@@ -382,6 +382,7 @@ class GrpcFederation::Impl {
     options.training_seed = DeriveSeed(config_.seed, round, person, kTrainingSalt);
     options.noise_seed = DeriveKey(config_.seed, round, person, kNoiseSalt);
     options.rounding_key = DeriveKey(config_.seed, s.assignment.round_id(), person, kRoundingSalt);
+    options.ddg_noise_seed = DeriveSeed(config_.seed, s.assignment.round_id(), person, kNoiseSalt);
     options.leave_after_step = s.seat.drop_phase;
     // Simulated people take part in the task under study as configured (the
     // in-process transport has no owner either): the floors are the lowest

@@ -14,6 +14,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "client/federated/ddg_input.h"
 #include "client/federated/local_update.h"
 #include "common/dp_noise.h"
 #include "common/parallel_for.h"
@@ -24,11 +25,13 @@
 #include "models/evaluation.h"
 #include "models/parameter_layout.h"
 #include "secure_agg/client.h"
+#include "secure_agg/fixed_point.h"
 #include "secure_agg/identity.h"
 #include "secure_agg/in_process_delivery.h"
 #include "secure_agg/phase.h"
 #include "simulations/federation/derived_seeds.h"
 #include "simulations/federation/grpc_federation.h"
+#include "task/ddg_task.h"
 
 namespace tacit::sim {
 namespace {
@@ -307,6 +310,11 @@ class Simulation {
       secagg::ClientConfig client_config;
       client_config.client_id = p.client_id;
       client_config.rounding_key = DeriveKey(config_.seed, plan.round_id, p.person, kRoundingSalt);
+      if (plan.ddg) {
+        client_config.input_encoder =
+            DdgInputEncoder(*plan.ddg, DdgRotationSeed(plan.round_id), plan.model_length,
+                            SeededOf(plan.round_id, p.person));
+      }
       TACIT_ASSIGN_OR_RETURN(client_config.signer, IdentityOf(p.person));
       client_config.verifier = fleet_;
       TACIT_ASSIGN_OR_RETURN(clients[p.client_id],
@@ -327,22 +335,74 @@ class Simulation {
     return aggregate;
   }
 
+  SeededForSimulation SeededOf(uint64_t round_id, size_t person) const {
+    return {DeriveSeed(config_.seed, round_id, person, kNoiseSalt),
+            DeriveKey(config_.seed, round_id, person, kRoundingSalt)};
+  }
+
+  // Which phase a participant's input got to, counted in the record; true when
+  // its input reached the sum (it answered in masked_input).
+  static bool ReachedTheSum(const Participant& p, RoundRecord& record) {
+    int phase_reached = p.update ? (p.drop_phase < 0 ? secagg::kPhaseCount : p.drop_phase) : 0;
+    for (int phase = 0; phase < secagg::kPhaseCount; ++phase) {
+      if (phase_reached == phase) ++record.dropouts_per_phase[phase];
+    }
+    return phase_reached > secagg::PhaseIndex(secagg::Phase::kMaskedInput);
+  }
+
+  // Secure aggregation off with the discrete Gaussian: the same integer
+  // encodings, summed modulo 2^bits in the clear (what the masked sum
+  // unmasks to), so a run is the same with secure aggregation on or off.
+  absl::StatusOr<coordinator::RoundAggregate> AggregateDdgPlainly(
+      const coordinator::RoundPlan& plan, std::vector<Participant>& participants,
+      RoundRecord& record) {
+    const secagg::FixedPointParams round{plan.bits, plan.clip_range, plan.scale, plan.max_weight};
+    std::vector<uint64_t> sum(plan.vector_length + 1, 0);
+    const uint64_t mask = (uint64_t{1} << plan.bits) - 1;
+    std::vector<uint32_t> survivors;
+    for (Participant& p : participants) {
+      if (!ReachedTheSum(p, record)) continue;
+      TACIT_ASSIGN_OR_RETURN(std::vector<int64_t> encoded,
+                             DdgInputEncoder(*plan.ddg, DdgRotationSeed(plan.round_id),
+                                             plan.model_length, SeededOf(plan.round_id, p.person))(
+                                 p.update->update, p.update->weight, round));
+      if (encoded.size() != sum.size()) {
+        return absl::InternalError("the discrete Gaussian encoding has the wrong length");
+      }
+      for (size_t i = 0; i < sum.size(); ++i) {
+        sum[i] = (sum[i] + secagg::ToModular(encoded[i], plan.bits)) & mask;
+      }
+      survivors.push_back(p.client_id);
+      record.bytes_up += static_cast<int64_t>(encoded.size() * sizeof(float));
+      p.update.reset();
+    }
+    secagg::AggregationResult result;
+    result.quantized_sum.resize(sum.size());
+    result.weighted_sum.resize(plan.vector_length);
+    for (size_t i = 0; i < sum.size(); ++i) {
+      result.quantized_sum[i] = secagg::FromModular(sum[i], plan.bits);
+    }
+    for (size_t i = 0; i < plan.vector_length; ++i) {
+      result.weighted_sum[i] = static_cast<double>(result.quantized_sum[i]) / plan.scale;
+    }
+    result.total_weight = static_cast<double>(result.quantized_sum.back()) / plan.scale;
+    TACIT_ASSIGN_OR_RETURN(coordinator::DecodedSum decoded, coordinator::DecodeSum(plan, result));
+    return coordinator::MakeRoundAggregate(plan, decoded.weighted_sum, decoded.total_weight,
+                                           std::move(survivors));
+  }
+
   // Secure aggregation off: the same survivors (inputs of clients that reached
   // the masked-input phase), the same per-coordinate clip, in floating point.
   absl::StatusOr<coordinator::RoundAggregate> AggregatePlainly(
       const coordinator::RoundPlan& plan, std::vector<Participant>& participants,
       RoundRecord& record) {
+    if (plan.ddg) return AggregateDdgPlainly(plan, participants, record);
     const size_t length = plan.vector_length;
     std::vector<double> sum(length, 0.0);
     double total_weight = 0;
     std::vector<uint32_t> survivors;
     for (Participant& p : participants) {
-      int phase_reached = p.update ? (p.drop_phase < 0 ? secagg::kPhaseCount : p.drop_phase) : 0;
-      for (int phase = 0; phase < secagg::kPhaseCount; ++phase) {
-        if (phase_reached == phase) ++record.dropouts_per_phase[phase];
-      }
-      if (phase_reached <= secagg::PhaseIndex(secagg::Phase::kMaskedInput))
-        continue;  // never sent its input
+      if (!ReachedTheSum(p, record)) continue;  // never sent its input
       double weight = std::min(p.update->weight, plan.max_weight);
       for (size_t i = 0; i < length; ++i) {
         double v = std::clamp<double>(p.update->update[i], -plan.clip_range, plan.clip_range);

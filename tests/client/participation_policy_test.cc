@@ -38,7 +38,12 @@ TaskConfig Task(int cohort, double noise_multiplier, double clip_norm) {
        {"vocab", {{"size", 64}, {"salt", "policy-salt"}}},
        {"cohort", {{"size", cohort}}},
        {"training", {{"epochs", 1}, {"batch_size", 8}, {"max_seconds", 2}}},
-       {"dp", {{"noise_multiplier", noise_multiplier}, {"clip_norm", clip_norm}}}});
+       // The continuous shares are the ones a coordinator assigns and the
+       // laptop checks (the discrete Gaussian's the laptop plans itself).
+       {"dp",
+        {{"noise_multiplier", noise_multiplier},
+         {"clip_norm", clip_norm},
+         {"mechanism", "continuous_gaussian"}}}});
   EXPECT_TRUE(task.ok()) << task.status();
   return *task;
 }

@@ -261,7 +261,9 @@ TEST(PrivacyBudget, StopsBeforeTheBudgetIsPassed) {
       }
       ++allowed;
       if (random) {
-        CoinRecord coin{task.name, window, 60, 0.5, true, task.dp.noise_multiplier, ""};
+        CoinRecord coin{
+            task.name, window, 60, 0.5, true, task.dp.noise_multiplier, LedgerMechanismOf(task),
+            ""};
         ASSERT_TRUE(AppendCoin(dir.path(), coin).ok());
       }
       ASSERT_TRUE(

@@ -265,6 +265,14 @@ TEST(FederationIntegration, ThreeRoundsCompleteAndBadMessagesAreRejected) {
     ASSERT_TRUE(spent.ok()) << spent.status();
     EXPECT_EQ(spent->participations, 3) << d;
     EXPECT_NEAR(spent->epsilon(), coordinators, 1e-9 * coordinators) << d;
+    // The default mechanism: the discrete Gaussian, planned on the laptop.
+    for (const runtime::ParticipationRecord& r : ledger->participations) {
+      EXPECT_EQ(r.mechanism, runtime::kDiscreteGaussianMechanism) << d;
+      ASSERT_TRUE(r.ddg.has_value()) << d;
+      EXPECT_EQ(r.ddg->bits, task_config->secure_agg.bits) << d;
+      EXPECT_GT(r.ddg->local_variance, 0) << d;
+      EXPECT_GT(r.ddg->gamma, 0) << d;
+    }
   }
   std::string status;
   EXPECT_EQ(RunTool({ToolPath("tacit-client"), "--dir", fleet.ClientDir("d1"), "status"}, &status),

@@ -41,8 +41,8 @@ TEST(DiscreteGaussianRound, TheDecodedSumIsTheClippedSumPlusTheNoiseItPromises) 
     const double z = 0.5 + 2 * std::uniform_real_distribution<double>(0, 1)(rng);
     const double clip = 0.1 * (1 + trial);
     const int bits = 32 + 4 * trial;
-    SCOPED_TRACE(::testing::Message() << "clients " << clients << " length " << length << " z "
-                                      << z << " clip " << clip << " bits " << bits);
+    SCOPED_TRACE(::testing::Message() << "clients " << clients << " length " << length << " z " << z
+                                      << " clip " << clip << " bits " << bits);
     const TaskConfig task = DdgTask(z, clip, clients, clients, bits);
     std::vector<uint32_t> cohort;
     for (int i = 1; i <= clients; ++i) cohort.push_back(static_cast<uint32_t>(i));

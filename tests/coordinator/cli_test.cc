@@ -13,6 +13,7 @@
 #include "coordinator/pki.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "privacy/ddg_planner.h"
 #include "privacy/pld_accountant.h"
 #include "privacy/rdp_accountant.h"
 #include "task/task_config.h"
@@ -222,6 +223,28 @@ TEST_F(CliTest, PrivacyAccountsTheDiscreteGaussianAndSolvesForATargetEpsilon) {
   EXPECT_LE(at_z.Spent(1e-6)->epsilon, 4.0 * 1.0001);
   EXPECT_GT(below_z.Spent(1e-6)->epsilon, 4.0);
   EXPECT_NE(Tool("privacy --target-epsilon 1e-9 --rounds 1000").exit_code, 0);
+
+  // The bits per coordinate the plan needs, from the same planner the
+  // laptops run: the narrowest ring listed within 5% of the Gaussian's error.
+  ToolRun plans = Tool(
+      "privacy --rounds 50 --sampling-rate 0.025 --noise-multiplier 0.64 --model-length 30000 "
+      "--min-survivors 250 --max-clients 650");
+  ASSERT_EQ(plans.exit_code, 0) << plans.output;
+  const size_t needed_at = plans.output.find("bits per coordinate needed: ");
+  ASSERT_NE(needed_at, std::string::npos) << plans.output;
+  const int needed = std::stoi(plans.output.substr(needed_at + 28));
+  privacy::DdgNoiseRequest request;
+  request.noise_multiplier = 0.64;
+  request.clip = 1;
+  request.min_clients = 250;
+  request.max_clients = 650;
+  request.dim = 30000;
+  request.bits = needed;
+  EXPECT_LE(privacy::PlanDdgForNoise(request)->noise_inflation, 1.05);
+  request.bits = needed - 1;
+  absl::StatusOr<privacy::DdgPlan> narrower = privacy::PlanDdgForNoise(request);
+  EXPECT_TRUE(!narrower.ok() || narrower->noise_inflation > 1.05);
+  EXPECT_NE(Tool("privacy --model-length 30000").exit_code, 0) << "needs the cohort's sizes";
   EXPECT_NE(Tool("privacy --mechanism skellam").exit_code, 0);
 }
 

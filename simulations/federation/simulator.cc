@@ -410,6 +410,7 @@ class Simulation {
       result.weighted_sum[i] = static_cast<double>(result.quantized_sum[i]) / plan.scale;
     }
     result.total_weight = static_cast<double>(result.quantized_sum.back()) / plan.scale;
+    result.survivor_ids = survivors;
     TACIT_ASSIGN_OR_RETURN(coordinator::DecodedSum decoded, coordinator::DecodeSum(plan, result));
     return coordinator::MakeRoundAggregate(plan, decoded.weighted_sum, decoded.total_weight,
                                            std::move(survivors));

@@ -11,6 +11,8 @@
 # variables (defaults: the figures in docs/dp_study.md):
 #   PEOPLE=20000 P=0.025 ROUNDS=50 CLIP=1 COHORT=500 MIN_SURVIVORS=250
 #   SEED=3 DELTA=1e-6 BITS=32 SECURE_AGG=false EVAL_EVERY=10
+#   REUSE=1: keep runs already in OUT/eps-E (with their OUT/eps-E.log) and
+#            only tabulate and plot them (same checks)
 # Secure aggregation is off by default for time: the discrete Gaussian's sum
 # is the same bit for bit with it on (tests/simulations/discrete_gaussian_test.cc).
 # Prints a markdown table and writes OUT/accuracy_by_epsilon.svg. Exits 1
@@ -21,7 +23,7 @@ build="${1:?usage: dp_study.sh BUILD OUT [EPSILONS...]}"
 out="${2:?usage: dp_study.sh BUILD OUT [EPSILONS...]}"
 shift 2
 epsilons=("$@")
-[[ ${#epsilons[@]} -gt 0 ]] || epsilons=(inf 8 4 2 1)
+[[ ${#epsilons[@]} -gt 0 ]] || epsilons=(inf 8 4 1 0.25)
 
 PEOPLE="${PEOPLE:-20000}" P="${P:-0.025}" ROUNDS="${ROUNDS:-50}" CLIP="${CLIP:-1}"
 COHORT="${COHORT:-500}" MIN_SURVIVORS="${MIN_SURVIVORS:-250}" SEED="${SEED:-3}"
@@ -67,7 +69,7 @@ curve() {
     paste - - - | awk -F'[:\t]' '$4 > 0 { print $4, $6 }'
 }
 
-table="| target epsilon | noise multiplier z | epsilon spent (RDP) | top-1 | top-3 | rounds committed | seconds |"
+table="| target epsilon | noise multiplier z | epsilon spent (RDP) | top-1 | top-3 | rounds committed | wall time |"
 table+=$'\n'"|---|---|---|---|---|---|---|"
 series=()
 for eps in "${epsilons[@]}"; do
@@ -80,12 +82,15 @@ for eps in "${epsilons[@]}"; do
     [[ -n "$z" ]] || fail "could not read the noise multiplier from: $line"
   fi
   name="eps-$eps"
-  write_config "$name" "$z"
-  rm -rf "${out:?}/$name"  # this script owns OUT: a rerun replaces its runs
-  start=$(date +%s)
-  "$sim" run --config "$out/$name.json" --out "$out/$name" > "$out/$name.log" 2>&1 ||
-    fail "tacit-sim failed for epsilon $eps; see $out/$name.log"
-  seconds=$(( $(date +%s) - start ))
+  if [[ "${REUSE:-0}" == 1 && -f "$out/$name/rounds.jsonl" && -f "$out/$name.log" ]]; then
+    echo "dp_study: reusing $out/$name" >&2
+  else
+    write_config "$name" "$z"
+    rm -rf "${out:?}/$name"  # this script owns OUT: a rerun replaces its runs
+    "$sim" run --config "$out/$name.json" --out "$out/$name" > "$out/$name.log" 2>&1 ||
+      fail "tacit-sim failed for epsilon $eps; see $out/$name.log"
+  fi
+  seconds="$(sed -n 's/.* rounds committed in \(.*\) ==$/\1/p' "$out/$name.log")"
   committed="$(grep -c '"outcome":"committed"' "$out/$name/rounds.jsonl" || true)"
   [[ "$committed" == "$ROUNDS" ]] ||
     fail "epsilon $eps: only $committed of $ROUNDS rounds committed (see $out/$name/rounds.jsonl)"
@@ -98,7 +103,7 @@ for eps in "${epsilons[@]}"; do
   [[ "$eps" == inf ]] || spent_text="$(printf '%.3f' "$spent")"
   table+=$'\n'"| $eps | $z | $spent_text | $top1 | $top3 | $committed | $seconds |"
   series+=("$eps:$(curve "$out/$name" | tr '\n' ';')")
-  echo "dp_study: epsilon $eps done (top-1 $top1, z $z, ${seconds}s)" >&2
+  echo "dp_study: epsilon $eps done (top-1 $top1, z $z, $seconds)" >&2
 done
 
 # One line chart: top-1 of the evaluated rounds, one series per epsilon.

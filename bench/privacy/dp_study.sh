@@ -69,8 +69,8 @@ curve() {
     paste - - - | awk -F'[:\t]' '$4 > 0 { print $4, $6 }'
 }
 
-table="| target epsilon | noise multiplier z | epsilon spent (RDP) | top-1 | top-3 | rounds committed | wall time |"
-table+=$'\n'"|---|---|---|---|---|---|---|"
+table="| target epsilon | noise multiplier z | epsilon spent (RDP) | top-1 | top-3 | held-out loss | rounds committed | wall time |"
+table+=$'\n'"|---|---|---|---|---|---|---|---|"
 series=()
 for eps in "${epsilons[@]}"; do
   if [[ "$eps" == inf ]]; then
@@ -98,10 +98,13 @@ for eps in "${epsilons[@]}"; do
   top1="$(sed -n 's/.*top-1 \([0-9.]*\), top-3.*/\1/p' <<< "$final")"
   top3="$(sed -n 's/.*top-3 \([0-9.]*\) .*/\1/p' <<< "$final")"
   spent="$(tail -1 "$out/$name/rounds.jsonl" | grep -o '"epsilon":[0-9.e+-]*' | cut -d: -f2)"
-  [[ -n "$top1" && -n "$top3" && -n "$spent" ]] || fail "epsilon $eps: missing figures in $final"
+  loss="$(tail -1 "$out/$name/rounds.jsonl" | grep -o '"test_loss":[0-9.e+-]*' | cut -d: -f2)"
+  [[ -n "$top1" && -n "$top3" && -n "$spent" && -n "$loss" ]] ||
+    fail "epsilon $eps: missing figures in $final"
+  loss="$(printf '%.3f' "$loss")"
   [[ "$eps" == inf ]] && spent_text="none (no noise)" || spent_text="$spent"
   [[ "$eps" == inf ]] || spent_text="$(printf '%.3f' "$spent")"
-  table+=$'\n'"| $eps | $z | $spent_text | $top1 | $top3 | $committed | $seconds |"
+  table+=$'\n'"| $eps | $z | $spent_text | $top1 | $top3 | $loss | $committed | $seconds |"
   series+=("$eps:$(curve "$out/$name" | tr '\n' ';')")
   echo "dp_study: epsilon $eps done (top-1 $top1, z $z, $seconds)" >&2
 done

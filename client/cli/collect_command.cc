@@ -16,21 +16,6 @@
 #include "client/cli/owner_commands.h"
 
 namespace tacit::cli {
-#ifdef TACIT_HAVE_X11_COLLECTOR
-namespace {
-
-// The folder of the running tacit-client.
-std::string OwnFolder() {
-  std::string path(4096, '\0');
-  const ssize_t n = ::readlink("/proc/self/exe", path.data(), path.size() - 1);
-  if (n <= 0) return ".";
-  path.resize(static_cast<size_t>(n));
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? "." : path.substr(0, slash);
-}
-
-}  // namespace
-#endif
 
 void AddCollectCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
   struct Args {
@@ -52,7 +37,7 @@ void AddCollectCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
         "this tacit-client was built without the X11 collector (libx11-dev and libxi-dev were "
         "missing); install them (scripts/setup) and rebuild"));
 #else
-    const std::string collector = OwnFolder() + "/tacit-collector";
+    const std::string collector = InstalledProgramDir() + "/tacit-collector";
     std::vector<std::string> argv = {collector, "--dir", context->dir};
     if (!args->display.empty()) argv.insert(argv.end(), {"--display", args->display});
     if (!args->batch_seconds.empty())

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   tacit::cli::AddEraseCommand(app, context);
   tacit::cli::AddPauseResumeCommands(app, context);
   tacit::cli::AddCollectCommand(app, context);
+  tacit::cli::AddShellHookCommand(app, context);
   tacit::cli::AddEnrollCommand(app, context);
   tacit::cli::AddRunCommand(app, context);
   tacit::cli::AddStatusCommand(app, context);

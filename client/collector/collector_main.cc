@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGHUP, &action, nullptr);
 
-  absl::Status status = tacit::collector::RunX11Collector(options, &g_stop);
+  absl::Status status = tacit::collector::RunCollector(options, &g_stop);
   if (!status.ok()) {
     std::cerr << "error: " << status.message() << "\n";
     return 2;

@@ -11,6 +11,7 @@
 #include "client/store/event_store.h"
 #include "gtest/gtest.h"
 #include "tests/client/temp_dir.h"
+#include "tests/collector/stored_events.h"
 #include "tests/collector/x_session.h"
 #include "tests/support/shared_data.h"
 
@@ -34,18 +35,6 @@ std::string Canary(size_t length) {
   std::string s;
   for (size_t i = 0; i < length; ++i) s += static_cast<char>('a' + rng() % 26);
   return s;
-}
-
-// Output and exit code of a shell command line.
-std::pair<std::string, int> Shell(const std::string& command) {
-  std::string output;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return {"", -1};
-  char buffer[4096];
-  size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
-  const int status = ::pclose(pipe);
-  return {output, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
 }
 
 class LiveCollectorTest : public ::testing::Test {
@@ -93,14 +82,7 @@ class LiveCollectorTest : public ::testing::Test {
   bool WaitForStored(int64_t n) {
     return WaitForBeat([n](const collector::Heartbeat& b) { return b.events_stored >= n; });
   }
-  std::vector<Event> Stored() {
-    auto store = EventStore::OpenInDirectory(dir_.path());
-    EXPECT_TRUE(store.ok()) << store.status();
-    if (!store.ok()) return {};
-    auto events = (*store)->Read(TimeRange{});
-    EXPECT_TRUE(events.ok()) << events.status();
-    return events.ok() ? *events : std::vector<Event>{};
-  }
+  std::vector<Event> Stored() { return testing::StoredEvents(dir_.path()); }
   static std::vector<Event> OfKind(const std::vector<Event>& events, EventKind kind) {
     std::vector<Event> out;
     for (const Event& e : events)
@@ -232,7 +214,7 @@ TEST_F(LiveCollectorTest, PauseStopsCollectionWithinASecond) {
   auto beat = collector::ReadHeartbeat(dir_.path());
   ASSERT_TRUE(beat.ok()) << beat.status();
   EXPECT_TRUE(beat->paused);
-  auto [status, status_code] = Shell(Client() + " --dir '" + dir_.path() + "' status");
+  auto [status, status_code] = testing::Shell(Client() + " --dir '" + dir_.path() + "' status");
   EXPECT_EQ(status_code, 0) << status;
   EXPECT_NE(status.find("collecting now: nothing: collection is paused"), std::string::npos)
       << status;
@@ -246,22 +228,6 @@ TEST_F(LiveCollectorTest, PauseStopsCollectionWithinASecond) {
   for (const Event& e : presses) {
     EXPECT_FALSE(e.time_ms >= paused_from && e.time_ms <= paused_to) << e.time_ms;
   }
-}
-
-TEST(CollectorWithoutX, SaysWhatWaylandHidesAndWhyNothingRuns) {
-  testing::TempDir dir;
-  const std::string collect =
-      ::tacit::testing::BinaryDir() + "/bin/tacit-client --dir '" + dir.path() + "' collect";
-  auto [wayland, wayland_code] = Shell("env -u DISPLAY WAYLAND_DISPLAY=wayland-0 " + collect);
-  EXPECT_EQ(wayland_code, 2) << wayland;
-  EXPECT_NE(wayland.find("nothing can be collected here"), std::string::npos) << wayland;
-  auto [none, none_code] = Shell("env -u DISPLAY -u WAYLAND_DISPLAY " + collect);
-  EXPECT_EQ(none_code, 2) << none;
-  EXPECT_NE(none.find("no X display"), std::string::npos) << none;
-  // A display nobody serves (the abstract socket and /tmp/.X11-unix are unused there).
-  auto [absent, absent_code] = Shell("env -u WAYLAND_DISPLAY " + collect + " --display :4999");
-  EXPECT_EQ(absent_code, 2) << absent;
-  EXPECT_NE(absent.find("cannot open the X display ':4999'"), std::string::npos) << absent;
 }
 
 }  // namespace

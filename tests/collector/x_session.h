@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <X11/Xlib.h>
@@ -23,6 +24,9 @@ bool OnPath(const std::string& program);
 pid_t Spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env);
 // SIGTERM, then SIGKILL after `grace_ms`; the exit status (or -1).
 int Stop(pid_t pid, int grace_ms = 3000);
+// Runs the shell command line `command` to the end: its output (stdout and
+// stderr) and exit code (-1 when it did not exit).
+std::pair<std::string, int> Shell(const std::string& command);
 // Runs `argv` to the end with `env`; its exit code.
 int RunToEnd(const std::vector<std::string>& argv, const std::vector<std::string>& env);
 

@@ -8,15 +8,16 @@
 
 namespace tacit::collector {
 
-void SendShellEvent(const std::string& socket_path, const std::string& datagram) {
+void SendShellEvent(const char* socket_path, const char* data, size_t size) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
-  if (socket_path.empty() || socket_path.size() >= sizeof address.sun_path) return;
-  std::memcpy(address.sun_path, socket_path.data(), socket_path.size());
+  const size_t path_size = std::strlen(socket_path);
+  if (path_size == 0 || path_size >= sizeof address.sun_path) return;
+  std::memcpy(address.sun_path, socket_path, path_size);
   const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return;
-  ::sendto(fd, datagram.data(), datagram.size(), MSG_DONTWAIT,
-           reinterpret_cast<const sockaddr*>(&address), sizeof address);
+  ::sendto(fd, data, size, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&address),
+           sizeof address);
   ::close(fd);
 }
 

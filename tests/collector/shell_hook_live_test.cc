@@ -8,6 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -72,9 +73,11 @@ class ShellHookLiveTest : public ::testing::Test {
   std::vector<Event> Stored() { return testing::StoredEvents(dir_.path()); }
 
   // Types commands with arguments, assignments and secrets into a real
-  // `bash -i` whose ~/.bashrc holds `hook`; the secrets.
-  std::vector<std::string> TypeIntoBash(const std::string& hook) {
-    home_.Write(".bashrc", "alias tacitalias=true\ntacitfn() { :; }\n" + hook);
+  // `bash -i` (or `zsh -i`) whose rc file holds `hook`; the secrets.
+  std::vector<std::string> TypeIntoShell(const std::string& hook,
+                                         const std::string& shell = "bash") {
+    home_.Write(shell == "bash" ? ".bashrc" : ".zshrc",
+                "alias tacitalias=true\ntacitfn() { :; }\n" + hook);
     const std::vector<std::string> secrets = {Secret(20), Secret(20), Secret(20),
                                               Secret(20), Secret(20), Secret(12)};
     const std::string assignment = "TACIT_SECRET_" + secrets[5];
@@ -103,17 +106,39 @@ class ShellHookLiveTest : public ::testing::Test {
                               "exit\n";
     home_.Write("typed", typed);
     // History from an earlier session is never sent (it would come first).
-    home_.Write(".bash_history", "cat " + secrets[3] + "\n");
+    home_.Write(".history", "cat " + secrets[3] + "\n");
     auto [output, code] =
-        testing::Shell("cd '" + home_.path() + "' && env -i HOME='" + home_.path() +
-                       "' PATH=/usr/bin:/bin TERM=dumb HISTFILE='" + home_.path() +
-                       "/.bash_history' bash -i < typed");
+        testing::Shell("cd '" + home_.path() + "' && env -i HOME='" + home_.path() + "' ZDOTDIR='" +
+                       home_.path() + "' PATH=/usr/bin:/bin TERM=dumb HISTFILE='" + home_.path() +
+                       "/.history' " + shell + " -i < typed");
     EXPECT_EQ(code, 1) << output;  // grep found nothing; no error from the hook
     for (const char* trace : {"__tacit", "tacit-shell-event", "shell.sock"}) {
       EXPECT_EQ(output.find(trace), std::string::npos) << "the hook must print nothing: " << output;
     }
 
     return secrets;
+  }
+
+  // The datagrams the `shell` snippet sent while TypeIntoShell ran.
+  std::vector<std::string> Sent(const std::string& shell) {
+    const std::string path = dir_.File("raw.sock");
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    EXPECT_LT(path.size(), sizeof address.sun_path);
+    std::memcpy(address.sun_path, path.data(), std::min(path.size(), sizeof address.sun_path - 1));
+    const int fd = ::socket(AF_UNIX, SOCK_DGRAM, 0);
+    EXPECT_GE(fd, 0);
+    EXPECT_EQ(::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address), 0);
+    auto hook = collector::ShellHookSnippet(shell, Bin() + "tacit-shell-event", path);
+    EXPECT_TRUE(hook.ok()) << hook.status();
+    TypeIntoShell(hook.ok() ? *hook : "", shell);
+    std::vector<std::string> sent;
+    char buffer[4096];
+    for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT)) >= 0;) {
+      sent.emplace_back(buffer, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    return sent;
   }
 
   testing::TempDir dir_, home_;
@@ -131,7 +156,7 @@ TEST_F(ShellHookLiveTest, StoresCommandNamesNeverArgumentsAssignmentsOrSecrets) 
   auto [hook, hook_code] = testing::Shell(Bin() + "tacit-client --dir '" + dir_.path() +
                                           "' shell-hook bash 2>/dev/null");
   ASSERT_EQ(hook_code, 0) << hook;
-  const std::vector<std::string> secrets = TypeIntoBash(hook);
+  const std::vector<std::string> secrets = TypeIntoShell(hook);
   // Stored within a batch (0.5 s) of the commands.
   for (int waited = 0; waited < 10000; waited += 50) {
     beat = collector::ReadHeartbeat(dir_.path());
@@ -163,26 +188,19 @@ TEST_F(ShellHookLiveTest, StoresCommandNamesNeverArgumentsAssignmentsOrSecrets) 
 // What the snippet itself sends, read from a bare socket that checks
 // nothing: the collector's checks and the privacy filter are later defences,
 // the snippet must not need them.
-TEST_F(ShellHookLiveTest, TheSnippetSendsOnlyKindAndName) {
-  const std::string path = dir_.File("raw.sock");
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  ASSERT_LT(path.size(), sizeof address.sun_path);
-  std::memcpy(address.sun_path, path.data(), path.size());
-  const int fd = ::socket(AF_UNIX, SOCK_DGRAM, 0);
-  ASSERT_GE(fd, 0);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address), 0);
-  auto hook = collector::ShellHookSnippet("bash", Bin() + "tacit-shell-event", path);
-  ASSERT_TRUE(hook.ok()) << hook.status();
-  TypeIntoBash(*hook);
-  std::vector<std::string> sent;
-  char buffer[4096];
-  for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT)) >= 0;) {
-    sent.emplace_back(buffer, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  EXPECT_EQ(sent, (std::vector<std::string>{"file ls", "builtin true", "builtin echo",
-                                            "alias tacitalias", "function tacitfn", "file grep"}));
+TEST_F(ShellHookLiveTest, TheBashSnippetSendsOnlyKindAndName) {
+  EXPECT_EQ(Sent("bash"),
+            (std::vector<std::string>{"file ls", "builtin true", "builtin echo", "alias tacitalias",
+                                      "function tacitfn", "file grep"}));
+}
+
+// zsh runs preexec for `exit` as well. Skipped where zsh is not installed
+// (scripts/setup installs it).
+TEST_F(ShellHookLiveTest, TheZshSnippetSendsOnlyKindAndName) {
+  if (!testing::OnPath("zsh")) GTEST_SKIP() << "zsh is not installed; scripts/setup installs it";
+  EXPECT_EQ(Sent("zsh"),
+            (std::vector<std::string>{"file ls", "builtin true", "builtin echo", "alias tacitalias",
+                                      "function tacitfn", "file grep", "builtin exit"}));
 }
 
 TEST_F(ShellHookLiveTest, PauseStopsShellCommandsToo) {

@@ -54,6 +54,10 @@ TEST(ShellEvent, AcceptsOnlyAPlainNameOfAKnownKind) {
   EXPECT_FALSE(AcceptedShellCommand("file " + std::string(kMaxShellDatagramBytes, 'a')));
 }
 
+void SendShellEvent(const std::string& path, const std::string& datagram) {
+  collector::SendShellEvent(path.c_str(), datagram.data(), datagram.size());
+}
+
 class ShellSocketTest : public ::testing::Test {
  protected:
   std::string Path() const { return dir_.File(kShellSocketFile); }

@@ -23,6 +23,7 @@ void WriteBeat(const CollectorOptions& options, const std::string& note,
                const ShellSocket& shell, int64_t now, bool running) {
   Heartbeat h;
   h.pid = ::getpid();
+  h.display = "none";
   const std::string stopped = control.Stopped();
   h.collecting = !running          ? "nothing: stopped"
                  : stopped.empty() ? "shell command names only (no X display)"

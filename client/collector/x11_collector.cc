@@ -22,6 +22,7 @@
 #include "client/collector/shell_only_collector.h"
 #include "client/collector/shell_socket.h"
 #include "client/control_state.h"
+#include "common/file_io.h"
 #include "common/status_macros.h"
 // Last: Xlib's macros.
 #include "client/collector/x11_properties.h"
@@ -431,8 +432,10 @@ absl::Status RunCollector(const CollectorOptions& options, const volatile std::s
   }
   const std::string note = SessionNote(session);
   if (!note.empty()) std::cerr << "tacit-collector: " << note << "\n";
+  // The owner's folder (0700) may not exist before the first collection.
+  absl::Status made = MakeDirectories(options.dir, 0700);
   absl::StatusOr<std::unique_ptr<ShellSocket>> shell =
-      ShellSocket::Listen(options.dir + "/" + kShellSocketFile, ::getuid());
+      made.ok() ? ShellSocket::Listen(options.dir + "/" + kShellSocketFile, ::getuid()) : made;
   absl::StatusOr<std::unique_ptr<EventStore>> store =
       shell.ok() ? EventStore::OpenInDirectory(options.dir) : shell.status();
   absl::Status ran = store.status();

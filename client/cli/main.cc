@@ -7,6 +7,7 @@
 #include "client/cli/owner_commands.h"
 #include "client/control_state.h"
 #include "client/runtime/fleet_commands.h"
+#include "client/runtime/install_service_command.h"
 #include "client/runtime/privacy_command.h"
 
 int main(int argc, char** argv) {
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
   tacit::cli::AddRunCommand(app, context);
   tacit::cli::AddStatusCommand(app, context);
   tacit::cli::AddPrivacyCommand(app, context);
+  tacit::cli::AddInstallServiceCommand(app, context);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

@@ -24,6 +24,7 @@
 #include "tests/collector/stored_events.h"
 #include "tests/collector/x_session.h"
 #include "tests/support/shared_data.h"
+#include "tests/support/shell.h"
 
 namespace tacit {
 namespace {

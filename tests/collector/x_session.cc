@@ -22,20 +22,6 @@ void SleepMs(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)
 
 }  // namespace
 
-bool OnPath(const std::string& program) {
-  const char* path = std::getenv("PATH");
-  std::string dirs = path != nullptr ? path : "/usr/bin:/bin";
-  size_t start = 0;
-  while (start <= dirs.size()) {
-    size_t end = dirs.find(':', start);
-    if (end == std::string::npos) end = dirs.size();
-    const std::string candidate = dirs.substr(start, end - start) + "/" + program;
-    if (::access(candidate.c_str(), X_OK) == 0) return true;
-    start = end + 1;
-  }
-  return false;
-}
-
 pid_t Spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
   const pid_t pid = ::fork();
   if (pid != 0) return pid;
@@ -58,17 +44,6 @@ int Stop(pid_t pid, int grace_ms) {
   ::kill(pid, SIGKILL);
   ::waitpid(pid, &status, 0);
   return -1;
-}
-
-std::pair<std::string, int> Shell(const std::string& command) {
-  std::string output;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return {"", -1};
-  char buffer[4096];
-  size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
-  const int status = ::pclose(pipe);
-  return {output, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
 }
 
 int RunToEnd(const std::vector<std::string>& argv, const std::vector<std::string>& env) {

@@ -9,7 +9,6 @@
 #include <sys/types.h>
 
 #include <string>
-#include <utility>
 #include <vector>
 
 #include <X11/Xlib.h>
@@ -17,16 +16,10 @@
 
 namespace tacit::testing {
 
-// Whether `program` is on PATH.
-bool OnPath(const std::string& program);
-
 // Starts `argv` with `env` added to the environment; its pid (or -1).
 pid_t Spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env);
 // SIGTERM, then SIGKILL after `grace_ms`; the exit status (or -1).
 int Stop(pid_t pid, int grace_ms = 3000);
-// Runs the shell command line `command` to the end: its output (stdout and
-// stderr) and exit code (-1 when it did not exit).
-std::pair<std::string, int> Shell(const std::string& command);
 // Runs `argv` to the end with `env`; its exit code.
 int RunToEnd(const std::vector<std::string>& argv, const std::vector<std::string>& env);
 

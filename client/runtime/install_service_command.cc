@@ -41,7 +41,7 @@ void RunSystemctl(const std::vector<std::string>& argv) {
 
 void AddInstallServiceCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
   struct Args {
-    std::string unit_dir;
+    std::string unit_dir, for_package;
     bool enable = false;
   };
   auto args = std::make_shared<Args>();
@@ -56,19 +56,31 @@ void AddInstallServiceCommand(CLI::App& app, std::shared_ptr<CliContext> context
   cmd->add_flag("--enable", args->enable,
                 "Also run `systemctl --user daemon-reload` and `systemctl --user enable --now` on "
                 "them (by default only printed)");
+  // The build writes the units the Debian package ships with this (hidden).
+  cmd->add_option("--for-package", args->for_package,
+                  "Write the units for a package whose programs are in this folder, for "
+                  "every user's ~/.local/share/tacit")
+      ->group("");
   cmd->callback([args, context]() {
     const std::string unit_dir = args->unit_dir.empty() ? DefaultUnitDir() : args->unit_dir;
     runtime::UserUnitOptions options;
     options.program_dir = InstalledProgramDir();
-    options.client_dir = std::filesystem::absolute(context->dir).lexically_normal().string();
-    while (options.client_dir.size() > 1 && options.client_dir.back() == '/') {
-      options.client_dir.pop_back();
+    options.with_collector =
+        ::access((options.program_dir + "/tacit-collector").c_str(), X_OK) == 0;
+    const bool for_package = !args->for_package.empty();
+    if (for_package) {
+      options.program_dir = args->for_package;
+      options.client_dir = runtime::kPackagedClientDir;
+    } else {
+      options.client_dir = std::filesystem::absolute(context->dir).lexically_normal().string();
+      while (options.client_dir.size() > 1 && options.client_dir.back() == '/') {
+        options.client_dir.pop_back();
+      }
     }
-    options.with_collector = ::access((options.program_dir + "/tacit-collector").c_str(), X_OK) == 0;
     absl::StatusOr<std::vector<runtime::UserUnit>> units = runtime::MakeUserUnits(options);
     FailIfError(units.status());
     // The units make everything but this folder read-only: it must exist.
-    FailIfError(MakeDirectories(options.client_dir, 0700));
+    if (!for_package) FailIfError(MakeDirectories(options.client_dir, 0700));
     FailIfError(MakeDirectories(unit_dir, 0755));
     std::vector<std::string> names;
     for (const runtime::UserUnit& unit : *units) {
@@ -77,6 +89,7 @@ void AddInstallServiceCommand(CLI::App& app, std::shared_ptr<CliContext> context
       std::cout << "wrote " << path << "\n";
       names.push_back(unit.name);
     }
+    if (for_package) return;
     if (!options.with_collector) {
       std::cout << "no collector unit: this build has no tacit-collector (libx11-dev and "
                    "libxi-dev were missing)\n";
@@ -89,8 +102,8 @@ void AddInstallServiceCommand(CLI::App& app, std::shared_ptr<CliContext> context
       RunSystemctl(enable);
       return;
     }
-    std::cout << "To start them now and at every login:\n  " << absl::StrJoin(reload, " ")
-              << "\n  " << absl::StrJoin(enable, " ")
+    std::cout << "To start them now and at every login:\n  " << absl::StrJoin(reload, " ") << "\n  "
+              << absl::StrJoin(enable, " ")
               << "\nThe collector starts with your graphical session (on a machine without one: "
                  "systemctl --user add-wants default.target tacit-collector.service); the "
                  "daemon starts once this laptop is enrolled (tacit-client enroll, then "

@@ -38,6 +38,9 @@ LockPersonality=yes
 SystemCallArchitectures=native
 RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK
 UMask=0077
+# The one writable folder must exist before the namespace is set up; "+":
+# this command alone runs outside it.
+ExecStartPre=+/usr/bin/mkdir -p -m 0700 @DIR@
 ProtectSystem=strict
 ProtectHome=read-only
 ReadWritePaths=@DIR@
@@ -89,9 +92,12 @@ std::string Fill(absl::string_view unit, const UserUnitOptions& options) {
 
 absl::StatusOr<std::vector<UserUnit>> MakeUserUnits(const UserUnitOptions& options) {
   if (absl::Status s = CheckPath("program folder", options.program_dir); !s.ok()) return s;
-  if (absl::Status s = CheckPath("client folder", options.client_dir); !s.ok()) return s;
+  if (options.client_dir != kPackagedClientDir) {
+    if (absl::Status s = CheckPath("client folder", options.client_dir); !s.ok()) return s;
+  }
   std::vector<UserUnit> units;
-  if (options.with_collector) units.push_back({"tacit-collector.service", Fill(kCollector, options)});
+  if (options.with_collector)
+    units.push_back({"tacit-collector.service", Fill(kCollector, options)});
   units.push_back({"tacit-daemon.service", Fill(kDaemon, options)});
   return units;
 }

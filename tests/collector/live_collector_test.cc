@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "client/collector/heartbeat.h"
+#include "client/collector/shell_event.h"
 #include "client/store/event_store.h"
 #include "gtest/gtest.h"
 #include "tests/client/temp_dir.h"
@@ -171,6 +172,31 @@ TEST_F(LiveCollectorTest, DeniedAppStoresNothingWhileFocused) {
   ASSERT_TRUE(beat.ok()) << beat.status();
   EXPECT_GE(beat->dropped_by_app, 2 * static_cast<int64_t>(secret.size()))
       << "the vault's presses, releases and its focus event";
+}
+
+// In an X session the shell hook's names take the same path as keys: they
+// are judged by the app in focus, so a denied app in focus stores none.
+TEST_F(LiveCollectorTest, ShellCommandsCarryTheFocusedAppAndObeyTheDenyList) {
+  dir_.Write("privacy_policy.json", R"({"app_mode": "deny_list", "deny_apps": ["TacitVault"]})");
+  const Window terminal = x_.MakeWindow("TacitTerm", "terminal");
+  const Window vault = x_.MakeWindow("TacitVault", "vault");
+  StartCollector();
+  const std::string sender = ::tacit::testing::BinaryDir() + "/bin/tacit-shell-event";
+  const std::string socket = dir_.File(collector::kShellSocketFile);
+  ASSERT_TRUE(x_.Activate(terminal));
+  SleepMs(300);
+  ASSERT_EQ(testing::RunToEnd({sender, socket, "file", "make"}, {}), 0);
+  ASSERT_TRUE(WaitForBeat([](const collector::Heartbeat& b) { return b.shell_commands == 1; }));
+  ASSERT_TRUE(x_.Activate(vault));
+  SleepMs(300);
+  ASSERT_EQ(testing::RunToEnd({sender, socket, "file", "gpg"}, {}), 0);
+  ASSERT_TRUE(WaitForBeat([](const collector::Heartbeat& b) { return b.shell_commands == 2; }));
+  SleepMs(700);  // past the next grab check
+  StopCollector();
+  const std::vector<Event> commands = OfKind(Stored(), EventKind::kShellCommand);
+  ASSERT_EQ(commands.size(), 1u) << "gpg ran while the denied app had the focus";
+  EXPECT_EQ(commands[0].command, "make");
+  EXPECT_GE(collector::ReadHeartbeat(dir_.path())->dropped_by_app, 1) << "gpg, counted";
 }
 
 TEST_F(LiveCollectorTest, KeyboardGrabbedByAnotherClientStoresNothing) {

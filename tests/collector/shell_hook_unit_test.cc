@@ -2,8 +2,10 @@
 // and who may send one (client/collector/shell_event.h, shell_socket.h).
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <random>
 
 #include "client/collector/shell_event.h"
@@ -91,6 +93,29 @@ TEST_F(ShellSocketTest, RefusesDatagramsFromAnotherUser) {
   EXPECT_TRUE((*socket)->Receive().empty());
   EXPECT_EQ((*socket)->counts().refused_peer, 5);
   EXPECT_EQ((*socket)->counts().received, 0);
+}
+
+// A real other user: when the test runs as root, a child that became
+// nobody sends through the socket (opened to everyone for the test: the 0600
+// mode alone would stop it at connect). The kernel's stamp says nobody.
+TEST_F(ShellSocketTest, RefusesARealOtherUser) {
+  if (::getuid() != 0) GTEST_SKIP() << "SKIPPED: needs root to send as another user";
+  auto socket = ShellSocket::Listen(Path(), ::getuid());
+  ASSERT_TRUE(socket.ok()) << socket.status();
+  ASSERT_EQ(::chmod(dir_.path().c_str(), 0755), 0);
+  ASSERT_EQ(::chmod(Path().c_str(), 0666), 0);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) std::_Exit(2);
+    SendShellEvent(Path(), "file git");
+    std::_Exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the child could not become nobody";
+  SendShellEvent(Path(), "file make");  // the collector's own user
+  EXPECT_EQ((*socket)->Receive(), (std::vector<std::string>{"make"}));
+  EXPECT_EQ((*socket)->counts().refused_peer, 1);
 }
 
 TEST_F(ShellSocketTest, OneCollectorPerFolderAndStaleSocketsReplaced) {

@@ -24,8 +24,10 @@ void AddCollectCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
       "collect",
-      "Collect this X11 session's activity (key classes, shortcuts, clicks, app switches; "
-      "never typed text or window titles) into the encrypted store, until stopped");
+      "Collect this X11 session's activity (key classes, shortcuts, clicks, app switches) and "
+      "the names of commands run in shells with the shell hook (never typed text, arguments "
+      "or window titles) into the encrypted store, until stopped; without a display, shell "
+      "command names only");
   cmd->add_option("--display", args->display, "The X display; default $DISPLAY");
   cmd->add_option("--batch-seconds", args->batch_seconds,
                   "Write collected events to the store at least this often (default 5)");

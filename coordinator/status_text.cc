@@ -28,8 +28,9 @@ std::string AccountingLine(const nlohmann::json& s) {
   if (!s.contains("accounting") || !s["accounting"].is_object()) return "";
   const nlohmann::json& a = s["accounting"];
   return absl::StrCat("accounting:    ", a.value("accountant", ""), " at delta ",
-                      a.value("delta", 0.0), ", q ", a.value("q", 0.0), " per round (sampling ",
-                      a.value("sampling", ""), ": ", a.value("why", ""), ")\n");
+                      a.value("delta", 0.0), ", ", a.value("mechanism", "continuous_gaussian"),
+                      ", q ", a.value("q", 0.0), " per round (sampling ", a.value("sampling", ""),
+                      ": ", a.value("why", ""), ")\n");
 }
 
 }  // namespace

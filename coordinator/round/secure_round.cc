@@ -1,10 +1,12 @@
 #include "coordinator/round/secure_round.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "privacy/ddg_encoding.h"
+#include "privacy/distributed_discrete_gaussian.h"
 #include "secure_agg/fixed_point.h"
 #include "task/ddg_task.h"
 
@@ -63,9 +65,30 @@ absl::StatusOr<DecodedSum> DecodeSum(const RoundPlan& plan,
                                             result.quantized_sum.size(), " values, the plan ",
                                             plan.vector_length + 1));
   }
+  // Honest encodings have integer L2 norm at most Delta_2 each (conditional
+  // rounding) plus noise of variance sigma^2 per coordinate: the sum of s of
+  // them lies within s Delta_2 + sqrt(s sigma^2) (sqrt(D) + 8) except with
+  // probability about exp(-32) (the noise is sub-Gaussian). Beyond it, a
+  // client masked a crafted vector (or the sum wrapped): nothing to apply.
+  const privacy::DdgMechanism& m = plan.ddg->mechanism;
+  TACIT_ASSIGN_OR_RETURN(double sensitivity, privacy::DdgL2Sensitivity(m));
+  const double survivors = static_cast<double>(result.survivor_ids.size());
+  const double bound = survivors * sensitivity + std::sqrt(survivors * (m.local_variance + 0.25)) *
+                                                     (std::sqrt(static_cast<double>(encoded)) + 8);
+  double square = 0;
   std::vector<uint64_t> modular(encoded);
   for (size_t i = 0; i < encoded; ++i) {
+    const double v = static_cast<double>(result.quantized_sum[i]);
+    square += v * v;
     modular[i] = secagg::ToModular(result.quantized_sum[i], plan.bits);
+  }
+  if (!(std::sqrt(square) <= bound)) {
+    return absl::DataLossError(absl::StrCat(
+        "round ", plan.round_id, " failed on decode: the discrete Gaussian sum of ",
+        result.survivor_ids.size(), " updates has norm ", std::sqrt(square) * m.gamma,
+        ", beyond the ", bound * m.gamma,
+        " that clipped, noised updates can reach: a client masked a crafted vector; the round "
+        "is abandoned"));
   }
   TACIT_ASSIGN_OR_RETURN(
       decoded.weighted_sum,

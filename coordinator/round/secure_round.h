@@ -48,7 +48,9 @@ absl::StatusOr<RoundAggregate> MakeRoundAggregate(const RoundPlan& plan,
 // The unmasked sum as MakeRoundAggregate takes it: the model coordinates
 // (decoded from the discrete Gaussian's integers when the plan uses it) then
 // the evaluation sums, and the total weight. The secure round and the
-// simulator's plain discrete-Gaussian sum both decode here.
+// simulator's plain discrete-Gaussian sum both decode here. DataLoss when the
+// discrete Gaussian sum is beyond the norm honest encodings can reach (a
+// crafted vector: the round must be abandoned).
 struct DecodedSum {
   std::vector<double> weighted_sum;  // plan.model_length + evaluation coordinates
   double total_weight = 0;

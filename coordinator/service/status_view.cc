@@ -8,6 +8,12 @@ nlohmann::json PrivacyAccountingJson(const DpConfig& dp) {
           {"sampling", DpSamplingName(dp.sampling)},
           {"q", dp.AccountedSamplingRate()},
           {"noise_multiplier", dp.noise_multiplier},
+          {"mechanism", DpMechanismName(dp.mechanism)},
+          // The discrete Gaussian is accounted as a mechanism the Gaussian at z
+          // dominates order by order: the general subsampling bound, not the
+          // subsampled Gaussian's own (privacy/rdp_accountant.h).
+          {"subsampling_bound",
+           dp.mechanism == DpMechanism::kDiscreteGaussian ? "general" : "sampled_gaussian"},
           {"delta", dp.delta},
           {"why", dp.noise_multiplier <= 0
                       ? "no DP noise: no guarantee, epsilon is not finite (shown as 0)"

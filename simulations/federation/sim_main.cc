@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <string>
@@ -22,6 +23,7 @@
 #include "simulations/federation/simulator.h"
 #include "simulations/report/progress_line.h"
 #include "simulations/report/run_output.h"
+#include "task/ddg_task.h"
 
 namespace {
 
@@ -69,6 +71,33 @@ std::string DescribeLocalTraining(const tacit::LocalTrainingConfig& t) {
   absl::StrAppend(&out, t.window_stride > 0 ? absl::StrCat(t.window_stride) : "the window");
   if (t.fedprox_mu > 0) absl::StrAppend(&out, ", FedProx mu ", t.fedprox_mu);
   return out;
+}
+
+// The DP line of the summary: mechanism, noise, accounting and, for the
+// discrete Gaussian, the plan every laptop makes (bits, grid, rotated length).
+std::string DescribeDp(const tacit::TaskConfig& task, double epsilon, int64_t model_length) {
+  const tacit::DpConfig& dp = task.dp;
+  if (dp.noise_multiplier <= 0) {
+    return absl::StrFormat("update clip %.2f, no noise (no formal guarantee)", dp.clip_norm);
+  }
+  std::string line = absl::StrFormat(
+      "%s, noise multiplier %.4g, clip %.3g, epsilon %.3f at delta %g (RDP, q %g per round: "
+      "sampling %s)",
+      tacit::DpMechanismName(dp.mechanism), dp.noise_multiplier, dp.clip_norm, epsilon, dp.delta,
+      dp.AccountedSamplingRate(), tacit::DpSamplingName(dp.sampling));
+  if (tacit::UsesDiscreteGaussian(task)) {
+    absl::StatusOr<tacit::privacy::DdgPlan> plan =
+        tacit::DdgPlanOfTask(task, task.cohort.min_survivors, model_length);
+    if (plan.ok()) {
+      absl::StrAppendFormat(&line,
+                            "; %d bits per coordinate, %lld rotated coordinates, grid %.3g, "
+                            "local integer sigma %.4g, wrap <= %.1e per round",
+                            plan->bits, static_cast<long long>(plan->mechanism.dim),
+                            plan->mechanism.gamma, std::sqrt(plan->mechanism.local_variance),
+                            plan->wrap_probability);
+    }
+  }
+  return line;
 }
 
 int Run(const std::string& config_path, std::string out, const std::string& transport) {
@@ -164,12 +193,7 @@ int Run(const std::string& config_path, std::string out, const std::string& tran
                                  ? absl::StrCat("on, ", config->task.secure_agg.bits, "-bit field")
                                  : "off (plain sum, for comparison only)"},
       {"differential privacy",
-       config->task.dp.noise_multiplier > 0
-           ? absl::StrFormat("noise multiplier %.2f, clip %.2f, epsilon %.2f at delta %g",
-                             config->task.dp.noise_multiplier, config->task.dp.clip_norm,
-                             result->epsilon, config->task.dp.delta)
-           : absl::StrFormat("update clip %.2f, no noise (no formal guarantee)",
-                             config->task.dp.clip_norm)},
+       DescribeDp(config->task, result->epsilon, static_cast<int64_t>(layout->total_size))},
       {"seed", absl::StrCat(config->seed)}};
   summary.reference_top1 = config->reference_top1;
   summary.reference_label = config->reference_label;
@@ -187,9 +211,15 @@ int Run(const std::string& config_path, std::string out, const std::string& tran
   std::printf("\n== %s: %d of %d rounds committed in %s ==\n", config->name.c_str(), committed,
               config->task.rounds, tacit::sim::ProgressLine::FormatDuration(seconds).c_str());
   std::printf(
-      "seed %llu; secure aggregation %s; DP noise %s; weighting %s; BLAS %s\n",
+      "seed %llu; secure aggregation %s; DP %s; weighting %s; BLAS %s\n",
       static_cast<unsigned long long>(config->seed), config->secure_aggregation ? "on" : "OFF",
-      config->task.dp.noise_multiplier > 0 ? "on" : "off",
+      config->task.dp.noise_multiplier > 0
+          ? absl::StrFormat("%s z %.4g, epsilon %.3f at delta %g, q %g",
+                            tacit::DpMechanismName(config->task.dp.mechanism),
+                            config->task.dp.noise_multiplier, result->epsilon,
+                            config->task.dp.delta, config->task.dp.AccountedSamplingRate())
+                .c_str()
+          : "off",
       tacit::WeightingName(config->task.aggregation.weighting), tacit::BlasDescription().c_str());
   if (last != nullptr) {
     std::printf(

@@ -153,6 +153,19 @@ class Simulation {
     for (size_t i = 0; i < people_.size(); ++i) {
       if (unit(behaviour_rng_) < config_.behaviour.availability) eligible.push_back(i);
     }
+    if (config_.task.dp.sampling == DpSampling::kRandomCheckIn) {
+      // Random check-ins: every eligible laptop flips its own coin with the
+      // task's probability and only those that come up offer themselves, so
+      // the privacy accounting may use q = p (task_config.h DpSampling). A
+      // window with more offers than seats turns the rest away, as the
+      // coordinator does; that only lowers anyone's chance of being in.
+      const double p = config_.task.dp.check_in_probability;
+      std::vector<size_t> offered;
+      for (size_t person : eligible) {
+        if (unit(behaviour_rng_) < p) offered.push_back(person);
+      }
+      eligible = std::move(offered);
+    }
     record.eligible = static_cast<int>(eligible.size());
     size_t want = std::min<size_t>(config_.task.SelectedPerRound(), eligible.size());
     // Partial Fisher-Yates: the first `want` entries are a uniform sample.
@@ -360,21 +373,32 @@ class Simulation {
     std::vector<uint64_t> sum(plan.vector_length + 1, 0);
     const uint64_t mask = (uint64_t{1} << plan.bits) - 1;
     std::vector<uint32_t> survivors;
+    std::vector<Participant*> in_sum;
     for (Participant& p : participants) {
-      if (!ReachedTheSum(p, record)) continue;
-      TACIT_ASSIGN_OR_RETURN(std::vector<int64_t> encoded,
-                             DdgInputEncoder(*plan.ddg, DdgRotationSeed(plan.round_id),
-                                             plan.model_length, SeededOf(plan.round_id, p.person))(
-                                 p.update->update, p.update->weight, round));
+      if (ReachedTheSum(p, record)) in_sum.push_back(&p);
+    }
+    // Encoding is the laptops' work (exact integer noise, about a microsecond
+    // a coordinate): spread over the workers as their training was.
+    std::vector<absl::StatusOr<std::vector<int64_t>>> encodings(in_sum.size());
+    ParallelFor(in_sum.size(), config_.workers, [&](size_t i) {
+      const Participant& p = *in_sum[i];
+      encodings[i] = DdgInputEncoder(*plan.ddg, DdgRotationSeed(plan.round_id), plan.model_length,
+                                     SeededOf(plan.round_id, p.person))(p.update->update,
+                                                                        p.update->weight, round);
+    });
+    for (size_t k = 0; k < in_sum.size(); ++k) {
+      TACIT_RETURN_IF_ERROR(encodings[k].status());
+      const std::vector<int64_t>& encoded = *encodings[k];
       if (encoded.size() != sum.size()) {
         return absl::InternalError("the discrete Gaussian encoding has the wrong length");
       }
       for (size_t i = 0; i < sum.size(); ++i) {
         sum[i] = (sum[i] + secagg::ToModular(encoded[i], plan.bits)) & mask;
       }
-      survivors.push_back(p.client_id);
+      survivors.push_back(in_sum[k]->client_id);
       record.bytes_up += static_cast<int64_t>(encoded.size() * sizeof(float));
-      p.update.reset();
+      in_sum[k]->update.reset();
+      std::vector<int64_t>().swap(*encodings[k]);
     }
     secagg::AggregationResult result;
     result.quantized_sum.resize(sum.size());
@@ -386,6 +410,7 @@ class Simulation {
       result.weighted_sum[i] = static_cast<double>(result.quantized_sum[i]) / plan.scale;
     }
     result.total_weight = static_cast<double>(result.quantized_sum.back()) / plan.scale;
+    result.survivor_ids = survivors;
     TACIT_ASSIGN_OR_RETURN(coordinator::DecodedSum decoded, coordinator::DecodeSum(plan, result));
     return coordinator::MakeRoundAggregate(plan, decoded.weighted_sum, decoded.total_weight,
                                            std::move(survivors));

@@ -15,10 +15,10 @@ struct RoundRecord {
   int round = 0;
   std::string outcome;  // "committed" or "abandoned: <why>"
   int model_version = 0;
-  int eligible = 0;                                           // people available this round
-  int selected = 0;                                           // cohort including over-selection
-  int stragglers = 0;                                         // missed the training deadline
-  int participants = 0;                                       // whose updates are in the sum
+  int eligible = 0;      // people available this round (with random check-ins: whose coin came up)
+  int selected = 0;      // cohort including over-selection
+  int stragglers = 0;    // missed the training deadline
+  int participants = 0;  // whose updates are in the sum
   std::array<int, secagg::kPhaseCount> dropouts_per_phase{};  // secure_agg/phase.h order
   double top1_pooled = 0, top3_pooled = 0, top1_macro = 0, top3_macro = 0, test_loss = 0;
   double train_loss = 0;

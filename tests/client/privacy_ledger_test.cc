@@ -26,8 +26,11 @@ using tacit::testing::TempDir;
 using ::testing::HasSubstr;
 
 TaskConfig DpTask(const std::string& name, double z, const std::string& sampling, double p,
-                  double window_seconds = 600) {
-  nlohmann::json dp = {{"noise_multiplier", z}, {"clip_norm", 1.0}, {"sampling", sampling}};
+                  double window_seconds = 600, const std::string& mechanism = "discrete_gaussian") {
+  nlohmann::json dp = {{"noise_multiplier", z},
+                       {"clip_norm", 1.0},
+                       {"sampling", sampling},
+                       {"mechanism", mechanism}};
   if (sampling == "random_check_in") {
     dp["check_in_probability"] = p;
     dp["check_in_window_seconds"] = window_seconds;
@@ -144,8 +147,15 @@ TEST(PrivacyLedger, EpsilonEqualsTheCoordinatorsForTheSameRounds) {
     const double z = std::uniform_real_distribution<double>(0.6, 3.0)(rng);
     const double p = std::uniform_real_distribution<double>(0.01, 0.5)(rng);
     const int rounds = std::uniform_int_distribution<int>(1, 40)(rng);
+    // Both mechanisms: the discrete Gaussian's sampled rounds take the
+    // general subsampling bound on both sides, the continuous one's the
+    // subsampled Gaussian's.
+    const bool discrete = trial % 4 < 2;
     const TaskConfig task =
-        DpTask(absl::StrCat("same-", trial), z, random ? "random_check_in" : "none", p);
+        DpTask(absl::StrCat("same-", trial), z, random ? "random_check_in" : "none", p, 600,
+               discrete ? "discrete_gaussian" : "continuous_gaussian");
+    const std::optional<DdgRecord> ddg =
+        discrete ? std::optional<DdgRecord>(DdgRecord{1e-4, 1234.5, 8192, 32}) : std::nullopt;
     // A population far above the cohort: the old q = cohort / population
     // would be tiny.
     absl::StatusOr<coordinator::GlobalModel> model =
@@ -170,13 +180,30 @@ TEST(PrivacyLedger, EpsilonEqualsTheCoordinatorsForTheSameRounds) {
       }
       if (takes_part) {
         ASSERT_TRUE(AppendParticipation(dir.path(), ParticipationOf(task, round, 100 + round,
-                                                                    round - 1, 0.1, window))
+                                                                    round - 1, 0.1, window, ddg))
                         .ok());
       }
     }
     ledger = *ReadLedger(dir.path());
+    EXPECT_TRUE(ledger.damaged.empty());
+    for (const ParticipationRecord& r : ledger.participations) {
+      EXPECT_EQ(r.mechanism, discrete ? kDiscreteGaussianMechanism : kGaussianSumMechanism);
+      ASSERT_EQ(r.ddg.has_value(), discrete);
+      if (discrete) {
+        EXPECT_EQ(r.ddg->gamma, 1e-4);
+        EXPECT_EQ(r.ddg->local_variance, 1234.5);
+        EXPECT_EQ(r.ddg->dim, 8192);
+        EXPECT_EQ(r.ddg->bits, 32);
+      }
+    }
+    for (const CoinRecord& c : ledger.coins) {
+      EXPECT_EQ(c.mechanism, discrete ? kDiscreteGaussianMechanism : kGaussianSumMechanism);
+    }
     absl::StatusOr<TaskSpending> spent = SpentOnTask(ledger, task.name, task.dp.delta);
     ASSERT_TRUE(spent.ok()) << spent.status();
+    for (const auto& [release, count] : spent->releases) {
+      EXPECT_EQ(std::get<2>(release), discrete);
+    }
     EXPECT_NEAR(spent->released, model->epsilon(), 1e-9 * model->epsilon())
         << "z " << z << " rounds " << rounds << (random ? " random p " : " none ") << p;
     if (!random) {

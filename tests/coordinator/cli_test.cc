@@ -13,6 +13,7 @@
 #include "coordinator/pki.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "privacy/ddg_planner.h"
 #include "privacy/pld_accountant.h"
 #include "privacy/rdp_accountant.h"
 #include "task/task_config.h"
@@ -165,8 +166,9 @@ TEST_F(CliTest, PkiRevokeAndListShowRevokedCertificates) {
 }
 
 TEST_F(CliTest, PrivacyPrintsTheAccountantsEpsilon) {
-  ToolRun run =
-      Tool("privacy --rounds 10000 --sampling-rate 0.01 --noise-multiplier 1.1 --delta 1e-5");
+  ToolRun run = Tool(
+      "privacy --rounds 10000 --sampling-rate 0.01 --noise-multiplier 1.1 --delta 1e-5 "
+      "--mechanism continuous_gaussian");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   privacy::RdpAccountant accountant;
   ASSERT_TRUE(accountant.ComposeSampledGaussian(0.01, 1.1, 10000).ok());
@@ -184,7 +186,8 @@ TEST_F(CliTest, PrivacyPrintsTheAccountantsEpsilon) {
 
   // q = 1 (the default): the rounds compose exactly to one Gaussian with
   // z / sqrt(R); the PLD accountant composing them one by one agrees.
-  ToolRun unsampled = Tool("privacy --rounds 10 --noise-multiplier 1.1 --delta 1e-6");
+  ToolRun unsampled = Tool(
+      "privacy --rounds 10 --noise-multiplier 1.1 --delta 1e-6 --mechanism continuous_gaussian");
   ASSERT_EQ(unsampled.exit_code, 0) << unsampled.output;
   privacy::PldAccountant composed;
   ASSERT_TRUE(composed.ComposeSampledGaussian(1.0, 1.1, 10).ok());
@@ -192,6 +195,57 @@ TEST_F(CliTest, PrivacyPrintsTheAccountantsEpsilon) {
   ASSERT_NE(at, std::string::npos) << unsampled.output;
   const double shown = std::stod(unsampled.output.substr(at + 9));
   EXPECT_NEAR(shown, *composed.Epsilon(1e-6), 0.01 * shown) << unsampled.output;
+}
+
+// The fleet's default, the discrete Gaussian: the general subsampling bound
+// the coordinator and the laptops use, no PLD figure; and the z a target
+// epsilon needs, which spends at most that epsilon and 0.1% less z more.
+TEST_F(CliTest, PrivacyAccountsTheDiscreteGaussianAndSolvesForATargetEpsilon) {
+  ToolRun run =
+      Tool("privacy --rounds 50 --sampling-rate 0.025 --noise-multiplier 0.9 --delta 1e-6");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  privacy::RdpAccountant accountant;
+  ASSERT_TRUE(accountant.ComposeGaussianDominated(0.025, 0.9, 50).ok());
+  char expected[32];
+  std::snprintf(expected, sizeof(expected), "epsilon %.4f", accountant.Spent(1e-6)->epsilon);
+  EXPECT_THAT(run.output, HasSubstr(expected));
+  EXPECT_THAT(run.output, HasSubstr("discrete_gaussian"));
+  EXPECT_THAT(run.output, HasSubstr("PLD accountant: not for the discrete Gaussian"));
+
+  ToolRun solved =
+      Tool("privacy --rounds 50 --sampling-rate 0.025 --delta 1e-6 --target-epsilon 4");
+  ASSERT_EQ(solved.exit_code, 0) << solved.output;
+  ASSERT_THAT(solved.output, HasSubstr("noise multiplier "));
+  const double z = std::stod(solved.output.substr(solved.output.find("noise multiplier ") + 17));
+  privacy::RdpAccountant at_z, below_z;
+  ASSERT_TRUE(at_z.ComposeGaussianDominated(0.025, z, 50).ok());
+  ASSERT_TRUE(below_z.ComposeGaussianDominated(0.025, z * 0.99, 50).ok());
+  EXPECT_LE(at_z.Spent(1e-6)->epsilon, 4.0 * 1.0001);
+  EXPECT_GT(below_z.Spent(1e-6)->epsilon, 4.0);
+  EXPECT_NE(Tool("privacy --target-epsilon 1e-9 --rounds 1000").exit_code, 0);
+
+  // The bits per coordinate the plan needs, from the same planner the
+  // laptops run: the narrowest ring listed within 5% of the Gaussian's error.
+  ToolRun plans = Tool(
+      "privacy --rounds 50 --sampling-rate 0.025 --noise-multiplier 0.64 --model-length 30000 "
+      "--min-survivors 250 --max-clients 650");
+  ASSERT_EQ(plans.exit_code, 0) << plans.output;
+  const size_t needed_at = plans.output.find("bits per coordinate needed: ");
+  ASSERT_NE(needed_at, std::string::npos) << plans.output;
+  const int needed = std::stoi(plans.output.substr(needed_at + 28));
+  privacy::DdgNoiseRequest request;
+  request.noise_multiplier = 0.64;
+  request.clip = 1;
+  request.min_clients = 250;
+  request.max_clients = 650;
+  request.dim = 30000;
+  request.bits = needed;
+  EXPECT_LE(privacy::PlanDdgForNoise(request)->noise_inflation, 1.05);
+  request.bits = needed - 1;
+  absl::StatusOr<privacy::DdgPlan> narrower = privacy::PlanDdgForNoise(request);
+  EXPECT_TRUE(!narrower.ok() || narrower->noise_inflation > 1.05);
+  EXPECT_NE(Tool("privacy --model-length 30000").exit_code, 0) << "needs the cohort's sizes";
+  EXPECT_NE(Tool("privacy --mechanism skellam").exit_code, 0);
 }
 
 }  // namespace

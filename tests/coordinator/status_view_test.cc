@@ -51,6 +51,8 @@ TEST(StatusView, SaysWhichAccountingTheEpsilonUsed) {
   EXPECT_EQ(a["sampling"], "none");
   EXPECT_EQ(a["q"], 1.0);
   EXPECT_EQ(a["delta"], 1e-6);
+  EXPECT_EQ(a["mechanism"], "discrete_gaussian");
+  EXPECT_EQ(a["subsampling_bound"], "general");
   EXPECT_NE(a["why"].get<std::string>().find("whoever checks in first"), std::string::npos);
   s.dp.sampling = DpSampling::kRandomCheckIn;
   s.dp.check_in_probability = 0.03;
@@ -58,10 +60,14 @@ TEST(StatusView, SaysWhichAccountingTheEpsilonUsed) {
   EXPECT_EQ(a["sampling"], "random_check_in");
   EXPECT_EQ(a["q"], 0.03);
   const std::string text = FormatStatusText(StatusJson(s));
-  EXPECT_NE(text.find("accounting:    rdp at delta 1e-06, q 0.03 per round (sampling "
-                      "random_check_in"),
+  EXPECT_NE(text.find("accounting:    rdp at delta 1e-06, discrete_gaussian, q 0.03 per round "
+                      "(sampling random_check_in"),
             std::string::npos)
       << text;
+  s.dp.mechanism = DpMechanism::kContinuousGaussian;
+  a = StatusJson(s)["accounting"];
+  EXPECT_EQ(a["mechanism"], "continuous_gaussian");
+  EXPECT_EQ(a["subsampling_bound"], "sampled_gaussian");
 }
 
 TEST(StatusView, RendersIdleDoneAndTheLastRound) {

@@ -31,9 +31,9 @@ TEST(DdgNoisePlanTest, EveryPlanIsAtLeastAsPrivateAsTheGaussianAtZAndCannotWrap)
   std::mt19937_64 rng(20261130);
   for (int trial = 0; trial < 40; ++trial) {
     const DdgNoiseRequest r = RandomRequest(rng);
-    SCOPED_TRACE(::testing::Message() << "trial " << trial << ": z " << r.noise_multiplier
-                                      << " clip " << r.clip << " n " << r.min_clients << ".."
-                                      << r.max_clients << " d " << r.dim << " bits " << r.bits);
+    SCOPED_TRACE(::testing::Message()
+                 << "trial " << trial << ": z " << r.noise_multiplier << " clip " << r.clip << " n "
+                 << r.min_clients << ".." << r.max_clients << " d " << r.dim << " bits " << r.bits);
     absl::StatusOr<DdgPlan> plan = PlanDdgForNoise(r);
     ASSERT_TRUE(plan.ok()) << plan.status();
     const DdgMechanism& m = plan->mechanism;

@@ -41,8 +41,8 @@ TEST(DiscreteGaussianRound, TheDecodedSumIsTheClippedSumPlusTheNoiseItPromises) 
     const double z = 0.5 + 2 * std::uniform_real_distribution<double>(0, 1)(rng);
     const double clip = 0.1 * (1 + trial);
     const int bits = 32 + 4 * trial;
-    SCOPED_TRACE(::testing::Message() << "clients " << clients << " length " << length << " z "
-                                      << z << " clip " << clip << " bits " << bits);
+    SCOPED_TRACE(::testing::Message() << "clients " << clients << " length " << length << " z " << z
+                                      << " clip " << clip << " bits " << bits);
     const TaskConfig task = DdgTask(z, clip, clients, clients, bits);
     std::vector<uint32_t> cohort;
     for (int i = 1; i <= clients; ++i) cohort.push_back(static_cast<uint32_t>(i));
@@ -85,6 +85,7 @@ TEST(DiscreteGaussianRound, TheDecodedSumIsTheClippedSumPlusTheNoiseItPromises) 
       }
     }
     secagg::AggregationResult result;
+    for (int c = 1; c <= clients; ++c) result.survivor_ids.push_back(static_cast<uint32_t>(c));
     for (uint64_t v : sum) result.quantized_sum.push_back(secagg::FromModular(v, plan->bits));
     for (size_t i = 0; i < plan->vector_length; ++i) {
       result.weighted_sum.push_back(static_cast<double>(result.quantized_sum[i]) / plan->scale);
@@ -108,6 +109,17 @@ TEST(DiscreteGaussianRound, TheDecodedSumIsTheClippedSumPlusTheNoiseItPromises) 
     EXPECT_GT(stddev, 0.95 * z * clip);
     EXPECT_LT(stddev, 1.3 * z * clip);
     EXPECT_LT(std::fabs(mean), 5 * stddev / std::sqrt(static_cast<double>(length)));
+
+    // One crafted encoding on top (a client masking a quarter of the ring in
+    // every coordinate instead of its update): refused on decode.
+    secagg::AggregationResult crafted = result;
+    const int64_t huge = int64_t{1} << (plan->bits - 2);
+    for (size_t i = 0; i < plan->encoded_model_length; ++i) {
+      crafted.quantized_sum[i] = secagg::FromModular(
+          secagg::ToModular(crafted.quantized_sum[i] + huge, plan->bits), plan->bits);
+    }
+    absl::StatusOr<coordinator::DecodedSum> refused = coordinator::DecodeSum(*plan, crafted);
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kDataLoss) << refused.status();
   }
 }
 

@@ -1,6 +1,7 @@
 #include "client/cli/cli_context.h"
 
 #include <time.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -27,6 +28,15 @@ absl::StatusOr<PrivacyPolicy> LoadOrCreatePolicy(const std::string& dir) {
   TACIT_RETURN_IF_ERROR(MakeDirectories(dir, 0700));
   TACIT_RETURN_IF_ERROR(WriteFileAtomically(path, DefaultPrivacyPolicyJson(), 0600));
   return PrivacyPolicy();
+}
+
+std::string InstalledProgramDir() {
+  std::string path(4096, '\0');
+  const ssize_t n = ::readlink("/proc/self/exe", path.data(), path.size() - 1);
+  if (n <= 0) return ".";
+  path.resize(static_cast<size_t>(n));
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
 int64_t NowMs() {

@@ -32,6 +32,10 @@ inline void FailIfError(const absl::Status& status) {
 // documented defaults on first use.
 absl::StatusOr<PrivacyPolicy> LoadOrCreatePolicy(const std::string& dir);
 
+// The folder of the running tacit-client: its companion programs
+// (tacit-collector, tacit-shell-event) are installed beside it.
+std::string InstalledProgramDir();
+
 int64_t NowMs();
 std::string FormatTime(int64_t ms);      // "2026-01-05 09:00:00 UTC"
 std::string FormatBytes(int64_t bytes);  // "1.4 MiB"

@@ -16,21 +16,6 @@
 #include "client/cli/owner_commands.h"
 
 namespace tacit::cli {
-#ifdef TACIT_HAVE_X11_COLLECTOR
-namespace {
-
-// The folder of the running tacit-client.
-std::string OwnFolder() {
-  std::string path(4096, '\0');
-  const ssize_t n = ::readlink("/proc/self/exe", path.data(), path.size() - 1);
-  if (n <= 0) return ".";
-  path.resize(static_cast<size_t>(n));
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? "." : path.substr(0, slash);
-}
-
-}  // namespace
-#endif
 
 void AddCollectCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
   struct Args {
@@ -39,8 +24,10 @@ void AddCollectCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
       "collect",
-      "Collect this X11 session's activity (key classes, shortcuts, clicks, app switches; "
-      "never typed text or window titles) into the encrypted store, until stopped");
+      "Collect this X11 session's activity (key classes, shortcuts, clicks, app switches) and "
+      "the names of commands run in shells with the shell hook (never typed text, arguments "
+      "or window titles) into the encrypted store, until stopped; without a display, shell "
+      "command names only");
   cmd->add_option("--display", args->display, "The X display; default $DISPLAY");
   cmd->add_option("--batch-seconds", args->batch_seconds,
                   "Write collected events to the store at least this often (default 5)");
@@ -52,7 +39,7 @@ void AddCollectCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
         "this tacit-client was built without the X11 collector (libx11-dev and libxi-dev were "
         "missing); install them (scripts/setup) and rebuild"));
 #else
-    const std::string collector = OwnFolder() + "/tacit-collector";
+    const std::string collector = InstalledProgramDir() + "/tacit-collector";
     std::vector<std::string> argv = {collector, "--dir", context->dir};
     if (!args->display.empty()) argv.insert(argv.end(), {"--display", args->display});
     if (!args->batch_seconds.empty())

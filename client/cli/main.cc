@@ -7,6 +7,7 @@
 #include "client/cli/owner_commands.h"
 #include "client/control_state.h"
 #include "client/runtime/fleet_commands.h"
+#include "client/runtime/install_service_command.h"
 #include "client/runtime/privacy_command.h"
 
 int main(int argc, char** argv) {
@@ -25,10 +26,12 @@ int main(int argc, char** argv) {
   tacit::cli::AddEraseCommand(app, context);
   tacit::cli::AddPauseResumeCommands(app, context);
   tacit::cli::AddCollectCommand(app, context);
+  tacit::cli::AddShellHookCommand(app, context);
   tacit::cli::AddEnrollCommand(app, context);
   tacit::cli::AddRunCommand(app, context);
   tacit::cli::AddStatusCommand(app, context);
   tacit::cli::AddPrivacyCommand(app, context);
+  tacit::cli::AddInstallServiceCommand(app, context);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

@@ -15,5 +15,7 @@ void AddEraseCommand(CLI::App& app, std::shared_ptr<CliContext> context);
 void AddPauseResumeCommands(CLI::App& app, std::shared_ptr<CliContext> context);
 // `collect`: execs tacit-collector (client/collector/) beside this program.
 void AddCollectCommand(CLI::App& app, std::shared_ptr<CliContext> context);
+// `shell-hook bash|zsh`: the rc-file lines that send command names to the collector.
+void AddShellHookCommand(CLI::App& app, std::shared_ptr<CliContext> context);
 
 }  // namespace tacit::cli

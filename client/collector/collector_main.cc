@@ -19,8 +19,9 @@ void RequestStop(int) { g_stop = 1; }
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "tacit-collector: turns this X11 session's keys, clicks and app switches into "
-      "privacy-filtered events in the encrypted store. Started by `tacit-client collect`."};
+      "tacit-collector: turns this X11 session's keys, clicks and app switches, and the shell "
+      "hook's command names, into privacy-filtered events in the encrypted store. Started by "
+      "`tacit-client collect` or the tacit-collector user unit."};
   tacit::collector::CollectorOptions options;
   options.dir = tacit::DefaultClientDirectory();
   double batch_seconds = 5;
@@ -39,7 +40,7 @@ int main(int argc, char** argv) {
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGHUP, &action, nullptr);
 
-  absl::Status status = tacit::collector::RunX11Collector(options, &g_stop);
+  absl::Status status = tacit::collector::RunCollector(options, &g_stop);
   if (!status.ok()) {
     std::cerr << "error: " << status.message() << "\n";
     return 2;

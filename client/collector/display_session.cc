@@ -20,12 +20,13 @@ std::string SessionNote(Session session) {
              "collected, because Wayland lets no program see other apps' input";
     case Session::kWaylandOnly:
       return "Wayland session without an X display ($DISPLAY is empty): Wayland lets no "
-             "program see other apps' keys, clicks or focus, so nothing can be collected here. "
-             "Log in to an X11 session (e.g. \"GNOME on Xorg\"), or enable XWayland to collect "
-             "from X apps";
+             "program see other apps' keys, clicks or focus, so only shell command names (the "
+             "shell hook) are collected here. Log in to an X11 session (e.g. \"GNOME on "
+             "Xorg\"), or enable XWayland to collect from X apps";
     case Session::kNoDisplay:
-      return "no X display: $DISPLAY is empty. Run `tacit-client collect` inside your desktop "
-             "session, or pass --display :0";
+      return "no X display ($DISPLAY is empty): only shell command names (the shell hook) are "
+             "collected. For keys, clicks and app switches run `tacit-client collect` inside "
+             "your desktop session, or pass --display :0";
   }
   return "";
 }

@@ -15,6 +15,24 @@ std::string Ago(int64_t then_ms, int64_t now_ms) {
 
 }  // namespace
 
+void SetCounts(const CollectionPipeline& pipeline, const ShellSocket* shell, Heartbeat* h) {
+  const CollectionPipeline::Counts& c = pipeline.counts();
+  h->paused = pipeline.paused();
+  h->keyboard_grabbed = pipeline.grabbed();
+  h->events_stored = c.stored;
+  h->batches = c.batches;
+  h->last_batch_ms = c.last_batch_ms;
+  h->dropped_paused = c.dropped_paused;
+  h->dropped_keyboard_grab = c.dropped_keyboard_grab;
+  h->dropped_by_app = pipeline.filtered().dropped_by_app + c.dropped_before_denied_app;
+  h->shell_listening = shell != nullptr;
+  if (shell != nullptr) {
+    h->shell_commands = shell->counts().received;
+    h->shell_refused_peer = shell->counts().refused_peer;
+    h->shell_refused_words = shell->counts().refused_words;
+  }
+}
+
 absl::Status WriteHeartbeat(const std::string& dir, const Heartbeat& h) {
   nlohmann::json doc = {{"pid", h.pid},
                         {"display", h.display},
@@ -29,6 +47,10 @@ absl::Status WriteHeartbeat(const std::string& dir, const Heartbeat& h) {
                         {"dropped_paused", h.dropped_paused},
                         {"dropped_keyboard_grab", h.dropped_keyboard_grab},
                         {"dropped_by_app", h.dropped_by_app},
+                        {"shell_listening", h.shell_listening},
+                        {"shell_commands", h.shell_commands},
+                        {"shell_refused_peer", h.shell_refused_peer},
+                        {"shell_refused_words", h.shell_refused_words},
                         {"updated_ms", h.updated_ms}};
   return WriteFileAtomically(dir + "/" + kHeartbeatFile, doc.dump(2) + "\n", 0600);
 }
@@ -60,6 +82,10 @@ absl::StatusOr<Heartbeat> ReadHeartbeat(const std::string& dir) {
   h.dropped_paused = IntOr(*doc, "dropped_paused", 0);
   h.dropped_keyboard_grab = IntOr(*doc, "dropped_keyboard_grab", 0);
   h.dropped_by_app = IntOr(*doc, "dropped_by_app", 0);
+  h.shell_listening = flag("shell_listening");
+  h.shell_commands = IntOr(*doc, "shell_commands", 0);
+  h.shell_refused_peer = IntOr(*doc, "shell_refused_peer", 0);
+  h.shell_refused_words = IntOr(*doc, "shell_refused_words", 0);
   h.updated_ms = IntOr(*doc, "updated_ms", 0);
   return h;
 }
@@ -88,6 +114,11 @@ std::string DescribeHeartbeat(const absl::StatusOr<Heartbeat>& heartbeat, int64_
                   "\n  not kept: ", h.dropped_paused, " while paused, ", h.dropped_keyboard_grab,
                   " while another program held the keyboard, ", h.dropped_by_app,
                   " in denied apps\n");
+  if (h.shell_listening) {
+    absl::StrAppend(&out, "  shell hook: ", h.shell_commands, " command names received; refused ",
+                    h.shell_refused_peer, " from other users, ", h.shell_refused_words,
+                    " that were not a command name\n");
+  }
   if (!h.note.empty()) absl::StrAppend(&out, "  note: ", h.note, "\n");
   return out;
 }

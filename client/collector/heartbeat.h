@@ -9,6 +9,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "client/collector/collection_pipeline.h"
+#include "client/collector/shell_socket.h"
 
 namespace tacit::collector {
 
@@ -29,8 +31,15 @@ struct Heartbeat {
   int64_t batches = 0;
   int64_t last_batch_ms = 0;  // 0 = no batch yet
   int64_t dropped_paused = 0, dropped_keyboard_grab = 0, dropped_by_app = 0;
+  // The shell hook: command names received, and datagrams refused because
+  // another user sent them or they held no plain command name.
+  bool shell_listening = false;
+  int64_t shell_commands = 0, shell_refused_peer = 0, shell_refused_words = 0;
   int64_t updated_ms = 0;
 };
+
+// The counts of `pipeline` and `shell` (null: not listening) into `h`.
+void SetCounts(const CollectionPipeline& pipeline, const ShellSocket* shell, Heartbeat* h);
 
 absl::Status WriteHeartbeat(const std::string& dir, const Heartbeat& heartbeat);
 // NotFound when the collector has never run in `dir`.

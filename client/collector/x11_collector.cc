@@ -1,7 +1,6 @@
 #include "client/collector/x11_collector.h"
 
 #include <poll.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,11 +13,16 @@
 #include "absl/strings/str_cat.h"
 #include "client/cli/cli_context.h"
 #include "client/collector/collection_pipeline.h"
+#include "client/collector/control_watcher.h"
 #include "client/collector/display_session.h"
 #include "client/collector/heartbeat.h"
 #include "client/collector/key_label.h"
 #include "client/collector/server_clock.h"
+#include "client/collector/shell_event.h"
+#include "client/collector/shell_only_collector.h"
+#include "client/collector/shell_socket.h"
 #include "client/control_state.h"
+#include "common/file_io.h"
 #include "common/status_macros.h"
 // Last: Xlib's macros.
 #include "client/collector/x11_properties.h"
@@ -43,26 +47,10 @@ int OnDisplayLost(Display*) {
   std::_Exit(1);
 }
 
-// Enough of a file's stat to notice that it was rewritten (atomic writes
-// replace the inode, so a same-second rewrite is still seen).
-struct FileStamp {
-  int64_t mtime_ns = -1, size = -1;
-  uint64_t inode = 0;
-  bool operator==(const FileStamp& o) const {
-    return mtime_ns == o.mtime_ns && size == o.size && inode == o.inode;
-  }
-};
-FileStamp StampOf(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return {};
-  return {static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
-          static_cast<int64_t>(st.st_size), static_cast<uint64_t>(st.st_ino)};
-}
-
 class X11Collector {
  public:
   X11Collector(const CollectorOptions& options, Display* display, std::string note,
-               std::unique_ptr<EventStore> store)
+               std::unique_ptr<EventStore> store, ShellSocket* shell)
       : options_(options),
         display_(display),
         root_(DefaultRootWindow(display)),
@@ -70,7 +58,9 @@ class X11Collector {
         screen_height_(DisplayHeight(display, DefaultScreen(display))),
         note_(std::move(note)),
         store_(std::move(store)),
-        pipeline_(PrivacyPolicy()) {}
+        shell_(shell),
+        pipeline_(PrivacyPolicy()),
+        control_(options.dir) {}
 
   absl::Status Run(const volatile std::sig_atomic_t* stop);
 
@@ -88,6 +78,7 @@ class X11Collector {
   void CheckGrab();
   void ApplyGrabCheck();
   void CheckControl();
+  void ReceiveShellCommands();
   absl::Status Flush(int64_t now);
   void WriteBeat(int64_t now, bool running);
   std::string Collecting() const;
@@ -100,7 +91,9 @@ class X11Collector {
   int screen_width_, screen_height_;
   std::string note_;
   std::unique_ptr<EventStore> store_;
+  ShellSocket* shell_;
   CollectionPipeline pipeline_;
+  ControlWatcher control_;
   LiveKeyboard keyboard_;
   ServerClock clock_;
   std::string app_;
@@ -111,10 +104,6 @@ class X11Collector {
   bool ewmh_ = false;
   MouseButton held_button_ = MouseButton::kNone;
   int64_t last_move_ms_ = 0;
-  FileStamp control_stamp_{-2, -2, 0}, policy_stamp_{-2, -2, 0};
-  bool owner_paused_ = false;
-  // A damaged control or policy file: nothing is collected until it is fixed.
-  std::string control_problem_, policy_problem_;
   std::string last_collecting_;
 };
 
@@ -301,43 +290,22 @@ void X11Collector::ApplyGrabCheck() {
   grab_check_.reset();
 }
 
-void X11Collector::CheckControl() {
-  const std::string control_path = options_.dir + "/" + kControlStateFile;
-  const std::string policy_path = options_.dir + "/" + kPrivacyPolicyFile;
-  const FileStamp control = StampOf(control_path), policy = StampOf(policy_path);
-  if (control == control_stamp_ && policy == policy_stamp_) return;
-  const bool policy_changed = !(policy == policy_stamp_);
-  control_stamp_ = control;
-  policy_stamp_ = policy;
-  control_problem_.clear();
-  absl::StatusOr<ControlState> state = LoadControlState(options_.dir);
-  if (state.ok()) {
-    owner_paused_ = state->collection_paused;
-  } else {
-    control_problem_ = std::string(state.status().message());
-  }
-  if (policy_changed) {
-    absl::StatusOr<PrivacyPolicy> loaded = cli::LoadOrCreatePolicy(options_.dir);
-    if (loaded.ok()) {
-      pipeline_.SetPolicy(*std::move(loaded));
-      policy_stamp_ = StampOf(policy_path);  // LoadOrCreatePolicy may have written it
-      policy_problem_.clear();
-    } else {
-      policy_problem_ = std::string(loaded.status().message());
-    }
-  }
-  pipeline_.SetPaused(owner_paused_ || !control_problem_.empty() || !policy_problem_.empty());
+void X11Collector::CheckControl() { control_.Check(pipeline_); }
+
+// Command names from the shell hook carry the app in focus (the terminal, as
+// a rule), so the deny list and the grab rule apply to them as to keys.
+void X11Collector::ReceiveShellCommands() {
+  for (std::string& name : shell_->Receive())
+    Offer(ShellCommandEvent(std::move(name), cli::NowMs()));
 }
 
 std::string X11Collector::Collecting() const {
-  if (!policy_problem_.empty()) return "nothing: the privacy policy is damaged: " + policy_problem_;
-  if (!control_problem_.empty()) return "nothing: " + control_problem_;
-  if (owner_paused_) return "nothing: collection is paused (tacit-client resume)";
+  if (std::string stopped = control_.Stopped(); !stopped.empty()) return stopped;
   if (pipeline_.grabbed()) {
     return "nothing: another program holds the keyboard (a password prompt or lock screen)";
   }
   if (!pipeline_.AllowsApp(app_)) return "nothing: an app on your deny list is in focus";
-  return "key classes, shortcuts, clicks, mouse moves and app switches";
+  return "key classes, shortcuts, clicks, mouse moves, app switches and shell command names";
 }
 
 void X11Collector::WriteBeat(int64_t now, bool running) {
@@ -346,16 +314,8 @@ void X11Collector::WriteBeat(int64_t now, bool running) {
   h.display = DisplayString(display_);
   h.collecting = running ? Collecting() : "nothing: stopped";
   h.note = note_;
-  h.paused = pipeline_.paused();
-  h.keyboard_grabbed = pipeline_.grabbed();
   h.running = running;
-  const CollectionPipeline::Counts& c = pipeline_.counts();
-  h.events_stored = c.stored;
-  h.batches = c.batches;
-  h.last_batch_ms = c.last_batch_ms;
-  h.dropped_paused = c.dropped_paused;
-  h.dropped_keyboard_grab = c.dropped_keyboard_grab;
-  h.dropped_by_app = pipeline_.filtered().dropped_by_app + c.dropped_before_denied_app;
+  SetCounts(pipeline_, shell_, &h);
   h.updated_ms = now;
   absl::Status written = WriteHeartbeat(options_.dir, h);
   if (!written.ok()) std::cerr << "tacit-collector: " << written.message() << "\n";
@@ -391,9 +351,10 @@ absl::Status X11Collector::Run(const volatile std::sig_atomic_t* stop) {
     if (XPending(display_) == 0) {
       const int64_t wait = std::clamp<int64_t>(
           std::min({next_control, next_grab, next_flush, next_beat}) - cli::NowMs(), 0, 1000);
-      pollfd p{fd, POLLIN, 0};
-      ::poll(&p, 1, static_cast<int>(wait));  // EINTR (a signal) just ends the wait
+      pollfd p[2] = {{fd, POLLIN, 0}, {shell_->fd(), POLLIN, 0}};
+      ::poll(p, 2, static_cast<int>(wait));  // EINTR (a signal) just ends the wait
     }
+    ReceiveShellCommands();
     const int64_t woke_ms = cli::NowMs();
     bool handled = false;
     // One read of the socket, then what it brought (XPending per event would
@@ -439,6 +400,7 @@ absl::Status X11Collector::Run(const volatile std::sig_atomic_t* stop) {
     if (handled && pause_ms > 0) ::poll(nullptr, 0, static_cast<int>(pause_ms));
   }
   // Stopping: a last check decides what is pending, then everything is written.
+  ReceiveShellCommands();
   CheckGrab();
   absl::Status flushed = Flush(cli::NowMs());
   WriteBeat(cli::NowMs(), /*running=*/false);
@@ -448,40 +410,42 @@ absl::Status X11Collector::Run(const volatile std::sig_atomic_t* stop) {
 
 }  // namespace
 
-absl::Status RunX11Collector(const CollectorOptions& options,
-                             const volatile std::sig_atomic_t* stop) {
+absl::Status RunCollector(const CollectorOptions& options, const volatile std::sig_atomic_t* stop) {
   const std::string display_name =
       !options.display.empty() ? options.display
                                : (std::getenv("DISPLAY") != nullptr ? std::getenv("DISPLAY") : "");
   const char* wayland = std::getenv("WAYLAND_DISPLAY");
   Session session = ClassifySession(display_name.c_str(), wayland, false);
-  if (session == Session::kWaylandOnly || session == Session::kNoDisplay) {
-    return absl::FailedPreconditionError(SessionNote(session));
+  Display* display = nullptr;
+  if (session != Session::kWaylandOnly && session != Session::kNoDisplay) {
+    display = XOpenDisplay(display_name.c_str());
+    if (display == nullptr) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot open the X display '", display_name,
+          "': no X server answers there (or it refuses this user). Run `tacit-client collect` "
+          "inside your desktop session, or pass the right --display"));
+    }
+    XSetErrorHandler(IgnoreProtocolError);
+    int opcode = 0, event = 0, error = 0;
+    session = ClassifySession(display_name.c_str(), wayland,
+                              XQueryExtension(display, "XWAYLAND", &opcode, &event, &error));
   }
-  Display* display = XOpenDisplay(display_name.c_str());
-  if (display == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot open the X display '", display_name,
-        "': no X server answers there (or it refuses this user). Run `tacit-client collect` "
-        "inside your desktop session, or pass the right --display"));
-  }
-  XSetErrorHandler(IgnoreProtocolError);
-  int opcode = 0, event = 0, error = 0;
-  session = ClassifySession(display_name.c_str(), wayland,
-                            XQueryExtension(display, "XWAYLAND", &opcode, &event, &error));
   const std::string note = SessionNote(session);
   if (!note.empty()) std::cerr << "tacit-collector: " << note << "\n";
-  absl::StatusOr<std::unique_ptr<EventStore>> store = EventStore::OpenInDirectory(options.dir);
-  if (!store.ok()) {
-    XCloseDisplay(display);
-    return store.status();
-  }
-  absl::Status ran;
-  {
-    X11Collector collector(options, display, note, *std::move(store));
+  // The owner's folder (0700) may not exist before the first collection.
+  absl::Status made = MakeDirectories(options.dir, 0700);
+  absl::StatusOr<std::unique_ptr<ShellSocket>> shell =
+      made.ok() ? ShellSocket::Listen(options.dir + "/" + kShellSocketFile, ::getuid()) : made;
+  absl::StatusOr<std::unique_ptr<EventStore>> store =
+      shell.ok() ? EventStore::OpenInDirectory(options.dir) : shell.status();
+  absl::Status ran = store.status();
+  if (store.ok() && display == nullptr) {
+    ran = RunShellOnlyCollector(options, note, *std::move(store), **shell, stop);
+  } else if (store.ok()) {
+    X11Collector collector(options, display, note, *std::move(store), shell->get());
     ran = collector.Run(stop);
   }
-  XCloseDisplay(display);
+  if (display != nullptr) XCloseDisplay(display);
   return ran;
 }
 

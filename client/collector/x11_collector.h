@@ -1,7 +1,8 @@
 #pragma once
 
 // The live X11 collector: XInput2 raw key, button and motion events on the
-// root window, app switches from _NET_ACTIVE_WINDOW's WM_CLASS, through the
+// root window, app switches from _NET_ACTIVE_WINDOW's WM_CLASS, command names
+// from the shell hook (client/collector/shell_socket.h), through the
 // privacy filter (client/collector/collection_pipeline.h) into the encrypted
 // store in batches. Pause and the privacy policy are re-read within
 // `control_check_ms` of a change; a heartbeat tells `tacit-client status`
@@ -27,10 +28,11 @@ struct CollectorOptions {
 };
 
 // Runs until `*stop` becomes non-zero (a signal handler sets it), then writes
-// what it holds and a last heartbeat. FailedPrecondition, with what to do,
-// when no X display is reachable, the session is Wayland-only or the server
-// lacks XInput2.
-absl::Status RunX11Collector(const CollectorOptions& options,
-                             const volatile std::sig_atomic_t* stop);
+// what it holds and a last heartbeat. Listens for the shell hook in every
+// session; without an X display (Wayland without XWayland, a console, ssh)
+// it collects shell command names only and says so. FailedPrecondition, with
+// what to do, when a named X display does not answer, the server lacks
+// XInput2, or another collector runs on the same folder.
+absl::Status RunCollector(const CollectorOptions& options, const volatile std::sig_atomic_t* stop);
 
 }  // namespace tacit::collector

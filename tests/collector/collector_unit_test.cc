@@ -221,7 +221,8 @@ TEST(DisplaySession, SaysWhatWaylandHides) {
   EXPECT_EQ(ClassifySession(nullptr, nullptr, false), Session::kNoDisplay);
   EXPECT_EQ(SessionNote(Session::kX11), "");
   EXPECT_NE(SessionNote(Session::kXWayland).find("NOT collected"), std::string::npos);
-  EXPECT_NE(SessionNote(Session::kWaylandOnly).find("nothing can be collected"), std::string::npos);
+  EXPECT_NE(SessionNote(Session::kWaylandOnly).find("only shell command names"), std::string::npos);
+  EXPECT_NE(SessionNote(Session::kNoDisplay).find("only shell command names"), std::string::npos);
 }
 
 TEST(Heartbeat, RoundTripsAndGoesStale) {

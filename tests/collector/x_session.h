@@ -16,9 +16,6 @@
 
 namespace tacit::testing {
 
-// Whether `program` is on PATH.
-bool OnPath(const std::string& program);
-
 // Starts `argv` with `env` added to the environment; its pid (or -1).
 pid_t Spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env);
 // SIGTERM, then SIGKILL after `grace_ms`; the exit status (or -1).

@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 
 namespace tacit::secagg {
 namespace {
@@ -40,9 +41,8 @@ void DispatchOnWidth(uint32_t bits, Whole&& whole, General&& general) {
 
 absl::Status CheckBits(uint32_t bits) {
   if (bits < 1 || bits > kMaxPackedBits) {
-    return absl::InvalidArgumentError(absl::StrCat("residues of ", bits,
-                                                   " bits cannot be packed: bits must be in 1..",
-                                                   kMaxPackedBits));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "residues of ", bits, " bits cannot be packed: bits must be in 1..", kMaxPackedBits));
   }
   return absl::OkStatus();
 }
@@ -70,7 +70,7 @@ void PackGeneral(absl::Span<const Word> residues, uint32_t bits, uint8_t* out) {
 
 template <typename Word>
 absl::Status PackAny(absl::Span<const Word> residues, uint32_t bits, uint8_t* out) {
-  if (absl::Status s = CheckBits(bits); !s.ok()) return s;
+  TACIT_RETURN_IF_ERROR(CheckBits(bits));
   DispatchOnWidth(
       bits,
       [&](auto width) {
@@ -136,19 +136,19 @@ absl::Status PackResiduesInto(absl::Span<const uint64_t> residues, uint32_t bits
 
 absl::StatusOr<std::vector<uint8_t>> PackResidues(absl::Span<const uint64_t> residues,
                                                   uint32_t bits) {
-  if (absl::Status s = CheckBits(bits); !s.ok()) return s;
+  TACIT_RETURN_IF_ERROR(CheckBits(bits));
   std::vector<uint8_t> out(PackedBytes(residues.size(), bits));
-  if (absl::Status s = PackResiduesInto(residues, bits, out.data()); !s.ok()) return s;
+  TACIT_RETURN_IF_ERROR(PackResiduesInto(residues, bits, out.data()));
   return out;
 }
 
 absl::Status CheckPackedResidues(absl::Span<const uint8_t> packed, size_t count, uint32_t bits) {
-  if (absl::Status s = CheckBits(bits); !s.ok()) return s;
+  TACIT_RETURN_IF_ERROR(CheckBits(bits));
   const size_t expected = PackedBytes(count, bits);
   if (packed.size() != expected) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("masked input has ", packed.size(), " bytes, expected ", expected, " (",
-                     count, " elements of ", bits, " bits, packed)"));
+    return absl::InvalidArgumentError(absl::StrCat("masked input has ", packed.size(),
+                                                   " bytes, expected ", expected, " (", count,
+                                                   " elements of ", bits, " bits, packed)"));
   }
   const uint32_t used_in_last = static_cast<uint32_t>((count % 8) * bits % 8);
   if (used_in_last != 0 && (packed.back() >> used_in_last) != 0) {
@@ -161,7 +161,7 @@ absl::Status CheckPackedResidues(absl::Span<const uint8_t> packed, size_t count,
 
 absl::StatusOr<std::vector<uint64_t>> UnpackResidues(absl::Span<const uint8_t> packed, size_t count,
                                                      uint32_t bits) {
-  if (absl::Status s = CheckPackedResidues(packed, count, bits); !s.ok()) return s;
+  TACIT_RETURN_IF_ERROR(CheckPackedResidues(packed, count, bits));
   std::vector<uint64_t> out(count);
   ForEachResidue(packed, count, bits, [&out](size_t i, uint64_t v) { out[i] = v; });
   return out;
@@ -169,7 +169,7 @@ absl::StatusOr<std::vector<uint64_t>> UnpackResidues(absl::Span<const uint8_t> p
 
 absl::Status AddPackedResidues(absl::Span<const uint8_t> packed, uint32_t bits,
                                absl::Span<uint64_t> sum) {
-  if (absl::Status s = CheckPackedResidues(packed, sum.size(), bits); !s.ok()) return s;
+  TACIT_RETURN_IF_ERROR(CheckPackedResidues(packed, sum.size(), bits));
   ForEachResidue(packed, sum.size(), bits, [sum](size_t i, uint64_t v) { sum[i] += v; });
   return absl::OkStatus();
 }

@@ -68,6 +68,20 @@ void PackGeneral(absl::Span<const Word> residues, uint32_t bits, uint8_t* out) {
   std::memcpy(out, &acc, (fill + 7) / 8);
 }
 
+// How many of `count` elements of `width` bytes can be accessed as a full
+// 8-byte word starting at the element without leaving the buffer.
+size_t WordAccessible(size_t count, size_t width) {
+  const size_t total = count * width;
+  return total < 8 ? 0 : std::min(count, (total - 8) / width + 1);
+}
+
+// Reads the 8 bytes at `p` (a fixed-size copy: one load, no stack round trip).
+uint64_t LoadWord(const uint8_t* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+
 template <typename Word>
 absl::Status PackAny(absl::Span<const Word> residues, uint32_t bits, uint8_t* out) {
   TACIT_RETURN_IF_ERROR(CheckBits(bits));
@@ -75,9 +89,21 @@ absl::Status PackAny(absl::Span<const Word> residues, uint32_t bits, uint8_t* ou
       bits,
       [&](auto width) {
         constexpr size_t kWidth = decltype(width)::value;
-        for (size_t i = 0; i < residues.size(); ++i) {
-          const uint64_t v = residues[i];
-          std::memcpy(out + i * kWidth, &v, kWidth);
+        if constexpr (kWidth == sizeof(Word)) {
+          std::memcpy(out, residues.data(), residues.size() * kWidth);
+        } else {
+          // Whole 8-byte stores where they fit: each store's zero high bytes
+          // are overwritten by the next elements, stored after it.
+          const uint64_t mask = (uint64_t{1} << bits) - 1;
+          const size_t bulk = WordAccessible(residues.size(), kWidth);
+          for (size_t i = 0; i < bulk; ++i) {
+            const uint64_t v = residues[i] & mask;
+            std::memcpy(out + i * kWidth, &v, 8);
+          }
+          for (size_t i = bulk; i < residues.size(); ++i) {
+            const uint64_t v = residues[i];
+            std::memcpy(out + i * kWidth, &v, kWidth);
+          }
         }
       },
       [&] { PackGeneral(residues, bits, out); });
@@ -94,7 +120,10 @@ void ForEachResidue(absl::Span<const uint8_t> packed, size_t count, uint32_t bit
       bits,
       [&](auto width) {
         constexpr size_t kWidth = decltype(width)::value;
-        for (size_t i = 0; i < count; ++i) {
+        const uint64_t mask = (uint64_t{1} << bits) - 1;
+        const size_t bulk = WordAccessible(count, kWidth);
+        for (size_t i = 0; i < bulk; ++i) sink(i, LoadWord(in + i * kWidth) & mask);
+        for (size_t i = bulk; i < count; ++i) {
           uint64_t v = 0;
           std::memcpy(&v, in + i * kWidth, kWidth);
           sink(i, v);
@@ -114,7 +143,11 @@ void ForEachResidue(absl::Span<const uint8_t> packed, size_t count, uint32_t bit
           }
           uint64_t w = 0;
           const size_t take = std::min<size_t>(8, static_cast<size_t>(end - in));
-          std::memcpy(&w, in, take);
+          if (take == 8) {
+            w = LoadWord(in);
+          } else {
+            std::memcpy(&w, in, take);  // the last, short word
+          }
           in += take;
           sink(i, (acc | (w << avail)) & mask);
           const uint32_t used = bits - avail;  // bits of w in this residue, 1..62

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "secure_agg/bit_packing.h"
 #include "secure_agg/crypto.h"
 #include "secure_agg/phase.h"
 #include "secure_agg/shamir.h"
@@ -106,16 +107,9 @@ absl::StatusOr<DecodedShares> DecodeSharePlaintext(absl::Span<const uint8_t> pla
 // +1 when a < b, else -1: client a adds +PRG(s_ab) and b adds -PRG(s_ab).
 inline int PairSign(uint32_t a, uint32_t b) { return a < b ? 1 : -1; }
 
-// Bytes per element on the wire and in the mask generator.
+// Word width of the mask generator (masking.h): 4 bytes when bits <= 32,
+// else 8. Not the wire size: masked inputs are packed at exactly `bits` bits
+// per element (bit_packing.h, PackedBytes).
 inline size_t ElementWidth(uint32_t bits) { return bits <= 32 ? 4 : 8; }
-
-// Little-endian packing, ElementWidth(bits) bytes per element; the Into form
-// writes residues.size() * ElementWidth(bits) bytes at `out` (no extra copy).
-Bytes PackResidues(absl::Span<const uint64_t> residues, uint32_t bits);
-void PackResiduesInto(absl::Span<const uint64_t> residues, uint32_t bits, uint8_t* out);
-// Adds a packed vector element-wise into `sum` (mod 2^64), rejecting sizes
-// that do not match and elements not reduced modulo 2^bits.
-absl::Status AddPackedResidues(absl::Span<const uint8_t> packed, uint32_t bits,
-                               absl::Span<uint64_t> sum);
 
 }  // namespace tacit::secagg

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "secure_agg/bit_packing.h"
 #include "task/federated_evaluation.h"
 
 namespace tacit::coordinator {
@@ -36,9 +37,9 @@ const char* MethodName(FederationMethod method) {
 }
 
 int64_t MaxSubmitBytes(const TaskConfig& task, uint64_t model_length) {
-  const int64_t element_bytes = task.secure_agg.bits <= 32 ? 4 : 8;
-  const int64_t elements = static_cast<int64_t>(model_length) + kEvaluationCoordinates + 1;
-  const int64_t masked_input = elements * element_bytes;
+  const uint64_t elements = model_length + kEvaluationCoordinates + 1;
+  const auto masked_input =
+      static_cast<int64_t>(secagg::PackedBytes(elements, task.secure_agg.bits));
   const int64_t shares = int64_t{task.SelectedPerRound()} * kBytesPerShareHolder;
   return std::max(masked_input, shares) + kEnvelopeBytes;
 }

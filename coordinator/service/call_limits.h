@@ -35,8 +35,8 @@ const char* MethodName(FederationMethod method);
 inline constexpr int64_t kMaxSmallRequestBytes = 16 * 1024;
 
 // The largest Submit of `task` for a model of `model_length` parameters:
-// the masked input (model, evaluation coordinates and the weight element at
-// 4 bytes per element for bits <= 32, else 8), or the share keys / unmasking
+// the masked input (model, evaluation coordinates and the weight element,
+// packed at exactly `bits` bits each: secagg::PackedBytes), or the share keys / unmasking
 // reply of a complete-graph cohort of SelectedPerRound() if larger, plus
 // 64 KiB of envelope.
 int64_t MaxSubmitBytes(const TaskConfig& task, uint64_t model_length);

@@ -1,11 +1,11 @@
 #include "secure_agg/client/masked_input_state.h"
 
-#include <cstring>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/secure_random.h"
 #include "common/status_macros.h"
+#include "secure_agg/bit_packing.h"
 #include "secure_agg/client/consistency_check_state.h"
 #include "secure_agg/fixed_point.h"
 #include "secure_agg/masking.h"
@@ -13,12 +13,12 @@
 namespace tacit::secagg {
 namespace {
 
-// Masks the quantized vector in place in words of the wire width (4 bytes when
-// bits <= 32, else 8) and writes it packed little-endian into `packed`.
+// Masks the quantized vector in words of the mask generator's width (4 bytes
+// when bits <= 32, else 8) and writes it into `packed` at exactly `bits` bits
+// per element (bit_packing.h).
 template <typename Value>
 absl::Status MaskAndPack(std::vector<int64_t> quantized, absl::Span<const MaskTerm> terms,
                          uint32_t bits, std::string* packed) {
-  static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "packing assumes little-endian");
   std::vector<Value> masked(quantized.size());
   for (size_t i = 0; i < quantized.size(); ++i) masked[i] = static_cast<Value>(quantized[i]);
   Zeroize(absl::MakeSpan(reinterpret_cast<uint8_t*>(quantized.data()),
@@ -26,9 +26,9 @@ absl::Status MaskAndPack(std::vector<int64_t> quantized, absl::Span<const MaskTe
   std::vector<int64_t>().swap(quantized);
   TACIT_RETURN_IF_ERROR(ApplyMasks(terms, bits, 0, absl::MakeSpan(masked)));
   ReduceModulo(absl::MakeSpan(masked), bits);
-  packed->resize(masked.size() * sizeof(Value));
-  std::memcpy(packed->data(), masked.data(), packed->size());
-  return absl::OkStatus();
+  packed->resize(PackedBytes(masked.size(), bits));
+  return PackResiduesInto(absl::MakeConstSpan(masked), bits,
+                          reinterpret_cast<uint8_t*>(packed->data()));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "secure_agg/bit_packing.h"
 #include "secure_agg/server/consistency_check_state.h"
 
 namespace tacit::secagg {
@@ -22,8 +23,8 @@ absl::Status ServerMaskedInputState::HandlePhaseMessage(uint32_t id,
                                                    m.length(), " elements, expected ", sum_.size(),
                                                    " (vector length + weight)"));
   }
-  // AddPackedResidues checks the whole vector before adding anything, so a
-  // rejected input leaves the sum untouched.
+  // AddPackedResidues checks the exact packed size and the padding bits before
+  // adding anything, so a rejected input leaves the sum untouched.
   return AddPackedResidues(AsBytes(m.packed()), config().bits, absl::MakeSpan(sum_));
 }
 

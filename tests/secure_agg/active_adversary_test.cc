@@ -457,14 +457,16 @@ std::vector<int64_t> SumWithout(const SmallRound& round, uint32_t excluded) {
 void SubstituteInput(v1::SecAggClientToServer& message, const std::vector<int64_t>& honest,
                      const std::vector<int64_t>& crafted, uint32_t bits) {
   std::string* packed = message.mutable_masked_input()->mutable_packed();
+  auto words = UnpackResidues(AsBytes(*packed), honest.size(), bits);
+  ASSERT_TRUE(words.ok()) << words.status();
   const uint64_t mask = (uint64_t{1} << bits) - 1;
   for (size_t i = 0; i < honest.size(); ++i) {
-    uint32_t word;
-    std::memcpy(&word, packed->data() + 4 * i, 4);
-    word = static_cast<uint32_t>(
-        (word - static_cast<uint64_t>(honest[i]) + static_cast<uint64_t>(crafted[i])) & mask);
-    std::memcpy(packed->data() + 4 * i, &word, 4);
+    (*words)[i] =
+        ((*words)[i] - static_cast<uint64_t>(honest[i]) + static_cast<uint64_t>(crafted[i])) & mask;
   }
+  auto repacked = PackResidues(*words, bits);
+  ASSERT_TRUE(repacked.ok()) << repacked.status();
+  *packed = ToString(*repacked);
 }
 
 struct Crafted {

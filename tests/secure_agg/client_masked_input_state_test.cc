@@ -73,10 +73,12 @@ class ClientMaskedInputStateTest : public ::testing::Test {
     return std::vector<uint32_t>(values.begin(), values.end());
   }
 
+  // The wire packs 32-bit residues at exactly 32 bits, so the size fixes the count.
   static std::vector<uint32_t> Unpack(const std::string& packed) {
-    std::vector<uint32_t> out(packed.size() / 4);
-    std::memcpy(out.data(), packed.data(), out.size() * 4);
-    return out;
+    auto values = UnpackResidues(AsBytes(packed), packed.size() / 4, 32);
+    EXPECT_TRUE(values.ok()) << values.status();
+    if (!values.ok()) return {};
+    return std::vector<uint32_t>(values->begin(), values->end());
   }
 
   std::map<uint32_t, Party> parties_;

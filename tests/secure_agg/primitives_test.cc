@@ -190,22 +190,6 @@ TEST(Masking, ThirtyTwoBitFormAgreesWithSixtyFourBitForm) {
   EXPECT_FALSE(ApplyMasks({}, 33, 0, absl::MakeSpan(v)).ok());
 }
 
-TEST(Packing, RoundTripsAndRejectsUnreducedElements) {
-  for (uint32_t bits : {20u, 32u, 40u, 62u}) {
-    std::vector<uint64_t> v = {0, 1, (uint64_t{1} << bits) - 1, 12345};
-    Bytes packed = PackResidues(v, bits);
-    std::vector<uint64_t> sum(v.size(), 0);
-    ASSERT_TRUE(AddPackedResidues(packed, bits, absl::MakeSpan(sum)).ok());
-    EXPECT_EQ(sum, v);
-    if (bits != 32) {
-      std::vector<uint64_t> big = {1, uint64_t{1} << bits};
-      std::vector<uint64_t> acc = {5, 5};
-      EXPECT_FALSE(AddPackedResidues(PackResidues(big, bits), bits, absl::MakeSpan(acc)).ok());
-      EXPECT_EQ(acc, (std::vector<uint64_t>{5, 5}));  // unchanged after rejection
-    }
-  }
-}
-
 TEST(Parameters, ChoicesMeetTheirOwnBounds) {
   for (uint32_t n : {3u, 10u, 64u, 100u, 500u, 1000u, 10000u}) {
     for (double dropout : {0.0, 0.05, 0.1, 0.3}) {

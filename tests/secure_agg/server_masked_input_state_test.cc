@@ -24,12 +24,13 @@ class ServerMaskedInputStateTest : public ::testing::Test {
         round_, std::set<uint32_t>{1, 2, 3, 4}, session_,
         testing::KeyMap(testing::MakeParties(5, 71)), std::set<uint32_t>{1, 2, 3, 4});
   }
-  v1::SecAggClientToServer Masked(std::vector<uint32_t> words) const {
+  // A masked input of `words` packed at `bits` bits per element, as clients send.
+  v1::SecAggClientToServer Masked(std::vector<uint64_t> words, uint32_t bits = 32) const {
     auto m = testing::ClientMessage(7, session_);
     m.mutable_masked_input()->set_length(words.size());
-    std::string packed(words.size() * 4, '\0');
-    std::memcpy(packed.data(), words.data(), packed.size());
-    m.mutable_masked_input()->set_packed(packed);
+    auto packed = PackResidues(words, bits);
+    EXPECT_TRUE(packed.ok()) << packed.status();
+    if (packed.ok()) m.mutable_masked_input()->set_packed(ToString(*packed));
     return m;
   }
 
@@ -121,15 +122,32 @@ TEST_F(ServerMaskedInputStateTest, RejectsMalformedInputsWithoutTouchingTheSum) 
   EXPECT_EQ(state_->PendingClients(), (std::vector<uint32_t>{2, 3, 4}));
 }
 
-TEST_F(ServerMaskedInputStateTest, RejectsUnreducedElementsAt16Bits) {
+// At 20 bits, 5 elements fill 100 bits: 13 bytes whose last 4 bits are
+// padding. A crafted input with a padding bit set, or one byte too many or
+// too few, is refused and the sum stays as it was.
+TEST_F(ServerMaskedInputStateTest, RejectsWrongPackedSizeAndNonzeroPaddingAt20Bits) {
   auto config = testing::SmallConfig();
-  config.bits = 16;
+  config.bits = 20;
   config.scale = 16;
   ServerMaskedInputState state(testing::MakeRound(config), {1, 2, 3}, session_, {}, {1, 2, 3});
-  EXPECT_EQ(state.HandleClientMessage(1, Masked({1, 2, 3, 0x10000, 5})).code(),
-            absl::StatusCode::kInvalidArgument);
+  const std::vector<uint64_t> words = {1, 2, 3, 0xfffff, 5};
+  auto padded = Masked(words, 20);
+  ASSERT_EQ(padded.masked_input().packed().size(), 13u);
+  padded.mutable_masked_input()->mutable_packed()->back() |= 0x10;
+  absl::Status refused = state.HandleClientMessage(1, padded);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.message().find("padding"), std::string::npos) << refused;
+  auto longer = Masked(words, 20);
+  longer.mutable_masked_input()->mutable_packed()->push_back('\0');
+  EXPECT_EQ(state.HandleClientMessage(1, longer).code(), absl::StatusCode::kInvalidArgument);
+  auto shorter = Masked(words, 20);
+  shorter.mutable_masked_input()->mutable_packed()->pop_back();
+  EXPECT_EQ(state.HandleClientMessage(1, shorter).code(), absl::StatusCode::kInvalidArgument);
+  auto at_32_bits = Masked(words, 32);  // the old 4-byte layout
+  EXPECT_EQ(state.HandleClientMessage(1, at_32_bits).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(state.masked_sum(), std::vector<uint64_t>(5, 0));
-  EXPECT_TRUE(state.HandleClientMessage(1, Masked({1, 2, 3, 0xffff, 5})).ok());
+  EXPECT_TRUE(state.HandleClientMessage(1, Masked(words, 20)).ok());
+  EXPECT_EQ(state.masked_sum(), words);
 }
 
 TEST_F(ServerMaskedInputStateTest, FailsBelowThresholdWithAborted) {

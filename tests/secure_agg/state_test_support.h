@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "secure_agg/bit_packing.h"
 #include "secure_agg/client/client_state.h"
 #include "secure_agg/crypto.h"
 #include "secure_agg/fixed_point.h"
@@ -158,16 +159,14 @@ inline std::map<uint32_t, PartyShares> SplitAll(const std::map<uint32_t, Party>&
   return out;
 }
 
-// What an attacker holding every mask term of a masked vector (bits <= 32,
-// 4 bytes per element) recovers: the signed fixed-point input, weight last.
+// What an attacker holding every mask term of a masked vector (packed at
+// `bits` bits per element) recovers: the signed fixed-point input, weight last.
 inline std::vector<int64_t> StripMasks(const std::string& packed, size_t elements,
                                        const std::vector<MaskTerm>& terms, uint32_t bits) {
-  std::vector<uint64_t> values(elements);
-  for (size_t i = 0; i < values.size(); ++i) {
-    uint32_t word;
-    std::memcpy(&word, packed.data() + 4 * i, 4);
-    values[i] = word;
-  }
+  absl::StatusOr<std::vector<uint64_t>> unpacked = UnpackResidues(AsBytes(packed), elements, bits);
+  EXPECT_TRUE(unpacked.ok()) << unpacked.status();
+  if (!unpacked.ok()) return {};
+  std::vector<uint64_t> values = *std::move(unpacked);
   EXPECT_TRUE(ApplyMasks(terms, bits, 0, absl::MakeSpan(values)).ok());
   std::vector<int64_t> out;
   for (uint64_t v : values) out.push_back(FromModular(v, bits));

@@ -95,13 +95,16 @@ class Secrets {
 
   // An app name with a secret: whatever marks it as not a plain name. A
   // leading "X:" alone does not: "x:/abc" is a Windows path to an app named
-  // "abc", and is stored as one (StoredAppId).
+  // "abc", and is stored as one (StoredAppId); nor does a backslash, the
+  // Windows folder separator ("abc\\secret" is an app named "secret").
   std::string AppName() {
+    std::string marks = kValueMarks;
+    marks.erase(std::remove(marks.begin(), marks.end(), '\\'), marks.end());
     for (;;) {
       std::string s = CommandLine(false);
       const bool drive =
           s.size() >= 2 && s[1] == ':' && std::isalpha(static_cast<unsigned char>(s[0]));
-      if (s.find_first_of(kValueMarks, drive ? 2 : 0) != std::string::npos) return s;
+      if (s.find_first_of(marks, drive ? 2 : 0) != std::string::npos) return s;
     }
   }
 

@@ -96,12 +96,15 @@ absl::StatusOr<PreparedUpdate> Train(const TaskConfig& task, const ModelConfig& 
   update_task.weight_by_examples = task.aggregation.weighting == Weighting::kExamples;
   update_task.max_weight = task.aggregation.max_weight;
   update_task.evaluation = EvaluationEncodingOf(task, task.aggregation.max_weight);
-  TACIT_ASSIGN_OR_RETURN(GaussianNoise noise, options.noise_seed
-                                                  ? GaussianNoise::FromSeed(*options.noise_seed)
-                                                  : GaussianNoise::FromOsEntropy());
-  NoiseAdder add_noise = [&noise](absl::Span<float> values, double stddev) {
-    noise.Add(values, stddev);
-  };
+  // A continuous share only for continuous-Gaussian tasks; the discrete
+  // Gaussian draws its noise when it encodes (ddg_input.h).
+  std::optional<GaussianNoise> noise;
+  NoiseAdder add_noise;
+  if (noise_stddev > 0) {
+    TACIT_ASSIGN_OR_RETURN(noise, options.noise_seed ? GaussianNoise::FromSeed(*options.noise_seed)
+                                                     : GaussianNoise::FromOsEntropy());
+    add_noise = [&noise](absl::Span<float> values, double stddev) { noise->Add(values, stddev); };
+  }
   // Held out: tokens.test, the newest tokens, never trained on.
   return PrepareLocalUpdate(update_task, model.parameters, tokens, add_noise);
 }

@@ -396,7 +396,8 @@ class Simulation {
         sum[i] = (sum[i] + secagg::ToModular(encoded[i], plan.bits)) & mask;
       }
       survivors.push_back(in_sum[k]->client_id);
-      record.bytes_up += static_cast<int64_t>(encoded.size() * sizeof(float));
+      // What the masked input would carry: bits per element, exactly packed.
+      record.bytes_up += static_cast<int64_t>((encoded.size() * plan.bits + 7) / 8);
       in_sum[k]->update.reset();
       std::vector<int64_t>().swap(*encodings[k]);
     }

@@ -105,8 +105,8 @@ TEST(BenchReport, AnUnmeasuredFigureFailsTheRun) {
     const int rows = 1 + static_cast<int>(rng() % 5);
     const int broken = static_cast<int>(rng() % rows);
     for (int r = 0; r < rows; ++r) {
-      report.figures()["rows"][r]["seconds"] = r == broken ? bad[rng() % bad.size()]
-                                                          : nlohmann::json(0.25 * r);
+      report.figures()["rows"][r]["seconds"] =
+          r == broken ? bad[rng() % bad.size()] : nlohmann::json(0.25 * r);
     }
     for (int r = 0; r < rows; ++r) report.RequireFigure("/rows/" + std::to_string(r) + "/seconds");
     report.RequireFigure("/rows/" + std::to_string(rows) + "/seconds");  // absent

@@ -5,6 +5,8 @@
 // minutes, the same rule for every source. docs/data.md records the output.
 //
 // Usage: build/bench/client_data_stats [DATA_DIR] [GENERATED_PEOPLE_PER_PERSONA]
+// A tool more than a bench: it prints its table to stdout as before; unknown
+// flags exit 2 and --help prints the usage (bench/common/flags.h).
 
 #include <algorithm>
 #include <cstdio>
@@ -13,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/common/flags.h"
 #include "client/generator/fleet_generator.h"
 #include "client/importers/importers.h"
 #include "client/privacy_filter.h"
@@ -157,8 +160,14 @@ std::string Cell(bool present, double value, const char* format) {
 
 int main(int argc, char** argv) {
   const char* env = std::getenv("TACIT_SHARED_DATA_DIR");
-  const std::string data = argc > 1 ? argv[1] : env != nullptr ? env : "../shared/data";
-  const int per_persona = argc > 2 ? std::atoi(argv[2]) : 6;
+  std::string data = env != nullptr ? env : "../shared/data";
+  int per_persona = 6;
+  CLI::App app{"The fleet generator's statistics beside the real logs'", "client_data_stats"};
+  app.add_option("data_dir", data, "the shared data folder")->capture_default_str();
+  app.add_option("people_per_persona", per_persona, "generated people per persona")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  if (auto exit_code = tacit::bench::ParseFlags(app, argc, argv)) return *exit_code;
   std::vector<Summary> rows;
   rows.push_back(Summarize("sea-commands (first 5,000)", ReadFolder(tacit::DataFormat::kSeaCommands,
                                                                     data + "/sea-commands", 5000)));

@@ -1,19 +1,34 @@
 // How long LoadPopulation takes per source (events -> filter -> tokens ->
 // split), single-threaded, so simulations can plan their start-up.
 //
-// Usage: build/bench/client_population_bench [DATA_DIR] [GENERATED_PEOPLE]
+// Usage: build/bench/client_population_bench [DATA_DIR] [GENERATED_PEOPLE] [--json FILE]
+//   DATA_DIR defaults to $TACIT_SHARED_DATA_DIR or ../shared/data.
+// The table goes to stderr, the JSON report (bench/common) to stdout or FILE;
+// a source that does not load, or loads no one, exits 1.
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
+#include "bench/common/flags.h"
+#include "bench/common/report.h"
 #include "client/examples/population.h"
 
 int main(int argc, char** argv) {
   const char* env = std::getenv("TACIT_SHARED_DATA_DIR");
-  const std::string data = argc > 1 ? argv[1] : env != nullptr ? env : "../shared/data";
-  const int generated = argc > 2 ? std::atoi(argv[2]) : 1000;
+  std::string data = env != nullptr ? env : "../shared/data";
+  int generated = 1000;
+  CLI::App app{"LoadPopulation's time per source, single-threaded", "client_population_bench"};
+  app.add_option("data_dir", data, "the shared data folder")->capture_default_str();
+  app.add_option("generated_people", generated, "people the generator makes")
+      ->check(CLI::Range(1, 10000000))
+      ->capture_default_str();
+  tacit::bench::CommonFlags common;
+  tacit::bench::AddCommonFlags(app, &common);
+  if (auto exit_code = tacit::bench::ParseFlags(app, argc, argv)) return *exit_code;
+  tacit::bench::BenchReport report("client_population_bench");
+  nlohmann::json rows = nlohmann::json::array();
   struct Case {
     std::string name, source, path;
     int people;
@@ -24,9 +39,10 @@ int main(int argc, char** argv) {
       {"balabit-mouse", "balabit-mouse", data + "/balabit-mouse", 0},
       {"generator (5,000 raw events each)", "generator", "", generated},
   };
-  std::printf("| %-34s | %7s | %11s | %8s | %12s |\n", "source", "people", "tokens", "seconds",
-              "tokens/s");
-  std::printf(
+  std::fprintf(stderr, "| %-34s | %7s | %11s | %8s | %12s |\n", "source", "people", "tokens",
+               "seconds", "tokens/s");
+  std::fprintf(
+      stderr,
       "|------------------------------------|---------|-------------|----------|--------------|\n");
   for (const Case& c : cases) {
     tacit::PopulationSpec spec;
@@ -37,15 +53,22 @@ int main(int argc, char** argv) {
     auto people = tacit::LoadPopulation(spec);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (!people.ok()) {
-      std::fprintf(stderr, "%s: %s\n", c.name.c_str(),
-                   std::string(people.status().message()).c_str());
-      return 1;
+    if (!report.Require(people.ok() && !people->empty(),
+                        c.name + " loaded (" +
+                            (people.ok() ? "no one" : std::string(people.status().message())) +
+                            ")")) {
+      continue;
     }
     size_t tokens = 0;
     for (const tacit::PersonTokens& p : *people) tokens += p.train.size() + p.test.size();
-    std::printf("| %-34s | %7zu | %11zu | %8.2f | %12.0f |\n", c.name.c_str(), people->size(),
-                tokens, seconds, static_cast<double>(tokens) / seconds);
+    std::fprintf(stderr, "| %-34s | %7zu | %11zu | %8.2f | %12.0f |\n", c.name.c_str(),
+                 people->size(), tokens, seconds, static_cast<double>(tokens) / seconds);
+    rows.push_back({{"source", c.name},
+                    {"people", people->size()},
+                    {"tokens", tokens},
+                    {"seconds", seconds},
+                    {"tokens_per_second", static_cast<double>(tokens) / seconds}});
   }
-  return 0;
+  report.figures()["rows"] = rows;
+  return report.Finish(common.json_path, 1);
 }

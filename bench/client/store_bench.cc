@@ -1,9 +1,10 @@
 // Import throughput of the largest shared file into the encrypted store, the
 // store's append path alone, and the memory each phase used. Every phase runs
 // in its own child process (one core: the work is single-threaded) so its
-// peak memory is its own. Prints a table.
+// peak memory is its own. The table goes to stderr, the JSON report
+// (bench/common) to stdout or --json FILE; a phase that fails exits 1.
 //
-// Usage: build/bench/client_store_bench [DATA_DIR] [APPEND_EVENTS]
+// Usage: build/bench/client_store_bench [DATA_DIR] [APPEND_EVENTS] [--json FILE]
 //   DATA_DIR defaults to $TACIT_SHARED_DATA_DIR or ../shared/data.
 
 #include <sys/resource.h>
@@ -17,6 +18,8 @@
 #include <functional>
 #include <string>
 
+#include "bench/common/flags.h"
+#include "bench/common/report.h"
 #include "client/importers/importers.h"
 #include "client/privacy_filter.h"
 #include "client/store/event_store.h"
@@ -80,8 +83,17 @@ void Die(const absl::Status& status) {
 
 int main(int argc, char** argv) {
   const char* env = std::getenv("TACIT_SHARED_DATA_DIR");
-  const std::string data = argc > 1 ? argv[1] : env != nullptr ? env : "../shared/data";
-  const int64_t append_events = argc > 2 ? std::atoll(argv[2]) : 1000000;
+  std::string data = env != nullptr ? env : "../shared/data";
+  int64_t append_events = 1000000;
+  CLI::App app{"Import and append throughput of the encrypted store, and their memory",
+               "client_store_bench"};
+  app.add_option("data_dir", data, "the shared data folder")->capture_default_str();
+  app.add_option("append_events", append_events, "events the append phases write")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40))
+      ->capture_default_str();
+  tacit::bench::CommonFlags common;
+  tacit::bench::AddCommonFlags(app, &common);
+  if (auto exit_code = tacit::bench::ParseFlags(app, argc, argv)) return *exit_code;
   const std::string largest = data + "/balabit-mouse/user9/session_0335985747";
   if (!std::filesystem::exists(largest)) {
     std::fprintf(stderr, "error: %s not found; pass the shared data folder\n", largest.c_str());
@@ -185,23 +197,36 @@ int main(int argc, char** argv) {
   run("append path, 100,000 per commit", append(100000));
   run("append path, 1,000 per commit", append(1000));
 
-  std::printf("largest shared file: %s (%.1f MiB)\n\n", largest.c_str(), file_bytes / 1048576.0);
-  std::printf("| %-34s | %10s | %8s | %12s | %12s | %14s |\n", "phase", "events", "seconds",
-              "events/s", "peak RSS MiB", "store B/event");
-  std::printf("|%s|%s|%s|%s|%s|%s|\n", std::string(36, '-').c_str(), std::string(12, '-').c_str(),
-              std::string(10, '-').c_str(), std::string(14, '-').c_str(),
-              std::string(14, '-').c_str(), std::string(16, '-').c_str());
+  std::fprintf(stderr, "largest shared file: %s (%.1f MiB)\n\n", largest.c_str(),
+               file_bytes / 1048576.0);
+  std::fprintf(stderr, "| %-34s | %10s | %8s | %12s | %12s | %14s |\n", "phase", "events",
+               "seconds", "events/s", "peak RSS MiB", "store B/event");
+  std::fprintf(stderr, "|%s|%s|%s|%s|%s|%s|\n", std::string(36, '-').c_str(),
+               std::string(12, '-').c_str(), std::string(10, '-').c_str(),
+               std::string(14, '-').c_str(), std::string(14, '-').c_str(),
+               std::string(16, '-').c_str());
+  tacit::bench::BenchReport report("client_store_bench");
+  nlohmann::json table = nlohmann::json::array();
   for (const Row& row : rows) {
     const Result& r = row.result;
-    std::printf("| %-34s | %10lld | %8.3f | %12.0f | %12.1f | %14s |\n", row.name.c_str(),
-                static_cast<long long>(r.events), r.seconds,
-                r.seconds > 0 ? static_cast<double>(r.events) / r.seconds : 0.0,
-                row.rss_kib / 1024.0,
-                r.extra > 0 && r.events > 0
-                    ? std::to_string(static_cast<double>(r.extra) / static_cast<double>(r.events))
-                          .substr(0, 5)
-                          .c_str()
-                    : "-");
+    table.push_back({{"phase", row.name},
+                     {"events", r.events},
+                     {"seconds", r.seconds},
+                     {"peak_rss_mib", row.rss_kib / 1024.0},
+                     {"store_bytes", r.extra}});
+    std::fprintf(stderr, "| %-34s | %10lld | %8.3f | %12.0f | %12.1f | %14s |\n", row.name.c_str(),
+                 static_cast<long long>(r.events), r.seconds,
+                 r.seconds > 0 ? static_cast<double>(r.events) / r.seconds : 0.0,
+                 row.rss_kib / 1024.0,
+                 r.extra > 0 && r.events > 0
+                     ? std::to_string(static_cast<double>(r.extra) / static_cast<double>(r.events))
+                           .substr(0, 5)
+                           .c_str()
+                     : "-");
   }
-  return 0;
+  report.figures()["largest_file"] = largest;
+  report.figures()["largest_file_bytes"] = file_bytes;
+  report.figures()["rows"] = table;
+  report.Require(rows.size() == 5, "all five phases ran");
+  return report.Finish(common.json_path, 1);
 }

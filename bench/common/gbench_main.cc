@@ -97,11 +97,12 @@ int main(int argc, char** argv) {
   benchmark::Shutdown();
 
   tacit::bench::BenchReport report(name.substr(name.rfind('/') + 1));
-  auto framework = nlohmann::json::parse(reporter.json_text(), nullptr, false);
-  if (report.Require(!framework.is_discarded(), "the framework's JSON output parses")) {
-    report.figures() = std::move(framework);
+  if (report.Require(reporter.runs() > 0, "any benchmark ran (check --benchmark_filter)")) {
+    auto framework = nlohmann::json::parse(reporter.json_text(), nullptr, false);
+    if (report.Require(!framework.is_discarded(), "the framework's JSON output parses")) {
+      report.figures() = std::move(framework);
+    }
   }
-  report.Require(reporter.runs() > 0, "any benchmark ran (check --benchmark_filter)");
   for (const std::string& error : reporter.errors()) report.Require(false, error);
   return report.Finish(json_path, 1);
 }

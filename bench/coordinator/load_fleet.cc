@@ -54,8 +54,8 @@ void SleepFor(double seconds) {
 // retry-after waits as the coordinator says (capped, +-10%).
 bool CheckIn(LoadClient& client, const RetryPolicy& retry, v1::Assignment* assignment,
              ClientRound* round) {
-  const auto give_up = Clock::now() + std::chrono::milliseconds(
-                                          static_cast<int64_t>(retry.give_up_seconds * 1000));
+  const auto give_up =
+      Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(retry.give_up_seconds * 1000));
   int failures = 0;
   while (Clock::now() < give_up) {
     v1::CheckInRequest request;

@@ -24,7 +24,7 @@ struct LoadClient {
   std::string dir;  // its folder: model cache, privacy ledger
   PersonTokens tokens;
   std::unique_ptr<v1::Federation::Stub> stub;
-  std::shared_ptr<const secagg::Signer> signer;  // its device key and SecAgg credential
+  std::shared_ptr<const secagg::Signer> signer;              // its device key and SecAgg credential
   std::shared_ptr<const secagg::IdentityVerifier> verifier;  // the fleet CA
 };
 
@@ -36,11 +36,11 @@ struct RetryPolicy {
 
 // What one client's round came to.
 struct ClientRound {
-  int check_in_calls = 0;     // including failed ones and retry-afters
-  int failed_check_ins = 0;   // calls that failed (retried with backoff)
-  bool seated = false;        // it got an assignment
-  std::string outcome;        // the audit entry's: "committed", "left: ...", ...
-  int64_t bytes_up = 0;       // every call of the round, as the audit log counts them
+  int check_in_calls = 0;    // including failed ones and retry-afters
+  int failed_check_ins = 0;  // calls that failed (retried with backoff)
+  bool seated = false;       // it got an assignment
+  std::string outcome;       // the audit entry's: "committed", "left: ...", ...
+  int64_t bytes_up = 0;      // every call of the round, as the audit log counts them
   int64_t bytes_down = 0;
 };
 

@@ -2,6 +2,8 @@
 // production source (OpenSSL RAND_bytes), items_per_second = samples/second;
 // the whole client encoding (clip, rotate, round, noise, reduce) of such an
 // update; the PLD accountant on the DP-SGD example.
+// main() is bench/common/gbench_main.cc: one JSON report with the machine,
+// unknown flags exit 2, a benchmark that errors exits 1.
 #include <cstdint>
 #include <vector>
 

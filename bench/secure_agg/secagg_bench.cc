@@ -1,7 +1,9 @@
 // secagg_bench: runs full SecAgg / SecAgg+ rounds in-process and reports the
 // per-phase cost (client and server time, bytes per client) and the figures
-// the targets are stated in, as one JSON object on stdout (a readable
-// table goes to stderr).
+// the targets are stated in, as one JSON report (bench/common: the
+// figures and the machine) on stdout or in --json FILE; a readable table goes
+// to stderr. A round that fails or a figure not measured exits 1; unknown
+// flags exit 2.
 //
 //   build/bench/secagg_bench --clients 200 --neighbors 20 --length 1000000
 //       --bits 32 --dropout 0.1 [--repeats 3] [--threshold T]
@@ -19,7 +21,8 @@
 #include <memory>
 #include <random>
 
-#include "CLI/CLI.hpp"
+#include "bench/common/flags.h"
+#include "bench/common/report.h"
 #include "coordinator/pki.h"
 #include "nlohmann/json.hpp"
 #include "secure_agg/bit_packing.h"
@@ -119,6 +122,7 @@ struct Options {
   uint32_t threshold = 0;
   int repeats = 1;
   std::string identity = "credential";  // none | ed25519 | x509 | credential (the fleet's)
+  std::string json_path;                // "" = stdout
 };
 
 // Every client's signer and the one verifier they share: SecAgg credentials
@@ -225,7 +229,7 @@ int Run(const Options& opt) {
   auto identities = MakeIdentities(opt.identity, cohort);
   if (!identities.ok()) {
     std::cerr << identities.status() << "\n";
-    return 2;
+    return 1;
   }
   cfg.verifier = identities->verifier;
   auto make_client = [&](uint32_t id) {
@@ -272,7 +276,7 @@ int Run(const Options& opt) {
       auto client = make_client(id);
       if (!client.ok()) {
         std::cerr << "client " << id << ": " << client.status() << "\n";
-        return 2;
+        return 1;
       }
       clients[id] = *std::move(client);
     }
@@ -382,8 +386,16 @@ int Run(const Options& opt) {
                  opt.identity.c_str(), signer.identity().size(), signature.size(), sign_s, verify_s,
                  holders - 1);
   }
-  std::cout << out.dump(2) << std::endl;
-  return 0;
+  bench::BenchReport report("secagg_bench");
+  report.figures() = std::move(out);
+  for (const char* figure : {"/client_mask_seconds", "/server_total_seconds",
+                             "/server_unmask_seconds", "/bytes_up_per_client", "/peak_rss_bytes"}) {
+    report.RequireFigure(figure);
+  }
+  for (int p = 0; p < kPhaseCount; ++p) {
+    report.RequireFigure("/phases/" + std::to_string(p) + "/server_seconds");
+  }
+  return report.Finish(opt.json_path, 1);
 }
 
 }  // namespace
@@ -391,7 +403,8 @@ int Run(const Options& opt) {
 
 int main(int argc, char** argv) {
   tacit::secagg::Options opt;
-  CLI::App app{"secagg_bench: full SecAgg/SecAgg+ rounds in-process, per-phase cost"};
+  CLI::App app{"secagg_bench: full SecAgg/SecAgg+ rounds in-process, per-phase cost",
+               "secagg_bench"};
   app.add_option("--clients", opt.clients, "cohort size")->check(CLI::Range(3u, 1000000u));
   app.add_option("--neighbors", opt.neighbors, "SecAgg+ degree k (even); 0 = complete graph");
   app.add_option("--length", opt.length, "vector length")->check(CLI::PositiveNumber);
@@ -407,6 +420,9 @@ int main(int argc, char** argv) {
                  "signatures on advertised keys: credential (the fleet's SecAgg credentials, "
                  "default), x509 (device certificates), ed25519 (the simulator's), none")
       ->check(CLI::IsMember({"none", "ed25519", "x509", "credential"}));
-  CLI11_PARSE(app, argc, argv);
+  tacit::bench::CommonFlags common;
+  tacit::bench::AddCommonFlags(app, &common);
+  if (auto exit_code = tacit::bench::ParseFlags(app, argc, argv)) return *exit_code;
+  opt.json_path = common.json_path;
   return tacit::secagg::Run(opt);
 }

@@ -4,11 +4,11 @@
 // wall time minus the parallel training step and the secure aggregation
 // protocol, over a few rounds of a small federation.
 //
-//   build/bench/sim_bench [--people 10000] [--rounds 3] [--cohort 10]
+//   build/bench/sim_bench [--people 10000] [--rounds 3] [--cohort 10] [--json FILE]
 //
-// Unknown flags and bad values are refused (non-zero exit, CLI11's message); a
-// round that does not commit or an unreadable RSS fails it too: a table is
-// printed only for work that happened.
+// bench/common: unknown flags and bad values exit 2; a round that does not
+// commit or an unreadable RSS exits 1 naming it. Tables go to stderr, the JSON
+// report (figures and machine) to stdout or FILE.
 
 #include <sys/resource.h>
 
@@ -18,8 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "CLI/CLI.hpp"
 #include "absl/strings/str_format.h"
+#include "bench/common/flags.h"
+#include "bench/common/report.h"
 #include "client/examples/population.h"
 #include "simulations/federation/experiment_config.h"
 #include "simulations/federation/simulator.h"
@@ -47,7 +48,8 @@ int main(int argc, char** argv) {
   int people = 10000, rounds = 3, cohort = 10;
   CLI::App app{
       "sim_bench: memory per idle simulated person, and the simulator's own overhead per round "
-      "of a small federation with secure aggregation"};
+      "of a small federation with secure aggregation",
+      "sim_bench"};
   app.add_option("--people", people, "people loaded for the memory measurement")
       ->check(CLI::Range(1, 10000000))
       ->capture_default_str();
@@ -57,11 +59,14 @@ int main(int argc, char** argv) {
   app.add_option("--cohort", cohort, "clients per round (secure aggregation needs 3 or more)")
       ->check(CLI::Range(3, 100000))
       ->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  tacit::bench::CommonFlags common;
+  tacit::bench::AddCommonFlags(app, &common);
+  if (auto exit_code = tacit::bench::ParseFlags(app, argc, argv)) return *exit_code;
   if (2 * cohort > people) {
     std::fprintf(stderr, "sim_bench: --cohort %d needs at least %d --people\n", cohort, 2 * cohort);
-    return 1;
+    return tacit::bench::kExitBadFlags;
   }
+  tacit::bench::BenchReport report("sim_bench");
 
   // (1) Memory per idle person.
   tacit::PopulationSpec spec;
@@ -83,11 +88,17 @@ int main(int argc, char** argv) {
   }
   int64_t tokens = 0;
   for (const auto& p : *population) tokens += p.train.size() + p.test.size();
-  std::printf("| population | people | tokens per person | RSS growth | bytes per idle person |\n");
-  std::printf("|---|---|---|---|---|\n");
-  std::printf("| generator, %d events each | %d | %.0f | %.1f MiB | %.0f |\n\n",
-              tacit::kDefaultGeneratedEvents, people, static_cast<double>(tokens) / people,
-              (after - before) / 1048576.0, static_cast<double>(after - before) / people);
+  std::fprintf(stderr,
+               "| population | people | tokens per person | RSS growth | bytes per idle person "
+               "|\n|---|---|---|---|---|\n");
+  std::fprintf(stderr, "| generator, %d events each | %d | %.0f | %.1f MiB | %.0f |\n\n",
+               tacit::kDefaultGeneratedEvents, people, static_cast<double>(tokens) / people,
+               (after - before) / 1048576.0, static_cast<double>(after - before) / people);
+  report.figures()["population"] = {
+      {"people", people},
+      {"tokens_per_person", static_cast<double>(tokens) / people},
+      {"rss_growth_bytes", after - before},
+      {"bytes_per_idle_person", static_cast<double>(after - before) / people}};
 
   // (2) Overhead per round of a small federation with secure aggregation.
   nlohmann::json json = {
@@ -119,16 +130,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "sim_bench: %s\n", std::string(result.status().message()).c_str());
     return 1;
   }
-  if (static_cast<int>(result->rounds.size()) != rounds) {
-    std::fprintf(stderr, "sim_bench: %zu rounds ran, %d asked for\n", result->rounds.size(),
-                 rounds);
-    return 1;
-  }
+  report.Require(static_cast<int>(result->rounds.size()) == rounds,
+                 absl::StrFormat("%d rounds (%zu ran)", rounds, result->rounds.size()));
   std::vector<double> wall, train, secagg, overhead, share;
   for (const auto& r : result->rounds) {
-    if (r.outcome != "committed") {
-      std::fprintf(stderr, "sim_bench: round %d %s\n", r.round, r.outcome.c_str());
-      return 1;
+    if (!report.Require(r.outcome == "committed",
+                        absl::StrFormat("round %d committed (%s)", r.round, r.outcome))) {
+      continue;
     }
     double rest = r.wall_seconds - r.train_wall_seconds - r.secagg_seconds;
     wall.push_back(r.wall_seconds);
@@ -137,13 +145,22 @@ int main(int argc, char** argv) {
     overhead.push_back(rest);
     share.push_back(rest / r.wall_seconds);
   }
-  std::printf(
-      "| cohort | rounds | round wall s | training s | secure aggregation s | overhead s "
-      "| overhead share |\n|---|---|---|---|---|---|---|\n");
-  std::printf("| %d | %zu | %.3f | %.3f | %.3f | %.4f | %.2f%% |\n", cohort, result->rounds.size(),
-              Median(wall), Median(train), Median(secagg), Median(overhead), 100 * Median(share));
-  std::printf(
-      "\n(medians over rounds; overhead = round wall - parallel training - secure "
-      "aggregation protocol; evaluation excluded)\n");
-  return 0;
+  std::fprintf(stderr,
+               "| cohort | rounds | round wall s | training s | secure aggregation s | overhead s "
+               "| overhead share |\n|---|---|---|---|---|---|---|\n");
+  std::fprintf(stderr, "| %d | %zu | %.3f | %.3f | %.3f | %.4f | %.2f%% |\n", cohort,
+               result->rounds.size(), Median(wall), Median(train), Median(secagg), Median(overhead),
+               100 * Median(share));
+  std::fprintf(stderr,
+               "\n(medians over rounds; overhead = round wall - parallel training - secure "
+               "aggregation protocol; evaluation excluded)\n");
+  report.figures()["rounds"] = {{"cohort", cohort},
+                                {"rounds", result->rounds.size()},
+                                {"median_round_wall_seconds", Median(wall)},
+                                {"median_training_seconds", Median(train)},
+                                {"median_secure_aggregation_seconds", Median(secagg)},
+                                {"median_overhead_seconds", Median(overhead)},
+                                {"median_overhead_share", Median(share)}};
+  report.RequireFigure("/rounds/median_round_wall_seconds");
+  return report.Finish(common.json_path, 0);
 }

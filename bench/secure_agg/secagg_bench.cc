@@ -23,6 +23,7 @@
 
 #include "bench/common/flags.h"
 #include "bench/common/report.h"
+#include "bench/secure_agg/server_heap.h"
 #include "coordinator/pki.h"
 #include "nlohmann/json.hpp"
 #include "secure_agg/bit_packing.h"
@@ -262,9 +263,12 @@ int Run(const Options& opt) {
   };
   std::vector<Run> runs;
   std::vector<double> mask_seconds;
+  std::vector<double> server_heap_peaks;  // bytes above the heap before the server existed
+  nlohmann::json server_heap_by_phase = nlohmann::json::array();
   double headroom = 0;
   for (int r = 0; r < opt.repeats; ++r) {
     cfg.round_id = r + 1;
+    const int64_t heap_before_server = HeapInUse();
     auto driver = RoundDriver::Create(cfg);
     if (!driver.ok()) {
       std::cerr << driver.status() << "\n";
@@ -284,12 +288,31 @@ int Run(const Options& opt) {
     options.dropouts = plan;
     options.workers = 1;  // one client at a time: one masked vector in memory, as on laptops
     InProcessDelivery delivery(std::move(clients), options);
-    auto result = RunRound(**driver, delivery);
+    ServerHeapDelivery measured(delivery);
+    auto result = RunRound(**driver, measured);
     if (!result.ok()) {
       std::cerr << "round failed: " << result.status() << "\n";
       return 1;
     }
     runs.push_back({(*driver)->phases(), delivery.client_stats(), (*driver)->server_seconds()});
+    // A failed sample makes the figure -1: the report then fails the run.
+    int64_t peak = 0;
+    bool sampled = true;
+    for (const auto& phase : measured.samples()) {
+      for (int64_t sample : phase) {
+        sampled = sampled && sample >= 0;
+        peak = std::max(peak, sample - heap_before_server);
+      }
+    }
+    server_heap_peaks.push_back(sampled ? static_cast<double>(peak) : -1.0);
+    if (r == 0) {
+      for (int p = 0; p < kPhaseCount; ++p) {
+        server_heap_by_phase.push_back(
+            {{"phase", PhaseName(p)},
+             {"at_open", measured.samples()[p][0] - heap_before_server},
+             {"replies_in", measured.samples()[p][1] - heap_before_server}});
+      }
+    }
     auto masking = MeasureClientMaskSeconds(std::min<uint32_t>(holders, opt.clients),
                                             opt.length + 1, opt.bits);
     if (!masking.ok()) {
@@ -365,6 +388,13 @@ int Run(const Options& opt) {
       {"peak_rss_bytes", rss},
       {"peak_rss_budget_bytes", rss_budget},
       {"aes_ctr_bytes_per_second", aes_rate},
+      {"server_heap_peak_bytes", Median(server_heap_peaks)},
+      // The running masked sum: vector_length + 1 words of 8 bytes.
+      {"server_sum_bytes", (opt.length + 1) * sizeof(uint64_t)},
+      {"server_bytes_per_client_beyond_sum",
+       (Median(server_heap_peaks) - static_cast<double>((opt.length + 1) * sizeof(uint64_t))) /
+           opt.clients},
+      {"server_heap_by_phase", server_heap_by_phase},
       {"phases", phases},
   };
   if (identities->verifier) {
@@ -388,8 +418,9 @@ int Run(const Options& opt) {
   }
   bench::BenchReport report("secagg_bench");
   report.figures() = std::move(out);
-  for (const char* figure : {"/client_mask_seconds", "/server_total_seconds",
-                             "/server_unmask_seconds", "/bytes_up_per_client", "/peak_rss_bytes"}) {
+  for (const char* figure :
+       {"/client_mask_seconds", "/server_total_seconds", "/server_unmask_seconds",
+        "/bytes_up_per_client", "/peak_rss_bytes", "/server_heap_peak_bytes"}) {
     report.RequireFigure(figure);
   }
   for (int p = 0; p < kPhaseCount; ++p) {

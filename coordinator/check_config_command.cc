@@ -1,6 +1,8 @@
 // `tacit-coordinator check-config FILE [--force]`: validates a task config,
-// prints it with every default filled in (stdout) and what its secure
-// aggregation settings promise (stderr), or the error naming the bad key.
+// prints it with every default filled in (stdout), what its secure
+// aggregation settings promise and the epsilon its schedule will have spent
+// (stderr), or the error naming the bad key (also a minimum cohort the round
+// could not run with).
 // Overrides of secure_agg.threshold / .neighbors weaker than both the targets
 // and the automatic choice are refused unless --force (then warned about),
 // exactly as `serve` refuses them.
@@ -10,6 +12,7 @@
 #include <string>
 
 #include "coordinator/cli_commands.h"
+#include "coordinator/round/privacy_projection.h"
 #include "coordinator/round/secagg_bounds.h"
 #include "task/task_config.h"
 
@@ -45,6 +48,9 @@ void AddCheckConfigCommand(CLI::App& app, CommandAction* action) {
       absl::StatusOr<SecAggBoundsReport> bounds = EvaluateSecAggBounds(*config);
       if (!bounds.ok()) return Fail(bounds.status());
       std::cerr << bounds->Describe();
+      absl::StatusOr<PrivacyProjection> privacy = ProjectPrivacy(*config);
+      if (!privacy.ok()) return Fail(privacy.status());
+      std::cerr << privacy->Describe();
       if (absl::Status weak = RefuseWeakOverrides(*bounds); !weak.ok()) {
         if (!args->force) return Fail(weak);
         std::cerr << "WARNING (--force): " << weak.message() << "\n";

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <utility>
 
@@ -225,6 +226,40 @@ absl::StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const std::string& 
   return store;
 }
 
+absl::StatusOr<std::unique_ptr<StateStore>> StateStore::OpenForReading(const std::string& dir) {
+  const std::string path = dir + "/state.db";
+  if (!std::filesystem::exists(path)) {
+    return absl::NotFoundError(
+        absl::StrCat("no coordinator state in ", dir, " (", path,
+                     " is missing); give the folder `tacit-coordinator serve --state` uses"));
+  }
+  TACIT_ASSIGN_OR_RETURN(std::unique_ptr<SqlDb> db, SqlDb::Open(path));
+  std::unique_ptr<StateStore> store(new StateStore(dir, StateStoreOptions{}, std::move(db), -1));
+  TACIT_ASSIGN_OR_RETURN(SqlStatement q, store->db_->Prepare("PRAGMA user_version"));
+  TACIT_ASSIGN_OR_RETURN(bool row, q.Step());
+  const int version = row ? static_cast<int>(q.Int(0)) : 0;
+  if (version != kSchemaVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, " has schema version ", version, "; this build reads version ", kSchemaVersion,
+        ": run this build's `tacit-coordinator serve` on it once (it "
+        "migrates the state), or a matching tacit-coordinator status"));
+  }
+  return store;
+}
+
+absl::StatusOr<std::vector<StateStore::TaskRecord>> StateStore::Tasks() {
+  std::lock_guard<std::mutex> lock(mu_);
+  TACIT_ASSIGN_OR_RETURN(
+      SqlStatement q,
+      db_->Prepare("SELECT id, name, config_json, created_at_ms FROM tasks ORDER BY id"));
+  std::vector<TaskRecord> out;
+  while (true) {
+    TACIT_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return out;
+    out.push_back({q.Int(0), q.Text(1), ParseJsonOrEmpty(q.Text(2)), q.Int(3)});
+  }
+}
+
 absl::Status StateStore::Migrate() {
   TACIT_ASSIGN_OR_RETURN(SqlStatement q, db_->Prepare("PRAGMA user_version"));
   TACIT_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -260,8 +295,9 @@ absl::Status StateStore::AbandonInFlight() {
 
 absl::StatusOr<int64_t> StateStore::UpsertTask(
     const std::string& name, const nlohmann::json& config,
-    const std::function<bool(const nlohmann::json& stored)>& same_task) {
+    const std::function<absl::Status(const nlohmann::json& stored)>& accept_change, bool* created) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (created) *created = false;
   TACIT_ASSIGN_OR_RETURN(SqlStatement q,
                          db_->Prepare("SELECT id, config_json FROM tasks WHERE name = ?1"));
   TACIT_ASSIGN_OR_RETURN(bool found, q.Bind(1, name).Step());
@@ -269,11 +305,17 @@ absl::StatusOr<int64_t> StateStore::UpsertTask(
     const int64_t id = q.Int(0);
     const nlohmann::json stored = ParseJsonOrEmpty(q.Text(1));
     if (stored == config) return id;
-    if (!same_task || !same_task(stored)) {
+    if (!accept_change) {
       return absl::FailedPreconditionError(absl::StrCat(
           "task '", name,
           "' already exists in the state with a different config; rename the task to start a "
           "new one, or restore the original config to resume it"));
+    }
+    if (absl::Status accepted = accept_change(stored); !accepted.ok()) {
+      return absl::Status(accepted.code(), absl::StrCat("task '", name,
+                                                        "' already exists in the state with a "
+                                                        "different config: ",
+                                                        accepted.message()));
     }
     TACIT_ASSIGN_OR_RETURN(SqlStatement update,
                            db_->Prepare("UPDATE tasks SET config_json = ?1 WHERE id = ?2"));
@@ -284,6 +326,7 @@ absl::StatusOr<int64_t> StateStore::UpsertTask(
       SqlStatement ins,
       db_->Prepare("INSERT INTO tasks(name, config_json, created_at_ms) VALUES(?1, ?2, ?3)"));
   TACIT_RETURN_IF_ERROR(ins.Bind(1, name).Bind(2, config.dump()).Bind(3, NowMs()).Run());
+  if (created) *created = true;
   return db_->LastInsertRowId();
 }
 

@@ -112,17 +112,27 @@ class StateStore {
                                                           StateStoreOptions options = {});
   ~StateStore();
 
+  // Opens an existing state folder for reading only (`tacit-coordinator
+  // status`, also while a coordinator serves it): no lock, no migration, no
+  // in-flight round touched. NotFound when the folder holds no state.db;
+  // FailedPrecondition for a schema other than this build's. Only the
+  // reading methods (Tasks, Rounds, Participants, ModelVersions) may be used.
+  static absl::StatusOr<std::unique_ptr<StateStore>> OpenForReading(const std::string& dir);
+
   // Rounds found in flight (and abandoned) by Open.
   int abandoned_on_open() const { return abandoned_on_open_; }
 
   // Registers a task by name. Reopening with the same config returns the same
   // id; a different config under the same name is FailedPrecondition, unless
-  // `same_task(stored)` says the stored config means the same task (e.g. one
-  // written before new sections with defaults existed): then the stored
-  // config is replaced by `config` and the id returned.
+  // `accept_change(stored)` is OK (e.g. a config written before new sections
+  // with defaults existed, or a task extended by more rounds): then the
+  // stored config is replaced by `config` and the id returned. A refusal
+  // from `accept_change` is returned with the task named. `*created` (when
+  // given) says whether the task is new to the state.
   absl::StatusOr<int64_t> UpsertTask(
       const std::string& name, const nlohmann::json& config,
-      const std::function<bool(const nlohmann::json& stored)>& same_task = nullptr);
+      const std::function<absl::Status(const nlohmann::json& stored)>& accept_change = nullptr,
+      bool* created = nullptr);
 
   // Stores version 0 (the freshly initialized model) once per task.
   absl::StatusOr<ModelVersionRecord> CommitInitialModel(const Checkpoint& checkpoint);
@@ -144,6 +154,13 @@ class StateStore {
   // rounds become abandoned) and the previous one is used.
   absl::StatusOr<ResumePoint> Resume(int64_t task_id);
 
+  struct TaskRecord {
+    int64_t id = 0;
+    std::string name;
+    nlohmann::json config;
+    int64_t created_at_ms = 0;
+  };
+  absl::StatusOr<std::vector<TaskRecord>> Tasks();  // oldest first
   absl::StatusOr<std::vector<RoundRecord>> Rounds(int64_t task_id);
   absl::StatusOr<std::vector<ParticipantRecord>> Participants(int64_t round_id);
   absl::StatusOr<std::vector<ModelVersionRecord>> ModelVersions(int64_t task_id);

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.require_subcommand(1);
   tacit::cli::AddImportCommand(app, context);
+  tacit::cli::AddGenerateActivityCommand(app, context);
   tacit::cli::AddInspectCommand(app, context);
   tacit::cli::AddEraseCommand(app, context);
   tacit::cli::AddPauseResumeCommands(app, context);

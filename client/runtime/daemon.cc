@@ -14,7 +14,9 @@
 #include "absl/strings/str_cat.h"
 #include "client/cli/cli_context.h"
 #include "client/control_state.h"
+#include "client/runtime/channel_wait.h"
 #include "client/runtime/check_in_jitter.h"
+#include "client/runtime/coordinator_pin.h"
 #include "client/runtime/enrollment.h"
 #include "client/runtime/fleet_channel.h"
 #include "client/runtime/model_cache.h"
@@ -22,6 +24,8 @@
 #include "client/runtime/privacy_budget.h"
 #include "client/runtime/privacy_ledger.h"
 #include "client/runtime/random_check_in.h"
+#include "client/runtime/training_data.h"
+#include "client/synthetic_activity.h"
 #include "common/file_io.h"
 #include "common/json_parse.h"
 #include "common/status_macros.h"
@@ -60,6 +64,11 @@ class StatusFile {
   }
   // The last eligibility readings and the source of each.
   void SetReadings(nlohmann::json readings) { status_["readings"] = std::move(readings); }
+  // Synthetic events in the store (synthetic_activity.h), said wherever the
+  // daemon's progress is shown.
+  void MarkSynthetic(const SyntheticActivity& synthetic) {
+    status_["synthetic_events"] = synthetic.stored;
+  }
   // The round the progress lines of Set("in round", ...) belong to.
   void EnterRound(int64_t round) { status_["round"] = round; }
   void CountRound(const AuditEntry& audit) {
@@ -131,8 +140,39 @@ std::string PrivacyReasonNotToCheckIn(const DaemonOptions& options,
   return "";
 }
 
+// The certificate this call's connection presented against the pin; an
+// enrollment from before pinning is not checked (enroll again to pin).
+absl::Status CheckCoordinatorPin(const Enrollment& enrollment, const grpc::ClientContext& context) {
+  if (enrollment.server_sha256.empty()) return absl::OkStatus();
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  const std::vector<grpc::string_ref> certs =
+      auth ? auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME)
+           : std::vector<grpc::string_ref>();
+  if (certs.empty()) {
+    return absl::PermissionDeniedError(
+        "the coordinator's connection shows no certificate to compare with the pinned one");
+  }
+  return CheckPinnedCertificate(enrollment.server_sha256,
+                                std::string(certs.front().data(), certs.front().size()));
+}
+
+// Why the laptop has nothing to train on (training_data.h), empty when it
+// has. Before the first task arrives the default vocabulary counts the
+// tokens: their number does not depend on the vocabulary.
+std::string NoTrainingDataReason(const DaemonOptions& options,
+                                 const std::optional<TaskConfig>& task) {
+  if (options.runner.tokens != nullptr) return NoTrainingWindowReason(*options.runner.tokens);
+  absl::StatusOr<PersonTokens> tokens =
+      LoadTrainingTokens(options.dir, options.runner.device_id, task ? *task : TaskConfig{});
+  if (!tokens.ok()) {
+    return absl::StrCat("cannot read the local store: ", tokens.status().message());
+  }
+  return NoTrainingWindowReason(*tokens);
+}
+
 // Why this laptop must not check in now, decided here and never sent: the
-// owner's pause, the task's requirements, the owner's daily cap. Empty: it may.
+// owner's pause, the task's requirements, training data, the owner's daily
+// cap. Empty: it may.
 std::string ReasonNotToCheckIn(const DaemonOptions& options, const ParticipationPolicy& policy,
                                StatusFile& status, std::string* state) {
   absl::StatusOr<ControlState> control = LoadControlState(options.dir);
@@ -146,6 +186,10 @@ std::string ReasonNotToCheckIn(const DaemonOptions& options, const Participation
   const std::optional<TaskConfig> task = KnownTask(options.dir);
   std::string reason = IneligibleReason(task ? task->eligibility : EligibilityConfig{}, readings);
   if (!reason.empty()) return reason;
+  if (std::string no_data = NoTrainingDataReason(options, task); !no_data.empty()) {
+    *state = "no training data";
+    return no_data;
+  }
   absl::StatusOr<AuditTotals> totals = SumAudit(options.dir);
   if (!totals.ok()) return absl::StrCat("cannot read the audit log: ", totals.status().message());
   if (totals->rounds_joined_today >= policy.max_rounds_per_day) {
@@ -190,6 +234,19 @@ double UnitRandom() {
   return unit.ok() ? *unit : 1.0;
 }
 
+// Waits up to `seconds`; true when it ended because the coordinator became
+// reachable again (channel_wait.h), after a spread of up to a second so a
+// fleet does not arrive in one burst. The laptop was eligible and checking
+// in before the wait, so the check-in that follows skips the eligibility
+// jitter (check_in_jitter.h): its moment tells when the coordinator came
+// back, not when the owner's laptop became eligible.
+bool WakeOnReconnect(grpc::Channel& channel, double seconds) {
+  if (!SleepUnlessReconnected(channel, seconds, g_stop)) return false;
+  Log("the coordinator is reachable again; checking in");
+  SleepFor(UnitRandom());
+  return true;
+}
+
 }  // namespace
 
 absl::Status RunDaemon(DaemonOptions options) {
@@ -210,6 +267,11 @@ absl::Status RunDaemon(DaemonOptions options) {
     status.Set("in round", absl::StrCat("round ", round_number, ": ", progress));
   };
   Log(absl::StrCat("device ", enrollment.device_id, " -> ", enrollment.coordinator));
+  if (std::optional<SyntheticActivity> synthetic = LoadSyntheticMarker(options.dir)) {
+    status.MarkSynthetic(*synthetic);
+    Log(absl::StrCat("the store holds ", synthetic->stored,
+                     " SYNTHETIC events (tacit-client generate-activity): rounds train on them"));
+  }
   CheckInCounter check_ins(options.dir);
   int failures = 0;
   bool jittered = false;
@@ -260,11 +322,21 @@ absl::Status RunDaemon(DaemonOptions options) {
       ++failures;
       double wait = BackoffSeconds(failures, options.max_backoff_seconds, UnitRandom());
       status.Set("backing off", absl::StrCat("check-in failed: ", rpc.error_message()));
-      Log(absl::StrCat("check-in failed (", rpc.error_message(), "); retrying in ", wait, " s"));
-      SleepFor(wait);
+      Log(absl::StrCat("check-in failed (", rpc.error_message(), "); retrying in ", wait,
+                       " s, or once the coordinator is reachable again"));
+      jittered = WakeOnReconnect(*channel, wait);
       continue;
     }
     failures = 0;
+    // The pinned coordinator (coordinator_pin.h), before any round data:
+    // this connection's certificate must be the one enrolment saw.
+    if (absl::Status trusted = CheckCoordinatorPin(enrollment, context); !trusted.ok()) {
+      TACIT_RETURN_IF_ERROR(check_ins.Count(up, down, std::string(trusted.message())));
+      TACIT_RETURN_IF_ERROR(check_ins.Flush());
+      status.Set("coordinator refused", std::string(trusted.message()));
+      Log(absl::StrCat("refusing the coordinator: ", trusted.message()));
+      return trusted;
+    }
     if (response.has_retry_after()) {
       const v1::RetryAfter& retry = response.retry_after();
       TACIT_RETURN_IF_ERROR(check_ins.Count(up, down, retry.reason()));
@@ -277,7 +349,8 @@ absl::Status RunDaemon(DaemonOptions options) {
       double wait =
           std::min(options.max_retry_seconds, retry.seconds()) * (0.9 + 0.2 * UnitRandom());
       status.Set("waiting", retry.reason());
-      SleepFor(wait);
+      // A restarted coordinator forgets the retry time it gave.
+      jittered = WakeOnReconnect(*channel, wait);
       continue;
     }
     TACIT_RETURN_IF_ERROR(check_ins.Flush());
@@ -312,8 +385,9 @@ absl::Status RunDaemon(DaemonOptions options) {
                      " bytes, received ", audit->rpc.down()));
     if (audit->outcome.rfind("left: ", 0) == 0 || audit->outcome.rfind("refused: ", 0) == 0) {
       // Lost the round (connection or coordinator restart), or refused it:
-      // try a later one, not at once.
-      SleepFor(BackoffSeconds(++failures, options.max_backoff_seconds, UnitRandom()));
+      // try a later one, not at once, unless the coordinator came back.
+      jittered = WakeOnReconnect(
+          *channel, BackoffSeconds(++failures, options.max_backoff_seconds, UnitRandom()));
     }
   }
   TACIT_RETURN_IF_ERROR(check_ins.Flush());

@@ -2,13 +2,12 @@
 
 // `tacit-client run`: the fleet client's loop. It checks in only when the
 // owner has not paused training, the laptop is eligible under the task's
-// requirements and the owner's daily cap (participation_policy.h) is not
-// reached, all decided here and never sent, and then only after a random
-// delay (check_in_jitter.h). It runs assigned rounds (round_runner.h), writes
-// an audit line per round and per burst of check-ins (audit_log.h), and sleeps as the
-// coordinator says (retry-after) or, after failures, with exponential
-// backoff and jitter. A lost connection ends the client's part of the round;
-// it rejoins a later one. Progress goes to <dir>/daemon.json for
+// requirements, it has training data (training_data.h) and the owner's daily cap
+// (participation_policy.h) is not reached, all decided here and never sent, and then only after a
+// random delay (check_in_jitter.h). It runs assigned rounds (round_runner.h), writes an audit line
+// per round and per burst of check-ins (audit_log.h), and sleeps as the coordinator says
+// (retry-after) or, after failures, with exponential backoff and jitter. A lost connection ends the
+// client's part of the round; it rejoins a later one. Progress goes to <dir>/daemon.json for
 // `tacit-client status`. SIGINT/SIGTERM stop it between steps.
 
 #include <string>

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/file_io.h"
 #include "common/json_parse.h"
@@ -123,6 +124,38 @@ absl::Status Enroll(const std::string& dir, const std::string& coordinator,
   return WriteFileAtomically(FleetDir(dir) + "/fleet.json", fleet.dump(2) + "\n", 0644);
 }
 
+absl::Status PinCoordinator(const std::string& dir, const std::string& fingerprint) {
+  std::string hex;
+  bool only_hex = true;
+  for (char c : fingerprint) {
+    if (c == ':') continue;
+    only_hex = only_hex && absl::ascii_isxdigit(static_cast<unsigned char>(c));
+    hex.push_back(absl::ascii_toupper(static_cast<unsigned char>(c)));
+  }
+  if (hex.size() != 64 || !only_hex) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "'", fingerprint, "' is not a SHA-256 fingerprint (64 hex digits, colons optional)"));
+  }
+  std::string pinned;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    absl::StrAppend(&pinned, i == 0 ? "" : ":", hex.substr(i, 2));
+  }
+  TACIT_ASSIGN_OR_RETURN(std::string text, ReadFileToString(FleetDir(dir) + "/fleet.json"));
+  TACIT_ASSIGN_OR_RETURN(nlohmann::json fleet, ParseJson(text, "fleet.json"));
+  fleet["server_sha256"] = pinned;
+  return WriteFileAtomically(FleetDir(dir) + "/fleet.json", fleet.dump(2) + "\n", 0644);
+}
+
+absl::Status Unenroll(const std::string& dir) {
+  std::error_code error;
+  std::filesystem::remove(FleetDir(dir) + "/fleet.json", error);
+  if (error) {
+    return absl::InternalError(
+        absl::StrCat("cannot remove ", FleetDir(dir), "/fleet.json: ", error.message()));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Enrollment> LoadEnrollment(const std::string& dir) {
   auto fleet_text = ReadFileToString(FleetDir(dir) + "/fleet.json");
   if (!fleet_text.ok()) {
@@ -141,6 +174,7 @@ absl::StatusOr<Enrollment> LoadEnrollment(const std::string& dir) {
   e.coordinator = StringOr(fleet, "coordinator", "");
   e.device_id = StringOr(fleet, "device_id", "");
   e.server_name = StringOr(fleet, "server_name", "");
+  e.server_sha256 = StringOr(fleet, "server_sha256", "");
   TACIT_ASSIGN_OR_RETURN(e.ca_pem, ReadFileToString(FleetDir(dir) + "/ca.crt"));
   TACIT_ASSIGN_OR_RETURN(e.cert_pem, ReadFileToString(FleetDir(dir) + "/device.crt"));
   TACIT_ASSIGN_OR_RETURN(e.key_pem, ReadFileToString(FleetDir(dir) + "/device.key"));

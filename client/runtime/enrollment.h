@@ -23,6 +23,9 @@ struct Enrollment {
   // The SecAgg credential's bytes; empty for an enrollment made before
   // credentials existed (such a device must be re-issued to join rounds).
   std::string credential;
+  // SHA-256 of the coordinator's certificate (coordinator_pin.h), pinned at
+  // enrollment; empty for an enrollment made before pinning existed.
+  std::string server_sha256;
 };
 
 // Copies the files in after checking that the key belongs to the
@@ -34,6 +37,14 @@ absl::Status Enroll(const std::string& dir, const std::string& coordinator,
                     const std::string& ca_path, const std::string& cert_path,
                     const std::string& key_path, const std::string& server_name,
                     const std::string& credential_path = "");
+
+// Pins the coordinator certificate's SHA-256 fingerprint (64 hex digits,
+// colons optional) in the enrollment; InvalidArgument for anything else.
+absl::Status PinCoordinator(const std::string& dir, const std::string& fingerprint);
+
+// Removes the enrollment's fleet.json (the device is no longer enrolled),
+// e.g. when the coordinator could not be verified.
+absl::Status Unenroll(const std::string& dir);
 
 // FailedPrecondition with what to run when the device is not enrolled.
 absl::StatusOr<Enrollment> LoadEnrollment(const std::string& dir);

@@ -11,8 +11,10 @@ std::shared_ptr<grpc::Channel> OpenFleetChannel(const Enrollment& enrollment) {
   if (!enrollment.server_name.empty()) args.SetSslTargetNameOverride(enrollment.server_name);
   args.SetMaxReceiveMessageSize(256 << 20);
   args.SetMaxSendMessageSize(256 << 20);
-  // Reconnect quickly after a coordinator restart; the daemon's own backoff
-  // spaces out the calls.
+  // Reconnect quickly after a coordinator restart: the daemon's waits end
+  // when the channel is ready again (channel_wait.h), so these bound how long
+  // after the port is up a laptop notices. The daemon's own backoff spaces
+  // out the calls.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 250);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);

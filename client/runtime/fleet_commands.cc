@@ -10,6 +10,7 @@
 #include "client/collector/heartbeat.h"
 #include "client/control_state.h"
 #include "client/runtime/audit_log.h"
+#include "client/runtime/coordinator_pin.h"
 #include "client/runtime/daemon.h"
 #include "client/runtime/eligibility.h"
 #include "client/runtime/enrollment.h"
@@ -24,7 +25,7 @@ namespace tacit::cli {
 
 void AddEnrollCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
   struct Args {
-    std::string coordinator, ca, cert, key, server_name, credential;
+    std::string coordinator, ca, cert, key, server_name, credential, fingerprint;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
@@ -44,12 +45,38 @@ void AddEnrollCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--server-name", args->server_name,
                   "The name in the coordinator's certificate, when HOST differs");
+  cmd->add_option("--server-fingerprint", args->fingerprint,
+                  "Enroll without reaching the coordinator: pin this SHA-256 fingerprint of its "
+                  "certificate (from the operator); checked at the first connection");
   cmd->callback([args, context] {
     FailIfError(MakeDirectories(context->dir, 0700));
     FailIfError(runtime::Enroll(context->dir, args->coordinator, args->ca, args->cert, args->key,
                                 args->server_name, args->credential));
     auto enrollment = runtime::LoadEnrollment(context->dir);
     FailIfError(enrollment.status());
+    // coordinator_pin.h: the laptop's own check of whom it talks to.
+    std::string fingerprint = args->fingerprint;
+    if (fingerprint.empty()) {
+      absl::StatusOr<std::string> presented =
+          runtime::FetchCoordinatorCertificate(*enrollment, /*timeout_seconds=*/10);
+      absl::StatusOr<std::string> measured =
+          presented.ok() ? runtime::CertificateFingerprint(*presented) : presented.status();
+      if (!measured.ok()) {
+        (void)runtime::Unenroll(context->dir);
+        std::cerr << "Not enrolled: the coordinator could not be verified.\n";
+        Fail(measured.status());
+      }
+      fingerprint = *measured;
+      std::cout << "The coordinator at " << args->coordinator
+                << " presented a certificate from the fleet CA with SHA-256 fingerprint\n  "
+                << fingerprint
+                << "\nCompare it with the one your operator gave you; it is pinned now and the "
+                   "laptop refuses any other.\n";
+    }
+    if (absl::Status pinned = runtime::PinCoordinator(context->dir, fingerprint); !pinned.ok()) {
+      (void)runtime::Unenroll(context->dir);
+      Fail(pinned);
+    }
     std::cout << "Enrolled as device '" << enrollment->device_id << "' with coordinator "
               << args->coordinator << ".\nThe device key is in " << context->dir
               << "/fleet/device.key (readable only by you).\n"

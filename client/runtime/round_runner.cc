@@ -12,7 +12,6 @@
 #include "client/cli/cli_context.h"
 #include "client/federated/ddg_input.h"
 #include "client/federated/local_update.h"
-#include "client/person_tokens.h"
 #include "client/runtime/check_in_jitter.h"
 #include "client/runtime/enrollment.h"
 #include "client/runtime/model_cache.h"
@@ -20,7 +19,7 @@
 #include "client/runtime/privacy_budget.h"
 #include "client/runtime/privacy_ledger.h"
 #include "client/runtime/random_check_in.h"
-#include "client/store/event_store.h"
+#include "client/runtime/training_data.h"
 #include "common/dp_noise.h"
 #include "common/secure_random.h"
 #include "common/status_macros.h"
@@ -65,26 +64,13 @@ absl::StatusOr<TrainOptions> TrainingOf(const TaskConfig& task, const v1::Assign
   return t;
 }
 
-// The owner's events from the local store, as training tokens; the trainer
-// windows them at the task's stride.
-absl::StatusOr<PersonTokens> StoreTokens(const TaskConfig& task,
-                                         const RoundRunnerOptions& options) {
-  TACIT_ASSIGN_OR_RETURN(std::unique_ptr<EventStore> store,
-                         EventStore::OpenInDirectory(options.dir));
-  TokenizationConfig config;
-  config.vocab_size = static_cast<uint32_t>(task.vocab.size);
-  config.vocab_salt = task.vocab.salt;
-  // The store closes on return: the owner's commands keep working while we train.
-  return LoadPersonTokens(*store, options.device_id, TimeRange{}, config);
-}
-
 // Trains and prepares the update secure aggregation masks.
 absl::StatusOr<PreparedUpdate> Train(const TaskConfig& task, const ModelConfig& model_config,
                                      const ModelFile& model, const v1::Assignment& assignment,
                                      double noise_stddev, const RoundRunnerOptions& options) {
   PersonTokens stored;
   if (options.tokens == nullptr) {
-    TACIT_ASSIGN_OR_RETURN(stored, StoreTokens(task, options));
+    TACIT_ASSIGN_OR_RETURN(stored, LoadTrainingTokens(options.dir, options.device_id, task));
   }
   const PersonTokens& tokens = options.tokens != nullptr ? *options.tokens : stored;
   LocalUpdateTask update_task;

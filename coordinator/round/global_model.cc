@@ -45,23 +45,40 @@ absl::StatusOr<GlobalModel> GlobalModel::Restore(const TaskConfig& task,
   return model;
 }
 
-absl::Status GlobalModel::ComposePrivacy(int cohort_size) {
-  if (cohort_size < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("cohort size must be >= 1, got ", cohort_size));
-  }
-  if (task_.dp.noise_multiplier <= 0) return absl::OkStatus();
+namespace {
+
+// `rounds` committed rounds into `accountant`, for the model and for projections.
+absl::Status ComposeRounds(const TaskConfig& task, int64_t rounds,
+                           privacy::RdpAccountant& accountant) {
   // Not cohort / population: the coordinator seats whoever checks in first,
   // which is no random sample. Only the laptops' own coins (random check-ins)
   // give amplification, at their probability (DpConfig::AccountedSamplingRate).
   // The discrete Gaussian is planned to be at least as private as the
   // Gaussian at z at every order (task/ddg_task.h), but is not a Gaussian:
   // subsampled, it gets the general bound, not the Gaussian's own.
-  const double q = task_.dp.AccountedSamplingRate();
-  if (task_.dp.mechanism == DpMechanism::kDiscreteGaussian) {
-    TACIT_RETURN_IF_ERROR(accountant_.ComposeGaussianDominated(q, task_.dp.noise_multiplier));
-  } else {
-    TACIT_RETURN_IF_ERROR(accountant_.ComposeSampledGaussian(q, task_.dp.noise_multiplier));
+  const double q = task.dp.AccountedSamplingRate();
+  if (task.dp.mechanism == DpMechanism::kDiscreteGaussian) {
+    return accountant.ComposeGaussianDominated(q, task.dp.noise_multiplier, rounds);
   }
+  return accountant.ComposeSampledGaussian(q, task.dp.noise_multiplier, rounds);
+}
+
+}  // namespace
+
+absl::StatusOr<double> ProjectedEpsilon(const TaskConfig& task, int64_t rounds) {
+  if (task.dp.noise_multiplier <= 0 || rounds < 1) return 0.0;
+  privacy::RdpAccountant accountant;
+  TACIT_RETURN_IF_ERROR(ComposeRounds(task, rounds, accountant));
+  TACIT_ASSIGN_OR_RETURN(privacy::PrivacySpent spent, accountant.Spent(task.dp.delta));
+  return spent.epsilon;
+}
+
+absl::Status GlobalModel::ComposePrivacy(int cohort_size) {
+  if (cohort_size < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("cohort size must be >= 1, got ", cohort_size));
+  }
+  if (task_.dp.noise_multiplier <= 0) return absl::OkStatus();
+  TACIT_RETURN_IF_ERROR(ComposeRounds(task_, 1, accountant_));
   TACIT_ASSIGN_OR_RETURN(privacy::PrivacySpent spent, accountant_.Spent(task_.dp.delta));
   epsilon_ = spent.epsilon;
   return absl::OkStatus();

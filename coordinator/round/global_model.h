@@ -66,4 +66,10 @@ class GlobalModel {
   double epsilon_ = 0;
 };
 
+// The epsilon (at the task's delta) a GlobalModel reports once `rounds`
+// rounds are committed, composed exactly as ApplyRound composes them: what
+// `check-config` and `serve` project for the task's schedule. 0 without DP
+// noise (no guarantee).
+absl::StatusOr<double> ProjectedEpsilon(const TaskConfig& task, int64_t rounds);
+
 }  // namespace tacit::coordinator

@@ -1,5 +1,6 @@
 #include "coordinator/round/secagg_bounds.h"
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <vector>
@@ -52,6 +53,10 @@ std::string SecAggBoundsReport::Describe() const {
       cohort, 100 * dropout_rate, 100 * corruption_rate, overridden ? "overridden" : "automatic",
       threshold, GraphText(neighbors), Log2Text(log2_privacy_failure), privacy_target,
       Log2Text(log2_correctness_failure), correctness_target);
+  absl::StrAppendFormat(&out,
+                        "  a round needs %d of its %d clients in the sum (cohort.min_survivors): "
+                        "it tolerates up to %d dropouts\n",
+                        min_survivors, cohort, max_dropouts);
   if (overridden) {
     absl::StrAppendFormat(&out,
                           "  automatic choice: threshold %d, %s: privacy failure %s, round "
@@ -82,7 +87,19 @@ absl::StatusOr<SecAggBoundsReport> EvaluateSecAggBounds(const TaskConfig& task) 
   r.privacy_target = -request.security_bits;
   r.correctness_target = -request.correctness_bits;
   r.overridden = task.secure_agg.threshold > 0 || task.secure_agg.neighbors > 0;
+  r.min_survivors = static_cast<uint32_t>(std::max(task.cohort.min_survivors, 0));
+  r.max_dropouts = r.cohort > r.min_survivors ? r.cohort - r.min_survivors : 0;
 
+  // Selection closes at its deadline with as few as min_survivors seated
+  // (round_attempt.cc); a plan that fails then would keep them waiting.
+  if (absl::StatusOr<RoundPlan> smallest = PlanFullCohort(task, r.min_survivors); !smallest.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cohort.min_survivors ", r.min_survivors, " (cohort.size ", task.cohort.size,
+        "): a round whose selection closes with ", r.min_survivors, " clients could not run (",
+        smallest.status().message(),
+        ") and its clients would wait forever; raise cohort.min_survivors (and cohort.size "
+        "with it) until a round of cohort.min_survivors clients can run"));
+  }
   TACIT_ASSIGN_OR_RETURN(RoundPlan plan, PlanFullCohort(task, r.cohort));
   TACIT_ASSIGN_OR_RETURN(secagg::ChosenParameters used,
                          secagg::EvaluateParameters(request, plan.threshold, plan.neighbors));

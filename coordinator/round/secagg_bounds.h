@@ -24,6 +24,8 @@ namespace tacit::coordinator {
 
 struct SecAggBoundsReport {
   uint32_t cohort = 0;            // clients selected per round (cohort.size x over_selection)
+  uint32_t min_survivors = 0;     // cohort.min_survivors: fewer in the sum abandons the round
+  uint32_t max_dropouts = 0;      // dropouts a full cohort tolerates: cohort - min_survivors
   double dropout_rate = 0;        // assumed: 1 - cohort.min_survivors / cohort
   double corruption_rate = 0;     // clients assumed colluding with the coordinator
   double privacy_target = 0;      // log2, e.g. -40
@@ -46,6 +48,11 @@ struct SecAggBoundsReport {
   std::string Describe() const;
 };
 
+// FailedPrecondition, naming the key to change, when a round could close
+// selection with clients it cannot run with: PlanRound (the round's own
+// planning) is asked for the full cohort and for the smallest one selection
+// accepts (cohort.min_survivors clients), so check-config, serve and the
+// round cannot disagree.
 absl::StatusOr<SecAggBoundsReport> EvaluateSecAggBounds(const TaskConfig& task);
 
 // OK, or FailedPrecondition saying which bound the override breaks, by how

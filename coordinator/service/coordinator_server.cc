@@ -8,6 +8,7 @@
 #include <atomic>
 #include <csignal>
 #include <filesystem>
+#include <iostream>
 #include <limits>
 #include <optional>
 #include <thread>
@@ -16,6 +17,7 @@
 #include "common/file_io.h"
 #include "common/status_macros.h"
 #include "coordinator/operator_http.h"
+#include "coordinator/round/privacy_projection.h"
 #include "coordinator/round/secagg_bounds.h"
 #include "coordinator/service/federation_service.h"
 #include "coordinator/structured_log.h"
@@ -80,11 +82,27 @@ absl::Status CheckSecAggBounds(const TaskConfig& task, bool force, spdlog::logge
             {"neighbors", bounds.neighbors},
             {"overridden", bounds.overridden},
             {"log2_privacy_failure", bounds.log2_privacy_failure},
-            {"log2_round_failure", bounds.log2_correctness_failure}});
+            {"log2_round_failure", bounds.log2_correctness_failure},
+            {"min_survivors", bounds.min_survivors},
+            {"max_dropouts", bounds.max_dropouts}});
   absl::Status weak = RefuseWeakOverrides(bounds);
   if (weak.ok()) return weak;
   if (!force) return weak;
   LogEvent(log, spdlog::level::warn, "weak_secure_agg_forced", {{"reason", weak.message()}});
+  return absl::OkStatus();
+}
+
+// The epsilon the schedule will have spent, logged at start; a large one
+// (or none) also loudly on stderr, where an operator starting `serve` looks.
+absl::Status ReportPrivacyProjection(const TaskConfig& task, spdlog::logger& log) {
+  TACIT_ASSIGN_OR_RETURN(PrivacyProjection projection, ProjectPrivacy(task));
+  LogEvent(log, projection.Large() ? spdlog::level::warn : spdlog::level::info,
+           "privacy_projection",
+           {{"rounds", projection.rounds},
+            {"projected_epsilon", projection.epsilon},
+            {"delta", projection.delta},
+            {"dp_noise", projection.noise}});
+  if (projection.Large()) std::cerr << "tacit-coordinator serve: " << projection.Describe();
   return absl::OkStatus();
 }
 
@@ -204,6 +222,7 @@ absl::Status Serve(const ServeOptions& options) {
   TACIT_ASSIGN_OR_RETURN(config.task, LoadTaskConfigFile(options.config_path));
   auto log = MakeJsonLogger("tacit-coordinator");
   TACIT_RETURN_IF_ERROR(CheckSecAggBounds(config.task, options.force_weak_secure_agg, *log));
+  TACIT_RETURN_IF_ERROR(ReportPrivacyProjection(config.task, *log));
   TACIT_ASSIGN_OR_RETURN(config.ca_pem, ReadFileToString(options.pki_dir + "/ca.crt"));
   config.revocation_dir = options.pki_dir;
   TACIT_ASSIGN_OR_RETURN(config.server_cert_pem, ReadFileToString(options.pki_dir + "/server.crt"));

@@ -145,6 +145,7 @@ class RoundAttempt {
   std::string StageName() const;
   SteadyClock::time_point deadline() const { return deadline_; }
   const SeatRegistry& seats() const { return seats_; }
+  std::vector<Seat> TakeNewDrops() { return seats_.TakeNewDrops(); }
   // Messages of the open phase not yet fetched or answered.
   size_t messages_waiting() const { return outbox_.size(); }
   const std::string& reason() const { return reason_; }

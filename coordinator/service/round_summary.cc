@@ -3,6 +3,7 @@
 #include <type_traits>
 
 #include "absl/strings/str_cat.h"
+#include "secure_agg/phase.h"
 
 namespace tacit::coordinator {
 namespace {
@@ -55,6 +56,12 @@ nlohmann::json RoundMetricsJson(const RoundSummary& s) {
   m["survivors"] = s.survivors;
   if (s.dropouts_per_phase) {
     m["dropouts_per_phase"] = *s.dropouts_per_phase;
+    // The same by phase name, for people (`tacit-coordinator status`).
+    nlohmann::json named = nlohmann::json::object();
+    for (int phase = 0; phase < secagg::kPhaseCount; ++phase) {
+      named[secagg::PhaseName(phase)] = (*s.dropouts_per_phase)[phase];
+    }
+    m["dropouts"] = std::move(named);
     m["bytes_up"] = s.bytes_up;
     m["bytes_down"] = s.bytes_down;
   }

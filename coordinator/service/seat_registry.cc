@@ -72,6 +72,17 @@ void SeatRegistry::Drop(uint32_t client_id, const std::string& phase, const std:
   seat->drop_reason = reason;
 }
 
+std::vector<Seat> SeatRegistry::TakeNewDrops() {
+  std::vector<Seat> dropped;
+  for (Seat& seat : seats_) {
+    if (seat.out && !seat.drop_reported) {
+      seat.drop_reported = true;
+      dropped.push_back(seat);
+    }
+  }
+  return dropped;
+}
+
 int SeatRegistry::dropped() const {
   int out = 0;
   for (const Seat& seat : seats_) out += seat.out;

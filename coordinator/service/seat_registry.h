@@ -21,9 +21,10 @@ struct Seat {
   std::string device;
   uint32_t client_id = 0;  // 1-based, in seating order
   std::string session;
-  bool out = false;         // dropped or rejected: no more messages for it
-  std::string drop_phase;   // where it left
-  std::string drop_reason;  // why
+  bool out = false;            // dropped or rejected: no more messages for it
+  std::string drop_phase;      // where it left
+  std::string drop_reason;     // why
+  bool drop_reported = false;  // TakeNewDrops returned it
   int64_t bytes_up = 0;
   int64_t bytes_down = 0;
 };
@@ -54,6 +55,10 @@ class SeatRegistry {
 
   // In seating order. Seats live in a deque, so a Seat* from Add, Check or
   // ByClientId stays valid while later devices are seated.
+  // Seats dropped since the last call (each returned once), for the log:
+  // an operator must see which device left where, not only per-phase counts.
+  std::vector<Seat> TakeNewDrops();
+
   const std::deque<Seat>& seats() const { return seats_; }
   size_t size() const { return seats_.size(); }
   int dropped() const;

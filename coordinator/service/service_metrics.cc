@@ -1,6 +1,7 @@
 #include "coordinator/service/service_metrics.h"
 
 #include "common/status_macros.h"
+#include "secure_agg/phase.h"
 
 namespace tacit::coordinator {
 
@@ -46,7 +47,37 @@ absl::StatusOr<ServiceMetrics> ServiceMetrics::Register(MetricsRegistry& registr
   TACIT_ASSIGN_OR_RETURN(
       m.eval_model_version_,
       registry.AddGauge("tacit_eval_model_version", "Model version that evaluation scored"));
+  m.ShowZeros();
   return m;
+}
+
+// A dashboard (and an alert on rate()) needs every series from the start:
+// prometheus-cpp renders a family only once a label set exists, so a
+// counter that never moved, or a gauge never set, would be missing.
+void ServiceMetrics::ShowZeros() {
+  for (const char* outcome : {"committed", "abandoned"}) rounds_->With({outcome});
+  for (const char* result :
+       {"assigned", "cohort_full", "running", "task_complete", "no_round", "error"}) {
+    check_ins_->With({result});
+  }
+  for (const char* reason :
+       {"bad_offset", "bad_session", "bad_step", "dropped", "late", "no_model", "not_seated",
+        "out_of_phase", "round_mismatch", "stale_download", "too_large", "unknown_round"}) {
+    rejected_->With({reason});
+  }
+  phase_seconds_->With({"selection"});
+  for (int phase = 0; phase < secagg::kPhaseCount; ++phase) {
+    phase_seconds_->With({secagg::PhaseName(phase)});
+  }
+  for (const char* direction : {"up", "down"}) bytes_->With({direction});
+  model_version_->With({});
+  round_number_->With({});
+  seats_->With({});
+  for (const char* k : {"1", "3"}) eval_accuracy_->With({k});
+  eval_loss_->With({});
+  eval_predictions_->With({});
+  eval_clients_->With({});
+  eval_model_version_->With({});
 }
 
 void ServiceMetrics::CheckIn(const std::string& result) { check_ins_->With({result}).Increment(); }

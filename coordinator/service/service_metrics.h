@@ -38,6 +38,7 @@ class ServiceMetrics {
 
  private:
   ServiceMetrics() = default;
+  void ShowZeros();  // every family with its known label sets at zero
 
   Family<Counter>* rounds_ = nullptr;     // by outcome
   Family<Counter>* check_ins_ = nullptr;  // by result

@@ -6,6 +6,7 @@
 #include "common/status_macros.h"
 #include "coordinator/round/round_plan.h"
 #include "coordinator/service/refusal.h"
+#include "coordinator/service/task_change.h"
 #include "coordinator/service/task_resume.h"
 #include "coordinator/structured_log.h"
 #include "models/parameter_layout.h"
@@ -44,13 +45,14 @@ absl::Status TaskRounds::Initialize(SteadyClock::time_point now) {
   TACIT_ASSIGN_OR_RETURN(ParameterLayout layout, LayoutOf(model_config));
   publisher_ = std::make_unique<ModelPublisher>(model_config, layout.hash);
   task_json_ = TaskConfigToJson(task_);
-  // A config stored by an older coordinator lacks the sections added since;
-  // with their defaults filled in it may still be exactly this task.
-  auto same_task = [this](const nlohmann::json& stored) {
-    absl::StatusOr<TaskConfig> parsed = ParseTaskConfig(stored);
-    return parsed.ok() && TaskConfigToJson(*parsed) == task_json_;
+  // task_change.h: the same task (also as an older coordinator wrote it),
+  // or the same task with more rounds.
+  auto accept_change = [this](const nlohmann::json& stored) {
+    return CheckTaskChange(stored, task_json_);
   };
-  TACIT_ASSIGN_OR_RETURN(task_id_, store_->UpsertTask(task_.name, task_json_, same_task));
+  bool created = false;
+  TACIT_ASSIGN_OR_RETURN(task_id_,
+                         store_->UpsertTask(task_.name, task_json_, accept_change, &created));
   if (options_.population < 1) options_.population = task_.SelectedPerRound();
   TACIT_ASSIGN_OR_RETURN(ResumedTask resumed,
                          ResumeTask(task_, *store_, task_id_, options_.population, model_config,
@@ -81,7 +83,7 @@ absl::Status TaskRounds::Initialize(SteadyClock::time_point now) {
   TACIT_RETURN_IF_ERROR(publisher_->Publish(model_->version(), model_->parameters()));
   metrics_.ModelVersion(model_->version());
   metrics_.Epsilon(model_->epsilon(), DpSamplingName(task_.dp.sampling));
-  LogEvent(*log_, spdlog::level::info, "task_resumed",
+  LogEvent(*log_, spdlog::level::info, created ? "task_started" : "task_resumed",
            {{"task", task_.name},
             {"model_version", model_->version()},
             {"next_round", next_round_},
@@ -158,6 +160,19 @@ void TaskRounds::Assign(const Seat& seat, const v1::CheckInRequest& request,
 // have something new.
 bool TaskRounds::Act(const AttemptEvent& event, SteadyClock::time_point now) {
   RoundAttempt& a = *current_;
+  // Which device left, where and why (a laptop that declines, e.g. without
+  // training data, goes silent in advertise_keys), not only the counts.
+  for (const Seat& seat : a.TakeNewDrops()) {
+    LogEvent(*log_, spdlog::level::warn, "client_dropped",
+             {{"round", a.record().round_number},
+              {"round_id", a.record().id},
+              {"device", seat.device},
+              {"client_id", seat.client_id},
+              {"phase", seat.drop_phase},
+              {"reason", seat.drop_reason == "deadline"
+                             ? "no reply before the phase deadline (declined, failed or lost)"
+                             : seat.drop_reason}});
+  }
   if (!event.waiting.empty()) {
     LogEvent(
         *log_, spdlog::level::info, "selection_waiting",

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -83,13 +84,35 @@ TEST(Backoff, GrowsExponentiallyWithJitterUpToTheCap) {
   for (int failures = 1; failures < 12; ++failures) {
     double low = BackoffSeconds(failures, 300, 0.0);
     double high = BackoffSeconds(failures, 300, 0.999);
-    EXPECT_NEAR(high / low, 1.499 / 0.5, 1e-9);
-    EXPECT_LE(high, 300 * 1.5);
-    if (failures < 8) {
+    EXPECT_LE(high, 300);
+    if (failures < 8) {  // 2^8 * 1.499 passes the cap
+      EXPECT_NEAR(high / low, 1.499 / 0.5, 1e-9);
       EXPECT_DOUBLE_EQ(BackoffSeconds(failures + 1, 300, 0.5),
                        2 * BackoffSeconds(failures, 300, 0.5));
     }
   }
+}
+
+// Issue 19: `--max-backoff-seconds 10` waited 11.5-13.9 s (jitter past the cap).
+TEST(Backoff, NeverExceedsTheCapForAnyAttemptOrDraw) {
+  std::mt19937_64 rng(std::random_device{}());
+  const uint64_t seed = rng();
+  SCOPED_TRACE(::testing::Message() << "seed " << seed);
+  rng.seed(seed);
+  std::uniform_real_distribution<double> cap(0.5, 600);
+  std::uniform_real_distribution<double> unit(0.0, std::nextafter(1.0, 0.0));
+  std::uniform_int_distribution<int> failures(0, 80);
+  for (int trial = 0; trial < 20000; ++trial) {
+    const double max_seconds = cap(rng);
+    const int f = failures(rng);
+    const double u = unit(rng);
+    const double wait = BackoffSeconds(f, max_seconds, u);
+    ASSERT_LE(wait, max_seconds) << "failures " << f << " u " << u;
+    ASSERT_GT(wait, 0) << "failures " << f << " u " << u;
+  }
+  // At the cap the fleet still spreads out: the lowest draw waits half of it.
+  EXPECT_DOUBLE_EQ(BackoffSeconds(40, 10, 0.0), 5.0);
+  EXPECT_DOUBLE_EQ(BackoffSeconds(40, 10, 0.999), 10.0);
 }
 
 TEST(Enrollment, StoresTheKeyPrivatelyAndRefusesAForeignKey) {

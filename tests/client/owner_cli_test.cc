@@ -5,10 +5,13 @@
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 
 #include "client/control_state.h"
+#include "client/runtime/enrollment.h"
 #include "client/store/event_store.h"
+#include "coordinator/pki.h"
 #include "gtest/gtest.h"
 #include "tests/client/temp_dir.h"
 #include "tests/support/shared_data.h"
@@ -38,6 +41,62 @@ CliRun Client(const std::string& dir, const std::string& args) {
 
 bool Has(const CliRun& run, const std::string& text) {
   return run.output.find(text) != std::string::npos;
+}
+
+// Issue 19: the README says the product needs no data set, yet a client had
+// no way to use the built-in generator. Its events are stored through the
+// privacy filter and marked as synthetic wherever the store is shown.
+TEST(OwnerCli, GenerateActivityStoresSyntheticEventsAndInspectSaysSo) {
+  testing::TempDir tmp;
+  const std::string dir = tmp.File("client");
+  EXPECT_NE(Client(dir, "generate-activity --days 0").exit_code, 0);
+  CliRun made = Client(dir, "generate-activity --days 1 --max-events 3000 --person 2");
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  EXPECT_TRUE(Has(made, "SYNTHETIC events (persona support")) << made.output;
+  auto store = EventStore::OpenInDirectory(dir);
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto summary = (*store)->Summary();
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_GT(summary->events, 1000);
+  EXPECT_LE(summary->events, 3000);
+  // Ends now: nothing in the future, nothing outside the retention window.
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  EXPECT_LE(summary->last_ms, now_ms);
+  EXPECT_GT(summary->first_ms, now_ms - 2LL * 24 * 3600 * 1000);
+  store->reset();
+  CliRun inspect = Client(dir, "inspect");
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.output;
+  EXPECT_TRUE(Has(inspect, "SYNTHETIC DATA: " + std::to_string(summary->events) + " of the events"))
+      << inspect.output;
+}
+
+// Issue 19: `enroll` against an unreachable coordinator exited 0.
+TEST(OwnerCli, EnrollRefusesACoordinatorItCannotReach) {
+  testing::TempDir pki;
+  ASSERT_TRUE(coordinator::InitPkiFolder(pki.path(), {"127.0.0.1"}).ok());
+  ASSERT_TRUE(coordinator::IssueDeviceInFolder(pki.path(), "laptop-3", 30).ok());
+  testing::TempDir tmp;
+  const std::string dir = tmp.File("client");
+  // Port 9 (discard) on loopback: nothing of tacit's listens there.
+  CliRun enroll = Client(dir, "enroll --coordinator 127.0.0.1:9 --ca " + pki.File("ca.crt") +
+                                  " --cert " + pki.File("devices/laptop-3.crt") + " --key " +
+                                  pki.File("devices/laptop-3.key"));
+  EXPECT_NE(enroll.exit_code, 0) << enroll.output;
+  EXPECT_TRUE(Has(enroll, "no coordinator answers at 127.0.0.1:9")) << enroll.output;
+  EXPECT_TRUE(Has(enroll, "Not enrolled")) << enroll.output;
+  EXPECT_FALSE(runtime::LoadEnrollment(dir).ok());
+  // With the fingerprint the operator handed out, it enrolls offline and pins it.
+  const std::string fingerprint(64, 'a');
+  CliRun offline =
+      Client(dir, "enroll --coordinator 127.0.0.1:9 --ca " + pki.File("ca.crt") + " --cert " +
+                      pki.File("devices/laptop-3.crt") + " --key " +
+                      pki.File("devices/laptop-3.key") + " --server-fingerprint " + fingerprint);
+  ASSERT_EQ(offline.exit_code, 0) << offline.output;
+  auto enrolled = runtime::LoadEnrollment(dir);
+  ASSERT_TRUE(enrolled.ok()) << enrolled.status();
+  EXPECT_EQ(enrolled->server_sha256.substr(0, 5), "AA:AA");
 }
 
 TEST(OwnerCli, ImportInspectPauseResumeErase) {

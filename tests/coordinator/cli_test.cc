@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/file_io.h"
 #include "coordinator/pki.h"
 #include "gmock/gmock.h"
@@ -51,6 +52,18 @@ class CliTest : public ::testing::Test {
     // A signal (SIGABRT from an uncaught exception) is -1, never a clean exit.
     run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return run;
+  }
+
+  // `serve` with `config` on a fresh PKI: it must refuse (exit 1) before
+  // serving (no endpoint.json). Returns its output.
+  ToolRun ServeRefused(const std::string& config) {
+    const std::string pki = dir_ + "/serve-pki";
+    EXPECT_EQ(Tool("pki init " + pki + " --server-name localhost").exit_code, 0);
+    ToolRun serve = Tool("serve --config " + config + " --state " + dir_ + "/state --pki " + pki +
+                         " --listen 127.0.0.1:0 --metrics ''");
+    EXPECT_EQ(serve.exit_code, 1) << serve.output;
+    EXPECT_FALSE(std::filesystem::exists(dir_ + "/state/endpoint.json"));  // never served
+    return serve;
   }
 
   std::string tool_;
@@ -125,20 +138,65 @@ TEST_F(CliTest, CheckConfigAndServeRefuseWeakSecureAggOverridesUnlessForced) {
   EXPECT_EQ(forced.exit_code, 0) << forced.output;
   EXPECT_THAT(forced.output, HasSubstr("WARNING (--force)"));
 
-  std::string pki = dir_ + "/pki";
-  ASSERT_EQ(Tool("pki init " + pki + " --server-name localhost").exit_code, 0);
-  ToolRun serve = Tool("serve --config " + weak + " --state " + dir_ + "/state --pki " + pki +
-                       " --listen 127.0.0.1:0 --metrics ''");
-  EXPECT_EQ(serve.exit_code, 1) << serve.output;
+  ToolRun serve = ServeRefused(weak);
   EXPECT_THAT(serve.output, HasSubstr("worse than the targets"));
-  EXPECT_FALSE(std::filesystem::exists(dir_ + "/state/endpoint.json"));  // never served
 
   std::string example =
       std::string(TACIT_SOURCE_DIR) + "/coordinator/examples/next_event_task.json";
   ToolRun good = Tool("check-config " + example);
   EXPECT_EQ(good.exit_code, 0) << good.output;
   EXPECT_THAT(good.output, HasSubstr("automatic: threshold"));
-  EXPECT_THAT(good.output, ::testing::Not(HasSubstr("WARNING")));
+  EXPECT_THAT(good.output, ::testing::Not(HasSubstr("WARNING: the")));
+}
+
+// Issue 19: `cohort.size 3, min_survivors 2` passed check-config (then seated
+// clients waited forever), and neither check-config nor serve said what the
+// schedule's epsilon would be.
+TEST_F(CliTest, CheckConfigRefusesAnUnrunnableCohortAndProjectsEpsilon) {
+  auto write_task = [this](const std::string& name, const std::string& cohort,
+                           const std::string& dp) {
+    std::string path = dir_ + "/" + name + ".json";
+    EXPECT_TRUE(WriteFileAtomically(path, absl::StrCat(R"({"name": "x", "model": {"name": "gru"},
+      "vocab": {"salt": "s"}, "rounds": 16, "cohort": )",
+                                                       cohort, R"(, "dp": )", dp, "}"))
+                    .ok());
+    return path;
+  };
+  const std::string small = write_task("small", R"({"size": 3, "min_survivors": 2})", "{}");
+  ToolRun refused = Tool("check-config " + small);
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_THAT(refused.output, HasSubstr("cohort.min_survivors 2"));
+  EXPECT_THAT(refused.output, HasSubstr("secure aggregation needs a cohort of at least 3"));
+
+  const std::string quiet =
+      write_task("quiet", R"({"size": 5, "over_selection": 1.0, "min_survivors": 4})",
+                 R"({"noise_multiplier": 5.0, "clip_norm": 1.0, "delta": 1e-5})");
+  ToolRun ok = Tool("check-config " + quiet);
+  ASSERT_EQ(ok.exit_code, 0) << ok.output;
+  EXPECT_THAT(ok.output, HasSubstr("tolerates up to 1 dropouts"));
+  auto task = LoadTaskConfigFile(quiet);
+  ASSERT_TRUE(task.ok()) << task.status();
+  privacy::RdpAccountant accountant;
+  // The default mechanism, the discrete Gaussian, is accounted with the
+  // Gaussian-dominated bound (GlobalModel).
+  ASSERT_EQ(task->dp.mechanism, DpMechanism::kDiscreteGaussian);
+  ASSERT_TRUE(accountant.ComposeGaussianDominated(1.0, 5.0, 16).ok());
+  const double epsilon = accountant.Spent(1e-5)->epsilon;
+  ASSERT_LT(epsilon, 10);
+  EXPECT_THAT(ok.output, HasSubstr(absl::StrFormat("projected epsilon %.2f at delta 1e-05 after "
+                                                   "all 16 rounds",
+                                                   epsilon)));
+  EXPECT_THAT(ok.output, ::testing::Not(HasSubstr("is large")));
+
+  const std::string loud =
+      write_task("loud", R"({"size": 5, "over_selection": 1.0, "min_survivors": 4})",
+                 R"({"noise_multiplier": 0.8, "clip_norm": 1.0, "delta": 1e-5})");
+  ToolRun warned = Tool("check-config " + loud);
+  ASSERT_EQ(warned.exit_code, 0) << warned.output;
+  EXPECT_THAT(warned.output, HasSubstr("is large (above 10)"));
+  // serve refuses the cohort no round can run with, before it serves.
+  ToolRun serve = ServeRefused(small);
+  EXPECT_THAT(serve.output, HasSubstr("cohort.min_survivors 2"));
 }
 
 TEST_F(CliTest, PkiRevokeAndListShowRevokedCertificates) {

@@ -9,12 +9,17 @@
 
 #include <filesystem>
 #include <random>
+#include <sstream>
 
 #include "coordinator/service/check_in_limiter.h"
+#include "coordinator/service/offline_status.h"
+#include "coordinator/service/task_change.h"
+#include "coordinator/status_text.h"
 #include "coordinator/structured_log.h"
 #include "secure_agg/client.h"
 #include "secure_agg/phase.h"
 #include "spdlog/sinks/null_sink.h"
+#include "spdlog/sinks/ostream_sink.h"
 #include "task/federated_evaluation.h"
 
 namespace tacit::coordinator {
@@ -288,7 +293,7 @@ TEST(RoundOrchestrator, ResumesATaskStoredBeforeNewConfigSectionsExisted) {
   store->reset();
 
   TaskConfig changed = task;
-  changed.rounds += 1;
+  changed.vocab.salt += "-other";
   auto logger = MakeJsonLogger("test", {std::make_shared<spdlog::sinks::null_sink_mt>()});
   MetricsRegistry registry;
   auto reopened = StateStore::Open(dir);
@@ -296,6 +301,72 @@ TEST(RoundOrchestrator, ResumesATaskStoredBeforeNewConfigSectionsExisted) {
   auto refused = RoundOrchestrator::Create(changed, *std::move(reopened), {}, &registry, logger,
                                            SteadyClock::now());
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  std::filesystem::remove_all(dir);
+}
+
+// Opens `task` on `dir` with its log lines in `*log`; the refusal when any.
+absl::StatusOr<std::unique_ptr<RoundOrchestrator>> OpenLogged(const TaskConfig& task,
+                                                              const std::string& dir,
+                                                              MetricsRegistry* registry,
+                                                              std::ostringstream* log) {
+  auto store = StateStore::Open(dir);
+  if (!store.ok()) return store.status();
+  auto logger = MakeJsonLogger("test", {std::make_shared<spdlog::sinks::ostream_sink_mt>(*log)});
+  return RoundOrchestrator::Create(task, *std::move(store), {}, registry, logger,
+                                   SteadyClock::now());
+}
+
+// Issue 19: a new task logged `task_resumed`, a task change was refused
+// without naming the key, and a finished task could not be extended.
+TEST(RoundOrchestrator, ExtendsAFinishedTaskByRaisingRoundsAndNamesAnyOtherChangedKey) {
+  TaskConfig task = TinyTask(3, 3, 1);
+  std::string dir = FreshDir("extend");
+  std::mt19937_64 rng(19);
+  std::vector<FakeDevice> devices(3);
+  for (int i = 0; i < 3; ++i) devices[i].id = "dev" + std::to_string(i);
+  {
+    MetricsRegistry registry;
+    std::ostringstream log;
+    auto orchestrator = OpenLogged(task, dir, &registry, &log);
+    ASSERT_TRUE(orchestrator.ok()) << orchestrator.status();
+    EXPECT_NE(log.str().find("\"task_started\""), std::string::npos) << log.str();
+    EXPECT_NE(registry.Render().find("tacit_dp_epsilon{accountant=\"rdp\",sampling=\"none\"} 0"),
+              std::string::npos)
+        << registry.Render();
+    EXPECT_EQ(log.str().find("task_resumed"), std::string::npos) << log.str();
+    EXPECT_EQ(RunAttempt(**orchestrator, devices, rng).outcome(),
+              v1::RoundResultResponse::COMMITTED);
+    EXPECT_TRUE((*orchestrator)->done());
+  }
+  {
+    MetricsRegistry registry;
+    std::ostringstream log;
+    auto orchestrator = OpenLogged(task, dir, &registry, &log);
+    ASSERT_TRUE(orchestrator.ok()) << orchestrator.status();
+    EXPECT_NE(log.str().find("\"task_resumed\""), std::string::npos) << log.str();
+    EXPECT_TRUE((*orchestrator)->done());
+  }
+  {
+    TaskConfig salted = task;
+    salted.vocab.salt += "-other";
+    MetricsRegistry registry;
+    std::ostringstream log;
+    auto refused = OpenLogged(salted, dir, &registry, &log);
+    ASSERT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_NE(refused.status().message().find("vocab.salt"), std::string::npos) << refused.status();
+  }
+  TaskConfig extended = task;
+  extended.rounds = 2;
+  MetricsRegistry registry;
+  std::ostringstream log;
+  auto orchestrator = OpenLogged(extended, dir, &registry, &log);
+  ASSERT_TRUE(orchestrator.ok()) << orchestrator.status();
+  EXPECT_FALSE((*orchestrator)->done());
+  EXPECT_EQ((*orchestrator)->StatusJson()["round"], 2);  // from the last committed round
+  EXPECT_EQ(RunAttempt(**orchestrator, devices, rng).outcome(), v1::RoundResultResponse::COMMITTED);
+  EXPECT_EQ((*orchestrator)->model_version(), 2);
+  EXPECT_TRUE((*orchestrator)->done());
+  orchestrator->reset();
   std::filesystem::remove_all(dir);
 }
 
@@ -403,6 +474,110 @@ TEST(RoundOrchestrator, RejectsForeignSessionsDevicesAndReplays) {
   EXPECT_GT(registry.Render().find("tacit_rejected_messages_total"), 0u);
   orchestrator.reset();
   std::filesystem::remove_all(dir);
+}
+
+// Issue 19: a laptop that took a seat and then declined showed up only as
+// `dropouts_per_phase [1,0,0,0]`; the log must name the device and phase.
+TEST(RoundOrchestrator, LogsEachDroppedDeviceWithItsPhase) {
+  std::mt19937_64 rng(std::random_device{}());
+  const uint64_t seed = rng();
+  SCOPED_TRACE(::testing::Message() << "seed " << seed);
+  rng.seed(seed);
+  TaskConfig task = TinyTask(4, 3, 1);
+  std::string dir = FreshDir("drops");
+  std::vector<FakeDevice> devices(4);
+  for (int i = 0; i < 4; ++i) devices[i].id = "dev" + std::to_string(i);
+  const size_t silent = rng() % devices.size();
+  const int step = static_cast<int>(rng() % 3);  // before the masked input is in
+  devices[silent].vanish_in_step = step;
+  MetricsRegistry registry;
+  std::ostringstream log;
+  auto orchestrator = OpenLogged(task, dir, &registry, &log);
+  ASSERT_TRUE(orchestrator.ok()) << orchestrator.status();
+  RunAttempt(**orchestrator, devices, rng);
+  std::vector<nlohmann::json> drops;
+  std::istringstream lines(log.str());
+  for (std::string line; std::getline(lines, line);) {
+    nlohmann::json event = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (event.is_object() && event.value("event", "") == "client_dropped") drops.push_back(event);
+  }
+  ASSERT_EQ(drops.size(), 1u) << log.str();
+  EXPECT_EQ(drops[0].value("device", ""), devices[silent].id) << drops[0];
+  EXPECT_EQ(drops[0].value("phase", ""), secagg::PhaseName(step)) << drops[0];
+  EXPECT_EQ(drops[0].value("round", -1), 1) << drops[0];
+  orchestrator->reset();
+  std::filesystem::remove_all(dir);
+}
+
+// Issue 19: `tacit-coordinator status` needed the running coordinator and
+// printed `last round: {}` after a restart. The state folder alone answers,
+// also while a coordinator serves it (nothing locked, nothing abandoned).
+TEST(RoundOrchestrator, StatusReadsTheStateFolderWithOrWithoutTheCoordinator) {
+  TaskConfig task = TinyTask(3, 3, 3);
+  task.dp.noise_multiplier = 1.5;
+  task.dp.clip_norm = 1.0;
+  std::string dir = FreshDir("offline-status");
+  std::mt19937_64 rng(11);
+  std::vector<FakeDevice> devices(3);
+  for (int i = 0; i < 3; ++i) devices[i].id = "dev" + std::to_string(i);
+  EXPECT_EQ(OfflineStatusJson(dir).status().code(), absl::StatusCode::kNotFound);
+  MetricsRegistry registry;
+  auto orchestrator = Open(task, dir, &registry);
+  ASSERT_NE(orchestrator, nullptr);
+  ASSERT_EQ(RunAttempt(*orchestrator, devices, rng).outcome(), v1::RoundResultResponse::COMMITTED);
+  // Round 2 is open (in flight) while the status is read.
+  auto live = OfflineStatusJson(dir);
+  ASSERT_TRUE(live.ok()) << live.status();
+  EXPECT_EQ((*live)["model_version"], 1);
+  EXPECT_EQ((*live)["phase"], "in_flight");
+  EXPECT_EQ((*live)["round"], 2);
+  EXPECT_DOUBLE_EQ((*live)["epsilon"].get<double>(), orchestrator->StatusJson()["epsilon"]);
+  EXPECT_GT((*live)["epsilon"].get<double>(), 0);
+  EXPECT_EQ(RunAttempt(*orchestrator, devices, rng).outcome(), v1::RoundResultResponse::COMMITTED);
+  EXPECT_EQ(orchestrator->model_version(), 2);
+  const double epsilon = orchestrator->StatusJson()["epsilon"];
+  orchestrator.reset();
+
+  auto offline = OfflineStatusJson(dir);
+  ASSERT_TRUE(offline.ok()) << offline.status();
+  EXPECT_EQ((*offline)["model_version"], 2);
+  EXPECT_DOUBLE_EQ((*offline)["epsilon"].get<double>(), epsilon);
+  EXPECT_EQ((*offline)["last_round"]["round"], 2);
+  const std::string text = FormatStatusText(*offline);
+  EXPECT_NE(text.find("last round:    round 2 committed: 3 of 3 clients in the sum"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("dropouts: none"), std::string::npos) << text;
+  EXPECT_EQ(text.find("{"), std::string::npos) << text;  // no raw JSON
+  std::filesystem::remove_all(dir);
+}
+
+// Random pairs of round counts and changed keys: raising (or keeping) rounds
+// is the one accepted change, and every refusal names each changed key.
+TEST(TaskChange, AcceptsOnlyRaisedRoundsAndNamesEveryOtherChangedKey) {
+  std::mt19937_64 rng(std::random_device{}());
+  const uint64_t seed = rng();
+  SCOPED_TRACE(::testing::Message() << "seed " << seed);
+  rng.seed(seed);
+  std::uniform_int_distribution<int> rounds(1, 50);
+  for (int trial = 0; trial < 60; ++trial) {
+    TaskConfig stored = TinyTask(3, 3, rounds(rng));
+    TaskConfig wanted = stored;
+    wanted.rounds = rounds(rng);
+    const bool salt = rng() % 2 == 0, survivors = rng() % 2 == 0;
+    if (salt) wanted.vocab.salt += "x";
+    if (survivors) wanted.cohort.min_survivors = 2;
+    absl::Status change = CheckTaskChange(TaskConfigToJson(stored), TaskConfigToJson(wanted));
+    const bool lowered = wanted.rounds < stored.rounds;
+    EXPECT_EQ(change.ok(), !salt && !survivors && !lowered) << change;
+    const std::string message(change.message());
+    EXPECT_EQ(message.find("vocab.salt") != std::string::npos, salt) << message;
+    EXPECT_EQ(message.find("cohort.min_survivors") != std::string::npos, survivors) << message;
+    EXPECT_EQ(message.find(absl::StrCat("rounds (lowered from ", stored.rounds, " to ",
+                                        wanted.rounds)) != std::string::npos,
+              lowered)
+        << message;
+  }
 }
 
 TEST(CheckInLimiter, AllowsTheBurstThenTheRate) {

@@ -5,6 +5,8 @@
 
 #include <random>
 
+#include "absl/strings/str_cat.h"
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "secure_agg/parameters.h"
@@ -48,12 +50,33 @@ TEST(SecAggBoundsTest, AWeakOverrideIsRefusedWithItsFigures) {
   EXPECT_THAT(report->Describe(), HasSubstr("WARNING: the privacy bound misses its target"));
 }
 
+// Issue 19: `cohort.size 3, min_survivors 2` passed check-config, then a
+// round whose selection closed with 2 clients kept them waiting forever
+// ("secure aggregation needs a cohort of at least 3", only in the log).
+TEST(SecAggBoundsTest, RefusesAMinimumCohortTheRoundCannotRun) {
+  std::mt19937_64 rng(::testing::UnitTest::GetInstance()->random_seed());
+  for (int i = 0; i < 20; ++i) {
+    const int cohort = 3 + static_cast<int>(rng() % 200);
+    auto refused = EvaluateSecAggBounds(Task(cohort, 2, 0, 0));
+    ASSERT_TRUE(absl::IsFailedPrecondition(refused.status())) << cohort;
+    EXPECT_THAT(refused.status().message(), HasSubstr("cohort.min_survivors 2"));
+    EXPECT_THAT(refused.status().message(), HasSubstr("at least 3"));
+    const int min_survivors = 3 + static_cast<int>(rng() % (cohort - 2));
+    auto report = EvaluateSecAggBounds(Task(cohort, min_survivors, 0, 0));
+    ASSERT_TRUE(report.ok()) << cohort << " " << min_survivors << ": " << report.status();
+    EXPECT_EQ(report->min_survivors, static_cast<uint32_t>(min_survivors));
+    EXPECT_EQ(report->max_dropouts, static_cast<uint32_t>(cohort - min_survivors));
+    EXPECT_THAT(report->Describe(),
+                HasSubstr(absl::StrCat("tolerates up to ", cohort - min_survivors, " dropouts")));
+  }
+}
+
 // The automatic choice is never refused, and an override equal to it neither.
 TEST(SecAggBoundsTest, AutomaticChoicesAndOverridesEqualToThemPass) {
   std::mt19937_64 rng(::testing::UnitTest::GetInstance()->random_seed());
   for (int i = 0; i < 20; ++i) {
     const int cohort = 3 + static_cast<int>(rng() % 400);
-    const int min_survivors = std::max(2, cohort - static_cast<int>(rng() % (cohort / 3 + 1)));
+    const int min_survivors = std::max(3, cohort - static_cast<int>(rng() % (cohort / 3 + 1)));
     auto automatic = EvaluateSecAggBounds(Task(cohort, min_survivors, 0, 0));
     ASSERT_TRUE(automatic.ok()) << automatic.status();
     EXPECT_FALSE(automatic->overridden);

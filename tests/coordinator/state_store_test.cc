@@ -133,15 +133,22 @@ TEST(StateStoreTest, RoundsParticipantsAndVersionsPersistAcrossReopen) {
   EXPECT_EQ(changed.status().code(), absl::StatusCode::kFailedPrecondition);
   // The caller may vouch that a differently written config is the same task:
   // the stored config is then replaced, and the plain lookup matches it.
-  auto rejected = (*store)->UpsertTask("t", {{"rounds", 3}, {"extra", 1}},
-                                       [](const nlohmann::json&) { return false; });
+  auto rejected = (*store)->UpsertTask(
+      "t", {{"rounds", 3}, {"extra", 1}},
+      [](const nlohmann::json&) { return absl::FailedPreconditionError("changed: extra"); });
   EXPECT_EQ(rejected.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(rejected.status().message().find("changed: extra"), std::string::npos)
+      << rejected.status();
   nlohmann::json seen;
-  auto vouched = (*store)->UpsertTask("t", {{"rounds", 3}, {"extra", 1}},
-                                      [&seen](const nlohmann::json& stored) {
-                                        seen = stored;
-                                        return true;
-                                      });
+  bool created = true;
+  auto vouched = (*store)->UpsertTask(
+      "t", {{"rounds", 3}, {"extra", 1}},
+      [&seen](const nlohmann::json& stored) {
+        seen = stored;
+        return absl::OkStatus();
+      },
+      &created);
+  EXPECT_FALSE(created);
   ASSERT_TRUE(vouched.ok()) << vouched.status();
   EXPECT_EQ(*vouched, task);
   EXPECT_EQ(seen, nlohmann::json({{"rounds", 3}}));

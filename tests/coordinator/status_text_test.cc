@@ -43,5 +43,28 @@ TEST(StatusText, ShowsTheLastAccuracyOrNoneYet) {
       << after;
 }
 
+// Issue 19: `last round:` printed raw JSON.
+TEST(StatusText, DescribesTheLastRoundInWords) {
+  nlohmann::json status = {{"task", "t"}, {"rounds", 3}, {"last_round", nlohmann::json::object()}};
+  EXPECT_NE(FormatStatusText(status).find("last round:    none yet\n"), std::string::npos);
+  status["last_round"] = {
+      {"round", 4},       {"outcome", "committed"},
+      {"cohort_size", 5}, {"survivors", 4},
+      {"seconds", 12.53}, {"dropouts", {{"advertise_keys", 1}, {"share_keys", 0}}},
+      {"bytes_up", 100},  {"bytes_down", 200}};
+  std::string committed = FormatStatusText(status);
+  EXPECT_NE(committed.find("last round:    round 4 committed: 4 of 5 clients in the sum, 12.5 s, "
+                           "dropouts: advertise_keys 1, 100 bytes up, 200 down\n"),
+            std::string::npos)
+      << committed;
+  status["last_round"] = {
+      {"round", 2}, {"attempt", 3}, {"outcome", "abandoned"}, {"reason", "only 2 of 3 survived"}};
+  std::string abandoned = FormatStatusText(status);
+  EXPECT_NE(abandoned.find("last round:    round 2 (attempt 3) abandoned: only 2 of 3 survived\n"),
+            std::string::npos)
+      << abandoned;
+  EXPECT_EQ(abandoned.find('{'), std::string::npos) << abandoned;
+}
+
 }  // namespace
 }  // namespace tacit::coordinator

@@ -77,6 +77,26 @@ TEST(CheckInPolicy, APausedIneligibleOrCappedLaptopSendsNothing) {
       << ReadFile(fleet.LogPath("laptop"));
 }
 
+// Issue 19: a laptop with no usable data (new, or after `erase --all`) took a
+// seat and then declined, so the rest of the cohort waited for the deadline
+// every round. It must say why in its status and never check in.
+TEST(CheckInPolicy, ALaptopWithoutTrainingDataSendsNothing) {
+  Fleet fleet("check-in-no-data");
+  const std::string task = fleet.WriteTask(nlohmann::json::object());
+  fleet.AddDevice("empty", 0, 0);
+  RecordedCoordinator coordinator(fleet, task);
+  ASSERT_NE(coordinator.server(), nullptr);
+  const std::vector<std::string> eligible = {
+      "--ac-power",        "yes", "--idle-minutes",    "60",
+      "--battery-percent", "100", "--unknown-network", "unmetered"};
+  RunUntilState(fleet, "empty", "no training data", eligible);
+  EXPECT_EQ(MessagesFrom(coordinator, "empty"), 0u);
+  // Its log says why and what to do.
+  const std::string log = ReadFile(fleet.LogPath("empty"));
+  EXPECT_NE(log.find("not checking in (no training data)"), std::string::npos) << log;
+  EXPECT_NE(log.find("tacit-client import"), std::string::npos) << log;
+}
+
 // The owner's privacy budget, against the real coordinator: a laptop whose
 // ledger says one more round of the task it knows would pass its max_epsilon
 // sends nothing at all, says so in its status and log, and checks in again

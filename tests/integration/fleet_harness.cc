@@ -18,6 +18,7 @@
 
 #include "client/generator/fleet_generator.h"
 #include "client/privacy_filter.h"
+#include "client/runtime/coordinator_pin.h"
 #include "client/store/event_store.h"
 #include "tests/support/shared_data.h"
 
@@ -191,10 +192,15 @@ void Fleet::AddDevice(const std::string& device, int index, int64_t events) {
     });
     (void)(*store)->Append(kept);
   }
+  // Enrolled before the coordinator serves: the server certificate's
+  // fingerprint is pinned from the PKI folder, as an operator would hand it out.
+  absl::StatusOr<std::string> fingerprint =
+      runtime::CertificateFingerprint(ReadFile(pki() + "/server.crt"));
   RunTool({ToolPath("tacit-client"), "--dir", dir, "enroll", "--coordinator", address(), "--ca",
            pki() + "/ca.crt", "--cert", pki() + "/devices/" + device + ".crt", "--key",
            pki() + "/devices/" + device + ".key", "--credential",
-           pki() + "/devices/" + device + ".cred", "--server-name", "localhost"},
+           pki() + "/devices/" + device + ".cred", "--server-name", "localhost",
+           "--server-fingerprint", fingerprint.ok() ? *fingerprint : "unreadable"},
           nullptr);
 }
 
@@ -259,7 +265,12 @@ nlohmann::json Fleet::Status() {
     return nullptr;
   }
   nlohmann::json status = nlohmann::json::parse(output, nullptr, false);
-  return status.is_discarded() ? nlohmann::json() : status;
+  // `status --state` also answers from the state folder alone; the tests ask
+  // the running coordinator.
+  if (status.is_discarded() || status.value("coordinator", "").rfind("running", 0) != 0) {
+    return nlohmann::json();
+  }
+  return status;
 }
 
 nlohmann::json Fleet::ClientProgress(const std::string& device) const {

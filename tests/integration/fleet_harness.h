@@ -76,7 +76,9 @@ class Fleet {
   // Waits until the coordinator's endpoint.json names the gRPC port and the
   // service answers /status.
   bool WaitServing(double timeout_s);
-  nlohmann::json Status();  // `tacit-coordinator status --json`; null when unreachable
+  // `tacit-coordinator status --state --json` of the running coordinator;
+  // null when none answers.
+  nlohmann::json Status();
   // What the device's `tacit-client run` says it is doing (its daemon.json:
   // state, round, detail); an empty object before it wrote one.
   nlohmann::json ClientProgress(const std::string& device) const;

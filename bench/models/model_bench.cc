@@ -15,6 +15,7 @@
 #include <random>
 
 #include "client/examples/population.h"
+#include "models/blas_kernels.h"
 #include "models/parameter_layout.h"
 #include "models/training.h"
 #include "tests/support/shared_data.h"
@@ -63,6 +64,7 @@ RoundFigures RunRound(const tacit::ModelConfig& config, const std::vector<int32_
 }  // namespace
 
 int main(int argc, char** argv) {
+  tacit::UseBestBlasKernels(argv);  // before any thread: it may restart the program
   CLI::App app{"model_bench: one local training round per registered model"};
   std::string data = tacit::testing::SharedDataDir();
   if (!data.empty()) data += "/sea-commands";

@@ -19,8 +19,7 @@ class ChunkedCrossEntropyFunction : public torch::autograd::Function<ChunkedCros
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& input,
                                const torch::Tensor& weight, const torch::Tensor& bias,
                                const torch::Tensor& targets, int64_t chunk_rows) {
-    const bool want_grads =
-        input.requires_grad() || weight.requires_grad() || bias.requires_grad();
+    const bool want_grads = input.requires_grad() || weight.requires_grad() || bias.requires_grad();
     torch::NoGradGuard no_grad;
     auto x_all = input.contiguous();  // a no-op for the rows the networks pass
     auto t_all = targets.to(torch::kLong).contiguous();

@@ -15,8 +15,8 @@ torch::Tensor GruForward(const torch::Tensor& x, const torch::Tensor& w_ih,
   const int64_t steps = x.size(0), batch = x.size(1), h = w_hh.size(1);
   const bool save = gates != nullptr;
   // Input contributions of every step in one product: [T * B, 3H].
-  auto input_gates = at::addmm(b_ih, x.reshape({steps * batch, x.size(2)}), w_ih.t())
-                         .view({steps, batch, 3 * h});
+  auto input_gates =
+      at::addmm(b_ih, x.reshape({steps * batch, x.size(2)}), w_ih.t()).view({steps, batch, 3 * h});
   auto out = torch::empty({steps, batch, h}, x.options());
   auto scratch_gates = torch::empty({save ? steps : 1, batch, 3 * h}, x.options());
   auto scratch_hidden = torch::empty({save ? steps : 1, batch, 3 * h}, x.options());
@@ -110,12 +110,12 @@ class FusedGruFunction : public torch::autograd::Function<FusedGruFunction> {
     auto dgi_rows = d_input_gates.view({steps * batch, 3 * h});
     auto dgh_rows = d_hidden_gates.view({steps * batch, 3 * h});
     // The first step's hidden-side products see h_0 = 0: no weight gradient.
-    auto grad_w_hh =
-        steps > 1 ? d_hidden_gates.slice(0, 1, steps)
-                        .reshape({(steps - 1) * batch, 3 * h})
-                        .t()
-                        .mm(out.slice(0, 0, steps - 1).reshape({(steps - 1) * batch, h}))
-                  : torch::zeros_like(w_hh);
+    auto grad_w_hh = steps > 1
+                         ? d_hidden_gates.slice(0, 1, steps)
+                               .reshape({(steps - 1) * batch, 3 * h})
+                               .t()
+                               .mm(out.slice(0, 0, steps - 1).reshape({(steps - 1) * batch, h}))
+                         : torch::zeros_like(w_hh);
     auto grad_w_ih = dgi_rows.t().mm(x.reshape({steps * batch, x.size(2)}));
     auto grad_x = dgi_rows.mm(w_ih).view(x.sizes());
     return {grad_x, grad_w_ih, grad_w_hh, dgi_rows.sum(0), dgh_rows.sum(0)};

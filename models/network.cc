@@ -244,8 +244,8 @@ std::string BlasDescription() {
   if (auto config = reinterpret_cast<GetConfig>(dlsym(RTLD_DEFAULT, "openblas_get_config"))) {
     auto threads = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
     return absl::StrCat("OpenBLAS (", config(),
-                        threads ? absl::StrCat(", ", threads(), " threads") : "", ") via ",
-                        library, "; ", BlasCoreDescription());
+                        threads ? absl::StrCat(", ", threads(), " threads") : "", ") via ", library,
+                        "; ", BlasCoreDescription());
   }
   return absl::StrCat("not OpenBLAS: ", library,
                       " (reference BLAS is ~3x slower; install libopenblas0-pthread)");

@@ -113,7 +113,8 @@ absl::StatusOr<LocalUpdate> TrainOnStreams(const ModelConfig& config,
   for (int64_t i = 0; i < count; ++i) order[static_cast<size_t>(i)] = i;
 
   // One batch buffer for every step: the windows of a step are gathered into it.
-  auto batch_buffer = torch::empty({std::min<int64_t>(options.batch_size, count), span}, torch::kLong);
+  auto batch_buffer =
+      torch::empty({std::min<int64_t>(options.batch_size, count), span}, torch::kLong);
   const auto params = network->parameters();
   bool stop = false;
   for (int epoch = 0; epoch < options.epochs && !stop; ++epoch) {

@@ -42,6 +42,17 @@ def main():
 
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
+    # Debian's torch does not pass its thread count on to OpenBLAS, which would
+    # otherwise run every product on all cores: hold it to --threads as tacit does.
+    openblas = None
+    try:
+        import ctypes
+        openblas = ctypes.CDLL("libopenblas.so.0")
+        openblas.openblas_get_config.restype = ctypes.c_char_p
+        openblas.openblas_get_corename.restype = ctypes.c_char_p
+        openblas.openblas_set_num_threads(args.threads)
+    except (OSError, AttributeError):
+        openblas = None
     torch.manual_seed(args.seed)
 
     class Gru(torch.nn.Module):
@@ -84,10 +95,14 @@ def main():
               file=sys.stderr)
         return 1
     params = sum(p.numel() for p in model.parameters())
-    blas = [line.strip() for line in torch.__config__.show().splitlines() if "BLAS" in line]
+    blas = "not OpenBLAS"
+    if openblas is not None:  # Debian's torch calls libblas.so.3, OpenBLAS here
+        blas = "%s; core %s; %d threads" % (openblas.openblas_get_config().decode(),
+                                           openblas.openblas_get_corename().decode(),
+                                           openblas.openblas_get_num_threads())
     print(json.dumps({
         "torch": torch.__version__,
-        "blas": "; ".join(blas),
+        "blas": blas,
         "parameters": params,
         "threads": torch.get_num_threads(),
         "batch": args.batch,

@@ -44,8 +44,8 @@ TEST(BlasKernelsTest, BestCoreFollowsTheCpuFlags) {
 }
 
 TEST(BlasKernelsTest, RestartsOnlyToUpgradeAndOnlyWhenTheUserChoseNothing) {
-  const std::vector<std::string> zen5 = {"sse4_2", "avx",         "avx2",     "fma",
-                                         "avx512f", "avx512cd",   "avx512bw", "avx512dq",
+  const std::vector<std::string> zen5 = {"sse4_2",   "avx",        "avx2",     "fma",
+                                         "avx512f",  "avx512cd",   "avx512bw", "avx512dq",
                                          "avx512vl", "avx512_bf16"};
   const std::vector<std::string> avx2_only = {"avx", "avx2", "fma"};
   // OpenBLAS 0.3.21 on a CPU newer than its table: generic kernels.

@@ -11,6 +11,8 @@
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "models/blas_kernels.h"
+#include "models/internal/fused_gru.h"
 #include "models/parameter_layout.h"
 #include "models/training.h"
 
@@ -19,7 +21,7 @@ namespace {
 
 class GruNetwork : public NextEventNetwork {
  public:
-  explicit GruNetwork(const ModelConfig& c) {
+  explicit GruNetwork(const ModelConfig& c) : layers_(c.layers) {
     embedding_ = register_module(
         "embedding",
         torch::nn::Embedding(
@@ -30,11 +32,21 @@ class GruNetwork : public NextEventNetwork {
                                                   .batch_first(true)));
     output_ = register_module("output", torch::nn::Linear(c.hidden_dim, c.vocab_size));
   }
+  // Time-major inside ([T, B, ...]: each step's rows are contiguous), returned
+  // as a [B, T, H] view; Loss reads the rows in storage order without a copy.
   torch::Tensor Features(const torch::Tensor& tokens) override {
-    return std::get<0>(gru_->forward(embedding_->forward(tokens)));
+    auto x = embedding_->forward(tokens.t());
+    const auto& params = gru_->named_parameters();
+    for (int64_t l = 0; l < layers_; ++l) {
+      const std::string k = std::to_string(l);
+      x = FusedGruLayer(x, params["weight_ih_l" + k], params["weight_hh_l" + k],
+                        params["bias_ih_l" + k], params["bias_hh_l" + k]);
+    }
+    return x.transpose(0, 1);
   }
 
  private:
+  int64_t layers_;
   torch::nn::Embedding embedding_{nullptr};
   torch::nn::GRU gru_{nullptr};
 };
@@ -127,71 +139,16 @@ void ConfigureProcessOnce() {
   });
 }
 
-class ChunkedCrossEntropyFunction : public torch::autograd::Function<ChunkedCrossEntropyFunction> {
- public:
-  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& input,
-                               const torch::Tensor& weight, const torch::Tensor& bias,
-                               const torch::Tensor& targets, int64_t chunk_rows) {
-    torch::NoGradGuard no_grad;
-    const int64_t rows = input.size(0);
-    const int64_t valid = targets.ne(0).sum().item<int64_t>();
-    auto total = torch::zeros({}, input.options());
-    for (int64_t first = 0; first < rows; first += chunk_rows) {
-      auto x = input.slice(0, first, std::min(rows, first + chunk_rows));
-      auto t = targets.slice(0, first, std::min(rows, first + chunk_rows));
-      auto logits = torch::addmm(bias, x, weight.t());
-      auto nll = logits.logsumexp(1) - logits.gather(1, t.unsqueeze(1)).squeeze(1);
-      total += nll.masked_fill(t.eq(0), 0.0).sum();
-    }
-    ctx->save_for_backward({input, weight, bias, targets});
-    ctx->saved_data["chunk_rows"] = chunk_rows;
-    ctx->saved_data["valid"] = valid;
-    return total / static_cast<double>(std::max<int64_t>(valid, 1));
-  }
-
-  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
-                                                 torch::autograd::variable_list grad_outputs) {
-    auto saved = ctx->get_saved_variables();
-    const auto& input = saved[0];
-    const auto& weight = saved[1];
-    const auto& bias = saved[2];
-    const auto& targets = saved[3];
-    const int64_t chunk_rows = ctx->saved_data["chunk_rows"].toInt();
-    const int64_t valid = ctx->saved_data["valid"].toInt();
-    const int64_t rows = input.size(0);
-    auto scale = grad_outputs[0] / static_cast<double>(std::max<int64_t>(valid, 1));
-    auto grad_input = torch::empty_like(input);
-    auto grad_weight = torch::zeros_like(weight);
-    auto grad_bias = torch::zeros_like(bias);
-    for (int64_t first = 0; first < rows; first += chunk_rows) {
-      const int64_t last = std::min(rows, first + chunk_rows);
-      auto x = input.slice(0, first, last);
-      auto t = targets.slice(0, first, last);
-      // d(mean nll)/d logits = (softmax - onehot(target)) / valid, 0 for padding.
-      auto grad_logits = torch::addmm(bias, x, weight.t()).softmax(1);
-      grad_logits.scatter_add_(1, t.unsqueeze(1),
-                               torch::full({last - first, 1}, -1.0, grad_logits.options()));
-      grad_logits.masked_fill_(t.eq(0).unsqueeze(1), 0.0);
-      grad_logits.mul_(scale);
-      grad_input.slice(0, first, last).copy_(torch::mm(grad_logits, weight));
-      grad_weight.addmm_(grad_logits.t(), x);
-      grad_bias.add_(grad_logits.sum(0));
-    }
-    return {grad_input, grad_weight, grad_bias, torch::Tensor(), torch::Tensor()};
-  }
-};
-
 }  // namespace
 
-torch::Tensor ChunkedCrossEntropy(const torch::Tensor& input, const torch::Tensor& weight,
-                                  const torch::Tensor& bias, const torch::Tensor& targets,
-                                  int64_t chunk_rows) {
-  return ChunkedCrossEntropyFunction::apply(input, weight, bias, targets, chunk_rows);
-}
-
 torch::Tensor NextEventNetwork::Loss(const torch::Tensor& features, const torch::Tensor& targets) {
-  return ChunkedCrossEntropy(features.reshape({-1, features.size(-1)}), output_->weight,
-                             output_->bias, targets.reshape({-1}));
+  // The loss is a mean over positions, so any row order serves if features and
+  // targets share it: time-major features are read as stored, not copied.
+  const bool time_major = !features.is_contiguous() && features.transpose(0, 1).is_contiguous();
+  const auto& f = time_major ? features.transpose(0, 1) : features;
+  const auto& t = time_major ? targets.transpose(0, 1) : targets;
+  return ChunkedCrossEntropy(f.reshape({-1, f.size(-1)}), output_->weight, output_->bias,
+                             t.reshape({-1}));
 }
 
 absl::StatusOr<std::shared_ptr<NextEventNetwork>> BuildNetwork(const ModelConfig& config) {
@@ -257,6 +214,22 @@ void SetBlasThreads(int threads) {
   }
 }
 
+std::string BlasCoreDescription() {
+  using GetCorename = char* (*)();
+  auto corename = reinterpret_cast<GetCorename>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+  if (corename == nullptr || corename() == nullptr) return "no OpenBLAS core type";
+  const std::string loaded = corename();
+  const char* forced = std::getenv("OPENBLAS_CORETYPE");
+  std::string out = absl::StrCat(
+      "core ", loaded, forced ? absl::StrCat(" (OPENBLAS_CORETYPE=", forced, ")") : " (detected)");
+  const std::string best = BestOpenBlasCore(CpuFlags());
+  if (IsOpenBlasUpgrade(best, loaded)) {
+    absl::StrAppend(&out, "; this CPU runs the faster ", best, " kernels",
+                    forced ? ": unset OPENBLAS_CORETYPE" : "");
+  }
+  return out;
+}
+
 std::string BlasDescription() {
   using GetConfig = char* (*)();
   using GetThreads = int (*)();
@@ -271,8 +244,8 @@ std::string BlasDescription() {
   if (auto config = reinterpret_cast<GetConfig>(dlsym(RTLD_DEFAULT, "openblas_get_config"))) {
     auto threads = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
     return absl::StrCat("OpenBLAS (", config(),
-                        threads ? absl::StrCat(", ", threads(), " threads") : "", ") via ",
-                        library);
+                        threads ? absl::StrCat(", ", threads(), " threads") : "", ") via ", library,
+                        "; ", BlasCoreDescription());
   }
   return absl::StrCat("not OpenBLAS: ", library,
                       " (reference BLAS is ~3x slower; install libopenblas0-pthread)");

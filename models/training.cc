@@ -112,6 +112,10 @@ absl::StatusOr<LocalUpdate> TrainOnStreams(const ModelConfig& config,
   std::vector<int64_t> order(static_cast<size_t>(count));
   for (int64_t i = 0; i < count; ++i) order[static_cast<size_t>(i)] = i;
 
+  // One batch buffer for every step: the windows of a step are gathered into it.
+  auto batch_buffer =
+      torch::empty({std::min<int64_t>(options.batch_size, count), span}, torch::kLong);
+  const auto params = network->parameters();
   bool stop = false;
   for (int epoch = 0; epoch < options.epochs && !stop; ++epoch) {
     Shuffle(order, rng);
@@ -120,15 +124,17 @@ absl::StatusOr<LocalUpdate> TrainOnStreams(const ModelConfig& config,
     for (int64_t first = 0; first < count && !stop; first += options.batch_size) {
       const int64_t n = std::min<int64_t>(options.batch_size, count - first);
       auto index = torch::from_blob(order.data() + first, {n}, torch::kLong);
-      auto batch = all.index_select(0, index);
+      auto batch = batch_buffer.slice(0, 0, n);
+      torch::index_select_out(batch, all, 0, index);
       auto inputs = batch.slice(1, 0, window);
       auto targets = batch.slice(1, 1, span);
       auto loss = network->Loss(network->Features(inputs), targets);
-      optimizer->zero_grad();
+      // Gradients set to none rather than zeroed: backward then hands its
+      // tensors over instead of adding them to zeros (what zero_grad does).
+      for (const auto& p : params) p.mutable_grad().reset();
       loss.backward();
       if (options.fedprox_mu > 0.0) {
         torch::NoGradGuard no_grad;
-        auto params = network->parameters();
         for (size_t i = 0; i < params.size(); ++i) {
           params[i].mutable_grad().add_(params[i] - anchor[i], options.fedprox_mu);
         }

@@ -71,4 +71,9 @@ void SetBlasThreads(int threads);
 // ..." or "reference BLAS (libblas.so.3)"), found at run time.
 std::string BlasDescription();
 
+// The OpenBLAS kernel set in use, e.g. "core Cooperlake (detected)" or "core
+// Haswell (OPENBLAS_CORETYPE=Haswell); this CPU runs the faster Cooperlake
+// kernels: unset OPENBLAS_CORETYPE" (see models/blas_kernels.h).
+std::string BlasCoreDescription();
+
 }  // namespace tacit

@@ -1,35 +1,48 @@
-// model_bench: one local round (TrainLocally, 1 thread) per registered model
-// on one person's data: throughput and peak memory, as a table.
+// model_bench: tacit's local training against the same GRU trained by PyTorch
+// from Python, in one run: tokens/s of both and their ratio, peak RSS of both.
 //
-//   build/bench/model_bench [--data ../shared/data/sea-commands] [--epochs 5]
+//   build/bench/model_bench [--steps 30] [--warmup 3] [--batch-size 32] [--json FILE]
 //
-// Each model runs in a forked child so its peak RSS (wait4's ru_maxrss) is its
-// own. Targets (issue 4): 5 epochs over 4,000 events < 10 s, peak < 200 MiB.
+// tacit: TrainLocally (1 thread) on a synthetic token stream, `--warmup` steps
+// in one call, then `--steps` timed in a second call; each model runs in a
+// forked child so its peak RSS (wait4's ru_maxrss) is its own. The peer
+// (bench/models/pytorch_reference.py, python3-torch) trains the same GRU on the
+// same batch, window, thread count and steps, twice: as shipped, and with
+// glibc malloc tuned as tacit tunes it in-process (MALLOC_MMAP_THRESHOLD_,
+// MALLOC_TRIM_THRESHOLD_), the like-for-like comparison. Targets (issue 16):
+// tokens/s >= 1.2x the peer's, peak RSS <= 0.5x the peer's and < 200 MiB at
+// batch 32. One JSON object on stdout (bench/common); exits 1 when a
+// measurement did not happen (pass --no-peer to measure tacit alone).
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <CLI/CLI.hpp>
 
+#include <cmath>
 #include <cstdio>
-#include <cstdlib>
+#include <ctime>
 #include <random>
+#include <string>
+#include <vector>
 
-#include "client/examples/population.h"
+#include "absl/strings/str_cat.h"
+#include "bench/common/flags.h"
+#include "bench/common/report.h"
+#include "common/json_parse.h"
+#include "models/blas_kernels.h"
 #include "models/parameter_layout.h"
 #include "models/training.h"
-#include "tests/support/shared_data.h"
 
 namespace {
 
-struct RoundFigures {
-  double seconds = 0.0;
-  int64_t tokens = 0;  // predicted tokens over all epochs
+struct RunFigures {
+  double seconds = 0.0;      // wall time of the timed steps
+  double cpu_seconds = 0.0;  // process CPU time of the timed steps
   int steps = 0;
   double loss = 0.0;
   bool ok = false;
 };
 
-// A Zipf-distributed stream with habits, for when the real data is absent.
+// A Zipf-distributed stream with habits.
 std::vector<int32_t> SyntheticTokens(size_t n, uint32_t vocab) {
   std::mt19937_64 rng(7);
   std::vector<int32_t> out(n);
@@ -41,104 +54,188 @@ std::vector<int32_t> SyntheticTokens(size_t n, uint32_t vocab) {
   return out;
 }
 
-RoundFigures RunRound(const tacit::ModelConfig& config, const std::vector<int32_t>& tokens,
-                      const tacit::TrainOptions& options) {
-  RoundFigures f;
+double ProcessCpuSeconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
+
+// In the child: warm-up steps, then the timed steps (one call each).
+RunFigures Train(const tacit::ModelConfig& config, int warmup, int steps, int batch) {
+  RunFigures f;
+  // Exactly warmup + steps full batches of non-overlapping windows.
+  const auto tokens = SyntheticTokens(
+      static_cast<size_t>(warmup + steps) * batch * config.window + 1, config.vocab_size);
   auto global = tacit::InitialParameters(config, 1);
   if (!global.ok()) return f;
+  tacit::TrainOptions options;
+  options.batch_size = batch;
+  options.threads = 1;
+  if (warmup > 0) {
+    options.max_steps = warmup;
+    if (!tacit::TrainLocally(config, *global, tokens, options).ok()) return f;
+  }
+  options.max_steps = steps;
+  const double cpu = ProcessCpuSeconds();
   auto update = tacit::TrainLocally(config, *global, tokens, options);
+  f.cpu_seconds = ProcessCpuSeconds() - cpu;
   if (!update.ok()) {
     std::fprintf(stderr, "%s: %s\n", config.name.c_str(),
                  std::string(update.status().message()).c_str());
     return f;
   }
   f.seconds = update->seconds;
-  f.tokens = update->examples * options.epochs;
   f.steps = update->steps;
   f.loss = update->train_loss;
-  f.ok = true;
+  f.ok = update->steps == steps && std::isfinite(update->train_loss);
   return f;
+}
+
+// Runs `config`'s training in a forked child (LibTorch's thread pools must not
+// exist in the parent, which forks again). Null when it failed.
+nlohmann::json MeasureTacit(const tacit::ModelConfig& config, int warmup, int steps, int batch) {
+  int fds[2];
+  if (pipe(fds) != 0) return nullptr;
+  const pid_t child = fork();
+  if (child == 0) {
+    close(fds[0]);
+    RunFigures f = Train(config, warmup, steps, batch);
+    (void)!write(fds[1], &f, sizeof(f));
+    _exit(f.ok ? 0 : 1);
+  }
+  close(fds[1]);
+  RunFigures f;
+  const bool got = read(fds[0], &f, sizeof(f)) == static_cast<ssize_t>(sizeof(f));
+  close(fds[0]);
+  int status = 0;
+  struct rusage usage {};
+  if (child < 0 || wait4(child, &status, 0, &usage) != child || !got || !f.ok ||
+      !(f.seconds > 0.0) || usage.ru_maxrss <= 0) {
+    return nullptr;
+  }
+  const double tokens = static_cast<double>(steps) * batch * config.window;
+  return {{"parameters", tacit::LayoutOf(config)->total_size},
+          {"steps", f.steps},
+          {"seconds", f.seconds},
+          {"cpu_seconds", f.cpu_seconds},
+          {"tokens_per_s", tokens / f.seconds},
+          {"tokens_per_cpu_s", tokens / f.cpu_seconds},
+          {"last_loss", f.loss},
+          {"peak_rss_mib", static_cast<double>(usage.ru_maxrss) / 1024.0}};
+}
+
+// Runs the Python peer and returns its JSON, or the reason it is missing.
+absl::StatusOr<nlohmann::json> MeasurePeer(const std::string& python, const std::string& script,
+                                           const std::vector<std::string>& flags,
+                                           bool malloc_tuned) {
+  int fds[2];
+  if (pipe(fds) != 0) return absl::InternalError("pipe failed");
+  const pid_t child = fork();
+  if (child == 0) {
+    close(fds[0]);
+    dup2(fds[1], STDOUT_FILENO);
+    if (malloc_tuned) {
+      setenv("MALLOC_MMAP_THRESHOLD_", "268435456", 1);  // tacit's mallopt values
+      setenv("MALLOC_TRIM_THRESHOLD_", "536870912", 1);
+    }
+    std::vector<char*> argv = {const_cast<char*>(python.c_str()),
+                               const_cast<char*>(script.c_str())};
+    for (const auto& f : flags) argv.push_back(const_cast<char*>(f.c_str()));
+    argv.push_back(nullptr);
+    execv(python.c_str(), argv.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  std::string out;
+  char buffer[4096];
+  for (ssize_t n; (n = read(fds[0], buffer, sizeof(buffer))) > 0;) out.append(buffer, n);
+  close(fds[0]);
+  int status = 0;
+  if (child < 0 || waitpid(child, &status, 0) != child || !WIFEXITED(status)) {
+    return absl::InternalError(absl::StrCat(script, " did not finish"));
+  }
+  if (WEXITSTATUS(status) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(script, " exited ", WEXITSTATUS(status),
+                     WEXITSTATUS(status) == 2 ? " (python3-torch missing or bad flags)" : ""));
+  }
+  return tacit::ParseJson(out, script);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"model_bench: one local training round per registered model"};
-  std::string data = tacit::testing::SharedDataDir();
-  if (!data.empty()) data += "/sea-commands";
-  int events = 5000;
-  tacit::TrainOptions options;
-  options.epochs = 5;
-  options.threads = 1;
-  app.add_option("--data", data, "SEA folder (first person's first --events commands)");
-  app.add_option("--events", events, "events of the person (80% train)");
-  app.add_option("--epochs", options.epochs);
-  app.add_option("--batch-size", options.batch_size);
-  CLI11_PARSE(app, argc, argv);
+  tacit::UseBestBlasKernels(argv);  // before any thread: it may restart the program
+  CLI::App app{"model_bench: tacit's local training vs the same GRU in PyTorch from Python",
+               "model_bench"};
+  tacit::bench::CommonFlags common;
+  tacit::bench::AddCommonFlags(app, &common);
+  int steps = 30, warmup = 3, batch = 32;
+  std::string python = "/usr/bin/python3", script = TACIT_PYTORCH_REFERENCE;
+  bool no_peer = false;
+  app.add_option("--steps", steps, "timed optimizer steps")->check(CLI::PositiveNumber);
+  app.add_option("--warmup", warmup, "untimed steps first")->check(CLI::NonNegativeNumber);
+  app.add_option("--batch-size", batch, "windows per step")->check(CLI::PositiveNumber);
+  app.add_option("--python", python, "Python with python3-torch (Debian's /usr/bin/python3)");
+  app.add_option("--peer-script", script, "the PyTorch peer")->check(CLI::ExistingFile);
+  app.add_flag("--no-peer", no_peer, "measure tacit only");
+  if (auto code = tacit::bench::ParseFlags(app, argc, argv)) return *code;
 
-  std::vector<int32_t> tokens;
-  std::string source = "synthetic Zipf stream";
-  if (!data.empty() && tacit::testing::DirectoryExists(data)) {
-    tacit::PopulationSpec spec;
-    spec.source = "sea-commands";
-    spec.path = data;
-    spec.people = 1;
-    spec.max_events_per_person = events;
-    auto persons = tacit::LoadPopulation(spec);
-    if (persons.ok() && !persons->empty()) {
-      tokens = (*persons)[0].train;
-      source = "SEA " + (*persons)[0].person_id;
+  tacit::bench::BenchReport report("model_bench");
+  auto& figures = report.figures();
+  figures["batch"] = batch;
+  figures["steps"] = steps;
+  figures["warmup_steps"] = warmup;
+  figures["threads"] = 1;
+  figures["blas"] = tacit::BlasDescription();  // dlsym only: no LibTorch threads before fork
+  std::fprintf(stderr, "BLAS: %s\n", tacit::BlasDescription().c_str());
+  const tacit::ModelConfig gru = tacit::DefaultGruConfig();
+  for (const tacit::ModelConfig& config : {gru, tacit::DefaultTransformerConfig()}) {
+    figures["tacit"][config.name] = MeasureTacit(config, warmup, steps, batch);
+    if (report.RequireFigure("/tacit/" + config.name + "/tokens_per_s")) {
+      const auto& t = figures["tacit"][config.name];
+      std::fprintf(stderr, "tacit %-11s %8.0f tokens/s (%8.0f per CPU s), peak RSS %4.0f MiB\n",
+                   config.name.c_str(), t["tokens_per_s"].get<double>(),
+                   t["tokens_per_cpu_s"].get<double>(), t["peak_rss_mib"].get<double>());
     }
   }
-  if (tokens.empty()) tokens = SyntheticTokens(static_cast<size_t>(events * 0.8), 4096);
-
-  // Only dlsym here: LibTorch's thread pools must not exist before fork().
-  std::printf("BLAS: %s\n", tacit::BlasDescription().c_str());
-  std::printf("data: %s, %zu train tokens; %d epochs, batch %d, 1 thread\n\n", source.c_str(),
-              tokens.size(), options.epochs, options.batch_size);
-  double load[1] = {0.0};
-  if (getloadavg(load, 1) == 1) {
-    std::printf("load average %.1f on %ld cores (under contention wall time exceeds CPU time)\n\n",
-                load[0], sysconf(_SC_NPROCESSORS_ONLN));
-  }
-  std::printf(
-      "| model | parameters | steps | wall s | CPU s | tokens/s (wall) | peak RSS MiB | wall < 10 "
-      "s "
-      "| < 200 MiB |\n");
-  std::printf("|---|---|---|---|---|---|---|---|---|\n");
-  std::fflush(stdout);
-  bool all_ok = true;
-  for (const tacit::ModelConfig& config :
-       {tacit::DefaultGruConfig(), tacit::DefaultTransformerConfig()}) {
-    int fds[2];
-    if (pipe(fds) != 0) return 1;
-    const pid_t child = fork();
-    if (child == 0) {
-      close(fds[0]);
-      RoundFigures f = RunRound(config, tokens, options);
-      (void)!write(fds[1], &f, sizeof(f));
-      _exit(f.ok ? 0 : 1);
+  if (!no_peer) {
+    const std::vector<std::string> flags = {"--steps",     std::to_string(steps),
+                                            "--warmup",    std::to_string(warmup),
+                                            "--batch",     std::to_string(batch),
+                                            "--window",    std::to_string(gru.window),
+                                            "--vocab",     std::to_string(gru.vocab_size),
+                                            "--embedding", std::to_string(gru.embedding_dim),
+                                            "--hidden",    std::to_string(gru.hidden_dim),
+                                            "--threads",   "1"};
+    const auto& ours = figures["tacit"]["gru"];
+    for (const bool tuned : {false, true}) {
+      const std::string key = tuned ? "pytorch_malloc_tuned" : "pytorch";
+      auto peer = MeasurePeer(python, script, flags, tuned);
+      if (!report.Require(peer.ok(),
+                          absl::StrCat(key, " peer: ", peer.ok() ? "" : peer.status().message(),
+                                       " (pass --no-peer to skip it)"))) {
+        continue;
+      }
+      figures[key] = *peer;
+      if (!report.RequireFigure("/" + key + "/tokens_per_s") || ours.is_null()) continue;
+      const double wall =
+          ours["tokens_per_s"].get<double>() / (*peer)["tokens_per_s"].get<double>();
+      const double cpu = ours["tokens_per_cpu_s"].get<double>() /
+                         ((*peer)["steps"].get<double>() * batch * gru.window /
+                          (*peer)["cpu_seconds"].get<double>());
+      const double rss = ours["peak_rss_mib"].get<double>() / (*peer)["peak_rss_mib"].get<double>();
+      figures["ratios"][key] = {{"tokens_per_s", wall},
+                                {"tokens_per_cpu_s", cpu},
+                                {"peak_rss", rss},
+                                {"speed_target_met", wall >= 1.2},
+                                {"rss_target_met", rss <= 0.5 && ours["peak_rss_mib"] < 200.0}};
+      std::fprintf(stderr,
+                   "%-20s %8.0f tokens/s, peak RSS %4.0f MiB: tacit/peer tokens/s %.2fx "
+                   "(per CPU s %.2fx), RSS %.2fx\n",
+                   key.c_str(), (*peer)["tokens_per_s"].get<double>(),
+                   (*peer)["peak_rss_mib"].get<double>(), wall, cpu, rss);
     }
-    close(fds[1]);
-    RoundFigures f;
-    const bool got = read(fds[0], &f, sizeof(f)) == static_cast<ssize_t>(sizeof(f));
-    close(fds[0]);
-    int status = 0;
-    struct rusage usage {};
-    wait4(child, &status, 0, &usage);
-    const double peak_mib = usage.ru_maxrss / 1024.0;  // KiB on Linux
-    if (!got || !f.ok) {
-      std::printf("| %s | failed | | | | | | | |\n", config.name.c_str());
-      all_ok = false;
-      continue;
-    }
-    const bool fast = f.seconds < 10.0, small = peak_mib < 200.0;
-    const double cpu = usage.ru_utime.tv_sec + usage.ru_utime.tv_usec * 1e-6 +
-                       usage.ru_stime.tv_sec + usage.ru_stime.tv_usec * 1e-6;
-    std::printf("| %s | %lld | %d | %.2f | %.2f | %.0f | %.0f | %s | %s |\n", config.name.c_str(),
-                static_cast<long long>(tacit::LayoutOf(config)->total_size), f.steps, f.seconds,
-                cpu, f.tokens / f.seconds, peak_mib, fast ? "yes" : "NO", small ? "yes" : "NO");
-    std::fflush(stdout);
   }
-  return all_ok ? 0 : 1;
+  return report.Finish(common.json_path, 1);
 }

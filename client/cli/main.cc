@@ -9,8 +9,10 @@
 #include "client/runtime/fleet_commands.h"
 #include "client/runtime/install_service_command.h"
 #include "client/runtime/privacy_command.h"
+#include "models/blas_kernels.h"
 
 int main(int argc, char** argv) {
+  tacit::UseBestBlasKernels(argv);  // before any thread: it may restart the program
   CLI::App app{
       "tacit-client: your computer activity stays on this laptop, encrypted; only clipped, "
       "securely aggregated (masked) model updates ever leave it."};

@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "client/examples/population.h"
 #include "common/json_parse.h"
+#include "models/blas_kernels.h"
 #include "models/model_file.h"
 #include "models/parameter_layout.h"
 #include "simulations/central/central_reference.h"
@@ -24,6 +25,7 @@ void PrintRow(const char* name, const tacit::EvalResult& r) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  tacit::UseBestBlasKernels(argv);  // before any thread: it may restart the program
   CLI::App app{"tacit-central: the centrally trained reference model (research tool)"};
   tacit::PopulationSpec spec;
   spec.source = "sea-commands";

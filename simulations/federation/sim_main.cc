@@ -16,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "client/examples/population.h"
 #include "common/parallel_for.h"
+#include "models/blas_kernels.h"
 #include "models/model_file.h"
 #include "models/parameter_layout.h"
 #include "models/training.h"
@@ -243,6 +244,7 @@ int Run(const std::string& config_path, std::string out, const std::string& tran
 }  // namespace
 
 int main(int argc, char** argv) {
+  tacit::UseBestBlasKernels(argv);  // before any thread: it may restart the program
   CLI::App app{
       "tacit-sim: simulated federations with the production client and coordinator "
       "code (secure aggregation, local training, server optimizer)"};

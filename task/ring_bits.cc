@@ -112,13 +112,13 @@ absl::Status CheckRoundRing(const TaskConfig& task, int64_t model_length,
                             const v1::SecAggRoundParameters& parameters) {
   TACIT_ASSIGN_OR_RETURN(int bits, RingBitsOfTask(task, model_length));
   if (parameters.bits() != static_cast<uint32_t>(bits)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the coordinator's round sums in a ", parameters.bits(), "-bit ring but task '", task.name,
-        "' plans ", bits, " bits on this laptop (",
-        parameters.bits() < static_cast<uint32_t>(bits)
-            ? "a narrower ring lets the sum wrap"
-            : "a wider ring sends more bytes than the task needs",
-        "); nothing was sent: the coordinator must plan the ring from the task"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the coordinator's round sums in a ", parameters.bits(),
+                     "-bit ring but task '", task.name, "' plans ", bits, " bits on this laptop (",
+                     parameters.bits() < static_cast<uint32_t>(bits)
+                         ? "a narrower ring lets the sum wrap"
+                         : "a wider ring sends more bytes than the task needs",
+                     "); nothing was sent: the coordinator must plan the ring from the task"));
   }
   const int64_t most = MaxClientsInSum(task);
   if (static_cast<int64_t>(parameters.cohort_size()) > most) {

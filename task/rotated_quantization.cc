@@ -76,8 +76,8 @@ absl::StatusOr<RotatedQuantizationPlan> RotatedQuantizationPlanOfTask(const Task
     plan.bits = needed;
   } else if (task.secure_agg.bits < needed) {
     return absl::OutOfRangeError(absl::StrCat(
-        "task '", task.name, "': secure_agg.bits ", task.secure_agg.bits, " cannot hold the sum of ",
-        plan.max_clients, " clients' ", plan.bits_per_coordinate,
+        "task '", task.name, "': secure_agg.bits ", task.secure_agg.bits,
+        " cannot hold the sum of ", plan.max_clients, " clients' ", plan.bits_per_coordinate,
         "-bit coordinates: use at least ", needed, " bits, or 0 (auto)"));
   } else {
     plan.bits = task.secure_agg.bits;
@@ -143,9 +143,8 @@ absl::StatusOr<std::vector<double>> DecodeRotatedSum(absl::Span<const uint64_t> 
                                                    " coordinates, the plan ", plan.encoded_dim));
   }
   if (clients < 1 || clients > plan.max_clients) {
-    return absl::InvalidArgumentError(absl::StrCat("a compressed sum of ", clients,
-                                                   " clients; the ring holds 1 to ",
-                                                   plan.max_clients));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a compressed sum of ", clients, " clients; the ring holds 1 to ", plan.max_clients));
   }
   const double most = plan.Levels() * static_cast<double>(clients);
   const double offset = plan.range * static_cast<double>(clients);
@@ -158,10 +157,11 @@ absl::StatusOr<std::vector<double>> DecodeRotatedSum(absl::Span<const uint64_t> 
     for (size_t i = 0; i < size; ++i) {
       const double s = static_cast<double>(level_sums[at + i]);
       if (s > most) {
-        return absl::DataLossError(absl::StrCat(
-            "the compressed sum's coordinate ", at + i, " is ", s, ", beyond the ", most,
-            " that ", clients, " honest encodings can reach: a client masked a crafted vector; "
-            "the round is abandoned"));
+        return absl::DataLossError(
+            absl::StrCat("the compressed sum's coordinate ", at + i, " is ", s, ", beyond the ",
+                         most, " that ", clients,
+                         " honest encodings can reach: a client masked a crafted vector; "
+                         "the round is abandoned"));
       }
       rotated[i] = s * plan.Step() - offset;
     }

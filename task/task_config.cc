@@ -95,14 +95,14 @@ absl::Status CheckCompression(const TaskConfig& c) {
   }
   if (c.secure_agg.bits == kAutoBits) return absl::OkStatus();
   TACIT_ASSIGN_OR_RETURN(int fixed_point_bits, FixedPointRingBits(c, 0));
-  const int needed = std::max(
-      CompressedRingBits(c.secure_agg.compression.bits_per_coordinate, MaxClientsInSum(c)),
-      fixed_point_bits);
+  const int needed =
+      std::max(CompressedRingBits(c.secure_agg.compression.bits_per_coordinate, MaxClientsInSum(c)),
+               fixed_point_bits);
   if (c.secure_agg.bits < needed) {
-    return absl::OutOfRangeError(absl::StrCat(
-        "config key 'secure_agg.bits' = ", c.secure_agg.bits, " is too small for ",
-        MaxClientsInSum(c), " clients' ", c.secure_agg.compression.bits_per_coordinate,
-        "-bit coordinates: use at least ", needed, " bits, or 0 (auto)"));
+    return absl::OutOfRangeError(
+        absl::StrCat("config key 'secure_agg.bits' = ", c.secure_agg.bits, " is too small for ",
+                     MaxClientsInSum(c), " clients' ", c.secure_agg.compression.bits_per_coordinate,
+                     "-bit coordinates: use at least ", needed, " bits, or 0 (auto)"));
   }
   return absl::OkStatus();
 }

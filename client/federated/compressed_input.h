@@ -42,7 +42,7 @@ absl::StatusOr<std::vector<int64_t>> EncodeCompressedInput(
 
 // Simulations only: reproducible stochastic rounding.
 struct SeededRounding {
-  uint64_t rounding_seed = 0;             // the levels' rounding
+  uint64_t rounding_seed = 0;              // the levels' rounding
   std::array<uint8_t, 32> rounding_key{};  // the fixed-point part's
 };
 

@@ -10,8 +10,8 @@ absl::StatusOr<std::vector<int64_t>> EncodeDdgInput(
     const privacy::DdgPlan& plan, uint64_t rotation_seed, absl::Span<const float> update,
     size_t model_length, double weight, const secagg::FixedPointParams& round,
     privacy::RandomDraws& draws, const std::optional<std::array<uint8_t, 32>>& rounding_key) {
-  const ModelEncoder encode = [&](absl::Span<const double> delta)
-      -> absl::StatusOr<std::vector<int64_t>> {
+  const ModelEncoder encode =
+      [&](absl::Span<const double> delta) -> absl::StatusOr<std::vector<int64_t>> {
     TACIT_ASSIGN_OR_RETURN(std::vector<uint64_t> residues,
                            privacy::EncodeDdgUpdate(delta, plan, rotation_seed, draws));
     std::vector<int64_t> encoded;

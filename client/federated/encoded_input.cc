@@ -13,9 +13,8 @@ absl::StatusOr<std::vector<int64_t>> EncodeModelThenFixedPoint(
     const std::optional<std::array<uint8_t, 32>>& rounding_key) {
   if (static_cast<int>(round.bits) != planned_bits) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "the round sums in a ", round.bits, "-bit ring but the task's ", scheme,
-        " is planned for ", planned_bits,
-        " bits: refusing to encode (the coordinator and the task disagree)"));
+        "the round sums in a ", round.bits, "-bit ring but the task's ", scheme, " is planned for ",
+        planned_bits, " bits: refusing to encode (the coordinator and the task disagree)"));
   }
   if (weight != 1.0) {
     return absl::InvalidArgumentError(absl::StrCat("the ", scheme,

@@ -309,8 +309,7 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
     if (step == 0) {
       // Before this client advertises a key: the cohort and threshold
       // secure aggregation will actually run with.
-      const v1::SecAggRoundParameters& parameters =
-          response.message().round_start().parameters();
+      const v1::SecAggRoundParameters& parameters = response.message().round_start().parameters();
       absl::Status round_allowed = CheckRoundAgainstPolicy(options.policy, parameters);
       // The ring and cohort the laptop planned from the task: a narrower ring
       // or a bigger cohort could wrap the sum, a wider ring wastes upload.

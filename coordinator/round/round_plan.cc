@@ -32,8 +32,8 @@ std::string RoundPlan::Describe() const {
     absl::StrAppendFormat(&line,
                           ", rotated quantization: %d bits per coordinate on [-%.3g, %.3g], %d "
                           "rotated coordinates",
-                          compression->bits_per_coordinate, compression->range,
-                          compression->range, compression->encoded_dim);
+                          compression->bits_per_coordinate, compression->range, compression->range,
+                          compression->encoded_dim);
   }
   return line;
 }
@@ -99,8 +99,8 @@ absl::StatusOr<RoundPlan> PlanRound(const TaskConfig& task, uint64_t round_id,
     plan.encoded_model_length = static_cast<uint64_t>(plan.ddg->mechanism.dim);
   }
   if (task.secure_agg.compression.type == CompressionType::kRotatedQuantization) {
-    TACIT_ASSIGN_OR_RETURN(plan.compression, RotatedQuantizationPlanOfTask(
-                                                 task, static_cast<int64_t>(model_length)));
+    TACIT_ASSIGN_OR_RETURN(plan.compression,
+                           RotatedQuantizationPlanOfTask(task, static_cast<int64_t>(model_length)));
     plan.encoded_model_length = plan.compression->encoded_dim;
   }
   plan.vector_length = plan.encoded_model_length + (plan.evaluation ? kEvaluationCoordinates : 0);

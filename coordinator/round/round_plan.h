@@ -23,7 +23,7 @@ struct RoundPlan {
   std::vector<uint32_t> cohort;  // client ids of this round, distinct
   uint32_t threshold = 0;        // Shamir threshold t
   uint32_t neighbors = 0;        // SecAgg+ degree k; 0 = complete graph
-  uint32_t bits = 32;  // the ring: the task's secure_agg.bits, or planned (task/ring_bits.h)
+  uint32_t bits = 32;         // the ring: the task's secure_agg.bits, or planned (task/ring_bits.h)
   double clip_range = 1.0;    // per coordinate, before quantizing
   double scale = 1;           // fixed-point scale (largest that cannot wrap)
   double max_weight = 1;      // a client's weight is capped here

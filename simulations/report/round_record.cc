@@ -71,11 +71,11 @@ std::string RoundRecord::ToCsvRow() const {
                                  ",", selected, ",", stragglers, ",", participants);
   for (int dropped : dropouts_per_phase) absl::StrAppend(&row, ",", dropped);
   absl::StrAppend(
-      &row, absl::StrFormat(",%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%d,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%.6f,%.6g,%d,%d",
-                            top1_pooled, top3_pooled, top1_macro, top3_macro, test_loss, train_loss,
-                            bytes_up, bytes_down, train_seconds, train_wall_seconds, secagg_seconds,
-                            wall_seconds, eval_seconds, epsilon, update_norm, rotated_coordinates,
-                            clipped_after_rotation));
+      &row, absl::StrFormat(
+                ",%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%d,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%.6f,%.6g,%d,%d",
+                top1_pooled, top3_pooled, top1_macro, top3_macro, test_loss, train_loss, bytes_up,
+                bytes_down, train_seconds, train_wall_seconds, secagg_seconds, wall_seconds,
+                eval_seconds, epsilon, update_norm, rotated_coordinates, clipped_after_rotation));
   return row;
 }
 

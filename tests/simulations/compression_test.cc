@@ -22,10 +22,9 @@ namespace {
 TaskConfig CompressedTask(int cohort, int k) {
   nlohmann::json json = SmallExperiment(cohort, cohort, 1, 1)["task"];
   json["cohort"] = {{"size", cohort}, {"over_selection", 1.0}, {"min_survivors", cohort}};
-  json["secure_agg"] = {{"compression",
-                         {{"type", "rotated_quantization"},
-                          {"bits_per_coordinate", k},
-                          {"range_sigmas", 6.0}}}};
+  json["secure_agg"] = {
+      {"compression",
+       {{"type", "rotated_quantization"}, {"bits_per_coordinate", k}, {"range_sigmas", 6.0}}}};
   json["dp"] = {{"clip_norm", 0.5}};
   absl::StatusOr<TaskConfig> task = ParseTaskConfig(json);
   EXPECT_TRUE(task.ok()) << task.status();
@@ -43,8 +42,8 @@ TEST(CompressedRound, TheCoordinatorDecodesTheMeanWithinTheQuantizationBound) {
     const int clients = std::uniform_int_distribution<int>(3, 40)(rng);
     const size_t length = std::uniform_int_distribution<size_t>(2000, 30000)(rng);
     const int k = std::uniform_int_distribution<int>(1, 10)(rng);
-    SCOPED_TRACE(::testing::Message() << "clients " << clients << " length " << length << " k "
-                                      << k);
+    SCOPED_TRACE(::testing::Message()
+                 << "clients " << clients << " length " << length << " k " << k);
     const TaskConfig task = CompressedTask(clients, k);
     std::vector<uint32_t> cohort;
     for (int i = 1; i <= clients; ++i) cohort.push_back(static_cast<uint32_t>(i));
@@ -67,7 +66,8 @@ TEST(CompressedRound, TheCoordinatorDecodesTheMeanWithinTheQuantizationBound) {
         v = static_cast<float>(normal(rng));
         norm += static_cast<double>(v) * v;
       }
-      const double scale = 0.5 * std::uniform_real_distribution<double>(0, 1)(rng) / std::sqrt(norm);
+      const double scale =
+          0.5 * std::uniform_real_distribution<double>(0, 1)(rng) / std::sqrt(norm);
       for (size_t i = 0; i < length; ++i) {
         update[i] = static_cast<float>(update[i] * scale);
         mean[i] += static_cast<double>(update[i]) / clients;
@@ -79,8 +79,8 @@ TEST(CompressedRound, TheCoordinatorDecodesTheMeanWithinTheQuantizationBound) {
       privacy::RandomDraws draws(*source);
       CompressionCounts counts;
       absl::StatusOr<std::vector<int64_t>> encoded =
-          EncodeCompressedInput(*plan->compression, DdgRotationSeed(plan->round_id), update,
-                                length, 1.0, round, draws, &counts);
+          EncodeCompressedInput(*plan->compression, DdgRotationSeed(plan->round_id), update, length,
+                                1.0, round, draws, &counts);
       ASSERT_TRUE(encoded.ok()) << encoded.status();
       ASSERT_EQ(encoded->size(), sum.size());
       EXPECT_EQ(counts.clipped.load(), 0);
@@ -110,8 +110,7 @@ TEST(CompressedRound, TheCoordinatorDecodesTheMeanWithinTheQuantizationBound) {
     // A crafted input (a client masking the top of the ring) is refused.
     secagg::AggregationResult crafted = result;
     crafted.quantized_sum[3] = secagg::FromModular(mask, plan->bits);
-    EXPECT_EQ(coordinator::DecodeSum(*plan, crafted).status().code(),
-              absl::StatusCode::kDataLoss);
+    EXPECT_EQ(coordinator::DecodeSum(*plan, crafted).status().code(), absl::StatusCode::kDataLoss);
   }
 }
 

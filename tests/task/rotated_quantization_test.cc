@@ -106,8 +106,8 @@ TEST(RotatedQuantization, TheDecodedMeanIsTheMeanWithinTheQuantizationBound) {
     const int k = std::uniform_int_distribution<int>(1, 12)(rng);
     const double clip = std::uniform_real_distribution<double>(0.01, 10)(rng);
     const uint64_t rotation_seed = rng();
-    SCOPED_TRACE(::testing::Message() << "dim " << dim << " clients " << clients << " k " << k
-                                      << " clip " << clip);
+    SCOPED_TRACE(::testing::Message()
+                 << "dim " << dim << " clients " << clients << " k " << k << " clip " << clip);
     const TaskConfig task = CompressedTask(clients, k, clip, 6.0);
     absl::StatusOr<RotatedQuantizationPlan> plan =
         RotatedQuantizationPlanOfTask(task, static_cast<int64_t>(dim));
@@ -158,8 +158,7 @@ TEST(RotatedQuantization, StochasticRoundingIsUnbiasedOverRepeats) {
     std::vector<double> average(dim, 0.0);
     for (int r = 0; r < kRepeats; ++r) {
       QuantizedUpdate q = Quantize(x, *plan, rotation_seed, rng());
-      absl::StatusOr<std::vector<double>> one =
-          DecodeRotatedSum(q.levels, *plan, rotation_seed, 1);
+      absl::StatusOr<std::vector<double>> one = DecodeRotatedSum(q.levels, *plan, rotation_seed, 1);
       ASSERT_TRUE(one.ok()) << one.status();
       for (size_t i = 0; i < dim; ++i) average[i] += (*one)[i] / kRepeats;
     }
@@ -195,8 +194,8 @@ TEST(RotatedQuantization, ThePlannedRingNeverWrapsAtTheLargestCohort) {
     EXPECT_EQ(plan->bits, std::max(k + cohort_bits, *fixed_point));
     // Every client at the top level: decodes to cohort * R in every rotated
     // coordinate, i.e. no DataLoss and no wrap.
-    std::vector<uint64_t> sums(plan->encoded_dim,
-                               static_cast<uint64_t>(largest & ((absl::uint128(1) << plan->bits) - 1)));
+    std::vector<uint64_t> sums(
+        plan->encoded_dim, static_cast<uint64_t>(largest & ((absl::uint128(1) << plan->bits) - 1)));
     absl::StatusOr<std::vector<double>> decoded = DecodeRotatedSum(sums, *plan, 9, cohort);
     ASSERT_TRUE(decoded.ok()) << decoded.status();
   }
@@ -228,14 +227,14 @@ TEST(RotatedQuantization, CoordinatesBeyondTheRangeAreClippedAndCounted) {
 }
 
 TEST(RotatedQuantization, AnExplicitRingTooNarrowForTheCompressedSumIsRefused) {
-  nlohmann::json j = {{"name", "t"},
-                      {"model", {{"name", "gru"}}},
-                      {"vocab", {{"salt", "s"}}},
-                      {"cohort", {{"size", 40}, {"over_selection", 1.0}}},
-                      {"secure_agg",
-                       {{"bits", 10},
-                        {"compression",
-                         {{"type", "rotated_quantization"}, {"bits_per_coordinate", 8}}}}}};
+  nlohmann::json j = {
+      {"name", "t"},
+      {"model", {{"name", "gru"}}},
+      {"vocab", {{"salt", "s"}}},
+      {"cohort", {{"size", 40}, {"over_selection", 1.0}}},
+      {"secure_agg",
+       {{"bits", 10},
+        {"compression", {{"type", "rotated_quantization"}, {"bits_per_coordinate", 8}}}}}};
   absl::StatusOr<TaskConfig> task = ParseTaskConfig(j);
   ASSERT_FALSE(task.ok());
   EXPECT_THAT(task.status().message(), HasSubstr("use at least 14 bits"));

@@ -14,7 +14,10 @@
 #include "coordinator/cli_commands.h"
 #include "coordinator/round/privacy_projection.h"
 #include "coordinator/round/secagg_bounds.h"
+#include "models/parameter_layout.h"
+#include "task/ring_bits.h"
 #include "task/task_config.h"
+#include "task/task_model.h"
 
 namespace tacit::coordinator {
 namespace {
@@ -51,6 +54,15 @@ void AddCheckConfigCommand(CLI::App& app, CommandAction* action) {
       absl::StatusOr<PrivacyProjection> privacy = ProjectPrivacy(*config);
       if (!privacy.ok()) return Fail(privacy.status());
       std::cerr << privacy->Describe();
+      // The ring, planned from the cohort, clip and quantization when
+      // secure_agg.bits is 0 (task/ring_bits.h), for the task's model.
+      absl::StatusOr<ModelConfig> model = ResolveTaskModel(*config);
+      if (!model.ok()) return Fail(model.status());
+      absl::StatusOr<ParameterLayout> layout = LayoutOf(*model);
+      if (!layout.ok()) return Fail(layout.status());
+      absl::StatusOr<std::string> ring = DescribeRingOfTask(*config, layout->total_size);
+      if (!ring.ok()) return Fail(ring.status());
+      std::cerr << *ring << "\n";
       if (absl::Status weak = RefuseWeakOverrides(*bounds); !weak.ok()) {
         if (!args->force) return Fail(weak);
         std::cerr << "WARNING (--force): " << weak.message() << "\n";

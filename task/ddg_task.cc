@@ -1,6 +1,7 @@
 #include "task/ddg_task.h"
 
 #include "absl/strings/str_cat.h"
+#include "task/ring_bits.h"
 
 namespace tacit {
 
@@ -22,6 +23,12 @@ absl::StatusOr<privacy::DdgPlan> DdgPlanOfTask(const TaskConfig& task, int64_t m
   request.max_clients = std::max<int64_t>(task.SelectedPerRound(), min_survivors);
   request.dim = model_length;
   request.bits = task.secure_agg.bits;
+  if (request.bits == kAutoBits) {
+    // The narrowest ring that carries this noise well (task/ring_bits.h).
+    absl::StatusOr<int> bits = RingBitsOfTask(task, model_length);
+    if (!bits.ok()) return bits.status();
+    request.bits = *bits;
+  }
   absl::StatusOr<privacy::DdgPlan> plan = privacy::PlanDdgForNoise(request);
   if (!plan.ok()) {
     return absl::Status(plan.status().code(),

@@ -25,7 +25,8 @@ bool UsesDiscreteGaussian(const TaskConfig& task);
 
 // privacy::PlanDdgForNoise for a model of `model_length` coordinates when at
 // least `min_survivors` updates reach the sum: the task's z, clip norm and
-// secure_agg.bits, at most SelectedPerRound() updates in a sum, wrap
+// secure_agg.bits (planned by task/ring_bits.h when 0), at most
+// SelectedPerRound() updates in a sum, wrap
 // probability <= 1e-9 per round. InvalidArgument unless UsesDiscreteGaussian.
 absl::StatusOr<privacy::DdgPlan> DdgPlanOfTask(const TaskConfig& task, int64_t min_survivors,
                                                int64_t model_length);

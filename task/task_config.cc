@@ -1,5 +1,6 @@
 #include "task/task_config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -8,6 +9,8 @@
 #include "common/json_parse.h"
 #include "common/status_macros.h"
 #include "task/json_fields.h"
+#include "task/ring_bits.h"
+#include "task/rotated_quantization.h"
 
 namespace tacit {
 namespace {
@@ -61,10 +64,60 @@ absl::Status ReadDeadlines(JsonFields& root, PhaseDeadlines& d) {
   return f.RejectUnknownKeys();
 }
 
+absl::Status ReadCompression(JsonFields& secure_agg, CompressionConfig& c) {
+  TACIT_ASSIGN_OR_RETURN(JsonFields f, secure_agg.Object("compression"));
+  std::string type = CompressionTypeName(c.type);
+  TACIT_RETURN_IF_ERROR(f.Choice("type", &type, {"none", "rotated_quantization"}));
+  c.type = type == "rotated_quantization" ? CompressionType::kRotatedQuantization
+                                          : CompressionType::kNone;
+  TACIT_RETURN_IF_ERROR(f.Int("bits_per_coordinate", &c.bits_per_coordinate, 1, 24));
+  TACIT_RETURN_IF_ERROR(f.Double("range_sigmas", &c.range_sigmas, Bounds{0, 64, true}));
+  return f.RejectUnknownKeys();
+}
+
+// Rotated quantization sums every client's integers with weight 1 and has no
+// place for noise: the discrete Gaussian is the DP path (it rotates and
+// quantizes itself), and weighting by examples would need the weight's bits
+// on top of every coordinate. An explicit ring must hold the compressed sum.
+absl::Status CheckCompression(const TaskConfig& c) {
+  if (c.secure_agg.compression.type == CompressionType::kNone) return absl::OkStatus();
+  if (c.aggregation.weighting != Weighting::kUniform) {
+    return absl::InvalidArgumentError(
+        "config key 'secure_agg.compression.type' = \"rotated_quantization\" needs "
+        "aggregation.weighting \"uniform\" (every client's integers count once); remove "
+        "the compression or weigh uniformly");
+  }
+  if (c.dp.noise_multiplier > 0) {
+    return absl::InvalidArgumentError(
+        "config key 'secure_agg.compression.type' = \"rotated_quantization\" cannot be used "
+        "with dp.noise_multiplier > 0: the discrete Gaussian (dp.mechanism "
+        "\"discrete_gaussian\") already rotates and quantizes; remove the compression");
+  }
+  if (c.secure_agg.bits == kAutoBits) return absl::OkStatus();
+  TACIT_ASSIGN_OR_RETURN(int fixed_point_bits, FixedPointRingBits(c, 0));
+  const int needed =
+      std::max(CompressedRingBits(c.secure_agg.compression.bits_per_coordinate, MaxClientsInSum(c)),
+               fixed_point_bits);
+  if (c.secure_agg.bits < needed) {
+    return absl::OutOfRangeError(
+        absl::StrCat("config key 'secure_agg.bits' = ", c.secure_agg.bits, " is too small for ",
+                     MaxClientsInSum(c), " clients' ", c.secure_agg.compression.bits_per_coordinate,
+                     "-bit coordinates: use at least ", needed, " bits, or 0 (auto)"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ReadSecureAgg(JsonFields& root, int cohort_size, int min_survivors,
                            SecureAggConfig& s) {
   TACIT_ASSIGN_OR_RETURN(JsonFields f, root.Object("secure_agg"));
-  TACIT_RETURN_IF_ERROR(f.Int("bits", &s.bits, 8, 62));
+  TACIT_RETURN_IF_ERROR(f.Int("bits", &s.bits, kAutoBits, kMaxRingBits));
+  if (s.bits != kAutoBits && s.bits < kMinRingBits) {
+    return absl::OutOfRangeError(absl::StrCat("config key '", f.KeyPath("bits"), "' = ", s.bits,
+                                              " is out of range: use 0 (auto, planned from the "
+                                              "cohort) or ",
+                                              kMinRingBits, " to ", kMaxRingBits));
+  }
+  TACIT_RETURN_IF_ERROR(ReadCompression(f, s.compression));
   TACIT_RETURN_IF_ERROR(f.Double("clip_range", &s.clip_range, kPositive));
   TACIT_RETURN_IF_ERROR(f.Int("neighbors", &s.neighbors, 0, cohort_size));
   if (s.neighbors == 1) {
@@ -88,8 +141,10 @@ absl::Status ReadSecureAgg(JsonFields& root, int cohort_size, int min_survivors,
   }
   // The sum of cohort_size values in [-clip, clip] grows by log2(cohort_size)
   // bits; keep at least 8 bits of resolution per coordinate on top of that.
+  // (Compressed tasks are checked against their quantization in
+  // CheckCompression, once the whole task is read.)
   int needed_bits = static_cast<int>(std::ceil(std::log2(static_cast<double>(cohort_size)))) + 8;
-  if (s.bits < needed_bits) {
+  if (s.bits != kAutoBits && s.compression.type == CompressionType::kNone && s.bits < needed_bits) {
     return absl::OutOfRangeError(absl::StrCat("config key '", f.KeyPath("bits"), "' = ", s.bits,
                                               " is too small for cohort.size ", cohort_size,
                                               ": use at least ", needed_bits,
@@ -224,6 +279,10 @@ const char* DpSamplingName(DpSampling sampling) {
   return sampling == DpSampling::kRandomCheckIn ? "random_check_in" : "none";
 }
 
+const char* CompressionTypeName(CompressionType type) {
+  return type == CompressionType::kRotatedQuantization ? "rotated_quantization" : "none";
+}
+
 const char* DpMechanismName(DpMechanism mechanism) {
   return mechanism == DpMechanism::kContinuousGaussian ? "continuous_gaussian"
                                                        : "discrete_gaussian";
@@ -255,6 +314,7 @@ absl::StatusOr<TaskConfig> ParseTaskConfig(const nlohmann::json& json,
   TACIT_RETURN_IF_ERROR(ReadEligibility(root, c.eligibility));
   TACIT_RETURN_IF_ERROR(ReadEvaluation(root, c.evaluation));
   TACIT_RETURN_IF_ERROR(root.RejectUnknownKeys());
+  TACIT_RETURN_IF_ERROR(CheckCompression(c));
   return c;
 }
 
@@ -293,7 +353,11 @@ nlohmann::json TaskConfigToJson(const TaskConfig& c) {
        {{"bits", c.secure_agg.bits},
         {"clip_range", c.secure_agg.clip_range},
         {"neighbors", c.secure_agg.neighbors},
-        {"threshold", c.secure_agg.threshold}}},
+        {"threshold", c.secure_agg.threshold},
+        {"compression",
+         {{"type", CompressionTypeName(c.secure_agg.compression.type)},
+          {"bits_per_coordinate", c.secure_agg.compression.bits_per_coordinate},
+          {"range_sigmas", c.secure_agg.compression.range_sigmas}}}}},
       {"aggregation",
        {{"weighting", WeightingName(c.aggregation.weighting)},
         {"max_weight", c.aggregation.max_weight}}},

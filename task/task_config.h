@@ -41,11 +41,29 @@ struct PhaseDeadlines {
   double unmasking = 30;
 };
 
+// secure_agg.compression: how the model delta is encoded into the secure sum
+// (task/rotated_quantization.h, docs/secure_aggregation.md "Compression").
+//   kNone                 each coordinate in the fixed point of secure_agg.bits;
+//   kRotatedQuantization  blockwise randomized Hadamard rotation, then
+//                         bits_per_coordinate-bit stochastic quantization on
+//                         [-R, R], R = range_sigmas * dp.clip_norm / sqrt(d).
+enum class CompressionType { kNone, kRotatedQuantization };
+
+struct CompressionConfig {
+  CompressionType type = CompressionType::kNone;
+  int bits_per_coordinate = 8;  // k, 1..24
+  double range_sigmas = 4.0;    // R in units of clip_norm / sqrt(d)
+};
+
 struct SecureAggConfig {
-  int bits = 32;            // bits of the fixed-point field each coordinate lives in
+  // Bits of the ring each coordinate is summed in; 0 = auto: the smallest ring
+  // the sum cannot wrap in, planned from the cohort, clip and quantization
+  // (task/ring_bits.h).
+  int bits = 0;
   double clip_range = 1.0;  // coordinates clipped to [-clip_range, clip_range] before quantizing
   int neighbors = 0;        // SecAgg+ graph degree; 0 = auto (complete graph for small cohorts)
   int threshold = 0;        // Shamir threshold; 0 = auto
+  CompressionConfig compression;
 };
 
 // How laptops come to be in a round, which decides the sampling rate q the
@@ -184,5 +202,7 @@ const char* WeightingName(Weighting weighting);   // "uniform" | "examples"
 const char* DpSamplingName(DpSampling sampling);  // "none" | "random_check_in"
 // "discrete_gaussian" | "continuous_gaussian"
 const char* DpMechanismName(DpMechanism mechanism);
+// "none" | "rotated_quantization"
+const char* CompressionTypeName(CompressionType type);
 
 }  // namespace tacit

@@ -65,7 +65,11 @@ absl::StatusOr<nlohmann::json> ToJson(const v1::Task& t, const std::string& key_
        {{"bits", s.bits()},
         {"clip_range", s.clip_range()},
         {"neighbors", s.neighbors()},
-        {"threshold", s.threshold()}}},
+        {"threshold", s.threshold()},
+        {"compression",
+         {{"type", s.compression().type()},
+          {"bits_per_coordinate", s.compression().bits_per_coordinate()},
+          {"range_sigmas", s.compression().range_sigmas()}}}}},
       {"aggregation",
        {{"weighting", t.aggregation().weighting()}, {"max_weight", t.aggregation().max_weight()}}},
       {"dp",
@@ -130,6 +134,10 @@ v1::Task TaskToProto(const TaskConfig& c) {
   s->set_clip_range(c.secure_agg.clip_range);
   s->set_neighbors(c.secure_agg.neighbors);
   s->set_threshold(c.secure_agg.threshold);
+  v1::Task::SecureAgg::Compression* compression = s->mutable_compression();
+  compression->set_type(CompressionTypeName(c.secure_agg.compression.type));
+  compression->set_bits_per_coordinate(c.secure_agg.compression.bits_per_coordinate);
+  compression->set_range_sigmas(c.secure_agg.compression.range_sigmas);
   t.mutable_aggregation()->set_weighting(WeightingName(c.aggregation.weighting));
   t.mutable_aggregation()->set_max_weight(c.aggregation.max_weight);
   v1::Task::Dp* dp = t.mutable_dp();

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/cli/cli_context.h"
+#include "client/federated/compressed_input.h"
 #include "client/federated/ddg_input.h"
 #include "client/federated/local_update.h"
 #include "client/runtime/check_in_jitter.h"
@@ -28,6 +29,8 @@
 #include "secure_agg/phase.h"
 #include "secure_agg/protocol.h"
 #include "task/ddg_task.h"
+#include "task/ring_bits.h"
+#include "task/rotated_quantization.h"
 #include "task/task_model.h"
 #include "task/task_proto.h"
 
@@ -229,6 +232,24 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
   secagg::ClientConfig client_config;
   client_config.client_id = assignment.client_id();
   client_config.rounding_key = options.rounding_key;
+  if (task.secure_agg.compression.type == CompressionType::kRotatedQuantization) {
+    // Planned from the task alone, like the discrete Gaussian; the ring the
+    // coordinator announces is checked against it before the first key.
+    absl::StatusOr<RotatedQuantizationPlan> compression =
+        RotatedQuantizationPlanOfTask(task, static_cast<int64_t>(model->parameters.size()));
+    if (!compression.ok()) {
+      audit.outcome = absl::StrCat("refused: ", compression.status().message());
+      return audit;
+    }
+    std::optional<SeededRounding> seeded;
+    if (options.ddg_noise_seed) {
+      seeded = SeededRounding{*options.ddg_noise_seed,
+                              options.rounding_key.value_or(std::array<uint8_t, 32>{})};
+    }
+    client_config.input_encoder =
+        CompressedInputEncoder(*std::move(compression), DdgRotationSeed(assignment.round_id()),
+                               model->parameters.size(), nullptr, seeded);
+  }
   if (ddg) {
     std::optional<SeededForSimulation> seeded;
     if (options.ddg_noise_seed) {
@@ -274,8 +295,14 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
     if (step == 0) {
       // Before this client advertises a key: the cohort and threshold
       // secure aggregation will actually run with.
-      absl::Status round_allowed =
-          CheckRoundAgainstPolicy(options.policy, response.message().round_start().parameters());
+      const v1::SecAggRoundParameters& parameters = response.message().round_start().parameters();
+      absl::Status round_allowed = CheckRoundAgainstPolicy(options.policy, parameters);
+      // The ring and cohort the laptop planned from the task: a narrower ring
+      // or a bigger cohort could wrap the sum, a wider ring wastes upload.
+      if (round_allowed.ok()) {
+        round_allowed =
+            CheckRoundRing(task, static_cast<int64_t>(model->parameters.size()), parameters);
+      }
       if (!round_allowed.ok()) {
         audit.outcome = absl::StrCat("refused: ", round_allowed.message());
         return audit;

@@ -62,7 +62,9 @@ struct RoundRunnerOptions {
   bool enforce_random_check_in = true;
   std::optional<uint64_t> training_seed;              // else derived from the session
   std::optional<std::array<uint8_t, 32>> noise_seed;  // seeded DP noise, else OS entropy
-  std::optional<uint64_t> ddg_noise_seed;  // seeded discrete Gaussian noise (with rounding_key)
+  // Seeded discrete Gaussian noise, or rotated quantization's rounding (with
+  // rounding_key); simulations only.
+  std::optional<uint64_t> ddg_noise_seed;
   std::optional<std::array<uint8_t, 32>> rounding_key;  // seeded stochastic rounding
   // Stop talking right after receiving this step's message, as a laptop
   // that lost its network would; the coordinator's deadline drops it. -1: never.

@@ -10,6 +10,7 @@
 #include "secure_agg/fixed_point.h"
 #include "secure_agg/parameters.h"
 #include "task/ddg_task.h"
+#include "task/ring_bits.h"
 
 namespace tacit::coordinator {
 
@@ -26,6 +27,13 @@ std::string RoundPlan::Describe() const {
                           "sigma %.3g, wrap <= %.1e",
                           ddg->mechanism.dim, ddg->mechanism.gamma,
                           std::sqrt(ddg->mechanism.local_variance), ddg->wrap_probability);
+  }
+  if (compression) {
+    absl::StrAppendFormat(&line,
+                          ", rotated quantization: %d bits per coordinate on [-%.3g, %.3g], %d "
+                          "rotated coordinates",
+                          compression->bits_per_coordinate, compression->range, compression->range,
+                          compression->encoded_dim);
   }
   return line;
 }
@@ -75,7 +83,8 @@ absl::StatusOr<RoundPlan> PlanRound(const TaskConfig& task, uint64_t round_id,
   }
   plan.threshold = threshold;
   plan.min_survivors = std::max<int>(min_survivors, 2);
-  plan.bits = task.secure_agg.bits;
+  TACIT_ASSIGN_OR_RETURN(int bits, RingBitsOfTask(task, static_cast<int64_t>(model_length)));
+  plan.bits = static_cast<uint32_t>(bits);
   plan.clip_range = task.secure_agg.clip_range;
   plan.max_weight = max_weight;
   plan.model_length = model_length;
@@ -88,6 +97,11 @@ absl::StatusOr<RoundPlan> PlanRound(const TaskConfig& task, uint64_t round_id,
     TACIT_ASSIGN_OR_RETURN(plan.ddg, DdgPlanOfTask(task, task.cohort.min_survivors,
                                                    static_cast<int64_t>(model_length)));
     plan.encoded_model_length = static_cast<uint64_t>(plan.ddg->mechanism.dim);
+  }
+  if (task.secure_agg.compression.type == CompressionType::kRotatedQuantization) {
+    TACIT_ASSIGN_OR_RETURN(plan.compression,
+                           RotatedQuantizationPlanOfTask(task, static_cast<int64_t>(model_length)));
+    plan.encoded_model_length = plan.compression->encoded_dim;
   }
   plan.vector_length = plan.encoded_model_length + (plan.evaluation ? kEvaluationCoordinates : 0);
   TACIT_ASSIGN_OR_RETURN(plan.scale,

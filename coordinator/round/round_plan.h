@@ -13,6 +13,7 @@
 #include "privacy/ddg_planner.h"
 #include "secure_agg/parameters.h"
 #include "task/federated_evaluation.h"
+#include "task/rotated_quantization.h"
 #include "task/task_config.h"
 
 namespace tacit::coordinator {
@@ -22,7 +23,7 @@ struct RoundPlan {
   std::vector<uint32_t> cohort;  // client ids of this round, distinct
   uint32_t threshold = 0;        // Shamir threshold t
   uint32_t neighbors = 0;        // SecAgg+ degree k; 0 = complete graph
-  uint32_t bits = 32;
+  uint32_t bits = 32;         // the ring: the task's secure_agg.bits, or planned (task/ring_bits.h)
   double clip_range = 1.0;    // per coordinate, before quantizing
   double scale = 1;           // fixed-point scale (largest that cannot wrap)
   double max_weight = 1;      // a client's weight is capped here
@@ -40,6 +41,10 @@ struct RoundPlan {
   // the model delta is encoded and decoded with it, rotated with
   // DdgRotationSeed(round_id).
   std::optional<privacy::DdgPlan> ddg;
+  // Set when the task compresses (task/rotated_quantization.h): the model
+  // delta is rotated and quantized with it, rotated with
+  // DdgRotationSeed(round_id), and decoded after the sum.
+  std::optional<RotatedQuantizationPlan> compression;
 
   std::string Describe() const;  // one line for logs and summaries
 };

@@ -54,7 +54,7 @@ absl::StatusOr<DecodedSum> DecodeSum(const RoundPlan& plan,
                                      const secagg::AggregationResult& result) {
   DecodedSum decoded;
   decoded.total_weight = result.total_weight;
-  if (!plan.ddg) {
+  if (!plan.ddg && !plan.compression) {
     decoded.weighted_sum = result.weighted_sum;
     return decoded;
   }
@@ -64,6 +64,20 @@ absl::StatusOr<DecodedSum> DecodeSum(const RoundPlan& plan,
     return absl::InternalError(absl::StrCat("round ", plan.round_id, ": the sum has ",
                                             result.quantized_sum.size(), " values, the plan ",
                                             plan.vector_length + 1));
+  }
+  if (plan.compression) {
+    // The level sums are unsigned: back to residues, then unrotated.
+    std::vector<uint64_t> level_sums(encoded);
+    for (size_t i = 0; i < encoded; ++i) {
+      level_sums[i] = secagg::ToModular(result.quantized_sum[i], plan.bits);
+    }
+    TACIT_ASSIGN_OR_RETURN(
+        decoded.weighted_sum,
+        DecodeRotatedSum(level_sums, *plan.compression, DdgRotationSeed(plan.round_id),
+                         static_cast<int64_t>(result.survivor_ids.size())));
+    decoded.weighted_sum.insert(decoded.weighted_sum.end(), result.weighted_sum.begin() + encoded,
+                                result.weighted_sum.end());
+    return decoded;
   }
   // Honest encodings have integer L2 norm at most Delta_2 each (conditional
   // rounding) plus noise of variance sigma^2 per coordinate: the sum of s of
@@ -115,8 +129,9 @@ absl::StatusOr<std::unique_ptr<SecureRound>> SecureRound::Create(
   // survivor was crafted (it would blow the mean up past the clip bound).
   config.min_weight = std::min(1.0, plan.max_weight);
   config.vector_length = plan.vector_length;
-  // The discrete Gaussian's integers are not fixed point (DecodeSum decodes them).
-  config.unchecked_prefix = plan.ddg ? plan.encoded_model_length : 0;
+  // The discrete Gaussian's and the compression's integers are not fixed
+  // point (DecodeSum decodes them).
+  config.unchecked_prefix = plan.ddg || plan.compression ? plan.encoded_model_length : 0;
   config.verifier = std::move(verifier);
   TACIT_ASSIGN_OR_RETURN(std::unique_ptr<secagg::RoundDriver> driver,
                          secagg::RoundDriver::Create(std::move(config)));

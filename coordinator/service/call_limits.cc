@@ -6,7 +6,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "secure_agg/bit_packing.h"
+#include "task/ddg_task.h"
 #include "task/federated_evaluation.h"
+#include "task/ring_bits.h"
+#include "task/rotated_quantization.h"
 
 namespace tacit::coordinator {
 namespace {
@@ -36,10 +39,33 @@ const char* MethodName(FederationMethod method) {
   return "RoundResult";
 }
 
+namespace {
+
+// The model delta's coordinates in the masked input: padded to the rotation's
+// blocks with compression, to the next power of two with the discrete Gaussian.
+uint64_t EncodedModelLength(const TaskConfig& task, uint64_t model_length) {
+  if (task.secure_agg.compression.type == CompressionType::kRotatedQuantization) {
+    uint64_t encoded = 0;
+    for (size_t block : RotationBlocks(model_length)) encoded += block;
+    return encoded;
+  }
+  if (UsesDiscreteGaussian(task)) {
+    uint64_t padded = 1;
+    while (padded < model_length) padded *= 2;
+    return padded;
+  }
+  return model_length;
+}
+
+}  // namespace
+
 int64_t MaxSubmitBytes(const TaskConfig& task, uint64_t model_length) {
-  const uint64_t elements = model_length + kEvaluationCoordinates + 1;
-  const auto masked_input =
-      static_cast<int64_t>(secagg::PackedBytes(elements, task.secure_agg.bits));
+  const uint64_t elements = EncodedModelLength(task, model_length) + kEvaluationCoordinates + 1;
+  // A task whose ring cannot be planned never opens a round; the widest ring
+  // keeps the cap an upper bound for it.
+  const absl::StatusOr<int> bits = RingBitsOfTask(task, static_cast<int64_t>(model_length));
+  const auto masked_input = static_cast<int64_t>(
+      secagg::PackedBytes(elements, static_cast<uint32_t>(bits.ok() ? *bits : kMaxRingBits)));
   const int64_t shares = int64_t{task.SelectedPerRound()} * kBytesPerShareHolder;
   return std::max(masked_input, shares) + kEnvelopeBytes;
 }

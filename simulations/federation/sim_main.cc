@@ -25,6 +25,7 @@
 #include "simulations/report/progress_line.h"
 #include "simulations/report/run_output.h"
 #include "task/ddg_task.h"
+#include "task/ring_bits.h"
 
 namespace {
 
@@ -76,6 +77,32 @@ std::string DescribeLocalTraining(const tacit::LocalTrainingConfig& t) {
 
 // The DP line of the summary: mechanism, noise, accounting and, for the
 // discrete Gaussian, the plan every laptop makes (bits, grid, rotated length).
+// The ring (explicit or planned), the compression and what the inputs cost:
+// bytes sent per input per model parameter, measured.
+std::string SecureAggDescription(const tacit::TaskConfig& task, int64_t model_length,
+                                 int64_t bytes_up, int64_t inputs, int64_t clipped,
+                                 int64_t rotated) {
+  absl::StatusOr<int> bits = tacit::RingBitsOfTask(task, model_length);
+  std::string line =
+      bits.ok() ? absl::StrCat(*bits, "-bit ring",
+                               task.secure_agg.bits == tacit::kAutoBits ? " (planned)" : "")
+                : absl::StrCat("no ring: ", bits.status().message());
+  const tacit::CompressionConfig& c = task.secure_agg.compression;
+  if (c.type == tacit::CompressionType::kRotatedQuantization) {
+    absl::StrAppendFormat(&line,
+                          ", rotated quantization: %d bits per coordinate, range %.3g sigma; "
+                          "%lld of %lld rotated coordinates clipped",
+                          c.bits_per_coordinate, c.range_sigmas, static_cast<long long>(clipped),
+                          static_cast<long long>(rotated));
+  }
+  if (inputs > 0 && model_length > 0) {
+    absl::StrAppendFormat(&line, "; %.3f bytes per parameter per input sent",
+                          static_cast<double>(bytes_up) / static_cast<double>(inputs) /
+                              static_cast<double>(model_length));
+  }
+  return line;
+}
+
 std::string DescribeDp(const tacit::TaskConfig& task, double epsilon, int64_t model_length) {
   const tacit::DpConfig& dp = task.dp;
   if (dp.noise_multiplier <= 0) {
@@ -167,12 +194,17 @@ int Run(const std::string& config_path, std::string out, const std::string& tran
     return 1;
   }
 
-  int64_t bytes_up = 0;
+  int64_t bytes_up = 0, clipped = 0, rotated = 0, inputs = 0;
   int committed = 0;
   for (const auto& r : result->rounds) {
     bytes_up += r.bytes_up;
     committed += r.outcome == "committed";
+    clipped += r.clipped_after_rotation;
+    rotated += r.rotated_coordinates;
+    inputs += r.participants;
   }
+  const std::string ring = SecureAggDescription(
+      config->task, static_cast<int64_t>(layout->total_size), bytes_up, inputs, clipped, rotated);
   tacit::sim::RunSummary summary;
   summary.title = config->name;
   summary.facts = {
@@ -191,8 +223,8 @@ int Run(const std::string& config_path, std::string out, const std::string& tran
       // generic ones on some CPUs): every figure names them.
       {"BLAS", tacit::BlasDescription()},
       {"secure aggregation", config->secure_aggregation
-                                 ? absl::StrCat("on, ", config->task.secure_agg.bits, "-bit field")
-                                 : "off (plain sum, for comparison only)"},
+                                 ? absl::StrCat("on, ", ring)
+                                 : absl::StrCat("off (plain sum, for comparison only); ", ring)},
       {"differential privacy",
        DescribeDp(config->task, result->epsilon, static_cast<int64_t>(layout->total_size))},
       {"seed", absl::StrCat(config->seed)}};

@@ -14,6 +14,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "client/federated/compressed_input.h"
 #include "client/federated/ddg_input.h"
 #include "client/federated/local_update.h"
 #include "common/dp_noise.h"
@@ -234,6 +235,7 @@ class Simulation {
       if (p.update) {
         record.train_seconds += p.update->train_seconds;
         record.train_loss += p.update->train_loss;
+        record.update_norm += p.update->norm_before_clip;
       }
     }
   }
@@ -277,7 +279,10 @@ class Simulation {
     record.train_wall_seconds = SecondsSince(train_start);
     int trained = 0;
     for (const auto& p : participants) trained += p.update.has_value();
-    if (trained > 0) record.train_loss /= trained;
+    if (trained > 0) {
+      record.train_loss /= trained;
+      record.update_norm /= trained;
+    }
 
     absl::StatusOr<coordinator::RoundAggregate> aggregate =
         config_.secure_aggregation
@@ -312,6 +317,7 @@ class Simulation {
       RoundRecord& record, double last_top1) {
     auto protocol_start = Clock::now();
     std::map<uint32_t, std::unique_ptr<secagg::SecAggClient>> clients;
+    auto counts = std::make_shared<CompressionCounts>();
     secagg::InProcessDelivery::Options options;
     options.workers = config_.workers;
     options.on_phase = [&](secagg::Phase phase) {
@@ -323,11 +329,7 @@ class Simulation {
       secagg::ClientConfig client_config;
       client_config.client_id = p.client_id;
       client_config.rounding_key = DeriveKey(config_.seed, plan.round_id, p.person, kRoundingSalt);
-      if (plan.ddg) {
-        client_config.input_encoder =
-            DdgInputEncoder(*plan.ddg, DdgRotationSeed(plan.round_id), plan.model_length,
-                            SeededOf(plan.round_id, p.person));
-      }
+      client_config.input_encoder = EncoderOf(plan, p.person, counts);
       TACIT_ASSIGN_OR_RETURN(client_config.signer, IdentityOf(p.person));
       client_config.verifier = fleet_;
       TACIT_ASSIGN_OR_RETURN(clients[p.client_id],
@@ -341,6 +343,7 @@ class Simulation {
     absl::StatusOr<coordinator::RoundAggregate> aggregate = secure_round->Run(delivery);
     delivery.ReleaseClients();
     record.dropouts_per_phase = secure_round->dropouts_per_phase();
+    CountCompression(*counts, record);
     record.bytes_up += secure_round->bytes_received();
     record.bytes_down += secure_round->bytes_sent();
     // Server math runs on this thread; client math was spread over workers.
@@ -353,6 +356,30 @@ class Simulation {
             DeriveKey(config_.seed, round_id, person, kRoundingSalt)};
   }
 
+  // The encoder a laptop plugs into secure aggregation for this plan: the
+  // discrete Gaussian's or rotated quantization's (with seeded rounding, so a
+  // run is reproducible), or none (fixed point).
+  secagg::InputEncoder EncoderOf(const coordinator::RoundPlan& plan, size_t person,
+                                 std::shared_ptr<CompressionCounts> counts) const {
+    if (plan.ddg) {
+      return DdgInputEncoder(*plan.ddg, DdgRotationSeed(plan.round_id), plan.model_length,
+                             SeededOf(plan.round_id, person));
+    }
+    if (plan.compression) {
+      // The seeds the gRPC transport gives the fleet client (round_runner.h).
+      const SeededForSimulation seeded = SeededOf(plan.round_id, person);
+      return CompressedInputEncoder(*plan.compression, DdgRotationSeed(plan.round_id),
+                                    plan.model_length, std::move(counts),
+                                    SeededRounding{seeded.noise_seed, seeded.rounding_key});
+    }
+    return nullptr;
+  }
+
+  static void CountCompression(const CompressionCounts& counts, RoundRecord& record) {
+    record.rotated_coordinates = counts.encoded.load();
+    record.clipped_after_rotation = counts.clipped.load();
+  }
+
   // Which phase a participant's input got to, counted in the record; true when
   // its input reached the sum (it answered in masked_input).
   static bool ReachedTheSum(const Participant& p, RoundRecord& record) {
@@ -363,10 +390,11 @@ class Simulation {
     return phase_reached > secagg::PhaseIndex(secagg::Phase::kMaskedInput);
   }
 
-  // Secure aggregation off with the discrete Gaussian: the same integer
-  // encodings, summed modulo 2^bits in the clear (what the masked sum
-  // unmasks to), so a run is the same with secure aggregation on or off.
-  absl::StatusOr<coordinator::RoundAggregate> AggregateDdgPlainly(
+  // Secure aggregation off with the discrete Gaussian or rotated
+  // quantization: the same integer encodings, summed modulo 2^bits in the
+  // clear (what the masked sum unmasks to), so a run is the same with secure
+  // aggregation on or off.
+  absl::StatusOr<coordinator::RoundAggregate> AggregateEncodedPlainly(
       const coordinator::RoundPlan& plan, std::vector<Participant>& participants,
       RoundRecord& record) {
     const secagg::FixedPointParams round{plan.bits, plan.clip_range, plan.scale, plan.max_weight};
@@ -380,17 +408,17 @@ class Simulation {
     // Encoding is the laptops' work (exact integer noise, about a microsecond
     // a coordinate): spread over the workers as their training was.
     std::vector<absl::StatusOr<std::vector<int64_t>>> encodings(in_sum.size());
+    auto counts = std::make_shared<CompressionCounts>();
     ParallelFor(in_sum.size(), config_.workers, [&](size_t i) {
       const Participant& p = *in_sum[i];
-      encodings[i] = DdgInputEncoder(*plan.ddg, DdgRotationSeed(plan.round_id), plan.model_length,
-                                     SeededOf(plan.round_id, p.person))(p.update->update,
-                                                                        p.update->weight, round);
+      encodings[i] = EncoderOf(plan, p.person, counts)(p.update->update, p.update->weight, round);
     });
+    CountCompression(*counts, record);
     for (size_t k = 0; k < in_sum.size(); ++k) {
       TACIT_RETURN_IF_ERROR(encodings[k].status());
       const std::vector<int64_t>& encoded = *encodings[k];
       if (encoded.size() != sum.size()) {
-        return absl::InternalError("the discrete Gaussian encoding has the wrong length");
+        return absl::InternalError("the encoded input has the wrong length");
       }
       for (size_t i = 0; i < sum.size(); ++i) {
         sum[i] = (sum[i] + secagg::ToModular(encoded[i], plan.bits)) & mask;
@@ -422,7 +450,7 @@ class Simulation {
   absl::StatusOr<coordinator::RoundAggregate> AggregatePlainly(
       const coordinator::RoundPlan& plan, std::vector<Participant>& participants,
       RoundRecord& record) {
-    if (plan.ddg) return AggregateDdgPlainly(plan, participants, record);
+    if (plan.ddg || plan.compression) return AggregateEncodedPlainly(plan, participants, record);
     const size_t length = plan.vector_length;
     std::vector<double> sum(length, 0.0);
     double total_weight = 0;

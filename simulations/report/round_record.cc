@@ -47,6 +47,9 @@ nlohmann::json RoundRecord::ToJson() const {
           {"wall_seconds", wall_seconds},
           {"eval_seconds", eval_seconds},
           {"epsilon", epsilon},
+          {"update_norm", update_norm},
+          {"rotated_coordinates", rotated_coordinates},
+          {"clipped_after_rotation", clipped_after_rotation},
           {"federated_evaluation", federated_evaluation}};
 }
 
@@ -58,7 +61,8 @@ std::string RoundRecord::CsvHeader() {
   absl::StrAppend(&header,
                   ",top1_pooled,top3_pooled,top1_macro,top3_macro,test_loss,train_loss,"
                   "bytes_up,bytes_down,train_seconds,train_wall_seconds,secagg_seconds,wall_"
-                  "seconds,eval_seconds,epsilon");
+                  "seconds,eval_seconds,epsilon,update_norm,rotated_coordinates,"
+                  "clipped_after_rotation");
   return header;
 }
 
@@ -67,10 +71,11 @@ std::string RoundRecord::ToCsvRow() const {
                                  ",", selected, ",", stragglers, ",", participants);
   for (int dropped : dropouts_per_phase) absl::StrAppend(&row, ",", dropped);
   absl::StrAppend(
-      &row, absl::StrFormat(",%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%d,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%.6f",
-                            top1_pooled, top3_pooled, top1_macro, top3_macro, test_loss, train_loss,
-                            bytes_up, bytes_down, train_seconds, train_wall_seconds, secagg_seconds,
-                            wall_seconds, eval_seconds, epsilon));
+      &row, absl::StrFormat(
+                ",%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%d,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%.6f,%.6g,%d,%d",
+                top1_pooled, top3_pooled, top1_macro, top3_macro, test_loss, train_loss, bytes_up,
+                bytes_down, train_seconds, train_wall_seconds, secagg_seconds, wall_seconds,
+                eval_seconds, epsilon, update_norm, rotated_coordinates, clipped_after_rotation));
   return row;
 }
 

@@ -30,6 +30,12 @@ struct RoundRecord {
   double wall_seconds = 0;        // the whole round, wall clock (evaluation excluded)
   double eval_seconds = 0;        // evaluating the new global model on every person
   double epsilon = 0;             // privacy spent so far (0 when DP is off)
+  // Rotated quantization (task/rotated_quantization.h): rotated coordinates
+  // the clients quantized, and how many of them were beyond the range and
+  // clipped (in-process transport; 0 without compression).
+  double update_norm = 0;  // the trained updates' mean L2 norm before clipping (dp.clip_norm)
+  int64_t rotated_coordinates = 0;
+  int64_t clipped_after_rotation = 0;
   // The cohort's held-out sums as the coordinator decodes them from the
   // secure sum (FederatedEvaluationJson); null when the task does not evaluate.
   nlohmann::json federated_evaluation;

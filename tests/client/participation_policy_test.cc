@@ -18,6 +18,7 @@
 #include "models/model_file.h"
 #include "models/parameter_layout.h"
 #include "secure_agg/identity.h"
+#include "task/ring_bits.h"
 #include "task/task_model.h"
 #include "task/task_proto.h"
 #include "tests/client/temp_dir.h"
@@ -146,7 +147,7 @@ class StartingCoordinator final : public v1::Federation::Service {
     v1::SecAggRoundParameters* p =
         response->mutable_message()->mutable_round_start()->mutable_parameters();
     p->set_round_id(7);
-    p->set_bits(32);
+    p->set_bits(bits);
     p->set_clip_bound(1);
     p->set_scale(1000);
     p->set_max_weight(1);
@@ -161,6 +162,10 @@ class StartingCoordinator final : public v1::Federation::Service {
     return grpc::Status::OK;
   }
   std::atomic<int> submits{0};
+  // The ring it announces; RunAgainst sets the task's planned ring plus
+  // `ring_offset` before serving.
+  uint32_t bits = 32;
+  int ring_offset = 0;
 
  private:
   uint32_t cohort_size_, threshold_;
@@ -186,6 +191,9 @@ AuditEntry RunAgainst(StartingCoordinator& coordinator, const ParticipationPolic
   EXPECT_TRUE(saved.ok()) << saved;
   v1::Assignment assignment = AssignmentOf(task, 0);
   assignment.set_layout_hash(model.layout_hash);
+  absl::StatusOr<int> ring = RingBitsOfTask(task, LayoutOf(config)->total_size);
+  EXPECT_TRUE(ring.ok()) << ring.status();
+  coordinator.bits = static_cast<uint32_t>(ring.value_or(32) + coordinator.ring_offset);
   PersonTokens tokens{"owner", {}, {}};
   std::mt19937 rng(3);
   for (int i = 0; i < 200; ++i) tokens.train.push_back(1 + static_cast<int32_t>(rng() % 63));
@@ -214,11 +222,18 @@ TEST(ParticipationPolicy, ARoundStartBelowTheFloorIsRefusedBeforeAnyKeyIsSent) {
   struct Case {
     uint32_t cohort, threshold;
     const char* refusal;  // null: allowed
+    int ring_offset = 0;  // bits announced beyond the task's planned ring
   };
+  // A ring other than the one the laptop planned from the task (narrower:
+  // the sum wraps; wider: wasted upload), or a cohort above the task's, is
+  // refused like a floor (task/ring_bits.h CheckRoundRing).
   for (const Case& c : {Case{4, 4, "cohort is 4"}, Case{5, 3, "threshold is 3"},
-                        Case{0, 0, "cohort is 0"}, Case{5, 4, nullptr}}) {
-    SCOPED_TRACE(c.cohort);
+                        Case{0, 0, "cohort is 0"}, Case{5, 4, "a narrower ring", -1},
+                        Case{5, 4, "a wider ring", 8}, Case{8, 4, "8 clients"},
+                        Case{5, 4, nullptr}}) {
+    SCOPED_TRACE(::testing::Message() << c.cohort << " " << c.ring_offset);
     StartingCoordinator coordinator(c.cohort, c.threshold);
+    coordinator.ring_offset = c.ring_offset;
     AuditEntry audit = RunAgainst(coordinator, policy);
     if (c.refusal != nullptr) {
       EXPECT_THAT(audit.outcome, StartsWith("refused: "));

@@ -161,6 +161,28 @@ TEST(GrpcTransportTest, DiscreteGaussianIsTheSameOverTheNetwork) {
   EXPECT_GT(recorded, 0);
 }
 
+// Rotated quantization on both transports: the fleet client plans and
+// encodes it itself (round_runner.cc), the in-process clients through the same
+// encoder, so the models agree bit for bit; the laptop accepts the planned ring.
+TEST(GrpcTransportTest, CompressionIsTheSameOverTheNetwork) {
+  nlohmann::json json = SmallExperiment(6, 5, 2, 36);
+  json["task"]["secure_agg"] = {
+      {"compression", {{"type", "rotated_quantization"}, {"bits_per_coordinate", 6}}}};
+  ShortDeadlines(json);
+  SimRun in_process = Simulate(json);
+  json["simulation"]["transport"] = "grpc";
+  SimulationHooks hooks;
+  hooks.grpc_folder = FreshFolder("compression");
+  SimRun grpc = Simulate(json, hooks);
+  ASSERT_EQ(in_process.result.rounds.size(), grpc.result.rounds.size());
+  for (size_t i = 0; i < grpc.result.rounds.size(); ++i) {
+    EXPECT_EQ(in_process.result.rounds[i].outcome, grpc.result.rounds[i].outcome);
+  }
+  EXPECT_EQ(grpc.result.model_version, 2);
+  EXPECT_EQ(MaxAbsDifference(in_process.result.final_parameters, grpc.result.final_parameters),
+            0.0);
+}
+
 // An attempt abandoned before check-in (too few people available to plan a
 // secure round) takes no round id on either transport, so the rounding keys,
 // and with them the models, still agree bit for bit.

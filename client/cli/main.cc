@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
   tacit::cli::AddEnrollCommand(app, context);
   tacit::cli::AddRunCommand(app, context);
   tacit::cli::AddStatusCommand(app, context);
+  tacit::cli::AddAuditCommand(app, context);
+  tacit::cli::AddLeaveCommand(app, context);
   tacit::cli::AddPrivacyCommand(app, context);
   tacit::cli::AddInstallServiceCommand(app, context);
   CLI11_PARSE(app, argc, argv);

@@ -112,23 +112,23 @@ absl::StatusOr<int64_t> ParseTimeArgument(const std::string& text) {
                    "zone), add UTC or an offset (2026-11-30 14:00 +01:00), or give milliseconds"));
 }
 
-std::string FormatLocalTime(int64_t ms) {
+namespace {
+
+// `ms` on this laptop's clock, through strftime's `format`.
+std::string LocalText(int64_t ms, const char* format) {
   const auto seconds = static_cast<time_t>(ms / 1000);
   struct tm local {};
   localtime_r(&seconds, &local);
   char text[64];
-  strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S %Z (%z)", &local);
+  strftime(text, sizeof text, format, &local);
   return text;
 }
 
-std::string LocalDay(int64_t ms) {
-  const auto seconds = static_cast<time_t>(ms / 1000);
-  struct tm local {};
-  localtime_r(&seconds, &local);
-  char text[16];
-  strftime(text, sizeof text, "%Y-%m-%d", &local);
-  return text;
-}
+}  // namespace
+
+std::string FormatLocalTime(int64_t ms) { return LocalText(ms, "%Y-%m-%d %H:%M:%S %Z (%z)"); }
+
+std::string LocalDay(int64_t ms) { return LocalText(ms, "%Y-%m-%d"); }
 
 std::optional<int64_t> ParseFormattedTime(const std::string& text) {
   struct tm utc {};

@@ -13,6 +13,7 @@
 #include "client/runtime/privacy_ledger.h"
 #include "client/store/event_store.h"
 #include "common/event.h"
+#include "common/markup_escape.h"
 #include "common/status_macros.h"
 
 namespace tacit::dashboard {
@@ -78,7 +79,7 @@ std::string Table(const std::vector<std::string>& header,
 std::string KeptSection(const PageFacts& f) {
   std::string html = "<section id=\"kept\"><h2>What is kept on this laptop</h2>";
   if (!f.store_problem.empty()) {
-    return absl::StrCat(html, "<p>The store could not be read: ", EscapeHtml(f.store_problem),
+    return absl::StrCat(html, "<p>The store could not be read: ", EscapeMarkup(f.store_problem),
                         "</p></section>");
   }
   absl::StrAppend(&html, "<p>", f.events,
@@ -93,7 +94,7 @@ std::string KeptSection(const PageFacts& f) {
   header.insert(header.end(), kinds.begin(), kinds.end());
   std::vector<std::vector<std::string>> rows;
   for (const auto& [day, counts] : by_day) {
-    std::vector<std::string> row = {EscapeHtml(day)};
+    std::vector<std::string> row = {EscapeMarkup(day)};
     for (const std::string& kind : kinds) {
       auto it = counts.find(kind);
       row.push_back(it == counts.end() ? "" : absl::StrCat(it->second));
@@ -114,10 +115,10 @@ std::string LeftSection(const PageFacts& f) {
   for (const runtime::AuditDay& d : f.left) {
     std::string noise;
     for (double z : d.noise_multipliers) absl::StrAppend(&noise, noise.empty() ? "" : ", ", z);
-    rows.push_back({EscapeHtml(d.day), EscapeHtml(d.task.empty() ? "(check-ins only)" : d.task),
+    rows.push_back({EscapeMarkup(d.day), EscapeMarkup(d.task.empty() ? "(check-ins only)" : d.task),
                     absl::StrCat(d.joined), absl::StrCat(d.declined), absl::StrCat(d.failed),
-                    absl::StrCat(d.check_ins), EscapeHtml(cli::FormatBytes(d.bytes_up)),
-                    EscapeHtml(cli::FormatBytes(d.bytes_down)), noise.empty() ? "-" : noise,
+                    absl::StrCat(d.check_ins), EscapeMarkup(cli::FormatBytes(d.bytes_up)),
+                    EscapeMarkup(cli::FormatBytes(d.bytes_down)), noise.empty() ? "-" : noise,
                     d.epsilon < 0 ? "-" : Epsilon(d.epsilon)});
   }
   return absl::StrCat(html,
@@ -129,50 +130,23 @@ std::string LeftSection(const PageFacts& f) {
 
 std::string BudgetSection(const PageFacts& f) {
   std::string html = absl::StrCat(
-      "<section id=\"budget\"><h2>Privacy budget</h2><p>Budget: ", EscapeHtml(f.budget_setting),
+      "<section id=\"budget\"><h2>Privacy budget</h2><p>Budget: ", EscapeMarkup(f.budget_setting),
       ". Epsilon is computed on this laptop from its own ledger.</p>");
   if (!f.ledger_damaged.empty()) {
-    absl::StrAppend(&html, "<p><strong>Not taking part: ", EscapeHtml(f.ledger_damaged),
+    absl::StrAppend(&html, "<p><strong>Not taking part: ", EscapeMarkup(f.ledger_damaged),
                     "</strong></p>");
   }
   if (f.budget.empty()) return html + "<p>No round taken part in yet.</p></section>";
   std::vector<std::vector<std::string>> rows;
   for (const BudgetRow& b : f.budget) {
-    rows.push_back({EscapeHtml(b.task), absl::StrCat(b.participations), EscapeHtml(b.epsilon),
-                    b.budget_left.empty() ? "-" : EscapeHtml(b.budget_left)});
+    rows.push_back({EscapeMarkup(b.task), absl::StrCat(b.participations), EscapeMarkup(b.epsilon),
+                    b.budget_left.empty() ? "-" : EscapeMarkup(b.budget_left)});
   }
   return absl::StrCat(html, Table({"task", "rounds", "epsilon spent", "budget left"}, rows),
                       "</section>");
 }
 
 }  // namespace
-
-std::string EscapeHtml(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
 
 absl::StatusOr<PageFacts> GatherPage(const std::string& dir) {
   PageFacts facts;
@@ -198,7 +172,7 @@ std::string RenderPage(const PageFacts& f, const std::string& token) {
                          f.collection_paused ? "paused" : "on",
                          "</strong>; training is <strong id=\"training\">",
                          f.training_paused ? "paused" : "on", "</strong>.")
-          : absl::StrCat("Everything is stopped: ", EscapeHtml(f.control_problem));
+          : absl::StrCat("Everything is stopped: ", EscapeMarkup(f.control_problem));
   // The token is 64 hex characters (dashboard_token.h): nothing to escape.
   return absl::StrCat(
       "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"

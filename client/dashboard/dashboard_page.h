@@ -49,7 +49,4 @@ absl::StatusOr<PageFacts> GatherPage(const std::string& dir);
 // fetched with it, so it adds nothing the reader did not have).
 std::string RenderPage(const PageFacts& facts, const std::string& token);
 
-// `text` safe inside HTML element content and quoted attributes.
-std::string EscapeHtml(const std::string& text);
-
 }  // namespace tacit::dashboard

@@ -106,10 +106,10 @@ std::string KeptSection(const PageFacts& f) {
 }
 
 std::string LeftSection(const PageFacts& f) {
-  std::string html =
-      "<section id=\"left\"><h2>What left this laptop</h2><p>From the audit log: check-ins and "
-      "secure aggregation messages only (keys, key shares, the clipped, noised and masked "
-      "update). Days in local time.</p>";
+  std::string html = absl::StrCat(
+      "<section id=\"left\"><h2>What left this laptop</h2><p>From the audit log, which counts "
+      "every call: ",
+      EscapeMarkup(runtime::kWhatTheCallsCarry), ". Days in local time.</p>");
   if (f.left.empty()) return html + "<p>Nothing has left this laptop.</p></section>";
   std::vector<std::vector<std::string>> rows;
   for (const runtime::AuditDay& d : f.left) {

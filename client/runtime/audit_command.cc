@@ -45,8 +45,7 @@ void AddAuditCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
     std::cout << "What left this laptop (" << context->dir << "/" << runtime::kAuditLogFile
               << "; --raw for every line):\n";
     runtime::PrintAuditSummary(std::cout, *days);
-    std::cout << "Only secure aggregation messages (keys, key shares, the masked update) and "
-                 "check-ins left; events never do.\n";
+    std::cout << "These rows count every call that left: " << runtime::kWhatTheCallsCarry << ".\n";
   });
 }
 

@@ -18,6 +18,13 @@
 
 namespace tacit::runtime {
 
+// What the counted calls carry (README, "Exactly what leaves the laptop"),
+// said under every view of the audit log.
+inline constexpr const char* kWhatTheCallsCarry =
+    "check-ins, model download requests, polls for the round's next message and its result "
+    "(ids only), and secure aggregation messages (keys, key shares, the clipped, noised and "
+    "masked update); events are never sent";
+
 struct AuditDay {
   std::string day;        // local calendar day, "2026-11-30"
   std::string task;       // "" for check-ins that led to no round

@@ -14,6 +14,7 @@
 #include "client/collector/heartbeat.h"
 #include "client/control_state.h"
 #include "client/runtime/audit_log.h"
+#include "client/runtime/audit_summary.h"
 #include "client/runtime/daemon.h"
 #include "client/runtime/eligibility.h"
 #include "client/runtime/enrollment.h"
@@ -276,9 +277,8 @@ void PrintStatus(const std::string& dir, const StatusFacts& f) {
               << " audit lines, newest last:\n";
     for (const auto& line : f.newest) std::cout << "    " << line.dump() << "\n";
   }
-  std::cout << "Only what is listed under \"Left this laptop\" was sent: check-ins and secure "
-               "aggregation messages (keys, key shares, the clipped, noised and masked update); "
-               "events are never sent.\n";
+  std::cout << "Only what is counted under \"Left this laptop\" was sent: "
+            << runtime::kWhatTheCallsCarry << ".\n";
 }
 
 }  // namespace

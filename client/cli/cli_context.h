@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -39,8 +40,17 @@ std::string InstalledProgramDir();
 int64_t NowMs();
 std::string FormatTime(int64_t ms);      // "2026-01-05 09:00:00 UTC"
 std::string FormatBytes(int64_t bytes);  // "1.4 MiB"
-// "2026-01-05" (midnight UTC) or "2026-01-05T09:30" or milliseconds since the epoch.
+// A time the owner typed, in this laptop's time zone unless it says
+// otherwise: "2026-11-30" (local midnight), "2026-11-30 14:00",
+// "2026-11-30T14:00:30"; with an explicit zone "... UTC", "...Z",
+// "... +01:00" or "...-0500"; or milliseconds since the epoch.
 absl::StatusOr<int64_t> ParseTimeArgument(const std::string& text);
+// "2026-11-30 15:00:00 CET (+0100)": this laptop's local time and offset.
+std::string FormatLocalTime(int64_t ms);
+// "2026-11-30": the local calendar day of `ms`.
+std::string LocalDay(int64_t ms);
+// The inverse of FormatTime ("2026-01-05 09:00:00 UTC"); nullopt otherwise.
+std::optional<int64_t> ParseFormattedTime(const std::string& text);
 
 // The promise every owner-facing command repeats.
 inline constexpr const char* kStaysHere =

@@ -13,28 +13,41 @@ namespace {
 
 constexpr const char* kOverwritten =
     "Their database pages were overwritten; events are never copied anywhere else.";
+// What erasing events cannot reach, said every time.
+constexpr const char* kUpdatesRemain =
+    "Masked updates already sent from rounds this laptop joined remain in the fleet's global "
+    "model (summed with others'); erasing cannot take them out.";
+constexpr const char* kWhatStays =
+    "Not erased: the fleet identity (fleet/), the model (model/), the privacy ledger and the "
+    "audit log (what left this laptop). To remove those too and leave the fleet: "
+    "tacit-client leave.";
 
 // --all works whatever state the store is in: a store that cannot be read is
 // erased by deleting its files (client/store/erase_store.h).
-void EraseAll(const std::string& dir) {
-  absl::StatusOr<EraseAllReport> report = EraseAllInDirectory(dir);
-  FailIfError(report.status());
-  if (report->emptied_in_place) {
-    std::cout << "Erased " << report->events_erased
+void PrintErasedAll(const EraseAllReport& report) {
+  if (report.emptied_in_place) {
+    std::cout << "Erased " << report.events_erased
               << " events from this laptop's store (the store is now empty). " << kOverwritten
               << "\n";
     return;
   }
-  std::cout << "The store could not be read (" << report->unreadable_reason
+  std::cout << "The store could not be read (" << report.unreadable_reason
             << "), so it was erased by deleting its files";
-  if (report->removed_files.empty()) {
+  if (report.removed_files.empty()) {
     std::cout << "; there were none: nothing was stored.\n";
     return;
   }
   std::cout << ":\n";
-  for (const std::string& path : report->removed_files) std::cout << "  removed " << path << "\n";
+  for (const std::string& path : report.removed_files) std::cout << "  removed " << path << "\n";
   std::cout << "The key file went too, so no leftover copy of the encrypted store can be "
                "decrypted. A new store and key are made on next use.\n";
+}
+
+void EraseAll(const std::string& dir) {
+  absl::StatusOr<EraseAllReport> report = EraseAllInDirectory(dir);
+  FailIfError(report.status());
+  PrintErasedAll(*report);
+  std::cout << kUpdatesRemain << "\n" << kWhatStays << "\n";
 }
 
 }  // namespace
@@ -51,8 +64,11 @@ void AddEraseCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
       "Erase every stored event; a store that cannot be read (damaged, wrong key) is erased "
       "by deleting its files and its key");
   CLI::Option* from = cmd->add_option(
-      "--from", args->from, "Start of the range (2026-01-05, 2026-01-05T09:30 UTC, or ms)");
-  CLI::Option* to = cmd->add_option("--to", args->to, "End of the range, exclusive");
+      "--from,--after", args->from,
+      "Start of the range, in this laptop's time zone unless an offset or UTC is given "
+      "(2026-11-30, \"2026-11-30 14:00\", \"2026-11-30 14:00 +01:00\", or ms)");
+  CLI::Option* to =
+      cmd->add_option("--to,--before", args->to, "End of the range, exclusive (same forms)");
   all->excludes(from)->excludes(to);
   cmd->callback([args, context]() {
     if (!args->all && args->from.empty() && args->to.empty()) {
@@ -80,8 +96,13 @@ void AddEraseCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
     }
     absl::StatusOr<int64_t> erased = (*store)->EraseRange(range);
     FailIfError(erased.status());
-    std::cout << "Erased " << *erased << " events from this laptop's store. " << kOverwritten
-              << "\n";
+    std::cout << "Erased " << *erased << " events recorded "
+              << (args->from.empty() ? std::string("from the first")
+                                     : "from " + FormatLocalTime(range.begin_ms))
+              << (args->to.empty() ? std::string(" to the last")
+                                   : " until " + FormatLocalTime(range.end_ms))
+              << " (local time) from this laptop's store. " << kOverwritten << "\n"
+              << kUpdatesRemain << "\n";
   });
 }
 

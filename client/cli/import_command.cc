@@ -4,8 +4,10 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/cli/owner_commands.h"
+#include "client/control_state.h"
 #include "client/store/store_import.h"
 
 namespace tacit::cli {
@@ -13,6 +15,7 @@ namespace tacit::cli {
 void AddImportCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
   struct Args {
     std::string format, file, on_error = "stop", times = "auto";
+    bool force = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
@@ -33,7 +36,21 @@ void AddImportCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
                   "must lie between 1990-01-01 and one day from now: a line outside is a bad "
                   "line (see --on-error)")
       ->check(CLI::IsMember({"auto", "now", "keep"}));
+  cmd->add_flag("--force", args->force,
+                "Import even while collection is paused (`tacit-client pause`)");
   cmd->callback([args, context]() {
+    // Pausing collection means nothing new is recorded: an import is new
+    // events too, so it needs the owner to say so (a damaged control file
+    // counts as paused, as it does for the collector).
+    absl::StatusOr<ControlState> control = LoadControlState(context->dir);
+    if (!args->force && (!control.ok() || control->collection_paused)) {
+      std::cerr << "Nothing was imported; the store is unchanged.\n";
+      Fail(absl::FailedPreconditionError(
+          control.ok()
+              ? "collection is paused (tacit-client pause): run `tacit-client resume "
+                "--collection` first, or import anyway with --force"
+              : absl::StrCat(control.status().message(), "; or import anyway with --force")));
+    }
     absl::StatusOr<DataFormat> format = ParseDataFormat(args->format);
     FailIfError(format.status());
     absl::StatusOr<PrivacyPolicy> policy = LoadOrCreatePolicy(context->dir);

@@ -6,6 +6,7 @@
 
 #include "client/cli/owner_commands.h"
 #include "client/control_state.h"
+#include "client/dashboard/dashboard_command.h"
 #include "client/runtime/fleet_commands.h"
 #include "client/runtime/install_service_command.h"
 #include "client/runtime/privacy_command.h"
@@ -33,6 +34,9 @@ int main(int argc, char** argv) {
   tacit::cli::AddEnrollCommand(app, context);
   tacit::cli::AddRunCommand(app, context);
   tacit::cli::AddStatusCommand(app, context);
+  tacit::cli::AddAuditCommand(app, context);
+  tacit::cli::AddLeaveCommand(app, context);
+  tacit::cli::AddDashboardCommand(app, context);
   tacit::cli::AddPrivacyCommand(app, context);
   tacit::cli::AddInstallServiceCommand(app, context);
   CLI11_PARSE(app, argc, argv);

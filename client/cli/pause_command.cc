@@ -27,11 +27,20 @@ void AddSwitch(CLI::App& app, std::shared_ptr<CliContext> context, bool pause) {
     if (both || args->collection) state->collection_paused = pause;
     if (both || args->training) state->training_paused = pause;
     state->changed_ms = NowMs();
+    // Read before saving: the daemon may leave the round as soon as it sees the pause.
+    const std::string in_round =
+        pause && state->training_paused ? RoundInProgress(context->dir) : "";
     FailIfError(SaveControlState(context->dir, *state));
     std::cout << "Collection is " << (state->collection_paused ? "paused" : "on")
               << " and training is " << (state->training_paused ? "paused" : "on") << ".\n";
     if (state->collection_paused) {
       std::cout << "While collection is paused nothing you do is recorded.\n";
+    }
+    if (!in_round.empty()) {
+      // The round runner reads the pause before every call that sends
+      // (client/runtime/round_runner.cc): a call already under way is the last.
+      std::cout << "A round in progress was stopped (" << in_round
+                << "): nothing more of it leaves this laptop.\n";
     }
     if (state->training_paused) {
       std::cout << "While training is paused no model is trained and no update is sent.\n";

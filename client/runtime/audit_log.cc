@@ -91,6 +91,8 @@ absl::Status AppendAudit(const std::string& dir, const AuditEntry& entry) {
   nlohmann::json line;
   line["kind"] = "round";
   line["time"] = cli::FormatTime(cli::NowMs());
+  line["task"] = entry.task;
+  if (entry.noise_multiplier >= 0) line["noise_multiplier"] = entry.noise_multiplier;
   line["round"] = entry.round;
   line["round_id"] = entry.round_id;
   line["model_version"] = entry.model_version;

@@ -13,7 +13,8 @@
 //   submit          SubmitRequest up (the secure aggregation reply), SubmitResponse down
 //   round_result    RoundResultRequest up, RoundResultResponse down (each poll)
 // A round line, e.g.
-//   {"kind":"round","time":"2026-11-25 12:00:03 UTC","round":3,"round_id":7,
+//   {"kind":"round","time":"2026-11-25 12:00:03 UTC","task":"next-command",
+//    "noise_multiplier":1.1,"round":3,"round_id":7,
 //    "model_version":2,"sent":[{"message":"advertise_keys","bytes":75},...],
 //    "rpc":{"check_in":{"calls":1,"up":12,"down":900},"submit":{...},...},
 //    "bytes_up":1234,"bytes_down":567,"masked":"yes","outcome":"committed",
@@ -27,7 +28,9 @@
 // aggregation messages: public keys, encrypted key shares for other clients,
 // the masked (clipped, noised) update and key shares to unmask the sum; never
 // events or raw updates. A round the participation policy refuses has
-// outcome "refused: <why>".
+// outcome "refused: <why>" (a declined round: the line is written whatever
+// was or was not sent, the check-in that brought it counted); one the owner
+// paused mid-way has outcome "paused: <why>" and lists only what left before.
 
 #include <cstdint>
 #include <map>
@@ -68,6 +71,10 @@ struct SentMessage {
 };
 
 struct AuditEntry {
+  std::string task;  // the assigned task's name; empty when the task was unreadable
+  // The task's noise multiplier z (the noise of the secure sum, in units of
+  // the clip norm); -1 when unknown (the task was refused before it was read).
+  double noise_multiplier = -1;
   int64_t round = 0;
   uint64_t round_id = 0;
   int64_t model_version = 0;  // the version trained from

@@ -92,15 +92,7 @@ void Log(const std::string& line) {
 // The last task seen (the coordinator sends it with every assignment): its
 // eligibility requirements, privacy sampling and noise govern the next
 // check-in. None before the first.
-std::optional<TaskConfig> KnownTask(const std::string& dir) {
-  auto text = ReadFileToString(dir + "/model/task.json");
-  if (text.ok()) {
-    absl::StatusOr<nlohmann::json> json = ParseJson(*text, "model/task.json");
-    auto task = json.ok() ? ParseTaskConfig(*json) : json.status();
-    if (task.ok()) return *std::move(task);
-  }
-  return std::nullopt;
-}
+std::optional<TaskConfig> KnownTask(const std::string& dir) { return LastAssignedTask(dir); }
 
 // The privacy ledger's say for the known task (round_runner.cc asks again
 // for the assigned one): a damaged ledger, the owner's budget, then the
@@ -368,9 +360,16 @@ absl::Status RunDaemon(DaemonOptions options) {
     status.EnterRound(round_number);
     absl::StatusOr<AuditEntry> audit = RunAssignedRound(*stub, assignment, options.runner);
     if (!audit.ok()) {
-      // Refused before any other call: only the check-in left.
-      TACIT_RETURN_IF_ERROR(check_ins.Count(up, down, std::string(audit.status().message())));
-      TACIT_RETURN_IF_ERROR(check_ins.Flush());
+      // Refused before any other call: only the check-in left. A declined
+      // round all the same, so it has its line with its reason.
+      AuditEntry declined;
+      declined.task = assignment.task().name();
+      declined.round = assignment.round_number();
+      declined.round_id = assignment.round_id();
+      declined.model_version = assignment.model_version();
+      declined.outcome = absl::StrCat("refused: ", audit.status().message());
+      declined.rpc.Count(kRpcCheckIn, up, down);
+      TACIT_RETURN_IF_ERROR(AppendAudit(options.dir, declined));
       status.Set("round failed", std::string(audit.status().message()));
       Log(absl::StrCat("round ", assignment.round_number(),
                        " not joined: ", audit.status().message()));

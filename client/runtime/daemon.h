@@ -13,6 +13,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "client/control_state.h"
 #include "client/runtime/backoff.h"
 #include "client/runtime/eligibility.h"
 #include "client/runtime/round_runner.h"
@@ -31,7 +32,7 @@ struct DaemonOptions {
   RoundRunnerOptions runner;  // dir and device_id are filled in
 };
 
-inline constexpr const char* kDaemonStatusFile = "daemon.json";
+using ::tacit::kDaemonStatusFile;  // client/control_state.h
 
 absl::Status RunDaemon(DaemonOptions options);
 

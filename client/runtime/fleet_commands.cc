@@ -1,5 +1,5 @@
-// tacit-client enroll | run | status: joining a fleet and taking part in its
-// training rounds.
+// tacit-client enroll | run: joining a fleet and taking part in its training
+// rounds (status: status_command.cc).
 
 #include "client/runtime/fleet_commands.h"
 
@@ -7,18 +7,11 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
-#include "client/collector/heartbeat.h"
-#include "client/control_state.h"
-#include "client/runtime/audit_log.h"
 #include "client/runtime/coordinator_pin.h"
 #include "client/runtime/daemon.h"
 #include "client/runtime/eligibility.h"
 #include "client/runtime/enrollment.h"
-#include "client/runtime/participation_policy.h"
-#include "client/runtime/privacy_command.h"
-#include "client/runtime/privacy_ledger.h"
 #include "common/file_io.h"
-#include "common/json_parse.h"
 #include "nlohmann/json.hpp"
 
 namespace tacit::cli {
@@ -146,96 +139,6 @@ void AddRunCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
     if (overrides->metered) run.overrides.unmetered_network = false;
     run.overrides.unknown_network_is_metered = overrides->unknown_network == "metered";
     FailIfError(runtime::RunDaemon(run));
-  });
-}
-
-namespace {
-
-void PrintReadings(const nlohmann::json& r, const std::string& when) {
-  std::cout << "readings:  (" << when << ")\n"
-            << "  idle:    " << IntOr(r, "idle_minutes", 0) << " min, from "
-            << StringOr(r, "idle_source", "?") << "\n"
-            << "  network: " << (BoolOr(r, "unmetered_network", true) ? "unmetered" : "metered")
-            << ", from " << StringOr(r, "network_source", "?") << "\n"
-            << "  power:   " << (BoolOr(r, "on_ac_power", true) ? "on AC" : "on battery");
-  if (IntOr(r, "battery_percent", -1) >= 0) {
-    std::cout << ", battery " << IntOr(r, "battery_percent", -1) << "%";
-  }
-  std::cout << "\n";
-}
-
-void PrintPolicy(const runtime::ParticipationPolicy& p) {
-  std::cout << "policy:    (" << runtime::kParticipationPolicyFile
-            << ", the coordinator cannot lower it)\n"
-            << "  refuse rounds with a cohort below " << p.min_cohort_size
-            << " or a secure aggregation threshold below " << p.min_secagg_threshold << "\n"
-            << "  own DP noise share assumes at least " << p.min_survivors
-            << " survivors; less noise from the coordinator is refused\n"
-            << "  at most " << p.max_rounds_per_day << " rounds per day (UTC)\n"
-            << "  privacy budget per task: "
-            << (p.max_epsilon ? absl::StrCat("epsilon ", *p.max_epsilon, " at delta ", p.delta)
-                              : std::string("none set"))
-            << "\n";
-}
-
-}  // namespace
-
-void AddStatusCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
-  auto last = std::make_shared<size_t>(5);
-  CLI::App* cmd = app.add_subcommand(
-      "status", "Show the fleet enrollment, the daemon's state and what left this laptop");
-  cmd->add_option("--last", *last, "Audit log lines to show")->capture_default_str();
-  cmd->callback([last, context] {
-    auto enrollment = runtime::LoadEnrollment(context->dir);
-    if (enrollment.ok()) {
-      std::cout << "enrolled:  device '" << enrollment->device_id << "', coordinator "
-                << enrollment->coordinator << "\n";
-    } else {
-      std::cout << "enrolled:  no (" << enrollment.status().message() << ")\n";
-    }
-    auto control = LoadControlState(context->dir);
-    std::cout << collector::DescribeHeartbeat(collector::ReadHeartbeat(context->dir), NowMs());
-    std::cout << "training:  "
-              << (control.ok() && control->training_paused ? "paused by you" : "allowed") << "\n";
-    auto daemon = ReadFileToString(context->dir + "/" + runtime::kDaemonStatusFile);
-    nlohmann::json readings;
-    if (daemon.ok()) {
-      absl::StatusOr<nlohmann::json> parsed = ParseJson(*daemon, runtime::kDaemonStatusFile);
-      const nlohmann::json d = parsed.ok() ? *std::move(parsed) : nlohmann::json();
-      if (d.is_object()) {
-        std::cout << "daemon:    " << StringOr(d, "state", "?") << " (" << StringOr(d, "detail", "")
-                  << "), pid " << IntOr(d, "pid", 0) << ", updated " << StringOr(d, "updated", "")
-                  << "\nmodel:     version " << IntOr(d, "model_version", -1) << ", rounds joined "
-                  << IntOr(d, "rounds_joined", 0) << ", included " << IntOr(d, "rounds_included", 0)
-                  << "\n";
-        if (d.contains("readings")) readings = d["readings"];
-      }
-    } else {
-      std::cout << "daemon:    has not run here (tacit-client run)\n";
-    }
-    // The daemon's last readings (with its overrides); read now without it.
-    const bool now = readings.is_null();
-    if (now) readings = runtime::ReadingsToJson(runtime::ReadDevice({}));
-    PrintReadings(readings, now ? "read now" : "the daemon's last check");
-    auto policy = runtime::LoadParticipationPolicy(context->dir);
-    FailIfError(policy.status());
-    PrintPolicy(*policy);
-    auto ledger = runtime::ReadLedger(context->dir);
-    FailIfError(ledger.status());
-    std::cout << "privacy:   (" << runtime::kPrivacyLedgerFile
-              << ", computed here; tacit-client privacy for details)\n";
-    PrintPrivacySpending(std::cout, *ledger, *policy, /*with_pld=*/false);
-    auto totals = runtime::SumAudit(context->dir);
-    FailIfError(totals.status());
-    std::cout << "totals:    sent " << totals->bytes_up << " bytes, received " << totals->bytes_down
-              << " bytes, rounds joined " << totals->rounds_joined << " ("
-              << totals->rounds_joined_today << " today), check-ins " << totals->check_ins << "\n";
-    auto audit = runtime::ReadAudit(context->dir, *last);
-    FailIfError(audit.status());
-    std::cout << "sent from this laptop (" << runtime::kAuditLogFile << ", newest last):\n";
-    if (audit->empty()) std::cout << "  nothing yet\n";
-    for (const auto& line : *audit) std::cout << "  " << line.dump() << "\n";
-    std::cout << kStaysHere << "\n";
   });
 }
 

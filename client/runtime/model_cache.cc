@@ -124,6 +124,15 @@ absl::Status Download(v1::Federation::Stub& stub, const std::string& dir,
 
 }  // namespace
 
+std::optional<TaskConfig> LastAssignedTask(const std::string& dir) {
+  absl::StatusOr<std::string> text = ReadFileToString(ModelDir(dir) + "/task.json");
+  if (!text.ok()) return std::nullopt;
+  absl::StatusOr<nlohmann::json> json = ParseJson(*text, "model/task.json");
+  absl::StatusOr<TaskConfig> task = json.ok() ? ParseTaskConfig(*json) : json.status();
+  if (!task.ok()) return std::nullopt;
+  return *std::move(task);
+}
+
 HeldModel HeldModelOf(const std::string& dir) {
   HeldModel held;
   auto model = LoadModelFile(ModelPath(dir));

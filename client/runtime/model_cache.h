@@ -10,12 +10,14 @@
 // bytes held stay and the next assignment of the same version continues.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "client/runtime/audit_log.h"
 #include "models/model_file.h"
 #include "tacit/v1/federation.grpc.pb.h"
+#include "task/task_config.h"
 
 namespace tacit::runtime {
 
@@ -25,6 +27,10 @@ struct HeldModel {
 };
 
 HeldModel HeldModelOf(const std::string& dir);
+
+// The task of the last assignment (<dir>/model/task.json, written by the
+// daemon when the coordinator sends a valid one); nullopt before the first.
+std::optional<TaskConfig> LastAssignedTask(const std::string& dir);
 
 // Bytes of the partial download of `version` held in <dir>/model (0: none).
 int64_t HeldDownloadBytes(const std::string& dir, int64_t version);

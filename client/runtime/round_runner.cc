@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/cli/cli_context.h"
+#include "client/control_state.h"
 #include "client/federated/compressed_input.h"
 #include "client/federated/ddg_input.h"
 #include "client/federated/local_update.h"
@@ -115,6 +116,18 @@ absl::Status PrivacyAllows(const RoundRunnerOptions& options, const TaskConfig& 
   return absl::OkStatus();
 }
 
+// The owner's pause, read again before every call that sends something and
+// between training and masking: `tacit-client pause` stops a round in flight
+// at its next step. A control file that cannot be read counts as paused (the
+// collector treats it the same way). Empty: not paused.
+std::string PausedNow(const std::string& dir) {
+  absl::StatusOr<ControlState> control = LoadControlState(dir);
+  if (!control.ok()) return absl::StrCat("paused: ", control.status().message());
+  if (control->training_paused)
+    return "paused: training paused by the owner; nothing more is sent in this round";
+  return "";
+}
+
 }  // namespace
 
 absl::StatusOr<TaskConfig> AssignedTask(const v1::Assignment& assignment) {
@@ -165,6 +178,8 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
   // Checked before anything is downloaded or trained: a task that breaks the
   // task file's rules (a broken or lying coordinator) is refused.
   TACIT_ASSIGN_OR_RETURN(TaskConfig task, AssignedTask(assignment));
+  audit.task = task.name;
+  audit.noise_multiplier = task.dp.noise_multiplier;
   TACIT_ASSIGN_OR_RETURN(ModelConfig model_config, ResolveTaskModel(task));
   // The owner's floors, which the coordinator cannot lower: checked before
   // anything is downloaded, trained or sent.
@@ -178,7 +193,13 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
     audit.outcome = absl::StrCat("refused: ", allowed.message());
     return audit;
   }
+  // Sets the outcome and says true when the owner has paused training.
+  auto paused = [&audit, &options] {
+    audit.outcome = PausedNow(options.dir);
+    return !audit.outcome.empty();
+  };
   phase("downloading");
+  if (paused()) return audit;
   RpcBytes download;
   absl::StatusOr<ModelFile> model =
       FetchModel(stub, options.dir, assignment, options.max_download_bytes, &download);
@@ -229,6 +250,7 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
   }
   PreparedUpdate update = *std::move(trained);
   if (options.on_trained) options.on_trained(update);
+  if (paused()) return audit;
   secagg::ClientConfig client_config;
   client_config.client_id = assignment.client_id();
   client_config.rounding_key = options.rounding_key;
@@ -278,6 +300,7 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
     next.set_step(step);
     v1::NextMessageResponse response;
     while (true) {
+      if (paused()) return audit;
       auto context = CallContext(task.deadlines.download_train + deadline_slack);
       grpc::Status status = stub.NextMessage(context.get(), next, &response);
       audit.rpc.Count(kRpcNextMessage, static_cast<int64_t>(next.ByteSizeLong()),
@@ -320,6 +343,7 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
           absl::StrCat("left: refused the coordinator's message: ", reply.status().message());
       return audit;
     }
+    if (paused()) return audit;
     if (static_cast<int>(step) == static_cast<int>(secagg::Phase::kMaskedInput)) {
       // The noised update is about to leave: on the ledger first (fsync'ed),
       // so no crash or lost reply can leave a release unrecorded.
@@ -364,6 +388,11 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
   result_request.set_round_id(assignment.round_id());
   v1::RoundResultResponse result;
   do {
+    if (paused()) {
+      // Everything of the round was sent; only the result is not asked for.
+      absl::StrAppend(&audit.outcome, " (the update had been sent; its result is not asked for)");
+      return audit;
+    }
     auto context = CallContext(120);
     grpc::Status status = stub.RoundResult(context.get(), result_request, &result);
     audit.rpc.Count(kRpcRoundResult, static_cast<int64_t>(result_request.ByteSizeLong()),

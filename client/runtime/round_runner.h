@@ -13,7 +13,9 @@
 // share, never less. The privacy ledger (privacy_ledger.h) is consulted with
 // the policy (damaged ledger, budget, random check-in coin: privacy_budget.h,
 // random_check_in.h), and the round is recorded in it, fsync'ed, before the
-// masked update is sent.
+// masked update is sent. The owner's pause (client/control_state.h) is read
+// before every call that sends and between training and masking: a paused
+// round ends there, outcome "paused: <why>", and nothing more of it leaves.
 
 #include <array>
 #include <cstdint>

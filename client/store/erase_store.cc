@@ -32,6 +32,15 @@ void OverwriteWithZeros(const std::string& path) {
 
 }  // namespace
 
+absl::Status OverwriteAndRemove(const std::string& path) {
+  OverwriteWithZeros(path);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "could not delete '", path, "': ", std::strerror(errno), "; delete it by hand"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<std::string>> RemoveStoreFiles(const std::string& dir) {
   const std::string db = absl::StrCat(dir, "/", EventStore::kDatabaseFile);
   const std::string key = absl::StrCat(dir, "/", EventStore::kKeyFile);

@@ -28,6 +28,12 @@ struct EraseAllReport {
 // names it and what to do), never because its content is unreadable.
 absl::StatusOr<EraseAllReport> EraseAllInDirectory(const std::string& dir);
 
+// Overwrites a regular file's bytes with zeros, fsyncs, then unlinks it: for
+// key files (on a copy-on-write or flash disk the overwrite is best effort;
+// the unlink is not). OK when the file does not exist; PermissionDenied
+// naming the file when it cannot be deleted.
+absl::Status OverwriteAndRemove(const std::string& path);
+
 // Deletes the store's files in `dir` that exist; returns their paths.
 absl::StatusOr<std::vector<std::string>> RemoveStoreFiles(const std::string& dir);
 

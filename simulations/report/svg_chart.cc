@@ -6,35 +6,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/markup_escape.h"
 
 namespace tacit::sim {
 namespace {
 
 constexpr double kWidth = 720, kHeight = 420;
 constexpr double kLeft = 70, kRight = 180, kTop = 40, kBottom = 55;
-
-std::string Escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 // A "nice" tick step (1, 2 or 5 times a power of ten) giving about `target` ticks.
 double NiceStep(double span, int target) {
@@ -87,7 +65,7 @@ std::string RenderLineChartSvg(const LineChart& chart) {
       "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"12\">\n"
       "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
       "<text x=\"%.0f\" y=\"24\" font-size=\"15\" font-weight=\"bold\">%s</text>\n",
-      kWidth, kHeight, kWidth, kHeight, kLeft, Escape(chart.title));
+      kWidth, kHeight, kWidth, kHeight, kLeft, EscapeMarkup(chart.title));
 
   // Grid and ticks.
   double ystep = NiceStep(y.hi - y.lo, 6);
@@ -112,11 +90,11 @@ std::string RenderLineChartSvg(const LineChart& chart) {
                         "fill=\"none\" stroke=\"#333\"/>\n",
                         kLeft, kTop, plot_w, plot_h);
   absl::StrAppendFormat(&svg, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
-                        kLeft + plot_w / 2, kHeight - 12, Escape(chart.x_label));
+                        kLeft + plot_w / 2, kHeight - 12, EscapeMarkup(chart.x_label));
   absl::StrAppendFormat(&svg,
                         "<text transform=\"translate(18 %.1f) rotate(-90)\" "
                         "text-anchor=\"middle\">%s</text>\n",
-                        kTop + plot_h / 2, Escape(chart.y_label));
+                        kTop + plot_h / 2, EscapeMarkup(chart.y_label));
 
   // Curves, references and the legend.
   double legend_y = kTop + 10;
@@ -127,7 +105,7 @@ std::string RenderLineChartSvg(const LineChart& chart) {
                           "y=\"%.1f\">%s</text>\n",
                           kLeft + plot_w + 12, legend_y, kLeft + plot_w + 36, legend_y, color,
                           dashed ? " stroke-dasharray=\"6 4\"" : "", kLeft + plot_w + 42,
-                          legend_y + 4, Escape(label));
+                          legend_y + 4, EscapeMarkup(label));
     legend_y += 20;
   };
   for (const auto& s : chart.series) {

@@ -93,6 +93,7 @@ absl::StatusOr<std::vector<PersonTokens>> LoadFolder(const PopulationSpec& spec,
       ImportOptions options;
       options.on_bad_line = spec.on_error;
       options.bad_line_hint = kSkipHint;
+      options.quote_bad_lines = true;  // a research data set: show what to fix
       if (budget > 0) {
         if (counts.events >= budget) {
           counts.reached_limit = true;

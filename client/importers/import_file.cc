@@ -219,7 +219,9 @@ absl::StatusOr<ImportReport> ImportFile(DataFormat format, const std::string& pa
     }
     if (!problem.empty()) {
       std::string where = absl::StrCat(path, ":", n, ": ", problem);
-      if (!too_long) absl::StrAppend(&where, " (line: ", QuoteLine(line, 80), ")");
+      if (options.quote_bad_lines && !too_long) {
+        absl::StrAppend(&where, " (line: ", QuoteLine(line, 80), ")");
+      }
       // A wrong header means a wrong format: stop even when skipping bad lines.
       const bool bad_header =
           n == 1 && (format == DataFormat::kAaltoKeystrokes || format == DataFormat::kBalabitMouse);

@@ -42,6 +42,11 @@ struct ImportOptions {
   // by it and then checked, whatever the format (relative times become dates).
   int64_t now_ms = 0;  // the import time; 0 = the wall clock
   std::optional<int64_t> time_shift_ms;
+  // Quote the bad line's content (80 bytes at most) in errors and problems.
+  // Off for the laptop's own logs, where a malformed line may hold command
+  // arguments or typed text that must not be echoed; on for research data
+  // sets (LoadPopulation), where the line is what the researcher must fix.
+  bool quote_bad_lines = false;
   // The end of the error for a bad line with kStop: what the caller's user
   // can do (the tool's own option to skip).
   std::string bad_line_hint =
@@ -61,7 +66,8 @@ struct ImportReport {
 using RawEventSink = std::function<absl::Status(const RawEvent&)>;
 
 // Imports one file. With kStop, the first malformed line returns
-// InvalidArgument "path:line: what (line: "its content, truncated"); hint";
+// InvalidArgument "path:line: what[ (line: "its content, truncated")]; hint"
+// (the content with quote_bad_lines);
 // events before it were already delivered.
 absl::StatusOr<ImportReport> ImportFile(DataFormat format, const std::string& path,
                                         const ImportOptions& options, const RawEventSink& sink);

@@ -235,6 +235,17 @@ TEST(LoadPopulation, ABadLineNamesFileLineContentAndTheOptionToSkip) {
   EXPECT_THAT(people.status().message(), HasSubstr("population.on_error"));
 }
 
+// The laptop's own import never echoes a bad line: it may hold arguments.
+TEST(LoadPopulation, TheLaptopsImportDoesNotQuoteBadLines) {
+  testing::TempDir dir;
+  const std::string path = dir.Write("User0", "ls\nmysql -pS3cretPass\n");
+  auto report = ImportFile(DataFormat::kSeaCommands, path, ImportOptions{},
+                           [](const RawEvent&) { return absl::OkStatus(); });
+  ASSERT_FALSE(report.ok());
+  EXPECT_THAT(report.status().message(), HasSubstr("User0:2:"));
+  EXPECT_THAT(report.status().message(), ::testing::Not(HasSubstr("S3cret")));
+}
+
 TEST(LoadPopulation, SkipModeCountsEveryBadLineAndKeepsTheRest) {
   std::mt19937 rng(11);
   for (int trial = 0; trial < 5; ++trial) {

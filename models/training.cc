@@ -148,6 +148,10 @@ absl::StatusOr<LocalUpdate> TrainOnStreams(const ModelConfig& config,
              (options.wall_clock_budget_s > 0.0 && elapsed >= options.wall_clock_budget_s);
     }
     update.train_loss = loss_sum / std::max(batches, 1);
+    if (options.on_epoch_end) {
+      TACIT_RETURN_IF_ERROR(options.on_epoch_end(
+          {epoch + 1, update.train_loss, update.steps, internal::Flatten(*network)}));
+    }
   }
 
   update.delta = internal::Flatten(*network);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,15 @@ namespace tacit {
 // the flat vector, never from LibTorch's global generator; no dropout. The
 // intra-op thread count is set for the calling thread only (see
 // docs/model.md, "Threads").
+// The end of one epoch, for callers that report progress per epoch (the
+// central reference). `parameters` is the model after the epoch, flat layout.
+struct EpochEnd {
+  int epoch = 0;            // 1-based
+  double train_loss = 0.0;  // mean over the epoch's steps
+  int steps = 0;            // optimizer steps so far
+  std::vector<float> parameters;
+};
+
 struct TrainOptions {
   int epochs = 1;
   int max_steps = 0;    // stop after this many optimizer steps; 0 = no limit
@@ -29,6 +39,9 @@ struct TrainOptions {
   int threads = 1;                   // intra-op threads for this call
   uint64_t seed = 1;
   int stride = 0;  // training window stride in tokens; 0 = the config's window
+  // Called after every epoch when set; a non-OK status stops training and is
+  // returned. Optimizer state carries across epochs as without it.
+  std::function<absl::Status(const EpochEnd&)> on_epoch_end;
 
   absl::Status Validate() const;
 };

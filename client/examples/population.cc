@@ -32,19 +32,22 @@ class PersonTokenizer {
 };
 
 absl::StatusOr<std::vector<PersonTokens>> LoadGenerated(const PopulationSpec& spec,
-                                                        const HashedVocabulary& vocab) {
+                                                        const HashedVocabulary& vocab,
+                                                        PopulationLoadReport& report) {
   if (spec.people < 1) {
     return absl::InvalidArgumentError(
         "population source 'generator' needs people >= 1 (how many employees to generate)");
   }
   const int64_t budget =
       spec.max_events_per_person > 0 ? spec.max_events_per_person : kDefaultGeneratedEvents;
+  report.event_limit = budget;
   FleetGenerator fleet(spec.seed);
   std::vector<PersonTokens> out;
   out.reserve(static_cast<size_t>(spec.people));
   for (int i = 0; i < spec.people; ++i) {
     PersonTokenizer person(vocab);
     TACIT_RETURN_IF_ERROR(fleet.Generate(i, budget, person.Sink()));
+    report.people.push_back({FleetGenerator::PersonId(i), budget, 0, true});
     TACIT_ASSIGN_OR_RETURN(PersonTokens tokens, SplitInTime(FleetGenerator::PersonId(i),
                                                             person.Take(), spec.train_fraction));
     out.push_back(std::move(tokens));
@@ -52,8 +55,15 @@ absl::StatusOr<std::vector<PersonTokens>> LoadGenerated(const PopulationSpec& sp
   return out;
 }
 
+// What to do about a malformed line, in the words of the tools that load
+// populations (the importer's default names tacit-client import).
+constexpr char kSkipHint[] =
+    "fix the line, or skip bad lines and count them: population.on_error \"skip\" in a "
+    "tacit-sim config, --on-error skip for tacit-central";
+
 absl::StatusOr<std::vector<PersonTokens>> LoadFolder(const PopulationSpec& spec,
-                                                     const HashedVocabulary& vocab) {
+                                                     const HashedVocabulary& vocab,
+                                                     PopulationLoadReport& report) {
   absl::StatusOr<DataFormat> format_or = ParseDataFormat(spec.source);
   if (!format_or.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -69,24 +79,38 @@ absl::StatusOr<std::vector<PersonTokens>> LoadFolder(const PopulationSpec& spec,
   if (spec.people > 0 && static_cast<size_t>(spec.people) < people.size()) {
     people.resize(static_cast<size_t>(spec.people));
   }
-  int64_t budget = spec.max_events_per_person;
-  if (budget == 0 && format == DataFormat::kSeaCommands) budget = kSeaCleanCommands;
+  const int64_t budget = spec.max_events_per_person;  // 0: everything
+  report.event_limit = budget;
 
   std::vector<PersonTokens> out;
   out.reserve(people.size());
   for (const PersonLogs& person : people) {
     PersonTokenizer tokenizer(vocab);
     const RawEventSink sink = tokenizer.Sink();
-    int64_t read = 0;
+    PersonLoadReport counts;
+    counts.person_id = person.person_id;
     for (const std::string& file : person.files) {
       ImportOptions options;
+      options.on_bad_line = spec.on_error;
+      options.bad_line_hint = kSkipHint;
+      options.quote_bad_lines = true;  // a research data set: show what to fix
       if (budget > 0) {
-        if (read >= budget) break;
-        options.max_events = budget - read;
+        if (counts.events >= budget) {
+          counts.reached_limit = true;
+          break;
+        }
+        options.max_events = budget - counts.events;
       }
-      TACIT_ASSIGN_OR_RETURN(ImportReport report, ImportFile(format, file, options, sink));
-      read += report.events;
+      TACIT_ASSIGN_OR_RETURN(ImportReport imported, ImportFile(format, file, options, sink));
+      counts.events += imported.events;
+      counts.skipped_lines += imported.skipped_lines;
+      counts.reached_limit = counts.reached_limit || imported.stopped_at_limit;
+      for (const std::string& problem : imported.first_problems) {
+        if (report.first_problems.size() < 5) report.first_problems.push_back(problem);
+      }
     }
+    report.skipped_lines += counts.skipped_lines;
+    report.people.push_back(std::move(counts));
     TACIT_ASSIGN_OR_RETURN(PersonTokens tokens,
                            SplitInTime(person.person_id, tokenizer.Take(), spec.train_fraction));
     out.push_back(std::move(tokens));
@@ -96,7 +120,35 @@ absl::StatusOr<std::vector<PersonTokens>> LoadFolder(const PopulationSpec& spec,
 
 }  // namespace
 
-absl::StatusOr<std::vector<PersonTokens>> LoadPopulation(const PopulationSpec& spec) {
+int PopulationLoadReport::people_limited() const {
+  int limited = 0;
+  for (const PersonLoadReport& p : people) limited += p.reached_limit;
+  return limited;
+}
+
+std::string DescribeEventLimit(int64_t limit) {
+  if (limit <= 0) return "every event of every person";
+  std::string digits = absl::StrCat(limit), grouped;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) grouped += ',';
+    grouped += digits[i];
+  }
+  return absl::StrCat("the first ", grouped, " events per person");
+}
+
+std::string DescribeSkippedLines(const PopulationLoadReport& report) {
+  if (report.skipped_lines == 0) return "no bad lines skipped";
+  std::string out = absl::StrCat(report.skipped_lines, " bad lines skipped");
+  if (!report.first_problems.empty())
+    absl::StrAppend(&out, " (first: ", report.first_problems[0], ")");
+  return out;
+}
+
+absl::StatusOr<std::vector<PersonTokens>> LoadPopulation(const PopulationSpec& spec,
+                                                         PopulationLoadReport* report) {
+  PopulationLoadReport ignored;
+  PopulationLoadReport& counts = report != nullptr ? *report : ignored;
+  counts = PopulationLoadReport{};
   TACIT_ASSIGN_OR_RETURN(HashedVocabulary vocab,
                          HashedVocabulary::Create(spec.vocab_size, spec.vocab_salt));
   if (!(spec.train_fraction > 0.0 && spec.train_fraction < 1.0)) {
@@ -106,8 +158,8 @@ absl::StatusOr<std::vector<PersonTokens>> LoadPopulation(const PopulationSpec& s
   if (spec.max_events_per_person < 0 || spec.people < 0) {
     return absl::InvalidArgumentError("people and max_events_per_person must be >= 0");
   }
-  if (spec.source == "generator") return LoadGenerated(spec, vocab);
-  return LoadFolder(spec, vocab);
+  if (spec.source == "generator") return LoadGenerated(spec, vocab, counts);
+  return LoadFolder(spec, vocab, counts);
 }
 
 }  // namespace tacit

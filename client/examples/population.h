@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "client/importers/importers.h"
 #include "common/token_stream.h"
 
 namespace tacit {
@@ -21,21 +22,48 @@ struct PopulationSpec {
   std::string path;   // folder of per-person logs (not generator)
   int people = 0;     // generator: how many; folders: 0 = all, else the first N (natural order)
   uint64_t seed = 1;  // generator
-  // Raw events read per person; 0 = all, except sea-commands where 0 means the
-  // first 5,000 (each user's own commands; later blocks hold masquerades).
-  // Generator: 0 = kDefaultGeneratedEvents.
+  // Raw events read per person; 0 = every event of every file, for every
+  // folder source (SEA's published setup, the first 5,000 commands of each
+  // user, is kSeaCleanCommands set explicitly). Generator: 0 =
+  // kDefaultGeneratedEvents (it has no "everything").
   int max_events_per_person = 0;
   double train_fraction = 0.8;
   uint32_t vocab_size = 4096;
   std::string vocab_salt;
+  // A malformed line stops loading (naming file, line and content) or is
+  // skipped and counted in the load report.
+  OnBadLine on_error = OnBadLine::kStop;
 };
 
 inline constexpr int kSeaCleanCommands = 5000;
 inline constexpr int kDefaultGeneratedEvents = 5000;
 
+// What loading did, for the console and the run's summary.
+struct PersonLoadReport {
+  std::string person_id;
+  int64_t events = 0;          // raw events read (before the privacy filter)
+  int64_t skipped_lines = 0;   // malformed lines skipped (on_error skip)
+  bool reached_limit = false;  // stopped at max_events_per_person with more to read
+};
+struct PopulationLoadReport {
+  int64_t event_limit = 0;  // events per person in effect; 0 = everything
+  std::vector<PersonLoadReport> people;
+  int64_t skipped_lines = 0;                // all people
+  std::vector<std::string> first_problems;  // up to 5 "file:line: what" of skipped lines
+  int people_limited() const;               // how many stopped at the limit
+};
+
+// "every event" or "the first 5,000 events per person": the limit in effect.
+std::string DescribeEventLimit(int64_t limit);
+// "4,200 bad lines skipped (on_error skip), first: f:3: ..." or "none skipped".
+std::string DescribeSkippedLines(const PopulationLoadReport& report);
+
 // One PersonTokens per person, in the folder's natural order (or generator
 // index order). Errors: unknown source, missing folder, malformed logs (the
-// importer's file:line message), bad vocabulary size or train fraction.
-absl::StatusOr<std::vector<PersonTokens>> LoadPopulation(const PopulationSpec& spec);
+// importer's file:line message, the line's content and how to skip it), bad
+// vocabulary size or train fraction. `report`, when given, receives the limit
+// in effect and the per-person counts.
+absl::StatusOr<std::vector<PersonTokens>> LoadPopulation(const PopulationSpec& spec,
+                                                         PopulationLoadReport* report = nullptr);
 
 }  // namespace tacit

@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "client/importers/importers.h"
@@ -121,6 +123,44 @@ std::string PlaceInTime(DataFormat format, const ImportOptions& options, int64_t
   return "";
 }
 
+// The line as the error shows it: printable ASCII kept, anything else as
+// \xNN, at most `max` bytes of it.
+std::string QuoteLine(absl::string_view line, size_t max) {
+  std::string out = "\"";
+  for (size_t i = 0; i < line.size() && i < max; ++i) {
+    auto c = static_cast<unsigned char>(line[i]);
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      absl::StrAppend(&out, "\\x", absl::Hex(c, absl::kZeroPad2));
+    }
+  }
+  out += line.size() > max ? "\"..." : "\"";
+  return out;
+}
+
+// The pattern of the sea-commands file names, `User<N>` in any case.
+bool IsSeaUserFile(const std::string& name) {
+  if (name.size() <= 4 || !absl::StartsWithIgnoreCase(name, "user")) return false;
+  return std::all_of(name.begin() + 4, name.end(),
+                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
+}
+
+// Which names ListPeople looks for, per format, for the error.
+const char* ExpectedNames(DataFormat format) {
+  switch (format) {
+    case DataFormat::kSeaCommands:
+      return "files named User<N> (e.g. User0, User12; any case)";
+    case DataFormat::kAaltoKeystrokes:
+      return "files named <N>_keystrokes.txt";
+    case DataFormat::kBalabitMouse:
+      return "folders (one per person, e.g. user7) holding session_* files";
+    case DataFormat::kJsonLines:
+      return "files named <person>.jsonl";
+  }
+  return "";
+}
+
 bool IsDir(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
@@ -179,23 +219,34 @@ absl::StatusOr<ImportReport> ImportFile(DataFormat format, const std::string& pa
     }
     if (!problem.empty()) {
       std::string where = absl::StrCat(path, ":", n, ": ", problem);
+      if (options.quote_bad_lines && !too_long) {
+        absl::StrAppend(&where, " (line: ", QuoteLine(line, 80), ")");
+      }
       // A wrong header means a wrong format: stop even when skipping bad lines.
       const bool bad_header =
           n == 1 && (format == DataFormat::kAaltoKeystrokes || format == DataFormat::kBalabitMouse);
       if (options.on_bad_line == OnBadLine::kStop || bad_header) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            where, "; fix the line, or import with skipping of bad lines to count and skip it"));
+        return absl::InvalidArgumentError(absl::StrCat(where, "; ", options.bad_line_hint));
       }
       ++report.skipped_lines;
       if (report.first_problems.size() < kMaxProblemsKept) report.first_problems.push_back(where);
       continue;
     }
     for (const RawEvent& e : events) {
-      if (options.max_events > 0 && report.events >= options.max_events) return report;
+      if (options.max_events > 0 && report.events >= options.max_events) {
+        report.stopped_at_limit = true;
+        return report;
+      }
       TACIT_RETURN_IF_ERROR(sink(e));
       ++report.events;
     }
-    if (options.max_events > 0 && report.events >= options.max_events) return report;
+    if (options.max_events > 0 && report.events >= options.max_events) {
+      // At the limit: whether more was left to read is what the caller reports.
+      absl::string_view rest;
+      bool rest_too_long = false;
+      report.stopped_at_limit = reader.Next(&rest, &rest_too_long);
+      return report;
+    }
   }
   TACIT_RETURN_IF_ERROR(reader.status());
   return report;
@@ -209,7 +260,7 @@ absl::StatusOr<std::vector<PersonLogs>> ListPeople(DataFormat format, const std:
     PersonLogs person;
     switch (format) {
       case DataFormat::kSeaCommands:
-        if (absl::StartsWith(name, "User") && !IsDir(path)) person = {name, {path}};
+        if (IsSeaUserFile(name) && !IsDir(path)) person = {name, {path}};
         break;
       case DataFormat::kAaltoKeystrokes:
         if (absl::EndsWith(name, "_keystrokes.txt")) {
@@ -232,8 +283,27 @@ absl::StatusOr<std::vector<PersonLogs>> ListPeople(DataFormat format, const std:
     if (!person.files.empty()) people.push_back(std::move(person));
   }
   if (people.empty()) {
+    std::string found = names.empty() ? "it is empty" : "found ";
+    for (size_t i = 0; i < names.size() && i < 5; ++i) {
+      absl::StrAppend(&found, i > 0 ? ", " : "", "'", names[i], "'");
+    }
+    if (names.size() > 5) absl::StrAppend(&found, " and ", names.size() - 5, " more");
     return absl::NotFoundError(absl::StrCat("no ", DataFormatName(format), " logs in '", folder,
-                                            "'; see docs/data.md for the expected file names"));
+                                            "': expected ", ExpectedNames(format), "; ", found,
+                                            " (docs/data.md describes each format)"));
+  }
+  if (format == DataFormat::kSeaCommands) {
+    // user7 and User7 side by side: two people or one copied twice? Refuse to guess.
+    std::map<std::string, std::string> by_lower_name;
+    for (const PersonLogs& p : people) {
+      auto [it, added] = by_lower_name.emplace(absl::AsciiStrToLower(p.person_id), p.person_id);
+      if (!added) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "sea-commands folder '", folder, "' holds both '", it->second, "' and '", p.person_id,
+            "': the names differ only by case, so which one is the person is ambiguous; keep "
+            "one"));
+      }
+    }
   }
   return people;
 }

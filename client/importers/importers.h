@@ -42,6 +42,15 @@ struct ImportOptions {
   // by it and then checked, whatever the format (relative times become dates).
   int64_t now_ms = 0;  // the import time; 0 = the wall clock
   std::optional<int64_t> time_shift_ms;
+  // Quote the bad line's content (80 bytes at most) in errors and problems.
+  // Off for the laptop's own logs, where a malformed line may hold command
+  // arguments or typed text that must not be echoed; on for research data
+  // sets (LoadPopulation), where the line is what the researcher must fix.
+  bool quote_bad_lines = false;
+  // The end of the error for a bad line with kStop: what the caller's user
+  // can do (the tool's own option to skip).
+  std::string bad_line_hint =
+      "fix the line, or import with skipping of bad lines to count and skip it";
 };
 
 struct ImportReport {
@@ -49,6 +58,7 @@ struct ImportReport {
   int64_t lines = 0;                        // lines read, header included
   int64_t events = 0;                       // raw events handed to the sink
   int64_t skipped_lines = 0;                // malformed lines skipped (OnBadLine::kSkip)
+  bool stopped_at_limit = false;            // max_events reached before the end of the file
   std::vector<std::string> first_problems;  // up to 5 "file:line: what" messages
 };
 
@@ -56,13 +66,17 @@ struct ImportReport {
 using RawEventSink = std::function<absl::Status(const RawEvent&)>;
 
 // Imports one file. With kStop, the first malformed line returns
-// InvalidArgument "path:line: what"; events before it were already delivered.
+// InvalidArgument "path:line: what[ (line: "its content, truncated")]; hint"
+// (the content with quote_bad_lines);
+// events before it were already delivered.
 absl::StatusOr<ImportReport> ImportFile(DataFormat format, const std::string& path,
                                         const ImportOptions& options, const RawEventSink& sink);
 
 // The per-person logs in a data set folder, people in natural order (User2
-// before User10). sea: files UserN; aalto: N_keystrokes.txt; balabit:
-// folders userN of session_* files; jsonl: PERSON.jsonl files.
+// before User10). sea: files User<N> (any case: user7, USER7;
+// FailedPrecondition when two names differ only by case); aalto: N_keystrokes.txt; balabit: folders
+// userN of session_* files; jsonl: PERSON.jsonl files. NotFound for a folder
+// without any names the expected pattern and a few of the names found.
 struct PersonLogs {
   std::string person_id;
   std::vector<std::string> files;

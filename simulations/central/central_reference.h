@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -13,12 +14,24 @@ namespace tacit {
 
 // The central reference: what the model reaches when one party may see
 // everyone's data. Federated runs are compared against it.
+// One epoch of central training, evaluated on every person's test part.
+struct CentralEpoch {
+  int epoch = 0;  // 1-based
+  double train_loss = 0.0;
+  int steps = 0;
+  PopulationEval evaluation;
+};
+
 struct CentralOptions {
   ModelConfig model;
   TrainOptions train;  // epochs, batch, optimizer, threads ... over the pooled windows
   uint64_t init_seed = 1;
   // Also fine-tune the central model per person and evaluate (0 = skip).
   int personalize_steps = 0;
+  // Called after every epoch with the model evaluated (the last epoch's
+  // evaluation is the result's); a non-OK status stops training. Unset: the
+  // model is evaluated once, after the last epoch.
+  std::function<absl::Status(const CentralEpoch&)> on_epoch;
 };
 
 struct CentralResult {

@@ -1,8 +1,13 @@
 #include "simulations/federation/experiment_config.h"
 
 #include <limits>
+#include <set>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/file_io.h"
 #include "common/json_parse.h"
 #include "common/status_macros.h"
@@ -36,7 +41,41 @@ absl::Status ReadPopulation(JsonFields& root, PopulationSpec& p) {
   }
   TACIT_RETURN_IF_ERROR(f.Int("max_events_per_person", &p.max_events_per_person, 0, 100'000'000));
   TACIT_RETURN_IF_ERROR(f.Double("train_fraction", &p.train_fraction, kUnitOpen));
+  std::string on_error = "stop";
+  TACIT_RETURN_IF_ERROR(f.Choice("on_error", &on_error, {"stop", "skip"}));
+  p.on_error = on_error == "skip" ? OnBadLine::kSkip : OnBadLine::kStop;
   return f.RejectUnknownKeys();
+}
+
+absl::Status ReadEvaluation(JsonFields& root, const TaskConfig& task, PersonalizationConfig& p) {
+  TACIT_ASSIGN_OR_RETURN(JsonFields f, root.Object("evaluation"));
+  TACIT_ASSIGN_OR_RETURN(JsonFields personal, f.Object("personalization"));
+  TACIT_RETURN_IF_ERROR(personal.Int("steps", &p.steps, 0, 100'000));
+  p.lr = task.training.lr;
+  TACIT_RETURN_IF_ERROR(personal.Double("lr", &p.lr, Bounds{0, 100, true, false}));
+  TACIT_RETURN_IF_ERROR(personal.RejectUnknownKeys());
+  return f.RejectUnknownKeys();
+}
+
+// `seeds`: a non-empty list of distinct non-negative integers.
+absl::StatusOr<std::vector<uint64_t>> ReadSeeds(const nlohmann::json& value) {
+  std::vector<uint64_t> seeds;
+  if (!value.is_array() || value.empty()) {
+    return absl::InvalidArgumentError(
+        "config key 'seeds' must be a non-empty list of integers, e.g. [1, 2, 3]");
+  }
+  for (const nlohmann::json& seed : value) {
+    if (!seed.is_number_integer() || seed.get<int64_t>() < 0) {
+      return absl::InvalidArgumentError(absl::StrCat("config key 'seeds' holds ", seed.dump(),
+                                                     ": every seed is an integer >= 0"));
+    }
+    seeds.push_back(seed.get<uint64_t>());
+  }
+  if (std::set<uint64_t>(seeds.begin(), seeds.end()).size() != seeds.size()) {
+    return absl::InvalidArgumentError(
+        "config key 'seeds' lists a seed twice: replicates need distinct seeds");
+  }
+  return seeds;
 }
 
 absl::Status ReadBehaviour(JsonFields& root, ClientBehaviour& b) {
@@ -62,9 +101,14 @@ absl::StatusOr<TrainOptions> ResolveTraining(const TaskConfig& task) {
 
 }  // namespace
 
-absl::StatusOr<ExperimentConfig> ParseExperimentConfig(const nlohmann::json& json) {
-  TACIT_ASSIGN_OR_RETURN(JsonFields root, JsonFields::Open(json, ""));
+absl::StatusOr<ExperimentConfig> ParseExperimentConfig(const nlohmann::json& given) {
   ExperimentConfig c;
+  nlohmann::json json = given;
+  if (json.is_object() && json.contains("seeds")) {
+    TACIT_ASSIGN_OR_RETURN(c.seeds, ReadSeeds(json["seeds"]));
+    json.erase("seeds");
+  }
+  TACIT_ASSIGN_OR_RETURN(JsonFields root, JsonFields::Open(json, ""));
   TACIT_RETURN_IF_ERROR(root.NonEmptyString("name", &c.name));
   int64_t seed = static_cast<int64_t>(c.seed);
   TACIT_RETURN_IF_ERROR(root.Int("seed", &seed, 0, std::numeric_limits<int64_t>::max()));
@@ -79,6 +123,8 @@ absl::StatusOr<ExperimentConfig> ParseExperimentConfig(const nlohmann::json& jso
         "server optimizer, secure aggregation)");
   }
   TACIT_ASSIGN_OR_RETURN(c.task, ParseTaskConfig(task_json, "task"));
+  c.max_weight_given = task_json.contains("aggregation") && task_json["aggregation"].is_object() &&
+                       task_json["aggregation"].contains("max_weight");
   c.population.vocab_size = static_cast<uint32_t>(c.task.vocab.size);
   c.population.vocab_salt = c.task.vocab.salt;
   TACIT_ASSIGN_OR_RETURN(c.model, ResolveTaskModel(c.task, "task"));
@@ -117,6 +163,7 @@ absl::StatusOr<ExperimentConfig> ParseExperimentConfig(const nlohmann::json& jso
   if (top1 >= 0) c.reference_top1 = top1;
   TACIT_RETURN_IF_ERROR(reference.NonEmptyString("label", &c.reference_label));
   TACIT_RETURN_IF_ERROR(reference.RejectUnknownKeys());
+  TACIT_RETURN_IF_ERROR(ReadEvaluation(root, c.task, c.personalization));
   TACIT_RETURN_IF_ERROR(root.RejectUnknownKeys());
   return c;
 }
@@ -149,7 +196,8 @@ nlohmann::json ExperimentConfigToJson(const ExperimentConfig& c) {
                            {"path", p.path},
                            {"people", p.people},
                            {"max_events_per_person", p.max_events_per_person},
-                           {"train_fraction", p.train_fraction}}},
+                           {"train_fraction", p.train_fraction},
+                           {"on_error", p.on_error == OnBadLine::kSkip ? "skip" : "stop"}}},
                          {"task", TaskConfigToJson(c.task)},
                          {"simulation",
                           {{"secure_aggregation", c.secure_aggregation},
@@ -164,7 +212,34 @@ nlohmann::json ExperimentConfigToJson(const ExperimentConfig& c) {
   if (c.reference_top1) {
     json["reference"] = {{"top1", *c.reference_top1}, {"label", c.reference_label}};
   }
+  if (c.task.aggregation.weighting == Weighting::kExamples && !c.max_weight_given) {
+    // "Nobody capped" as written: the value it resolves to depends on the
+    // population (the generator's differs by seed), and replicates that
+    // differ only by seed must have equal configs (tacit-sim compare).
+    json["task"]["aggregation"].erase("max_weight");
+  }
+  if (c.personalization.enabled()) {
+    json["evaluation"] = {
+        {"personalization", {{"steps", c.personalization.steps}, {"lr", c.personalization.lr}}}};
+  }
   return json;
+}
+
+absl::StatusOr<std::vector<uint64_t>> ParseSeedList(const std::string& text) {
+  nlohmann::json list = nlohmann::json::array();
+  for (absl::string_view part : absl::StrSplit(text, ',')) {
+    uint64_t seed = 0;
+    if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(part), &seed)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--seeds '", text, "': expected integers separated by commas, e.g. --seeds 1,2,3"));
+    }
+    list.push_back(seed);
+  }
+  auto seeds = ReadSeeds(list);
+  if (!seeds.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--seeds '", text, "': a seed is listed twice"));
+  }
+  return seeds;
 }
 
 }  // namespace tacit::sim

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "client/examples/population.h"
@@ -32,9 +33,22 @@ struct ClientBehaviour {
   double availability = 1;
 };
 
+// Per-person fine-tuning of the global model on the person's own train part
+// (the personal model a laptop keeps for itself), evaluated on the person's
+// test part beside the global model. Off when steps is 0.
+struct PersonalizationConfig {
+  int steps = 0;  // local optimizer steps from the final global model
+  double lr = 0;  // 0 = the task's local training lr
+  bool enabled() const { return steps > 0; }
+};
+
 struct ExperimentConfig {
   std::string name = "experiment";
   uint64_t seed = 1;
+  // Replicates (`seeds`: [1, 2, 3] or tacit-sim run --seeds 1,2,3): one run
+  // per seed in OUT/seed-N/, then a summary with mean and spread. Empty: one
+  // run with `seed`.
+  std::vector<uint64_t> seeds;
   PopulationSpec population;  // vocab size and salt come from task.vocab
   TaskConfig task;
   ModelConfig model;      // task.model resolved for models/
@@ -47,6 +61,10 @@ struct ExperimentConfig {
   std::string transport = "in_process";  // or "grpc" (grpc_federation.h)
   std::optional<double> reference_top1;  // drawn on the accuracy plot when given
   std::string reference_label = "central reference";
+  PersonalizationConfig personalization;  // evaluation.personalization
+  // task.aggregation.max_weight as written: unset with examples weighting
+  // means "nobody capped" (ResolveMaxWeight sets it from the population).
+  bool max_weight_given = false;
 };
 
 // Parses and validates; InvalidArgument/OutOfRange naming the key on mistakes.
@@ -55,6 +73,9 @@ absl::StatusOr<ExperimentConfig> ParseExperimentConfig(const nlohmann::json& jso
 // (tacit-sim run --transport).
 absl::StatusOr<ExperimentConfig> LoadExperimentConfigFile(const std::string& path,
                                                           const std::string& transport = "");
+
+// "1,2,3" -> {1, 2, 3}; InvalidArgument naming the flag otherwise.
+absl::StatusOr<std::vector<uint64_t>> ParseSeedList(const std::string& text);
 
 // The config with every default filled in, as written to the run folder.
 nlohmann::json ExperimentConfigToJson(const ExperimentConfig& config);

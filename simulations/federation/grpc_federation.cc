@@ -290,6 +290,7 @@ class GrpcFederation::Impl {
       }
     }
     int trained = 0;
+    double loss_sum = 0;
     for (const auto& s : seated) {
       record.stragglers += s->seat.straggler;
       record.bytes_up += s->audit.rpc.up();
@@ -297,14 +298,14 @@ class GrpcFederation::Impl {
       if (s->trained) {
         ++trained;
         record.train_seconds += s->train_seconds;
-        record.train_loss += s->train_loss;
+        loss_sum += s->train_loss;
       }
       // A laptop keeps the model it trained from; a simulated person holds
       // nothing between rounds (the model changes every round anyway).
       std::error_code ignored;
       fs::remove_all(s->dir + "/model", ignored);
     }
-    if (trained > 0) record.train_loss /= trained;
+    if (trained > 0) record.train_loss = loss_sum / trained;
     record.model_version = static_cast<int>(model_version());
     record.epsilon = epsilon();
   }

@@ -82,10 +82,8 @@ class Simulation {
         if (committed && (round % config_.eval_every == 0 || round == config_.task.rounds)) {
           if (hooks_.progress) hooks_.progress->Update(round, "evaluating", last_top1);
           TACIT_RETURN_IF_ERROR(EvaluateInto(record));
-          last_top1 = record.top1_pooled;
-        } else if (!result.rounds.empty()) {
-          CarryEvaluation(result.rounds.back(), record);
-        }
+          last_top1 = record.evaluation->top1_pooled;
+        }  // a round not evaluated keeps record.evaluation empty: nothing was measured
         if (hooks_.output) TACIT_RETURN_IF_ERROR(hooks_.output->Append(record));
         result.rounds.push_back(record);
       }
@@ -111,15 +109,6 @@ class Simulation {
   }
 
  private:
-  // Rounds without a fresh evaluation show the last one, so curves stay drawn.
-  static void CarryEvaluation(const RoundRecord& from, RoundRecord& to) {
-    to.top1_pooled = from.top1_pooled;
-    to.top3_pooled = from.top3_pooled;
-    to.top1_macro = from.top1_macro;
-    to.top3_macro = from.top3_macro;
-    to.test_loss = from.test_loss;
-  }
-
   absl::Status EvaluateInto(RoundRecord& record) {
     auto start = Clock::now();
     std::vector<EvalResult> per_person(people_.size());
@@ -137,11 +126,8 @@ class Simulation {
     });
     for (const auto& error : errors) TACIT_RETURN_IF_ERROR(error);
     PopulationEval eval = CombineEvaluations(std::move(per_person));
-    record.top1_pooled = eval.pooled.top1;
-    record.top3_pooled = eval.pooled.top3;
-    record.top1_macro = eval.macro.top1;
-    record.top3_macro = eval.macro.top3;
-    record.test_loss = eval.pooled.loss;
+    record.evaluation = ModelEvaluation{eval.pooled.top1, eval.pooled.top3, eval.macro.top1,
+                                        eval.macro.top3, eval.pooled.loss};
     record.eval_seconds = SecondsSince(start);
     return absl::OkStatus();
   }
@@ -230,13 +216,20 @@ class Simulation {
         p.failure = std::string(update.status().message());
       }
     });
+    double loss_sum = 0;
+    int trained = 0;
     for (const Participant& p : participants) {
       if (p.straggler) ++record.stragglers;
       if (p.update) {
         record.train_seconds += p.update->train_seconds;
-        record.train_loss += p.update->train_loss;
+        loss_sum += p.update->train_loss;
+        ++trained;
         record.update_norm += p.update->norm_before_clip;
       }
+    }
+    if (trained > 0) {
+      record.train_loss = loss_sum / trained;
+      record.update_norm /= trained;
     }
   }
 
@@ -277,12 +270,6 @@ class Simulation {
     auto train_start = Clock::now();
     Train(round, participants, plan->noise_stddev, record);
     record.train_wall_seconds = SecondsSince(train_start);
-    int trained = 0;
-    for (const auto& p : participants) trained += p.update.has_value();
-    if (trained > 0) {
-      record.train_loss /= trained;
-      record.update_norm /= trained;
-    }
 
     absl::StatusOr<coordinator::RoundAggregate> aggregate =
         config_.secure_aggregation

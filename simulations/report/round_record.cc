@@ -18,6 +18,15 @@ std::string CsvQuote(const std::string& field) {
   return quoted + "\"";
 }
 
+nlohmann::json OrNull(const std::optional<double>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+// An empty field for what was not measured.
+std::string CsvField(const std::optional<double>& v) {
+  return v ? absl::StrFormat("%.6f", *v) : "";
+}
+
 }  // namespace
 
 nlohmann::json RoundRecord::ToJson() const {
@@ -33,12 +42,12 @@ nlohmann::json RoundRecord::ToJson() const {
           {"stragglers", stragglers},
           {"participants", participants},
           {"dropouts", dropouts},
-          {"top1_pooled", top1_pooled},
-          {"top3_pooled", top3_pooled},
-          {"top1_macro", top1_macro},
-          {"top3_macro", top3_macro},
-          {"test_loss", test_loss},
-          {"train_loss", train_loss},
+          {"top1_pooled", OrNull(Get(&ModelEvaluation::top1_pooled))},
+          {"top3_pooled", OrNull(Get(&ModelEvaluation::top3_pooled))},
+          {"top1_macro", OrNull(Get(&ModelEvaluation::top1_macro))},
+          {"top3_macro", OrNull(Get(&ModelEvaluation::top3_macro))},
+          {"test_loss", OrNull(Get(&ModelEvaluation::test_loss))},
+          {"train_loss", OrNull(train_loss)},
           {"bytes_up", bytes_up},
           {"bytes_down", bytes_down},
           {"train_seconds", train_seconds},
@@ -70,13 +79,23 @@ std::string RoundRecord::ToCsvRow() const {
   std::string row = absl::StrCat(round, ",", CsvQuote(outcome), ",", model_version, ",", eligible,
                                  ",", selected, ",", stragglers, ",", participants);
   for (int dropped : dropouts_per_phase) absl::StrAppend(&row, ",", dropped);
-  absl::StrAppend(
-      &row, absl::StrFormat(
-                ",%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%d,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%.6f,%.6g,%d,%d",
-                top1_pooled, top3_pooled, top1_macro, top3_macro, test_loss, train_loss, bytes_up,
-                bytes_down, train_seconds, train_wall_seconds, secagg_seconds, wall_seconds,
-                eval_seconds, epsilon, update_norm, rotated_coordinates, clipped_after_rotation));
+  for (double ModelEvaluation::*field :
+       {&ModelEvaluation::top1_pooled, &ModelEvaluation::top3_pooled, &ModelEvaluation::top1_macro,
+        &ModelEvaluation::top3_macro, &ModelEvaluation::test_loss}) {
+    absl::StrAppend(&row, ",", CsvField(Get(field)));
+  }
+  absl::StrAppend(&row, ",", CsvField(train_loss));
+  absl::StrAppend(&row, absl::StrFormat(",%d,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%.6f", bytes_up,
+                                        bytes_down, train_seconds, train_wall_seconds,
+                                        secagg_seconds, wall_seconds, eval_seconds, epsilon));
+  absl::StrAppend(&row, absl::StrFormat(",%.6g,%d,%d", update_norm, rotated_coordinates,
+                                        clipped_after_rotation));
   return row;
+}
+
+std::optional<double> RoundRecord::Get(double ModelEvaluation::*field) const {
+  if (!evaluation) return std::nullopt;
+  return (*evaluation).*field;
 }
 
 }  // namespace tacit::sim

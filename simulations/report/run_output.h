@@ -14,6 +14,17 @@
 
 namespace tacit::sim {
 
+// One person's next-event top-1 on their own test part: the final global
+// model, the global model fine-tuned on the person's train part (the personal
+// model a laptop would keep), and the person's own bigram baseline.
+struct PersonalRow {
+  std::string person;
+  int64_t predictions = 0;
+  double global_top1 = 0;
+  double personal_top1 = 0;
+  double bigram_top1 = 0;
+};
+
 // What the one-page summary says besides the per-round table.
 struct RunSummary {
   std::string title;
@@ -23,6 +34,12 @@ struct RunSummary {
   std::optional<double> reference_top1;
   std::string reference_label = "central reference";
   std::string final_model_file;  // relative to the run folder, "" when not saved
+  // Wall clock of the whole run: loading, setup, rounds and evaluations.
+  std::optional<double> run_wall_seconds;
+  // Per-person fine-tuning (evaluation.personalization), with how it was made;
+  // empty when off. Written to personal.csv and a summary section.
+  std::vector<PersonalRow> personal;
+  std::string personalization;  // "20 steps of sgd lr 0.1 from the final global model"
 };
 
 // The output folder of one simulated run:
@@ -30,6 +47,7 @@ struct RunSummary {
 //   rounds.jsonl   one JSON object per round, appended and flushed as rounds end,
 //   rounds.csv     so a run stopped half-way still leaves readable results
 //   accuracy.svg, loss.svg, summary.md   written by Finish()
+//   personal.csv   per person global / personal / bigram top-1, when personalized
 class RunOutput {
  public:
   // Creates `folder` (and parents). FailedPrecondition when it already holds a run,
@@ -45,6 +63,8 @@ class RunOutput {
   const std::vector<RoundRecord>& rounds() const { return rounds_; }
 
  private:
+  // personal.csv and the summary's "Personal models" section.
+  absl::Status WritePersonal(const RunSummary& summary, std::string& md) const;
   RunOutput(std::string folder, std::FILE* jsonl, std::FILE* csv)
       : folder_(std::move(folder)), jsonl_(jsonl), csv_(csv) {}
   std::string folder_;

@@ -11,8 +11,10 @@
 namespace tacit::sim {
 namespace {
 
-constexpr double kWidth = 720, kHeight = 420;
-constexpr double kLeft = 70, kRight = 180, kTop = 40, kBottom = 55;
+constexpr double kPlotWidth = 470, kHeight = 420;
+constexpr double kLeft = 70, kMinRight = 180, kTop = 40, kBottom = 55;
+// Legend: 12 px gap, a 24 px line sample, 6 px gap, then the label.
+constexpr double kLegendTextOffset = 42, kLegendMargin = 12;
 
 // A "nice" tick step (1, 2 or 5 times a power of ten) giving about `target` ticks.
 double NiceStep(double span, int target) {
@@ -40,11 +42,28 @@ struct Range {
 
 }  // namespace
 
+double EstimatedTextWidth(const std::string& text, double font_px) {
+  double em = 0;
+  for (char c : text) {
+    if ((c & 0xc0) == 0x80) continue;  // UTF-8 continuation byte: same glyph
+    em += (c >= 'A' && c <= 'Z') || c == 'm' || c == 'w' || c == 'M' || c == 'W' ? 0.75 : 0.6;
+  }
+  return em * font_px;
+}
+
 std::string RenderLineChartSvg(const LineChart& chart) {
   Range x, y;
+  double widest_label = 0;
   for (const auto& s : chart.series) {
     for (const auto& [px, py] : s.points) x.Add(px), y.Add(py);
+    for (const auto& [bx, lo, hi] : s.band) x.Add(bx), y.Add(lo), y.Add(hi);
+    widest_label = std::max(widest_label, EstimatedTextWidth(s.label));
   }
+  for (const auto& r : chart.references) {
+    widest_label = std::max(widest_label, EstimatedTextWidth(r.label));
+  }
+  const double kRight = std::max(kMinRight, kLegendTextOffset + widest_label + kLegendMargin);
+  const double kWidth = kLeft + kPlotWidth + kRight;
   for (const auto& r : chart.references) y.Add(r.y);
   x.Settle();
   y.Settle();
@@ -56,7 +75,7 @@ std::string RenderLineChartSvg(const LineChart& chart) {
     y.hi += pad;
   }
 
-  const double plot_w = kWidth - kLeft - kRight, plot_h = kHeight - kTop - kBottom;
+  const double plot_w = kPlotWidth, plot_h = kHeight - kTop - kBottom;
   auto sx = [&](double v) { return kLeft + (v - x.lo) / (x.hi - x.lo) * plot_w; };
   auto sy = [&](double v) { return kTop + (1 - (v - y.lo) / (y.hi - y.lo)) * plot_h; };
 
@@ -109,11 +128,27 @@ std::string RenderLineChartSvg(const LineChart& chart) {
     legend_y += 20;
   };
   for (const auto& s : chart.series) {
-    std::string path;
+    if (s.band.size() >= 2) {
+      std::string outline;
+      for (const auto& [bx, lo, hi] : s.band) {
+        absl::StrAppendFormat(&outline, "%.1f,%.1f ", sx(bx), sy(hi));
+      }
+      for (auto it = s.band.rbegin(); it != s.band.rend(); ++it) {
+        absl::StrAppendFormat(&outline, "%.1f,%.1f ", sx((*it)[0]), sy((*it)[1]));
+      }
+      absl::StrAppendFormat(&svg,
+                            "<polygon fill=\"%s\" fill-opacity=\"0.2\" stroke=\"none\" "
+                            "points=\"%s\"/>\n",
+                            s.color, outline);
+    }
+    std::string path, marks;
     for (const auto& [px, py] : s.points) {
       if (!std::isfinite(py)) continue;
       absl::StrAppendFormat(&path, "%s%.1f,%.1f", path.empty() ? "" : " ", sx(px), sy(py));
+      absl::StrAppendFormat(&marks, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"/>\n",
+                            sx(px), sy(py), s.color);
     }
+    if (s.points.size() <= 60) svg += marks;  // denser: the line alone reads better
     if (!path.empty()) {
       absl::StrAppendFormat(&svg,
                             "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" "

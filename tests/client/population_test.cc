@@ -1,7 +1,11 @@
 #include "client/examples/population.h"
 
 #include <map>
+#include <random>
 #include <set>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 
 #include "gtest/gtest.h"
 #include "tests/client/temp_dir.h"
@@ -16,6 +20,7 @@ TEST(LoadPopulation, SeaGivesEveryUsersFirst5000CommandsSplitInTime) {
   spec.source = "sea-commands";
   spec.path = dir;
   spec.vocab_salt = "test";
+  spec.max_events_per_person = kSeaCleanCommands;  // the published setup
   auto people = LoadPopulation(spec);
   ASSERT_TRUE(people.ok()) << people.status();
   ASSERT_EQ(people->size(), 40u);
@@ -75,6 +80,7 @@ TEST(LoadPopulation, SeaReproducesThePublishedPerUserBigramBaseline) {
   spec.source = "sea-commands";
   spec.path = dir;
   spec.vocab_size = 1 << 16;  // few collisions, as with command names
+  spec.max_events_per_person = kSeaCleanCommands;
   auto people = LoadPopulation(spec);
   ASSERT_TRUE(people.ok()) << people.status();
   double top1_sum = 0;
@@ -128,6 +134,154 @@ TEST(LoadPopulation, ReadsAFolderOfJsonLinesPeople) {
   EXPECT_EQ((*people)[0].train.size() + (*people)[0].test.size(), 50u)
       << "the 1Password key press is dropped by the default deny list";
   EXPECT_EQ((*people)[0].train, (*people)[1].train);
+}
+
+}  // namespace
+}  // namespace tacit
+
+namespace tacit {
+namespace {
+
+using ::testing::HasSubstr;
+
+// A sea-commands folder of `people` users with a random number of commands
+// each, all above SEA's 5,000; returns the counts.
+std::vector<int> WriteSeaFolder(const testing::TempDir& dir, int people, uint32_t seed,
+                                const std::string& prefix = "User") {
+  const char* commands[] = {"ls", "cd", "make", "git", "vim", "grep", "cat", "ssh"};
+  std::mt19937 rng(seed);
+  std::vector<int> counts;
+  for (int i = 0; i < people; ++i) {
+    const int n = std::uniform_int_distribution<int>(5001, 9000)(rng);
+    std::string text;
+    for (int k = 0; k < n; ++k) absl::StrAppend(&text, commands[rng() % 8], "\n");
+    dir.Write(absl::StrCat(prefix, i), text);
+    counts.push_back(n);
+  }
+  return counts;
+}
+
+PopulationSpec SeaSpec(const std::string& path) {
+  PopulationSpec spec;
+  spec.source = "sea-commands";
+  spec.path = path;
+  spec.vocab_salt = "test";
+  return spec;
+}
+
+// Issue 18: 0 meant "the first 5,000" for sea-commands, silently.
+TEST(LoadPopulation, ALimitOfZeroLoadsEveryEventOfEveryPerson) {
+  for (uint32_t seed : {1u, 2u, 3u}) {
+    testing::TempDir dir;
+    std::vector<int> counts = WriteSeaFolder(dir, 3, seed);
+    PopulationLoadReport report;
+    auto people = LoadPopulation(SeaSpec(dir.path()), &report);
+    ASSERT_TRUE(people.ok()) << people.status();
+    ASSERT_EQ(people->size(), counts.size());
+    EXPECT_EQ(report.event_limit, 0);
+    EXPECT_EQ(report.people_limited(), 0);
+    EXPECT_EQ(DescribeEventLimit(report.event_limit), "every event of every person");
+    for (size_t i = 0; i < counts.size(); ++i) {
+      EXPECT_EQ(report.people[i].events, counts[i]) << "seed " << seed;
+      EXPECT_EQ((*people)[i].train.size() + (*people)[i].test.size(),
+                static_cast<size_t>(counts[i]))
+          << "seed " << seed;
+    }
+  }
+}
+
+TEST(LoadPopulation, AnExplicitLimitIsKeptAndReported) {
+  testing::TempDir dir;
+  WriteSeaFolder(dir, 2, 7);
+  PopulationSpec spec = SeaSpec(dir.path());
+  spec.max_events_per_person = kSeaCleanCommands;
+  PopulationLoadReport report;
+  auto people = LoadPopulation(spec, &report);
+  ASSERT_TRUE(people.ok()) << people.status();
+  EXPECT_EQ((*people)[0].train.size() + (*people)[0].test.size(), 5000u);
+  EXPECT_EQ(report.people_limited(), 2);
+  EXPECT_EQ(DescribeEventLimit(report.event_limit), "the first 5,000 events per person");
+}
+
+TEST(LoadPopulation, SeaFileNamesAreMatchedInAnyCaseAndWrongNamesSayWhatIsExpected) {
+  testing::TempDir upper;
+  WriteSeaFolder(upper, 2, 4, "USER");
+  auto people = LoadPopulation(SeaSpec(upper.path()));
+  ASSERT_TRUE(people.ok()) << people.status();
+  EXPECT_EQ((*people)[1].person_id, "USER1");
+
+  testing::TempDir wrong;
+  wrong.Write("alice.log", "ls\n");
+  wrong.Write("UserA", "ls\n");
+  auto none = LoadPopulation(SeaSpec(wrong.path()));
+  EXPECT_EQ(none.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(none.status().message(), HasSubstr("User<N>"));
+  EXPECT_THAT(none.status().message(), HasSubstr("'alice.log'"));
+
+  testing::TempDir both;
+  both.Write("user1", "ls\n");
+  both.Write("User1", "ls\n");
+  EXPECT_EQ(LoadPopulation(SeaSpec(both.path())).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(LoadPopulation, ABadLineNamesFileLineContentAndTheOptionToSkip) {
+  testing::TempDir dir;
+  dir.Write("User0", "ls\ncd\nls -la /secret\nmake\n");
+  auto people = LoadPopulation(SeaSpec(dir.path()));
+  EXPECT_EQ(people.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(people.status().message(), HasSubstr("User0:3:"));
+  EXPECT_THAT(people.status().message(), HasSubstr("(line: \"ls -la /secret\")"));
+  EXPECT_THAT(people.status().message(), HasSubstr("population.on_error"));
+}
+
+// The laptop's own import never echoes a bad line: it may hold arguments.
+TEST(LoadPopulation, TheLaptopsImportDoesNotQuoteBadLines) {
+  testing::TempDir dir;
+  const std::string path = dir.Write("User0", "ls\nmysql -pS3cretPass\n");
+  auto report = ImportFile(DataFormat::kSeaCommands, path, ImportOptions{},
+                           [](const RawEvent&) { return absl::OkStatus(); });
+  ASSERT_FALSE(report.ok());
+  EXPECT_THAT(report.status().message(), HasSubstr("User0:2:"));
+  EXPECT_THAT(report.status().message(), ::testing::Not(HasSubstr("S3cret")));
+}
+
+TEST(LoadPopulation, SkipModeCountsEveryBadLineAndKeepsTheRest) {
+  std::mt19937 rng(11);
+  for (int trial = 0; trial < 5; ++trial) {
+    testing::TempDir dir;
+    int good = 0, bad = 0;
+    std::string text;
+    const int lines = std::uniform_int_distribution<int>(50, 400)(rng);
+    for (int k = 0; k < lines; ++k) {
+      switch (rng() % 4) {
+        case 0:
+          text += "\n";  // blank
+          ++bad;
+          break;
+        case 1:
+          text += "two words\n";
+          ++bad;
+          break;
+        default:
+          text += "ls\n";
+          ++good;
+      }
+    }
+    dir.Write("User3", text);
+    PopulationSpec spec = SeaSpec(dir.path());
+    spec.on_error = OnBadLine::kSkip;
+    PopulationLoadReport report;
+    auto people = LoadPopulation(spec, &report);
+    if (good < 2) continue;  // too few tokens to split
+    ASSERT_TRUE(people.ok()) << people.status();
+    EXPECT_EQ(report.skipped_lines, bad);
+    EXPECT_EQ(report.people[0].skipped_lines, bad);
+    EXPECT_EQ(report.people[0].events, good);
+    if (bad > 0) {
+      EXPECT_THAT(DescribeSkippedLines(report), HasSubstr("User3:"));
+    }
+  }
 }
 
 }  // namespace

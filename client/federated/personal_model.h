@@ -1,0 +1,33 @@
+#pragma once
+
+// The personal model: the global model fine-tuned for a few steps on one
+// person's own training tokens, for on-device prediction. It is computed and
+// kept on the laptop (the fleet client stores it in its state folder, never
+// sends it); the simulator makes the same one to report how much it helps.
+// A small entry point over the trainer's public API (models/training.h).
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "models/model_config.h"
+#include "models/training.h"
+
+namespace tacit {
+
+struct PersonalizationOptions {
+  int steps = 0;  // optimizer steps from the global model; must be >= 1
+  double lr = 0;  // > 0
+};
+
+// `training` supplies the optimizer, batch, stride and seed (the task's local
+// training); steps and lr come from `personal`. Returns the personal model's
+// parameters (global + the fine-tuning delta). InvalidArgument for steps < 1,
+// lr <= 0 or fewer than 2 training tokens (nothing to learn from).
+absl::StatusOr<std::vector<float>> FineTunePersonalModel(const ModelConfig& model,
+                                                         const std::vector<float>& global,
+                                                         const std::vector<int32_t>& train,
+                                                         const TrainOptions& training,
+                                                         const PersonalizationOptions& personal);
+
+}  // namespace tacit

@@ -1,0 +1,392 @@
+#include "simulations/federation/run_experiment.h"
+
+#include <malloc.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "client/examples/population.h"
+#include "common/file_io.h"
+#include "common/parallel_for.h"
+#include "models/model_file.h"
+#include "models/parameter_layout.h"
+#include "models/training.h"
+#include "simulations/federation/inspect_data.h"
+#include "simulations/federation/personal_evaluation.h"
+#include "simulations/federation/simulator.h"
+#include "simulations/federation/weighting.h"
+#include "simulations/report/compare_runs.h"
+#include "simulations/report/progress_line.h"
+#include "simulations/report/run_output.h"
+#include "task/ddg_task.h"
+#include "task/ring_bits.h"
+
+namespace tacit::sim {
+
+namespace {
+
+std::string HumanBytes(double bytes) {
+  if (bytes >= 1 << 30) return absl::StrFormat("%.2f GiB", bytes / (1 << 30));
+  if (bytes >= 1 << 20) return absl::StrFormat("%.1f MiB", bytes / (1 << 20));
+  return absl::StrFormat("%.1f KiB", bytes / 1024);
+}
+
+std::string Describe(const PopulationSpec& p, size_t people) {
+  if (p.source == "generator") {
+    return absl::StrCat(people, " people from the built-in fleet generator (seed ", p.seed, ")");
+  }
+  return absl::StrCat(people, " people from ", p.source, " at ", p.path);
+}
+
+// "fedadam, lr 0.03 (halving every 40 rounds), beta1 0.9, beta2 0.99, tau 0.001"
+std::string DescribeServerOptimizer(const ServerOptimizerConfig& o) {
+  std::string out = absl::StrCat(ServerOptimizerName(o.type), ", lr ", o.lr);
+  if (o.lr_half_life_rounds > 0) {
+    absl::StrAppend(&out, " (halving every ", o.lr_half_life_rounds, " rounds)");
+  }
+  if (o.type == ServerOptimizerType::kFedAvgM) {
+    absl::StrAppend(&out, ", momentum ", o.momentum);
+  } else if (o.type == ServerOptimizerType::kFedAdam) {
+    absl::StrAppend(&out, ", beta1 ", o.beta1, ", beta2 ", o.beta2, ", tau ", o.epsilon);
+  }
+  return out;
+}
+
+// "sgd lr 0.5, 1 epoch of batch 16, window stride 32"
+std::string DescribeLocalTraining(const LocalTrainingConfig& t) {
+  std::string out =
+      absl::StrCat(t.optimizer, " lr ", t.lr, ", ", t.epochs, t.epochs == 1 ? " epoch" : " epochs",
+                   " of batch ", t.batch_size, ", window stride ");
+  absl::StrAppend(&out, t.window_stride > 0 ? absl::StrCat(t.window_stride) : "the window");
+  if (t.fedprox_mu > 0) absl::StrAppend(&out, ", FedProx mu ", t.fedprox_mu);
+  return out;
+}
+
+// The ring (explicit or planned), the compression and what the inputs cost:
+// bytes sent per input per model parameter, measured.
+std::string SecureAggDescription(const TaskConfig& task, int64_t model_length, int64_t bytes_up,
+                                 int64_t inputs, int64_t clipped, int64_t rotated) {
+  absl::StatusOr<int> bits = RingBitsOfTask(task, model_length);
+  std::string line = bits.ok() ? absl::StrCat(*bits, "-bit ring",
+                                              task.secure_agg.bits == kAutoBits ? " (planned)" : "")
+                               : absl::StrCat("no ring: ", bits.status().message());
+  const CompressionConfig& c = task.secure_agg.compression;
+  if (c.type == CompressionType::kRotatedQuantization) {
+    absl::StrAppendFormat(&line,
+                          ", rotated quantization: %d bits per coordinate, range %.3g sigma; "
+                          "%lld of %lld rotated coordinates clipped",
+                          c.bits_per_coordinate, c.range_sigmas, static_cast<long long>(clipped),
+                          static_cast<long long>(rotated));
+  }
+  if (inputs > 0 && model_length > 0) {
+    absl::StrAppendFormat(&line, "; %.3f bytes per parameter per input sent",
+                          static_cast<double>(bytes_up) / static_cast<double>(inputs) /
+                              static_cast<double>(model_length));
+  }
+  return line;
+}
+
+// The DP line of the summary: mechanism, noise, accounting and, for the
+// discrete Gaussian, the plan every laptop makes (bits, grid, rotated length).
+std::string DescribeDp(const TaskConfig& task, double epsilon, int64_t model_length) {
+  const DpConfig& dp = task.dp;
+  if (dp.noise_multiplier <= 0) {
+    return absl::StrFormat("update clip %.2f, no noise (no formal guarantee)", dp.clip_norm);
+  }
+  std::string line = absl::StrFormat(
+      "%s, noise multiplier %.4g, clip %.3g, epsilon %.3f at delta %g (RDP, q %g per round: "
+      "sampling %s)",
+      DpMechanismName(dp.mechanism), dp.noise_multiplier, dp.clip_norm, epsilon, dp.delta,
+      dp.AccountedSamplingRate(), DpSamplingName(dp.sampling));
+  if (UsesDiscreteGaussian(task)) {
+    absl::StatusOr<privacy::DdgPlan> plan =
+        DdgPlanOfTask(task, task.cohort.min_survivors, model_length);
+    if (plan.ok()) {
+      absl::StrAppendFormat(&line,
+                            "; %d bits per coordinate, %lld rotated coordinates, grid %.3g, "
+                            "local integer sigma %.4g, wrap <= %.1e per round",
+                            plan->bits, static_cast<long long>(plan->mechanism.dim),
+                            plan->mechanism.gamma, std::sqrt(plan->mechanism.local_variance),
+                            plan->wrap_probability);
+    }
+  }
+  return line;
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Loads the population as the config says and tells what the loader did: the
+// event limit in effect, who stopped at it, and skipped lines.
+absl::StatusOr<std::vector<PersonTokens>> LoadAndReport(const PopulationSpec& spec,
+                                                        PopulationLoadReport& report) {
+  std::fprintf(stderr, "tacit-sim: loading population (%s)...\n", spec.source.c_str());
+  auto people = LoadPopulation(spec, &report);
+  if (!people.ok()) return people.status();
+  std::fprintf(stderr,
+               "tacit-sim: %zu people; event limit: %s (population.max_events_per_person = %d), "
+               "%d stopped at it with more to read; %s\n",
+               people->size(), DescribeEventLimit(report.event_limit).c_str(),
+               spec.max_events_per_person, report.people_limited(),
+               DescribeSkippedLines(report).c_str());
+  return people;
+}
+
+std::string DescribeLoad(const PopulationLoadReport& report, size_t people) {
+  return absl::StrCat(DescribeEventLimit(report.event_limit), " (", report.people_limited(), " of ",
+                      people, " people stopped at the limit with more to read); ",
+                      DescribeSkippedLines(report));
+}
+
+}  // namespace
+
+std::string DefaultOutputFolder(const std::string& name) {
+  std::time_t now = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", std::localtime(&now));
+  return absl::StrCat("runs/", name, "-", stamp);
+}
+
+int InspectData(const ExperimentConfig& given) {
+  ExperimentConfig config = given;
+  config.population.seed = config.seed;
+  PopulationLoadReport report;
+  auto people = LoadAndReport(config.population, report);
+  if (!people.ok()) {
+    std::fprintf(stderr, "tacit-sim: cannot load the population: %s\n",
+                 std::string(people.status().message()).c_str());
+    return 1;
+  }
+  std::printf("%s", InspectPopulation(config, *people, report).c_str());
+  const WeightingReport weighting = ResolveWeighting(config, *people);
+  std::printf("weighting: %s\n", weighting.description.c_str());
+  return 0;
+}
+
+int RunExperiment(ExperimentConfig config, const std::string& given_out) {
+  const auto run_start = std::chrono::steady_clock::now();
+  const std::string out = given_out.empty() ? DefaultOutputFolder(config.name) : given_out;
+  if (config.transport == "grpc") {
+    // One short-lived thread per seated client: glibc would give each its own
+    // malloc arena and keep their freed memory (the demo's peak RSS doubles).
+    // A few shared arenas are plenty for `workers` trainers at a time.
+    mallopt(M_ARENA_MAX, 2 * ResolveWorkers(config.workers));
+  }
+  config.population.seed = config.seed;
+  PopulationLoadReport load;
+  auto people = LoadAndReport(config.population, load);
+  if (!people.ok()) {
+    std::fprintf(stderr, "tacit-sim: cannot load the population: %s\n",
+                 std::string(people.status().message()).c_str());
+    return 1;
+  }
+  auto layout = LayoutOf(config.model);
+  if (!layout.ok()) {
+    std::fprintf(stderr, "tacit-sim: %s\n", std::string(layout.status().message()).c_str());
+    return 2;
+  }
+  // Before config.json is written: the resolved cap is part of the config.
+  const WeightingReport weighting = ResolveWeighting(config, *people);
+  std::fprintf(stderr, "tacit-sim: weighting %s\n", weighting.description.c_str());
+  auto output = RunOutput::Create(out, ExperimentConfigToJson(config));
+  if (!output.ok()) {
+    std::fprintf(stderr, "tacit-sim: %s\n", std::string(output.status().message()).c_str());
+    return 1;
+  }
+  std::fprintf(stderr,
+               "tacit-sim: %s; model %s with %lld parameters; %d rounds of %d clients; secure "
+               "aggregation %s; transport %s\n",
+               Describe(config.population, people->size()).c_str(), config.model.name.c_str(),
+               static_cast<long long>(layout->total_size), config.task.rounds,
+               config.task.SelectedPerRound(), config.secure_aggregation ? "on" : "OFF",
+               config.transport == "grpc" ? "gRPC with mutual TLS on loopback" : "in-process");
+
+  ProgressLine progress(config.task.rounds);
+  SimulationHooks hooks;
+  hooks.output = output->get();
+  hooks.progress = &progress;
+  hooks.grpc_folder = out + "/grpc";
+  auto result = RunSimulation(config, *people, hooks);
+  progress.Close();
+  if (!result.ok()) {
+    std::fprintf(stderr, "tacit-sim: simulation failed: %s\n",
+                 std::string(result.status().message()).c_str());
+    return 1;
+  }
+
+  RunSummary summary;
+  if (config.personalization.enabled()) {
+    std::fprintf(stderr, "tacit-sim: fine-tuning a personal model per person (%d steps)...\n",
+                 config.personalization.steps);
+    auto personal = EvaluatePersonalModels(config, result->final_parameters, *people);
+    if (!personal.ok()) {
+      std::fprintf(stderr, "tacit-sim: personalization failed: %s\n",
+                   std::string(personal.status().message()).c_str());
+      return 1;
+    }
+    summary.personal = *std::move(personal);
+    summary.personalization =
+        absl::StrCat("The final global model fine-tuned for ", config.personalization.steps,
+                     " steps of ", config.training.optimizer, " lr ", config.personalization.lr,
+                     " (batch ", config.training.batch_size, ") on each person's own train part");
+  }
+
+  ModelFile model;
+  model.model_version = result->model_version;
+  model.config = config.model;
+  model.layout_hash = layout->hash;
+  model.parameters = result->final_parameters;
+  const std::string model_file = "final_model.tacitmodel";
+  if (auto saved = SaveModelFile(out + "/" + model_file, model); !saved.ok()) {
+    std::fprintf(stderr, "tacit-sim: %s\n", std::string(saved.message()).c_str());
+    return 1;
+  }
+
+  int64_t bytes_up = 0, clipped = 0, rotated = 0, inputs = 0;
+  int committed = 0;
+  double round_seconds = 0;
+  for (const auto& r : result->rounds) {
+    bytes_up += r.bytes_up;
+    committed += r.outcome == "committed";
+    round_seconds += r.wall_seconds;
+    clipped += r.clipped_after_rotation;
+    rotated += r.rotated_coordinates;
+    inputs += r.participants;
+  }
+  const std::string ring = SecureAggDescription(
+      config.task, static_cast<int64_t>(layout->total_size), bytes_up, inputs, clipped, rotated);
+  summary.title = config.name;
+  summary.facts = {
+      {"population", Describe(config.population, people->size())},
+      {"events loaded", DescribeLoad(load, people->size())},
+      {"split", absl::StrFormat("first %.0f%% of each person's tokens in time train, the rest test",
+                                100 * config.population.train_fraction)},
+      {"model", absl::StrCat(config.model.name, ", ", layout->total_size, " parameters, layout ",
+                             layout->hash)},
+      {"server optimizer", DescribeServerOptimizer(config.task.server_optimizer)},
+      {"local training", DescribeLocalTraining(config.task.training)},
+      {"clients per round", absl::StrCat(config.task.SelectedPerRound(),
+                                         " selected for a cohort of ", config.task.cohort.size)},
+      {"weighting", weighting.description},
+      // Training speed depends on the BLAS kernels (OpenBLAS may fall back to
+      // generic ones on some CPUs): every figure names them.
+      {"BLAS", BlasDescription()},
+      {"secure aggregation", config.secure_aggregation
+                                 ? absl::StrCat("on, ", ring)
+                                 : absl::StrCat("off (plain sum, for comparison only); ", ring)},
+      {"differential privacy",
+       DescribeDp(config.task, result->epsilon, static_cast<int64_t>(layout->total_size))},
+      {"seed", absl::StrCat(config.seed)}};
+  summary.reference_top1 = config.reference_top1;
+  summary.reference_label = config.reference_label;
+  summary.final_model_file = model_file;
+  const double seconds = SecondsSince(run_start);
+  summary.run_wall_seconds = seconds;
+  if (auto finished = (*output)->Finish(summary); !finished.ok()) {
+    std::fprintf(stderr, "tacit-sim: %s\n", std::string(finished.message()).c_str());
+    return 1;
+  }
+
+  const RoundRecord* last = nullptr;
+  for (const auto& r : result->rounds) {
+    if (r.outcome == "committed" && r.evaluation) last = &r;
+  }
+  double eval_seconds = 0;
+  for (const auto& r : result->rounds) eval_seconds += r.eval_seconds;
+  // The headline time is the whole run's wall clock, as summary.md names it.
+  std::printf("\n== %s: %d of %d rounds committed in %s ==\n", config.name.c_str(), committed,
+              config.task.rounds, ProgressLine::FormatDuration(seconds).c_str());
+  std::printf(
+      "times: wall clock of the whole run %s (loading, setup, rounds, evaluation); sum of round "
+      "times %s (training and secure aggregation); sum of evaluation times %s\n",
+      ProgressLine::FormatDuration(seconds).c_str(),
+      ProgressLine::FormatDuration(round_seconds).c_str(),
+      ProgressLine::FormatDuration(eval_seconds).c_str());
+  std::printf("seed %llu; secure aggregation %s; DP %s; weighting %s; BLAS %s\n",
+              static_cast<unsigned long long>(config.seed),
+              config.secure_aggregation ? "on" : "OFF",
+              config.task.dp.noise_multiplier > 0
+                  ? absl::StrFormat("%s z %.4g, epsilon %.3f at delta %g, q %g",
+                                    DpMechanismName(config.task.dp.mechanism),
+                                    config.task.dp.noise_multiplier, result->epsilon,
+                                    config.task.dp.delta, config.task.dp.AccountedSamplingRate())
+                        .c_str()
+                  : "off",
+              weighting.description.c_str(), BlasDescription().c_str());
+  std::printf("events: %s\n", DescribeLoad(load, people->size()).c_str());
+  if (last != nullptr) {
+    std::printf(
+        "global model v%lld: next-event top-1 %.3f, top-3 %.3f (pooled over %zu people; "
+        "macro top-1 %.3f)\n",
+        static_cast<long long>(result->model_version), last->evaluation->top1_pooled,
+        last->evaluation->top3_pooled, people->size(), last->evaluation->top1_macro);
+  }
+  if (!summary.personal.empty()) {
+    double global = 0, personal = 0, bigram = 0;
+    for (const PersonalRow& p : summary.personal) {
+      global += p.global_top1, personal += p.personal_top1, bigram += p.bigram_top1;
+    }
+    const double n = static_cast<double>(summary.personal.size());
+    std::printf(
+        "personal models (%d steps): top-1 %.3f macro, global %.3f, each person's bigram "
+        "baseline %.3f\n",
+        config.personalization.steps, personal / n, global / n, bigram / n);
+  }
+  std::printf(
+      "privacy: raw activity never left the simulated laptops; they sent only %s of %s "
+      "updates in total\n",
+      HumanBytes(static_cast<double>(bytes_up)).c_str(),
+      config.secure_aggregation ? "masked" : "UNMASKED (secure aggregation off)");
+  std::printf(
+      "results: %s/summary.md (report), accuracy.svg and loss.svg (plots), rounds.csv, "
+      "rounds.jsonl, %s\n",
+      out.c_str(), model_file.c_str());
+  return 0;
+}
+
+int RunReplicates(const ExperimentConfig& config, const std::vector<uint64_t>& seeds,
+                  const std::string& given_out) {
+  const std::string out = given_out.empty() ? DefaultOutputFolder(config.name) : given_out;
+  std::vector<RunCurve> runs;
+  for (uint64_t seed : seeds) {
+    ExperimentConfig replicate = config;
+    replicate.seed = seed;
+    replicate.seeds.clear();
+    const std::string folder = absl::StrCat(out, "/seed-", seed);
+    std::fprintf(stderr, "tacit-sim: replicate seed %llu into %s\n",
+                 static_cast<unsigned long long>(seed), folder.c_str());
+    if (int code = RunExperiment(replicate, folder); code != 0) return code;
+    auto run = LoadRunCurve(folder);
+    if (!run.ok()) {
+      std::fprintf(stderr, "tacit-sim: %s\n", std::string(run.status().message()).c_str());
+      return 1;
+    }
+    runs.push_back(*std::move(run));
+  }
+  std::vector<RunGroup> groups = GroupReplicates(std::move(runs));
+  const std::string title = absl::StrCat(config.name, ": ", seeds.size(), " seeds");
+  std::string md = absl::StrCat("# ", title, "\n\n", RenderComparisonTable(groups),
+                                "\n![accuracy](accuracy.svg)\n\nEach seed's own report: ");
+  for (uint64_t seed : seeds)
+    absl::StrAppend(&md, "[seed ", seed, "](seed-", seed, "/summary.md) ");
+  md += "\n";
+  for (auto status :
+       {WriteFileAtomically(out + "/summary.md", md),
+        WriteFileAtomically(out + "/accuracy.svg", RenderComparisonSvg(groups, title))}) {
+    if (!status.ok()) {
+      std::fprintf(stderr, "tacit-sim: %s\n", std::string(status.message()).c_str());
+      return 1;
+    }
+  }
+  std::printf("\n== %s ==\n%s\nresults: %s/summary.md, accuracy.svg\n", title.c_str(),
+              RenderComparisonTable(groups).c_str(), out.c_str());
+  return 0;
+}
+
+}  // namespace tacit::sim

@@ -227,10 +227,10 @@ TEST(ParticipationPolicy, ARoundStartBelowTheFloorIsRefusedBeforeAnyKeyIsSent) {
   // A ring other than the one the laptop planned from the task (narrower:
   // the sum wraps; wider: wasted upload), or a cohort above the task's, is
   // refused like a floor (task/ring_bits.h CheckRoundRing).
-  for (const Case& c : {Case{4, 4, "cohort is 4"}, Case{5, 3, "threshold is 3"},
-                        Case{0, 0, "cohort is 0"}, Case{5, 4, "a narrower ring", -1},
-                        Case{5, 4, "a wider ring", 8}, Case{8, 4, "8 clients"},
-                        Case{5, 4, nullptr}}) {
+  for (const Case& c :
+       {Case{4, 4, "cohort is 4"}, Case{5, 3, "threshold is 3"}, Case{0, 0, "cohort is 0"},
+        Case{5, 4, "a narrower ring", -1}, Case{5, 4, "a wider ring", 8}, Case{8, 4, "8 clients"},
+        Case{5, 4, nullptr}}) {
     SCOPED_TRACE(::testing::Message() << c.cohort << " " << c.ring_offset);
     StartingCoordinator coordinator(c.cohort, c.threshold);
     coordinator.ring_offset = c.ring_offset;

@@ -14,10 +14,13 @@
 #include "absl/strings/str_cat.h"
 #include "client/runtime/privacy_ledger.h"
 #include "coordinator/state_store.h"
+#include "models/parameter_layout.h"
 #include "secure_agg/client.h"
 #include "secure_agg/identity.h"
 #include "secure_agg/protocol.h"
+#include "task/ring_bits.h"
 #include "task/task_config.h"
+#include "task/task_model.h"
 #include "tests/integration/fleet_harness.h"
 
 namespace tacit::testing {
@@ -256,6 +259,13 @@ TEST(FederationIntegration, ThreeRoundsCompleteAndBadMessagesAreRejected) {
   EXPECT_GT(coordinators, 0);
   absl::StatusOr<TaskConfig> task_config = LoadTaskConfigFile(task);
   ASSERT_TRUE(task_config.ok());
+  // The ring every laptop planned from the task (secure_agg.bits 0: planned).
+  absl::StatusOr<ModelConfig> model_config = ResolveTaskModel(*task_config);
+  ASSERT_TRUE(model_config.ok()) << model_config.status();
+  absl::StatusOr<ParameterLayout> layout = LayoutOf(*model_config);
+  ASSERT_TRUE(layout.ok()) << layout.status();
+  absl::StatusOr<int> ring = RingBitsOfTask(*task_config, static_cast<int64_t>(layout->total_size));
+  ASSERT_TRUE(ring.ok()) << ring.status();
   for (const auto& d : devices) {
     absl::StatusOr<runtime::Ledger> ledger = runtime::ReadLedger(fleet.ClientDir(d));
     ASSERT_TRUE(ledger.ok()) << d;
@@ -269,7 +279,7 @@ TEST(FederationIntegration, ThreeRoundsCompleteAndBadMessagesAreRejected) {
     for (const runtime::ParticipationRecord& r : ledger->participations) {
       EXPECT_EQ(r.mechanism, runtime::kDiscreteGaussianMechanism) << d;
       ASSERT_TRUE(r.ddg.has_value()) << d;
-      EXPECT_EQ(r.ddg->bits, task_config->secure_agg.bits) << d;
+      EXPECT_EQ(r.ddg->bits, *ring) << d;
       EXPECT_GT(r.ddg->local_variance, 0) << d;
       EXPECT_GT(r.ddg->gamma, 0) << d;
     }

@@ -3,23 +3,50 @@
 #include <chrono>
 #include <thread>
 
-namespace tacit::runtime {
+#include "client/control_state.h"
 
-bool SleepUnlessReconnected(grpc::Channel& channel, double seconds, const std::atomic<bool>& stop) {
-  const auto until = std::chrono::steady_clock::now() +
-                     std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
-  bool was_down = channel.GetState(/*try_to_connect=*/false) != GRPC_CHANNEL_READY;
-  while (!stop.load() && std::chrono::steady_clock::now() < until) {
-    // A connection that went away is idle until asked to connect again.
-    const grpc_connectivity_state state = channel.GetState(/*try_to_connect=*/was_down);
+namespace tacit::runtime {
+namespace {
+
+// As the round runner reads it: an unreadable control file counts as paused.
+bool TrainingPaused(const std::string& client_dir) {
+  absl::StatusOr<ControlState> control = LoadControlState(client_dir);
+  return !control.ok() || control->training_paused;
+}
+
+}  // namespace
+
+WaitEnd SleepUnlessReconnected(grpc::Channel& channel, double seconds,
+                               const std::atomic<bool>& stop, const std::string& client_dir) {
+  using Clock = std::chrono::steady_clock;
+  const auto until = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+  // gRPC's states: IDLE has no connection and attempts none until asked
+  // (GetState(true) starts a TLS handshake); CONNECTING is an attempt in
+  // progress; TRANSIENT_FAILURE failed and gRPC retries by itself after its
+  // backoff; READY is connected. IDLE is therefore not "down": a channel
+  // that was never connected, or whose connection idled out, says nothing
+  // about the coordinator, and asking it to connect would be this wait's own
+  // dial. Only a READY connection lost during the wait is asked back.
+  grpc_connectivity_state state = channel.GetState(/*try_to_connect=*/false);
+  bool was_down = state != GRPC_CHANNEL_READY;
+  bool was_up = state == GRPC_CHANNEL_READY;
+  auto next_pause_check = Clock::now();
+  while (!stop.load() && Clock::now() < until) {
+    if (Clock::now() >= next_pause_check) {
+      if (TrainingPaused(client_dir)) return WaitEnd::kPaused;
+      next_pause_check = Clock::now() + std::chrono::milliseconds(250);
+    }
+    const bool lost = was_up && state == GRPC_CHANNEL_IDLE;
+    state = channel.GetState(/*try_to_connect=*/lost);
     if (state == GRPC_CHANNEL_READY) {
-      if (was_down) return true;
+      if (was_down) return WaitEnd::kReconnected;
+      was_up = true;
     } else {
       was_down = true;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  return false;
+  return WaitEnd::kFullWait;
 }
 
 }  // namespace tacit::runtime

@@ -18,7 +18,7 @@
 #include "client/runtime/check_in_jitter.h"
 #include "client/runtime/coordinator_pin.h"
 #include "client/runtime/enrollment.h"
-#include "client/runtime/fleet_channel.h"
+#include "client/runtime/fleet_connection.h"
 #include "client/runtime/model_cache.h"
 #include "client/runtime/participation_policy.h"
 #include "client/runtime/privacy_budget.h"
@@ -231,9 +231,12 @@ double UnitRandom() {
 // fleet does not arrive in one burst. The laptop was eligible and checking
 // in before the wait, so the check-in that follows skips the eligibility
 // jitter (check_in_jitter.h): its moment tells when the coordinator came
-// back, not when the owner's laptop became eligible.
-bool WakeOnReconnect(grpc::Channel& channel, double seconds) {
-  if (!SleepUnlessReconnected(channel, seconds, g_stop)) return false;
+// back, not when the owner's laptop became eligible. The owner's pause ends
+// the wait (false) and closes the connection: gRPC would redial it.
+bool WakeOnReconnect(FleetConnection& connection, double seconds, const std::string& dir) {
+  const WaitEnd end = SleepUnlessReconnected(connection.channel(), seconds, g_stop, dir);
+  if (end == WaitEnd::kPaused) connection.Close();
+  if (end != WaitEnd::kReconnected) return false;
   Log("the coordinator is reachable again; checking in");
   SleepFor(UnitRandom());
   return true;
@@ -251,8 +254,7 @@ absl::Status RunDaemon(DaemonOptions options) {
   std::signal(SIGTERM, OnSignal);
   // Training is background work: yield the CPU to the laptop's owner.
   (void)::setpriority(PRIO_PROCESS, 0, 10);
-  auto channel = OpenFleetChannel(enrollment);
-  auto stub = v1::Federation::NewStub(channel);
+  FleetConnection connection(enrollment);
   StatusFile status(options.dir, enrollment.device_id);
   int64_t round_number = 0;
   options.runner.on_phase = [&status, &round_number](const std::string& progress) {
@@ -283,6 +285,8 @@ absl::Status RunDaemon(DaemonOptions options) {
       if (state != last_state) Log(absl::StrCat("not checking in (", state, "): ", reason));
       last_state = state;
       status.Set(state, reason);
+      // Not calling: no connection either (fleet_connection.h).
+      connection.Close();
       jittered = false;
       SleepFor(options.idle_check_seconds);
       continue;
@@ -305,7 +309,7 @@ absl::Status RunDaemon(DaemonOptions options) {
     v1::CheckInResponse response;
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
-    grpc::Status rpc = stub->CheckIn(&context, request, &response);
+    grpc::Status rpc = connection.stub().CheckIn(&context, request, &response);
     const auto up = static_cast<int64_t>(request.ByteSizeLong());
     const int64_t down = rpc.ok() ? static_cast<int64_t>(response.ByteSizeLong()) : 0;
     if (!rpc.ok()) {
@@ -316,7 +320,7 @@ absl::Status RunDaemon(DaemonOptions options) {
       status.Set("backing off", absl::StrCat("check-in failed: ", rpc.error_message()));
       Log(absl::StrCat("check-in failed (", rpc.error_message(), "); retrying in ", wait,
                        " s, or once the coordinator is reachable again"));
-      jittered = WakeOnReconnect(*channel, wait);
+      jittered = WakeOnReconnect(connection, wait, options.dir);
       continue;
     }
     failures = 0;
@@ -342,7 +346,7 @@ absl::Status RunDaemon(DaemonOptions options) {
           std::min(options.max_retry_seconds, retry.seconds()) * (0.9 + 0.2 * UnitRandom());
       status.Set("waiting", retry.reason());
       // A restarted coordinator forgets the retry time it gave.
-      jittered = WakeOnReconnect(*channel, wait);
+      jittered = WakeOnReconnect(connection, wait, options.dir);
       continue;
     }
     TACIT_RETURN_IF_ERROR(check_ins.Flush());
@@ -358,7 +362,8 @@ absl::Status RunDaemon(DaemonOptions options) {
                      assignment.round_id(), ") as client ", assignment.client_id()));
     round_number = assignment.round_number();
     status.EnterRound(round_number);
-    absl::StatusOr<AuditEntry> audit = RunAssignedRound(*stub, assignment, options.runner);
+    absl::StatusOr<AuditEntry> audit =
+        RunAssignedRound(connection.stub(), assignment, options.runner);
     if (!audit.ok()) {
       // Refused before any other call: only the check-in left. A declined
       // round all the same, so it has its line with its reason.
@@ -386,7 +391,8 @@ absl::Status RunDaemon(DaemonOptions options) {
       // Lost the round (connection or coordinator restart), or refused it:
       // try a later one, not at once, unless the coordinator came back.
       jittered = WakeOnReconnect(
-          *channel, BackoffSeconds(++failures, options.max_backoff_seconds, UnitRandom()));
+          connection, BackoffSeconds(++failures, options.max_backoff_seconds, UnitRandom()),
+          options.dir);
     }
   }
   TACIT_RETURN_IF_ERROR(check_ins.Flush());

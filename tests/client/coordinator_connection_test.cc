@@ -76,31 +76,41 @@ TEST(ChannelWait, EndsWithinSecondsOfTheCoordinatorComingBack) {
   const std::string address = "127.0.0.1:" + std::to_string(FreeLoopbackPort());
   auto channel = Channel(address);
   std::atomic<bool> stop{false};
+  testing::TempDir unpaused;  // the client folder: no control.json, nothing paused
   std::mt19937 rng(std::random_device{}());
   const double down_seconds = std::uniform_real_distribution<double>(0.5, 2.0)(rng);
   SCOPED_TRACE(::testing::Message() << "down for " << down_seconds << " s");
 
-  // The coordinator is down at the start of the wait, then comes up.
-  auto woke = std::async(std::launch::async,
-                         [&] { return SleepUnlessReconnected(*channel, /*seconds=*/60, stop); });
+  // The coordinator is down at the start of the wait, then comes up. The
+  // daemon waits after a failed check-in: the channel tried and failed (a
+  // channel that never tried is IDLE, and a wait dials nothing for it).
+  (void)channel->GetState(/*try_to_connect=*/true);
+  for (int i = 0; i < 100 && channel->GetState(false) != GRPC_CHANNEL_TRANSIENT_FAILURE; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(channel->GetState(false), GRPC_CHANNEL_TRANSIENT_FAILURE);
+  auto woke = std::async(std::launch::async, [&] {
+    return SleepUnlessReconnected(*channel, /*seconds=*/60, stop, unpaused.path());
+  });
   std::this_thread::sleep_for(std::chrono::duration<double>(down_seconds));
   auto up = std::chrono::steady_clock::now();
   auto server = StartServer(address);
   ASSERT_NE(server, nullptr);
   ASSERT_EQ(woke.wait_for(std::chrono::seconds(10)), std::future_status::ready)
       << "still asleep 10 s after the port came up";
-  EXPECT_TRUE(woke.get());
+  EXPECT_EQ(woke.get(), WaitEnd::kReconnected);
   EXPECT_LT(SecondsSince(up), 3.0);
 
   // Up all along: the wait is a plain wait (a retry-after is honoured).
   ASSERT_EQ(channel->GetState(false), GRPC_CHANNEL_READY);
   auto start = std::chrono::steady_clock::now();
-  EXPECT_FALSE(SleepUnlessReconnected(*channel, 0.6, stop));
+  EXPECT_EQ(SleepUnlessReconnected(*channel, 0.6, stop, unpaused.path()), WaitEnd::kFullWait);
   EXPECT_GE(SecondsSince(start), 0.55);
 
   // It goes away during the wait and comes back on the same port.
-  auto again = std::async(std::launch::async,
-                          [&] { return SleepUnlessReconnected(*channel, /*seconds=*/60, stop); });
+  auto again = std::async(std::launch::async, [&] {
+    return SleepUnlessReconnected(*channel, /*seconds=*/60, stop, unpaused.path());
+  });
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   server->Shutdown(std::chrono::system_clock::now());
   server.reset();
@@ -110,18 +120,18 @@ TEST(ChannelWait, EndsWithinSecondsOfTheCoordinatorComingBack) {
   ASSERT_NE(server, nullptr);
   ASSERT_EQ(again.wait_for(std::chrono::seconds(10)), std::future_status::ready)
       << "still asleep 10 s after the restarted port came up";
-  EXPECT_TRUE(again.get());
+  EXPECT_EQ(again.get(), WaitEnd::kReconnected);
   EXPECT_LT(SecondsSince(up), 3.0);
 
   // Down all along: the full wait, and `stop` ends it at once.
   server->Shutdown(std::chrono::system_clock::now());
   server.reset();
   start = std::chrono::steady_clock::now();
-  EXPECT_FALSE(SleepUnlessReconnected(*channel, 0.6, stop));
+  EXPECT_EQ(SleepUnlessReconnected(*channel, 0.6, stop, unpaused.path()), WaitEnd::kFullWait);
   EXPECT_GE(SecondsSince(start), 0.55);
   stop.store(true);
   start = std::chrono::steady_clock::now();
-  EXPECT_FALSE(SleepUnlessReconnected(*channel, 60, stop));
+  EXPECT_EQ(SleepUnlessReconnected(*channel, 60, stop, unpaused.path()), WaitEnd::kFullWait);
   EXPECT_LT(SecondsSince(start), 1.0);
 }
 

@@ -32,8 +32,6 @@ struct SyntheticActivity {
   int64_t first_ms = 0, last_ms = 0;  // stored time span
 };
 
-inline constexpr const char* kSyntheticMarkerFile = "synthetic.json";
-
 // Generates, filters, stores and records the marker (adding to an earlier
 // one). InvalidArgument for days outside [1, the store's retention] or
 // max_events < 1.
@@ -41,7 +39,9 @@ absl::StatusOr<SyntheticActivity> GenerateSyntheticActivity(
     const std::string& dir, EventStore& store, const PrivacyPolicy& policy,
     const SyntheticActivityOptions& options);
 
-// The marker's totals, or none when the store never received synthetic events.
-std::optional<SyntheticActivity> LoadSyntheticMarker(const std::string& dir);
+// The marker's totals (kSyntheticMarkerFile, event_store.h), or none when
+// the store holds no synthetic events. DataLoss naming the file and what to
+// do when it is not the object generate-activity writes.
+absl::StatusOr<std::optional<SyntheticActivity>> LoadSyntheticMarker(const std::string& dir);
 
 }  // namespace tacit

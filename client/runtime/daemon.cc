@@ -261,9 +261,12 @@ absl::Status RunDaemon(DaemonOptions options) {
     status.Set("in round", absl::StrCat("round ", round_number, ": ", progress));
   };
   Log(absl::StrCat("device ", enrollment.device_id, " -> ", enrollment.coordinator));
-  if (std::optional<SyntheticActivity> synthetic = LoadSyntheticMarker(options.dir)) {
-    status.MarkSynthetic(*synthetic);
-    Log(absl::StrCat("the store holds ", synthetic->stored,
+  absl::StatusOr<std::optional<SyntheticActivity>> synthetic = LoadSyntheticMarker(options.dir);
+  if (!synthetic.ok()) {
+    Log(std::string(synthetic.status().message()));
+  } else if (*synthetic) {
+    status.MarkSynthetic(**synthetic);
+    Log(absl::StrCat("the store holds ", (*synthetic)->stored,
                      " SYNTHETIC events (tacit-client generate-activity): rounds train on them"));
   }
   CheckInCounter check_ins(options.dir);

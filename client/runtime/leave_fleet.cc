@@ -36,6 +36,7 @@ const std::set<std::string>& TacitNames() {
       kPrivacyPolicyFile,
       kControlStateFile,
       kDaemonStatusFile,
+      kSyntheticMarkerFile,  // also removed with the store (erase_store.h)
       collector::kHeartbeatFile,
       collector::kShellSocketFile,
   };

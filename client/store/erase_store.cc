@@ -45,7 +45,8 @@ absl::StatusOr<std::vector<std::string>> RemoveStoreFiles(const std::string& dir
   const std::string db = absl::StrCat(dir, "/", EventStore::kDatabaseFile);
   const std::string key = absl::StrCat(dir, "/", EventStore::kKeyFile);
   std::vector<std::string> removed;
-  for (const std::string& path : {db, db + "-wal", db + "-shm", db + "-journal", key}) {
+  const std::string marker = absl::StrCat(dir, "/", kSyntheticMarkerFile);
+  for (const std::string& path : {db, db + "-wal", db + "-shm", db + "-journal", key, marker}) {
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0) continue;  // not there: nothing to erase
     if (path == key) OverwriteWithZeros(path);
@@ -69,6 +70,8 @@ absl::StatusOr<EraseAllReport> EraseAllInDirectory(const std::string& dir) {
       if (erased.ok()) {
         report.emptied_in_place = true;
         report.events_erased = *erased;
+        // No events, so none of them synthetic.
+        TACIT_RETURN_IF_ERROR(OverwriteAndRemove(absl::StrCat(dir, "/", kSyntheticMarkerFile)));
         return report;
       }
       problem = erased.status();

@@ -24,8 +24,8 @@ struct EraseAllReport {
 };
 
 // Erases every event of the store in `dir` (EventStore::kDatabaseFile and
-// kKeyFile). Fails only when a file exists and cannot be deleted (the error
-// names it and what to do), never because its content is unreadable.
+// kKeyFile) and the synthetic-events marker. Fails only when a file exists and cannot be deleted
+// (the error names it and what to do), never because its content is unreadable.
 absl::StatusOr<EraseAllReport> EraseAllInDirectory(const std::string& dir);
 
 // Overwrites a regular file's bytes with zeros, fsyncs, then unlinks it: for
@@ -34,7 +34,8 @@ absl::StatusOr<EraseAllReport> EraseAllInDirectory(const std::string& dir);
 // naming the file when it cannot be deleted.
 absl::Status OverwriteAndRemove(const std::string& path);
 
-// Deletes the store's files in `dir` that exist; returns their paths.
+// Deletes the store's files in `dir` that exist (with the synthetic-events
+// marker, kSyntheticMarkerFile); returns their paths.
 absl::StatusOr<std::vector<std::string>> RemoveStoreFiles(const std::string& dir);
 
 }  // namespace tacit

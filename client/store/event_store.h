@@ -30,6 +30,12 @@ struct TimeRange {
   int64_t end_ms = std::numeric_limits<int64_t>::max();
 };
 
+// Beside the store, written by `tacit-client generate-activity`
+// (client/synthetic_activity.h): the store holds generated events. It
+// describes the store's content, so it goes whenever all events go
+// (erase_store.h).
+inline constexpr const char* kSyntheticMarkerFile = "synthetic.json";
+
 struct KindDayCount {
   std::string day;  // "2026-01-05" (UTC)
   EventKind kind;

@@ -91,9 +91,9 @@ class Daemon {
       // Eligible whatever this machine reads; no jitter, short checks, and
       // a long backoff so the wait after the failed check-in spans the test.
       ::execl(tool.c_str(), tool.c_str(), "--dir", dir.c_str(), "run", "--ac-power", "yes",
-              "--battery-percent", "100", "--idle-minutes", "600", "--unknown-network",
-              "unmetered", "--check-in-jitter-seconds", "0", "--check-seconds", "0.2",
-              "--max-backoff-seconds", "60", static_cast<char*>(nullptr));
+              "--battery-percent", "100", "--idle-minutes", "600", "--unknown-network", "unmetered",
+              "--check-in-jitter-seconds", "0", "--check-seconds", "0.2", "--max-backoff-seconds",
+              "60", static_cast<char*>(nullptr));
       ::_exit(127);
     }
   }
@@ -176,14 +176,13 @@ TEST(PausedDaemon, OpensNoConnectionToTheCoordinator) {
   ASSERT_TRUE(coordinator::IssueDeviceInFolder(pki, "laptop-1", 30).ok());
   CountingListener coordinator;
   ASSERT_GT(coordinator.port(), 0);
-  ASSERT_TRUE(runtime::Enroll(dir, absl::StrCat("127.0.0.1:", coordinator.port()),
-                              pki + "/ca.crt", pki + "/devices/laptop-1.crt",
-                              pki + "/devices/laptop-1.key", "")
+  ASSERT_TRUE(runtime::Enroll(dir, absl::StrCat("127.0.0.1:", coordinator.port()), pki + "/ca.crt",
+                              pki + "/devices/laptop-1.crt", pki + "/devices/laptop-1.key", "")
                   .ok());
   // Something to train on, so the daemon means to check in.
-  const auto generated = testing::Shell(absl::StrCat(testing::BinaryDir(),
-                                                     "/bin/tacit-client --dir '", dir,
-                                                     "' generate-activity --max-events 400 2>&1"));
+  const auto generated =
+      testing::Shell(absl::StrCat(testing::BinaryDir(), "/bin/tacit-client --dir '", dir,
+                                  "' generate-activity --max-events 400 2>&1"));
   ASSERT_EQ(generated.second, 0) << generated.first;
 
   Daemon daemon(dir);

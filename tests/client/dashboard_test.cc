@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <random>
 #include <thread>
 
@@ -123,6 +124,12 @@ TEST(Dashboard, EveryRequestNeedsTheTokenAndTheOwnHost) {
       client.Post("/resume", httplib::Headers{{"X-Tacit-Token", token}}, "", "text/plain");
   ASSERT_TRUE(resume);
   EXPECT_FALSE(LoadControlState(tmp.path())->training_paused);
+  // Erase takes the synthetic-events marker with the events.
+  tmp.Write(kSyntheticMarkerFile, R"({"generated":1,"stored":1})");
+  auto erase = client.Post("/erase", httplib::Headers{{"X-Tacit-Token", token}}, "", "text/plain");
+  ASSERT_TRUE(erase);
+  EXPECT_EQ(erase->status, 200);
+  EXPECT_FALSE(std::filesystem::exists(tmp.File(kSyntheticMarkerFile)));
 }
 
 // What is kept, what left and the budget, from the real files; names from

@@ -175,6 +175,18 @@ TEST(EmployeeCli, EraseAllSaysWhatRemainsAndHowToRemoveIt) {
   EXPECT_TRUE(Has(erase, "the model")) << erase.first;
   EXPECT_TRUE(Has(erase, "audit log")) << erase.first;
   EXPECT_TRUE(Has(erase, "tacit-client leave")) << erase.first;
+
+  // Generated events: the marker goes with them, and inspect no longer
+  // calls the (refilled) store synthetic.
+  auto generated = Client(dir, "generate-activity --max-events 50");
+  ASSERT_EQ(generated.second, 0) << generated.first;
+  ASSERT_TRUE(Exists(dir + "/" + kSyntheticMarkerFile));
+  ASSERT_EQ(Client(dir, "erase --all").second, 0);
+  EXPECT_FALSE(Exists(dir + "/" + kSyntheticMarkerFile));
+  ASSERT_EQ(Client(dir, "import --times now --format jsonl " + ImportOne(tmp)).second, 0);
+  auto inspect = Client(dir, "inspect");
+  EXPECT_EQ(inspect.second, 0) << inspect.first;
+  EXPECT_FALSE(Has(inspect, "SYNTHETIC")) << inspect.first;
 }
 
 // A client folder as enrollment, import and a few rounds leave it; leave
@@ -191,6 +203,8 @@ void FillClientFolder(testing::TempDir& tmp, const std::string& dir) {
   tmp.Write("client/fleet/device.key", "-----BEGIN PRIVATE KEY-----\nsecret-key-bytes\n");
   ASSERT_EQ(::chmod((dir + "/fleet/device.key").c_str(), 0600), 0);
   tmp.Write("client/model/global.model", std::string(4096, 'm'));
+  tmp.Write(std::string("client/") + kSyntheticMarkerFile,
+            R"({"generated":1,"stored":1,"persona":"dev","first_ms":0,"last_ms":0})");
   runtime::AuditEntry joined;
   joined.task = "integration";
   joined.round = 1;
@@ -244,7 +258,7 @@ TEST(EmployeeCli, LeaveUnenrollsErasesEverythingAndSaysWhatCannotBeUndone) {
   EXPECT_TRUE(Has(leave, "left in place (not written by tacit-client): " + dir + "/notes.txt"))
       << leave.first;
   for (const char* gone : {"fleet", "model", "events.db", "store.key", "audit.log", "control.json",
-                           "daemon.json", "privacy_policy.json"}) {
+                           "daemon.json", "privacy_policy.json", kSyntheticMarkerFile}) {
     EXPECT_FALSE(Exists(dir + "/" + gone)) << gone << " survived leave";
   }
   EXPECT_TRUE(Exists(dir + "/notes.txt"));

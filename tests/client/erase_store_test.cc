@@ -57,6 +57,27 @@ TEST(EraseAll, AReadableStoreIsEmptiedInPlace) {
   EXPECT_TRUE((*store)->Read(TimeRange{})->empty());
 }
 
+// The marker saying the store holds generated events (synthetic_activity.h)
+// goes with them, whether the store is emptied in place or deleted: a store
+// erased and refilled from a collector must not be called synthetic, nor a
+// later generate-activity add to the old count.
+TEST(EraseAll, TakesTheSyntheticMarkerWithTheEvents) {
+  for (const bool readable : {true, false}) {
+    SCOPED_TRACE(readable ? "readable store" : "garbage store");
+    testing::TempDir tmp;
+    if (readable) {
+      StoreEvents(tmp.path(), 5);
+    } else {
+      tmp.Write("events.db", "not a database");
+    }
+    tmp.Write(kSyntheticMarkerFile, R"({"generated":5,"stored":5,"persona":"dev"})");
+    auto report = EraseAllInDirectory(tmp.path());
+    ASSERT_TRUE(report.ok()) << report.status();
+    EXPECT_EQ(report->emptied_in_place, readable);
+    EXPECT_FALSE(Exists(tmp.File(kSyntheticMarkerFile)));
+  }
+}
+
 TEST(EraseAll, AGarbageStoreIsDeletedWithItsWalShmAndKey) {
   testing::TempDir tmp;
   StoreEvents(tmp.path(), 10);
@@ -108,14 +129,15 @@ TEST(EraseAll, RemoveStoreFilesTakesEveryFileOfTheStoreAndNothingElse) {
   auto none = RemoveStoreFiles(tmp.path());
   ASSERT_TRUE(none.ok()) << none.status();
   EXPECT_TRUE(none->empty()) << "nothing there is not an error";
-  for (const char* name :
-       {"events.db", "events.db-wal", "events.db-shm", "events.db-journal", "store.key"}) {
+  for (const char* name : {"events.db", "events.db-wal", "events.db-shm", "events.db-journal",
+                           "store.key", "synthetic.json"}) {
     tmp.Write(name, "x");
   }
   tmp.Write("privacy_policy.json", "{}");
   auto removed = RemoveStoreFiles(tmp.path());
   ASSERT_TRUE(removed.ok()) << removed.status();
-  EXPECT_EQ(removed->size(), 5u);
+  EXPECT_EQ(removed->size(), 6u);
+  EXPECT_FALSE(Exists(tmp.File("synthetic.json")));
   EXPECT_TRUE(Exists(tmp.File("privacy_policy.json"))) << "the owner's policy stays";
   EXPECT_FALSE(Exists(tmp.File("events.db-journal")));
 }

@@ -71,6 +71,8 @@ std::vector<std::string> CpuFlags() {
 }
 
 void UseBestBlasKernels(char** argv) {
+  // The process this one re-executed: the core is chosen, nothing to probe.
+  if (std::getenv(kBlasReexecVariable) != nullptr) return;
   using GetCorename = char* (*)();
   auto corename = reinterpret_cast<GetCorename>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
   if (corename == nullptr || argv == nullptr || argv[0] == nullptr) return;
@@ -79,6 +81,7 @@ void UseBestBlasKernels(char** argv) {
       OpenBlasCoreToRestartWith(std::getenv("OPENBLAS_CORETYPE"), loaded, CpuFlags());
   if (core.empty()) return;
   if (setenv("OPENBLAS_CORETYPE", core.c_str(), 1) != 0) return;
+  if (setenv(kBlasReexecVariable, "1", 1) != 0) return;
   execv("/proc/self/exe", argv);
   std::fprintf(stderr,
                "warning: OpenBLAS runs its %s kernels; restarting with "

@@ -33,12 +33,20 @@ bool IsOpenBlasUpgrade(const std::string& wanted, const std::string& loaded);
 std::string OpenBlasCoreToRestartWith(const char* env_coretype, const std::string& loaded_core,
                                       const std::vector<std::string>& cpu_flags);
 
-// First thing in main() of a program that trains (tacit-client, tacit-sim,
-// tacit-central, model_bench), before any thread starts: when
-// OpenBlasCoreToRestartWith(...) names a core, sets OPENBLAS_CORETYPE to it and
-// re-executes /proc/self/exe with the same arguments (once: the variable is
-// set from then on). Returns when nothing needed doing, without OpenBLAS, or
-// when the exec failed (a warning on stderr; training then runs, slower).
+// Set to "1" beside OPENBLAS_CORETYPE by UseBestBlasKernels's re-exec: the
+// restarted process probes nothing, and an OPENBLAS_CORETYPE set without it
+// is the user's.
+inline constexpr const char* kBlasReexecVariable = "TACIT_BLAS_REEXEC";
+
+// First thing in main() of a program that trains (tacit-sim, tacit-central,
+// model_bench), or as tacit-client's `run` is parsed (its other subcommands
+// do not train and skip the probe and the restart), before any thread
+// starts: when OpenBlasCoreToRestartWith(...) names a core, sets
+// OPENBLAS_CORETYPE to it and kBlasReexecVariable, and re-executes
+// /proc/self/exe with the same arguments (once: the restarted process sees
+// kBlasReexecVariable and returns at once). Returns when nothing needed
+// doing, without OpenBLAS, or when the exec failed (a warning on stderr;
+// training then runs, slower).
 void UseBestBlasKernels(char** argv);
 
 // The CPU's feature flags from /proc/cpuinfo (empty if unreadable).

@@ -13,7 +13,6 @@
 #include "models/blas_kernels.h"
 
 int main(int argc, char** argv) {
-  tacit::UseBestBlasKernels(argv);  // before any thread: it may restart the program
   CLI::App app{
       "tacit-client: your computer activity stays on this laptop, encrypted; only clipped, "
       "securely aggregated (masked) model updates ever leave it."};
@@ -39,6 +38,11 @@ int main(int argc, char** argv) {
   tacit::cli::AddDashboardCommand(app, context);
   tacit::cli::AddPrivacyCommand(app, context);
   tacit::cli::AddInstallServiceCommand(app, context);
+  // Only `run` trains: the BLAS probe and its restart (~0.7 s, the program
+  // loaded twice) are for it alone. Called as `run` is parsed, before its
+  // callback starts any thread.
+  app.get_subcommand("run")->preparse_callback(
+      [argv](std::size_t) { tacit::UseBestBlasKernels(argv); });
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

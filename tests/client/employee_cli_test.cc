@@ -447,5 +447,43 @@ TEST(EmployeeCli, StatusSeparatesKeptFromLeftAndShowsTaskNoiseAndFingerprint) {
   EXPECT_TRUE(Has(Client(dir, "status"), "SHA-256 AB:CD (pinned at enroll)"));
 }
 
+// How often `tacit-client ARGS` (with `env` before it) reads /proc/cpuinfo,
+// as strace sees it: the BLAS kernel probe (models/blas_kernels.h) reads it
+// before deciding to restart the program. -1 when strace cannot trace here.
+int CpuProbes(const std::string& dir, const std::string& args, const std::string& env) {
+  testing::TempDir tmp;
+  const std::string trace = tmp.File("open.trace");
+  (void)testing::Shell(absl::StrCat("strace -f -e trace=open,openat -o '", trace, "' env ", env,
+                                    " ", testing::BinaryDir(), "/bin/tacit-client --dir '", dir,
+                                    "' ", args, " </dev/null >/dev/null 2>&1"));
+  const std::string traced = testing::ReadAll(trace);
+  if (traced.find("open") == std::string::npos) return -1;
+  int probes = 0;
+  for (size_t at = traced.find("\"/proc/cpuinfo\""); at != std::string::npos;
+       at = traced.find("\"/proc/cpuinfo\"", at + 1)) {
+    ++probes;
+  }
+  return probes;
+}
+
+// Only `run` trains, so only `run` probes the CPU and may restart the
+// program for faster BLAS kernels (about 0.7 s and the program loaded
+// twice at every start, when it restarts); a restarted `run`
+// (TACIT_BLAS_REEXEC=1) does not probe again.
+TEST(EmployeeCli, OnlyRunProbesForBlasKernels) {
+  if (!testing::OnPath("strace")) GTEST_SKIP() << "SKIPPED: strace is not installed";
+  testing::TempDir tmp;
+  const std::string dir = tmp.File("client");
+  const std::string unset = "-u OPENBLAS_CORETYPE -u TACIT_BLAS_REEXEC";
+  // Not enrolled: `run` stops right after the probe; it shows the probe is seen.
+  const int run = CpuProbes(dir, "run", unset);
+  if (run < 0) GTEST_SKIP() << "SKIPPED: strace cannot trace processes here";
+  EXPECT_GE(run, 1);
+  for (const char* args : {"status", "audit", "pause"}) {
+    EXPECT_EQ(CpuProbes(dir, args, unset), 0) << args;
+  }
+  EXPECT_EQ(CpuProbes(dir, "run", "-u OPENBLAS_CORETYPE TACIT_BLAS_REEXEC=1"), 0);
+}
+
 }  // namespace
 }  // namespace tacit

@@ -16,8 +16,10 @@
 namespace tacit {
 namespace {
 
-const nlohmann::json kValid = {{"generated", 120},      {"stored", 100},
-                               {"persona", "developer"}, {"first_ms", 1767571200000},
+const nlohmann::json kValid = {{"generated", 120},
+                               {"stored", 100},
+                               {"persona", "developer"},
+                               {"first_ms", 1767571200000},
                                {"last_ms", 1767574800000}};
 
 TEST(SyntheticMarker, ReadsAValidMarkerAndNoneWhenAbsent) {
@@ -42,8 +44,8 @@ TEST(SyntheticMarker, ADamagedMarkerIsAnErrorNotAnException) {
   const uint32_t seed = std::random_device{}();
   SCOPED_TRACE(::testing::Message() << "seed " << seed);
   std::mt19937 rng(seed);
-  const std::vector<nlohmann::json> wrong = {"text", 1.5, -3, nullptr, nlohmann::json::array(),
-                                             nlohmann::json::object(), true};
+  const std::vector<nlohmann::json> wrong = {
+      "text", 1.5, -3, nullptr, nlohmann::json::array(), nlohmann::json::object(), true};
   std::vector<std::string> damaged = {"{broken", "[1,2]", "\"synthetic\"", ""};
   for (const auto& field : kValid.items()) {
     nlohmann::json missing = kValid;

@@ -63,6 +63,9 @@ absl::Status Download(v1::Federation::Stub& stub, const std::string& dir,
   const int64_t start = offset;
   bool budget_spent = false;
   while (!budget_spent && reader->Read(&chunk)) {
+    // Counted as soon as received: every byte that came is in the audit
+    // log, whatever is wrong with it.
+    counted->down += static_cast<int64_t>(chunk.ByteSizeLong());
     if (chunk.offset() != offset || chunk.model_version() != assignment.model_version() ||
         (!sha256_hex.empty() && chunk.sha256_hex() != sha256_hex)) {
       ForgetPartial(dir);
@@ -79,7 +82,6 @@ absl::Status Download(v1::Federation::Stub& stub, const std::string& dir,
     part.write(chunk.data().data(), static_cast<std::streamsize>(chunk.data().size()));
     part.flush();
     offset += static_cast<int64_t>(chunk.data().size());
-    counted->down += static_cast<int64_t>(chunk.ByteSizeLong());
     total = chunk.total_bytes();
     budget_spent = max_download_bytes > 0 && offset - start >= max_download_bytes && offset < total;
   }

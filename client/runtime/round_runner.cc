@@ -165,13 +165,16 @@ absl::StatusOr<FleetIdentity> LoadFleetIdentity(const std::string& dir) {
   return identity;
 }
 
-absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
-                                            const v1::Assignment& assignment,
-                                            const RoundRunnerOptions& options) {
+namespace {
+
+// The round, its outcome and every call in `audit`. An error only when the
+// round cannot go on; RunAssignedRound makes it the outcome once a call was
+// made, so no call goes uncounted whatever ended the round.
+absl::Status RunRound(v1::Federation::Stub& stub, const v1::Assignment& assignment,
+                      const RoundRunnerOptions& options, AuditEntry& audit) {
   auto phase = [&](const std::string& name) {
     if (options.on_phase) options.on_phase(name);
   };
-  AuditEntry audit;
   audit.round = assignment.round_number();
   audit.round_id = assignment.round_id();
   audit.model_version = assignment.model_version();
@@ -191,7 +194,7 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
   if (allowed.ok()) allowed = PrivacyAllows(options, task, &window);
   if (!allowed.ok()) {
     audit.outcome = absl::StrCat("refused: ", allowed.message());
-    return audit;
+    return absl::OkStatus();
   }
   // Sets the outcome and says true when the owner has paused training.
   auto paused = [&audit, &options] {
@@ -199,14 +202,14 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
     return !audit.outcome.empty();
   };
   phase("downloading");
-  if (paused()) return audit;
+  if (paused()) return absl::OkStatus();
   RpcBytes download;
   absl::StatusOr<ModelFile> model =
       FetchModel(stub, options.dir, assignment, options.max_download_bytes, &download);
   if (download.calls > 0) audit.rpc.by_rpc[kRpcDownloadModel] = download;
   if (!model.ok()) {
     audit.outcome = absl::StrCat("left: model download failed: ", model.status().message());
-    return audit;
+    return absl::OkStatus();
   }
   // The device signs its advertised keys with its SecAgg credential and
   // accepts only neighbours whose credentials the fleet CA signed
@@ -219,7 +222,7 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
     if (!loaded.ok()) {
       audit.outcome =
           absl::StrCat("left: cannot sign secure aggregation keys: ", loaded.status().message());
-      return audit;
+      return absl::OkStatus();
     }
     signer = std::move(loaded->signer);
     verifier = std::move(loaded->verifier);
@@ -238,7 +241,7 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
         task, task.cohort.min_survivors, static_cast<int64_t>(model->parameters.size()));
     if (!planned.ok()) {
       audit.outcome = absl::StrCat("refused: ", planned.status().message());
-      return audit;
+      return absl::OkStatus();
     }
     ddg = *std::move(planned);
   }
@@ -246,11 +249,11 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
       Train(task, model_config, *model, assignment, noise_added, options);
   if (!trained.ok()) {
     audit.outcome = absl::StrCat("left: training failed: ", trained.status().message());
-    return audit;
+    return absl::OkStatus();
   }
   PreparedUpdate update = *std::move(trained);
   if (options.on_trained) options.on_trained(update);
-  if (paused()) return audit;
+  if (paused()) return absl::OkStatus();
   secagg::ClientConfig client_config;
   client_config.client_id = assignment.client_id();
   client_config.rounding_key = options.rounding_key;
@@ -261,7 +264,7 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
         RotatedQuantizationPlanOfTask(task, static_cast<int64_t>(model->parameters.size()));
     if (!compression.ok()) {
       audit.outcome = absl::StrCat("refused: ", compression.status().message());
-      return audit;
+      return absl::OkStatus();
     }
     std::optional<SeededRounding> seeded;
     if (options.ddg_noise_seed) {
@@ -283,9 +286,18 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
   }
   client_config.signer = std::move(signer);
   client_config.verifier = std::move(verifier);
-  TACIT_ASSIGN_OR_RETURN(
-      std::unique_ptr<secagg::SecAggClient> client,
-      secagg::SecAggClient::Create(client_config, std::move(update.update), update.weight));
+  absl::StatusOr<std::unique_ptr<secagg::SecAggClient>> created =
+      options.make_secagg_client
+          ? options.make_secagg_client(std::move(client_config), std::move(update.update),
+                                       update.weight)
+          : secagg::SecAggClient::Create(std::move(client_config), std::move(update.update),
+                                         update.weight);
+  if (!created.ok()) {
+    audit.outcome =
+        absl::StrCat("left: cannot start secure aggregation: ", created.status().message());
+    return absl::OkStatus();
+  }
+  std::unique_ptr<secagg::SecAggClient> client = *std::move(created);
 
   const double deadline_slack = 30;
   for (uint32_t step = 0; step < static_cast<uint32_t>(secagg::kPhaseCount); ++step) {
@@ -300,20 +312,20 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
     next.set_step(step);
     v1::NextMessageResponse response;
     while (true) {
-      if (paused()) return audit;
+      if (paused()) return absl::OkStatus();
       auto context = CallContext(task.deadlines.download_train + deadline_slack);
       grpc::Status status = stub.NextMessage(context.get(), next, &response);
       audit.rpc.Count(kRpcNextMessage, static_cast<int64_t>(next.ByteSizeLong()),
                       status.ok() ? static_cast<int64_t>(response.ByteSizeLong()) : 0);
       if (!status.ok()) {
         audit.outcome = absl::StrCat("left: ", FromGrpc(status, "next message").message());
-        return audit;
+        return absl::OkStatus();
       }
       if (!response.wait()) break;
     }
     if (response.has_round_over()) {
       audit.outcome = absl::StrCat("left: ", response.round_over());
-      return audit;
+      return absl::OkStatus();
     }
     if (step == 0) {
       // Before this client advertises a key: the cohort and threshold
@@ -328,22 +340,22 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
       }
       if (!round_allowed.ok()) {
         audit.outcome = absl::StrCat("refused: ", round_allowed.message());
-        return audit;
+        return absl::OkStatus();
       }
     }
     if (static_cast<int>(step) == options.leave_after_step) {
       audit.outcome =
           absl::StrCat("left: stopped answering in ", secagg::PhaseName(static_cast<int>(step)));
-      return audit;
+      return absl::OkStatus();
     }
     absl::StatusOr<v1::SecAggClientToServer> reply =
         client->HandleServerMessage(response.message());
     if (!reply.ok()) {
       audit.outcome =
           absl::StrCat("left: refused the coordinator's message: ", reply.status().message());
-      return audit;
+      return absl::OkStatus();
     }
-    if (paused()) return audit;
+    if (paused()) return absl::OkStatus();
     if (static_cast<int>(step) == static_cast<int>(secagg::Phase::kMaskedInput)) {
       // The noised update is about to leave: on the ledger first (fsync'ed),
       // so no crash or lost reply can leave a release unrecorded.
@@ -360,7 +372,7 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
       if (!recorded.ok()) {
         audit.outcome = absl::StrCat("left: cannot record the round in the privacy ledger (",
                                      recorded.message(), "); the update was not sent");
-        return audit;
+        return absl::OkStatus();
       }
     }
     v1::SubmitRequest submit;
@@ -376,7 +388,7 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
                     status.ok() ? static_cast<int64_t>(submitted.ByteSizeLong()) : 0);
     if (!status.ok()) {
       audit.outcome = absl::StrCat("left: ", FromGrpc(status, "submit").message());
-      return audit;
+      return absl::OkStatus();
     }
     audit.sent.push_back({secagg::PhaseName(static_cast<int>(step)), bytes});
   }
@@ -391,7 +403,7 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
     if (paused()) {
       // Everything of the round was sent; only the result is not asked for.
       absl::StrAppend(&audit.outcome, " (the update had been sent; its result is not asked for)");
-      return audit;
+      return absl::OkStatus();
     }
     auto context = CallContext(120);
     grpc::Status status = stub.RoundResult(context.get(), result_request, &result);
@@ -399,13 +411,27 @@ absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
                     status.ok() ? static_cast<int64_t>(result.ByteSizeLong()) : 0);
     if (!status.ok()) {
       audit.outcome = absl::StrCat("sent; result unknown: ", status.error_message());
-      return audit;
+      return absl::OkStatus();
     }
   } while (result.outcome() == v1::RoundResultResponse::PENDING);
   audit.included = result.included();
   audit.outcome = result.outcome() == v1::RoundResultResponse::COMMITTED
                       ? "committed"
                       : absl::StrCat("abandoned: ", result.reason());
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
+                                            const v1::Assignment& assignment,
+                                            const RoundRunnerOptions& options) {
+  AuditEntry audit;
+  absl::Status run = RunRound(stub, assignment, options, audit);
+  if (run.ok()) return audit;
+  if (audit.rpc.calls() == 0) return run;  // nothing was exchanged: the caller's refusal
+  // Bytes went both ways: the round's line counts them, with the error.
+  audit.outcome = absl::StrCat("left: ", run.message());
   return audit;
 }
 

@@ -30,6 +30,7 @@
 #include "client/runtime/audit_log.h"
 #include "client/runtime/participation_policy.h"
 #include "common/token_stream.h"
+#include "secure_agg/client.h"
 #include "secure_agg/identity.h"
 #include "tacit/v1/federation.grpc.pb.h"
 #include "task/task_config.h"
@@ -72,6 +73,10 @@ struct RoundRunnerOptions {
   // that lost its network would; the coordinator's deadline drops it. -1: never.
   int leave_after_step = -1;
   std::function<void(const PreparedUpdate&)> on_trained;  // e.g. training time and loss
+  // Tests: makes the secure aggregation client; unset, secagg::SecAggClient::Create.
+  std::function<absl::StatusOr<std::unique_ptr<secagg::SecAggClient>>(
+      secagg::ClientConfig config, std::vector<float> input, double weight)>
+      make_secagg_client;
 };
 
 // The assignment's task, checked with the task file's key and range rules
@@ -90,8 +95,10 @@ struct FleetIdentity {
 absl::StatusOr<FleetIdentity> LoadFleetIdentity(const std::string& dir);
 
 // The audit entry of the round. Errors only for an invalid task, before any
-// call; a refusal, a local failure (e.g. too little data), a lost connection
-// or a round the client left is an entry whose outcome says so.
+// call; a refusal, a local failure (e.g. too little data, a secure
+// aggregation client that cannot start), a lost connection or a round the
+// client left is an entry whose outcome says so, with every call made
+// counted: once a call was made, any error ends the round as "left: <error>".
 absl::StatusOr<AuditEntry> RunAssignedRound(v1::Federation::Stub& stub,
                                             const v1::Assignment& assignment,
                                             const RoundRunnerOptions& options);

@@ -149,17 +149,18 @@ absl::Status CheckCoordinatorPin(const Enrollment& enrollment, const grpc::Clien
 }
 
 // Why the laptop has nothing to train on (training_data.h), empty when it
-// has. Before the first task arrives the default vocabulary counts the
-// tokens: their number does not depend on the vocabulary.
+// has; asked before every check-in, so it reads only the events it needs.
+// Before the first task arrives the default vocabulary counts the tokens:
+// their number does not depend on the vocabulary.
 std::string NoTrainingDataReason(const DaemonOptions& options,
                                  const std::optional<TaskConfig>& task) {
   if (options.runner.tokens != nullptr) return NoTrainingWindowReason(*options.runner.tokens);
-  absl::StatusOr<PersonTokens> tokens =
-      LoadTrainingTokens(options.dir, options.runner.device_id, task ? *task : TaskConfig{});
-  if (!tokens.ok()) {
-    return absl::StrCat("cannot read the local store: ", tokens.status().message());
+  absl::StatusOr<std::string> reason =
+      NoTrainingDataInStore(options.dir, options.runner.device_id, task ? *task : TaskConfig{});
+  if (!reason.ok()) {
+    return absl::StrCat("cannot read the local store: ", reason.status().message());
   }
-  return NoTrainingWindowReason(*tokens);
+  return *reason;
 }
 
 // Why this laptop must not check in now, decided here and never sent: the

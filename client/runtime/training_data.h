@@ -23,4 +23,15 @@ absl::StatusOr<PersonTokens> LoadTrainingTokens(const std::string& dir,
 // Why `tokens` give no training window (empty: they do), with what to do.
 std::string NoTrainingWindowReason(const PersonTokens& tokens);
 
+// NoTrainingWindowReason(LoadTrainingTokens(dir, device_id, task)), asked
+// before every check-in, without tokenizing the whole store: events are
+// read in time order only until the oldest part, which trains, has a
+// window. A count of events cannot decide it (a key release or mouse-up
+// gives no token, repeated pointer moves one), and it takes no more: the
+// first few events usually settle it. The whole store is read only when it
+// gives no window.
+absl::StatusOr<std::string> NoTrainingDataInStore(const std::string& dir,
+                                                  const std::string& device_id,
+                                                  const TaskConfig& task);
+
 }  // namespace tacit::runtime

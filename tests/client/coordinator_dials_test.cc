@@ -69,6 +69,11 @@ class CountingListener {
   }
   int port() const { return port_; }
   int accepted() const { return accepted_.load(); }
+  // A gRPC channel to it; nothing dialled until asked.
+  std::shared_ptr<grpc::Channel> Channel() const {
+    return grpc::CreateChannel(absl::StrCat("127.0.0.1:", port_),
+                               grpc::InsecureChannelCredentials());
+  }
 
  private:
   int fd_ = -1;
@@ -137,8 +142,7 @@ TEST(ChannelWait, DialsNothingForAChannelThatNeverConnected) {
   CountingListener coordinator;
   ASSERT_GT(coordinator.port(), 0);
   testing::TempDir dir;
-  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", coordinator.port()),
-                                     grpc::InsecureChannelCredentials());
+  auto channel = coordinator.Channel();
   std::atomic<bool> stop{false};
   EXPECT_EQ(runtime::SleepUnlessReconnected(*channel, 1.5, stop, dir.path()),
             runtime::WaitEnd::kFullWait);
@@ -151,8 +155,7 @@ TEST(ChannelWait, ThePauseEndsTheWait) {
   CountingListener coordinator;
   ASSERT_GT(coordinator.port(), 0);
   testing::TempDir dir;
-  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", coordinator.port()),
-                                     grpc::InsecureChannelCredentials());
+  auto channel = coordinator.Channel();
   (void)channel->GetState(/*try_to_connect=*/true);  // dialling, and failing
   std::atomic<bool> stop{false};
   ASSERT_TRUE(SaveControlState(dir.path(), ControlState{false, true, 0}).ok());

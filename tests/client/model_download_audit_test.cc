@@ -63,8 +63,8 @@ TEST(ModelDownloadAudit, ABadChunkIsCountedLikeEveryOther) {
     const int good = static_cast<int>(rng() % 4);
     const int bytes = 1 + static_cast<int>(rng() % 5000);
     const Lie lie = static_cast<Lie>(rng() % 3);
-    SCOPED_TRACE(::testing::Message() << good << " good chunks of " << bytes << " bytes, lie "
-                                      << static_cast<int>(lie));
+    SCOPED_TRACE(::testing::Message()
+                 << good << " good chunks of " << bytes << " bytes, lie " << static_cast<int>(lie));
     LyingDownloads service(good, bytes, lie);
     int port = 0;
     grpc::ServerBuilder builder;
@@ -72,8 +72,8 @@ TEST(ModelDownloadAudit, ABadChunkIsCountedLikeEveryOther) {
     builder.RegisterService(&service);
     std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
     ASSERT_NE(server, nullptr);
-    auto stub = v1::Federation::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+    auto stub = v1::Federation::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                                                            grpc::InsecureChannelCredentials()));
     testing::TempDir dir;
     v1::Assignment assignment;
     assignment.set_session("s");

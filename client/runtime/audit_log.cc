@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/cli/cli_context.h"
+#include "client/runtime/audit_line.h"
 #include "common/json_parse.h"
 
 namespace tacit::runtime {
@@ -134,20 +135,14 @@ absl::StatusOr<AuditTotals> SumAudit(const std::string& dir) {
   AuditTotals totals;
   // "2026-11-25 12:00:03 UTC": the first 10 characters are the UTC day.
   const std::string today = cli::FormatTime(cli::NowMs()).substr(0, 10);
-  ForEachLine(dir, [&](const nlohmann::json& line) {
-    // IntOr/StringOr: a line the owner or a crash damaged must not stop the daemon.
-    totals.bytes_up += IntOr(line, "bytes_up", 0);
-    totals.bytes_down += IntOr(line, "bytes_down", 0);
-    if (line.contains("rpc") && line["rpc"].contains(kRpcCheckIn)) {
-      totals.check_ins += IntOr(line["rpc"][kRpcCheckIn], "calls", 0);
-    }
-    // Lines written before the "kind" key are round lines.
-    const std::string kind = StringOr(line, "kind", line.contains("round") ? "round" : "");
-    const bool joined = kind == "round" && line.contains("sent") && line["sent"].is_array() &&
-                        !line["sent"].empty();
-    if (!joined) return;
+  ForEachLine(dir, [&](const nlohmann::json& json) {
+    const AuditLineCounts line = CountAuditLine(json);
+    totals.bytes_up += line.bytes_up;
+    totals.bytes_down += line.bytes_down;
+    totals.check_ins += line.check_ins;
+    if (!line.joined) return;
     ++totals.rounds_joined;
-    if (StringOr(line, "time", "").substr(0, 10) == today) ++totals.rounds_joined_today;
+    if (line.time.substr(0, 10) == today) ++totals.rounds_joined_today;
   });
   return totals;
 }

@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "client/cli/cli_context.h"
+#include "client/runtime/audit_line.h"
 #include "client/runtime/audit_log.h"
 #include "client/runtime/privacy_ledger.h"
 #include "common/json_parse.h"
@@ -19,29 +20,20 @@ namespace {
 
 // The lines' times are UTC ("2026-11-25 12:00:03 UTC"); an unreadable time
 // lands on the day "unknown" rather than disappearing.
-std::string DayOf(const nlohmann::json& line) {
-  const std::optional<int64_t> ms = cli::ParseFormattedTime(StringOr(line, "time", ""));
+std::string DayOf(const std::string& time) {
+  const std::optional<int64_t> ms = cli::ParseFormattedTime(time);
   return ms ? cli::LocalDay(*ms) : "unknown";
 }
 
-int64_t Calls(const nlohmann::json& line, const char* rpc) {
-  if (!line.contains("rpc") || !line["rpc"].is_object() || !line["rpc"].contains(rpc)) return 0;
-  return IntOr(line["rpc"][rpc], "calls", 0);
-}
-
-void AddRound(const nlohmann::json& line, AuditDay* day) {
-  const bool sent = line.contains("sent") && line["sent"].is_array() && !line["sent"].empty();
-  const std::string outcome = StringOr(line, "outcome", "");
-  if (sent) {
+void AddRound(const AuditLineCounts& line, AuditDay* day) {
+  if (line.joined) {
     ++day->joined;
-  } else if (outcome.rfind("refused: ", 0) == 0 || outcome.rfind("paused: ", 0) == 0) {
+  } else if (line.declined) {
     ++day->declined;
   } else {
     ++day->failed;
   }
-  if (line.contains("noise_multiplier") && line["noise_multiplier"].is_number()) {
-    day->noise_multipliers.insert(line["noise_multiplier"].get<double>());
-  }
+  if (line.noise_multiplier) day->noise_multipliers.insert(*line.noise_multiplier);
 }
 
 // The ledger as it stood at the end of local day `day`: records written
@@ -79,17 +71,17 @@ absl::StatusOr<std::vector<AuditDay>> SummarizeAudit(const std::string& dir, dou
   std::map<std::pair<std::string, std::string>, AuditDay> rows;
   TACIT_ASSIGN_OR_RETURN(std::vector<nlohmann::json> lines,
                          ReadAudit(dir, std::numeric_limits<size_t>::max()));
-  for (const nlohmann::json& line : lines) {
-    const std::string kind = StringOr(line, "kind", line.contains("round") ? "round" : "");
-    const std::string task = kind == "round" ? StringOr(line, "task", "(unknown task)") : "";
-    AuditDay& day = rows[{DayOf(line), task}];
-    day.day = DayOf(line);
-    day.task = task;
-    day.bytes_up += IntOr(line, "bytes_up", 0);
-    day.bytes_down += IntOr(line, "bytes_down", 0);
-    day.check_ins += Calls(line, kRpcCheckIn);
-    day.downloads += Calls(line, kRpcDownloadModel);
-    if (kind == "round") AddRound(line, &day);
+  for (const nlohmann::json& json : lines) {
+    const AuditLineCounts line = CountAuditLine(json);
+    const std::string local_day = DayOf(line.time);
+    AuditDay& day = rows[{local_day, line.task}];
+    day.day = local_day;
+    day.task = line.task;
+    day.bytes_up += line.bytes_up;
+    day.bytes_down += line.bytes_down;
+    day.check_ins += line.check_ins;
+    day.downloads += line.downloads;
+    if (line.round) AddRound(line, &day);
   }
   TACIT_ASSIGN_OR_RETURN(Ledger ledger, ReadLedger(dir));
   std::vector<AuditDay> days;

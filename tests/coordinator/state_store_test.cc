@@ -190,6 +190,28 @@ TEST(StateStoreTest, SecondOpenOfTheSameFolderIsRefused) {
   EXPECT_THAT(second.status().message(), HasSubstr("in use by another tacit-coordinator"));
 }
 
+// `tacit-coordinator status` reads the state of a running coordinator: its
+// connection must not be able to write (it opened read-write before).
+TEST(StateStoreTest, OpenForReadingCannotWrite) {
+  std::string dir = FreshDir("read-only");
+  {
+    auto serving = StateStore::Open(dir);
+    ASSERT_TRUE(serving.ok()) << serving.status();
+    ASSERT_TRUE((*serving)->UpsertTask("t", {{"a", 1}}).ok());
+  }
+  auto reader = StateStore::OpenForReading(dir);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  auto tasks = (*reader)->Tasks();
+  ASSERT_TRUE(tasks.ok()) << tasks.status();
+  EXPECT_EQ(tasks->size(), 1u);
+  EXPECT_FALSE((*reader)->UpsertTask("another", {{"b", 2}}).ok());
+  auto again = StateStore::OpenForReading(dir);
+  ASSERT_TRUE(again.ok());
+  auto still = (*again)->Tasks();
+  ASSERT_TRUE(still.ok());
+  EXPECT_EQ(still->size(), 1u) << "the read-only store wrote a task";
+}
+
 TEST(StateStoreTest, RefusesNewerSchemasAndForeignFiles) {
   std::string dir = FreshDir("schema");
   ASSERT_TRUE(StateStore::Open(dir).ok());

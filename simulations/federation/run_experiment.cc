@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -69,8 +70,10 @@ std::string DescribeLocalTraining(const LocalTrainingConfig& t) {
 
 // The ring (explicit or planned), the compression and what the inputs cost:
 // bytes sent per input per model parameter, measured.
+// `clipped` and `rotated` are absent when no round measured them (gRPC).
 std::string SecureAggDescription(const TaskConfig& task, int64_t model_length, int64_t bytes_up,
-                                 int64_t inputs, int64_t clipped, int64_t rotated) {
+                                 int64_t inputs, std::optional<int64_t> clipped,
+                                 std::optional<int64_t> rotated) {
   absl::StatusOr<int> bits = RingBitsOfTask(task, model_length);
   std::string line = bits.ok() ? absl::StrCat(*bits, "-bit ring",
                                               task.secure_agg.bits == kAutoBits ? " (planned)" : "")
@@ -78,10 +81,13 @@ std::string SecureAggDescription(const TaskConfig& task, int64_t model_length, i
   const CompressionConfig& c = task.secure_agg.compression;
   if (c.type == CompressionType::kRotatedQuantization) {
     absl::StrAppendFormat(&line,
-                          ", rotated quantization: %d bits per coordinate, range %.3g sigma; "
-                          "%lld of %lld rotated coordinates clipped",
-                          c.bits_per_coordinate, c.range_sigmas, static_cast<long long>(clipped),
-                          static_cast<long long>(rotated));
+                          ", rotated quantization: %d bits per coordinate, range %.3g sigma; ",
+                          c.bits_per_coordinate, c.range_sigmas);
+    absl::StrAppend(&line,
+                    clipped && rotated
+                        ? absl::StrCat(*clipped, " of ", *rotated, " rotated coordinates clipped")
+                        : "clipping not measured (the gRPC transport's fleet clients do "
+                          "not report it)");
   }
   if (inputs > 0 && model_length > 0) {
     absl::StrAppendFormat(&line, "; %.3f bytes per parameter per input sent",
@@ -248,15 +254,16 @@ int RunExperiment(ExperimentConfig config, const std::string& given_out) {
     return 1;
   }
 
-  int64_t bytes_up = 0, clipped = 0, rotated = 0, inputs = 0;
+  int64_t bytes_up = 0, inputs = 0;
+  std::optional<int64_t> clipped, rotated;  // over the rounds that measured them
   int committed = 0;
   double round_seconds = 0;
   for (const auto& r : result->rounds) {
     bytes_up += r.bytes_up;
     committed += r.outcome == "committed";
     round_seconds += r.wall_seconds;
-    clipped += r.clipped_after_rotation;
-    rotated += r.rotated_coordinates;
+    if (r.clipped_after_rotation) clipped = clipped.value_or(0) + *r.clipped_after_rotation;
+    if (r.rotated_coordinates) rotated = rotated.value_or(0) + *r.rotated_coordinates;
     inputs += r.participants;
   }
   const std::string ring = SecureAggDescription(

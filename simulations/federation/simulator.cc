@@ -216,20 +216,20 @@ class Simulation {
         p.failure = std::string(update.status().message());
       }
     });
-    double loss_sum = 0;
+    double loss_sum = 0, norm_sum = 0;
     int trained = 0;
     for (const Participant& p : participants) {
       if (p.straggler) ++record.stragglers;
       if (p.update) {
         record.train_seconds += p.update->train_seconds;
         loss_sum += p.update->train_loss;
+        norm_sum += p.update->norm_before_clip;
         ++trained;
-        record.update_norm += p.update->norm_before_clip;
       }
     }
     if (trained > 0) {
       record.train_loss = loss_sum / trained;
-      record.update_norm /= trained;
+      record.update_norm = norm_sum / trained;
     }
   }
 
@@ -438,6 +438,7 @@ class Simulation {
       const coordinator::RoundPlan& plan, std::vector<Participant>& participants,
       RoundRecord& record) {
     if (plan.ddg || plan.compression) return AggregateEncodedPlainly(plan, participants, record);
+    CountCompression(CompressionCounts{}, record);  // measured: nothing is rotated
     const size_t length = plan.vector_length;
     std::vector<double> sum(length, 0.0);
     double total_weight = 0;

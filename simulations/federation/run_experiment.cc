@@ -136,18 +136,17 @@ absl::StatusOr<std::vector<PersonTokens>> LoadAndReport(const PopulationSpec& sp
   auto people = LoadPopulation(spec, &report);
   if (!people.ok()) return people.status();
   std::fprintf(stderr,
-               "tacit-sim: %zu people; event limit: %s (population.max_events_per_person = %d), "
-               "%d stopped at it with more to read; %s\n",
+               "tacit-sim: %zu people; event limit: %s (population.max_events_per_person = %d); "
+               "%s; %s\n",
                people->size(), DescribeEventLimit(report.event_limit).c_str(),
-               spec.max_events_per_person, report.people_limited(),
+               spec.max_events_per_person, DescribeLimitReached(report).c_str(),
                DescribeSkippedLines(report).c_str());
   return people;
 }
 
-std::string DescribeLoad(const PopulationLoadReport& report, size_t people) {
-  return absl::StrCat(DescribeEventLimit(report.event_limit), " (", report.people_limited(), " of ",
-                      people, " people stopped at the limit with more to read); ",
-                      DescribeSkippedLines(report));
+std::string DescribeLoad(const PopulationLoadReport& report) {
+  return absl::StrCat(DescribeEventLimit(report.event_limit), " (", DescribeLimitReached(report),
+                      "); ", DescribeSkippedLines(report));
 }
 
 }  // namespace
@@ -271,7 +270,7 @@ int RunExperiment(ExperimentConfig config, const std::string& given_out) {
   summary.title = config.name;
   summary.facts = {
       {"population", Describe(config.population, people->size())},
-      {"events loaded", DescribeLoad(load, people->size())},
+      {"events loaded", DescribeLoad(load)},
       {"split", absl::StrFormat("first %.0f%% of each person's tokens in time train, the rest test",
                                 100 * config.population.train_fraction)},
       {"model", absl::StrCat(config.model.name, ", ", layout->total_size, " parameters, layout ",
@@ -326,7 +325,7 @@ int RunExperiment(ExperimentConfig config, const std::string& given_out) {
                         .c_str()
                   : "off",
               weighting.description.c_str(), BlasDescription().c_str());
-  std::printf("events: %s\n", DescribeLoad(load, people->size()).c_str());
+  std::printf("events: %s\n", DescribeLoad(load).c_str());
   if (last != nullptr) {
     std::printf(
         "global model v%lld: next-event top-1 %.3f, top-3 %.3f (pooled over %zu people; "

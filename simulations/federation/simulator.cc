@@ -32,6 +32,7 @@
 #include "secure_agg/phase.h"
 #include "simulations/federation/derived_seeds.h"
 #include "simulations/federation/grpc_federation.h"
+#include "simulations/federation/weighting.h"
 #include "task/ddg_task.h"
 
 namespace tacit::sim {
@@ -483,10 +484,16 @@ class Simulation {
 
 }  // namespace
 
-absl::StatusOr<SimulationResult> RunSimulation(const ExperimentConfig& config,
+absl::StatusOr<SimulationResult> RunSimulation(const ExperimentConfig& given,
                                                const std::vector<PersonTokens>& people,
                                                const SimulationHooks& hooks) {
   if (people.empty()) return absl::InvalidArgumentError("the population has no people");
+  // The one place that decides the weighting (weighting.h), whoever calls:
+  // tacit-sim run (which resolved it already for config.json; resolving is
+  // idempotent), benches and tests. Before, a caller that skipped it ran with
+  // the task parser's default cap of 10000 examples.
+  ExperimentConfig config = given;
+  ResolveWeighting(config, people);
   TACIT_ASSIGN_OR_RETURN(
       std::vector<float> initial,
       InitialParameters(config.model, DeriveSeed(config.seed, 0, 0, kInitialModelSalt)));

@@ -13,6 +13,8 @@
 #include "common/file_io.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "models/model_file.h"
+#include "models/parameter_layout.h"
 #include "simulations/central/central_reference.h"
 #include "simulations/federation/experiment_config.h"
 #include "simulations/federation/inspect_data.h"
@@ -262,6 +264,34 @@ TEST(WeightingTest, UnsetMaxWeightCapsNobodyAndAnExplicitOneIsCounted) {
     EXPECT_THAT(capped.description, HasSubstr(absl::StrCat(expected, " of 8 people capped")));
     EXPECT_DOUBLE_EQ(config->task.aggregation.max_weight, 10000);
   }
+}
+
+// Weighting by examples without max_weight: RunExperiment resolved the cap
+// (nobody capped) but RunSimulation, which benches and tests call directly,
+// kept the parser's default cap of 10000 examples. Both now take it from
+// ResolveWeighting, so the same config trains the same model.
+TEST(WeightingTest, RunSimulationAndRunExperimentWeighTheSame) {
+  nlohmann::json json = SmallExperiment(3, 3, 1, 8);
+  // Enough events that someone has more than 10000 training examples.
+  json["population"]["max_events_per_person"] = 30000;
+  json["task"]["aggregation"] = {{"weighting", "examples"}};
+  auto config = ParseExperimentConfig(json);
+  ASSERT_TRUE(config.ok()) << config.status();
+  config->population.seed = config->seed;
+  auto people = LoadPopulation(config->population);
+  ASSERT_TRUE(people.ok()) << people.status();
+  double largest = 0;
+  for (const PersonTokens& p : *people) largest = std::max(largest, ExamplesOf(p));
+  ASSERT_GT(largest, 10000) << "the test needs someone above the parser's default cap";
+
+  auto simulated = RunSimulation(*config, *people);
+  ASSERT_TRUE(simulated.ok()) << simulated.status();
+  const std::string out = TempFolder() + "/experiment";
+  ASSERT_EQ(RunExperiment(*config, out), 0);
+  auto saved = LoadModelFile(out + "/final_model.tacitmodel");
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  EXPECT_EQ(saved->parameters, simulated->final_parameters)
+      << "the same config must give the same weights, so the same model";
 }
 
 TEST(PersonalModelsTest, BigramBaselineCountsTheMostFrequentSuccessor) {

@@ -229,7 +229,8 @@ int RunExperiment(ExperimentConfig config, const std::string& given_out) {
   if (config.personalization.enabled()) {
     std::fprintf(stderr, "tacit-sim: fine-tuning a personal model per person (%d steps)...\n",
                  config.personalization.steps);
-    auto personal = EvaluatePersonalModels(config, result->final_parameters, *people);
+    auto personal =
+        EvaluatePersonalModels(config, result->final_parameters, result->final_evaluation, *people);
     if (!personal.ok()) {
       std::fprintf(stderr, "tacit-sim: personalization failed: %s\n",
                    std::string(personal.status().message()).c_str());

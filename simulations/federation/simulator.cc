@@ -106,6 +106,10 @@ class Simulation {
       result.model_version = model_.version();
       result.epsilon = model_.epsilon();
     }
+    // Only an evaluation of the final model stands for it.
+    if (last_evaluated_version_ == result.model_version) {
+      result.final_evaluation = std::move(last_evaluation_);
+    }
     return result;
   }
 
@@ -129,6 +133,8 @@ class Simulation {
     PopulationEval eval = CombineEvaluations(std::move(per_person));
     record.evaluation = ModelEvaluation{eval.pooled.top1, eval.pooled.top3, eval.macro.top1,
                                         eval.macro.top3, eval.pooled.loss};
+    last_evaluation_ = std::move(eval.per_person);
+    last_evaluated_version_ = record.model_version;
     record.eval_seconds = SecondsSince(start);
     return absl::OkStatus();
   }
@@ -466,6 +472,9 @@ class Simulation {
   std::unique_ptr<GrpcFederation> grpc_;  // the gRPC transport; null in-process
   std::mt19937_64 behaviour_rng_;
   uint64_t next_round_id_ = 1;  // the in-process coordinator's next attempt id
+  // The last evaluation, per person, and the model version it scored.
+  std::vector<EvalResult> last_evaluation_;
+  int64_t last_evaluated_version_ = -1;
   // Every simulated person's device identity (made on first selection) and
   // the simulated fleet's CA: the verifier that knows exactly those keys.
   std::map<size_t, std::shared_ptr<const secagg::Signer>> identities_;

@@ -309,7 +309,9 @@ TEST(PersonalModelsTest, FineTunedModelsAreScoredPerPersonBesideTheGlobalOne) {
   SimRun run = Simulate(json);
   auto people = LoadPopulation(run.config.population);
   ASSERT_TRUE(people.ok());
-  auto rows = EvaluatePersonalModels(run.config, run.result.final_parameters, *people);
+  ASSERT_EQ(run.result.final_evaluation.size(), people->size());
+  auto rows = EvaluatePersonalModels(run.config, run.result.final_parameters,
+                                     run.result.final_evaluation, *people);
   ASSERT_TRUE(rows.ok()) << rows.status();
   ASSERT_EQ(rows->size(), 4u);
   bool changed = false;
@@ -318,9 +320,43 @@ TEST(PersonalModelsTest, FineTunedModelsAreScoredPerPersonBesideTheGlobalOne) {
     EXPECT_EQ(row.person, (*people)[i].person_id);
     EXPECT_EQ(row.predictions, static_cast<int64_t>((*people)[i].test.size()));
     EXPECT_DOUBLE_EQ(row.bigram_top1, BigramTop1((*people)[i]));
+    // The reused figure is the number a second evaluation pass would give.
+    auto again = Evaluate(run.config.model, run.result.final_parameters, (*people)[i]);
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_EQ(row.global_top1, again->top1) << (*people)[i].person_id;
+    EXPECT_EQ(row.predictions, again->predictions);
     changed = changed || row.personal_top1 != row.global_top1;
   }
   EXPECT_TRUE(changed) << "5 steps at lr 0.05 must move some person's predictions";
+}
+
+// The global model's figures come from the evaluation already made (no second
+// pass over every person): a result handed in is the one reported, and one
+// that does not cover every person is refused.
+TEST(PersonalModelsTest, TheGlobalFiguresAreTheEvaluationHandedIn) {
+  nlohmann::json json = SmallExperiment(3, 3, 1, 5);
+  json["evaluation"] = {{"personalization", {{"steps", 1}, {"lr", 0.01}}}};
+  auto config = ParseExperimentConfig(json);
+  ASSERT_TRUE(config.ok()) << config.status();
+  config->population.seed = config->seed;
+  auto people = LoadPopulation(config->population);
+  ASSERT_TRUE(people.ok()) << people.status();
+  auto global = InitialParameters(config->model, 1);
+  ASSERT_TRUE(global.ok());
+  std::vector<EvalResult> given(people->size());
+  for (size_t i = 0; i < given.size(); ++i) {
+    given[i].top1 = 0.125 * static_cast<double>(i + 1);
+    given[i].predictions = static_cast<int64_t>(7 + i);
+  }
+  auto rows = EvaluatePersonalModels(*config, *global, given, *people);
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  for (size_t i = 0; i < rows->size(); ++i) {
+    EXPECT_EQ((*rows)[i].global_top1, given[i].top1);
+    EXPECT_EQ((*rows)[i].predictions, given[i].predictions);
+  }
+  given.pop_back();
+  EXPECT_EQ(EvaluatePersonalModels(*config, *global, given, *people).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(InspectDataTest, PrintsTheLimitTheSplitAndTheCoverage) {

@@ -14,6 +14,8 @@
 #include "gtest/gtest.h"
 #include "simulations/report/compare_runs.h"
 #include "simulations/report/run_output.h"
+#include "tests/support/shared_data.h"
+#include "tests/support/shell.h"
 
 namespace tacit::sim {
 namespace {
@@ -102,6 +104,24 @@ TEST(CsvTest, CompareRefusesAMalformedPersonalRowNamingFileAndLine) {
     EXPECT_EQ(run.status().code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_THAT(run.status().message(), HasSubstr(folder + "/personal.csv:3:")) << bad;
   }
+}
+
+// `compare --svg FILE` names the chart file (`run --out` names a folder); the
+// old `--out` is an unknown flag, refused before anything is read.
+TEST(CompareCliTest, TheChartFlagIsSvgAndOutIsRefused) {
+  const std::string folder = TempFolder();
+  ASSERT_TRUE(
+      WriteFileAtomically(folder + "/rounds.jsonl", "{\"round\":1,\"top1_pooled\":0.5}\n").ok());
+  const std::string sim = ::tacit::testing::BinaryDir() + "/bin/tacit-sim compare " + folder;
+  const auto [written, ok] = ::tacit::testing::Shell(sim + " --svg " + folder + "/c.svg 2>&1");
+  EXPECT_EQ(ok, 0) << written;
+  auto svg = ReadFileToString(folder + "/c.svg");
+  ASSERT_TRUE(svg.ok()) << written;
+  EXPECT_THAT(*svg, HasSubstr("<svg"));
+  const auto [refused, code] = ::tacit::testing::Shell(sim + " --out " + folder + "/d.svg 2>&1");
+  EXPECT_NE(code, 0) << refused;
+  EXPECT_THAT(refused, HasSubstr("--out"));
+  EXPECT_FALSE(ReadFileToString(folder + "/d.svg").ok()) << "nothing written under the old flag";
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "common/file_io.h"
 #include "common/status_macros.h"
+#include "simulations/report/csv.h"
 #include "simulations/report/svg_chart.h"
 
 namespace tacit::sim {
@@ -54,8 +55,9 @@ absl::Status RunOutput::WritePersonal(const RunSummary& summary, std::string& md
   double global = 0, personal = 0, bigram = 0;
   int beats_global = 0, beats_bigram = 0;
   for (const PersonalRow& p : summary.personal) {
-    absl::StrAppendFormat(&csv, "%s,%d,%.6f,%.6f,%.6f\n", p.person, p.predictions, p.global_top1,
-                          p.personal_top1, p.bigram_top1);
+    // A person's id comes from a data set's file names: it may hold a comma.
+    absl::StrAppendFormat(&csv, "%s,%d,%.6f,%.6f,%.6f\n", CsvQuote(p.person), p.predictions,
+                          p.global_top1, p.personal_top1, p.bigram_top1);
     global += p.global_top1;
     personal += p.personal_top1;
     bigram += p.bigram_top1;

@@ -16,6 +16,7 @@
 #include "common/sql/sql_db.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/test_seed.h"
 
 namespace tacit::coordinator {
 namespace {
@@ -340,7 +341,9 @@ TEST(StateStoreTest, OldCheckpointsArePruned) {
 // committed one.
 TEST(StateStoreTest, KilledWriterLeavesCommittedRoundsIntact) {
   const size_t dim = 200000;  // 800 KB per checkpoint: a commit takes tens of ms
-  std::mt19937 rng(std::random_device{}());
+  const uint64_t seed = ::tacit::testing::TestSeed();
+  SCOPED_TRACE(::testing::Message() << "seed " << seed << " (TACIT_TEST_SEED replays it)");
+  std::mt19937 rng(static_cast<uint32_t>(seed));
   for (int trial = 0; trial < 4; ++trial) {
     std::string dir = FreshDir("crash" + std::to_string(trial));
     int pipe_fds[2];

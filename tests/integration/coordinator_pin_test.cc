@@ -29,7 +29,8 @@ TEST(CoordinatorPin, TheDaemonSendsNothingToAnotherCertificateOfTheFleetCa) {
   const std::string task = fleet.WriteTask(nlohmann::json::object());
   fleet.AddDevice("laptop", 0, 600);  // pins pki/server.crt, as the operator hands it out
   const std::string dir = fleet.ClientDir("laptop");
-  const std::string pinned = *runtime::CertificateFingerprint(ReadFile(fleet.pki() + "/server.crt"));
+  const std::string pinned =
+      *runtime::CertificateFingerprint(ReadFile(fleet.pki() + "/server.crt"));
   // The CA owner swaps the coordinator's certificate for another it signs
   // for the same names.
   absl::StatusOr<coordinator::KeyAndCert> swapped = coordinator::IssueServerCertificate(
@@ -64,13 +65,13 @@ TEST(CoordinatorPin, TheDaemonSendsNothingToAnotherCertificateOfTheFleetCa) {
 
   // The control: enrolled with the fingerprint the coordinator now presents
   // (the owner confirmed it with the operator), the same laptop checks in.
-  ASSERT_EQ(RunTool({ToolPath("tacit-client"), "--dir", dir, "enroll", "--coordinator",
-                     fleet.address(), "--ca", fleet.pki() + "/ca.crt", "--cert",
-                     fleet.pki() + "/devices/laptop.crt", "--key",
-                     fleet.pki() + "/devices/laptop.key", "--server-name", "localhost",
-                     "--server-fingerprint", presented},
-                    nullptr),
-            0);
+  ASSERT_EQ(
+      RunTool({ToolPath("tacit-client"), "--dir", dir, "enroll", "--coordinator", fleet.address(),
+               "--ca", fleet.pki() + "/ca.crt", "--cert", fleet.pki() + "/devices/laptop.crt",
+               "--key", fleet.pki() + "/devices/laptop.key", "--server-name", "localhost",
+               "--server-fingerprint", presented},
+              nullptr),
+      0);
   auto trusting = fleet.StartClient("laptop", eligible);
   EXPECT_TRUE(WaitUntil(30, [&] { return MessagesReceived(coordinator) > 0; }))
       << ReadFile(fleet.LogPath("laptop"));

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/examples/population.h"
+#include "common/byte_size.h"
 #include "common/file_io.h"
 #include "common/parallel_for.h"
 #include "models/model_file.h"
@@ -30,12 +31,6 @@
 namespace tacit::sim {
 
 namespace {
-
-std::string HumanBytes(double bytes) {
-  if (bytes >= 1 << 30) return absl::StrFormat("%.2f GiB", bytes / (1 << 30));
-  if (bytes >= 1 << 20) return absl::StrFormat("%.1f MiB", bytes / (1 << 20));
-  return absl::StrFormat("%.1f KiB", bytes / 1024);
-}
 
 std::string Describe(const PopulationSpec& p, size_t people) {
   if (p.source == "generator") {
@@ -348,7 +343,7 @@ int RunExperiment(ExperimentConfig config, const std::string& given_out) {
   std::printf(
       "privacy: raw activity never left the simulated laptops; they sent only %s of %s "
       "updates in total\n",
-      HumanBytes(static_cast<double>(bytes_up)).c_str(),
+      FormatByteSize(bytes_up).c_str(),
       config.secure_aggregation ? "masked" : "UNMASKED (secure aggregation off)");
   std::printf(
       "results: %s/summary.md (report), accuracy.svg and loss.svg (plots), rounds.csv, "

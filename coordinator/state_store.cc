@@ -233,7 +233,10 @@ absl::StatusOr<std::unique_ptr<StateStore>> StateStore::OpenForReading(const std
         absl::StrCat("no coordinator state in ", dir, " (", path,
                      " is missing); give the folder `tacit-coordinator serve --state` uses"));
   }
-  TACIT_ASSIGN_OR_RETURN(std::unique_ptr<SqlDb> db, SqlDb::Open(path));
+  SqlDbOptions read_only;
+  read_only.description = "coordinator state database";
+  read_only.read_only = true;
+  TACIT_ASSIGN_OR_RETURN(std::unique_ptr<SqlDb> db, SqlDb::Open(path, read_only));
   std::unique_ptr<StateStore> store(new StateStore(dir, StateStoreOptions{}, std::move(db), -1));
   TACIT_ASSIGN_OR_RETURN(SqlStatement q, store->db_->Prepare("PRAGMA user_version"));
   TACIT_ASSIGN_OR_RETURN(bool row, q.Step());

@@ -8,6 +8,7 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "models/internal/network.h"
 
@@ -18,8 +19,7 @@ class ChunkedCrossEntropyFunction : public torch::autograd::Function<ChunkedCros
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& input,
                                const torch::Tensor& weight, const torch::Tensor& bias,
-                               const torch::Tensor& targets, int64_t chunk_rows) {
-    const bool want_grads = input.requires_grad() || weight.requires_grad() || bias.requires_grad();
+                               const torch::Tensor& targets, int64_t chunk_rows, bool want_grads) {
     torch::NoGradGuard no_grad;
     auto x_all = input.contiguous();  // a no-op for the rows the networks pass
     auto t_all = targets.to(torch::kLong).contiguous();
@@ -75,9 +75,12 @@ class ChunkedCrossEntropyFunction : public torch::autograd::Function<ChunkedCros
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grad_outputs) {
-    auto grad_input = ctx->saved_data["grad_input"].toTensor();
-    auto grad_weight = ctx->saved_data["grad_weight"].toTensor();
-    auto grad_bias = ctx->saved_data["grad_bias"].toTensor();
+    // Moved out: the node must not keep a second reference to gradients the
+    // size of the head's weight once they are handed to autograd.
+    auto grad_input = std::move(ctx->saved_data["grad_input"]).toTensor();
+    auto grad_weight = std::move(ctx->saved_data["grad_weight"]).toTensor();
+    auto grad_bias = std::move(ctx->saved_data["grad_bias"]).toTensor();
+    ctx->saved_data.clear();
     // The loss is the graph's root in training (grad_output 1): no copies then.
     const auto& g = grad_outputs[0];
     if (g.item<float>() != 1.0f) {
@@ -85,7 +88,7 @@ class ChunkedCrossEntropyFunction : public torch::autograd::Function<ChunkedCros
       grad_weight = grad_weight * g;
       grad_bias = grad_bias * g;
     }
-    return {grad_input, grad_weight, grad_bias, torch::Tensor(), torch::Tensor()};
+    return {grad_input, grad_weight, grad_bias, torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -94,7 +97,12 @@ class ChunkedCrossEntropyFunction : public torch::autograd::Function<ChunkedCros
 torch::Tensor ChunkedCrossEntropy(const torch::Tensor& input, const torch::Tensor& weight,
                                   const torch::Tensor& bias, const torch::Tensor& targets,
                                   int64_t chunk_rows) {
-  return ChunkedCrossEntropyFunction::apply(input, weight, bias, targets, chunk_rows);
+  // Gradients only when autograd will ask for them: forward runs with grad
+  // mode off, so the caller's mode (evaluation under NoGradGuard) is read
+  // here; computing them anyway would triple the head's cost in evaluation.
+  const bool want_grads = torch::GradMode::is_enabled() &&
+                          (input.requires_grad() || weight.requires_grad() || bias.requires_grad());
+  return ChunkedCrossEntropyFunction::apply(input, weight, bias, targets, chunk_rows, want_grads);
 }
 
 }  // namespace tacit::internal

@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "common/blas_info.h"
 #include "models/blas_kernels.h"
 #include "models/internal/fused_gru.h"
 #include "models/parameter_layout.h"
@@ -215,15 +216,14 @@ void SetBlasThreads(int threads) {
 }
 
 std::string BlasCoreDescription() {
-  using GetCorename = char* (*)();
-  auto corename = reinterpret_cast<GetCorename>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
-  if (corename == nullptr || corename() == nullptr) return "no OpenBLAS core type";
-  const std::string loaded = corename();
+  const BlasInfo blas = DescribeLoadedBlas();
+  if (blas.core.empty()) return "no OpenBLAS core type";
   const char* forced = std::getenv("OPENBLAS_CORETYPE");
-  std::string out = absl::StrCat(
-      "core ", loaded, forced ? absl::StrCat(" (OPENBLAS_CORETYPE=", forced, ")") : " (detected)");
+  std::string out =
+      absl::StrCat("core ", blas.core,
+                   forced ? absl::StrCat(" (OPENBLAS_CORETYPE=", forced, ")") : " (detected)");
   const std::string best = BestOpenBlasCore(CpuFlags());
-  if (IsOpenBlasUpgrade(best, loaded)) {
+  if (IsOpenBlasUpgrade(best, blas.core)) {
     absl::StrAppend(&out, "; this CPU runs the faster ", best, " kernels",
                     forced ? ": unset OPENBLAS_CORETYPE" : "");
   }
@@ -231,21 +231,12 @@ std::string BlasCoreDescription() {
 }
 
 std::string BlasDescription() {
-  using GetConfig = char* (*)();
-  using GetThreads = int (*)();
-  std::string library = "unknown";
-  if (void* sgemm = dlsym(RTLD_DEFAULT, "sgemm_")) {
-    Dl_info info;
-    if (dladdr(sgemm, &info) != 0 && info.dli_fname != nullptr) {
-      char resolved[4096];
-      library = realpath(info.dli_fname, resolved) != nullptr ? resolved : info.dli_fname;
-    }
-  }
-  if (auto config = reinterpret_cast<GetConfig>(dlsym(RTLD_DEFAULT, "openblas_get_config"))) {
-    auto threads = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
-    return absl::StrCat("OpenBLAS (", config(),
-                        threads ? absl::StrCat(", ", threads(), " threads") : "", ") via ", library,
-                        "; ", BlasCoreDescription());
+  const BlasInfo blas = DescribeLoadedBlas();
+  const std::string library = blas.loaded ? blas.library : "unknown";
+  if (blas.openblas) {
+    return absl::StrCat("OpenBLAS (", blas.config,
+                        blas.threads > 0 ? absl::StrCat(", ", blas.threads, " threads") : "",
+                        ") via ", library, "; ", BlasCoreDescription());
   }
   return absl::StrCat("not OpenBLAS: ", library,
                       " (reference BLAS is ~3x slower; install libopenblas0-pthread)");

@@ -79,7 +79,8 @@ absl::StatusOr<std::string> DescribeRingOfTask(const TaskConfig& task, int64_t m
   TACIT_ASSIGN_OR_RETURN(int bits, RingBitsOfTask(task, model_length));
   const bool compressed = task.secure_agg.compression.type == CompressionType::kRotatedQuantization;
   std::string why = task.secure_agg.bits != kAutoBits ? "secure_agg.bits"
-                    : compressed ? "planned: bits per coordinate + log2 of the clients"
+                    : compressed
+                        ? "planned: the fewest bits that hold the clients' largest compressed sum"
                     : UsesDiscreteGaussian(task)
                         ? "planned: narrowest ring for the discrete Gaussian"
                         : absl::StrCat("planned: ", kAutoResolutionBits,

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "absl/numeric/int128.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "privacy/conditional_rounding.h"
@@ -43,9 +44,11 @@ double RotatedQuantizationPlan::MeanSquaredErrorBound(int64_t clients) const {
 }
 
 int CompressedRingBits(int bits_per_coordinate, int64_t max_clients) {
-  int cohort_bits = 0;
-  while ((int64_t{1} << cohort_bits) < max_clients) ++cohort_bits;
-  return bits_per_coordinate + cohort_bits;
+  const absl::uint128 largest_sum =
+      absl::uint128((uint64_t{1} << bits_per_coordinate) - 1) * static_cast<uint64_t>(max_clients);
+  int bits = 1;
+  while (bits < 127 && (absl::uint128(1) << bits) <= largest_sum) ++bits;
+  return bits;
 }
 
 absl::StatusOr<RotatedQuantizationPlan> RotatedQuantizationPlanOfTask(const TaskConfig& task,
@@ -66,6 +69,7 @@ absl::StatusOr<RotatedQuantizationPlan> RotatedQuantizationPlanOfTask(const Task
   plan.dim = static_cast<size_t>(model_length);
   plan.blocks = RotationBlocks(plan.dim);
   for (size_t block : plan.blocks) plan.encoded_dim += block;
+  plan.clip_norm = task.dp.clip_norm;
   plan.range = c.range_sigmas * task.dp.clip_norm / std::sqrt(static_cast<double>(plan.dim));
   // The evaluation counts and the weight share the ring in fixed point
   // (federated_evaluation.h): at least scale 1 for them.
@@ -135,6 +139,12 @@ absl::StatusOr<QuantizedUpdate> QuantizeRotated(absl::Span<const double> update,
   return out;
 }
 
+double HonestSumNormBound(const RotatedQuantizationPlan& plan, int64_t clients) {
+  const double n = static_cast<double>(clients);
+  return n * plan.clip_norm +
+         std::sqrt(n) * plan.Step() / 2 * (std::sqrt(static_cast<double>(plan.encoded_dim)) + 8);
+}
+
 absl::StatusOr<std::vector<double>> DecodeRotatedSum(absl::Span<const uint64_t> level_sums,
                                                      const RotatedQuantizationPlan& plan,
                                                      uint64_t rotation_seed, int64_t clients) {
@@ -148,27 +158,39 @@ absl::StatusOr<std::vector<double>> DecodeRotatedSum(absl::Span<const uint64_t> 
   }
   const double most = plan.Levels() * static_cast<double>(clients);
   const double offset = plan.range * static_cast<double>(clients);
+  // The rotated sums first: the rotation is orthonormal, so their norm is the
+  // decoded sum's (padding included), checked before anything is unrotated.
+  std::vector<double> rotated(plan.encoded_dim);
+  double square = 0;
+  for (size_t i = 0; i < plan.encoded_dim; ++i) {
+    const double s = static_cast<double>(level_sums[i]);
+    if (s > most) {
+      return absl::DataLossError(
+          absl::StrCat("the compressed sum's coordinate ", i, " is ", s, ", beyond the ", most,
+                       " that ", clients,
+                       " honest encodings can reach: a client masked a crafted vector; "
+                       "the round is abandoned"));
+    }
+    rotated[i] = s * plan.Step() - offset;
+    square += rotated[i] * rotated[i];
+  }
+  const double bound = HonestSumNormBound(plan, clients);
+  if (!(std::sqrt(square) <= bound)) {
+    return absl::DataLossError(
+        absl::StrCat("the compressed sum of ", clients, " updates has norm ", std::sqrt(square),
+                     ", beyond the ", bound, " that updates clipped to ", plan.clip_norm,
+                     " can reach: a client masked a crafted vector; the round is abandoned"));
+  }
   std::vector<double> sum;
   sum.reserve(plan.dim);
   size_t at = 0;
   for (size_t b = 0; b < plan.blocks.size(); ++b) {
     const size_t size = plan.blocks[b];
-    std::vector<double> rotated(size);
-    for (size_t i = 0; i < size; ++i) {
-      const double s = static_cast<double>(level_sums[at + i]);
-      if (s > most) {
-        return absl::DataLossError(
-            absl::StrCat("the compressed sum's coordinate ", at + i, " is ", s, ", beyond the ",
-                         most, " that ", clients,
-                         " honest encodings can reach: a client masked a crafted vector; "
-                         "the round is abandoned"));
-      }
-      rotated[i] = s * plan.Step() - offset;
-    }
-    at += size;
     TACIT_ASSIGN_OR_RETURN(privacy::HadamardRotation rotation,
                            privacy::HadamardRotation::Create(size, BlockSeed(rotation_seed, b)));
-    TACIT_ASSIGN_OR_RETURN(std::vector<double> block, rotation.Inverse(rotated));
+    TACIT_ASSIGN_OR_RETURN(std::vector<double> block,
+                           rotation.Inverse(absl::MakeConstSpan(rotated).subspan(at, size)));
+    at += size;
     const size_t real = std::min(size, plan.dim - sum.size());
     sum.insert(sum.end(), block.begin(), block.begin() + real);
   }

@@ -58,6 +58,7 @@ struct RotatedQuantizationPlan {
   std::vector<size_t> blocks;   // RotationBlocks(dim)
   size_t encoded_dim = 0;       // sum of blocks
   double range = 0;             // R: rotated coordinates are clipped to [-R, R]
+  double clip_norm = 0;         // dp.clip_norm: every honest update's L2 norm bound
 
   double Levels() const { return static_cast<double>((uint64_t{1} << bits_per_coordinate) - 1); }
   double Step() const { return 2 * range / Levels(); }
@@ -66,8 +67,10 @@ struct RotatedQuantizationPlan {
   double MeanSquaredErrorBound(int64_t clients) const;
 };
 
-// The smallest ring for k-level integers of `max_clients` clients:
-// k + ceil(log2(max_clients)) bits.
+// The smallest ring for k-bit integers of `max_clients` clients: the fewest
+// bits that hold (2^k - 1) * max_clients, so the sum never wraps. At most
+// k + ceil(log2(max_clients)) (Suresh et al.'s count), one bit fewer when the
+// cohort is a little above a power of two.
 int CompressedRingBits(int bits_per_coordinate, int64_t max_clients);
 
 // The plan a task with secure_agg.compression "rotated_quantization" implies
@@ -93,8 +96,19 @@ absl::StatusOr<QuantizedUpdate> QuantizeRotated(absl::Span<const double> update,
 // The server's decoding: `level_sums` (encoded_dim residues mod 2^bits, the
 // coordinate-wise sum of `clients` encodings) -> the sum of their rotated,
 // clipped updates unrotated, plan.dim values (divide by clients for the
-// mean). DataLoss when a sum is beyond clients * (2^k - 1), which honest
-// encodings cannot reach (a crafted input: the round must be abandoned).
+// mean). DataLoss when a sum is beyond what honest encodings reach (a
+// crafted input: the round must be abandoned): a coordinate beyond
+// clients * (2^k - 1), or a sum whose L2 norm exceeds HonestSumNormBound.
+// The per-coordinate ceiling alone lets one client send R in every rotated
+// coordinate, a vector of norm range_sigmas * clip_norm * sqrt(encoded/dim).
+// The largest L2 norm the decoded sum of `clients` honest encodings reaches
+// except with probability about exp(-32): each clipped update has norm at
+// most clip_norm (clipping after rotation only shrinks it), and stochastic
+// rounding adds independent zero-mean errors within one step per rotated
+// coordinate (sub-Gaussian with parameter step / 2), so the clients' errors
+// sum to a vector of norm at most sqrt(clients) * step / 2 * (sqrt(encoded) + 8).
+double HonestSumNormBound(const RotatedQuantizationPlan& plan, int64_t clients);
+
 absl::StatusOr<std::vector<double>> DecodeRotatedSum(absl::Span<const uint64_t> level_sums,
                                                      const RotatedQuantizationPlan& plan,
                                                      uint64_t rotation_seed, int64_t clients);

@@ -73,6 +73,7 @@ struct Settings {
   int rounds = 1;
   int threads = 2;
   int train_tokens = 96;  // per client; a fifth more are held out for evaluation
+  int min_survivors = 0;  // cohort.min_survivors; 0: the task's default (2/3 of the cohort)
   std::string tool = "build/bin/tacit-coordinator";
   tacit::bench::RetryPolicy retry;
 };
@@ -88,7 +89,10 @@ nlohmann::json TaskJson(const Settings& s, int n) {
               {"window", m.window}}}}},
           {"vocab", {{"size", m.vocab_size}, {"salt", "bench"}}},
           {"rounds", s.rounds},
-          {"cohort", {{"size", n}, {"over_selection", 1.0}}},
+          {"cohort", s.min_survivors > 0 ? nlohmann::json{{"size", n},
+                                                          {"over_selection", 1.0},
+                                                          {"min_survivors", s.min_survivors}}
+                                         : nlohmann::json{{"size", n}, {"over_selection", 1.0}}},
           {"training", {{"epochs", 1}, {"batch_size", 8}}},
           // Ten minutes per phase: a 1,000-client round's slowest phase took
           // 155 s; a client that leaves mid-phase then costs the run minutes,
@@ -322,6 +326,10 @@ int main(int argc, char** argv) {
   app.add_option("--window", s.model.window)->check(CLI::Range(2, 4096))->capture_default_str();
   app.add_option("--train-tokens", s.train_tokens, "synthetic training tokens per client")
       ->check(CLI::Range(8, 1000000))
+      ->capture_default_str();
+  app.add_option("--min-survivors", s.min_survivors,
+                 "cohort.min_survivors (0: the task default, 2/3 of the cohort)")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_option("--threads", s.threads, "clients training at once (one thread each)")
       ->check(CLI::Range(1, 256))

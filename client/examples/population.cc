@@ -41,13 +41,22 @@ absl::StatusOr<std::vector<PersonTokens>> LoadGenerated(const PopulationSpec& sp
   const int64_t budget =
       spec.max_events_per_person > 0 ? spec.max_events_per_person : kDefaultGeneratedEvents;
   report.event_limit = budget;
+  report.generated = true;
   FleetGenerator fleet(spec.seed);
   std::vector<PersonTokens> out;
   out.reserve(static_cast<size_t>(spec.people));
   for (int i = 0; i < spec.people; ++i) {
     PersonTokenizer person(vocab);
-    TACIT_RETURN_IF_ERROR(fleet.Generate(i, budget, person.Sink()));
-    report.people.push_back({FleetGenerator::PersonId(i), budget, 0, true});
+    PersonLoadReport counts;
+    counts.person_id = FleetGenerator::PersonId(i);
+    const RawEventSink tokenize = person.Sink();
+    TACIT_RETURN_IF_ERROR(fleet.Generate(i, budget, [&](const RawEvent& raw) {
+      ++counts.events;  // what the generator made, not what was asked of it
+      return tokenize(raw);
+    }));
+    // A generator has nothing more to read: it makes exactly the events asked
+    // for, so the limit is its length, never a cut (reached_limit stays false).
+    report.people.push_back(std::move(counts));
     TACIT_ASSIGN_OR_RETURN(PersonTokens tokens, SplitInTime(FleetGenerator::PersonId(i),
                                                             person.Take(), spec.train_fraction));
     out.push_back(std::move(tokens));
@@ -134,6 +143,14 @@ std::string DescribeEventLimit(int64_t limit) {
     grouped += digits[i];
   }
   return absl::StrCat("the first ", grouped, " events per person");
+}
+
+std::string DescribeLimitReached(const PopulationLoadReport& report) {
+  if (report.generated) {
+    return "nobody cut off: the generator makes exactly that many events per person";
+  }
+  return absl::StrCat(report.people_limited(), " of ", report.people.size(),
+                      " people stopped at the limit with more to read");
 }
 
 std::string DescribeSkippedLines(const PopulationLoadReport& report) {

@@ -41,12 +41,15 @@ inline constexpr int kDefaultGeneratedEvents = 5000;
 // What loading did, for the console and the run's summary.
 struct PersonLoadReport {
   std::string person_id;
-  int64_t events = 0;          // raw events read (before the privacy filter)
-  int64_t skipped_lines = 0;   // malformed lines skipped (on_error skip)
-  bool reached_limit = false;  // stopped at max_events_per_person with more to read
+  int64_t events = 0;         // raw events read (before the privacy filter)
+  int64_t skipped_lines = 0;  // malformed lines skipped (on_error skip)
+  // Stopped at max_events_per_person with more to read; always false for the
+  // generator, which has no more to read (it makes exactly the limit).
+  bool reached_limit = false;
 };
 struct PopulationLoadReport {
   int64_t event_limit = 0;  // events per person in effect; 0 = everything
+  bool generated = false;   // the fleet generator: the limit is its length, not a cut
   std::vector<PersonLoadReport> people;
   int64_t skipped_lines = 0;                // all people
   std::vector<std::string> first_problems;  // up to 5 "file:line: what" of skipped lines
@@ -55,6 +58,10 @@ struct PopulationLoadReport {
 
 // "every event" or "the first 5,000 events per person": the limit in effect.
 std::string DescribeEventLimit(int64_t limit);
+// "3 of 40 people stopped at the limit with more to read", or for the
+// generator "nobody cut off" (it makes exactly that many: the limit is its
+// length, not a cut).
+std::string DescribeLimitReached(const PopulationLoadReport& report);
 // "4,200 bad lines skipped (on_error skip), first: f:3: ..." or "none skipped".
 std::string DescribeSkippedLines(const PopulationLoadReport& report);
 

@@ -1,9 +1,11 @@
 #pragma once
 
 // The personal model: the global model fine-tuned for a few steps on one
-// person's own training tokens, for on-device prediction. It is computed and
-// kept on the laptop (the fleet client stores it in its state folder, never
-// sends it); the simulator makes the same one to report how much it helps.
+// person's own training tokens, for on-device prediction. Today only the
+// simulator calls this (evaluation.personalization, to report how much a
+// personal model helps); the fleet client neither computes nor stores
+// personal models yet (no task field, wire form or runtime call: see "Not
+// yet" in docs/simulation.md). Nothing here sends or saves anything.
 // A small entry point over the trainer's public API (models/training.h).
 
 #include <cstdint>

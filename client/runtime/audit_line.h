@@ -22,10 +22,10 @@ struct AuditLineCounts {
   std::string time;  // as written, UTC ("2026-11-25 12:00:03 UTC")
   int64_t bytes_up = 0;
   int64_t bytes_down = 0;
-  int64_t check_ins = 0;  // check_in calls
-  int64_t downloads = 0;  // download_model calls
-  bool joined = false;    // round lines: a secure aggregation message left
-  bool declined = false;  // round lines, not joined: refused or paused
+  int64_t check_ins = 0;                   // check_in calls
+  int64_t downloads = 0;                   // download_model calls
+  bool joined = false;                     // round lines: a secure aggregation message left
+  bool declined = false;                   // round lines, not joined: refused or paused
   std::optional<double> noise_multiplier;  // round lines: the task's z
 };
 

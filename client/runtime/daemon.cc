@@ -132,22 +132,6 @@ std::string PrivacyReasonNotToCheckIn(const DaemonOptions& options,
   return "";
 }
 
-// The certificate this call's connection presented against the pin; an
-// enrollment from before pinning is not checked (enroll again to pin).
-absl::Status CheckCoordinatorPin(const Enrollment& enrollment, const grpc::ClientContext& context) {
-  if (enrollment.server_sha256.empty()) return absl::OkStatus();
-  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
-  const std::vector<grpc::string_ref> certs =
-      auth ? auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME)
-           : std::vector<grpc::string_ref>();
-  if (certs.empty()) {
-    return absl::PermissionDeniedError(
-        "the coordinator's connection shows no certificate to compare with the pinned one");
-  }
-  return CheckPinnedCertificate(enrollment.server_sha256,
-                                std::string(certs.front().data(), certs.front().size()));
-}
-
 // Why the laptop has nothing to train on (training_data.h), empty when it
 // has; asked before every check-in, so it reads only the events it needs.
 // Before the first task arrives the default vocabulary counts the tokens:
@@ -255,7 +239,10 @@ absl::Status RunDaemon(DaemonOptions options) {
   std::signal(SIGTERM, OnSignal);
   // Training is background work: yield the CPU to the laptop's owner.
   (void)::setpriority(PRIO_PROCESS, 0, 10);
-  FleetConnection connection(enrollment);
+  // The coordinator is checked in every TLS handshake (fleet_channel.h):
+  // a refused one receives no call at all; `handshakes` says why calls fail.
+  auto handshakes = std::make_shared<CoordinatorHandshakes>();
+  FleetConnection connection(enrollment, handshakes);
   StatusFile status(options.dir, enrollment.device_id);
   int64_t round_number = 0;
   options.runner.on_phase = [&status, &round_number](const std::string& progress) {
@@ -316,6 +303,16 @@ absl::Status RunDaemon(DaemonOptions options) {
     grpc::Status rpc = connection.stub().CheckIn(&context, request, &response);
     const auto up = static_cast<int64_t>(request.ByteSizeLong());
     const int64_t down = rpc.ok() ? static_cast<int64_t>(response.ByteSizeLong()) : 0;
+    if (!rpc.ok() && rpc.error_code() == grpc::StatusCode::UNAVAILABLE &&
+        !handshakes->latest_refusal().ok()) {
+      // The laptop's own check refused the coordinator in the handshake
+      // (coordinator_pin.h): the request never left, so nothing is counted.
+      const absl::Status refused = handshakes->latest_refusal();
+      TACIT_RETURN_IF_ERROR(check_ins.Flush());
+      status.Set("coordinator refused", std::string(refused.message()));
+      Log(absl::StrCat("refusing the coordinator: ", refused.message()));
+      return refused;
+    }
     if (!rpc.ok()) {
       TACIT_RETURN_IF_ERROR(
           check_ins.Count(up, down, absl::StrCat("failed: ", rpc.error_message())));
@@ -328,15 +325,6 @@ absl::Status RunDaemon(DaemonOptions options) {
       continue;
     }
     failures = 0;
-    // The pinned coordinator (coordinator_pin.h), before any round data:
-    // this connection's certificate must be the one enrolment saw.
-    if (absl::Status trusted = CheckCoordinatorPin(enrollment, context); !trusted.ok()) {
-      TACIT_RETURN_IF_ERROR(check_ins.Count(up, down, std::string(trusted.message())));
-      TACIT_RETURN_IF_ERROR(check_ins.Flush());
-      status.Set("coordinator refused", std::string(trusted.message()));
-      Log(absl::StrCat("refusing the coordinator: ", trusted.message()));
-      return trusted;
-    }
     if (response.has_retry_after()) {
       const v1::RetryAfter& retry = response.retry_after();
       TACIT_RETURN_IF_ERROR(check_ins.Count(up, down, retry.reason()));

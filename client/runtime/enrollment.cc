@@ -4,11 +4,18 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <memory>
+#include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "client/store/erase_store.h"
 #include "common/file_io.h"
 #include "common/json_parse.h"
 #include "common/openssl_ptr.h"
@@ -73,10 +80,12 @@ absl::StatusOr<std::string> CertificateCommonName(const std::string& cert_pem) {
   return std::string(cn, static_cast<size_t>(n));
 }
 
-absl::Status Enroll(const std::string& dir, const std::string& coordinator,
-                    const std::string& ca_path, const std::string& cert_path,
-                    const std::string& key_path, const std::string& server_name,
-                    const std::string& credential_path) {
+absl::StatusOr<Enrollment> ReadEnrollmentFiles(const std::string& coordinator,
+                                               const std::string& ca_path,
+                                               const std::string& cert_path,
+                                               const std::string& key_path,
+                                               const std::string& server_name,
+                                               const std::string& credential_path) {
   const std::string cred_path =
       credential_path.empty() ? std::filesystem::path(cert_path).replace_extension(".cred").string()
                               : credential_path;
@@ -86,74 +95,95 @@ absl::Status Enroll(const std::string& dir, const std::string& coordinator,
         absl::StrCat("no SecAgg credential at ", cred_path, " (", credential.status().message(),
                      "): pass --credential DEVICE.cred, or ", kReissue));
   }
-  TACIT_ASSIGN_OR_RETURN(std::string ca_pem, ReadFileToString(ca_path));
-  TACIT_ASSIGN_OR_RETURN(std::string cert_pem, ReadFileToString(cert_path));
-  TACIT_ASSIGN_OR_RETURN(std::string key_pem, ReadFileToString(key_path));
-  if (!ParseCertificate(ca_pem)) {
-    return absl::InvalidArgumentError(absl::StrCat(ca_path, " is not a PEM CA certificate"));
+  Enrollment e;
+  e.coordinator = coordinator;
+  e.server_name = server_name;
+  e.credential = *std::move(credential);
+  TACIT_ASSIGN_OR_RETURN(e.ca_pem, ReadFileToString(ca_path));
+  TACIT_ASSIGN_OR_RETURN(e.cert_pem, ReadFileToString(cert_path));
+  TACIT_ASSIGN_OR_RETURN(e.key_pem, ReadFileToString(key_path));
+  // On any refusal below the key read into `e` is wiped.
+  auto refuse = [&e](absl::Status why) {
+    OPENSSL_cleanse(e.key_pem.data(), e.key_pem.size());
+    return why;
+  };
+  if (!ParseCertificate(e.ca_pem)) {
+    return refuse(
+        absl::InvalidArgumentError(absl::StrCat(ca_path, " is not a PEM CA certificate")));
   }
-  auto cert = ParseCertificate(cert_pem);
+  auto cert = ParseCertificate(e.cert_pem);
   if (!cert) {
-    return absl::InvalidArgumentError(absl::StrCat(cert_path, " is not a PEM certificate"));
+    return refuse(absl::InvalidArgumentError(absl::StrCat(cert_path, " is not a PEM certificate")));
   }
   std::unique_ptr<BIO, BioFree> key_bio(
-      BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
+      BIO_new_mem_buf(e.key_pem.data(), static_cast<int>(e.key_pem.size())));
   EvpPkeyPtr key(key_bio ? PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr)
                          : nullptr);
   if (!key || X509_check_private_key(cert.get(), key.get()) != 1) {
-    OPENSSL_cleanse(key_pem.data(), key_pem.size());
-    return absl::InvalidArgumentError(
+    return refuse(absl::InvalidArgumentError(
         absl::StrCat(key_path, " is not the private key of ", cert_path,
-                     ": use the .key and .crt that `tacit-coordinator pki issue` made together"));
+                     ": use the .key and .crt that `tacit-coordinator pki issue` made together")));
   }
-  absl::Status credential_ok = CheckCredential(cred_path, *credential, key_pem, ca_pem);
-  if (!credential_ok.ok()) {
-    OPENSSL_cleanse(key_pem.data(), key_pem.size());
-    return credential_ok;
+  if (absl::Status usable = CheckCredential(cred_path, e.credential, e.key_pem, e.ca_pem);
+      !usable.ok()) {
+    return refuse(usable);
   }
-  TACIT_ASSIGN_OR_RETURN(std::string device_id, CertificateCommonName(cert_pem));
-  TACIT_RETURN_IF_ERROR(MakeDirectories(FleetDir(dir), 0700));
-  TACIT_RETURN_IF_ERROR(WriteFileAtomically(CredentialPath(dir), *credential, 0644));
-  TACIT_RETURN_IF_ERROR(WriteFileAtomically(FleetDir(dir) + "/ca.crt", ca_pem, 0644));
-  TACIT_RETURN_IF_ERROR(WriteFileAtomically(FleetDir(dir) + "/device.crt", cert_pem, 0644));
-  absl::Status wrote_key = WriteFileAtomically(FleetDir(dir) + "/device.key", key_pem, 0600);
-  OPENSSL_cleanse(key_pem.data(), key_pem.size());
-  TACIT_RETURN_IF_ERROR(wrote_key);
-  nlohmann::json fleet = {
-      {"coordinator", coordinator}, {"device_id", device_id}, {"server_name", server_name}};
-  return WriteFileAtomically(FleetDir(dir) + "/fleet.json", fleet.dump(2) + "\n", 0644);
+  absl::StatusOr<std::string> device_id = CertificateCommonName(e.cert_pem);
+  if (!device_id.ok()) return refuse(device_id.status());
+  e.device_id = *std::move(device_id);
+  return e;
 }
 
-absl::Status PinCoordinator(const std::string& dir, const std::string& fingerprint) {
-  std::string hex;
-  bool only_hex = true;
-  for (char c : fingerprint) {
-    if (c == ':') continue;
-    only_hex = only_hex && absl::ascii_isxdigit(static_cast<unsigned char>(c));
-    hex.push_back(absl::ascii_toupper(static_cast<unsigned char>(c)));
+absl::Status SaveEnrollment(const std::string& dir, const Enrollment& e) {
+  const std::string fleet = FleetDir(dir);
+  const std::string staged = absl::StrCat(dir, "/", kStagedFleetDir);
+  std::vector<std::string> shredded;
+  // A staged folder left by an interrupted enroll holds a key: wiped first.
+  TACIT_RETURN_IF_ERROR(ShredPath(staged, &shredded));
+  TACIT_RETURN_IF_ERROR(MakeDirectories(staged, 0700));
+  nlohmann::json fleet_json = {
+      {"coordinator", e.coordinator}, {"device_id", e.device_id}, {"server_name", e.server_name}};
+  if (!e.server_sha256.empty()) fleet_json["server_sha256"] = e.server_sha256;
+  absl::Status wrote = WriteFileAtomically(staged + "/secagg.cred", e.credential, 0644);
+  if (wrote.ok()) wrote = WriteFileAtomically(staged + "/ca.crt", e.ca_pem, 0644);
+  if (wrote.ok()) wrote = WriteFileAtomically(staged + "/device.crt", e.cert_pem, 0644);
+  if (wrote.ok()) wrote = WriteFileAtomically(staged + "/device.key", e.key_pem, 0600);
+  if (wrote.ok()) {
+    wrote = WriteFileAtomically(staged + "/fleet.json", fleet_json.dump(2) + "\n", 0644);
   }
-  if (hex.size() != 64 || !only_hex) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "'", fingerprint, "' is not a SHA-256 fingerprint (64 hex digits, colons optional)"));
+  if (!wrote.ok()) {
+    (void)ShredPath(staged, &shredded);
+    return wrote;
   }
-  std::string pinned;
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    absl::StrAppend(&pinned, i == 0 ? "" : ":", hex.substr(i, 2));
+  // One step from the old enrollment (or none) to the new: the folders are
+  // exchanged atomically, so a crash leaves one whole enrollment.
+  const bool replacing = std::filesystem::exists(fleet);
+  const int moved =
+      replacing ? ::renameat2(AT_FDCWD, staged.c_str(), AT_FDCWD, fleet.c_str(), RENAME_EXCHANGE)
+                : ::rename(staged.c_str(), fleet.c_str());
+  if (moved != 0) {
+    const int error = errno;
+    (void)ShredPath(staged, &shredded);
+    return absl::InternalError(absl::StrCat("cannot move the new enrollment into ", fleet, ": ",
+                                            std::strerror(error), "; nothing was changed"));
   }
-  TACIT_ASSIGN_OR_RETURN(std::string text, ReadFileToString(FleetDir(dir) + "/fleet.json"));
-  TACIT_ASSIGN_OR_RETURN(nlohmann::json fleet, ParseJson(text, "fleet.json"));
-  fleet["server_sha256"] = pinned;
-  return WriteFileAtomically(FleetDir(dir) + "/fleet.json", fleet.dump(2) + "\n", 0644);
+  if (int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
+  // The previous enrollment, now in the staged folder: its key is wiped.
+  return ShredPath(staged, &shredded);
 }
 
-absl::Status Unenroll(const std::string& dir) {
-  std::error_code error;
-  std::filesystem::remove(FleetDir(dir) + "/fleet.json", error);
-  if (error) {
-    return absl::InternalError(
-        absl::StrCat("cannot remove ", FleetDir(dir), "/fleet.json: ", error.message()));
-  }
-  return absl::OkStatus();
+absl::Status Enroll(const std::string& dir, const std::string& coordinator,
+                    const std::string& ca_path, const std::string& cert_path,
+                    const std::string& key_path, const std::string& server_name,
+                    const std::string& credential_path) {
+  TACIT_ASSIGN_OR_RETURN(Enrollment e, ReadEnrollmentFiles(coordinator, ca_path, cert_path,
+                                                           key_path, server_name, credential_path));
+  absl::Status saved = SaveEnrollment(dir, e);
+  OPENSSL_cleanse(e.key_pem.data(), e.key_pem.size());
+  return saved;
 }
 
 absl::StatusOr<Enrollment> LoadEnrollment(const std::string& dir) {

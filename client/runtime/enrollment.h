@@ -28,23 +28,37 @@ struct Enrollment {
   std::string server_sha256;
 };
 
-// Copies the files in after checking that the key belongs to the
+// The folder an enrollment is staged in before SaveEnrollment swaps it with
+// fleet/ (left only by an interrupted enroll; wiped by the next one and by
+// `leave`).
+inline constexpr char kStagedFleetDir[] = "fleet.staged";
+
+// Reads the files into memory and checks that the key belongs to the
 // certificate, that the certificate names a device, and that the credential
-// is for the same key, unexpired and signed by the CA. `credential_path`
-// empty: the .cred next to `cert_path` (DEVICE.crt -> DEVICE.cred, as `pki
-// issue` writes them). Replaces an earlier enrollment.
+// is for the same key, unexpired and signed by the CA. Writes nothing.
+// `credential_path` empty: the .cred next to `cert_path` (DEVICE.crt ->
+// DEVICE.cred, as `pki issue` writes them). server_sha256 is left empty.
+absl::StatusOr<Enrollment> ReadEnrollmentFiles(const std::string& coordinator,
+                                               const std::string& ca_path,
+                                               const std::string& cert_path,
+                                               const std::string& key_path,
+                                               const std::string& server_name,
+                                               const std::string& credential_path = "");
+
+// Stores `enrollment` (with its pin, when set) in <dir>/fleet/ in one step:
+// every file is written and fsync'ed in <dir>/fleet.staged/, then the two
+// folders are exchanged atomically (renameat2 RENAME_EXCHANGE) and the
+// previous enrollment's files, key included, are overwritten and deleted. On
+// any error before the exchange the previous enrollment is untouched and no
+// new file is left behind.
+absl::Status SaveEnrollment(const std::string& dir, const Enrollment& enrollment);
+
+// ReadEnrollmentFiles then SaveEnrollment, unpinned (tests and tacit-sim,
+// which connect to a coordinator they started).
 absl::Status Enroll(const std::string& dir, const std::string& coordinator,
                     const std::string& ca_path, const std::string& cert_path,
                     const std::string& key_path, const std::string& server_name,
                     const std::string& credential_path = "");
-
-// Pins the coordinator certificate's SHA-256 fingerprint (64 hex digits,
-// colons optional) in the enrollment; InvalidArgument for anything else.
-absl::Status PinCoordinator(const std::string& dir, const std::string& fingerprint);
-
-// Removes the enrollment's fleet.json (the device is no longer enrolled),
-// e.g. when the coordinator could not be verified.
-absl::Status Unenroll(const std::string& dir);
 
 // FailedPrecondition with what to run when the device is not enrolled.
 absl::StatusOr<Enrollment> LoadEnrollment(const std::string& dir);

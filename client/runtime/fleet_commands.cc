@@ -11,7 +11,9 @@
 #include "client/runtime/daemon.h"
 #include "client/runtime/eligibility.h"
 #include "client/runtime/enrollment.h"
+#include "client/runtime/fleet_channel.h"
 #include "common/file_io.h"
+#include "common/secure_random.h"
 #include "nlohmann/json.hpp"
 
 namespace tacit::cli {
@@ -42,34 +44,41 @@ void AddEnrollCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
                   "Enroll without reaching the coordinator: pin this SHA-256 fingerprint of its "
                   "certificate (from the operator); checked at the first connection");
   cmd->callback([args, context] {
-    FailIfError(MakeDirectories(context->dir, 0700));
-    FailIfError(runtime::Enroll(context->dir, args->coordinator, args->ca, args->cert, args->key,
-                                args->server_name, args->credential));
-    auto enrollment = runtime::LoadEnrollment(context->dir);
+    // Everything is read and verified in memory first, the coordinator
+    // included; only then is the enrollment written, in one step
+    // (SaveEnrollment). A refused enroll leaves the previous enrollment, or
+    // none, exactly as it was.
+    absl::StatusOr<runtime::Enrollment> enrollment = runtime::ReadEnrollmentFiles(
+        args->coordinator, args->ca, args->cert, args->key, args->server_name, args->credential);
     FailIfError(enrollment.status());
+    // The key is wiped from memory however this command ends.
+    struct WipeKey {
+      std::string* key;
+      ~WipeKey() { Zeroize(absl::MakeSpan(reinterpret_cast<uint8_t*>(key->data()), key->size())); }
+    } wipe{&enrollment->key_pem};
     // coordinator_pin.h: the laptop's own check of whom it talks to.
-    std::string fingerprint = args->fingerprint;
-    if (fingerprint.empty()) {
+    if (!args->fingerprint.empty()) {
+      absl::StatusOr<std::string> given = runtime::NormalizeFingerprint(args->fingerprint);
+      FailIfError(given.status());
+      enrollment->server_sha256 = *given;
+    } else {
       absl::StatusOr<std::string> presented =
           runtime::FetchCoordinatorCertificate(*enrollment, /*timeout_seconds=*/10);
       absl::StatusOr<std::string> measured =
           presented.ok() ? runtime::CertificateFingerprint(*presented) : presented.status();
       if (!measured.ok()) {
-        (void)runtime::Unenroll(context->dir);
-        std::cerr << "Not enrolled: the coordinator could not be verified.\n";
+        std::cerr << "Not enrolled: the coordinator could not be verified; nothing was changed.\n";
         Fail(measured.status());
       }
-      fingerprint = *measured;
+      enrollment->server_sha256 = *measured;
       std::cout << "The coordinator at " << args->coordinator
                 << " presented a certificate from the fleet CA with SHA-256 fingerprint\n  "
-                << fingerprint
+                << enrollment->server_sha256
                 << "\nCompare it with the one your operator gave you; it is pinned now and the "
-                   "laptop refuses any other.\n";
+                   "laptop refuses any other, in the TLS handshake, before anything is sent.\n";
     }
-    if (absl::Status pinned = runtime::PinCoordinator(context->dir, fingerprint); !pinned.ok()) {
-      (void)runtime::Unenroll(context->dir);
-      Fail(pinned);
-    }
+    FailIfError(MakeDirectories(context->dir, 0700));
+    FailIfError(runtime::SaveEnrollment(context->dir, *enrollment));
     std::cout << "Enrolled as device '" << enrollment->device_id << "' with coordinator "
               << args->coordinator << ".\nThe device key is in " << context->dir
               << "/fleet/device.key (readable only by you).\n"

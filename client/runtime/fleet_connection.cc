@@ -6,7 +6,7 @@ namespace tacit::runtime {
 
 void FleetConnection::Open() {
   if (channel_ != nullptr) return;
-  channel_ = OpenFleetChannel(enrollment_);
+  channel_ = OpenFleetChannel(enrollment_, handshakes_);
   stub_ = v1::Federation::NewStub(channel_);
 }
 

@@ -13,6 +13,7 @@
 
 #include <memory>
 
+#include "client/runtime/coordinator_pin.h"
 #include "client/runtime/enrollment.h"
 #include "tacit/v1/federation.grpc.pb.h"
 
@@ -20,8 +21,10 @@ namespace tacit::runtime {
 
 class FleetConnection {
  public:
-  // `enrollment` must outlive the connection.
-  explicit FleetConnection(const Enrollment& enrollment) : enrollment_(enrollment) {}
+  // `enrollment` must outlive the connection; every channel it opens
+  // records its TLS handshakes' checks in `handshakes` (fleet_channel.h).
+  FleetConnection(const Enrollment& enrollment, std::shared_ptr<CoordinatorHandshakes> handshakes)
+      : enrollment_(enrollment), handshakes_(std::move(handshakes)) {}
 
   // Open a channel (OpenFleetChannel) when none is; no connection is made
   // until a call or a wait asks for one.
@@ -34,6 +37,7 @@ class FleetConnection {
   void Open();
 
   const Enrollment& enrollment_;
+  std::shared_ptr<CoordinatorHandshakes> handshakes_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Federation::Stub> stub_;
 };

@@ -29,6 +29,7 @@ namespace fs = std::filesystem;
 const std::set<std::string>& TacitNames() {
   static const auto* names = new std::set<std::string>{
       "fleet",
+      kStagedFleetDir,
       "model",
       kAuditLogFile,
       kPrivacyLedgerFile,
@@ -41,27 +42,6 @@ const std::set<std::string>& TacitNames() {
       collector::kShellSocketFile,
   };
   return *names;
-}
-
-// Overwrites (regular files) and deletes `path`, a folder bottom-up.
-absl::Status Shred(const fs::path& path, std::vector<std::string>* removed) {
-  std::error_code error;
-  const fs::file_status status = fs::symlink_status(path, error);
-  if (error || !fs::exists(status)) return absl::OkStatus();
-  if (fs::is_directory(status)) {
-    std::vector<fs::path> children;
-    for (const auto& entry : fs::directory_iterator(path, error)) children.push_back(entry.path());
-    for (const fs::path& child : children) TACIT_RETURN_IF_ERROR(Shred(child, removed));
-    if (::rmdir(path.c_str()) != 0) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("could not delete the folder '", path.string(), "'; delete it by hand"));
-    }
-  } else {
-    // A symlink or socket is unlinked, never followed (O_NOFOLLOW).
-    TACIT_RETURN_IF_ERROR(OverwriteAndRemove(path.string()));
-  }
-  removed->push_back(path.string());
-  return absl::OkStatus();
 }
 
 bool IsInside(const fs::path& file, const fs::path& dir) {
@@ -115,7 +95,7 @@ absl::StatusOr<LeaveReport> LeaveFleet(const std::string& dir, const LeaveOption
   report.removed = erased.removed_files;
   report.removed.insert(report.removed.end(), store_files.begin(), store_files.end());
   // The fleet identity first: the device key is what lets anyone speak for this laptop.
-  TACIT_RETURN_IF_ERROR(Shred(fs::path(dir) / "fleet", &report.removed));
+  TACIT_RETURN_IF_ERROR(ShredPath(dir + "/fleet", &report.removed));
   std::error_code error;
   std::vector<fs::path> entries;
   for (const auto& entry : fs::directory_iterator(dir, error)) entries.push_back(entry.path());
@@ -126,7 +106,7 @@ absl::StatusOr<LeaveReport> LeaveFleet(const std::string& dir, const LeaveOption
         std::any_of(TacitNames().begin(), TacitNames().end(),
                     [&](const std::string& tacit) { return name.rfind(tacit + ".tmp", 0) == 0; });
     if (TacitNames().count(name) > 0 || temporary) {
-      TACIT_RETURN_IF_ERROR(Shred(entry, &report.removed));
+      TACIT_RETURN_IF_ERROR(ShredPath(entry.string(), &report.removed));
     } else {
       report.left_in_place.push_back(entry.string());
     }

@@ -32,17 +32,16 @@
 namespace tacit::cli {
 namespace {
 
-// The coordinator certificate's fingerprint pinned at enrollment, from
-// fleet/fleet.json ("server_sha256", written by PinCoordinator). Read
-// defensively: enrollments made before pinning have none (the caller says so).
-std::optional<std::string> PinnedFingerprint(const std::string& dir) {
-  absl::StatusOr<std::string> text = ReadFileToString(dir + "/fleet/fleet.json");
-  if (!text.ok()) return std::nullopt;
-  absl::StatusOr<nlohmann::json> fleet = ParseJson(*text, "fleet.json");
-  if (!fleet.ok() || !fleet->is_object()) return std::nullopt;
-  const std::string value = StringOr(*fleet, "server_sha256", "");
-  if (value.empty()) return std::nullopt;
-  return value;
+// What status says of the coordinator's pin (coordinator_pin.h), from the
+// loaded enrollment.
+std::string PinText(const absl::StatusOr<runtime::Enrollment>& enrollment) {
+  if (!enrollment.ok()) return "none: not enrolled";
+  if (enrollment->server_sha256.empty()) {
+    return "not pinned (enrolled before pinning): checked against the fleet CA and its name "
+           "only; enroll again to pin it";
+  }
+  return absl::StrCat("SHA-256 ", enrollment->server_sha256,
+                      " (pinned at enroll; any other is refused in the TLS handshake)");
 }
 
 nlohmann::json EpsilonJson(double epsilon) {
@@ -52,7 +51,6 @@ nlohmann::json EpsilonJson(double epsilon) {
 // Everything status shows, gathered once for the text and the JSON.
 struct StatusFacts {
   absl::StatusOr<runtime::Enrollment> enrollment = absl::UnknownError("unread");
-  std::optional<std::string> fingerprint;
   ControlState control;
   std::string control_problem;
   std::string collector;  // DescribeHeartbeat's text
@@ -76,7 +74,6 @@ StatusFacts Gather(const std::string& dir, size_t last) {
     std::string& key = f.enrollment->key_pem;
     Zeroize(absl::MakeSpan(reinterpret_cast<uint8_t*>(key.data()), key.size()));
   }
-  f.fingerprint = PinnedFingerprint(dir);
   absl::StatusOr<ControlState> control = LoadControlState(dir);
   if (control.ok()) {
     f.control = *control;
@@ -167,7 +164,10 @@ nlohmann::json StatusJson(const std::string& dir, const StatusFacts& f) {
                        {"problem", std::string(f.enrollment.status().message())}};
   }
   j["enrollment"]["coordinator_fingerprint"] =
-      f.fingerprint ? nlohmann::json(*f.fingerprint) : nlohmann::json();
+      f.enrollment.ok() && !f.enrollment->server_sha256.empty()
+          ? nlohmann::json(f.enrollment->server_sha256)
+          : nlohmann::json();
+  j["enrollment"]["coordinator_pin"] = PinText(f.enrollment);
   j["collection_paused"] = f.control.collection_paused;
   j["training_paused"] = f.control.training_paused;
   if (!f.control_problem.empty()) j["control_problem"] = f.control_problem;
@@ -230,10 +230,7 @@ void PrintStatus(const std::string& dir, const StatusFacts& f) {
   } else {
     std::cout << "enrolled:  no (" << f.enrollment.status().message() << ")\n";
   }
-  std::cout << "           coordinator certificate: "
-            << (f.fingerprint ? absl::StrCat("SHA-256 ", *f.fingerprint, " (pinned at enroll)")
-                              : std::string("not pinned (enrolled before pinning)"))
-            << "\n";
+  std::cout << "           coordinator certificate: " << PinText(f.enrollment) << "\n";
   std::cout << f.collector;
   std::cout << "training:  "
             << (!f.control_problem.empty()

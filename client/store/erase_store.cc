@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -38,6 +39,27 @@ absl::Status OverwriteAndRemove(const std::string& path) {
     return absl::PermissionDeniedError(absl::StrCat(
         "could not delete '", path, "': ", std::strerror(errno), "; delete it by hand"));
   }
+  return absl::OkStatus();
+}
+
+absl::Status ShredPath(const std::string& path, std::vector<std::string>* removed) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  const fs::file_status status = fs::symlink_status(path, error);
+  if (error || !fs::exists(status)) return absl::OkStatus();
+  if (fs::is_directory(status)) {
+    std::vector<fs::path> children;
+    for (const auto& entry : fs::directory_iterator(path, error)) children.push_back(entry.path());
+    for (const fs::path& child : children) TACIT_RETURN_IF_ERROR(ShredPath(child, removed));
+    if (::rmdir(path.c_str()) != 0) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("could not delete the folder '", path, "'; delete it by hand"));
+    }
+  } else {
+    // A symlink or socket is unlinked, never followed (O_NOFOLLOW).
+    TACIT_RETURN_IF_ERROR(OverwriteAndRemove(path));
+  }
+  removed->push_back(path);
   return absl::OkStatus();
 }
 

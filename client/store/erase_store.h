@@ -34,6 +34,11 @@ absl::StatusOr<EraseAllReport> EraseAllInDirectory(const std::string& dir);
 // naming the file when it cannot be deleted.
 absl::Status OverwriteAndRemove(const std::string& path);
 
+// Overwrites (regular files, OverwriteAndRemove) and deletes `path`, a folder
+// bottom-up; symlinks are unlinked, never followed. Each path deleted is
+// appended to `removed`. OK when `path` does not exist.
+absl::Status ShredPath(const std::string& path, std::vector<std::string>* removed);
+
 // Deletes the store's files in `dir` that exist (with the synthetic-events
 // marker, kSyntheticMarkerFile); returns their paths.
 absl::StatusOr<std::vector<std::string>> RemoveStoreFiles(const std::string& dir);

@@ -227,9 +227,11 @@ absl::StatusOr<std::unique_ptr<SqlDb>> SqlDb::OpenImpl(const std::string& path,
                                                        absl::string_view raw_key, bool keyed,
                                                        const SqlDbOptions& options) {
   sqlite3* raw = nullptr;
-  const int rc =
-      sqlite3_open_v2(path.c_str(), &raw,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  const int rc = sqlite3_open_v2(
+      path.c_str(), &raw,
+      (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+          SQLITE_OPEN_FULLMUTEX,
+      nullptr);
   if (rc != SQLITE_OK) {
     absl::Status s = Classify(rc, options.description, path, keyed, options.not_a_database_hint,
                               "opening", Detail(raw, rc));
@@ -237,7 +239,9 @@ absl::StatusOr<std::unique_ptr<SqlDb>> SqlDb::OpenImpl(const std::string& path,
     return s;
   }
   std::unique_ptr<SqlDb> db(new SqlDb(raw, path, options, keyed));
-  if (options.file_mode != 0) ::chmod(path.c_str(), static_cast<mode_t>(options.file_mode));
+  if (options.file_mode != 0 && !options.read_only) {
+    ::chmod(path.c_str(), static_cast<mode_t>(options.file_mode));
+  }
   if (keyed) {
     absl::Status s = db->ApplyKey(raw_key);
     if (!s.ok()) return s;
@@ -277,6 +281,9 @@ absl::Status SqlDb::Configure() {
     if (!probe.ok()) return probe.status();
     absl::Status stepped = probe->Run();
     if (!stepped.ok()) return stepped;
+  }
+  if (options_.read_only) {
+    return Exec(absl::StrCat("PRAGMA foreign_keys = ", options_.foreign_keys ? "ON" : "OFF", ";"));
   }
   return Exec(absl::StrCat("PRAGMA journal_mode = WAL; PRAGMA synchronous = ",
                            options_.synchronous == SqlSynchronous::kFull ? "FULL" : "NORMAL",

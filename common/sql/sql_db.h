@@ -111,6 +111,9 @@ struct SqlDbOptions {
   int busy_timeout_ms = 5000;
   // File mode applied after opening (0: leave as created by the umask).
   int file_mode = 0;
+  // Opens an existing file for reading only: never created, never written,
+  // its journal mode and file mode left as they are.
+  bool read_only = false;
 };
 
 class SqlDb {

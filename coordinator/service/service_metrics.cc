@@ -57,7 +57,7 @@ absl::StatusOr<ServiceMetrics> ServiceMetrics::Register(MetricsRegistry& registr
 void ServiceMetrics::ShowZeros() {
   for (const char* outcome : {"committed", "abandoned"}) rounds_->With({outcome});
   for (const char* result :
-       {"assigned", "cohort_full", "running", "task_complete", "no_round", "error"}) {
+       {"assigned", "cohort_full", "running", "task_complete", "no_round", "wrong_task", "error"}) {
     check_ins_->With({result});
   }
   for (const char* reason :

@@ -120,9 +120,9 @@ int main(int argc, char** argv) {
   std::printf("model %s, %lld parameters, layout %s\nBLAS: %s\n",
               options.model.ToJson().dump().c_str(), static_cast<long long>(layout->total_size),
               layout->hash.c_str(), tacit::BlasDescription().c_str());
-  std::printf("%zu persons from %s; events: %s (%d stopped at the limit); %s\n", persons->size(),
-              spec.source.c_str(), tacit::DescribeEventLimit(load.event_limit).c_str(),
-              load.people_limited(), tacit::DescribeSkippedLines(load).c_str());
+  std::printf("%zu persons from %s; events: %s (%s); %s\n", persons->size(), spec.source.c_str(),
+              tacit::DescribeEventLimit(load.event_limit).c_str(),
+              tacit::DescribeLimitReached(load).c_str(), tacit::DescribeSkippedLines(load).c_str());
   std::printf("split: first %.0f%% of each person's tokens train; vocabulary %u, salt \"%s\"\n",
               100 * spec.train_fraction, spec.vocab_size, spec.vocab_salt.c_str());
   std::fflush(stdout);

@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "absl/strings/str_cat.h"
 #include "client/federated/personal_model.h"
 #include "common/parallel_for.h"
 #include "common/status_macros.h"
@@ -33,7 +34,13 @@ double BigramTop1(const PersonTokens& person) {
 
 absl::StatusOr<std::vector<PersonalRow>> EvaluatePersonalModels(
     const ExperimentConfig& config, const std::vector<float>& global,
-    const std::vector<PersonTokens>& people) {
+    const std::vector<EvalResult>& global_evaluation, const std::vector<PersonTokens>& people) {
+  if (global_evaluation.size() != people.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("personal models need the global model's evaluation of every person: got ",
+                     global_evaluation.size(), " results for ", people.size(),
+                     " people (evaluate the final round, as RunSimulation does)"));
+  }
   std::vector<PersonalRow> rows(people.size());
   std::vector<absl::Status> errors(people.size());
   const PersonalizationOptions personal{config.personalization.steps, config.personalization.lr};
@@ -43,7 +50,7 @@ absl::StatusOr<std::vector<PersonalRow>> EvaluatePersonalModels(
     row.person = person.person_id;
     row.bigram_top1 = BigramTop1(person);
     auto scored = [&]() -> absl::Status {
-      TACIT_ASSIGN_OR_RETURN(EvalResult global_eval, Evaluate(config.model, global, person));
+      const EvalResult& global_eval = global_evaluation[i];
       row.predictions = global_eval.predictions;
       row.global_top1 = global_eval.top1;
       row.personal_top1 = global_eval.top1;  // nothing to fine-tune on: the global model

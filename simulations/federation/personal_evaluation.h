@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/token_stream.h"
+#include "models/evaluation.h"
 #include "simulations/federation/experiment_config.h"
 #include "simulations/report/run_output.h"
 
@@ -23,8 +24,12 @@ double BigramTop1(const PersonTokens& person);
 
 // One row per person, in the order given, `workers` people at a time.
 // Training seeds derive from config.seed and the person's index.
+// `global_evaluation` is `global` already scored on each person's test part
+// (SimulationResult::final_evaluation): its figures are the rows' global
+// top-1 and predictions, so the global model is not evaluated a second time.
+// InvalidArgument when it does not hold one result per person.
 absl::StatusOr<std::vector<PersonalRow>> EvaluatePersonalModels(
     const ExperimentConfig& config, const std::vector<float>& global,
-    const std::vector<PersonTokens>& people);
+    const std::vector<EvalResult>& global_evaluation, const std::vector<PersonTokens>& people);
 
 }  // namespace tacit::sim

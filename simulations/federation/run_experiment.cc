@@ -6,11 +6,13 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/examples/population.h"
+#include "common/byte_size.h"
 #include "common/file_io.h"
 #include "common/parallel_for.h"
 #include "models/model_file.h"
@@ -29,12 +31,6 @@
 namespace tacit::sim {
 
 namespace {
-
-std::string HumanBytes(double bytes) {
-  if (bytes >= 1 << 30) return absl::StrFormat("%.2f GiB", bytes / (1 << 30));
-  if (bytes >= 1 << 20) return absl::StrFormat("%.1f MiB", bytes / (1 << 20));
-  return absl::StrFormat("%.1f KiB", bytes / 1024);
-}
 
 std::string Describe(const PopulationSpec& p, size_t people) {
   if (p.source == "generator") {
@@ -69,8 +65,10 @@ std::string DescribeLocalTraining(const LocalTrainingConfig& t) {
 
 // The ring (explicit or planned), the compression and what the inputs cost:
 // bytes sent per input per model parameter, measured.
+// `clipped` and `rotated` are absent when no round measured them (gRPC).
 std::string SecureAggDescription(const TaskConfig& task, int64_t model_length, int64_t bytes_up,
-                                 int64_t inputs, int64_t clipped, int64_t rotated) {
+                                 int64_t inputs, std::optional<int64_t> clipped,
+                                 std::optional<int64_t> rotated) {
   absl::StatusOr<int> bits = RingBitsOfTask(task, model_length);
   std::string line = bits.ok() ? absl::StrCat(*bits, "-bit ring",
                                               task.secure_agg.bits == kAutoBits ? " (planned)" : "")
@@ -78,10 +76,13 @@ std::string SecureAggDescription(const TaskConfig& task, int64_t model_length, i
   const CompressionConfig& c = task.secure_agg.compression;
   if (c.type == CompressionType::kRotatedQuantization) {
     absl::StrAppendFormat(&line,
-                          ", rotated quantization: %d bits per coordinate, range %.3g sigma; "
-                          "%lld of %lld rotated coordinates clipped",
-                          c.bits_per_coordinate, c.range_sigmas, static_cast<long long>(clipped),
-                          static_cast<long long>(rotated));
+                          ", rotated quantization: %d bits per coordinate, range %.3g sigma; ",
+                          c.bits_per_coordinate, c.range_sigmas);
+    absl::StrAppend(&line,
+                    clipped && rotated
+                        ? absl::StrCat(*clipped, " of ", *rotated, " rotated coordinates clipped")
+                        : "clipping not measured (the gRPC transport's fleet clients do "
+                          "not report it)");
   }
   if (inputs > 0 && model_length > 0) {
     absl::StrAppendFormat(&line, "; %.3f bytes per parameter per input sent",
@@ -130,18 +131,17 @@ absl::StatusOr<std::vector<PersonTokens>> LoadAndReport(const PopulationSpec& sp
   auto people = LoadPopulation(spec, &report);
   if (!people.ok()) return people.status();
   std::fprintf(stderr,
-               "tacit-sim: %zu people; event limit: %s (population.max_events_per_person = %d), "
-               "%d stopped at it with more to read; %s\n",
+               "tacit-sim: %zu people; event limit: %s (population.max_events_per_person = %d); "
+               "%s; %s\n",
                people->size(), DescribeEventLimit(report.event_limit).c_str(),
-               spec.max_events_per_person, report.people_limited(),
+               spec.max_events_per_person, DescribeLimitReached(report).c_str(),
                DescribeSkippedLines(report).c_str());
   return people;
 }
 
-std::string DescribeLoad(const PopulationLoadReport& report, size_t people) {
-  return absl::StrCat(DescribeEventLimit(report.event_limit), " (", report.people_limited(), " of ",
-                      people, " people stopped at the limit with more to read); ",
-                      DescribeSkippedLines(report));
+std::string DescribeLoad(const PopulationLoadReport& report) {
+  return absl::StrCat(DescribeEventLimit(report.event_limit), " (", DescribeLimitReached(report),
+                      "); ", DescribeSkippedLines(report));
 }
 
 }  // namespace
@@ -224,7 +224,8 @@ int RunExperiment(ExperimentConfig config, const std::string& given_out) {
   if (config.personalization.enabled()) {
     std::fprintf(stderr, "tacit-sim: fine-tuning a personal model per person (%d steps)...\n",
                  config.personalization.steps);
-    auto personal = EvaluatePersonalModels(config, result->final_parameters, *people);
+    auto personal =
+        EvaluatePersonalModels(config, result->final_parameters, result->final_evaluation, *people);
     if (!personal.ok()) {
       std::fprintf(stderr, "tacit-sim: personalization failed: %s\n",
                    std::string(personal.status().message()).c_str());
@@ -248,15 +249,16 @@ int RunExperiment(ExperimentConfig config, const std::string& given_out) {
     return 1;
   }
 
-  int64_t bytes_up = 0, clipped = 0, rotated = 0, inputs = 0;
+  int64_t bytes_up = 0, inputs = 0;
+  std::optional<int64_t> clipped, rotated;  // over the rounds that measured them
   int committed = 0;
   double round_seconds = 0;
   for (const auto& r : result->rounds) {
     bytes_up += r.bytes_up;
     committed += r.outcome == "committed";
     round_seconds += r.wall_seconds;
-    clipped += r.clipped_after_rotation;
-    rotated += r.rotated_coordinates;
+    if (r.clipped_after_rotation) clipped = clipped.value_or(0) + *r.clipped_after_rotation;
+    if (r.rotated_coordinates) rotated = rotated.value_or(0) + *r.rotated_coordinates;
     inputs += r.participants;
   }
   const std::string ring = SecureAggDescription(
@@ -264,7 +266,7 @@ int RunExperiment(ExperimentConfig config, const std::string& given_out) {
   summary.title = config.name;
   summary.facts = {
       {"population", Describe(config.population, people->size())},
-      {"events loaded", DescribeLoad(load, people->size())},
+      {"events loaded", DescribeLoad(load)},
       {"split", absl::StrFormat("first %.0f%% of each person's tokens in time train, the rest test",
                                 100 * config.population.train_fraction)},
       {"model", absl::StrCat(config.model.name, ", ", layout->total_size, " parameters, layout ",
@@ -319,7 +321,7 @@ int RunExperiment(ExperimentConfig config, const std::string& given_out) {
                         .c_str()
                   : "off",
               weighting.description.c_str(), BlasDescription().c_str());
-  std::printf("events: %s\n", DescribeLoad(load, people->size()).c_str());
+  std::printf("events: %s\n", DescribeLoad(load).c_str());
   if (last != nullptr) {
     std::printf(
         "global model v%lld: next-event top-1 %.3f, top-3 %.3f (pooled over %zu people; "
@@ -341,7 +343,7 @@ int RunExperiment(ExperimentConfig config, const std::string& given_out) {
   std::printf(
       "privacy: raw activity never left the simulated laptops; they sent only %s of %s "
       "updates in total\n",
-      HumanBytes(static_cast<double>(bytes_up)).c_str(),
+      FormatByteSize(bytes_up).c_str(),
       config.secure_aggregation ? "masked" : "UNMASKED (secure aggregation off)");
   std::printf(
       "results: %s/summary.md (report), accuracy.svg and loss.svg (plots), rounds.csv, "

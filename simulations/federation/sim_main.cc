@@ -92,7 +92,9 @@ int main(int argc, char** argv) {
       "overlay run folders (tacit-sim run, tacit-central --out) in one table and one chart; "
       "runs whose configs differ only by seed are one mean line with a min-max band");
   compare->add_option("runs", folders, "run folders")->required();
-  compare->add_option("--out", svg, "write the chart here (SVG)");
+  // --svg, not --out: `run --out` names a folder, this names one SVG file.
+  // Unknown flags (the old --out too) are errors, as everywhere in tacit-sim.
+  compare->add_option("--svg", svg, "write the chart to this SVG file");
   CLI11_PARSE(app, argc, argv);
 
   if (*run) return Run(config_path, out, transport, seeds);

@@ -32,6 +32,7 @@
 #include "secure_agg/phase.h"
 #include "simulations/federation/derived_seeds.h"
 #include "simulations/federation/grpc_federation.h"
+#include "simulations/federation/weighting.h"
 #include "task/ddg_task.h"
 
 namespace tacit::sim {
@@ -105,6 +106,10 @@ class Simulation {
       result.model_version = model_.version();
       result.epsilon = model_.epsilon();
     }
+    // Only an evaluation of the final model stands for it.
+    if (last_evaluated_version_ == result.model_version) {
+      result.final_evaluation = std::move(last_evaluation_);
+    }
     return result;
   }
 
@@ -128,6 +133,8 @@ class Simulation {
     PopulationEval eval = CombineEvaluations(std::move(per_person));
     record.evaluation = ModelEvaluation{eval.pooled.top1, eval.pooled.top3, eval.macro.top1,
                                         eval.macro.top3, eval.pooled.loss};
+    last_evaluation_ = std::move(eval.per_person);
+    last_evaluated_version_ = record.model_version;
     record.eval_seconds = SecondsSince(start);
     return absl::OkStatus();
   }
@@ -216,20 +223,20 @@ class Simulation {
         p.failure = std::string(update.status().message());
       }
     });
-    double loss_sum = 0;
+    double loss_sum = 0, norm_sum = 0;
     int trained = 0;
     for (const Participant& p : participants) {
       if (p.straggler) ++record.stragglers;
       if (p.update) {
         record.train_seconds += p.update->train_seconds;
         loss_sum += p.update->train_loss;
+        norm_sum += p.update->norm_before_clip;
         ++trained;
-        record.update_norm += p.update->norm_before_clip;
       }
     }
     if (trained > 0) {
       record.train_loss = loss_sum / trained;
-      record.update_norm /= trained;
+      record.update_norm = norm_sum / trained;
     }
   }
 
@@ -438,6 +445,7 @@ class Simulation {
       const coordinator::RoundPlan& plan, std::vector<Participant>& participants,
       RoundRecord& record) {
     if (plan.ddg || plan.compression) return AggregateEncodedPlainly(plan, participants, record);
+    CountCompression(CompressionCounts{}, record);  // measured: nothing is rotated
     const size_t length = plan.vector_length;
     std::vector<double> sum(length, 0.0);
     double total_weight = 0;
@@ -464,6 +472,9 @@ class Simulation {
   std::unique_ptr<GrpcFederation> grpc_;  // the gRPC transport; null in-process
   std::mt19937_64 behaviour_rng_;
   uint64_t next_round_id_ = 1;  // the in-process coordinator's next attempt id
+  // The last evaluation, per person, and the model version it scored.
+  std::vector<EvalResult> last_evaluation_;
+  int64_t last_evaluated_version_ = -1;
   // Every simulated person's device identity (made on first selection) and
   // the simulated fleet's CA: the verifier that knows exactly those keys.
   std::map<size_t, std::shared_ptr<const secagg::Signer>> identities_;
@@ -482,10 +493,16 @@ class Simulation {
 
 }  // namespace
 
-absl::StatusOr<SimulationResult> RunSimulation(const ExperimentConfig& config,
+absl::StatusOr<SimulationResult> RunSimulation(const ExperimentConfig& given,
                                                const std::vector<PersonTokens>& people,
                                                const SimulationHooks& hooks) {
   if (people.empty()) return absl::InvalidArgumentError("the population has no people");
+  // The one place that decides the weighting (weighting.h), whoever calls:
+  // tacit-sim run (which resolved it already for config.json; resolving is
+  // idempotent), benches and tests. Before, a caller that skipped it ran with
+  // the task parser's default cap of 10000 examples.
+  ExperimentConfig config = given;
+  ResolveWeighting(config, people);
   TACIT_ASSIGN_OR_RETURN(
       std::vector<float> initial,
       InitialParameters(config.model, DeriveSeed(config.seed, 0, 0, kInitialModelSalt)));

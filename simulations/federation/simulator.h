@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/token_stream.h"
+#include "models/evaluation.h"
 #include "simulations/federation/experiment_config.h"
 #include "simulations/report/progress_line.h"
 #include "simulations/report/round_record.h"
@@ -36,9 +37,14 @@ struct SimulationResult {
   int64_t model_version = 0;
   std::vector<RoundRecord> rounds;  // every attempt, abandoned ones included
   double epsilon = 0;
+  // The final model scored on each person's test part, in the order of the
+  // people given: the last round's evaluation (the last round is always
+  // evaluated), kept so personal evaluation need not score it again.
+  std::vector<EvalResult> final_evaluation;
 };
 
-// Runs config.task.rounds committed rounds. An abandoned attempt is retried, as
+// Runs config.task.rounds committed rounds, with the weighting
+// ResolveWeighting (weighting.h) decides for `people`. An abandoned attempt is retried, as
 // the coordinator retries it; a round still uncommitted after
 // max_attempts_per_round attempts ends the run with Aborted (the attempts so
 // far are in hooks.output). Deterministic for a

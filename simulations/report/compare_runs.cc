@@ -9,10 +9,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/file_io.h"
 #include "common/json_parse.h"
 #include "common/status_macros.h"
+#include "simulations/report/csv.h"
 #include "simulations/report/svg_chart.h"
 
 namespace tacit::sim {
@@ -66,19 +68,36 @@ std::optional<double> Number(const nlohmann::json& record, const char* key) {
   return record[key].get<double>();
 }
 
-// personal.csv: person,predictions,global_top1,personal_top1,bigram_top1.
+// personal.csv (RFC 4180): the header, then person,predictions,global_top1,
+// personal_top1,bigram_top1 per person. A row that does not read is an error
+// naming the file and line: a comparison quietly missing people is wrong.
 absl::Status ReadPersonal(const std::string& path, RunCurve& run) {
   TACIT_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  TACIT_ASSIGN_OR_RETURN(std::vector<CsvRecord> records, ParseCsv(text, path));
+  const std::vector<std::string> header = {"person", "predictions", "global_top1", "personal_top1",
+                                           "bigram_top1"};
+  if (records.empty() || records[0].fields != header) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ":1: expected the header ",
+                                                   absl::StrJoin(header, ","),
+                                                   "; is this a personal.csv of tacit-sim run?"));
+  }
   double global = 0, personal = 0, bigram = 0;
   int people = 0;
-  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
-    std::vector<std::string> cells = absl::StrSplit(line, ',');
-    if (cells.size() != 5 || cells[0] == "person") continue;
+  for (size_t r = 1; r < records.size(); ++r) {
+    const CsvRecord& row = records[r];
     double g = 0, p = 0, b = 0;
-    if (!absl::SimpleAtod(cells[2], &g) || !absl::SimpleAtod(cells[3], &p) ||
-        !absl::SimpleAtod(cells[4], &b)) {
+    if (row.fields.size() != header.size()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ":", row.line, ": ", row.fields.size(), " fields, expected ", header.size(), " (",
+          absl::StrJoin(header, ","), "); a person id holding a comma must be quoted"));
+    }
+    if (!absl::SimpleAtod(row.fields[2], &g) || !absl::SimpleAtod(row.fields[3], &p) ||
+        !absl::SimpleAtod(row.fields[4], &b)) {
       return absl::InvalidArgumentError(
-          absl::StrCat(path, ": a row does not hold three numbers: ", line));
+          absl::StrCat(path, ":", row.line,
+                       ": global_top1, personal_top1 and bigram_top1 must be "
+                       "numbers, got '",
+                       absl::StrJoin(row.fields, ","), "'"));
     }
     global += g, personal += p, bigram += b, ++people;
   }

@@ -3,22 +3,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "simulations/report/csv.h"
 
 namespace tacit::sim {
 namespace {
 
-// Outcomes may hold commas or quotes; CSV wants them quoted.
-std::string CsvQuote(const std::string& field) {
-  if (field.find_first_of(",\"\n") == std::string::npos) return field;
-  std::string quoted = "\"";
-  for (char c : field) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + "\"";
-}
-
-nlohmann::json OrNull(const std::optional<double>& v) {
+template <typename T>
+nlohmann::json OrNull(const std::optional<T>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
 }
 
@@ -26,6 +17,7 @@ nlohmann::json OrNull(const std::optional<double>& v) {
 std::string CsvField(const std::optional<double>& v) {
   return v ? absl::StrFormat("%.6f", *v) : "";
 }
+std::string CsvField(const std::optional<int64_t>& v) { return v ? absl::StrCat(*v) : ""; }
 
 }  // namespace
 
@@ -56,9 +48,9 @@ nlohmann::json RoundRecord::ToJson() const {
           {"wall_seconds", wall_seconds},
           {"eval_seconds", eval_seconds},
           {"epsilon", epsilon},
-          {"update_norm", update_norm},
-          {"rotated_coordinates", rotated_coordinates},
-          {"clipped_after_rotation", clipped_after_rotation},
+          {"update_norm", OrNull(update_norm)},
+          {"rotated_coordinates", OrNull(rotated_coordinates)},
+          {"clipped_after_rotation", OrNull(clipped_after_rotation)},
           {"federated_evaluation", federated_evaluation}};
 }
 
@@ -88,8 +80,8 @@ std::string RoundRecord::ToCsvRow() const {
   absl::StrAppend(&row, absl::StrFormat(",%d,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%.6f", bytes_up,
                                         bytes_down, train_seconds, train_wall_seconds,
                                         secagg_seconds, wall_seconds, eval_seconds, epsilon));
-  absl::StrAppend(&row, absl::StrFormat(",%.6g,%d,%d", update_norm, rotated_coordinates,
-                                        clipped_after_rotation));
+  absl::StrAppend(&row, ",", update_norm ? absl::StrFormat("%.6g", *update_norm) : "", ",",
+                  CsvField(rotated_coordinates), ",", CsvField(clipped_after_rotation));
   return row;
 }
 

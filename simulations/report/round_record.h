@@ -37,12 +37,17 @@ struct RoundRecord {
   double wall_seconds = 0;           // the whole round, wall clock (evaluation excluded)
   double eval_seconds = 0;           // evaluating the new global model on every person
   double epsilon = 0;                // privacy spent so far (0 when DP is off)
+  // Measured by the in-process transport only: the gRPC transport's clients
+  // are fleet clients whose updates the simulator never sees, so there these
+  // stay absent (null), never a 0 that reads as measured.
+  // The trained updates' mean L2 norm before clipping (dp.clip_norm); absent
+  // when nobody trained.
+  std::optional<double> update_norm;
   // Rotated quantization (task/rotated_quantization.h): rotated coordinates
   // the clients quantized, and how many of them were beyond the range and
-  // clipped (in-process transport; 0 without compression).
-  double update_norm = 0;  // the trained updates' mean L2 norm before clipping (dp.clip_norm)
-  int64_t rotated_coordinates = 0;
-  int64_t clipped_after_rotation = 0;
+  // clipped (0 without compression); absent when nothing was aggregated.
+  std::optional<int64_t> rotated_coordinates;
+  std::optional<int64_t> clipped_after_rotation;
   // The cohort's held-out sums as the coordinator decodes them from the
   // secure sum (FederatedEvaluationJson); null when the task does not evaluate.
   nlohmann::json federated_evaluation;

@@ -8,8 +8,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/byte_size.h"
 #include "common/file_io.h"
 #include "common/status_macros.h"
+#include "simulations/report/csv.h"
 #include "simulations/report/svg_chart.h"
 
 namespace tacit::sim {
@@ -39,14 +41,6 @@ absl::Status WriteLine(std::FILE* file, const std::string& line, const std::stri
 
 std::string Percent(double v) { return absl::StrFormat("%.1f%%", 100 * v); }
 
-std::string HumanBytes(int64_t bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(bytes);
-  int unit = 0;
-  while (v >= 1024 && unit < 4) v /= 1024, ++unit;
-  return unit == 0 ? absl::StrCat(bytes, " B") : absl::StrFormat("%.1f %s", v, units[unit]);
-}
-
 }  // namespace
 
 absl::Status RunOutput::WritePersonal(const RunSummary& summary, std::string& md) const {
@@ -54,8 +48,9 @@ absl::Status RunOutput::WritePersonal(const RunSummary& summary, std::string& md
   double global = 0, personal = 0, bigram = 0;
   int beats_global = 0, beats_bigram = 0;
   for (const PersonalRow& p : summary.personal) {
-    absl::StrAppendFormat(&csv, "%s,%d,%.6f,%.6f,%.6f\n", p.person, p.predictions, p.global_top1,
-                          p.personal_top1, p.bigram_top1);
+    // A person's id comes from a data set's file names: it may hold a comma.
+    absl::StrAppendFormat(&csv, "%s,%d,%.6f,%.6f,%.6f\n", CsvQuote(p.person), p.predictions,
+                          p.global_top1, p.personal_top1, p.bigram_top1);
     global += p.global_top1;
     personal += p.personal_top1;
     bigram += p.bigram_top1;
@@ -194,8 +189,8 @@ absl::Status RunOutput::Finish(const RunSummary& summary) {
     absl::StrAppend(&md, "| ", summary.reference_label, " top-1 | ",
                     Percent(*summary.reference_top1), " |\n");
   }
-  absl::StrAppend(&md, "| sent by clients (masked updates only) | ", HumanBytes(bytes_up),
-                  " |\n| received by clients | ", HumanBytes(bytes_down), " |\n");
+  absl::StrAppend(&md, "| sent by clients (masked updates only) | ", FormatByteSize(bytes_up),
+                  " |\n| received by clients | ", FormatByteSize(bytes_down), " |\n");
   absl::StrAppend(&md,
                   "| sum of round times (training and secure aggregation, evaluation "
                   "excluded) | ",

@@ -23,7 +23,9 @@ nlohmann::json RandomLine(std::mt19937& rng) {
   const bool round = pick(3) != 0;
   if (pick(5) != 0) line["kind"] = round ? "round" : "check_ins";
   if (round) line["round"] = pick(9);
-  line["time"] = pick(6) == 0 ? nlohmann::json("garbled") : nlohmann::json("2026-11-2" + std::to_string(pick(3)) + " 12:00:03 UTC");
+  line["time"] = pick(6) == 0
+                     ? nlohmann::json("garbled")
+                     : nlohmann::json("2026-11-2" + std::to_string(pick(3)) + " 12:00:03 UTC");
   if (round && pick(4) != 0) line["task"] = pick(2) == 0 ? "a" : "b";
   line["bytes_up"] = pick(7) == 0 ? nlohmann::json("x") : nlohmann::json(pick(5000));
   line["bytes_down"] = pick(5000);

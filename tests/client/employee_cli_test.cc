@@ -424,7 +424,9 @@ TEST(EmployeeCli, StatusSeparatesKeptFromLeftAndShowsTaskNoiseAndFingerprint) {
   EXPECT_TRUE(Has(none, "Kept on this laptop, never sent")) << none.first;
   EXPECT_TRUE(Has(none, "Left this laptop")) << none.first;
   EXPECT_TRUE(Has(none, "task 'next-command': noise multiplier z 1.3")) << none.first;
-  EXPECT_TRUE(Has(none, "not pinned (enrolled before pinning)")) << none.first;
+  // Not enrolled at all: said so, not mistaken for an unpinned enrollment.
+  EXPECT_TRUE(Has(none, "coordinator certificate: none: not enrolled")) << none.first;
+  EXPECT_FALSE(Has(none, "not pinned")) << none.first;
   // Kept comes before left, and the closing sentence speaks of what left.
   EXPECT_LT(none.first.find("Kept on this laptop"), none.first.find("Left this laptop"));
 
@@ -432,6 +434,9 @@ TEST(EmployeeCli, StatusSeparatesKeptFromLeftAndShowsTaskNoiseAndFingerprint) {
   EXPECT_TRUE(Has(three, "the newest 3 of 18 audit lines")) << three.first;
 
   ASSERT_TRUE(MakeDirectories(dir + "/fleet", 0700).ok());
+  for (const char* file : {"ca.crt", "device.crt", "device.key"}) {
+    tmp.Write(std::string("client/fleet/") + file, "read, not parsed, by status");
+  }
   tmp.Write("client/fleet/fleet.json",
             R"({"coordinator":"127.0.0.1:1","device_id":"d","server_sha256":"AB:CD"})");
   auto json_run = Client(dir, "status --json --last 2");
@@ -444,7 +449,12 @@ TEST(EmployeeCli, StatusSeparatesKeptFromLeftAndShowsTaskNoiseAndFingerprint) {
   EXPECT_EQ(status["task"]["noise_multiplier"], 1.3);
   EXPECT_EQ(status["enrollment"]["coordinator_fingerprint"], "AB:CD");
   EXPECT_EQ(status["training_paused"], false);
-  EXPECT_TRUE(Has(Client(dir, "status"), "SHA-256 AB:CD (pinned at enroll)"));
+  EXPECT_TRUE(Has(Client(dir, "status"), "SHA-256 AB:CD (pinned at enroll"));
+  // Enrolled before pinning: the enrollment says so, with what to do.
+  tmp.Write("client/fleet/fleet.json", R"({"coordinator":"127.0.0.1:1","device_id":"d"})");
+  auto unpinned = Client(dir, "status");
+  EXPECT_TRUE(Has(unpinned, "not pinned (enrolled before pinning)")) << unpinned.first;
+  EXPECT_TRUE(Has(unpinned, "enroll again to pin it")) << unpinned.first;
 }
 
 // How often `tacit-client ARGS` (with `env` before it) reads /proc/cpuinfo,

@@ -17,6 +17,7 @@
 #include "common/file_io.h"
 #include "coordinator/pki.h"
 #include "tests/client/hermetic_sources.h"
+#include "tests/support/test_seed.h"
 
 namespace tacit::runtime {
 namespace {
@@ -95,10 +96,9 @@ TEST(Backoff, GrowsExponentiallyWithJitterUpToTheCap) {
 
 // Issue 19: `--max-backoff-seconds 10` waited 11.5-13.9 s (jitter past the cap).
 TEST(Backoff, NeverExceedsTheCapForAnyAttemptOrDraw) {
-  std::mt19937_64 rng(std::random_device{}());
-  const uint64_t seed = rng();
-  SCOPED_TRACE(::testing::Message() << "seed " << seed);
-  rng.seed(seed);
+  const uint64_t seed = ::tacit::testing::TestSeed();
+  SCOPED_TRACE(::testing::Message() << "seed " << seed << " (TACIT_TEST_SEED replays it)");
+  std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> cap(0.5, 600);
   std::uniform_real_distribution<double> unit(0.0, std::nextafter(1.0, 0.0));
   std::uniform_int_distribution<int> failures(0, 80);

@@ -7,10 +7,13 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <map>
 
 #include "client/control_state.h"
 #include "client/runtime/enrollment.h"
 #include "client/store/event_store.h"
+#include "common/file_io.h"
 #include "coordinator/pki.h"
 #include "gtest/gtest.h"
 #include "tests/client/temp_dir.h"
@@ -72,31 +75,76 @@ TEST(OwnerCli, GenerateActivityStoresSyntheticEventsAndInspectSaysSo) {
       << inspect.output;
 }
 
-// Issue 19: `enroll` against an unreachable coordinator exited 0.
-TEST(OwnerCli, EnrollRefusesACoordinatorItCannotReach) {
+// Every file under `dir`, by path relative to it, with its bytes.
+std::map<std::string, std::string> FilesUnder(const std::string& dir) {
+  std::map<std::string, std::string> files;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir, error)) {
+    if (!entry.is_regular_file()) continue;
+    auto bytes = ReadFileToString(entry.path().string());
+    files[std::filesystem::relative(entry.path(), dir).string()] = bytes.ok() ? *bytes : "?";
+  }
+  return files;
+}
+
+// Issue 19: `enroll` against an unreachable coordinator exited 0. Then the
+// review: a failed enroll wrote the new files first and removed fleet.json
+// after, so a failed re-enroll destroyed the previous enrollment and a
+// failed first one left the device key behind. Now nothing is written
+// until everything, the coordinator included, is verified.
+TEST(OwnerCli, AFailedEnrollChangesNothing) {
   testing::TempDir pki;
   ASSERT_TRUE(coordinator::InitPkiFolder(pki.path(), {"127.0.0.1"}).ok());
   ASSERT_TRUE(coordinator::IssueDeviceInFolder(pki.path(), "laptop-3", 30).ok());
+  ASSERT_TRUE(coordinator::IssueDeviceInFolder(pki.path(), "laptop-4", 30).ok());
   testing::TempDir tmp;
   const std::string dir = tmp.File("client");
+  auto enroll = [&](const std::string& device, const std::string& extra) {
+    return Client(dir, "enroll --coordinator 127.0.0.1:9 --ca " + pki.File("ca.crt") + " --cert " +
+                           pki.File("devices/" + device + ".crt") + " --key " +
+                           pki.File("devices/" + device + ".key") + extra);
+  };
   // Port 9 (discard) on loopback: nothing of tacit's listens there.
-  CliRun enroll = Client(dir, "enroll --coordinator 127.0.0.1:9 --ca " + pki.File("ca.crt") +
-                                  " --cert " + pki.File("devices/laptop-3.crt") + " --key " +
-                                  pki.File("devices/laptop-3.key"));
-  EXPECT_NE(enroll.exit_code, 0) << enroll.output;
-  EXPECT_TRUE(Has(enroll, "no coordinator answers at 127.0.0.1:9")) << enroll.output;
-  EXPECT_TRUE(Has(enroll, "Not enrolled")) << enroll.output;
+  CliRun first = enroll("laptop-3", "");
+  EXPECT_NE(first.exit_code, 0) << first.output;
+  EXPECT_TRUE(Has(first, "no coordinator completed a TLS handshake at 127.0.0.1:9"))
+      << first.output;
+  EXPECT_TRUE(Has(first, "Not enrolled")) << first.output;
   EXPECT_FALSE(runtime::LoadEnrollment(dir).ok());
+  // No half-written enrollment: no key, no fleet file at all.
+  EXPECT_FALSE(std::filesystem::exists(dir + "/fleet/device.key"));
+  EXPECT_TRUE(FilesUnder(dir + "/fleet").empty());
+  EXPECT_FALSE(std::filesystem::exists(dir + "/" + runtime::kStagedFleetDir));
+
   // With the fingerprint the operator handed out, it enrolls offline and pins it.
   const std::string fingerprint(64, 'a');
-  CliRun offline =
-      Client(dir, "enroll --coordinator 127.0.0.1:9 --ca " + pki.File("ca.crt") + " --cert " +
-                      pki.File("devices/laptop-3.crt") + " --key " +
-                      pki.File("devices/laptop-3.key") + " --server-fingerprint " + fingerprint);
+  CliRun offline = enroll("laptop-3", " --server-fingerprint " + fingerprint);
   ASSERT_EQ(offline.exit_code, 0) << offline.output;
   auto enrolled = runtime::LoadEnrollment(dir);
   ASSERT_TRUE(enrolled.ok()) << enrolled.status();
   EXPECT_EQ(enrolled->server_sha256.substr(0, 5), "AA:AA");
+  const std::map<std::string, std::string> before = FilesUnder(dir + "/fleet");
+  ASSERT_EQ(before.count("device.key"), 1u);
+
+  // Re-enrolling as another device: an unreachable coordinator, then a
+  // malformed pin. The previous enrollment stays byte for byte.
+  CliRun unreachable = enroll("laptop-4", "");
+  EXPECT_NE(unreachable.exit_code, 0) << unreachable.output;
+  EXPECT_TRUE(FilesUnder(dir + "/fleet") == before) << unreachable.output;
+  CliRun malformed = enroll("laptop-4", " --server-fingerprint zz" + fingerprint.substr(2));
+  EXPECT_NE(malformed.exit_code, 0) << malformed.output;
+  EXPECT_TRUE(FilesUnder(dir + "/fleet") == before) << malformed.output;
+  EXPECT_EQ(runtime::LoadEnrollment(dir)->device_id, "laptop-3");
+  EXPECT_FALSE(std::filesystem::exists(dir + "/" + runtime::kStagedFleetDir));
+
+  // A successful re-enroll replaces it whole, the old key overwritten and gone.
+  CliRun again = enroll("laptop-4", " --server-fingerprint " + std::string(64, 'b'));
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_EQ(runtime::LoadEnrollment(dir)->device_id, "laptop-4");
+  const std::map<std::string, std::string> after = FilesUnder(dir + "/fleet");
+  EXPECT_EQ(after.at("device.key"), *ReadFileToString(pki.File("devices/laptop-4.key")));
+  EXPECT_EQ(after.size(), before.size());
+  EXPECT_FALSE(std::filesystem::exists(dir + "/" + runtime::kStagedFleetDir));
 }
 
 TEST(OwnerCli, ImportInspectPauseResumeErase) {

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "client/generator/fleet_generator.h"
 #include "gmock/gmock.h"
 
 #include "gtest/gtest.h"
@@ -201,6 +202,42 @@ TEST(LoadPopulation, AnExplicitLimitIsKeptAndReported) {
   EXPECT_EQ((*people)[0].train.size() + (*people)[0].test.size(), 5000u);
   EXPECT_EQ(report.people_limited(), 2);
   EXPECT_EQ(DescribeEventLimit(report.event_limit), "the first 5,000 events per person");
+}
+
+// The generator's report was hard-coded: every person "stopped at the limit
+// with more to read" and read exactly the limit, whatever happened. Now the
+// events are counted as made, and the limit is reported as not applying.
+TEST(LoadPopulation, TheGeneratorsReportCountsWhatItMadeAndCutsNobodyOff) {
+  std::mt19937 rng(20261201);
+  for (int trial = 0; trial < 4; ++trial) {
+    PopulationSpec spec;
+    spec.source = "generator";
+    spec.people = std::uniform_int_distribution<int>(1, 5)(rng);
+    spec.seed = rng();
+    spec.max_events_per_person = std::uniform_int_distribution<int>(20, 1500)(rng);
+    spec.vocab_salt = "test";
+    PopulationLoadReport report;
+    auto people = LoadPopulation(spec, &report);
+    ASSERT_TRUE(people.ok()) << people.status();
+    ASSERT_EQ(report.people.size(), static_cast<size_t>(spec.people));
+    EXPECT_TRUE(report.generated);
+    EXPECT_EQ(report.people_limited(), 0) << "a generator has nothing more to read";
+    EXPECT_THAT(DescribeLimitReached(report), ::testing::HasSubstr("nobody cut off"));
+    FleetGenerator fleet(spec.seed);
+    for (int i = 0; i < spec.people; ++i) {
+      int64_t made = 0;
+      ASSERT_TRUE(fleet
+                      .Generate(i, spec.max_events_per_person,
+                                [&made](const RawEvent&) {
+                                  ++made;
+                                  return absl::OkStatus();
+                                })
+                      .ok());
+      EXPECT_EQ(report.people[i].events, made) << "person " << i;
+      EXPECT_FALSE(report.people[i].reached_limit);
+      EXPECT_EQ(report.people[i].person_id, FleetGenerator::PersonId(i));
+    }
+  }
 }
 
 TEST(LoadPopulation, SeaFileNamesAreMatchedInAnyCaseAndWrongNamesSayWhatIsExpected) {

@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "tests/client/temp_dir.h"
 #include "tests/support/shared_data.h"
+#include "tests/support/test_seed.h"
 
 namespace tacit {
 namespace {
@@ -122,11 +123,7 @@ class Secrets {
   std::string canary_;
 };
 
-// A fresh seed each run (printed on failure); TACIT_TEST_SEED=N replays one.
-uint64_t TestSeed() {
-  if (const char* fixed = std::getenv("TACIT_TEST_SEED")) return std::strtoull(fixed, nullptr, 10);
-  return std::random_device{}();
-}
+using ::tacit::testing::TestSeed;
 
 std::string JsonString(const std::string& s) {
   std::string out = "\"";

@@ -21,6 +21,7 @@
 #include "spdlog/sinks/null_sink.h"
 #include "spdlog/sinks/ostream_sink.h"
 #include "task/federated_evaluation.h"
+#include "tests/support/test_seed.h"
 
 namespace tacit::coordinator {
 namespace {
@@ -479,10 +480,9 @@ TEST(RoundOrchestrator, RejectsForeignSessionsDevicesAndReplays) {
 // Issue 19: a laptop that took a seat and then declined showed up only as
 // `dropouts_per_phase [1,0,0,0]`; the log must name the device and phase.
 TEST(RoundOrchestrator, LogsEachDroppedDeviceWithItsPhase) {
-  std::mt19937_64 rng(std::random_device{}());
-  const uint64_t seed = rng();
-  SCOPED_TRACE(::testing::Message() << "seed " << seed);
-  rng.seed(seed);
+  const uint64_t seed = ::tacit::testing::TestSeed();
+  SCOPED_TRACE(::testing::Message() << "seed " << seed << " (TACIT_TEST_SEED replays it)");
+  std::mt19937_64 rng(seed);
   TaskConfig task = TinyTask(4, 3, 1);
   std::string dir = FreshDir("drops");
   std::vector<FakeDevice> devices(4);
@@ -555,10 +555,9 @@ TEST(RoundOrchestrator, StatusReadsTheStateFolderWithOrWithoutTheCoordinator) {
 // Random pairs of round counts and changed keys: raising (or keeping) rounds
 // is the one accepted change, and every refusal names each changed key.
 TEST(TaskChange, AcceptsOnlyRaisedRoundsAndNamesEveryOtherChangedKey) {
-  std::mt19937_64 rng(std::random_device{}());
-  const uint64_t seed = rng();
-  SCOPED_TRACE(::testing::Message() << "seed " << seed);
-  rng.seed(seed);
+  const uint64_t seed = ::tacit::testing::TestSeed();
+  SCOPED_TRACE(::testing::Message() << "seed " << seed << " (TACIT_TEST_SEED replays it)");
+  std::mt19937_64 rng(seed);
   std::uniform_int_distribution<int> rounds(1, 50);
   for (int trial = 0; trial < 60; ++trial) {
     TaskConfig stored = TinyTask(3, 3, rounds(rng));

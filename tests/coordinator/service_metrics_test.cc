@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -56,6 +58,40 @@ TEST(ServiceMetrics, EveryFamilyIsExportedBeforeAnythingHappens) {
 // packaging/grafana's dashboard queries only metrics the coordinator
 // exports: every tacit_* name in a panel's expr is a family (or a
 // histogram's _bucket/_count/_sum series) of the registry /metrics renders.
+// The label sets shown at zero drifted from the ones the service counts
+// ("wrong_task" check-ins were missing): every literal label passed to a
+// Refusal, a check-in retry or CheckIn in coordinator/service must be in
+// /metrics before anything happens.
+TEST(ServiceMetrics, EveryLabelTheServiceCountsIsShownAtZero) {
+  MetricsRegistry registry;
+  ASSERT_TRUE(ServiceMetrics::Register(registry).ok());
+  const std::string text = registry.Render();
+  const std::string dir = std::string(TACIT_SOURCE_DIR) + "/coordinator/service/";
+  struct Use {
+    std::string pattern, family, label;
+  };
+  const std::vector<Use> uses = {
+      {R"re(Refusal\(\s*"([a-z_]+)")re", "tacit_rejected_messages_total", "reason"},
+      {R"re(retry\([^;]*?"([a-z_]+)"\);)re", "tacit_check_ins_total", "result"},
+      {R"re(CheckIn\("([a-z_]+)"\))re", "tacit_check_ins_total", "result"}};
+  int found = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".cc") continue;
+    std::ifstream in(entry.path());
+    const std::string source((std::istreambuf_iterator<char>(in)), {});
+    for (const Use& use : uses) {
+      const std::regex re(use.pattern);
+      for (std::sregex_iterator m(source.begin(), source.end(), re), end; m != end; ++m) {
+        ++found;
+        const std::string series = use.family + "{" + use.label + "=\"" + (*m)[1].str() + "\"}";
+        EXPECT_NE(text.find(series), std::string::npos)
+            << series << " (used in " << entry.path().filename() << ") is not shown at zero";
+      }
+    }
+  }
+  EXPECT_GE(found, 15) << "the patterns no longer match the service's code";
+}
+
 TEST(ServiceMetrics, TheGrafanaDashboardQueriesOnlyExportedMetrics) {
   MetricsRegistry registry;
   auto metrics = ServiceMetrics::Register(registry);

@@ -16,6 +16,7 @@
 #include "common/sql/sql_db.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/test_seed.h"
 
 namespace tacit::coordinator {
 namespace {
@@ -190,6 +191,28 @@ TEST(StateStoreTest, SecondOpenOfTheSameFolderIsRefused) {
   EXPECT_THAT(second.status().message(), HasSubstr("in use by another tacit-coordinator"));
 }
 
+// `tacit-coordinator status` reads the state of a running coordinator: its
+// connection must not be able to write (it opened read-write before).
+TEST(StateStoreTest, OpenForReadingCannotWrite) {
+  std::string dir = FreshDir("read-only");
+  {
+    auto serving = StateStore::Open(dir);
+    ASSERT_TRUE(serving.ok()) << serving.status();
+    ASSERT_TRUE((*serving)->UpsertTask("t", {{"a", 1}}).ok());
+  }
+  auto reader = StateStore::OpenForReading(dir);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  auto tasks = (*reader)->Tasks();
+  ASSERT_TRUE(tasks.ok()) << tasks.status();
+  EXPECT_EQ(tasks->size(), 1u);
+  EXPECT_FALSE((*reader)->UpsertTask("another", {{"b", 2}}).ok());
+  auto again = StateStore::OpenForReading(dir);
+  ASSERT_TRUE(again.ok());
+  auto still = (*again)->Tasks();
+  ASSERT_TRUE(still.ok());
+  EXPECT_EQ(still->size(), 1u) << "the read-only store wrote a task";
+}
+
 TEST(StateStoreTest, RefusesNewerSchemasAndForeignFiles) {
   std::string dir = FreshDir("schema");
   ASSERT_TRUE(StateStore::Open(dir).ok());
@@ -318,7 +341,9 @@ TEST(StateStoreTest, OldCheckpointsArePruned) {
 // committed one.
 TEST(StateStoreTest, KilledWriterLeavesCommittedRoundsIntact) {
   const size_t dim = 200000;  // 800 KB per checkpoint: a commit takes tens of ms
-  std::mt19937 rng(std::random_device{}());
+  const uint64_t seed = ::tacit::testing::TestSeed();
+  SCOPED_TRACE(::testing::Message() << "seed " << seed << " (TACIT_TEST_SEED replays it)");
+  std::mt19937 rng(static_cast<uint32_t>(seed));
   for (int trial = 0; trial < 4; ++trial) {
     std::string dir = FreshDir("crash" + std::to_string(trial));
     int pipe_fds[2];

@@ -2,6 +2,7 @@
 // processes on loopback with mutual TLS, synthetic-fleet data in each
 // client's encrypted store.
 
+#include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -205,9 +206,13 @@ TEST(FederationIntegration, ThreeRoundsCompleteAndBadMessagesAreRejected) {
   EXPECT_EQ(SubmitCode(*tester, wrong_round), grpc::StatusCode::PERMISSION_DENIED);
   auto impostor = fleet.DeviceStub("d1");
   EXPECT_EQ(SubmitCode(*impostor, submit), grpc::StatusCode::PERMISSION_DENIED);
-  // Accepted once; the replay is rejected.
+  // Accepted once; the replay is rejected: as a duplicate while advertise_keys
+  // is open, or, when the tester's keys were the last the phase waited for
+  // and share_keys opened in between (the other laptops run on their own),
+  // as a message without share_keys' session id (seen in CI).
   EXPECT_EQ(SubmitCode(*tester, submit), grpc::StatusCode::OK);
-  EXPECT_EQ(SubmitCode(*tester, submit), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_THAT(SubmitCode(*tester, submit), ::testing::AnyOf(grpc::StatusCode::ALREADY_EXISTS,
+                                                            grpc::StatusCode::UNAUTHENTICATED));
   // Oversized: refused before it reaches the round.
   v1::SubmitRequest huge = submit;
   huge.mutable_message()->mutable_masked_input()->set_packed(std::string(64 << 20, 'x'));

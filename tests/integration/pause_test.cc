@@ -14,6 +14,7 @@
 #include "client/runtime/participation_policy.h"
 #include "client/runtime/round_runner.h"
 #include "tests/integration/recorded_coordinator.h"
+#include "tests/support/test_seed.h"
 
 namespace tacit::testing {
 namespace {
@@ -38,9 +39,11 @@ TEST(Pause, StopsTheRoundInFlightAndNothingMoreLeaves) {
                                           "sent masked_input, waiting for consistency_check",
                                           "sent consistency_check, waiting for unmasking",
                                           "awaiting result"};
-  const uint32_t seed = std::random_device{}();
+  const uint64_t seed = ::tacit::testing::TestSeed();
   const std::string pause_at = steps[seed % steps.size()];
-  SCOPED_TRACE(::testing::Message() << "seed " << seed << ": pause at '" << pause_at << "'");
+  SCOPED_TRACE(::testing::Message()
+               << "seed " << seed << " (TACIT_TEST_SEED replays it): pause at '" << pause_at
+               << "'");
 
   Fleet fleet("pause");
   const std::string task = fleet.WriteTask({{"rounds", 1}});

@@ -95,6 +95,12 @@ TEST(ChunkedCrossEntropyTest, MatchesLibTorchLossAndGradients) {
     auto chunked = internal::ChunkedCrossEntropy(input, weight, bias, targets, chunk);
     auto actual = torch::autograd::grad({chunked * factor}, {input, weight, bias});
     EXPECT_NEAR(chunked.item<double>(), reference.item<double>(), 1e-5);
+    {  // Evaluation: the same loss with no gradients wanted (and none computed).
+      torch::NoGradGuard no_grad;
+      auto evaluated = internal::ChunkedCrossEntropy(input, weight, bias, targets, chunk);
+      EXPECT_FALSE(evaluated.requires_grad());
+      EXPECT_NEAR(evaluated.item<double>(), reference.item<double>(), 1e-5);
+    }
     for (size_t g = 0; g < 3; ++g) {
       EXPECT_TRUE(torch::allclose(actual[g], expected[g], 1e-4, 1e-6)) << "gradient " << g;
     }

@@ -128,7 +128,7 @@ TEST(CompressedRound, AFederationIsTheSameWithSecureAggregationOnAndOff) {
   for (size_t i = 0; i < secure.result.rounds.size(); ++i) {
     EXPECT_EQ(secure.result.rounds[i].outcome, plain.result.rounds[i].outcome);
     committed += secure.result.rounds[i].outcome == "committed";
-    EXPECT_GT(secure.result.rounds[i].rotated_coordinates, 0);
+    EXPECT_GT(secure.result.rounds[i].rotated_coordinates.value_or(0), 0);
   }
   EXPECT_GT(committed, 0);
   EXPECT_EQ(secure.result.final_parameters, plain.result.final_parameters);

@@ -113,6 +113,15 @@ TEST(GrpcTransportTest, SameModelAsInProcessForTheSameSeed) {
     if (a.evaluation && b.evaluation) {
       EXPECT_NEAR(a.evaluation->top1_pooled, b.evaluation->top1_pooled, 1e-3);
     }
+    // What only the in-process transport sees (the updates themselves) is a
+    // number there and null over gRPC, never a 0 that reads as measured.
+    const nlohmann::json measured = a.ToJson(), unmeasured = b.ToJson();
+    for (const char* key : {"update_norm", "rotated_coordinates", "clipped_after_rotation"}) {
+      EXPECT_TRUE(unmeasured[key].is_null()) << key << " over gRPC: " << unmeasured[key];
+      if (a.outcome == "committed") {
+        EXPECT_TRUE(measured[key].is_number()) << key << " in process: " << measured[key];
+      }
+    }
   }
   EXPECT_EQ(in_process.result.model_version, grpc.result.model_version);
   EXPECT_GT(short_rounds, 0) << "the seed must leave a round short of people";

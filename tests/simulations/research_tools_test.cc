@@ -13,6 +13,8 @@
 #include "common/file_io.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "models/model_file.h"
+#include "models/parameter_layout.h"
 #include "simulations/central/central_reference.h"
 #include "simulations/federation/experiment_config.h"
 #include "simulations/federation/inspect_data.h"
@@ -264,6 +266,34 @@ TEST(WeightingTest, UnsetMaxWeightCapsNobodyAndAnExplicitOneIsCounted) {
   }
 }
 
+// Weighting by examples without max_weight: RunExperiment resolved the cap
+// (nobody capped) but RunSimulation, which benches and tests call directly,
+// kept the parser's default cap of 10000 examples. Both now take it from
+// ResolveWeighting, so the same config trains the same model.
+TEST(WeightingTest, RunSimulationAndRunExperimentWeighTheSame) {
+  nlohmann::json json = SmallExperiment(3, 3, 1, 8);
+  // Enough events that someone has more than 10000 training examples.
+  json["population"]["max_events_per_person"] = 30000;
+  json["task"]["aggregation"] = {{"weighting", "examples"}};
+  auto config = ParseExperimentConfig(json);
+  ASSERT_TRUE(config.ok()) << config.status();
+  config->population.seed = config->seed;
+  auto people = LoadPopulation(config->population);
+  ASSERT_TRUE(people.ok()) << people.status();
+  double largest = 0;
+  for (const PersonTokens& p : *people) largest = std::max(largest, ExamplesOf(p));
+  ASSERT_GT(largest, 10000) << "the test needs someone above the parser's default cap";
+
+  auto simulated = RunSimulation(*config, *people);
+  ASSERT_TRUE(simulated.ok()) << simulated.status();
+  const std::string out = TempFolder() + "/experiment";
+  ASSERT_EQ(RunExperiment(*config, out), 0);
+  auto saved = LoadModelFile(out + "/final_model.tacitmodel");
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  EXPECT_EQ(saved->parameters, simulated->final_parameters)
+      << "the same config must give the same weights, so the same model";
+}
+
 TEST(PersonalModelsTest, BigramBaselineCountsTheMostFrequentSuccessor) {
   PersonTokens p;
   p.train = {1, 2, 1, 2, 1, 3, 1, 2};  // after 1: 2 three times, 3 once; after 2: 1
@@ -279,7 +309,9 @@ TEST(PersonalModelsTest, FineTunedModelsAreScoredPerPersonBesideTheGlobalOne) {
   SimRun run = Simulate(json);
   auto people = LoadPopulation(run.config.population);
   ASSERT_TRUE(people.ok());
-  auto rows = EvaluatePersonalModels(run.config, run.result.final_parameters, *people);
+  ASSERT_EQ(run.result.final_evaluation.size(), people->size());
+  auto rows = EvaluatePersonalModels(run.config, run.result.final_parameters,
+                                     run.result.final_evaluation, *people);
   ASSERT_TRUE(rows.ok()) << rows.status();
   ASSERT_EQ(rows->size(), 4u);
   bool changed = false;
@@ -288,9 +320,43 @@ TEST(PersonalModelsTest, FineTunedModelsAreScoredPerPersonBesideTheGlobalOne) {
     EXPECT_EQ(row.person, (*people)[i].person_id);
     EXPECT_EQ(row.predictions, static_cast<int64_t>((*people)[i].test.size()));
     EXPECT_DOUBLE_EQ(row.bigram_top1, BigramTop1((*people)[i]));
+    // The reused figure is the number a second evaluation pass would give.
+    auto again = Evaluate(run.config.model, run.result.final_parameters, (*people)[i]);
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_EQ(row.global_top1, again->top1) << (*people)[i].person_id;
+    EXPECT_EQ(row.predictions, again->predictions);
     changed = changed || row.personal_top1 != row.global_top1;
   }
   EXPECT_TRUE(changed) << "5 steps at lr 0.05 must move some person's predictions";
+}
+
+// The global model's figures come from the evaluation already made (no second
+// pass over every person): a result handed in is the one reported, and one
+// that does not cover every person is refused.
+TEST(PersonalModelsTest, TheGlobalFiguresAreTheEvaluationHandedIn) {
+  nlohmann::json json = SmallExperiment(3, 3, 1, 5);
+  json["evaluation"] = {{"personalization", {{"steps", 1}, {"lr", 0.01}}}};
+  auto config = ParseExperimentConfig(json);
+  ASSERT_TRUE(config.ok()) << config.status();
+  config->population.seed = config->seed;
+  auto people = LoadPopulation(config->population);
+  ASSERT_TRUE(people.ok()) << people.status();
+  auto global = InitialParameters(config->model, 1);
+  ASSERT_TRUE(global.ok());
+  std::vector<EvalResult> given(people->size());
+  for (size_t i = 0; i < given.size(); ++i) {
+    given[i].top1 = 0.125 * static_cast<double>(i + 1);
+    given[i].predictions = static_cast<int64_t>(7 + i);
+  }
+  auto rows = EvaluatePersonalModels(*config, *global, given, *people);
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  for (size_t i = 0; i < rows->size(); ++i) {
+    EXPECT_EQ((*rows)[i].global_top1, given[i].top1);
+    EXPECT_EQ((*rows)[i].predictions, given[i].predictions);
+  }
+  given.pop_back();
+  EXPECT_EQ(EvaluatePersonalModels(*config, *global, given, *people).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(InspectDataTest, PrintsTheLimitTheSplitAndTheCoverage) {

@@ -185,20 +185,63 @@ TEST(RotatedQuantization, ThePlannedRingNeverWrapsAtTheLargestCohort) {
     const uint64_t top = (uint64_t{1} << k) - 1;
     const absl::uint128 largest = absl::uint128(top) * static_cast<uint64_t>(cohort);
     EXPECT_LT(largest, absl::uint128(1) << plan->bits) << "cohort " << cohort << " k " << k;
-    // The ring is k + ceil(log2 cohort) bits (Suresh et al.'s count) unless
-    // the fixed-point weight and evaluation counts need more.
+    // The ring holds the largest sum and no more, unless the fixed-point
+    // weight and evaluation counts need more; never beyond k + ceil(log2
+    // cohort) (Suresh et al.'s count).
     absl::StatusOr<int> fixed_point = FixedPointRingBits(task, 0);
     ASSERT_TRUE(fixed_point.ok());
     int cohort_bits = 0;
     while ((1 << cohort_bits) < cohort) ++cohort_bits;
-    EXPECT_EQ(plan->bits, std::max(k + cohort_bits, *fixed_point));
-    // Every client at the top level: decodes to cohort * R in every rotated
-    // coordinate, i.e. no DataLoss and no wrap.
-    std::vector<uint64_t> sums(
-        plan->encoded_dim, static_cast<uint64_t>(largest & ((absl::uint128(1) << plan->bits) - 1)));
+    EXPECT_LE(plan->bits, std::max(k + cohort_bits, *fixed_point));
+    // The ring is as narrow as it can be: a sum at the ceiling needs its top bit.
+    if (plan->bits > *fixed_point) {
+      EXPECT_GE(largest, absl::uint128(1) << (plan->bits - 1)) << "cohort " << cohort << " k " << k;
+    }
+    // Every client at the top level in one rotated coordinate (cohort * R
+    // there, the zero level elsewhere): below the ceiling, so no DataLoss,
+    // and no wrap: it decodes to that coordinate's cohort * R.
+    std::vector<uint64_t> sums(plan->encoded_dim, top * static_cast<uint64_t>(cohort) / 2);
+    sums[3] = static_cast<uint64_t>(largest & ((absl::uint128(1) << plan->bits) - 1));
     absl::StatusOr<std::vector<double>> decoded = DecodeRotatedSum(sums, *plan, 9, cohort);
     ASSERT_TRUE(decoded.ok()) << decoded.status();
   }
+}
+
+// Every client sends the same update at the clip norm: the largest honest
+// sum (norm cohort * clip, plus rounding) is never refused by the norm check.
+TEST(RotatedQuantization, AlignedUpdatesAtTheClipNormAreNeverRefused) {
+  std::mt19937_64 rng(31);
+  for (int trial = 0; trial < 10; ++trial) {
+    const size_t dim = std::uniform_int_distribution<size_t>(300, 20'000)(rng);
+    const int clients = std::uniform_int_distribution<int>(1, 40)(rng);
+    const int k = std::uniform_int_distribution<int>(1, 8)(rng);
+    const double clip = std::uniform_real_distribution<double>(0.01, 10)(rng);
+    SCOPED_TRACE(::testing::Message()
+                 << "dim " << dim << " clients " << clients << " k " << k << " clip " << clip);
+    const TaskConfig task = CompressedTask(clients, k, clip, 4.0);
+    absl::StatusOr<RotatedQuantizationPlan> plan =
+        RotatedQuantizationPlanOfTask(task, static_cast<int64_t>(dim));
+    ASSERT_TRUE(plan.ok()) << plan.status();
+    const std::vector<double> x = RandomUpdate(rng, dim, clip);
+    RingSum ring(plan->encoded_dim, plan->bits);
+    for (int c = 0; c < clients; ++c) ring.Add(Quantize(x, *plan, 5, rng()).levels);
+    absl::StatusOr<std::vector<double>> sum = DecodeRotatedSum(ring.sums, *plan, 5, clients);
+    ASSERT_TRUE(sum.ok()) << sum.status();
+  }
+}
+
+// The per-coordinate ceiling alone let two clients of a ten-client cohort
+// put R in every rotated coordinate: a sum of norm about 2 * range_sigmas *
+// clip, four times what two clipped updates can reach.
+TEST(RotatedQuantization, ACraftedSumWithinTheCeilingButBeyondTheClipNormIsRefused) {
+  const TaskConfig task = CompressedTask(10, 3, 1.0, 4.0);
+  absl::StatusOr<RotatedQuantizationPlan> plan = RotatedQuantizationPlanOfTask(task, 3000);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  std::vector<uint64_t> sums(plan->encoded_dim, 2 * 7);  // both clients at the top level
+  absl::StatusOr<std::vector<double>> decoded = DecodeRotatedSum(sums, *plan, 1, 2);
+  EXPECT_EQ(decoded.status().code(), absl::StatusCode::kDataLoss) << decoded.status();
+  EXPECT_THAT(decoded.status().message(), HasSubstr("beyond the"));
+  EXPECT_THAT(decoded.status().message(), HasSubstr("clipped to 1"));
 }
 
 // A sum above what `clients` honest encodings reach was crafted (or wrapped):

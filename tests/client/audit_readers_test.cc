@@ -13,6 +13,7 @@
 #include "client/runtime/audit_summary.h"
 #include "nlohmann/json.hpp"
 #include "tests/client/temp_dir.h"
+#include "tests/support/test_seed.h"
 
 namespace tacit::runtime {
 namespace {
@@ -44,8 +45,8 @@ nlohmann::json RandomLine(std::mt19937& rng) {
 }
 
 TEST(AuditReaders, TotalsEqualTheSumsOfTheRowsOverRandomLogs) {
-  const uint32_t seed = std::random_device{}();
-  SCOPED_TRACE(::testing::Message() << "seed " << seed);
+  const auto seed = static_cast<uint32_t>(::tacit::testing::TestSeed());
+  SCOPED_TRACE(::testing::Message() << "seed " << seed << " (TACIT_TEST_SEED replays it)");
   std::mt19937 rng(seed);
   for (int trial = 0; trial < 20; ++trial) {
     testing::TempDir dir;

@@ -33,6 +33,7 @@
 #include "coordinator/pki.h"
 #include "tacit/v1/federation.grpc.pb.h"
 #include "tests/client/temp_dir.h"
+#include "tests/support/test_seed.h"
 
 namespace tacit::runtime {
 namespace {
@@ -83,7 +84,9 @@ TEST(ChannelWait, EndsWithinSecondsOfTheCoordinatorComingBack) {
   auto channel = Channel(address);
   std::atomic<bool> stop{false};
   testing::TempDir unpaused;  // the client folder: no control.json, nothing paused
-  std::mt19937 rng(std::random_device{}());
+  const auto seed = static_cast<uint32_t>(::tacit::testing::TestSeed());
+  SCOPED_TRACE(::testing::Message() << "seed " << seed << " (TACIT_TEST_SEED replays it)");
+  std::mt19937 rng(seed);
   const double down_seconds = std::uniform_real_distribution<double>(0.5, 2.0)(rng);
   SCOPED_TRACE(::testing::Message() << "down for " << down_seconds << " s");
 
@@ -263,8 +266,9 @@ TEST(CoordinatorPin, ACertificateFromTheSameCaButNotPinnedReceivesNoCall) {
   CountingCoordinator impostor;
   auto server = StartTlsServer(address, laptop.ca.cert_pem, *swapped, &impostor);
   ASSERT_NE(server, nullptr);
-  const uint32_t seed = std::random_device{}();
-  SCOPED_TRACE(::testing::Message() << "call order seed " << seed);
+  const auto seed = static_cast<uint32_t>(::tacit::testing::TestSeed());
+  SCOPED_TRACE(::testing::Message()
+               << "call order seed " << seed << " (TACIT_TEST_SEED replays it)");
   auto handshakes = std::make_shared<CoordinatorHandshakes>();
   auto stub = v1::Federation::NewStub(OpenFleetChannel(enrollment, handshakes));
   for (const auto& [method, status] : CallEveryMethod(*stub, seed)) {

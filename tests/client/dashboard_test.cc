@@ -28,6 +28,7 @@
 #include "tests/client/temp_dir.h"
 #include "tests/support/shared_data.h"
 #include "tests/support/shell.h"
+#include "tests/support/test_seed.h"
 
 namespace tacit {
 namespace {
@@ -71,7 +72,9 @@ TEST(Dashboard, TokensAreRandomAndComparedWhole) {
   EXPECT_FALSE(dashboard::TokenMatches(*a, *a + "0"));
   EXPECT_FALSE(dashboard::TokenMatches("", ""));
   // Every single changed character, anywhere: refused.
-  std::mt19937 rng(std::random_device{}());
+  const auto seed = static_cast<uint32_t>(::tacit::testing::TestSeed());
+  SCOPED_TRACE(::testing::Message() << "seed " << seed << " (TACIT_TEST_SEED replays it)");
+  std::mt19937 rng(seed);
   for (int i = 0; i < 64; ++i) {
     std::string other = *a;
     const size_t at = rng() % other.size();

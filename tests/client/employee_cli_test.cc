@@ -25,6 +25,7 @@
 #include "tests/client/temp_dir.h"
 #include "tests/support/shared_data.h"
 #include "tests/support/shell.h"
+#include "tests/support/test_seed.h"
 
 namespace tacit {
 namespace {
@@ -110,8 +111,8 @@ std::string LocalText(const std::string& zone, int64_t ms) {
 // zone; exactly the events before (after) the cut go, and the output names
 // the interval in local time.
 TEST(EmployeeCli, EraseTakesLocalTimeAndExplicitOffsets) {
-  const uint32_t seed = std::random_device{}();
-  SCOPED_TRACE(::testing::Message() << "seed " << seed);
+  const auto seed = static_cast<uint32_t>(::tacit::testing::TestSeed());
+  SCOPED_TRACE(::testing::Message() << "seed " << seed << " (TACIT_TEST_SEED replays it)");
   std::mt19937 rng(seed);
   const std::vector<std::string> zones = {"America/New_York", "Asia/Kolkata", "Europe/Berlin",
                                           "Pacific/Chatham", "UTC"};
@@ -289,8 +290,8 @@ TEST(EmployeeCli, LeaveUnenrollsErasesEverythingAndSaysWhatCannotBeUndone) {
 // ledger; --json has the same figures, --raw every line. Random logs,
 // checked against sums kept here.
 TEST(EmployeeCli, AuditSummarizesEveryExchangePerDayAndTask) {
-  const uint32_t seed = std::random_device{}();
-  SCOPED_TRACE(::testing::Message() << "seed " << seed);
+  const auto seed = static_cast<uint32_t>(::tacit::testing::TestSeed());
+  SCOPED_TRACE(::testing::Message() << "seed " << seed << " (TACIT_TEST_SEED replays it)");
   std::mt19937 rng(seed);
   testing::TempDir tmp;
   const std::string dir = tmp.File("client");

@@ -13,6 +13,7 @@
 #include "client/runtime/model_cache.h"
 #include "tacit/v1/federation.grpc.pb.h"
 #include "tests/client/temp_dir.h"
+#include "tests/support/test_seed.h"
 
 namespace tacit::runtime {
 namespace {
@@ -56,8 +57,8 @@ class LyingDownloads final : public v1::Federation::Service {
 };
 
 TEST(ModelDownloadAudit, ABadChunkIsCountedLikeEveryOther) {
-  const uint32_t seed = std::random_device{}();
-  SCOPED_TRACE(::testing::Message() << "seed " << seed);
+  const auto seed = static_cast<uint32_t>(::tacit::testing::TestSeed());
+  SCOPED_TRACE(::testing::Message() << "seed " << seed << " (TACIT_TEST_SEED replays it)");
   std::mt19937 rng(seed);
   for (int trial = 0; trial < 4; ++trial) {
     const int good = static_cast<int>(rng() % 4);

@@ -12,6 +12,7 @@
 #include "client/synthetic_activity.h"
 #include "nlohmann/json.hpp"
 #include "tests/client/temp_dir.h"
+#include "tests/support/test_seed.h"
 
 namespace tacit {
 namespace {
@@ -41,8 +42,8 @@ TEST(SyntheticMarker, ReadsAValidMarkerAndNoneWhenAbsent) {
 // Each field in turn given a value of another type, removed, or the whole
 // file not JSON or not an object: an error naming the file, no exception.
 TEST(SyntheticMarker, ADamagedMarkerIsAnErrorNotAnException) {
-  const uint32_t seed = std::random_device{}();
-  SCOPED_TRACE(::testing::Message() << "seed " << seed);
+  const auto seed = static_cast<uint32_t>(::tacit::testing::TestSeed());
+  SCOPED_TRACE(::testing::Message() << "seed " << seed << " (TACIT_TEST_SEED replays it)");
   std::mt19937 rng(seed);
   const std::vector<nlohmann::json> wrong = {
       "text", 1.5, -3, nullptr, nlohmann::json::array(), nlohmann::json::object(), true};

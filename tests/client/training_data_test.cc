@@ -12,6 +12,7 @@
 
 #include "client/store/event_store.h"
 #include "tests/client/temp_dir.h"
+#include "tests/support/test_seed.h"
 
 namespace tacit::runtime {
 namespace {
@@ -47,8 +48,8 @@ std::string Reason(const absl::StatusOr<std::string>& reason) {
 }
 
 TEST(TrainingData, TheCheapCheckSaysWhatTheWholeStoreSays) {
-  const uint32_t seed = std::random_device{}();
-  SCOPED_TRACE(::testing::Message() << "seed " << seed);
+  const auto seed = static_cast<uint32_t>(::tacit::testing::TestSeed());
+  SCOPED_TRACE(::testing::Message() << "seed " << seed << " (TACIT_TEST_SEED replays it)");
   std::mt19937 rng(seed);
   TaskConfig task;
   task.vocab.salt = "s";

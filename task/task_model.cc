@@ -20,6 +20,16 @@ absl::StatusOr<::tacit::ModelConfig> ResolveTaskModel(const TaskConfig& task,
     return absl::InvalidArgumentError(
         absl::StrCat("config key '", prefix, "model': ", resolved.status().message()));
   }
+  // The trainer refuses such a stride, so every laptop would fail every round
+  // (and a simulation would abandon each with no update): refused here, where
+  // check-config, serve, the simulator and the laptop all resolve the model.
+  if (task.training.window_stride > resolved->window) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config key '", prefix, "training.window_stride' = ", task.training.window_stride,
+        " is larger than the model's window of ", resolved->window,
+        " tokens: tokens between windows would never be trained on; use at most ", resolved->window,
+        " (0 = the window)"));
+  }
   return resolved;
 }
 

@@ -23,11 +23,11 @@ TEST(ResolveTaskModel, RefusesATrainingStrideLargerThanTheWindow) {
   for (int trial = 0; trial < 50; ++trial) {
     const int window = std::uniform_int_distribution<int>(2, 128)(rng);
     const int stride = std::uniform_int_distribution<int>(0, 2 * window)(rng);
-    absl::StatusOr<TaskConfig> task = ParseTaskConfig(
-        {{"name", "t"},
-         {"model", {{"name", "gru"}, {"hyperparameters", {{"window", window}}}}},
-         {"vocab", {{"salt", "s"}}},
-         {"training", {{"window_stride", stride}}}});
+    absl::StatusOr<TaskConfig> task =
+        ParseTaskConfig({{"name", "t"},
+                         {"model", {{"name", "gru"}, {"hyperparameters", {{"window", window}}}}},
+                         {"vocab", {{"salt", "s"}}},
+                         {"training", {{"window_stride", stride}}}});
     ASSERT_TRUE(task.ok()) << task.status();
     absl::StatusOr<ModelConfig> model = ResolveTaskModel(*task, "task");
     if (stride <= window) {

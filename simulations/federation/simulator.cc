@@ -43,17 +43,6 @@ double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// One selected client's round, in the simulator's memory only while it runs.
-struct Participant {
-  size_t person = 0;       // index into people
-  uint32_t client_id = 0;  // the id secure aggregation knows it by
-  int drop_phase = -1;     // phase in which it vanishes; -1 = never
-  bool straggler = false;
-  std::optional<PreparedUpdate> update;  // set when training succeeded
-  std::string failure;                   // why training failed, if it did
-  std::unique_ptr<secagg::SecAggClient> secagg;
-};
-
 class Simulation {
  public:
   Simulation(const ExperimentConfig& config, const std::vector<PersonTokens>& people,
@@ -64,7 +53,10 @@ class Simulation {
         hooks_(hooks),
         model_(std::move(model)),
         grpc_(std::move(grpc)),
-        behaviour_rng_(DeriveSeed(config.seed, 0, 0, kBehaviourSalt)) {}
+        behaviour_rng_(DeriveSeed(config.seed, 0, 0, kBehaviourSalt)) {
+    if (hooks.laptops == nullptr) local_ = std::make_unique<LocalLaptops>(config, people);
+    laptops_ = hooks.laptops != nullptr ? hooks.laptops : local_.get();
+  }
 
   // Rounds as the production coordinator runs them: an abandoned attempt is
   // retried with a new cohort until the round commits. Production retries
@@ -116,20 +108,14 @@ class Simulation {
  private:
   absl::Status EvaluateInto(RoundRecord& record) {
     auto start = Clock::now();
-    std::vector<EvalResult> per_person(people_.size());
-    std::vector<absl::Status> errors(people_.size());
     std::vector<float> served;  // the gRPC coordinator's model, copied out once
     if (grpc_) served = grpc_->parameters();
     const std::vector<float>& global = grpc_ ? served : model_.parameters();
-    ParallelFor(people_.size(), config_.workers, [&](size_t i) {
-      auto eval = Evaluate(config_.model, global, people_[i]);
-      if (eval.ok()) {
-        per_person[i] = *eval;
-      } else {
-        errors[i] = eval.status();
-      }
-    });
-    for (const auto& error : errors) TACIT_RETURN_IF_ERROR(error);
+    TACIT_ASSIGN_OR_RETURN(std::vector<EvalResult> per_person, laptops_->Evaluate(global));
+    if (per_person.size() != people_.size()) {
+      return absl::InternalError(absl::StrCat("the laptops scored ", per_person.size(), " of ",
+                                              people_.size(), " people"));
+    }
     PopulationEval eval = CombineEvaluations(std::move(per_person));
     record.evaluation = ModelEvaluation{eval.pooled.top1, eval.pooled.top3, eval.macro.top1,
                                         eval.macro.top3, eval.pooled.loss};
@@ -188,41 +174,11 @@ class Simulation {
     return participants;
   }
 
-  // Local training of every non-straggler, `workers` at a time.
-  void Train(int round, std::vector<Participant>& participants, double noise_stddev,
-             RoundRecord& record) {
-    LocalUpdateTask task;
-    task.model = config_.model;
-    task.training = config_.training;
-    task.clip_norm = config_.task.dp.clip_norm;
-    task.noise_stddev = noise_stddev;
-    task.weight_by_examples = config_.task.aggregation.weighting == Weighting::kExamples;
-    task.max_weight = config_.task.aggregation.max_weight;
-    task.evaluation = EvaluationEncodingOf(config_.task, config_.task.aggregation.max_weight);
-    const std::vector<float>& global = model_.parameters();
-    ParallelFor(participants.size(), config_.workers, [&](size_t i) {
-      Participant& p = participants[i];
-      if (p.straggler) return;
-      LocalUpdateTask mine = task;
-      mine.training.seed = DeriveSeed(config_.seed, round, p.person, kTrainingSalt);
-      // Reproducible noise for the simulation; the fleet client seeds from the OS.
-      auto noise = GaussianNoise::FromSeed(DeriveKey(config_.seed, round, p.person, kNoiseSalt));
-      NoiseAdder add_noise = [&noise](absl::Span<float> values, double stddev) {
-        noise->Add(values, stddev);
-      };
-      if (!noise.ok()) {
-        p.failure = std::string(noise.status().message());
-        return;
-      }
-      // Federated evaluation scores the person's test part, the same held-out
-      // tokens the central evaluation uses.
-      auto update = PrepareLocalUpdate(mine, global, people_[p.person], add_noise);
-      if (update.ok()) {
-        p.update = *std::move(update);
-      } else {
-        p.failure = std::string(update.status().message());
-      }
-    });
+  // Local training of every non-straggler, wherever its laptop lives.
+  absl::Status Train(int round, uint64_t round_id, std::vector<Participant>& participants,
+                     double noise_stddev, RoundRecord& record) {
+    TACIT_RETURN_IF_ERROR(laptops_->Train(TrainingOrder{round, round_id, noise_stddev},
+                                          model_.parameters(), participants));
     double loss_sum = 0, norm_sum = 0;
     int trained = 0;
     for (const Participant& p : participants) {
@@ -238,6 +194,7 @@ class Simulation {
       record.train_loss = loss_sum / trained;
       record.update_norm = norm_sum / trained;
     }
+    return absl::OkStatus();
   }
 
   absl::StatusOr<RoundRecord> RunRound(int round, double last_top1) {
@@ -275,7 +232,7 @@ class Simulation {
     if (hooks_.progress) hooks_.progress->Update(round, "training", last_top1);
     record.bytes_down += model_bytes * static_cast<int64_t>(participants.size());
     auto train_start = Clock::now();
-    Train(round, participants, plan->noise_stddev, record);
+    TACIT_RETURN_IF_ERROR(Train(round, plan->round_id, participants, plan->noise_stddev, record));
     record.train_wall_seconds = SecondsSince(train_start);
 
     absl::StatusOr<coordinator::RoundAggregate> aggregate =
@@ -310,63 +267,25 @@ class Simulation {
       int round, const coordinator::RoundPlan& plan, std::vector<Participant>& participants,
       RoundRecord& record, double last_top1) {
     auto protocol_start = Clock::now();
-    std::map<uint32_t, std::unique_ptr<secagg::SecAggClient>> clients;
-    auto counts = std::make_shared<CompressionCounts>();
-    secagg::InProcessDelivery::Options options;
-    options.workers = config_.workers;
-    options.on_phase = [&](secagg::Phase phase) {
-      if (hooks_.progress) hooks_.progress->Update(round, secagg::PhaseName(phase), last_top1);
-    };
-    for (Participant& p : participants) {
-      if (p.drop_phase >= 0) options.dropouts.dropped_before[p.drop_phase].insert(p.client_id);
-      if (!p.update) continue;  // straggler or failed training: never answers
-      secagg::ClientConfig client_config;
-      client_config.client_id = p.client_id;
-      client_config.rounding_key = DeriveKey(config_.seed, plan.round_id, p.person, kRoundingSalt);
-      client_config.input_encoder = EncoderOf(plan, p.person, counts);
-      TACIT_ASSIGN_OR_RETURN(client_config.signer, IdentityOf(p.person));
-      client_config.verifier = fleet_;
-      TACIT_ASSIGN_OR_RETURN(clients[p.client_id],
-                             secagg::SecAggClient::Create(
-                                 client_config, std::move(p.update->update), p.update->weight));
-      p.update->update.clear();
-      p.update->update.shrink_to_fit();
-    }
-    TACIT_ASSIGN_OR_RETURN(auto secure_round, coordinator::SecureRound::Create(plan, fleet_));
-    secagg::InProcessDelivery delivery(std::move(clients), std::move(options));
-    absl::StatusOr<coordinator::RoundAggregate> aggregate = secure_round->Run(delivery);
-    delivery.ReleaseClients();
-    record.dropouts_per_phase = secure_round->dropouts_per_phase();
-    CountCompression(*counts, record);
-    record.bytes_up += secure_round->bytes_received();
-    record.bytes_down += secure_round->bytes_sent();
+    TACIT_ASSIGN_OR_RETURN(secagg::Delivery * delivery,
+                           laptops_->OpenSecureRound(plan, participants, [&](secagg::Phase phase) {
+                             if (hooks_.progress)
+                               hooks_.progress->Update(round, secagg::PhaseName(phase), last_top1);
+                           }));
+    auto secure_round = coordinator::SecureRound::Create(plan, laptops_->fleet());
+    absl::StatusOr<coordinator::RoundAggregate> aggregate =
+        secure_round.ok() ? (*secure_round)->Run(*delivery) : secure_round.status();
+    // The clients go whatever happened (as closed laptops free their state).
+    TACIT_ASSIGN_OR_RETURN(EncoderTally tally, laptops_->CloseSecureRound());
+    TACIT_RETURN_IF_ERROR(secure_round.status());
+    record.dropouts_per_phase = (*secure_round)->dropouts_per_phase();
+    record.rotated_coordinates = tally.encoded;
+    record.clipped_after_rotation = tally.clipped;
+    record.bytes_up += (*secure_round)->bytes_received();
+    record.bytes_down += (*secure_round)->bytes_sent();
     // Server math runs on this thread; client math was spread over workers.
     record.secagg_seconds = SecondsSince(protocol_start);
     return aggregate;
-  }
-
-  SeededForSimulation SeededOf(uint64_t round_id, size_t person) const {
-    return {DeriveSeed(config_.seed, round_id, person, kNoiseSalt),
-            DeriveKey(config_.seed, round_id, person, kRoundingSalt)};
-  }
-
-  // The encoder a laptop plugs into secure aggregation for this plan: the
-  // discrete Gaussian's or rotated quantization's (with seeded rounding, so a
-  // run is reproducible), or none (fixed point).
-  secagg::InputEncoder EncoderOf(const coordinator::RoundPlan& plan, size_t person,
-                                 std::shared_ptr<CompressionCounts> counts) const {
-    if (plan.ddg) {
-      return DdgInputEncoder(*plan.ddg, DdgRotationSeed(plan.round_id), plan.model_length,
-                             SeededOf(plan.round_id, person));
-    }
-    if (plan.compression) {
-      // The seeds the gRPC transport gives the fleet client (round_runner.h).
-      const SeededForSimulation seeded = SeededOf(plan.round_id, person);
-      return CompressedInputEncoder(*plan.compression, DdgRotationSeed(plan.round_id),
-                                    plan.model_length, std::move(counts),
-                                    SeededRounding{seeded.noise_seed, seeded.rounding_key});
-    }
-    return nullptr;
   }
 
   static void CountCompression(const CompressionCounts& counts, RoundRecord& record) {
@@ -399,13 +318,15 @@ class Simulation {
     for (Participant& p : participants) {
       if (ReachedTheSum(p, record)) in_sum.push_back(&p);
     }
+    TACIT_RETURN_IF_ERROR(laptops_->FetchUpdates(in_sum));  // what each sends unmasked
     // Encoding is the laptops' work (exact integer noise, about a microsecond
     // a coordinate): spread over the workers as their training was.
     std::vector<absl::StatusOr<std::vector<int64_t>>> encodings(in_sum.size());
     auto counts = std::make_shared<CompressionCounts>();
     ParallelFor(in_sum.size(), config_.workers, [&](size_t i) {
       const Participant& p = *in_sum[i];
-      encodings[i] = EncoderOf(plan, p.person, counts)(p.update->update, p.update->weight, round);
+      encodings[i] =
+          LaptopEncoder(config_, plan, p.person, counts)(p.update->update, p.update->weight, round);
     });
     CountCompression(*counts, record);
     for (size_t k = 0; k < in_sum.size(); ++k) {
@@ -450,8 +371,13 @@ class Simulation {
     std::vector<double> sum(length, 0.0);
     double total_weight = 0;
     std::vector<uint32_t> survivors;
+    std::vector<Participant*> in_sum;
     for (Participant& p : participants) {
-      if (!ReachedTheSum(p, record)) continue;  // never sent its input
+      if (ReachedTheSum(p, record)) in_sum.push_back(&p);  // the others never sent their input
+    }
+    TACIT_RETURN_IF_ERROR(laptops_->FetchUpdates(in_sum));  // what each sends unmasked
+    for (Participant* in : in_sum) {
+      Participant& p = *in;
       double weight = std::min(p.update->weight, plan.max_weight);
       for (size_t i = 0; i < length; ++i) {
         double v = std::clamp<double>(p.update->update[i], -plan.clip_range, plan.clip_range);
@@ -475,20 +401,8 @@ class Simulation {
   // The last evaluation, per person, and the model version it scored.
   std::vector<EvalResult> last_evaluation_;
   int64_t last_evaluated_version_ = -1;
-  // Every simulated person's device identity (made on first selection) and
-  // the simulated fleet's CA: the verifier that knows exactly those keys.
-  std::map<size_t, std::shared_ptr<const secagg::Signer>> identities_;
-  std::shared_ptr<secagg::KnownKeysVerifier> fleet_ = std::make_shared<secagg::KnownKeysVerifier>();
-
-  absl::StatusOr<std::shared_ptr<const secagg::Signer>> IdentityOf(size_t person) {
-    auto found = identities_.find(person);
-    if (found != identities_.end()) return found->second;
-    TACIT_ASSIGN_OR_RETURN(std::shared_ptr<const secagg::Signer> signer,
-                           secagg::Ed25519Signer::Generate());
-    fleet_->Register(signer->identity());
-    identities_.emplace(person, signer);
-    return signer;
-  }
+  std::unique_ptr<LocalLaptops> local_;  // the laptops when the hooks give none
+  SimulatedLaptops* laptops_ = nullptr;  // where the selected people train
 };
 
 }  // namespace

@@ -7,8 +7,9 @@
 // (models/). Only the transport is swapped: messages are handed over in
 // memory (`in_process`), or the coordinator service and fleet clients talk
 // gRPC with mutual TLS on loopback (`grpc`, grpc_federation.h). Clients are
-// tasks on a bounded set of threads; a person who is not training holds only
-// their tokens.
+// tasks on a bounded set of threads (simulated_laptops.h), in this process or
+// on the MPI ranks that own their people; a person who is not training holds
+// only their tokens.
 
 #include <cstdint>
 #include <string>
@@ -18,6 +19,7 @@
 #include "common/token_stream.h"
 #include "models/evaluation.h"
 #include "simulations/federation/experiment_config.h"
+#include "simulations/federation/simulated_laptops.h"
 #include "simulations/report/progress_line.h"
 #include "simulations/report/round_record.h"
 #include "simulations/report/run_output.h"
@@ -30,6 +32,9 @@ struct SimulationHooks {
   // The gRPC transport's folder (fleet PKI, coordinator state and log, client
   // folders); empty: a temporary folder, removed at the end.
   std::string grpc_folder;
+  // Where the selected people's laptops live (the in-process transport):
+  // null = in this process; simulations/mpi gives the MPI ranks' shards.
+  SimulatedLaptops* laptops = nullptr;
 };
 
 struct SimulationResult {

@@ -45,3 +45,9 @@ else()
   message(STATUS "tacit: Xlib or XInput2 (libx11-dev, libxi-dev) not found; "
                  "tacit-client is built without the X11 collector")
 endif()
+
+# Simulations across processes and machines (simulations/mpi/): Open MPI
+# (libopenmpi-dev, mpirun from openmpi-bin). scripts/setup installs it; the
+# laptop and the coordinator never link it.
+find_package(MPI REQUIRED COMPONENTS CXX)
+find_program(TACIT_MPIEXEC NAMES mpirun mpiexec)

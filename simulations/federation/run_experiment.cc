@@ -169,7 +169,8 @@ int InspectData(const ExperimentConfig& given) {
   return 0;
 }
 
-int RunExperiment(ExperimentConfig config, const std::string& given_out) {
+int RunExperiment(ExperimentConfig config, const std::string& given_out,
+                  const LaptopPlacement& placement) {
   const auto run_start = std::chrono::steady_clock::now();
   const std::string out = given_out.empty() ? DefaultOutputFolder(config.name) : given_out;
   if (config.transport == "grpc") {
@@ -194,6 +195,20 @@ int RunExperiment(ExperimentConfig config, const std::string& given_out) {
   // Before config.json is written: the resolved cap is part of the config.
   const WeightingReport weighting = ResolveWeighting(config, *people);
   std::fprintf(stderr, "tacit-sim: weighting %s\n", weighting.description.c_str());
+  // Before the output folder: every rank must agree on the config and data.
+  std::unique_ptr<SimulatedLaptops> placed;
+  if (placement.make) {
+    auto made = placement.make(config, *people);
+    if (!made.ok()) {
+      std::fprintf(stderr, "tacit-sim: %s\n", std::string(made.status().message()).c_str());
+      return 2;
+    }
+    placed = *std::move(made);
+  }
+  const std::string transport =
+      config.transport == "grpc"
+          ? "gRPC with mutual TLS on loopback"
+          : (placement.make ? placement.description : std::string("in-process"));
   auto output = RunOutput::Create(out, ExperimentConfigToJson(config));
   if (!output.ok()) {
     std::fprintf(stderr, "tacit-sim: %s\n", std::string(output.status().message()).c_str());
@@ -205,10 +220,11 @@ int RunExperiment(ExperimentConfig config, const std::string& given_out) {
                Describe(config.population, people->size()).c_str(), config.model.name.c_str(),
                static_cast<long long>(layout->total_size), config.task.rounds,
                config.task.SelectedPerRound(), config.secure_aggregation ? "on" : "OFF",
-               config.transport == "grpc" ? "gRPC with mutual TLS on loopback" : "in-process");
+               transport.c_str());
 
   ProgressLine progress(config.task.rounds);
   SimulationHooks hooks;
+  hooks.laptops = placed.get();
   hooks.output = output->get();
   hooks.progress = &progress;
   hooks.grpc_folder = out + "/grpc";
@@ -284,6 +300,7 @@ int RunExperiment(ExperimentConfig config, const std::string& given_out) {
                                  : absl::StrCat("off (plain sum, for comparison only); ", ring)},
       {"differential privacy",
        DescribeDp(config.task, result->epsilon, static_cast<int64_t>(layout->total_size))},
+      {"transport", transport},
       {"seed", absl::StrCat(config.seed)}};
   summary.reference_top1 = config.reference_top1;
   summary.reference_label = config.reference_label;
@@ -353,7 +370,7 @@ int RunExperiment(ExperimentConfig config, const std::string& given_out) {
 }
 
 int RunReplicates(const ExperimentConfig& config, const std::vector<uint64_t>& seeds,
-                  const std::string& given_out) {
+                  const std::string& given_out, const LaptopPlacement& placement) {
   const std::string out = given_out.empty() ? DefaultOutputFolder(config.name) : given_out;
   std::vector<RunCurve> runs;
   for (uint64_t seed : seeds) {
@@ -363,7 +380,7 @@ int RunReplicates(const ExperimentConfig& config, const std::vector<uint64_t>& s
     const std::string folder = absl::StrCat(out, "/seed-", seed);
     std::fprintf(stderr, "tacit-sim: replicate seed %llu into %s\n",
                  static_cast<unsigned long long>(seed), folder.c_str());
-    if (int code = RunExperiment(replicate, folder); code != 0) return code;
+    if (int code = RunExperiment(replicate, folder, placement); code != 0) return code;
     auto run = LoadRunCurve(folder);
     if (!run.ok()) {
       std::fprintf(stderr, "tacit-sim: %s\n", std::string(run.status().message()).c_str());

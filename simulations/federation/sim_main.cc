@@ -1,6 +1,8 @@
 // tacit-sim: simulated federations for researchers, on the fleet generator or
 // real per-person logs, with the production round, secure aggregation and
-// trainer code. See docs/simulation.md.
+// trainer code. See docs/simulation.md. Under `mpirun -np N` rank 0 runs the
+// coordinator's rounds and writes the report; ranks 1..N-1 own shards of the
+// population and run those people's laptops (simulations/mpi/).
 
 #include <cstdio>
 #include <string>
@@ -12,6 +14,9 @@
 #include "models/blas_kernels.h"
 #include "simulations/federation/experiment_config.h"
 #include "simulations/federation/run_experiment.h"
+#include "simulations/mpi/mpi_world.h"
+#include "simulations/mpi/shard_rank.h"
+#include "simulations/mpi/sharded_laptops.h"
 #include "simulations/report/compare_runs.h"
 
 namespace {
@@ -24,7 +29,7 @@ int Fail(int code, const absl::Status& status) {
 }
 
 int Run(const std::string& config_path, const std::string& out, const std::string& transport,
-        const std::string& seeds_flag) {
+        const std::string& seeds_flag, tacit::sim::MpiWorld* world) {
   auto config = tacit::sim::LoadExperimentConfigFile(config_path, transport);
   if (!config.ok()) return Fail(2, config.status());
   std::vector<uint64_t> seeds = config->seeds;
@@ -33,8 +38,22 @@ int Run(const std::string& config_path, const std::string& out, const std::strin
     if (!parsed.ok()) return Fail(2, parsed.status());
     seeds = *parsed;
   }
-  if (seeds.empty()) return tacit::sim::RunExperiment(*config, out);
-  return tacit::sim::RunReplicates(*config, seeds, out);
+  tacit::sim::LaptopPlacement placement;
+  if (world != nullptr && world->size() > 1) {
+    // A shard rank serves rank 0 until it is told to stop.
+    if (world->rank() != 0) return tacit::sim::ServeShard(*world, *config, seeds);
+    placement.description = absl::StrCat("MPI: rank 0 runs the coordinator, ", world->size() - 1,
+                                         " shard ranks run the laptops");
+    placement.make = [world](const ExperimentConfig& resolved,
+                             const std::vector<tacit::PersonTokens>& people)
+        -> absl::StatusOr<std::unique_ptr<tacit::sim::SimulatedLaptops>> {
+      auto laptops = tacit::sim::ShardedLaptops::Begin(*world, resolved, people);
+      if (!laptops.ok()) return laptops.status();
+      return std::unique_ptr<tacit::sim::SimulatedLaptops>(*std::move(laptops));
+    };
+  }
+  if (seeds.empty()) return tacit::sim::RunExperiment(*config, out, placement);
+  return tacit::sim::RunReplicates(*config, seeds, out, placement);
 }
 
 int Compare(const std::vector<std::string>& folders, const std::string& svg_path) {
@@ -97,7 +116,25 @@ int main(int argc, char** argv) {
   compare->add_option("--svg", svg, "write the chart to this SVG file");
   CLI11_PARSE(app, argc, argv);
 
-  if (*run) return Run(config_path, out, transport, seeds);
+  if (*run) {
+    std::unique_ptr<tacit::sim::MpiWorld> world;
+    if (tacit::sim::MpiWorld::StartedByMpirun()) {
+      auto joined = tacit::sim::MpiWorld::Join(&argc, &argv);
+      if (!joined.ok()) return Fail(1, joined.status());
+      world = *std::move(joined);
+    }
+    const int code = Run(config_path, out, transport, seeds, world.get());
+    // A failed rank ends the whole run at once: the others may be waiting
+    // for it (or it for them), and mpirun reports the code.
+    if (world != nullptr && code != 0) world->Abort(code);
+    if (world != nullptr && world->rank() == 0) tacit::sim::ShutDownShards(*world);
+    return code;
+  }
+  if (tacit::sim::MpiWorld::StartedByMpirun()) {
+    return Fail(2, absl::InvalidArgumentError(
+                       "only `tacit-sim run` runs under mpirun; run inspect-data and compare "
+                       "without it"));
+  }
   if (*inspect) {
     auto config = tacit::sim::LoadExperimentConfigFile(inspect_config);
     if (!config.ok()) return Fail(2, config.status());

@@ -20,6 +20,7 @@
 #include "nlohmann/json.hpp"
 #include "simulations/mpi/shard_layout.h"
 #include "simulations/report/csv.h"
+#include "tests/simulations/small_experiment.h"
 #include "tests/support/shared_data.h"
 #include "tests/support/shell.h"
 #include "tests/support/test_seed.h"
@@ -54,40 +55,25 @@ std::string Mpirun() {
     GTEST_SKIP() << "SKIPPED: mpirun not found (scripts/setup installs openmpi-bin)"; \
   }
 
-// A small federation drawn from `rng`: secure aggregation on or off, fixed
-// point or rotated quantization, dropouts in two phases, 2-4 rounds.
+// A small federation (small_experiment.h) drawn from `rng`: secure
+// aggregation on or off, fixed point or rotated quantization, dropouts in two
+// phases, 2-4 rounds.
 nlohmann::json RandomConfig(std::mt19937_64& rng) {
   auto pick = [&rng](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
-  const bool secure = pick(0, 3) > 0;
-  nlohmann::json secure_agg = {{"bits", 32}, {"clip_range", 1.0}};
+  nlohmann::json config = SmallExperiment(pick(8, 16), 6, pick(2, 4), pick(1, 1000));
+  config["task"]["cohort"] = {{"size", 6}, {"over_selection", 1.25}, {"min_survivors", 4}};
   if (pick(0, 1) == 1) {
-    secure_agg = {
+    config["task"]["secure_agg"] = {
         {"bits", 0},
         {"clip_range", 1.0},
         {"compression", {{"type", "rotated_quantization"}, {"bits_per_coordinate", pick(2, 8)}}}};
   }
-  return {{"name", "mpi-parity"},
-          {"seed", pick(1, 1000)},
-          {"population",
-           {{"source", "generator"}, {"people", pick(8, 16)}, {"max_events_per_person", 300}}},
-          {"task",
-           {{"name", "mpi-parity"},
-            {"model",
-             {{"name", "gru"},
-              {"hyperparameters",
-               {{"embedding_dim", 8}, {"hidden_dim", 12}, {"layers", 1}, {"window", 8}}}}},
-            {"vocab", {{"size", 256}, {"salt", "mpi"}}},
-            {"rounds", pick(2, 4)},
-            {"cohort", {{"size", 6}, {"over_selection", 1.25}, {"min_survivors", 4}}},
-            {"secure_agg", secure_agg},
-            {"dp", {{"clip_norm", 10.0}}},
-            {"server_optimizer", {{"type", "fedavg"}, {"lr", 1.0}}},
-            {"training", {{"epochs", 1}, {"batch_size", 8}, {"lr", 0.01}, {"optimizer", "adam"}}}}},
-          {"simulation",
-           {{"secure_aggregation", secure},
-            {"max_attempts_per_round", 5},
-            {"behaviour",
-             {{"dropout", {{"share_keys", 0.1}, {"masked_input", 0.1}}}, {"availability", 0.9}}}}}};
+  config["simulation"] = {
+      {"secure_aggregation", pick(0, 3) > 0},
+      {"max_attempts_per_round", 5},
+      {"behaviour",
+       {{"dropout", {{"share_keys", 0.1}, {"masked_input", 0.1}}}, {"availability", 0.9}}}};
+  return config;
 }
 
 // rounds.csv without the columns that time things (they differ run to run)

@@ -7,17 +7,12 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <map>
 #include <memory>
-#include <numeric>
 #include <optional>
 #include <random>
 
 #include "absl/strings/str_cat.h"
 #include "client/federated/compressed_input.h"
-#include "client/federated/ddg_input.h"
-#include "client/federated/local_update.h"
-#include "common/dp_noise.h"
 #include "common/parallel_for.h"
 #include "common/status_macros.h"
 #include "coordinator/round/global_model.h"
@@ -25,15 +20,11 @@
 #include "coordinator/round/secure_round.h"
 #include "models/evaluation.h"
 #include "models/parameter_layout.h"
-#include "secure_agg/client.h"
 #include "secure_agg/fixed_point.h"
-#include "secure_agg/identity.h"
-#include "secure_agg/in_process_delivery.h"
 #include "secure_agg/phase.h"
 #include "simulations/federation/derived_seeds.h"
 #include "simulations/federation/grpc_federation.h"
 #include "simulations/federation/weighting.h"
-#include "task/ddg_task.h"
 
 namespace tacit::sim {
 namespace {
@@ -279,8 +270,7 @@ class Simulation {
     TACIT_ASSIGN_OR_RETURN(EncoderTally tally, laptops_->CloseSecureRound());
     TACIT_RETURN_IF_ERROR(secure_round.status());
     record.dropouts_per_phase = (*secure_round)->dropouts_per_phase();
-    record.rotated_coordinates = tally.encoded;
-    record.clipped_after_rotation = tally.clipped;
+    CountCompression(tally, record);
     record.bytes_up += (*secure_round)->bytes_received();
     record.bytes_down += (*secure_round)->bytes_sent();
     // Server math runs on this thread; client math was spread over workers.
@@ -288,9 +278,9 @@ class Simulation {
     return aggregate;
   }
 
-  static void CountCompression(const CompressionCounts& counts, RoundRecord& record) {
-    record.rotated_coordinates = counts.encoded.load();
-    record.clipped_after_rotation = counts.clipped.load();
+  static void CountCompression(const EncoderTally& tally, RoundRecord& record) {
+    record.rotated_coordinates = tally.encoded;
+    record.clipped_after_rotation = tally.clipped;
   }
 
   // Which phase a participant's input got to, counted in the record; true when
@@ -301,6 +291,18 @@ class Simulation {
       if (phase_reached == phase) ++record.dropouts_per_phase[phase];
     }
     return phase_reached > secagg::PhaseIndex(secagg::Phase::kMaskedInput);
+  }
+
+  // Secure aggregation off: the participants whose input reached the sum
+  // (the phase each got to counted in the record), their updates brought here.
+  absl::StatusOr<std::vector<Participant*>> PlainInputs(std::vector<Participant>& participants,
+                                                        RoundRecord& record) {
+    std::vector<Participant*> in_sum;
+    for (Participant& p : participants) {
+      if (ReachedTheSum(p, record)) in_sum.push_back(&p);  // the others never sent their input
+    }
+    TACIT_RETURN_IF_ERROR(laptops_->FetchUpdates(in_sum));  // what each sends unmasked
+    return in_sum;
   }
 
   // Secure aggregation off with the discrete Gaussian or rotated
@@ -314,11 +316,7 @@ class Simulation {
     std::vector<uint64_t> sum(plan.vector_length + 1, 0);
     const uint64_t mask = (uint64_t{1} << plan.bits) - 1;
     std::vector<uint32_t> survivors;
-    std::vector<Participant*> in_sum;
-    for (Participant& p : participants) {
-      if (ReachedTheSum(p, record)) in_sum.push_back(&p);
-    }
-    TACIT_RETURN_IF_ERROR(laptops_->FetchUpdates(in_sum));  // what each sends unmasked
+    TACIT_ASSIGN_OR_RETURN(std::vector<Participant*> in_sum, PlainInputs(participants, record));
     // Encoding is the laptops' work (exact integer noise, about a microsecond
     // a coordinate): spread over the workers as their training was.
     std::vector<absl::StatusOr<std::vector<int64_t>>> encodings(in_sum.size());
@@ -328,7 +326,7 @@ class Simulation {
       encodings[i] =
           LaptopEncoder(config_, plan, p.person, counts)(p.update->update, p.update->weight, round);
     });
-    CountCompression(*counts, record);
+    CountCompression(EncoderTally{counts->encoded.load(), counts->clipped.load()}, record);
     for (size_t k = 0; k < in_sum.size(); ++k) {
       TACIT_RETURN_IF_ERROR(encodings[k].status());
       const std::vector<int64_t>& encoded = *encodings[k];
@@ -366,16 +364,12 @@ class Simulation {
       const coordinator::RoundPlan& plan, std::vector<Participant>& participants,
       RoundRecord& record) {
     if (plan.ddg || plan.compression) return AggregateEncodedPlainly(plan, participants, record);
-    CountCompression(CompressionCounts{}, record);  // measured: nothing is rotated
+    CountCompression(EncoderTally{}, record);  // measured: nothing is rotated
     const size_t length = plan.vector_length;
     std::vector<double> sum(length, 0.0);
     double total_weight = 0;
     std::vector<uint32_t> survivors;
-    std::vector<Participant*> in_sum;
-    for (Participant& p : participants) {
-      if (ReachedTheSum(p, record)) in_sum.push_back(&p);  // the others never sent their input
-    }
-    TACIT_RETURN_IF_ERROR(laptops_->FetchUpdates(in_sum));  // what each sends unmasked
+    TACIT_ASSIGN_OR_RETURN(std::vector<Participant*> in_sum, PlainInputs(participants, record));
     for (Participant* in : in_sum) {
       Participant& p = *in;
       double weight = std::min(p.update->weight, plan.max_weight);

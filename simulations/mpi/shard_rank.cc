@@ -63,9 +63,7 @@ class Shard {
       case v1::Command::kEvaluate:
         return Evaluate(command.evaluate(), reply);
       case v1::Command::kEnd:
-        delivery_ = nullptr;
-        laptops_.reset();
-        participants_.clear();
+        Reset();
         reply.set_done(true);
         return absl::OkStatus();
       case v1::Command::kShutdown:
@@ -78,10 +76,15 @@ class Shard {
     return absl::InvalidArgumentError("an empty or unknown command from rank 0");
   }
 
-  absl::Status Begin(uint64_t seed, v1::Reply& reply) {
+  // Forgets the simulation's laptops (the people stay loaded for the next).
+  void Reset() {
     delivery_ = nullptr;
     laptops_.reset();
     participants_.clear();
+  }
+
+  absl::Status Begin(uint64_t seed, v1::Reply& reply) {
+    Reset();
     if (std::find(seeds_.begin(), seeds_.end(), seed) == seeds_.end()) {
       return absl::FailedPreconditionError(absl::StrCat(
           "rank 0 runs seed ", seed,

@@ -39,14 +39,14 @@ class ShardedLaptops final : public SimulatedLaptops {
   absl::StatusOr<std::vector<EvalResult>> Evaluate(const std::vector<float>& global) override;
   std::shared_ptr<const secagg::IdentityVerifier> fleet() const override { return fleet_; }
 
+ private:
+  class MpiDelivery;
+  ShardedLaptops(MpiWorld& world, size_t people);
+
   // Sends `commands` (by rank) and returns each rank's reply, all received
   // before any error is returned, so no reply is left waiting. An error names
   // the rank that failed.
   absl::StatusOr<std::map<int, v1::Reply>> Exchange(const std::map<int, v1::Command>& commands);
-
- private:
-  class MpiDelivery;
-  ShardedLaptops(MpiWorld& world, size_t people);
 
   MpiWorld& world_;
   size_t people_ = 0;

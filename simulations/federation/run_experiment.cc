@@ -236,6 +236,8 @@ int RunExperiment(ExperimentConfig config, const std::string& given_out,
     return 1;
   }
 
+  // The BLAS the laptops trained with: this process's, or a shard rank's.
+  const std::string blas = placed ? placed->TrainingBlas() : BlasDescription();
   RunSummary summary;
   if (config.personalization.enabled()) {
     std::fprintf(stderr, "tacit-sim: fine-tuning a personal model per person (%d steps)...\n",
@@ -294,7 +296,7 @@ int RunExperiment(ExperimentConfig config, const std::string& given_out,
       {"weighting", weighting.description},
       // Training speed depends on the BLAS kernels (OpenBLAS may fall back to
       // generic ones on some CPUs): every figure names them.
-      {"BLAS", BlasDescription()},
+      {"BLAS", blas},
       {"secure aggregation", config.secure_aggregation
                                  ? absl::StrCat("on, ", ring)
                                  : absl::StrCat("off (plain sum, for comparison only); ", ring)},
@@ -337,7 +339,7 @@ int RunExperiment(ExperimentConfig config, const std::string& given_out,
                                     config.task.dp.delta, config.task.dp.AccountedSamplingRate())
                         .c_str()
                   : "off",
-              weighting.description.c_str(), BlasDescription().c_str());
+              weighting.description.c_str(), blas.c_str());
   std::printf("events: %s\n", DescribeLoad(load).c_str());
   if (last != nullptr) {
     std::printf(

@@ -8,6 +8,7 @@
 #include "common/dp_noise.h"
 #include "common/parallel_for.h"
 #include "common/status_macros.h"
+#include "models/training.h"
 #include "simulations/federation/derived_seeds.h"
 #include "task/ddg_task.h"
 
@@ -143,6 +144,8 @@ absl::Status LocalLaptops::FetchUpdates(const std::vector<Participant*>& in_sum)
   }
   return absl::OkStatus();  // already here
 }
+
+std::string LocalLaptops::TrainingBlas() const { return BlasDescription(); }
 
 absl::StatusOr<std::vector<EvalResult>> LocalLaptops::Evaluate(const std::vector<float>& global) {
   return EvaluatePeople(global, owned_);

@@ -85,6 +85,10 @@ class SimulatedLaptops {
   // The verifier that knows every identity a participant signed with so far:
   // the simulated fleet's CA, as the coordinator's server checks it.
   virtual std::shared_ptr<const secagg::IdentityVerifier> fleet() const = 0;
+
+  // The BLAS the laptops trained with (models/training.h BlasDescription),
+  // as the process that trained them reports it.
+  virtual std::string TrainingBlas() const = 0;
 };
 
 // The encoder a laptop plugs into secure aggregation for `plan`: the discrete
@@ -113,6 +117,7 @@ class LocalLaptops final : public SimulatedLaptops {
   absl::Status FetchUpdates(const std::vector<Participant*>& in_sum) override;
   absl::StatusOr<std::vector<EvalResult>> Evaluate(const std::vector<float>& global) override;
   std::shared_ptr<const secagg::IdentityVerifier> fleet() const override { return fleet_; }
+  std::string TrainingBlas() const override;
 
   // Scores `global` on `who`'s test parts, in that order.
   absl::StatusOr<std::vector<EvalResult>> EvaluatePeople(const std::vector<float>& global,

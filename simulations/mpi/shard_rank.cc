@@ -149,7 +149,7 @@ class Shard {
       const secagg::Bytes& identity = signer->identity();
       out->set_identity(std::string(identity.begin(), identity.end()));
     }
-    reply.mutable_trained();  // present even with no participants
+    reply.mutable_trained()->set_blas(laptops_->TrainingBlas());
     return absl::OkStatus();
   }
 

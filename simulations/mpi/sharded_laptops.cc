@@ -142,6 +142,7 @@ absl::Status ShardedLaptops::Train(const TrainingOrder& order, const std::vector
   }
   TACIT_ASSIGN_OR_RETURN(auto replies, Exchange(commands));
   for (const auto& [rank, reply] : replies) {
+    if (!reply.trained().blas().empty()) training_blas_ = reply.trained().blas();
     for (const v1::TrainedParticipant& trained : reply.trained().participants()) {
       auto found = by_id.find(trained.client_id());
       if (found == by_id.end() || rank_of_client_[trained.client_id()] != rank) {

@@ -38,6 +38,11 @@ class ShardedLaptops final : public SimulatedLaptops {
   absl::Status FetchUpdates(const std::vector<Participant*>& in_sum) override;
   absl::StatusOr<std::vector<EvalResult>> Evaluate(const std::vector<float>& global) override;
   std::shared_ptr<const secagg::IdentityVerifier> fleet() const override { return fleet_; }
+  // The last training shard rank's (rank 0 trains nobody; its own BLAS
+  // threads are not the training's).
+  std::string TrainingBlas() const override {
+    return training_blas_.empty() ? "not reported: no shard rank trained" : training_blas_;
+  }
 
  private:
   class MpiDelivery;
@@ -53,7 +58,8 @@ class ShardedLaptops final : public SimulatedLaptops {
   std::shared_ptr<secagg::KnownKeysVerifier> fleet_;
   std::map<uint32_t, int> rank_of_client_;      // the open attempt's participants
   std::map<uint32_t, std::string> identities_;  // of its trained participants
-  std::unique_ptr<MpiDelivery> delivery_;       // the open secure round's
+  std::string training_blas_;
+  std::unique_ptr<MpiDelivery> delivery_;  // the open secure round's
 };
 
 // Tells every shard rank to exit (rank 0, at the end of the program).

@@ -134,6 +134,15 @@ TEST(MpiParity, ThreeRanksRunTheSameFederationAsOneProcess) {
   EXPECT_NE(ReadAll(dir + "/mpi/summary.md").find("MPI: rank 0 runs the coordinator"),
             std::string::npos);
 
+  // The report names the BLAS the laptops trained with: the shard ranks',
+  // the same as one process's (rank 0 trains nobody).
+  auto blas_of = [](const std::string& output) {
+    const size_t at = output.find("; BLAS ");
+    return at == std::string::npos ? std::string() : output.substr(at, output.find('\n', at) - at);
+  };
+  EXPECT_FALSE(blas_of(one_output).empty()) << one_output;
+  EXPECT_EQ(blas_of(one_output), blas_of(mpi_output));
+
   const std::string one_model = ReadAll(dir + "/one/final_model.tacitmodel");
   ASSERT_FALSE(one_model.empty());
   EXPECT_TRUE(one_model == ReadAll(dir + "/mpi/final_model.tacitmodel"))

@@ -55,14 +55,13 @@ def run_once(tool, config, processes, folder):
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         fail(f"{' '.join(command)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
-    seconds, updates, committed, rounds = 0.0, 0, 0, 0
+    seconds, updates, committed = 0.0, 0, 0
     with open(os.path.join(folder, "rounds.csv")) as f:
         for row in csv.DictReader(f):
             seconds += float(row["wall_seconds"])
             if float(row["train_seconds"]) > 0:
                 updates += int(row["selected"]) - int(row["stragglers"])
             committed += row["outcome"] == "committed"
-            rounds = max(rounds, int(row["round"]))
     with open(os.path.join(folder, "config.json")) as f:
         wanted = json.load(f)["task"]["rounds"]
     if committed != wanted:

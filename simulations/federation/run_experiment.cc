@@ -201,7 +201,13 @@ int RunExperiment(ExperimentConfig config, const std::string& given_out,
     auto made = placement.make(config, *people);
     if (!made.ok()) {
       std::fprintf(stderr, "tacit-sim: %s\n", std::string(made.status().message()).c_str());
-      return 2;
+      // Ranks that disagree on the config or data are a config problem; a
+      // failed link between ranks is not.
+      const absl::StatusCode code = made.status().code();
+      return code == absl::StatusCode::kFailedPrecondition ||
+                     code == absl::StatusCode::kInvalidArgument
+                 ? 2
+                 : 1;
     }
     placed = *std::move(made);
   }

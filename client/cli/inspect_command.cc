@@ -77,7 +77,7 @@ void AddInspectCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
               << "; training: " << (control->training_paused ? "PAUSED" : "on")
               << "  (tacit-client pause / resume)\n\n";
     if (!s->counts.empty()) {
-      std::cout << "Events per kind and day (UTC):\n";
+      std::cout << "Events per kind and day (local time):\n";
       PrintCounts(*s);
       std::cout << "\n";
     }

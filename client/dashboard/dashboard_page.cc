@@ -83,7 +83,7 @@ std::string KeptSection(const PageFacts& f) {
                         "</p></section>");
   }
   absl::StrAppend(&html, "<p>", f.events,
-                  " events, encrypted, never sent. Per day (UTC) and kind:</p>");
+                  " events, encrypted, never sent. Per local day and kind:</p>");
   std::set<std::string> kinds;
   std::map<std::string, std::map<std::string, int64_t>> by_day;
   for (const KeptCount& c : f.kept) {

@@ -1,7 +1,7 @@
 #include "client/runtime/channel_wait.h"
 
+#include <algorithm>
 #include <chrono>
-#include <thread>
 
 #include "client/control_state.h"
 
@@ -44,7 +44,17 @@ WaitEnd SleepUnlessReconnected(grpc::Channel& channel, double seconds,
     } else {
       was_down = true;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    // Waiting on the channel (not sleeping beside it) is what drives its
+    // connection attempt: a channel nobody waits on advances only with
+    // gRPC's 5 s backup poller (grpc/grpc#28866), which over the fleet's TLS
+    // channel kept a restarted coordinator "unreachable" for ~15 s after it
+    // served (issue 19).
+    const auto step_end = std::min(until, Clock::now() + std::chrono::milliseconds(50));
+    const auto step =
+        std::chrono::duration_cast<std::chrono::microseconds>(step_end - Clock::now());
+    if (step.count() > 0) {
+      (void)channel.WaitForStateChange(state, std::chrono::system_clock::now() + step);
+    }
   }
   return WaitEnd::kFullWait;
 }

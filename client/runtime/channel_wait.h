@@ -37,9 +37,10 @@ enum class WaitEnd {
 // been not READY at the start or at some point of the wait. It asks gRPC to
 // connect only after the connection it had dropped during the wait (READY,
 // then IDLE: the coordinator closed it, e.g. a restart); a channel IDLE
-// from the start had no connection to lose and is left alone. Known gap:
-// over the fleet's TLS channel a restarted coordinator was seen as ready
-// only ~15 s after it served (issue 19); the wake follows that.
+// from the start had no connection to lose and is left alone. Between
+// reads it waits on the channel's state (WaitForStateChange), which is what
+// drives a redial: a wait that slept beside the channel saw a restarted
+// coordinator only ~15 s after it served (issue 19).
 WaitEnd SleepUnlessReconnected(grpc::Channel& channel, double seconds,
                                const std::atomic<bool>& stop, const std::string& client_dir);
 

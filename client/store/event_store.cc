@@ -5,6 +5,7 @@
 
 #include <array>
 #include <limits>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -31,14 +32,40 @@ std::string KindFilter(const std::vector<EventKind>& kinds) {
   return absl::StrCat(" AND kind IN (", absl::StrJoin(values, ","), ")");
 }
 
-// "2026-01-05" for a day number since the epoch (UTC).
-std::string DayName(int64_t day) {
-  time_t seconds = static_cast<time_t>(day * 86400);
-  struct tm utc {};
-  gmtime_r(&seconds, &utc);
+// The calendar day on this laptop's clock (its time zone, TZ) holding
+// `ms`: its name ("2026-01-05") and the milliseconds it spans. DST makes
+// days 23 or 25 hours long; a zone whose midnight does not exist starts
+// the day at the first time that does (mktime normalises forward).
+struct LocalDaySpan {
+  std::string name;
+  int64_t start_ms = 0;
+  int64_t end_ms = 0;
+  bool Holds(int64_t ms) const { return ms >= start_ms && ms < end_ms; }
+};
+
+LocalDaySpan LocalDayOf(int64_t ms) {
+  const int64_t second = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+  const auto seconds = static_cast<time_t>(second);
+  struct tm local {};
+  localtime_r(&seconds, &local);
   char text[16];
-  strftime(text, sizeof text, "%Y-%m-%d", &utc);
-  return text;
+  strftime(text, sizeof text, "%Y-%m-%d", &local);
+  struct tm start = local;
+  start.tm_hour = start.tm_min = start.tm_sec = 0;
+  start.tm_isdst = -1;
+  struct tm next = start;
+  next.tm_mday += 1;
+  const time_t start_s = mktime(&start);
+  const time_t next_s = mktime(&next);
+  LocalDaySpan span{text, static_cast<int64_t>(start_s) * 1000,
+                    static_cast<int64_t>(next_s) * 1000};
+  // Should libc fail to place the boundaries, the span is this second
+  // alone: counts stay right, only the walk slows down.
+  if (start_s == static_cast<time_t>(-1) || next_s == static_cast<time_t>(-1) || !span.Holds(ms)) {
+    span.start_ms = second * 1000;
+    span.end_ms = span.start_ms + 1000;
+  }
+  return span;
 }
 
 SqlDbOptions StoreOptions() {
@@ -239,19 +266,21 @@ absl::StatusOr<StoreSummary> EventStore::Summary() {
   s.events = totals.Int(0);
   s.first_ms = totals.Int(1);
   s.last_ms = totals.Int(2);
-  // Walks the time index in order and counts per UTC day, so memory stays
-  // constant however many events there are (a GROUP BY would sort them all
-  // in memory: SQLCipher keeps temporary data in RAM, never on disk).
+  // Walks the time index in order and counts per day of the laptop's own
+  // calendar (the employee's days, as `audit` and `erase` read them), so
+  // memory stays constant however many events there are (a GROUP BY would
+  // sort them all in memory: SQLCipher keeps temporary data in RAM, never on
+  // disk). libc is asked for a day's bounds once per day, not per event.
   TACIT_ASSIGN_OR_RETURN(SqlStatement rows,
                          db_->Prepare("SELECT time_ms, kind FROM events ORDER BY time_ms"));
-  int64_t current_day = std::numeric_limits<int64_t>::min();
+  std::optional<LocalDaySpan> current_day;
   std::array<int64_t, kEventKindCount + 1> per_kind{};
   auto flush = [&]() {
-    if (current_day == std::numeric_limits<int64_t>::min()) return;
+    if (!current_day) return;
     for (int k = 1; k <= kEventKindCount; ++k) {
       if (per_kind[static_cast<size_t>(k)] > 0) {
         s.counts.push_back(
-            {DayName(current_day), static_cast<EventKind>(k), per_kind[static_cast<size_t>(k)]});
+            {current_day->name, static_cast<EventKind>(k), per_kind[static_cast<size_t>(k)]});
       }
     }
     per_kind.fill(0);
@@ -260,10 +289,11 @@ absl::StatusOr<StoreSummary> EventStore::Summary() {
     TACIT_ASSIGN_OR_RETURN(bool row, rows.Step());
     if (!row) break;
     const int64_t time_ms = rows.Int(0);
-    const int64_t day = time_ms >= 0 ? time_ms / kDayMs : (time_ms - kDayMs + 1) / kDayMs;
-    if (day != current_day) {
-      flush();
-      current_day = day;
+    if (!current_day || !current_day->Holds(time_ms)) {
+      LocalDaySpan day = LocalDayOf(time_ms);
+      // Two spans of one calendar day (the fallback above) count as one.
+      if (!current_day || current_day->name != day.name) flush();
+      current_day = std::move(day);
     }
     const int64_t kind = rows.Int(1);
     if (kind >= 0 && kind <= 255 && IsValidEventKind(static_cast<uint8_t>(kind))) {

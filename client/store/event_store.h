@@ -37,7 +37,7 @@ struct TimeRange {
 inline constexpr const char* kSyntheticMarkerFile = "synthetic.json";
 
 struct KindDayCount {
-  std::string day;  // "2026-01-05" (UTC)
+  std::string day;  // "2026-01-05", a day of the laptop's own calendar (local time, TZ)
   EventKind kind;
   int64_t count;
 };

@@ -5,12 +5,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <ctime>
+#include <map>
 #include <random>
 
 #include "common/event_codec.h"
 #include "gtest/gtest.h"
 #include "tests/client/temp_dir.h"
 #include "tests/client/test_events.h"
+#include "tests/support/test_seed.h"
 
 namespace tacit {
 namespace {
@@ -119,7 +123,32 @@ TEST(EventStore, WrongKeyAndLooseKeyFileAreRefusedClearly) {
   EXPECT_EQ(ReadKeyFile(tmp.File("bad.key")).status().code(), absl::StatusCode::kDataLoss);
 }
 
+// Sets TZ for the test's lifetime (libc reads it through tzset).
+class ScopedTimeZone {
+ public:
+  explicit ScopedTimeZone(const std::string& zone) {
+    const char* old = std::getenv("TZ");
+    if (old != nullptr) saved_ = old;
+    had_ = old != nullptr;
+    ::setenv("TZ", zone.c_str(), 1);
+    ::tzset();
+  }
+  ~ScopedTimeZone() {
+    if (had_) {
+      ::setenv("TZ", saved_.c_str(), 1);
+    } else {
+      ::unsetenv("TZ");
+    }
+    ::tzset();
+  }
+
+ private:
+  std::string saved_;
+  bool had_ = false;
+};
+
 TEST(EventStore, RetentionEraseAndCountsByKindAndDay) {
+  ScopedTimeZone utc("UTC");
   TempDir tmp;
   auto store = OpenOrDie(tmp.path());
   std::vector<Event> events;
@@ -160,6 +189,55 @@ TEST(EventStore, RetentionEraseAndCountsByKindAndDay) {
   EXPECT_EQ(store->Read({kJan5 + 35 * kDay, kJan5 + 37 * kDay})->size(), 0u);
   EXPECT_EQ(*store->EraseAll(), 50);
   EXPECT_EQ(store->Summary()->events, 0);
+}
+
+// Issue 19: the store counted per UTC day while `audit` and `erase` speak
+// the employee's local days. Random events over two months that cross DST
+// changes, in a random zone (half-hour and 45-minute offsets, both
+// hemispheres, a zone without DST): the summary's days are libc's own
+// local day of each event, counted event by event.
+TEST(EventStore, CountsPerDayOfTheLaptopsOwnCalendar) {
+  const std::vector<std::string> zones = {
+      "America/Los_Angeles", "Europe/Berlin",    "Asia/Kolkata",   "Pacific/Chatham",
+      "Australia/Sydney",    "America/St_Johns", "Asia/Kathmandu", "UTC"};
+  const uint64_t seed = testing::TestSeed();
+  SCOPED_TRACE(::testing::Message() << "seed " << seed << " (TACIT_TEST_SEED replays it)");
+  std::mt19937_64 rng(seed);
+  for (int trial = 0; trial < 4; ++trial) {
+    const std::string zone = zones[rng() % zones.size()];
+    SCOPED_TRACE(zone);
+    ScopedTimeZone tz(zone);
+    TempDir tmp;
+    auto store = OpenOrDie(tmp.path());
+    ASSERT_NE(store, nullptr);
+    // 2026-03-01 .. 2026-05-01 UTC: northern spring-forward and southern
+    // fall-back both fall inside.
+    const int64_t begin = 1772323200000;
+    std::vector<Event> events;
+    const int n = 200 + static_cast<int>(rng() % 2000);
+    for (int i = 0; i < n; ++i) {
+      const auto kind = (rng() % 2) != 0U ? EventKind::kKeyPress : EventKind::kAppFocus;
+      events.push_back(At(begin + static_cast<int64_t>(rng() % (61 * kDay)), kind));
+    }
+    ASSERT_TRUE(store->Append(events).ok());
+    std::map<std::pair<std::string, int>, int64_t> expected;
+    for (const Event& e : events) {
+      const auto seconds = static_cast<time_t>(e.time_ms / 1000);
+      struct tm local {};
+      localtime_r(&seconds, &local);
+      char day[16];
+      strftime(day, sizeof day, "%Y-%m-%d", &local);
+      ++expected[{day, static_cast<int>(e.kind)}];
+    }
+    auto summary = store->Summary();
+    ASSERT_TRUE(summary.ok()) << summary.status();
+    std::map<std::pair<std::string, int>, int64_t> got;
+    for (const KindDayCount& c : summary->counts) {
+      EXPECT_EQ(got.count({c.day, static_cast<int>(c.kind)}), 0U) << c.day << " listed twice";
+      got[{c.day, static_cast<int>(c.kind)}] = c.count;
+    }
+    EXPECT_EQ(got, expected);
+  }
 }
 
 TEST(EventStore, UncommittedWriterRollsBackAndOnlyOneWriterAtATime) {

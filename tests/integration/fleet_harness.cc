@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -88,6 +90,30 @@ void ChildProcess::Kill(int signal) {
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+double CoordinatorEventTime(const std::string& log_path, const std::string& event) {
+  std::ifstream in(log_path);
+  std::string line;
+  while (std::getline(in, line)) {
+    const nlohmann::json parsed = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!parsed.is_object() || parsed.value("event", "") != event) continue;
+    // coordinator/structured_log.cc: "%Y-%m-%dT%H:%M:%S.%e%z", e.g.
+    // 2026-12-01T10:20:30.123+0000.
+    const std::string time = parsed.value("time", "");
+    std::tm tm{};
+    int millis = 0;
+    int offset = 0;
+    if (std::sscanf(time.c_str(), "%d-%d-%dT%d:%d:%d.%d%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &millis, &offset) != 8) {
+      return -1;
+    }
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    const int offset_seconds = (offset / 100) * 3600 + (offset % 100) * 60;
+    return static_cast<double>(::timegm(&tm) - offset_seconds) + millis / 1000.0;
+  }
+  return -1;
 }
 
 bool WaitUntil(double timeout_s, const std::function<bool()>& condition) {

@@ -94,6 +94,10 @@ class Fleet {
   int port_;
 };
 
+// When the coordinator whose log is `log_path` first logged `event`
+// (seconds since the epoch, from the line's "time"); -1 when it never did.
+double CoordinatorEventTime(const std::string& log_path, const std::string& event);
+
 // The lines of a client's audit.log, oldest first.
 std::vector<nlohmann::json> AuditLines(const std::string& client_dir);
 

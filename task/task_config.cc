@@ -257,6 +257,15 @@ absl::Status ReadEvaluation(JsonFields& root, EvaluationConfig& e) {
   return f.RejectUnknownKeys();
 }
 
+absl::Status ReadPersonalization(JsonFields& root, PersonalizationConfig& p) {
+  TACIT_ASSIGN_OR_RETURN(JsonFields f, root.Object("personalization"));
+  // A laptop spends these steps on battery after every round: bounded like
+  // a few epochs of local training, not an open-ended job.
+  TACIT_RETURN_IF_ERROR(f.Int("steps", &p.steps, 0, 10'000));
+  TACIT_RETURN_IF_ERROR(f.Double("lr", &p.lr, kPositive));
+  return f.RejectUnknownKeys();
+}
+
 }  // namespace
 
 const char* ServerOptimizerName(ServerOptimizerType type) {
@@ -313,6 +322,7 @@ absl::StatusOr<TaskConfig> ParseTaskConfig(const nlohmann::json& json,
   TACIT_RETURN_IF_ERROR(ReadTraining(root, c.training));
   TACIT_RETURN_IF_ERROR(ReadEligibility(root, c.eligibility));
   TACIT_RETURN_IF_ERROR(ReadEvaluation(root, c.evaluation));
+  TACIT_RETURN_IF_ERROR(ReadPersonalization(root, c.personalization));
   TACIT_RETURN_IF_ERROR(root.RejectUnknownKeys());
   TACIT_RETURN_IF_ERROR(CheckCompression(c));
   return c;
@@ -395,6 +405,7 @@ nlohmann::json TaskConfigToJson(const TaskConfig& c) {
           {"end", c.eligibility.allowed_hours_end}}}}},
       {"evaluation",
        {{"enabled", c.evaluation.enabled}, {"max_predictions", c.evaluation.max_predictions}}},
+      {"personalization", {{"steps", c.personalization.steps}, {"lr", c.personalization.lr}}},
   };
 }
 

@@ -165,6 +165,18 @@ struct EvaluationConfig {
   int max_predictions = 2048;  // held-out tokens one client scores at most (its newest)
 };
 
+// Personal models: after a round, a laptop fine-tunes the global model it
+// downloaded on its own training tokens for `steps` optimizer steps (the
+// task's local optimizer, batch and stride, at `lr`) and keeps the result
+// in its state folder for on-device prediction (`tacit-client predict`).
+// Nothing of it is sent; the owner can refuse it (participation policy
+// `personal_model`). steps 0 = off.
+struct PersonalizationConfig {
+  int steps = 0;
+  double lr = 0.05;
+  bool enabled() const { return steps > 0; }
+};
+
 struct TaskConfig {
   std::string name;  // required
   TaskModelConfig model;
@@ -179,6 +191,7 @@ struct TaskConfig {
   LocalTrainingConfig training;
   EligibilityConfig eligibility;
   EvaluationConfig evaluation;
+  PersonalizationConfig personalization;
 
   // Clients selected at check-in: ceil(cohort.size * cohort.over_selection).
   int SelectedPerRound() const;

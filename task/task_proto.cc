@@ -25,7 +25,8 @@ absl::StatusOr<nlohmann::json> ToJson(const v1::Task& t, const std::string& key_
         Section{"secure_agg", t.has_secure_agg()}, Section{"dp", t.has_dp()},
         Section{"server_optimizer", t.has_server_optimizer()},
         Section{"training", t.has_training()}, Section{"eligibility", t.has_eligibility()},
-        Section{"evaluation", t.has_evaluation()}, Section{"aggregation", t.has_aggregation()}}) {
+        Section{"evaluation", t.has_evaluation()}, Section{"aggregation", t.has_aggregation()},
+        Section{"personalization", t.has_personalization()}}) {
     if (!s.present) {
       return absl::InvalidArgumentError(
           absl::StrCat("task section '", KeyPath(key_prefix, s.key),
@@ -105,6 +106,8 @@ absl::StatusOr<nlohmann::json> ToJson(const v1::Task& t, const std::string& key_
       {"evaluation",
        {{"enabled", t.evaluation().enabled()},
         {"max_predictions", t.evaluation().max_predictions()}}},
+      {"personalization",
+       {{"steps", t.personalization().steps()}, {"lr", t.personalization().lr()}}},
   };
 }
 
@@ -173,6 +176,8 @@ v1::Task TaskToProto(const TaskConfig& c) {
   e->set_allowed_hours_end(c.eligibility.allowed_hours_end);
   t.mutable_evaluation()->set_enabled(c.evaluation.enabled);
   t.mutable_evaluation()->set_max_predictions(c.evaluation.max_predictions);
+  t.mutable_personalization()->set_steps(c.personalization.steps);
+  t.mutable_personalization()->set_lr(c.personalization.lr);
   return t;
 }
 

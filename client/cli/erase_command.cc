@@ -17,8 +17,12 @@ constexpr const char* kOverwritten =
 constexpr const char* kUpdatesRemain =
     "Masked updates already sent from rounds this laptop joined remain in the fleet's global "
     "model (summed with others'); erasing cannot take them out.";
+constexpr const char* kPersonalModelGone =
+    "The personal model fine-tuned on these events (model/personal.model) was erased with them; "
+    "the next round rebuilds it from what is left, if the task asks for one.";
 constexpr const char* kWhatStays =
-    "Not erased: the fleet identity (fleet/), the model (model/), the privacy ledger and the "
+    "Not erased: the fleet identity (fleet/), the global model (model/global.model), the privacy "
+    "ledger and the "
     "audit log (what left this laptop). To remove those too and leave the fleet: "
     "tacit-client leave.";
 
@@ -47,6 +51,7 @@ void EraseAll(const std::string& dir) {
   absl::StatusOr<EraseAllReport> report = EraseAllInDirectory(dir);
   FailIfError(report.status());
   PrintErasedAll(*report);
+  if (!report->personal_model_files.empty()) std::cout << kPersonalModelGone << "\n";
   std::cout << kUpdatesRemain << "\n" << kWhatStays << "\n";
 }
 
@@ -96,13 +101,16 @@ void AddEraseCommand(CLI::App& app, std::shared_ptr<CliContext> context) {
     }
     absl::StatusOr<int64_t> erased = (*store)->EraseRange(range);
     FailIfError(erased.status());
+    absl::StatusOr<std::vector<std::string>> personal = RemovePersonalModel(context->dir);
+    FailIfError(personal.status());
     std::cout << "Erased " << *erased << " events recorded "
               << (args->from.empty() ? std::string("from the first")
                                      : "from " + FormatLocalTime(range.begin_ms))
               << (args->to.empty() ? std::string(" to the last")
                                    : " until " + FormatLocalTime(range.end_ms))
               << " (local time) from this laptop's store. " << kOverwritten << "\n"
-              << kUpdatesRemain << "\n";
+              << (personal->empty() ? "" : std::string(kPersonalModelGone) + "\n") << kUpdatesRemain
+              << "\n";
   });
 }
 

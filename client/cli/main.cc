@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   tacit::cli::AddRunCommand(app, context);
   tacit::cli::AddStatusCommand(app, context);
   tacit::cli::AddAuditCommand(app, context);
+  tacit::cli::AddPredictCommand(app, context);
   tacit::cli::AddLeaveCommand(app, context);
   tacit::cli::AddDashboardCommand(app, context);
   tacit::cli::AddPrivacyCommand(app, context);

@@ -1,11 +1,11 @@
 #pragma once
 
 // The personal model: the global model fine-tuned for a few steps on one
-// person's own training tokens, for on-device prediction. Today only the
-// simulator calls this (evaluation.personalization, to report how much a
-// personal model helps); the fleet client neither computes nor stores
-// personal models yet (no task field, wire form or runtime call: see "Not
-// yet" in docs/simulation.md). Nothing here sends or saves anything.
+// person's own training tokens, for on-device prediction. The fleet client
+// calls it after a round when the task asks (task.personalization,
+// client/runtime/personal_model_store.h); the simulator to report how much
+// a personal model helps (evaluation.personalization). Nothing here sends
+// or saves anything.
 // A small entry point over the trainer's public API (models/training.h).
 
 #include <cstdint>

@@ -21,6 +21,7 @@
 #include "client/runtime/fleet_connection.h"
 #include "client/runtime/model_cache.h"
 #include "client/runtime/participation_policy.h"
+#include "client/runtime/personal_model_store.h"
 #include "client/runtime/privacy_budget.h"
 #include "client/runtime/privacy_ledger.h"
 #include "client/runtime/random_check_in.h"
@@ -227,6 +228,22 @@ bool WakeOnReconnect(FleetConnection& connection, double seconds, const std::str
   return true;
 }
 
+// After a round, the personal model the task asks for (personal_model_store.h):
+// this laptop's CPU only, nothing is sent. The owner's pause pauses it too;
+// a failure is logged and the fleet work goes on.
+void RefreshPersonalModelAfterRound(const DaemonOptions& options,
+                                    const v1::Assignment& assignment) {
+  absl::StatusOr<TaskConfig> task = AssignedTask(assignment);
+  if (!task.ok() || !task->personalization.enabled()) return;
+  absl::StatusOr<ControlState> control = LoadControlState(options.dir);
+  if (!control.ok() || control->training_paused) return;
+  if (HeldModelOf(options.dir).version != assignment.model_version()) return;  // not downloaded
+  absl::StatusOr<PersonalModelRefresh> refresh = RefreshPersonalModel(
+      options.dir, options.runner.device_id, *task, options.runner.policy, options.runner.threads);
+  Log(refresh.ok() ? refresh->reason
+                   : absl::StrCat("personal model not updated: ", refresh.status().message()));
+}
+
 }  // namespace
 
 absl::Status RunDaemon(DaemonOptions options) {
@@ -379,6 +396,7 @@ absl::Status RunDaemon(DaemonOptions options) {
     status.Set("between rounds", audit->outcome);
     Log(absl::StrCat("round ", audit->round, ": ", audit->outcome, ", sent ", audit->rpc.up(),
                      " bytes, received ", audit->rpc.down()));
+    RefreshPersonalModelAfterRound(options, assignment);
     if (audit->outcome.rfind("left: ", 0) == 0 || audit->outcome.rfind("refused: ", 0) == 0) {
       // Lost the round (connection or coordinator restart), or refused it:
       // try a later one, not at once, unless the coordinator came back.

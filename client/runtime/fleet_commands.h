@@ -1,6 +1,6 @@
 #pragma once
 
-// The fleet subcommands of tacit-client: enroll, run, status, leave, audit.
+// The fleet subcommands of tacit-client: enroll, run, status, leave, audit, predict.
 
 #include <memory>
 
@@ -15,5 +15,7 @@ void AddStatusCommand(CLI::App& app, std::shared_ptr<CliContext> context);
 void AddLeaveCommand(CLI::App& app, std::shared_ptr<CliContext> context);
 // `audit`: what left this laptop, per day and task (audit_summary.h).
 void AddAuditCommand(CLI::App& app, std::shared_ptr<CliContext> context);
+// `predict`: the next events by the personal (or global) model, computed here.
+void AddPredictCommand(CLI::App& app, std::shared_ptr<CliContext> context);
 
 }  // namespace tacit::cli

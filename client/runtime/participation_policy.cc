@@ -59,7 +59,8 @@ nlohmann::json ParticipationPolicyToJson(const ParticipationPolicy& p) {
           {"min_survivors", p.min_survivors},
           {"max_rounds_per_day", p.max_rounds_per_day},
           {"max_epsilon", p.max_epsilon ? json(*p.max_epsilon) : json(nullptr)},
-          {"delta", p.delta}};
+          {"delta", p.delta},
+          {"personal_model", p.personal_model}};
 }
 
 std::string DefaultParticipationPolicyJson() {
@@ -91,13 +92,21 @@ absl::StatusOr<ParticipationPolicy> ParseParticipationPolicyJson(absl::string_vi
       TACIT_RETURN_IF_ERROR(ReadBudgetKey(source, name, value, policy));
       continue;
     }
+    if (name == "personal_model") {
+      if (!value.is_boolean()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(source, ": key 'personal_model' must be true or false"));
+      }
+      policy.personal_model = value.get<bool>();
+      continue;
+    }
     const Key* key = std::find_if(std::begin(keys), std::end(keys),
                                   [&name = name](const Key& k) { return name == k.name; });
     if (key == std::end(keys)) {
       return absl::InvalidArgumentError(
           absl::StrCat(source, ": unknown key '", name,
                        "'; the keys are min_cohort_size, min_secagg_threshold, min_survivors, "
-                       "max_rounds_per_day, max_epsilon, delta"));
+                       "max_rounds_per_day, max_epsilon, delta, personal_model"));
     }
     if (!value.is_number_integer() || value.get<int64_t>() < key->min ||
         value.get<int64_t>() > 1000000) {

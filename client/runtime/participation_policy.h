@@ -45,6 +45,9 @@ struct ParticipationPolicy {
   std::optional<double> max_epsilon;
   // The delta the laptop's epsilon is computed at, whatever the task's.
   double delta = 1e-6;
+  // Fine-tune a personal model after a round when the task asks for one
+  // (task.personalization): CPU on this laptop, nothing sent. false: never.
+  bool personal_model = true;
 };
 
 inline constexpr const char* kParticipationPolicyFile = "participation_policy.json";

@@ -21,6 +21,7 @@
 #include "client/runtime/fleet_commands.h"
 #include "client/runtime/model_cache.h"
 #include "client/runtime/participation_policy.h"
+#include "client/runtime/personal_model_store.h"
 #include "client/runtime/privacy_budget.h"
 #include "client/runtime/privacy_command.h"
 #include "client/runtime/privacy_ledger.h"
@@ -64,6 +65,8 @@ struct StatusFacts {
   runtime::AuditTotals totals;
   size_t audit_lines = 0;
   std::vector<nlohmann::json> newest;
+  std::optional<runtime::PersonalModelInfo> personal;
+  std::string personal_problem;
 };
 
 StatusFacts Gather(const std::string& dir, size_t last) {
@@ -108,6 +111,13 @@ StatusFacts Gather(const std::string& dir, size_t last) {
   f.audit_lines = all->size();
   const size_t shown = std::min(last, all->size());
   f.newest.assign(all->end() - static_cast<std::ptrdiff_t>(shown), all->end());
+  absl::StatusOr<std::optional<runtime::PersonalModelInfo>> personal =
+      runtime::ReadPersonalModelInfo(dir);
+  if (personal.ok()) {
+    f.personal = *personal;
+  } else {
+    f.personal_problem = std::string(personal.status().message());
+  }
   return f;
 }
 
@@ -190,6 +200,13 @@ nlohmann::json StatusJson(const std::string& dir, const StatusFacts& f) {
                  {"min_survivors", f.policy.min_survivors},
                  {"max_rounds_per_day", f.policy.max_rounds_per_day}};
   j["privacy"] = PrivacyJson(f);
+  if (f.personal) {
+    j["personal_model"] = runtime::PersonalModelInfoToJson(*f.personal);
+  } else {
+    j["personal_model"] = f.personal_problem.empty()
+                              ? nlohmann::json(nullptr)
+                              : nlohmann::json({{"problem", f.personal_problem}});
+  }
   j["left_this_laptop"] = {{"bytes_up", f.totals.bytes_up},
                            {"bytes_down", f.totals.bytes_down},
                            {"rounds_joined", f.totals.rounds_joined},
@@ -255,7 +272,17 @@ void PrintStatus(const std::string& dir, const StatusFacts& f) {
             << ", computed here; tacit-client privacy for details)\n";
   PrintPrivacySpending(std::cout, f.ledger, f.policy, /*with_pld=*/false);
   std::cout << "\nKept on this laptop, never sent: the stored events (tacit-client inspect), "
-               "the readings, the policies, the privacy ledger and the audit log.\n";
+               "the readings, the policies, the privacy ledger, the audit log"
+            << (f.personal ? " and the personal model" : "") << ".\n";
+  if (f.personal) {
+    const runtime::PersonalModelInfo& p = *f.personal;
+    std::cout << "personal:  fine-tuned from global version " << p.base_version << " of task '"
+              << p.task << "' (" << p.steps << " steps on " << p.train_tokens << " of your tokens, "
+              << p.created << "); top-1 on your held-out activity " << p.personal_top1
+              << " (global model " << p.global_top1 << "); used by tacit-client predict\n";
+  } else if (!f.personal_problem.empty()) {
+    std::cout << "personal:  " << f.personal_problem << "\n";
+  }
   std::cout << "Left this laptop (" << dir << "/" << runtime::kAuditLogFile
             << "; tacit-client audit for per-day totals):\n"
             << "  sent " << f.totals.bytes_up << " bytes, received " << f.totals.bytes_down

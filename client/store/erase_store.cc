@@ -82,8 +82,21 @@ absl::StatusOr<std::vector<std::string>> RemoveStoreFiles(const std::string& dir
   return removed;
 }
 
+absl::StatusOr<std::vector<std::string>> RemovePersonalModel(const std::string& dir) {
+  std::vector<std::string> removed;
+  for (const char* file : {kPersonalModelFile, kPersonalModelInfoFile}) {
+    const std::string path = absl::StrCat(dir, "/", file);
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) continue;
+    TACIT_RETURN_IF_ERROR(OverwriteAndRemove(path));
+    removed.push_back(path);
+  }
+  return removed;
+}
+
 absl::StatusOr<EraseAllReport> EraseAllInDirectory(const std::string& dir) {
   EraseAllReport report;
+  TACIT_ASSIGN_OR_RETURN(report.personal_model_files, RemovePersonalModel(dir));
   {
     absl::StatusOr<std::unique_ptr<EventStore>> store = EventStore::OpenInDirectory(dir);
     absl::Status problem = store.status();

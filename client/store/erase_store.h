@@ -21,11 +21,23 @@ struct EraseAllReport {
   int64_t events_erased = 0;      // when emptied in place
   std::string unreadable_reason;  // why the files were deleted instead
   std::vector<std::string> removed_files;
+  std::vector<std::string> personal_model_files;  // erased with the events
 };
 
+// The laptop's personal model (client/runtime/personal_model_store.h) is
+// fine-tuned on the stored events, so it is erased with them: by `erase
+// --all`, and by an erase of any time range (the next round rebuilds it
+// from what is left).
+inline constexpr const char* kPersonalModelFile = "model/personal.model";
+inline constexpr const char* kPersonalModelInfoFile = "model/personal.json";
+
+// Overwrites and deletes the personal model's files that exist; returns
+// their paths. PermissionDenied naming a file that cannot be deleted.
+absl::StatusOr<std::vector<std::string>> RemovePersonalModel(const std::string& dir);
+
 // Erases every event of the store in `dir` (EventStore::kDatabaseFile and
-// kKeyFile) and the synthetic-events marker. Fails only when a file exists and cannot be deleted
-// (the error names it and what to do), never because its content is unreadable.
+// kKeyFile), the synthetic-events marker and the personal model. Fails only when a file exists and
+// cannot be deleted (the error names it and what to do), never because its content is unreadable.
 absl::StatusOr<EraseAllReport> EraseAllInDirectory(const std::string& dir);
 
 // Overwrites a regular file's bytes with zeros, fsyncs, then unlinks it: for

@@ -173,7 +173,7 @@ TEST(EmployeeCli, EraseAllSaysWhatRemainsAndHowToRemoveIt) {
   ASSERT_EQ(erase.second, 0) << erase.first;
   EXPECT_TRUE(Has(erase, "remain in the fleet's global model")) << erase.first;
   EXPECT_TRUE(Has(erase, "fleet identity")) << erase.first;
-  EXPECT_TRUE(Has(erase, "the model")) << erase.first;
+  EXPECT_TRUE(Has(erase, "the global model")) << erase.first;
   EXPECT_TRUE(Has(erase, "audit log")) << erase.first;
   EXPECT_TRUE(Has(erase, "tacit-client leave")) << erase.first;
 

@@ -11,11 +11,14 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <set>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "client/runtime/audit_log.h"
+#include "client/store/erase_store.h"
 #include "client/store/event_store.h"
 #include "common/secure_random.h"
 #include "google/protobuf/descriptor.h"
@@ -112,7 +115,10 @@ Counted FromAudit(const std::string& dir) {
 
 TEST(WireCanary, NothingButTheListedFieldsLeavesAndEveryByteIsCounted) {
   Fleet fleet("canary");
-  const std::string task_path = fleet.WriteTask({{"rounds", 2}});
+  // Personal models on: each laptop fine-tunes one on its store (canaries
+  // included) after its rounds; it must not leave either.
+  const std::string task_path =
+      fleet.WriteTask({{"rounds", 2}, {"personalization", {{"steps", 5}, {"lr", 0.05}}}});
   // Ids long enough that none appears by chance in model or mask bytes.
   const std::vector<std::string> devices = {"canary", "colleague-two", "colleague-three",
                                             "colleague-four"};
@@ -130,6 +136,10 @@ TEST(WireCanary, NothingButTheListedFieldsLeavesAndEveryByteIsCounted) {
   }
   EXPECT_TRUE(coordinator.server()->orchestrator().done());
   coordinator.Stop();
+  for (const std::string& device : devices) {
+    EXPECT_TRUE(std::filesystem::exists(fleet.ClientDir(device) + "/" + kPersonalModelFile))
+        << device << " made no personal model: " << ReadFile(fleet.LogPath(device));
+  }
 
   const auto wire = coordinator.recorder().ByDevice();
   ASSERT_EQ(wire.count("(unauthenticated)"), 0u);

@@ -95,6 +95,7 @@ class RandomTask {
            {"min_battery_percent", Int(0, 100)},
            {"allowed_hours", {{"start", start}, {"end", end}}}});
     Maybe(j, "evaluation", {{"enabled", Bit()}, {"max_predictions", Int(1, 1 << 20)}});
+    Maybe(j, "personalization", {{"steps", Int(0, 10'000)}, {"lr", Real(1e-4, 5.0)}});
     return j;
   }
 
@@ -275,6 +276,10 @@ std::vector<Mutation> Mutations() {
       {"evaluation.max_predictions",
        [](v1::Task& t) { t.mutable_evaluation()->set_max_predictions(0); },
        "/evaluation/max_predictions", 0},
+      {"personalization.steps", [](v1::Task& t) { t.mutable_personalization()->set_steps(10'001); },
+       "/personalization/steps", 10'001},
+      {"personalization.lr", [](v1::Task& t) { t.mutable_personalization()->set_lr(0); },
+       "/personalization/lr", 0.0},
       {"aggregation.max_weight", [](v1::Task& t) { t.mutable_aggregation()->set_max_weight(0.5); },
        "/aggregation/max_weight", 0.5},
       {"aggregation.weighting",

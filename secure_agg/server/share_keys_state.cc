@@ -74,7 +74,7 @@ absl::StatusOr<ServerState::Transition> ServerShareKeysState::Advance() {
       share->set_ciphertext(held.ciphertext.data(), held.ciphertext.size());
     }
     std::vector<HeldShare>().swap(box);  // freed as the deliveries are built
-    out.outcome.messages.emplace(id, std::move(msg));
+    out.outcome.messages.Add(id, msg);   // held serialized
   }
   inbox_.clear();
   // The clients that shared are both the next phase's expected clients and

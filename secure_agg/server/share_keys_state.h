@@ -35,7 +35,7 @@ class ServerShareKeysState final : public ServerState {
  public:
   // `expected`: the clients that advertised keys (`keys`).
   ServerShareKeysState(std::shared_ptr<const ServerRound> round, std::set<uint32_t> expected,
-                       Bytes session_id, PublicKeyMap keys)
+                       Bytes session_id, SharedKeys keys)
       : ServerState(std::move(round), std::move(expected), std::move(session_id)),
         keys_(std::move(keys)) {}
   ServerPhase phase() const override { return ServerPhase::kShareKeys; }
@@ -49,7 +49,7 @@ class ServerShareKeysState final : public ServerState {
   absl::Status HandlePhaseMessage(uint32_t id, const v1::SecAggClientToServer& message) override;
 
  private:
-  PublicKeyMap keys_;
+  SharedKeys keys_;
   std::map<uint32_t, std::vector<HeldShare>> inbox_;  // by recipient
 };
 

@@ -37,15 +37,16 @@ class DigestingDelivery final : public Delivery {
  public:
   explicit DigestingDelivery(InProcessDelivery& inner) : inner_(inner) {}
 
-  absl::Status Deliver(Phase phase, const std::map<uint32_t, v1::SecAggServerToClient>& messages,
+  absl::Status Deliver(Phase phase, const ServerMessages& messages,
                        const ReplySink& reply) override {
     Sha256Hasher hasher;
     size_t recipients = 0;
-    for (const auto& [id, m] : messages) {
-      std::string bytes;
-      if (!m.SerializeToString(&bytes)) return absl::InternalError("serialize");
-      hasher.Update(absl::StrCat(id, ":", bytes.size(), ":"));
-      hasher.Update(bytes);
+    for (uint32_t id : messages.recipients()) {
+      // What a client receives: the outbox's bytes, whichever way it holds them.
+      absl::StatusOr<std::string> bytes = messages.Serialized(id);
+      if (!bytes.ok()) return bytes.status();
+      hasher.Update(absl::StrCat(id, ":", bytes->size(), ":"));
+      hasher.Update(*bytes);
       ++recipients;
     }
     auto digest = hasher.Finish();

@@ -1,0 +1,108 @@
+#pragma once
+
+// The messages the server sends when a phase opens, one per client still in
+// the round, held in as few bytes as the protocol allows until every client
+// has fetched its own. The outbox of every transport holds one of these:
+// PhaseOutcome::messages, the round driver's steps, InProcessDelivery, the
+// coordinator's RoundAttempt and the MPI simulation's delivery.
+//
+// Three ways a phase's messages are held (the wire bytes are the same as
+// one SecAggServerToClient object per client; tests/secure_agg/
+// pinned_secagg_plus_round_test.cc pins them):
+//   - each client's own message, serialized (round start, share deliveries,
+//     unmasking requests): about half the heap of a protobuf object, whose
+//     strings and repeated fields each allocate;
+//   - the key broadcast, built when a client's message is taken from the one
+//     key map and the neighbour graph the server holds anyway, instead of
+//     k + 1 copied SecAggPublicKeys per client;
+//   - the consistency check, whose survivor list is the same for every
+//     client: held once, not once per client (N copies of 4 x N bytes).
+// Taking a message (Get, CopyTo, ForEach) builds it; const methods may be
+// called from several threads at once (InProcessDelivery does).
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "secure_agg/neighbor_graph.h"
+#include "tacit/v1/secagg.pb.h"
+
+namespace tacit::secagg {
+
+// Advertised public keys by client id, held once by the server for the round.
+using PublicKeyMap = std::map<uint32_t, v1::SecAggPublicKeys>;
+using SharedKeys = std::shared_ptr<const PublicKeyMap>;
+
+class ServerMessages {
+ public:
+  ServerMessages() = default;  // no messages
+
+  // The key broadcast of advertise_keys: every client in `keys` gets
+  // `envelope` with its own keys, then those of its neighbours in `graph`
+  // that are in `keys`, in the graph's order.
+  static ServerMessages KeyBroadcast(v1::SecAggServerToClient envelope, SharedKeys keys,
+                                     std::shared_ptr<const NeighborGraph> graph);
+  // The consistency check: every one of `survivors` (strictly increasing)
+  // gets `envelope` with the whole list.
+  static ServerMessages ConsistencyCheck(v1::SecAggServerToClient envelope,
+                                         std::vector<uint32_t> survivors);
+
+  // A message of its own for `id`, held serialized (replaces one held before).
+  // Only on an outbox of per-client messages (default-constructed).
+  void Add(uint32_t id, const v1::SecAggServerToClient& message);
+  // The same, already serialized (the MPI ranks forward these bytes).
+  void AddSerialized(uint32_t id, std::string bytes);
+
+  size_t size() const { return held_.size(); }
+  bool empty() const { return held_.empty(); }
+  bool contains(uint32_t id) const { return held_.count(id) > 0; }
+  // Every recipient, increasing.
+  std::vector<uint32_t> recipients() const;
+
+  // `id`'s message; NotFound when it has none.
+  absl::StatusOr<v1::SecAggServerToClient> Get(uint32_t id) const;
+  // The same into `out` (a response's field); NotFound when it has none.
+  absl::Status CopyTo(uint32_t id, v1::SecAggServerToClient* out) const;
+  // `id`'s message as it goes on the wire; NotFound when it has none.
+  absl::StatusOr<std::string> Serialized(uint32_t id) const;
+  // Every message in recipient order, built one at a time; stops at the
+  // first error `fn` returns.
+  absl::Status ForEach(
+      const std::function<absl::Status(uint32_t, const v1::SecAggServerToClient&)>& fn) const;
+  // Every message as an object (tests and small rounds: this is the N
+  // objects the outbox exists to avoid).
+  std::map<uint32_t, v1::SecAggServerToClient> ToMap() const;
+
+  // A client that has fetched or answered its message: its bytes are freed.
+  void Erase(uint32_t id) { held_.erase(id); }
+  void Clear();
+
+  // Heap bytes this outbox holds of its own (approximate: the map nodes, the
+  // serialized messages, the shared envelope and survivor list). The key
+  // map and the graph are the server's, held for the round anyway.
+  size_t HeldBytes() const;
+
+ private:
+  enum class Kind { kEach, kKeyBroadcast, kConsistencyCheck };
+  // What every message of a lazily built phase draws on.
+  struct Shared {
+    v1::SecAggServerToClient envelope;
+    SharedKeys keys;
+    std::shared_ptr<const NeighborGraph> graph;
+    std::vector<uint32_t> survivors;
+  };
+
+  Kind kind_ = Kind::kEach;
+  std::shared_ptr<const Shared> shared_;  // null for kEach
+  // kEach: the serialized message; the lazy kinds: empty (the id is the
+  // recipient).
+  std::map<uint32_t, std::string> held_;
+};
+
+}  // namespace tacit::secagg

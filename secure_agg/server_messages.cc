@@ -1,12 +1,16 @@
 #include "secure_agg/server_messages.h"
 
 #include <cstdlib>
+#include <cstring>
+#include <type_traits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 
 namespace tacit::secagg {
 namespace {
+
+static_assert(std::is_trivially_copyable_v<HeldShare>, "held shares are copied as bytes");
 
 // A std::map node's own bytes beside its value (libstdc++: colour, parent,
 // left, right), plus malloc's header.
@@ -30,6 +34,13 @@ ServerMessages ServerMessages::KeyBroadcast(v1::SecAggServerToClient envelope, S
   return out;
 }
 
+ServerMessages ServerMessages::ShareDeliveries(v1::SecAggServerToClient envelope) {
+  ServerMessages out;
+  out.kind_ = Kind::kShareDeliveries;
+  out.shared_ = std::make_shared<const Shared>(Shared{std::move(envelope), nullptr, nullptr, {}});
+  return out;
+}
+
 ServerMessages ServerMessages::ConsistencyCheck(v1::SecAggServerToClient envelope,
                                                 std::vector<uint32_t> survivors) {
   ServerMessages out;
@@ -50,6 +61,12 @@ void ServerMessages::AddSerialized(uint32_t id, std::string bytes) {
   // is a bug, not an input to report.
   if (kind_ != Kind::kEach) std::abort();
   held_[id] = std::move(bytes);
+}
+
+void ServerMessages::AddShares(uint32_t id, absl::Span<const HeldShare> shares) {
+  if (kind_ != Kind::kShareDeliveries) std::abort();  // as AddSerialized
+  std::string& records = held_[id];
+  records.assign(reinterpret_cast<const char*>(shares.data()), shares.size() * sizeof(HeldShare));
 }
 
 std::vector<uint32_t> ServerMessages::recipients() const {
@@ -85,6 +102,21 @@ absl::Status ServerMessages::CopyTo(uint32_t id, v1::SecAggServerToClient* out) 
       *broadcast->add_keys() = keys.at(id);
       for (uint32_t n : shared_->graph->NeighborsOf(id)) {
         if (auto key = keys.find(n); key != keys.end()) *broadcast->add_keys() = key->second;
+      }
+      return absl::OkStatus();
+    }
+    case Kind::kShareDeliveries: {
+      *out = shared_->envelope;
+      auto* delivery = out->mutable_shares_delivery();
+      const std::string& records = held->second;
+      for (size_t at = 0; at + sizeof(HeldShare) <= records.size(); at += sizeof(HeldShare)) {
+        HeldShare held_share;
+        std::memcpy(&held_share, records.data() + at, sizeof held_share);
+        v1::SecAggEncryptedShare* share = delivery->add_shares();
+        share->set_sender_id(held_share.sender);
+        share->set_recipient_id(id);
+        share->set_nonce(held_share.nonce.data(), held_share.nonce.size());
+        share->set_ciphertext(held_share.ciphertext.data(), held_share.ciphertext.size());
       }
       return absl::OkStatus();
     }

@@ -6,12 +6,14 @@
 // PhaseOutcome::messages, the round driver's steps, InProcessDelivery, the
 // coordinator's RoundAttempt and the MPI simulation's delivery.
 //
-// Three ways a phase's messages are held (the wire bytes are the same as
+// Four ways a phase's messages are held (the wire bytes are the same as
 // one SecAggServerToClient object per client; tests/secure_agg/
 // pinned_secagg_plus_round_test.cc pins them):
-//   - each client's own message, serialized (round start, share deliveries,
-//     unmasking requests): about half the heap of a protobuf object, whose
-//     strings and repeated fields each allocate;
+//   - each client's own message, serialized (round start, unmasking
+//     requests): about half the heap of a protobuf object, whose strings and
+//     repeated fields each allocate;
+//   - the share deliveries, as the fixed 128-byte records the shares arrived
+//     in (HeldShare), moved from the share-keys phase's inbox;
 //   - the key broadcast, built when a client's message is taken from the one
 //     key map and the neighbour graph the server holds anyway, instead of
 //     k + 1 copied SecAggPublicKeys per client;
@@ -20,6 +22,7 @@
 // Taking a message (Get, CopyTo, ForEach) builds it; const methods may be
 // called from several threads at once (InProcessDelivery does).
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -30,10 +33,27 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "secure_agg/crypto.h"
 #include "secure_agg/neighbor_graph.h"
+#include "secure_agg/shamir.h"
 #include "tacit/v1/secagg.pb.h"
 
 namespace tacit::secagg {
+
+// Bytes of one share ciphertext: sender, recipient, two shares, GCM tag.
+inline constexpr size_t kShareCiphertextBytes = 16 + 2 * kShamirChunks * 8 + kGcmTagBytes;
+
+// One encrypted share held for its recipient from the share-keys phase until
+// its delivery is fetched. Fixed-size fields, no allocation per share: a degree-312
+// round of 1,000 clients holds ~312,000 of them, which as protobuf messages
+// cost ~4x the 128 bytes here (measured in the coordinator's peak memory).
+struct HeldShare {
+  uint32_t sender = 0;
+  std::array<char, kGcmNonceBytes> nonce{};
+  std::array<char, kShareCiphertextBytes> ciphertext{};
+};
+static_assert(sizeof(HeldShare) == 128, "a held share is one 128-byte record");
 
 // Advertised public keys by client id, held once by the server for the round.
 using PublicKeyMap = std::map<uint32_t, v1::SecAggPublicKeys>;
@@ -48,6 +68,11 @@ class ServerMessages {
   // that are in `keys`, in the graph's order.
   static ServerMessages KeyBroadcast(v1::SecAggServerToClient envelope, SharedKeys keys,
                                      std::shared_ptr<const NeighborGraph> graph);
+  // The share deliveries of share_keys: each client added with AddShares
+  // gets `envelope` with its shares, held until then as the 128-byte
+  // records the server received them in (a serialized share is ~138 bytes,
+  // an object several times that).
+  static ServerMessages ShareDeliveries(v1::SecAggServerToClient envelope);
   // The consistency check: every one of `survivors` (strictly increasing)
   // gets `envelope` with the whole list.
   static ServerMessages ConsistencyCheck(v1::SecAggServerToClient envelope,
@@ -58,6 +83,9 @@ class ServerMessages {
   void Add(uint32_t id, const v1::SecAggServerToClient& message);
   // The same, already serialized (the MPI ranks forward these bytes).
   void AddSerialized(uint32_t id, std::string bytes);
+  // `id`'s share delivery: `shares` in this order, each for `id` (only on a
+  // ShareDeliveries outbox).
+  void AddShares(uint32_t id, absl::Span<const HeldShare> shares);
 
   size_t size() const { return held_.size(); }
   bool empty() const { return held_.empty(); }
@@ -89,7 +117,7 @@ class ServerMessages {
   size_t HeldBytes() const;
 
  private:
-  enum class Kind { kEach, kKeyBroadcast, kConsistencyCheck };
+  enum class Kind { kEach, kKeyBroadcast, kShareDeliveries, kConsistencyCheck };
   // What every message of a lazily built phase draws on.
   struct Shared {
     v1::SecAggServerToClient envelope;
@@ -100,8 +128,8 @@ class ServerMessages {
 
   Kind kind_ = Kind::kEach;
   std::shared_ptr<const Shared> shared_;  // null for kEach
-  // kEach: the serialized message; the lazy kinds: empty (the id is the
-  // recipient).
+  // kEach: the serialized message; kShareDeliveries: the HeldShare records;
+  // the other kinds: empty (the id is the recipient).
   std::map<uint32_t, std::string> held_;
 };
 

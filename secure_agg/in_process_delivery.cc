@@ -19,33 +19,40 @@ InProcessDelivery::InProcessDelivery(std::map<uint32_t, std::unique_ptr<SecAggCl
                                      Options options)
     : clients_(std::move(clients)), options_(std::move(options)) {}
 
-absl::Status InProcessDelivery::Deliver(
-    Phase phase, const std::map<uint32_t, v1::SecAggServerToClient>& messages,
-    const ReplySink& reply) {
+absl::Status InProcessDelivery::Deliver(Phase phase, const ServerMessages& messages,
+                                        const ReplySink& reply) {
   if (options_.on_phase) options_.on_phase(phase);
   const std::set<uint32_t>& vanishing = options_.dropouts.dropped_before[PhaseIndex(phase)];
   // Who answers this phase: has a client, got a message, has not vanished.
-  std::vector<std::pair<uint32_t, const v1::SecAggServerToClient*>> answering;
-  for (const auto& [id, message] : messages) {
+  std::vector<uint32_t> answering;
+  for (uint32_t id : messages.recipients()) {
     auto client = clients_.find(id);
     if (client == clients_.end()) continue;
     if (vanishing.count(id) > 0) {
       clients_.erase(client);  // gone: frees its state like a closed laptop
       continue;
     }
-    answering.emplace_back(id, &message);
+    answering.push_back(id);
   }
   std::vector<absl::StatusOr<v1::SecAggClientToServer>> replies(answering.size(),
                                                                 absl::UnknownError("not run"));
   std::vector<double> seconds(answering.size(), 0.0);
+  std::vector<absl::Status> built(answering.size());
   ParallelFor(answering.size(), options_.workers, [&](size_t i) {
+    // Built here, one per worker at a time: the outbox holds it compactly.
+    absl::StatusOr<v1::SecAggServerToClient> message = messages.Get(answering[i]);
+    if (!message.ok()) {
+      built[i] = message.status();
+      return;
+    }
     const auto start = Clock::now();
-    replies[i] = clients_.at(answering[i].first)->HandleServerMessage(*answering[i].second);
+    replies[i] = clients_.at(answering[i])->HandleServerMessage(*message);
     seconds[i] = std::chrono::duration<double>(Clock::now() - start).count();
   });
   ClientPhaseStats& stats = stats_[PhaseIndex(phase)];
   for (size_t i = 0; i < answering.size(); ++i) {
-    const uint32_t id = answering[i].first;
+    const uint32_t id = answering[i];
+    if (!built[i].ok()) return built[i];  // the outbox cannot build its message: a bug
     stats.seconds_max = std::max(stats.seconds_max, seconds[i]);
     stats.seconds_total += seconds[i];
     if (!replies[i].ok()) {

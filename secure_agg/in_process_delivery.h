@@ -48,7 +48,7 @@ class InProcessDelivery : public Delivery {
   // straggled) simply never answers.
   InProcessDelivery(std::map<uint32_t, std::unique_ptr<SecAggClient>> clients, Options options);
 
-  absl::Status Deliver(Phase phase, const std::map<uint32_t, v1::SecAggServerToClient>& messages,
+  absl::Status Deliver(Phase phase, const ServerMessages& messages,
                        const ReplySink& reply) override;
 
   const std::array<ClientPhaseStats, kPhaseCount>& client_stats() const { return stats_; }

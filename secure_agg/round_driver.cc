@@ -25,18 +25,21 @@ absl::StatusOr<std::unique_ptr<RoundDriver>> RoundDriver::Create(ServerConfig co
 
 RoundDriver::RoundDriver(std::unique_ptr<SecAggServer> server) : server_(std::move(server)) {}
 
-void RoundDriver::CountSent(Phase phase,
-                            const std::map<uint32_t, v1::SecAggServerToClient>& messages) {
+void RoundDriver::CountSent(Phase phase, const ServerMessages& messages) {
   PhaseRecord& record = phases_[PhaseIndex(phase)];
   record.expected = static_cast<int>(messages.size());
-  for (const auto& [id, message] : messages) {
-    const uint64_t bytes = message.ByteSizeLong();
-    record.bytes_down_total += bytes;
-    record.bytes_down_max = std::max(record.bytes_down_max, bytes);
-  }
+  // Builds each lazily held message once, one at a time, to count its bytes.
+  absl::Status counted =
+      messages.ForEach([&record](uint32_t, const v1::SecAggServerToClient& message) {
+        const uint64_t bytes = message.ByteSizeLong();
+        record.bytes_down_total += bytes;
+        record.bytes_down_max = std::max(record.bytes_down_max, bytes);
+        return absl::OkStatus();
+      });
+  (void)counted;  // the callback never fails; a message that cannot be built is not counted
 }
 
-absl::StatusOr<std::map<uint32_t, v1::SecAggServerToClient>> RoundDriver::Start() {
+absl::StatusOr<ServerMessages> RoundDriver::Start() {
   std::lock_guard<std::mutex> lock(mu_);
   if (open_ != -1 || server_->phase() != ServerPhase::kNotStarted) {
     return absl::FailedPreconditionError(

@@ -28,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "secure_agg/phase.h"
 #include "secure_agg/server.h"
+#include "secure_agg/server_messages.h"
 #include "tacit/v1/secagg.pb.h"
 
 namespace tacit::secagg {
@@ -54,7 +55,7 @@ class RoundDriver {
 
   // Opens the first phase: the round parameters for every cohort member.
   // FailedPrecondition when already started.
-  absl::StatusOr<std::map<uint32_t, v1::SecAggServerToClient>> Start();
+  absl::StatusOr<ServerMessages> Start();
 
   // One client's reply for the open phase; errors as SecAggServer's (a
   // rejected reply changes nothing and is not counted).
@@ -65,7 +66,7 @@ class RoundDriver {
   // Aborted (the round is over) when too few clients survive; the server's
   // message names the round and the phase.
   struct Step {
-    std::map<uint32_t, v1::SecAggServerToClient> messages;
+    ServerMessages messages;
     std::optional<AggregationResult> result;
   };
   absl::StatusOr<Step> EndPhase();
@@ -87,7 +88,7 @@ class RoundDriver {
   const SecAggServer& server() const { return *server_; }
 
  private:
-  void CountSent(Phase phase, const std::map<uint32_t, v1::SecAggServerToClient>& messages);
+  void CountSent(Phase phase, const ServerMessages& messages);
 
   std::unique_ptr<SecAggServer> server_;
   mutable std::mutex mu_;  // the records; the server serialises itself
@@ -106,8 +107,7 @@ class Delivery {
   // the phase is over for this transport. A client that refuses or vanishes
   // simply does not reply; an error here (a transport failure, or `reply`
   // rejecting a message in memory, which only a bug can cause) ends the round.
-  virtual absl::Status Deliver(Phase phase,
-                               const std::map<uint32_t, v1::SecAggServerToClient>& messages,
+  virtual absl::Status Deliver(Phase phase, const ServerMessages& messages,
                                const ReplySink& reply) = 0;
 };
 

@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "secure_agg/fixed_point.h"
 #include "secure_agg/phase.h"
+#include "secure_agg/server_messages.h"
 #include "tacit/v1/secagg.pb.h"
 
 namespace tacit::secagg {
@@ -89,8 +90,8 @@ struct AggregationResult {
 };
 
 struct PhaseOutcome {
-  std::map<uint32_t, v1::SecAggServerToClient> messages;  // next message per client
-  std::optional<AggregationResult> result;                // set when the round completed
+  ServerMessages messages;                  // next message per client
+  std::optional<AggregationResult> result;  // set when the round completed
 };
 
 class SecAggServer {

@@ -418,9 +418,9 @@ int Run(const Options& opt) {
   }
   bench::BenchReport report("secagg_bench");
   report.figures() = std::move(out);
-  for (const char* figure :
-       {"/client_mask_seconds", "/server_total_seconds", "/server_unmask_seconds",
-        "/bytes_up_per_client", "/peak_rss_bytes", "/server_heap_peak_bytes"}) {
+  for (const char* figure : {"/client_mask_seconds", "/server_total_seconds",
+                             "/server_unmask_seconds", "/bytes_up_per_client", "/peak_rss_bytes",
+                             "/server_heap_peak_bytes", "/server_bytes_per_client_beyond_sum"}) {
     report.RequireFigure(figure);
   }
   for (int p = 0; p < kPhaseCount; ++p) {

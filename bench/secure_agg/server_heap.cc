@@ -34,9 +34,8 @@ int64_t ServerHeapDelivery::SampleWithoutClients() {
   return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? bytes : -1;
 }
 
-absl::Status ServerHeapDelivery::Deliver(
-    Phase phase, const std::map<uint32_t, v1::SecAggServerToClient>& messages,
-    const ReplySink& reply) {
+absl::Status ServerHeapDelivery::Deliver(Phase phase, const ServerMessages& messages,
+                                         const ReplySink& reply) {
   auto& sample = samples_[static_cast<int>(phase)];
   sample[0] = SampleWithoutClients();
   TACIT_RETURN_IF_ERROR(inner_.Deliver(phase, messages, reply));

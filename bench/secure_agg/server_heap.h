@@ -25,7 +25,7 @@ int64_t HeapInUse();
 class ServerHeapDelivery : public Delivery {
  public:
   explicit ServerHeapDelivery(InProcessDelivery& inner) : inner_(inner) {}
-  absl::Status Deliver(Phase phase, const std::map<uint32_t, v1::SecAggServerToClient>& messages,
+  absl::Status Deliver(Phase phase, const ServerMessages& messages,
                        const ReplySink& reply) override;
 
   // Per phase: {at open, with every reply in}.

@@ -138,9 +138,7 @@ absl::StatusOr<std::unique_ptr<SecureRound>> SecureRound::Create(
   return std::unique_ptr<SecureRound>(new SecureRound(plan, std::move(driver)));
 }
 
-absl::StatusOr<std::map<uint32_t, v1::SecAggServerToClient>> SecureRound::Start() {
-  return driver_->Start();
-}
+absl::StatusOr<secagg::ServerMessages> SecureRound::Start() { return driver_->Start(); }
 
 absl::Status SecureRound::Receive(uint32_t client_id, const v1::SecAggClientToServer& message) {
   return driver_->Receive(client_id, message);

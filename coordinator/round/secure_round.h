@@ -21,6 +21,7 @@
 #include "secure_agg/phase.h"
 #include "secure_agg/round_driver.h"
 #include "secure_agg/server.h"
+#include "secure_agg/server_messages.h"
 #include "task/federated_evaluation.h"
 
 namespace tacit::coordinator {
@@ -68,7 +69,7 @@ class SecureRound {
       const RoundPlan& plan, std::shared_ptr<const secagg::IdentityVerifier> verifier = nullptr);
 
   // The first message for every selected client (round parameters).
-  absl::StatusOr<std::map<uint32_t, v1::SecAggServerToClient>> Start();
+  absl::StatusOr<secagg::ServerMessages> Start();
 
   // One client's message for the current phase; errors as SecAggServer's,
   // and a rejected message changes nothing.
@@ -78,7 +79,7 @@ class SecureRound {
   // counted. Returns the next messages, or (after unmasking) the aggregate.
   // Aborted when too few clients survive: the round must be abandoned.
   struct Step {
-    std::map<uint32_t, v1::SecAggServerToClient> messages;
+    secagg::ServerMessages messages;
     std::optional<RoundAggregate> aggregate;
   };
   absl::StatusOr<Step> EndPhase();

@@ -169,8 +169,8 @@ class RoundAttempt {
   std::optional<SteadyClock::time_point> ended_at_;
   std::optional<RoundPlan> plan_;
   std::unique_ptr<SecureRound> secure_;
-  int step_ = -1;  // the outbox's step (= phase index); -1 while selecting
-  std::map<uint32_t, v1::SecAggServerToClient> outbox_;
+  int step_ = -1;                  // the outbox's step (= phase index); -1 while selecting
+  secagg::ServerMessages outbox_;  // the open phase's, held compactly (server_messages.h)
   std::array<double, secagg::kPhaseCount> phase_seconds_{};
   bool waiting_said_ = false;
   std::optional<RoundAggregate> aggregate_;

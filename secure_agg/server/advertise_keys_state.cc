@@ -54,18 +54,14 @@ absl::StatusOr<ServerState::Transition> ServerAdvertiseKeysState::Advance() {
   std::vector<v1::SecAggPublicKeys> sorted;
   for (uint32_t id : responded_) sorted.push_back(keys_.at(id));
   TACIT_ASSIGN_OR_RETURN(session_id_, ComputeSessionId(round_->CommonParameters(), sorted));
+  // keys_ holds exactly the clients that responded: the broadcast goes to
+  // each of them, built when fetched from this one map and the round's graph.
+  auto keys = std::make_shared<const PublicKeyMap>(std::move(keys_));
   Transition out;
-  for (uint32_t id : responded_) {
-    v1::SecAggServerToClient msg = Envelope();
-    auto* broadcast = msg.mutable_keys_broadcast();
-    *broadcast->add_keys() = keys_.at(id);
-    for (uint32_t n : round_->graph.NeighborsOf(id)) {
-      if (responded_.count(n)) *broadcast->add_keys() = keys_.at(n);
-    }
-    out.outcome.messages.emplace(id, std::move(msg));
-  }
+  out.outcome.messages = ServerMessages::KeyBroadcast(
+      Envelope(), keys, std::shared_ptr<const NeighborGraph>(round_, &round_->graph));
   out.next = std::make_unique<ServerShareKeysState>(round_, std::move(responded_),
-                                                    std::move(session_id_), std::move(keys_));
+                                                    std::move(session_id_), std::move(keys));
   return out;
 }
 

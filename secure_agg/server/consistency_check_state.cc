@@ -1,5 +1,7 @@
 #include "secure_agg/server/consistency_check_state.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "secure_agg/identity.h"
@@ -9,7 +11,7 @@ namespace tacit::secagg {
 
 ServerConsistencyCheckState::ServerConsistencyCheckState(std::shared_ptr<const ServerRound> round,
                                                          std::set<uint32_t> survivors,
-                                                         Bytes session_id, PublicKeyMap keys,
+                                                         Bytes session_id, SharedKeys keys,
                                                          std::set<uint32_t> shared,
                                                          std::vector<uint64_t> masked_sum)
     : ServerState(std::move(round), std::move(survivors), std::move(session_id)),
@@ -19,18 +21,11 @@ ServerConsistencyCheckState::ServerConsistencyCheckState(std::shared_ptr<const S
       survivor_list_(expected_.begin(), expected_.end()),
       signing_input_(SurvivorListSigningInput(session_id_, config().round_id, survivor_list_)) {}
 
-v1::SecAggServerToClient ConsistencyCheckMessage(v1::SecAggServerToClient envelope,
-                                                 const std::vector<uint32_t>& survivor_list) {
-  auto* check = envelope.mutable_consistency_check();
-  for (uint32_t id : survivor_list) check->add_survivor_ids(id);
-  return envelope;
-}
-
 absl::Status ServerConsistencyCheckState::HandlePhaseMessage(
     uint32_t id, const v1::SecAggClientToServer& message) {
   const std::string& signature = message.consistency_response().signature();
   if (config().verifier) {
-    absl::Status verified = config().verifier->Verify(AsBytes(keys_.at(id).identity()),
+    absl::Status verified = config().verifier->Verify(AsBytes(keys_->at(id).identity()),
                                                       signing_input_, AsBytes(signature));
     if (!verified.ok()) {
       return absl::UnauthenticatedError(absl::StrCat(
@@ -49,12 +44,12 @@ absl::StatusOr<ServerState::Transition> ServerConsistencyCheckState::Advance() {
   std::map<uint32_t, UnmaskingAsk> asked;
   for (uint32_t id : responded_) {
     UnmaskingAsk& ask = asked[id];
-    ask.survivors.insert(id);
+    ask.survivors.push_back(id);
     v1::SecAggServerToClient msg = Envelope();
     auto* request = msg.mutable_unmasking_request();
     for (uint32_t n : round_->graph.NeighborsOf(id)) {
       if (!shared_.count(n)) continue;  // no shares of n held by id
-      (survivors.count(n) ? ask.survivors : ask.dropped).insert(n);
+      (survivors.count(n) ? ask.survivors : ask.dropped).push_back(n);
       // An unsigned round (no identities) has nothing to forward.
       if (auto signed_by = signatures_.find(n);
           signed_by != signatures_.end() && !signed_by->second.empty()) {
@@ -63,9 +58,15 @@ absl::StatusOr<ServerState::Transition> ServerConsistencyCheckState::Advance() {
         forwarded->set_signature(signed_by->second);
       }
     }
+    // Neighbours are distinct and never the client itself: sorting gives
+    // strictly increasing lists, in the order the request carries them.
+    std::sort(ask.survivors.begin(), ask.survivors.end());
+    std::sort(ask.dropped.begin(), ask.dropped.end());
+    ask.survivors.shrink_to_fit();
+    ask.dropped.shrink_to_fit();
     for (uint32_t s : ask.survivors) request->add_survivor_ids(s);
     for (uint32_t d : ask.dropped) request->add_dropped_ids(d);
-    out.outcome.messages.emplace(id, std::move(msg));
+    out.outcome.messages.Add(id, msg);  // held serialized
   }
   out.next = std::make_unique<ServerUnmaskingState>(
       round_, std::move(responded_), std::move(session_id_), std::move(keys_), std::move(shared_),

@@ -25,7 +25,7 @@ class ServerConsistencyCheckState final : public ServerState {
   // are also the clients expected to answer; `shared`: those that shared keys
   // (U2).
   ServerConsistencyCheckState(std::shared_ptr<const ServerRound> round,
-                              std::set<uint32_t> survivors, Bytes session_id, PublicKeyMap keys,
+                              std::set<uint32_t> survivors, Bytes session_id, SharedKeys keys,
                               std::set<uint32_t> shared, std::vector<uint64_t> masked_sum);
   ServerPhase phase() const override { return ServerPhase::kConsistencyCheck; }
   absl::StatusOr<Transition> Advance() override;
@@ -38,16 +38,12 @@ class ServerConsistencyCheckState final : public ServerState {
   absl::Status HandlePhaseMessage(uint32_t id, const v1::SecAggClientToServer& message) override;
 
  private:
-  PublicKeyMap keys_;
+  SharedKeys keys_;
   std::set<uint32_t> shared_;
   std::vector<uint64_t> sum_;
   std::vector<uint32_t> survivor_list_;
   Bytes signing_input_;
   std::map<uint32_t, std::string> signatures_;
 };
-
-// The message every survivor gets when the consistency check opens.
-v1::SecAggServerToClient ConsistencyCheckMessage(v1::SecAggServerToClient envelope,
-                                                 const std::vector<uint32_t>& survivor_list);
 
 }  // namespace tacit::secagg

@@ -9,7 +9,7 @@ namespace tacit::secagg {
 
 ServerMaskedInputState::ServerMaskedInputState(std::shared_ptr<const ServerRound> round,
                                                std::set<uint32_t> expected, Bytes session_id,
-                                               PublicKeyMap keys, std::set<uint32_t> shared)
+                                               SharedKeys keys, std::set<uint32_t> shared)
     : ServerState(std::move(round), std::move(expected), std::move(session_id)),
       keys_(std::move(keys)),
       shared_(std::move(shared)),
@@ -31,10 +31,9 @@ absl::Status ServerMaskedInputState::HandlePhaseMessage(uint32_t id,
 absl::StatusOr<ServerState::Transition> ServerMaskedInputState::Advance() {
   TACIT_RETURN_IF_ERROR(CheckSurvivors());
   Transition out;
-  const std::vector<uint32_t> survivor_list(responded_.begin(), responded_.end());
-  for (uint32_t id : responded_) {
-    out.outcome.messages.emplace(id, ConsistencyCheckMessage(Envelope(), survivor_list));
-  }
+  // Every survivor is shown the same list: the outbox holds it once.
+  out.outcome.messages = ServerMessages::ConsistencyCheck(
+      Envelope(), std::vector<uint32_t>(responded_.begin(), responded_.end()));
   out.next = std::make_unique<ServerConsistencyCheckState>(round_, std::move(responded_),
                                                            std::move(session_id_), std::move(keys_),
                                                            std::move(shared_), std::move(sum_));

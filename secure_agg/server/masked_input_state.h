@@ -17,7 +17,7 @@ class ServerMaskedInputState final : public ServerState {
   // `expected` and `shared`: the clients that shared keys (U2); the sum starts
   // at zero, vector_length + 1 elements (the weight last).
   ServerMaskedInputState(std::shared_ptr<const ServerRound> round, std::set<uint32_t> expected,
-                         Bytes session_id, PublicKeyMap keys, std::set<uint32_t> shared);
+                         Bytes session_id, SharedKeys keys, std::set<uint32_t> shared);
   ServerPhase phase() const override { return ServerPhase::kMaskedInput; }
   absl::StatusOr<Transition> Advance() override;
 
@@ -29,7 +29,7 @@ class ServerMaskedInputState final : public ServerState {
   absl::Status HandlePhaseMessage(uint32_t id, const v1::SecAggClientToServer& message) override;
 
  private:
-  PublicKeyMap keys_;
+  SharedKeys keys_;
   std::set<uint32_t> shared_;
   std::vector<uint64_t> sum_;
 };

@@ -12,7 +12,7 @@ absl::StatusOr<ServerState::Transition> ServerNotStartedState::Advance() {
     auto* params = msg.mutable_round_start()->mutable_parameters();
     *params = common;
     for (uint32_t n : round_->graph.NeighborsOf(id)) params->add_neighbor_ids(n);
-    out.outcome.messages.emplace(id, std::move(msg));
+    out.outcome.messages.Add(id, msg);  // held serialized
   }
   out.next = std::make_unique<ServerAdvertiseKeysState>(round_);
   return out;

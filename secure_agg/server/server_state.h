@@ -46,9 +46,6 @@ struct ServerRound {
   v1::SecAggRoundParameters CommonParameters() const;
 };
 
-// Advertised public keys by client id.
-using PublicKeyMap = std::map<uint32_t, v1::SecAggPublicKeys>;
-
 class ServerState {
  public:
   struct Transition {

@@ -60,21 +60,16 @@ size_t ServerShareKeysState::HeldSharesFor(uint32_t recipient) const {
 absl::StatusOr<ServerState::Transition> ServerShareKeysState::Advance() {
   TACIT_RETURN_IF_ERROR(CheckSurvivors());
   Transition out;
+  out.outcome.messages = ServerMessages::ShareDeliveries(Envelope());
   for (uint32_t id : responded_) {
-    v1::SecAggServerToClient msg = Envelope();
-    auto* delivery = msg.mutable_shares_delivery();
     std::vector<HeldShare>& box = inbox_[id];
-    for (const HeldShare& held : box) {
-      // Only shares from clients that completed this phase count.
-      if (!responded_.count(held.sender)) continue;
-      v1::SecAggEncryptedShare* share = delivery->add_shares();
-      share->set_sender_id(held.sender);
-      share->set_recipient_id(id);
-      share->set_nonce(held.nonce.data(), held.nonce.size());
-      share->set_ciphertext(held.ciphertext.data(), held.ciphertext.size());
-    }
-    std::vector<HeldShare>().swap(box);  // freed as the deliveries are built
-    out.outcome.messages.emplace(id, std::move(msg));
+    // Only shares from clients that completed this phase count.
+    box.erase(std::remove_if(
+                  box.begin(), box.end(),
+                  [this](const HeldShare& held) { return responded_.count(held.sender) == 0; }),
+              box.end());
+    out.outcome.messages.AddShares(id, box);
+    std::vector<HeldShare>().swap(box);  // freed as the deliveries are held
   }
   inbox_.clear();
   // The clients that shared are both the next phase's expected clients and

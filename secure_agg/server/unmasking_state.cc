@@ -1,5 +1,7 @@
 #include "secure_agg/server/unmasking_state.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/secure_random.h"
 #include "common/status_macros.h"
@@ -10,9 +12,16 @@
 namespace tacit::secagg {
 namespace {
 
-void WipeSets(std::map<uint32_t, std::vector<ShamirShare>>& sets) {
+void Wipe(absl::Span<ShamirShare> shares) {
+  for (ShamirShare& s : shares) {
+    Zeroize(absl::MakeSpan(reinterpret_cast<uint8_t*>(s.values.data()),
+                           s.values.size() * sizeof(uint64_t)));
+  }
+}
+
+void WipeSets(ReceivedShares& sets) {
   for (auto& [owner, shares] : sets) {
-    for (ShamirShare& s : shares) {
+    for (ReceivedShare& s : shares) {
       Zeroize(absl::MakeSpan(reinterpret_cast<uint8_t*>(s.values.data()),
                              s.values.size() * sizeof(uint64_t)));
     }
@@ -20,13 +29,24 @@ void WipeSets(std::map<uint32_t, std::vector<ShamirShare>>& sets) {
   sets.clear();
 }
 
+// The shares ShamirReconstruct takes, for the few it combines at once.
+std::vector<ShamirShare> AsShamirShares(absl::Span<const ReceivedShare> received) {
+  std::vector<ShamirShare> out(received.size());
+  for (size_t i = 0; i < received.size(); ++i) {
+    out[i].holder_id = received[i].holder_id;
+    out[i].values.assign(received[i].values.begin(), received[i].values.end());
+  }
+  return out;
+}
+
 // Every share in `list` must be of a client in `asked`, once, with
 // kShamirChunks field elements.
 template <typename List>
-absl::Status CheckShares(uint32_t id, const List& list, const std::set<uint32_t>& asked) {
+absl::Status CheckShares(uint32_t id, const List& list, const std::vector<uint32_t>& asked) {
   std::set<uint32_t> seen;
   for (const auto& share : list) {
-    if (!asked.count(share.owner_id()) || !seen.insert(share.owner_id()).second) {
+    if (!std::binary_search(asked.begin(), asked.end(), share.owner_id()) ||
+        !seen.insert(share.owner_id()).second) {
       return absl::InvalidArgumentError(absl::StrCat("client ", id, " returned a share of ",
                                                      share.owner_id(),
                                                      " that was not asked for, or twice"));
@@ -46,14 +66,16 @@ absl::Status CheckShares(uint32_t id, const List& list, const std::set<uint32_t>
   return absl::OkStatus();
 }
 
+// `holders`: how many clients can hold a share of one secret (the
+// neighbourhood), so each owner's list is allocated once.
 template <typename List>
-void StoreShares(uint32_t id, const List& list,
-                 std::map<uint32_t, std::vector<ShamirShare>>& into) {
+void StoreShares(uint32_t id, const List& list, size_t holders, ReceivedShares& into) {
   for (const auto& share : list) {
-    ShamirShare s;
+    std::vector<ReceivedShare>& shares = into[share.owner_id()];
+    if (shares.empty()) shares.reserve(holders);
+    ReceivedShare& s = shares.emplace_back();
     s.holder_id = id;
-    s.values.assign(share.values().begin(), share.values().end());
-    into[share.owner_id()].push_back(std::move(s));
+    std::copy(share.values().begin(), share.values().end(), s.values.begin());
   }
 }
 
@@ -72,15 +94,23 @@ absl::Status ServerUnmaskingState::HandlePhaseMessage(uint32_t id,
   const UnmaskingAsk& ask = it == asked_.end() ? kNothing : it->second;
   TACIT_RETURN_IF_ERROR(CheckShares(id, m.self_mask_shares(), ask.survivors));
   TACIT_RETURN_IF_ERROR(CheckShares(id, m.masking_key_shares(), ask.dropped));
-  StoreShares(id, m.self_mask_shares(), self_mask_shares_);
-  StoreShares(id, m.masking_key_shares(), masking_key_shares_);
+  const size_t holders =
+      round_->graph.complete() ? round_->cohort.size() : round_->config.neighbors + 1;
+  StoreShares(id, m.self_mask_shares(), holders, self_mask_shares_);
+  StoreShares(id, m.masking_key_shares(), holders, masking_key_shares_);
   return absl::OkStatus();
 }
 
-absl::StatusOr<SecretKey> ServerUnmaskingState::Reconstruct(
-    std::map<uint32_t, std::vector<ShamirShare>>& sets, uint32_t owner, const char* what) const {
+absl::StatusOr<SecretKey> ServerUnmaskingState::Reconstruct(ReceivedShares& sets, uint32_t owner,
+                                                            const char* what) const {
   const uint32_t t = config().threshold;
-  const std::vector<ShamirShare>& shares = sets[owner];
+  const std::vector<ReceivedShare>& received = sets[owner];
+  std::vector<ShamirShare> shares = AsShamirShares(received);
+  // The copies hold secret shares too: wiped however this returns.
+  struct WipeOnExit {
+    std::vector<ShamirShare>& shares;
+    ~WipeOnExit() { Wipe(absl::MakeSpan(shares)); }
+  } wipe{shares};
   if (shares.size() < t) {
     return absl::AbortedError(absl::StrCat("round ", config().round_id,
                                            " failed in unmasking: only ", shares.size(), " of ", t,
@@ -165,14 +195,14 @@ absl::StatusOr<ServerState::Transition> ServerUnmaskingState::Advance() {
     // An honest key is clamped; a corrupted reconstruction that differs only in
     // the bits X25519 ignores would still match the public key, so check both.
     if (!IsClampedX25519PrivateKey(masking_key) ||
-        !ConstantTimeEquals(public_key, AsBytes(keys_.at(d).masking_public_key()))) {
+        !ConstantTimeEquals(public_key, AsBytes(keys_->at(d).masking_public_key()))) {
       return absl::DataLossError(
           absl::StrCat("reconstructed masking key of client ", d,
                        " does not match its advertised key: shares were corrupted"));
     }
     for (uint32_t v : masked_with) {
       TACIT_ASSIGN_OR_RETURN(SecretKey agreed,
-                             X25519Agree(masking_key, AsBytes(keys_.at(v).masking_public_key())));
+                             X25519Agree(masking_key, AsBytes(keys_->at(v).masking_public_key())));
       TACIT_ASSIGN_OR_RETURN(SecretKey seed,
                              PairwiseMaskSeed(agreed, session_id_, config().round_id));
       // v added PairSign(v, d) * PRG(seed); remove it.

@@ -7,6 +7,7 @@
 // the de-quantized result once the sum passed CheckDecodedSum. Next:
 // ServerCompletedState.
 
+#include <array>
 #include <map>
 #include <set>
 #include <vector>
@@ -16,11 +17,21 @@
 
 namespace tacit::secagg {
 
-// What one client was asked to reveal.
+// What one client was asked to reveal, each list strictly increasing
+// (4 bytes an id: the server holds one per survivor through the phase).
 struct UnmaskingAsk {
-  std::set<uint32_t> survivors;  // self-mask shares of these
-  std::set<uint32_t> dropped;    // masking-key shares of these
+  std::vector<uint32_t> survivors;  // self-mask shares of these
+  std::vector<uint32_t> dropped;    // masking-key shares of these
 };
+
+// One Shamir share a holder returned, held until its secret is rebuilt:
+// fixed size, no allocation of its own (a ShamirShare's vector costs ~88
+// bytes a share; k + 1 of them are held per survivor).
+struct ReceivedShare {
+  uint32_t holder_id = 0;
+  std::array<uint64_t, kShamirChunks> values{};
+};
+using ReceivedShares = std::map<uint32_t, std::vector<ReceivedShare>>;  // by owner
 
 class ServerUnmaskingState final : public ServerState {
  public:
@@ -29,7 +40,7 @@ class ServerUnmaskingState final : public ServerState {
   // `masked_sum` (U3); `shared`: those that shared keys (U2); `asked`: each
   // client's request.
   ServerUnmaskingState(std::shared_ptr<const ServerRound> round, std::set<uint32_t> expected,
-                       Bytes session_id, PublicKeyMap keys, std::set<uint32_t> shared,
+                       Bytes session_id, SharedKeys keys, std::set<uint32_t> shared,
                        std::vector<uint64_t> masked_sum, std::map<uint32_t, UnmaskingAsk> asked,
                        std::set<uint32_t> survivors)
       : ServerState(std::move(round), std::move(expected), std::move(session_id)),
@@ -52,16 +63,16 @@ class ServerUnmaskingState final : public ServerState {
   // survivors * max_weight * clip_bound (each widened by one rounding unit per
   // survivor).
   absl::Status CheckDecodedSum(absl::Span<const int64_t> quantized_sum, size_t survivors) const;
-  absl::StatusOr<SecretKey> Reconstruct(std::map<uint32_t, std::vector<ShamirShare>>& sets,
-                                        uint32_t owner, const char* what) const;
+  absl::StatusOr<SecretKey> Reconstruct(ReceivedShares& sets, uint32_t owner,
+                                        const char* what) const;
 
-  PublicKeyMap keys_;
+  SharedKeys keys_;
   std::set<uint32_t> shared_;
   std::vector<uint64_t> sum_;
   std::map<uint32_t, UnmaskingAsk> asked_;
   std::set<uint32_t> survivors_;  // U3
   // Shares received so far, by the client whose secret they share.
-  std::map<uint32_t, std::vector<ShamirShare>> self_mask_shares_, masking_key_shares_;
+  ReceivedShares self_mask_shares_, masking_key_shares_;
 };
 
 }  // namespace tacit::secagg

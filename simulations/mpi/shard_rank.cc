@@ -12,6 +12,7 @@
 #include "client/examples/population.h"
 #include "common/status_macros.h"
 #include "coordinator/round/round_plan.h"
+#include "secure_agg/server_messages.h"
 #include "simulations/federation/simulated_laptops.h"
 #include "simulations/federation/weighting.h"
 #include "simulations/mpi/shard_layout.h"
@@ -176,8 +177,9 @@ class Shard {
     if (phase.phase() < 0 || phase.phase() >= secagg::kPhaseCount) {
       return absl::InvalidArgumentError(absl::StrCat("no phase ", phase.phase()));
     }
-    std::map<uint32_t, tacit::v1::SecAggServerToClient> messages(phase.messages().begin(),
-                                                                 phase.messages().end());
+    // Held as they came, serialized; each client's is parsed when it handles it.
+    secagg::ServerMessages messages;
+    for (const auto& [id, bytes] : phase.serialized_messages()) messages.AddSerialized(id, bytes);
     auto* replies = reply.mutable_replies()->mutable_replies();
     return delivery_->Deliver(static_cast<secagg::Phase>(phase.phase()), messages,
                               [&](uint32_t id, const tacit::v1::SecAggClientToServer& message) {

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "secure_agg/server_messages.h"
 #include "simulations/mpi/shard_layout.h"
 
 namespace tacit::sim {
@@ -17,17 +18,16 @@ class ShardedLaptops::MpiDelivery final : public secagg::Delivery {
   MpiDelivery(ShardedLaptops& laptops, std::function<void(secagg::Phase)> on_phase)
       : laptops_(laptops), on_phase_(std::move(on_phase)) {}
 
-  absl::Status Deliver(secagg::Phase phase,
-                       const std::map<uint32_t, tacit::v1::SecAggServerToClient>& messages,
+  absl::Status Deliver(secagg::Phase phase, const secagg::ServerMessages& messages,
                        const ReplySink& reply) override {
     if (on_phase_) on_phase_(phase);
     std::map<int, v1::Command> commands;
-    for (const auto& [id, message] : messages) {
+    for (uint32_t id : messages.recipients()) {
       auto rank = laptops_.rank_of_client_.find(id);
       if (rank == laptops_.rank_of_client_.end()) continue;  // never trained: never answers
       v1::PhaseMessages* out = commands[rank->second].mutable_phase();
       out->set_phase(secagg::PhaseIndex(phase));
-      (*out->mutable_messages())[id] = message;
+      TACIT_ASSIGN_OR_RETURN((*out->mutable_serialized_messages())[id], messages.Serialized(id));
     }
     TACIT_ASSIGN_OR_RETURN(auto replies, laptops_.Exchange(commands));
     std::map<uint32_t, const tacit::v1::SecAggClientToServer*> ordered;

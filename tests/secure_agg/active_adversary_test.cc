@@ -370,7 +370,7 @@ class TamperingDelivery : public Delivery {
   using Tamper = std::function<void(Phase, uint32_t, v1::SecAggClientToServer&)>;
   TamperingDelivery(InProcessDelivery& inner, uint32_t tamperer, Tamper tamper)
       : inner_(inner), tamperer_(tamperer), tamper_(std::move(tamper)) {}
-  absl::Status Deliver(Phase phase, const std::map<uint32_t, v1::SecAggServerToClient>& messages,
+  absl::Status Deliver(Phase phase, const ServerMessages& messages,
                        const ReplySink& reply) override {
     return inner_.Deliver(phase, messages,
                           [&](uint32_t id, const v1::SecAggClientToServer& message) {

@@ -174,7 +174,7 @@ TEST(BitPacking, MaskedInputIsExactlyItsPackedSize) {
     ASSERT_TRUE(phase.ok()) << phase.status();
     // Advertise keys, share keys, then the masked input.
     for (int step = 0; step < 3; ++step) {
-      for (const auto& [id, message] : phase->messages) {
+      for (const auto& [id, message] : phase->messages.ToMap()) {
         auto reply = clients[id]->HandleServerMessage(message);
         ASSERT_TRUE(reply.ok()) << reply.status();
         if (step == 2) {

@@ -71,7 +71,7 @@ absl::StatusOr<Transcript> RunRound() {
   auto outcome = (*server)->AdvancePhase();
   if (!outcome.ok()) return outcome.status();
   for (Phase phase : kAllPhases) {
-    for (const auto& [id, message] : outcome->messages) {
+    for (const auto& [id, message] : outcome->messages.ToMap()) {
       t.lines.push_back(
           absl::StrCat("server -> ", id, " ", PhaseName(phase), ": ", Digest(message)));
       auto reply = clients.at(id)->HandleServerMessage(message);

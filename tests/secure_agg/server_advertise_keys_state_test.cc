@@ -43,7 +43,7 @@ TEST_F(ServerAdvertiseKeysStateTest, BroadcastsKeysUnderTheSessionId) {
   const Bytes session =
       *ComputeSessionId(round_->CommonParameters(), testing::SortedKeys(parties_));
   ASSERT_EQ(t->outcome.messages.size(), 5u);
-  for (const auto& [id, m] : t->outcome.messages) {
+  for (const auto& [id, m] : t->outcome.messages.ToMap()) {
     EXPECT_EQ(m.session_id(), ToString(session));
     ASSERT_EQ(m.keys_broadcast().keys_size(), 5);
     EXPECT_EQ(m.keys_broadcast().keys(0).client_id(), id);  // its own first
@@ -80,7 +80,7 @@ TEST_F(ServerAdvertiseKeysStateTest, OnlyAdvertisersAreBroadcastAndExpectedNext)
   auto t = state_->Advance();
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_EQ(t->outcome.messages.size(), 3u);
-  EXPECT_EQ(t->outcome.messages.at(4).keys_broadcast().keys_size(), 3);
+  EXPECT_EQ(t->outcome.messages.Get(4)->keys_broadcast().keys_size(), 3);
   EXPECT_EQ(t->next->PendingClients(), (std::vector<uint32_t>{1, 2, 4}));
 }
 
@@ -148,13 +148,13 @@ TEST_F(SignedServerAdvertiseTest, RefusesBadSignersAndRelaysTheGoodOnes) {
   EXPECT_TRUE(absl::IsInvalidArgument(second_seat)) << second_seat;
   auto t = state_->Advance();
   ASSERT_TRUE(t.ok()) << t.status();
-  for (const auto& [id, m] : t->outcome.messages) {
+  for (const auto& [id, m] : t->outcome.messages.ToMap()) {
     for (const auto& k : m.keys_broadcast().keys()) {
       EXPECT_EQ(k.identity(), ToString(signers_.at(k.client_id())->identity()));
       EXPECT_TRUE(CheckAdvertisementSignature(*verifier_, round_->CommonParameters(), k).ok());
     }
   }
-  EXPECT_EQ(t->outcome.messages.count(5), 0u);
+  EXPECT_FALSE(t->outcome.messages.contains(5));
 }
 
 }  // namespace

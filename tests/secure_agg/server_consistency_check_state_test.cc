@@ -16,7 +16,7 @@ class ServerConsistencyCheckStateTest : public ::testing::Test {
  protected:
   void SetUp() override {
     fleet_ = std::make_shared<KnownKeysVerifier>();
-    PublicKeyMap keys = testing::KeyMap(testing::MakeParties(5, 91));
+    PublicKeyMap keys = *testing::KeyMap(testing::MakeParties(5, 91));
     for (auto& [id, k] : keys) {
       std::shared_ptr<const Signer> signer = *Ed25519Signer::Generate();
       fleet_->Register(signer->identity());
@@ -28,8 +28,9 @@ class ServerConsistencyCheckStateTest : public ::testing::Test {
     session_ = Bytes(32, 0x44);
     // 1..4 sent masked inputs, 5 shared keys but sent none.
     state_ = std::make_unique<ServerConsistencyCheckState>(
-        testing::MakeRound(config), std::set<uint32_t>{1, 2, 3, 4}, session_, keys,
-        std::set<uint32_t>{1, 2, 3, 4, 5}, std::vector<uint64_t>(5, 0));
+        testing::MakeRound(config), std::set<uint32_t>{1, 2, 3, 4}, session_,
+        std::make_shared<const PublicKeyMap>(keys), std::set<uint32_t>{1, 2, 3, 4, 5},
+        std::vector<uint64_t>(5, 0));
   }
 
   v1::SecAggClientToServer Signed(uint32_t id, const std::vector<uint32_t>& list) const {
@@ -70,7 +71,7 @@ TEST_F(ServerConsistencyCheckStateTest, ForwardsOnlySignaturesOverTheListItShowe
   EXPECT_EQ(t->next->phase(), ServerPhase::kUnmasking);
   EXPECT_EQ(t->next->PendingClients(), (std::vector<uint32_t>{1, 3, 4}));
   ASSERT_EQ(t->outcome.messages.size(), 3u);
-  const auto& r = t->outcome.messages.at(1).unmasking_request();
+  const auto r = t->outcome.messages.Get(1)->unmasking_request();
   // Unmasking follows the list (2 is a survivor though it did not sign).
   EXPECT_EQ(std::vector<uint32_t>(r.survivor_ids().begin(), r.survivor_ids().end()), list);
   EXPECT_EQ(std::vector<uint32_t>(r.dropped_ids().begin(), r.dropped_ids().end()),

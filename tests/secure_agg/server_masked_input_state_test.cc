@@ -39,7 +39,7 @@ class ServerMaskedInputStateTest : public ::testing::Test {
   absl::StatusOr<ServerState::Transition> AdvanceThroughConsistencyCheck() {
     auto check = state_->Advance();
     if (!check.ok()) return check.status();
-    for (const auto& [id, unused] : check->outcome.messages) {
+    for (const auto& [id, unused] : check->outcome.messages.ToMap()) {
       auto m = testing::ClientMessage(7, session_);
       m.mutable_consistency_response();
       if (absl::Status s = check->next->HandleClientMessage(id, m); !s.ok()) return s;
@@ -63,7 +63,7 @@ TEST_F(ServerMaskedInputStateTest, AddsInputsAsTheyArrive) {
   ASSERT_TRUE(check.ok()) << check.status();
   EXPECT_EQ(check->next->phase(), ServerPhase::kConsistencyCheck);
   ASSERT_EQ(check->outcome.messages.size(), 3u);
-  for (const auto& [id, m] : check->outcome.messages) {
+  for (const auto& [id, m] : check->outcome.messages.ToMap()) {
     const auto& list = m.consistency_check().survivor_ids();
     EXPECT_EQ(std::vector<uint32_t>(list.begin(), list.end()), (std::vector<uint32_t>{1, 3, 4}))
         << "client " << id << " was shown another list";
@@ -77,7 +77,7 @@ TEST_F(ServerMaskedInputStateTest, AddsInputsAsTheyArrive) {
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_EQ(t->next->phase(), ServerPhase::kUnmasking);
   ASSERT_EQ(t->outcome.messages.size(), 3u);
-  const auto& r = t->outcome.messages.at(3).unmasking_request();
+  const auto r = t->outcome.messages.Get(3)->unmasking_request();
   EXPECT_EQ(std::vector<uint32_t>(r.survivor_ids().begin(), r.survivor_ids().end()),
             (std::vector<uint32_t>{1, 3, 4}));
   EXPECT_EQ(std::vector<uint32_t>(r.dropped_ids().begin(), r.dropped_ids().end()),
@@ -92,7 +92,7 @@ TEST_F(ServerMaskedInputStateTest, ClientsThatNeverSharedAreNotAskedAbout) {
   ASSERT_TRUE(state_->HandleClientMessage(3, Masked({0, 0, 0, 0, 0})).ok());
   auto t = AdvanceThroughConsistencyCheck();
   ASSERT_TRUE(t.ok()) << t.status();
-  const auto& r = t->outcome.messages.at(1).unmasking_request();
+  const auto r = t->outcome.messages.Get(1)->unmasking_request();
   EXPECT_EQ(r.survivor_ids_size(), 3);
   EXPECT_EQ(std::vector<uint32_t>(r.dropped_ids().begin(), r.dropped_ids().end()),
             (std::vector<uint32_t>{4}));

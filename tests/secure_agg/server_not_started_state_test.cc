@@ -20,7 +20,7 @@ TEST(ServerNotStartedState, StartsTheRoundForTheWholeCohort) {
   EXPECT_EQ(t->next->phase(), ServerPhase::kAdvertiseKeys);
   EXPECT_EQ(t->next->PendingClients(), (std::vector<uint32_t>{1, 2, 3, 4, 5}));
   ASSERT_EQ(t->outcome.messages.size(), 5u);
-  const auto& p = t->outcome.messages.at(2).round_start().parameters();
+  const auto p = t->outcome.messages.Get(2)->round_start().parameters();
   EXPECT_EQ(p.round_id(), 7u);
   EXPECT_EQ(p.threshold(), 3u);
   EXPECT_EQ(p.cohort_size(), 5u);

@@ -57,7 +57,7 @@ TEST_F(ServerShareKeysStateTest, DeliversSharesOnlyFromClientsThatCompleted) {
   EXPECT_EQ(t->next->PendingClients(), (std::vector<uint32_t>{1, 2, 3, 4}));
   ASSERT_EQ(t->outcome.messages.size(), 4u);
   EXPECT_EQ(state_->HeldSharesFor(1), 0u);  // freed once delivered
-  const auto& to3 = t->outcome.messages.at(3);
+  const auto to3 = *t->outcome.messages.Get(3);
   EXPECT_EQ(to3.session_id(), ToString(session_));
   ASSERT_EQ(to3.shares_delivery().shares_size(), 3);
   for (const auto& s : to3.shares_delivery().shares()) {

@@ -37,9 +37,10 @@ inline v1::SecAggClientToServer ClientMessage(uint64_t round_id, const Bytes& se
   return m;
 }
 
-inline PublicKeyMap KeyMap(const std::map<uint32_t, Party>& parties) {
-  PublicKeyMap keys;
-  for (const auto& [id, p] : parties) keys.emplace(id, p.PublicKeys());
+// The one key map the states after advertise_keys share.
+inline SharedKeys KeyMap(const std::map<uint32_t, Party>& parties) {
+  auto keys = std::make_shared<PublicKeyMap>();
+  for (const auto& [id, p] : parties) keys->emplace(id, p.PublicKeys());
   return keys;
 }
 

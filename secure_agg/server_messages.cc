@@ -1,0 +1,185 @@
+#include "secure_agg/server_messages.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <type_traits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace tacit::secagg {
+namespace {
+
+static_assert(std::is_trivially_copyable_v<HeldShare>, "held shares are copied as bytes");
+
+// A std::map node's own bytes beside its value (libstdc++: colour, parent,
+// left, right), plus malloc's header.
+constexpr size_t kMapNodeOverhead = 32 + 16;
+
+// Heap bytes of a std::string beyond its object: none within the small
+// string buffer, else its capacity and malloc's header.
+size_t StringHeapBytes(const std::string& s) {
+  return s.capacity() > 15 ? s.capacity() + 1 + 16 : 0;
+}
+
+}  // namespace
+
+ServerMessages ServerMessages::KeyBroadcast(v1::SecAggServerToClient envelope, SharedKeys keys,
+                                            std::shared_ptr<const NeighborGraph> graph) {
+  ServerMessages out;
+  out.kind_ = Kind::kKeyBroadcast;
+  for (const auto& [id, unused] : *keys) out.held_.emplace_hint(out.held_.end(), id, "");
+  out.shared_ = std::make_shared<const Shared>(
+      Shared{std::move(envelope), std::move(keys), std::move(graph), {}});
+  return out;
+}
+
+ServerMessages ServerMessages::ShareDeliveries(v1::SecAggServerToClient envelope) {
+  ServerMessages out;
+  out.kind_ = Kind::kShareDeliveries;
+  out.shared_ = std::make_shared<const Shared>(Shared{std::move(envelope), nullptr, nullptr, {}});
+  return out;
+}
+
+ServerMessages ServerMessages::ConsistencyCheck(v1::SecAggServerToClient envelope,
+                                                std::vector<uint32_t> survivors) {
+  ServerMessages out;
+  out.kind_ = Kind::kConsistencyCheck;
+  for (uint32_t id : survivors) out.held_.emplace_hint(out.held_.end(), id, "");
+  out.shared_ = std::make_shared<const Shared>(
+      Shared{std::move(envelope), nullptr, nullptr, std::move(survivors)});
+  return out;
+}
+
+void ServerMessages::Add(uint32_t id, const v1::SecAggServerToClient& message) {
+  AddSerialized(id, message.SerializeAsString());
+}
+
+void ServerMessages::AddSerialized(uint32_t id, std::string bytes) {
+  // Mixing kinds would give some clients a message built from the wrong
+  // phase's shared state: only the server's states build outboxes, so this
+  // is a bug, not an input to report.
+  if (kind_ != Kind::kEach) std::abort();
+  held_[id] = std::move(bytes);
+}
+
+void ServerMessages::AddShares(uint32_t id, absl::Span<const HeldShare> shares) {
+  if (kind_ != Kind::kShareDeliveries) std::abort();  // as AddSerialized
+  std::string& records = held_[id];
+  records.assign(reinterpret_cast<const char*>(shares.data()), shares.size() * sizeof(HeldShare));
+}
+
+std::vector<uint32_t> ServerMessages::recipients() const {
+  std::vector<uint32_t> ids;
+  ids.reserve(held_.size());
+  for (const auto& [id, unused] : held_) ids.push_back(id);
+  return ids;
+}
+
+absl::StatusOr<v1::SecAggServerToClient> ServerMessages::Get(uint32_t id) const {
+  v1::SecAggServerToClient message;
+  absl::Status copied = CopyTo(id, &message);
+  if (!copied.ok()) return copied;
+  return message;
+}
+
+absl::Status ServerMessages::CopyTo(uint32_t id, v1::SecAggServerToClient* out) const {
+  auto held = held_.find(id);
+  if (held == held_.end()) {
+    return absl::NotFoundError(absl::StrCat("no message for client ", id, " in this phase"));
+  }
+  switch (kind_) {
+    case Kind::kEach:
+      if (!out->ParseFromString(held->second)) {
+        return absl::InternalError(
+            absl::StrCat("the held message for client ", id, " does not parse (a bug)"));
+      }
+      return absl::OkStatus();
+    case Kind::kKeyBroadcast: {
+      *out = shared_->envelope;
+      const PublicKeyMap& keys = *shared_->keys;
+      auto* broadcast = out->mutable_keys_broadcast();
+      *broadcast->add_keys() = keys.at(id);
+      for (uint32_t n : shared_->graph->NeighborsOf(id)) {
+        if (auto key = keys.find(n); key != keys.end()) *broadcast->add_keys() = key->second;
+      }
+      return absl::OkStatus();
+    }
+    case Kind::kShareDeliveries: {
+      *out = shared_->envelope;
+      auto* delivery = out->mutable_shares_delivery();
+      const std::string& records = held->second;
+      for (size_t at = 0; at + sizeof(HeldShare) <= records.size(); at += sizeof(HeldShare)) {
+        HeldShare held_share;
+        std::memcpy(&held_share, records.data() + at, sizeof held_share);
+        v1::SecAggEncryptedShare* share = delivery->add_shares();
+        share->set_sender_id(held_share.sender);
+        share->set_recipient_id(id);
+        share->set_nonce(held_share.nonce.data(), held_share.nonce.size());
+        share->set_ciphertext(held_share.ciphertext.data(), held_share.ciphertext.size());
+      }
+      return absl::OkStatus();
+    }
+    case Kind::kConsistencyCheck: {
+      *out = shared_->envelope;
+      out->mutable_consistency_check()->mutable_survivor_ids()->Add(shared_->survivors.begin(),
+                                                                    shared_->survivors.end());
+      return absl::OkStatus();
+    }
+  }
+  return absl::InternalError("unknown outbox kind");
+}
+
+absl::StatusOr<std::string> ServerMessages::Serialized(uint32_t id) const {
+  if (kind_ == Kind::kEach) {
+    auto held = held_.find(id);
+    if (held == held_.end()) {
+      return absl::NotFoundError(absl::StrCat("no message for client ", id, " in this phase"));
+    }
+    return held->second;
+  }
+  absl::StatusOr<v1::SecAggServerToClient> message = Get(id);
+  if (!message.ok()) return message.status();
+  return message->SerializeAsString();
+}
+
+absl::Status ServerMessages::ForEach(
+    const std::function<absl::Status(uint32_t, const v1::SecAggServerToClient&)>& fn) const {
+  for (const auto& [id, unused] : held_) {
+    absl::StatusOr<v1::SecAggServerToClient> message = Get(id);
+    if (!message.ok()) return message.status();
+    absl::Status done = fn(id, *message);
+    if (!done.ok()) return done;
+  }
+  return absl::OkStatus();
+}
+
+std::map<uint32_t, v1::SecAggServerToClient> ServerMessages::ToMap() const {
+  std::map<uint32_t, v1::SecAggServerToClient> out;
+  for (const auto& [id, unused] : held_) {
+    absl::StatusOr<v1::SecAggServerToClient> message = Get(id);
+    if (message.ok()) out.emplace(id, *std::move(message));
+  }
+  return out;
+}
+
+void ServerMessages::Clear() {
+  held_.clear();
+  shared_.reset();
+  kind_ = Kind::kEach;
+}
+
+size_t ServerMessages::HeldBytes() const {
+  size_t bytes = 0;
+  for (const auto& [id, message] : held_) {
+    bytes += kMapNodeOverhead + sizeof(std::pair<const uint32_t, std::string>) +
+             StringHeapBytes(message);
+  }
+  if (shared_ != nullptr) {
+    bytes += sizeof(Shared) + shared_->envelope.SpaceUsedLong() +
+             shared_->survivors.capacity() * sizeof(uint32_t);
+  }
+  return bytes;
+}
+
+}  // namespace tacit::secagg

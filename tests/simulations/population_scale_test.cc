@@ -31,7 +31,9 @@ TEST(EvaluationSample, IsDeterministicDistinctSortedAndOfTheRightSize) {
     EXPECT_EQ(sample, EvaluationSample(draw, people, count)) << "the same seed, the same people";
     for (size_t i = 0; i < sample.size(); ++i) {
       ASSERT_LT(sample[i], people);
-      if (i > 0) ASSERT_LT(sample[i - 1], sample[i]) << "sorted and distinct";
+      if (i > 0) {
+        ASSERT_LT(sample[i - 1], sample[i]) << "sorted and distinct";
+      }
     }
     if (count >= 20 && count * 4 < people) {
       EXPECT_NE(sample, EvaluationSample(draw + 1, people, count)) << "another seed, others";

@@ -42,15 +42,16 @@ std::string TokensFingerprint(const std::vector<PersonTokens>& people) {
 
 std::unique_ptr<LoadedPopulation> LoadedPopulation::View(const std::vector<PersonTokens>& people) {
   std::unique_ptr<LoadedPopulation> view(new LoadedPopulation());
-  view->people_ = &people;
-  view->fingerprint_ = TokensFingerprint(people);
+  view->people_ = &people;  // its fingerprint is hashed only when asked for
   return view;
 }
 
 LoadedPopulation::LoadedPopulation(std::vector<PersonTokens> people, std::vector<bool> loaded,
                                    std::string fingerprint)
-    : owned_(std::move(people)), loaded_(std::move(loaded)), fingerprint_(std::move(fingerprint)) {
-  if (fingerprint_.empty()) fingerprint_ = TokensFingerprint(owned_);
+    : owned_(std::move(people)), loaded_(std::move(loaded)), fingerprint_(std::move(fingerprint)) {}
+
+std::string LoadedPopulation::fingerprint() const {
+  return fingerprint_.empty() ? TokensFingerprint(*people_) : fingerprint_;
 }
 
 std::string LoadedPopulation::PersonId(size_t index) const {

@@ -42,10 +42,10 @@ class Population {
 // vector (viewed, which must outlive this).
 class LoadedPopulation final : public Population {
  public:
-  // Everyone loaded; the fingerprint hashes the tokens.
+  // Everyone loaded; the fingerprint hashes the tokens (when asked for).
   static std::unique_ptr<LoadedPopulation> View(const std::vector<PersonTokens>& people);
   // `loaded[i]` false: person i was not read here (no tokens); `fingerprint`
-  // as PopulationFingerprint gives it.
+  // as PopulationFingerprint gives it (empty: hash the tokens).
   LoadedPopulation(std::vector<PersonTokens> people, std::vector<bool> loaded,
                    std::string fingerprint);
 
@@ -53,7 +53,8 @@ class LoadedPopulation final : public Population {
   std::string PersonId(size_t index) const override;
   absl::StatusOr<std::shared_ptr<const PersonTokens>> Materialize(size_t index) const override;
   bool generated() const override { return false; }
-  std::string fingerprint() const override { return fingerprint_; }
+  // The source's fingerprint, or (none given) the hash of every token.
+  std::string fingerprint() const override;
   // Every person's tokens, in order (empty for people not loaded here).
   const std::vector<PersonTokens>& people() const { return *people_; }
 

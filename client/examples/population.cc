@@ -1,6 +1,7 @@
 #include "client/examples/population.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "client/generator/fleet_generator.h"
@@ -8,6 +9,7 @@
 #include "client/privacy_filter.h"
 #include "common/event_features.h"
 #include "common/hashed_vocab.h"
+#include "common/sha256.h"
 #include "common/status_macros.h"
 
 namespace tacit {
@@ -31,34 +33,30 @@ class PersonTokenizer {
   std::vector<int32_t> stream_;
 };
 
+int64_t GeneratedEvents(const PopulationSpec& spec) {
+  return spec.max_events_per_person > 0 ? spec.max_events_per_person : kDefaultGeneratedEvents;
+}
+
 absl::StatusOr<std::vector<PersonTokens>> LoadGenerated(const PopulationSpec& spec,
                                                         const HashedVocabulary& vocab,
-                                                        PopulationLoadReport& report) {
+                                                        PopulationLoadReport& report,
+                                                        const PersonFilter& keep) {
   if (spec.people < 1) {
     return absl::InvalidArgumentError(
         "population source 'generator' needs people >= 1 (how many employees to generate)");
   }
-  const int64_t budget =
-      spec.max_events_per_person > 0 ? spec.max_events_per_person : kDefaultGeneratedEvents;
-  report.event_limit = budget;
+  report.event_limit = GeneratedEvents(spec);
   report.generated = true;
-  FleetGenerator fleet(spec.seed);
   std::vector<PersonTokens> out;
   out.reserve(static_cast<size_t>(spec.people));
   for (int i = 0; i < spec.people; ++i) {
-    PersonTokenizer person(vocab);
+    if (keep && !keep(static_cast<size_t>(i))) {
+      out.push_back(PersonTokens{FleetGenerator::PersonId(i), {}, {}});
+      continue;
+    }
     PersonLoadReport counts;
-    counts.person_id = FleetGenerator::PersonId(i);
-    const RawEventSink tokenize = person.Sink();
-    TACIT_RETURN_IF_ERROR(fleet.Generate(i, budget, [&](const RawEvent& raw) {
-      ++counts.events;  // what the generator made, not what was asked of it
-      return tokenize(raw);
-    }));
-    // A generator has nothing more to read: it makes exactly the events asked
-    // for, so the limit is its length, never a cut (reached_limit stays false).
+    TACIT_ASSIGN_OR_RETURN(PersonTokens tokens, GeneratePerson(spec, vocab, i, &counts));
     report.people.push_back(std::move(counts));
-    TACIT_ASSIGN_OR_RETURN(PersonTokens tokens, SplitInTime(FleetGenerator::PersonId(i),
-                                                            person.Take(), spec.train_fraction));
     out.push_back(std::move(tokens));
   }
   return out;
@@ -70,30 +68,42 @@ constexpr char kSkipHint[] =
     "fix the line, or skip bad lines and count them: population.on_error \"skip\" in a "
     "tacit-sim config, --on-error skip for tacit-central";
 
-absl::StatusOr<std::vector<PersonTokens>> LoadFolder(const PopulationSpec& spec,
-                                                     const HashedVocabulary& vocab,
-                                                     PopulationLoadReport& report) {
+// The folder's people in natural order, cut to spec.people.
+absl::StatusOr<std::vector<PersonLogs>> ListFolderPeople(const PopulationSpec& spec) {
   absl::StatusOr<DataFormat> format_or = ParseDataFormat(spec.source);
   if (!format_or.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "unknown population source '", spec.source,
         "'; expected sea-commands, aalto-keystrokes, balabit-mouse, jsonl or generator"));
   }
-  const DataFormat format = *format_or;
   if (spec.path.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("population source '", spec.source, "' needs a folder path"));
   }
-  TACIT_ASSIGN_OR_RETURN(std::vector<PersonLogs> people, ListPeople(format, spec.path));
+  TACIT_ASSIGN_OR_RETURN(std::vector<PersonLogs> people, ListPeople(*format_or, spec.path));
   if (spec.people > 0 && static_cast<size_t>(spec.people) < people.size()) {
     people.resize(static_cast<size_t>(spec.people));
   }
+  return people;
+}
+
+absl::StatusOr<std::vector<PersonTokens>> LoadFolder(const PopulationSpec& spec,
+                                                     const HashedVocabulary& vocab,
+                                                     PopulationLoadReport& report,
+                                                     const PersonFilter& keep) {
+  TACIT_ASSIGN_OR_RETURN(std::vector<PersonLogs> people, ListFolderPeople(spec));
+  TACIT_ASSIGN_OR_RETURN(DataFormat format, ParseDataFormat(spec.source));
   const int64_t budget = spec.max_events_per_person;  // 0: everything
   report.event_limit = budget;
 
   std::vector<PersonTokens> out;
   out.reserve(people.size());
-  for (const PersonLogs& person : people) {
+  for (size_t index = 0; index < people.size(); ++index) {
+    const PersonLogs& person = people[index];
+    if (keep && !keep(index)) {
+      out.push_back(PersonTokens{person.person_id, {}, {}});
+      continue;
+    }
     PersonTokenizer tokenizer(vocab);
     const RawEventSink sink = tokenizer.Sink();
     PersonLoadReport counts;
@@ -161,11 +171,7 @@ std::string DescribeSkippedLines(const PopulationLoadReport& report) {
   return out;
 }
 
-absl::StatusOr<std::vector<PersonTokens>> LoadPopulation(const PopulationSpec& spec,
-                                                         PopulationLoadReport* report) {
-  PopulationLoadReport ignored;
-  PopulationLoadReport& counts = report != nullptr ? *report : ignored;
-  counts = PopulationLoadReport{};
+absl::StatusOr<HashedVocabulary> CheckPopulationSpec(const PopulationSpec& spec) {
   TACIT_ASSIGN_OR_RETURN(HashedVocabulary vocab,
                          HashedVocabulary::Create(spec.vocab_size, spec.vocab_salt));
   if (!(spec.train_fraction > 0.0 && spec.train_fraction < 1.0)) {
@@ -175,8 +181,65 @@ absl::StatusOr<std::vector<PersonTokens>> LoadPopulation(const PopulationSpec& s
   if (spec.max_events_per_person < 0 || spec.people < 0) {
     return absl::InvalidArgumentError("people and max_events_per_person must be >= 0");
   }
-  if (spec.source == "generator") return LoadGenerated(spec, vocab, counts);
-  return LoadFolder(spec, vocab, counts);
+  return vocab;
+}
+
+absl::StatusOr<PersonTokens> GeneratePerson(const PopulationSpec& spec,
+                                            const HashedVocabulary& vocab, int index,
+                                            PersonLoadReport* counts) {
+  PersonTokenizer person(vocab);
+  const RawEventSink tokenize = person.Sink();
+  int64_t events = 0;
+  TACIT_RETURN_IF_ERROR(
+      FleetGenerator(spec.seed).Generate(index, GeneratedEvents(spec), [&](const RawEvent& raw) {
+        ++events;  // what the generator made, not what was asked of it
+        return tokenize(raw);
+      }));
+  // A generator has nothing more to read: it makes exactly the events asked
+  // for, so the limit is its length, never a cut (reached_limit stays false).
+  if (counts != nullptr) {
+    counts->person_id = FleetGenerator::PersonId(index);
+    counts->events = events;
+  }
+  return SplitInTime(FleetGenerator::PersonId(index), person.Take(), spec.train_fraction);
+}
+
+absl::StatusOr<std::vector<PersonTokens>> LoadPopulation(const PopulationSpec& spec,
+                                                         PopulationLoadReport* report) {
+  return LoadPopulation(spec, report, nullptr);
+}
+
+absl::StatusOr<std::vector<PersonTokens>> LoadPopulation(const PopulationSpec& spec,
+                                                         PopulationLoadReport* report,
+                                                         const PersonFilter& keep) {
+  PopulationLoadReport ignored;
+  PopulationLoadReport& counts = report != nullptr ? *report : ignored;
+  counts = PopulationLoadReport{};
+  TACIT_ASSIGN_OR_RETURN(HashedVocabulary vocab, CheckPopulationSpec(spec));
+  if (spec.source == "generator") return LoadGenerated(spec, vocab, counts, keep);
+  return LoadFolder(spec, vocab, counts, keep);
+}
+
+absl::StatusOr<std::string> PopulationFingerprint(const PopulationSpec& spec) {
+  if (spec.source == "generator") {
+    return Sha256Hex(absl::StrCat("generator seed ", spec.seed, " people ", spec.people, " events ",
+                                  GeneratedEvents(spec)));
+  }
+  TACIT_ASSIGN_OR_RETURN(std::vector<PersonLogs> people, ListFolderPeople(spec));
+  std::string layout;
+  for (const PersonLogs& person : people) {
+    absl::StrAppend(&layout, person.person_id, "\n");
+    for (const std::string& file : person.files) {
+      std::error_code error;
+      const uintmax_t bytes = std::filesystem::file_size(file, error);
+      if (error) {
+        return absl::NotFoundError(
+            absl::StrCat("cannot read the size of ", file, ": ", error.message()));
+      }
+      absl::StrAppend(&layout, std::filesystem::path(file).filename().string(), " ", bytes, "\n");
+    }
+  }
+  return Sha256Hex(layout);
 }
 
 }  // namespace tacit

@@ -7,11 +7,13 @@
 // HashedVocabulary tokens -> SplitInTime. Torch-free; no store involved.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "client/importers/importers.h"
+#include "common/hashed_vocab.h"
 #include "common/token_stream.h"
 
 namespace tacit {
@@ -72,5 +74,31 @@ std::string DescribeSkippedLines(const PopulationLoadReport& report);
 // in effect and the per-person counts.
 absl::StatusOr<std::vector<PersonTokens>> LoadPopulation(const PopulationSpec& spec,
                                                          PopulationLoadReport* report = nullptr);
+
+// Which people of a population to read: the others keep their person_id and
+// no tokens (an MPI shard rank reads only the people it owns).
+using PersonFilter = std::function<bool(size_t index)>;
+// LoadPopulation for the people `keep` accepts (null: everyone). The report
+// lists only the people read.
+absl::StatusOr<std::vector<PersonTokens>> LoadPopulation(const PopulationSpec& spec,
+                                                         PopulationLoadReport* report,
+                                                         const PersonFilter& keep);
+
+// The generator's person `index` exactly as LoadPopulation makes it (the fleet
+// generator is deterministic per seed and index), with `counts` filled when
+// given. `vocab` is the spec's vocabulary (HashedVocabulary::Create).
+absl::StatusOr<PersonTokens> GeneratePerson(const PopulationSpec& spec,
+                                            const HashedVocabulary& vocab, int index,
+                                            PersonLoadReport* counts = nullptr);
+
+// InvalidArgument for a vocabulary, train fraction, limit or count that
+// LoadPopulation would refuse; otherwise the spec's vocabulary.
+absl::StatusOr<HashedVocabulary> CheckPopulationSpec(const PopulationSpec& spec);
+
+// SHA-256 (hex) of a folder population's layout: every person's id, file names
+// and file sizes, in order, without reading the files (what MPI ranks compare
+// so that none reads everyone's logs). Generator: of the spec's generator
+// settings.
+absl::StatusOr<std::string> PopulationFingerprint(const PopulationSpec& spec);
 
 }  // namespace tacit

@@ -42,5 +42,6 @@ inline constexpr uint64_t kTrainingSalt = 0x7a1;
 inline constexpr uint64_t kNoiseSalt = 0xd9;
 inline constexpr uint64_t kRoundingSalt = 0x40d;
 inline constexpr uint64_t kPersonalizationSalt = 0x9e5;
+inline constexpr uint64_t kEvaluationSampleSalt = 0xe5a;
 
 }  // namespace tacit::sim

@@ -148,6 +148,7 @@ absl::StatusOr<ExperimentConfig> ParseExperimentConfig(const nlohmann::json& giv
   TACIT_RETURN_IF_ERROR(ReadBehaviour(sim, c.behaviour));
   TACIT_RETURN_IF_ERROR(sim.Int("workers", &c.workers, 0, 1024));
   TACIT_RETURN_IF_ERROR(sim.Int("eval_every", &c.eval_every, 1, 1'000'000));
+  TACIT_RETURN_IF_ERROR(sim.Int("eval_people", &c.eval_people, 0, 100'000'000));
   TACIT_RETURN_IF_ERROR(sim.Int("max_attempts_per_round", &c.max_attempts_per_round, 1, 100));
   TACIT_RETURN_IF_ERROR(sim.RejectUnknownKeys());
   if (grpc && !c.secure_aggregation) {
@@ -165,6 +166,12 @@ absl::StatusOr<ExperimentConfig> ParseExperimentConfig(const nlohmann::json& giv
   TACIT_RETURN_IF_ERROR(reference.RejectUnknownKeys());
   TACIT_RETURN_IF_ERROR(ReadEvaluation(root, c.task, c.personalization));
   TACIT_RETURN_IF_ERROR(root.RejectUnknownKeys());
+  if (c.eval_people > 0 && c.personalization.enabled()) {
+    return absl::InvalidArgumentError(
+        "config key 'simulation.eval_people' cannot go with 'evaluation.personalization': "
+        "personal models are compared with the global model's score of every person; set "
+        "eval_people to 0 (everyone) or leave personalization out");
+  }
   return c;
 }
 
@@ -209,6 +216,7 @@ nlohmann::json ExperimentConfigToJson(const ExperimentConfig& c) {
                            {"eval_every", c.eval_every},
                            {"max_attempts_per_round", c.max_attempts_per_round},
                            {"transport", c.transport}}}};
+  if (c.eval_people > 0) json["simulation"]["eval_people"] = c.eval_people;
   if (c.reference_top1) {
     json["reference"] = {{"top1", *c.reference_top1}, {"label", c.reference_label}};
   }

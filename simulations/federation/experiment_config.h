@@ -55,8 +55,11 @@ struct ExperimentConfig {
   TrainOptions training;  // task.training resolved for models/ (seed set per client)
   bool secure_aggregation = true;
   ClientBehaviour behaviour;
-  int workers = 0;                       // training threads; 0 = all cores
-  int eval_every = 1;                    // evaluate the global model every N rounds (and the last)
+  int workers = 0;     // training threads; 0 = all cores
+  int eval_every = 1;  // evaluate the global model every N rounds (and the last)
+  // simulation.eval_people: evaluate on a fixed seeded sample of this many
+  // people (simulator.h EvaluationSample); 0 = everyone.
+  int eval_people = 0;
   int max_attempts_per_round = 3;        // attempts at one round before the run stops (Aborted)
   std::string transport = "in_process";  // or "grpc" (grpc_federation.h)
   std::optional<double> reference_top1;  // drawn on the accuracy plot when given
@@ -65,6 +68,9 @@ struct ExperimentConfig {
   // task.aggregation.max_weight as written: unset with examples weighting
   // means "nobody capped" (ResolveMaxWeight sets it from the population).
   bool max_weight_given = false;
+  // Set by ResolveWeighting: max_weight holds the population's answer, so
+  // RunSimulation need not scan the population again (not in config.json).
+  bool weighting_resolved = false;
 };
 
 // Parses and validates; InvalidArgument/OutOfRange naming the key on mistakes.

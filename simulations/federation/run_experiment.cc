@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/examples/population.h"
+#include "client/examples/population_source.h"
 #include "common/byte_size.h"
 #include "common/file_io.h"
 #include "common/parallel_for.h"
@@ -125,18 +126,46 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 
 // Loads the population as the config says and tells what the loader did: the
 // event limit in effect, who stopped at it, and skipped lines.
+void PrintLoad(const PopulationSpec& spec, size_t people, const PopulationLoadReport& report) {
+  std::fprintf(stderr,
+               "tacit-sim: %zu people; event limit: %s (population.max_events_per_person = %d); "
+               "%s; %s\n",
+               people, DescribeEventLimit(report.event_limit).c_str(), spec.max_events_per_person,
+               DescribeLimitReached(report).c_str(), DescribeSkippedLines(report).c_str());
+}
+
 absl::StatusOr<std::vector<PersonTokens>> LoadAndReport(const PopulationSpec& spec,
                                                         PopulationLoadReport& report) {
   std::fprintf(stderr, "tacit-sim: loading population (%s)...\n", spec.source.c_str());
   auto people = LoadPopulation(spec, &report);
   if (!people.ok()) return people.status();
-  std::fprintf(stderr,
-               "tacit-sim: %zu people; event limit: %s (population.max_events_per_person = %d); "
-               "%s; %s\n",
-               people->size(), DescribeEventLimit(report.event_limit).c_str(),
-               spec.max_events_per_person, DescribeLimitReached(report).c_str(),
-               DescribeSkippedLines(report).c_str());
+  PrintLoad(spec, people->size(), report);
   return people;
+}
+
+// A run's population: a folder loaded, the generator's people generated when
+// selected (population_source.h).
+absl::StatusOr<std::unique_ptr<Population>> OpenAndReport(const PopulationSpec& spec,
+                                                          PopulationLoadReport& report) {
+  std::fprintf(stderr, "tacit-sim: %s population (%s)...\n",
+               spec.source == "generator" ? "opening the generated" : "loading the",
+               spec.source.c_str());
+  auto people = OpenPopulation(spec, &report);
+  if (!people.ok()) return people.status();
+  PrintLoad(spec, (*people)->size(), report);
+  return people;
+}
+
+// "the global model scored on a fixed sample of 200 of 10000 people (seeded)"
+std::string DescribeEvaluation(const ExperimentConfig& config, size_t people) {
+  if (config.eval_people <= 0 || static_cast<size_t>(config.eval_people) >= people) {
+    return absl::StrCat("the global model scored on every person's test part (", people,
+                        " people)");
+  }
+  return absl::StrCat("the global model scored on a fixed sample of ", config.eval_people, " of ",
+                      people,
+                      " people's test parts (simulation.eval_people; drawn once from the seed, "
+                      "the same people at every evaluation)");
 }
 
 std::string DescribeLoad(const PopulationLoadReport& report) {
@@ -181,24 +210,35 @@ int RunExperiment(ExperimentConfig config, const std::string& given_out,
   }
   config.population.seed = config.seed;
   PopulationLoadReport load;
-  auto people = LoadAndReport(config.population, load);
-  if (!people.ok()) {
+  auto opened = OpenAndReport(config.population, load);
+  if (!opened.ok()) {
     std::fprintf(stderr, "tacit-sim: cannot load the population: %s\n",
-                 std::string(people.status().message()).c_str());
+                 std::string(opened.status().message()).c_str());
     return 1;
   }
+  const Population& people = **opened;
   auto layout = LayoutOf(config.model);
   if (!layout.ok()) {
     std::fprintf(stderr, "tacit-sim: %s\n", std::string(layout.status().message()).c_str());
     return 2;
   }
   // Before config.json is written: the resolved cap is part of the config.
-  const WeightingReport weighting = ResolveWeighting(config, *people);
+  if (people.generated() && config.task.aggregation.weighting == Weighting::kExamples) {
+    std::fprintf(stderr,
+                 "tacit-sim: counting the examples of %zu generated people for the weighting...\n",
+                 people.size());
+  }
+  const absl::StatusOr<WeightingReport> weighted = ResolveWeighting(config, people);
+  if (!weighted.ok()) {
+    std::fprintf(stderr, "tacit-sim: %s\n", std::string(weighted.status().message()).c_str());
+    return 1;
+  }
+  const WeightingReport& weighting = *weighted;
   std::fprintf(stderr, "tacit-sim: weighting %s\n", weighting.description.c_str());
   // Before the output folder: every rank must agree on the config and data.
   std::unique_ptr<SimulatedLaptops> placed;
   if (placement.make) {
-    auto made = placement.make(config, *people);
+    auto made = placement.make(config, people);
     if (!made.ok()) {
       std::fprintf(stderr, "tacit-sim: %s\n", std::string(made.status().message()).c_str());
       // Ranks that disagree on the config or data are a config problem; a
@@ -223,7 +263,7 @@ int RunExperiment(ExperimentConfig config, const std::string& given_out,
   std::fprintf(stderr,
                "tacit-sim: %s; model %s with %lld parameters; %d rounds of %d clients; secure "
                "aggregation %s; transport %s\n",
-               Describe(config.population, people->size()).c_str(), config.model.name.c_str(),
+               Describe(config.population, people.size()).c_str(), config.model.name.c_str(),
                static_cast<long long>(layout->total_size), config.task.rounds,
                config.task.SelectedPerRound(), config.secure_aggregation ? "on" : "OFF",
                transport.c_str());
@@ -234,7 +274,7 @@ int RunExperiment(ExperimentConfig config, const std::string& given_out,
   hooks.output = output->get();
   hooks.progress = &progress;
   hooks.grpc_folder = out + "/grpc";
-  auto result = RunSimulation(config, *people, hooks);
+  auto result = RunSimulation(config, people, hooks);
   progress.Close();
   if (!result.ok()) {
     std::fprintf(stderr, "tacit-sim: simulation failed: %s\n",
@@ -248,8 +288,18 @@ int RunExperiment(ExperimentConfig config, const std::string& given_out,
   if (config.personalization.enabled()) {
     std::fprintf(stderr, "tacit-sim: fine-tuning a personal model per person (%d steps)...\n",
                  config.personalization.steps);
+    // Personal models need everyone's tokens at once (generated ones made now).
+    const auto* loaded = dynamic_cast<const LoadedPopulation*>(&people);
+    absl::StatusOr<std::vector<PersonTokens>> generated = std::vector<PersonTokens>();
+    if (loaded == nullptr) generated = MaterializeAll(people);
+    if (!generated.ok()) {
+      std::fprintf(stderr, "tacit-sim: personalization failed: %s\n",
+                   std::string(generated.status().message()).c_str());
+      return 1;
+    }
     auto personal =
-        EvaluatePersonalModels(config, result->final_parameters, result->final_evaluation, *people);
+        EvaluatePersonalModels(config, result->final_parameters, result->final_evaluation,
+                               loaded != nullptr ? loaded->people() : *generated);
     if (!personal.ok()) {
       std::fprintf(stderr, "tacit-sim: personalization failed: %s\n",
                    std::string(personal.status().message()).c_str());
@@ -289,7 +339,7 @@ int RunExperiment(ExperimentConfig config, const std::string& given_out,
       config.task, static_cast<int64_t>(layout->total_size), bytes_up, inputs, clipped, rotated);
   summary.title = config.name;
   summary.facts = {
-      {"population", Describe(config.population, people->size())},
+      {"population", Describe(config.population, people.size())},
       {"events loaded", DescribeLoad(load)},
       {"split", absl::StrFormat("first %.0f%% of each person's tokens in time train, the rest test",
                                 100 * config.population.train_fraction)},
@@ -310,6 +360,10 @@ int RunExperiment(ExperimentConfig config, const std::string& given_out,
        DescribeDp(config.task, result->epsilon, static_cast<int64_t>(layout->total_size))},
       {"transport", transport},
       {"seed", absl::StrCat(config.seed)}};
+  if (config.eval_people > 0) {
+    summary.facts.insert(summary.facts.begin() + 8,
+                         {"evaluation", DescribeEvaluation(config, people.size())});
+  }
   summary.reference_top1 = config.reference_top1;
   summary.reference_label = config.reference_label;
   summary.final_model_file = model_file;
@@ -349,10 +403,15 @@ int RunExperiment(ExperimentConfig config, const std::string& given_out,
   std::printf("events: %s\n", DescribeLoad(load).c_str());
   if (last != nullptr) {
     std::printf(
-        "global model v%lld: next-event top-1 %.3f, top-3 %.3f (pooled over %zu people; "
+        "global model v%lld: next-event top-1 %.3f, top-3 %.3f (pooled over %zu people%s; "
         "macro top-1 %.3f)\n",
         static_cast<long long>(result->model_version), last->evaluation->top1_pooled,
-        last->evaluation->top3_pooled, people->size(), last->evaluation->top1_macro);
+        last->evaluation->top3_pooled,
+        result->evaluation_sample.empty() ? people.size() : result->evaluation_sample.size(),
+        result->evaluation_sample.empty()
+            ? ""
+            : absl::StrCat(", a fixed sample of ", people.size()).c_str(),
+        last->evaluation->top1_macro);
   }
   if (!summary.personal.empty()) {
     double global = 0, personal = 0, bigram = 0;

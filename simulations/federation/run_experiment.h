@@ -21,7 +21,7 @@ namespace tacit::sim {
 // report ("MPI: rank 0 coordinator, 2 shard ranks").
 struct LaptopPlacement {
   std::function<absl::StatusOr<std::unique_ptr<SimulatedLaptops>>(const ExperimentConfig&,
-                                                                  const std::vector<PersonTokens>&)>
+                                                                  const Population&)>
       make;
   std::string description;
 };

@@ -44,8 +44,7 @@ int Run(const std::string& config_path, const std::string& out, const std::strin
     if (world->rank() != 0) return tacit::sim::ServeShard(*world, *config, seeds);
     placement.description = absl::StrCat("MPI: rank 0 runs the coordinator, ", world->size() - 1,
                                          " shard ranks run the laptops");
-    placement.make = [world](const ExperimentConfig& resolved,
-                             const std::vector<tacit::PersonTokens>& people)
+    placement.make = [world](const ExperimentConfig& resolved, const tacit::Population& people)
         -> absl::StatusOr<std::unique_ptr<tacit::sim::SimulatedLaptops>> {
       auto laptops = tacit::sim::ShardedLaptops::Begin(*world, resolved, people);
       if (!laptops.ok()) return laptops.status();

@@ -31,7 +31,7 @@ secagg::InputEncoder LaptopEncoder(const ExperimentConfig& config,
   return nullptr;
 }
 
-LocalLaptops::LocalLaptops(const ExperimentConfig& config, const std::vector<PersonTokens>& people,
+LocalLaptops::LocalLaptops(const ExperimentConfig& config, const Population& people,
                            std::vector<size_t> owned)
     : config_(config),
       people_(people),
@@ -61,9 +61,19 @@ absl::Status LocalLaptops::Train(const TrainingOrder& order, const std::vector<f
                                                      people_.size(), " people loaded"));
     }
   }
+  // A new attempt: identities are per attempt, so an idle person holds none.
+  identities_.clear();
+  fleet_ = std::make_shared<secagg::KnownKeysVerifier>();
   ParallelFor(participants.size(), config_.workers, [&](size_t i) {
     Participant& p = participants[i];
     if (p.straggler) return;
+    // The person's tokens exist while their laptop trains (generated now for
+    // a generated population) and go when it is done.
+    absl::StatusOr<std::shared_ptr<const PersonTokens>> person = people_.Materialize(p.person);
+    if (!person.ok()) {
+      p.failure = std::string(person.status().message());
+      return;
+    }
     LocalUpdateTask mine = task;
     mine.training.seed = DeriveSeed(config_.seed, order.round, p.person, kTrainingSalt);
     // Reproducible noise for the simulation; the fleet client seeds from the OS.
@@ -78,7 +88,7 @@ absl::Status LocalLaptops::Train(const TrainingOrder& order, const std::vector<f
     };
     // Federated evaluation scores the person's test part, the same held-out
     // tokens the central evaluation uses.
-    auto update = PrepareLocalUpdate(mine, global, people_[p.person], add_noise);
+    auto update = PrepareLocalUpdate(mine, global, **person, add_noise);
     if (update.ok()) {
       p.update = *std::move(update);
     } else {
@@ -148,10 +158,10 @@ absl::Status LocalLaptops::FetchUpdates(const std::vector<Participant*>& in_sum)
 std::string LocalLaptops::TrainingBlas() const { return BlasDescription(); }
 
 absl::StatusOr<std::vector<EvalResult>> LocalLaptops::Evaluate(const std::vector<float>& global) {
-  return EvaluatePeople(global, owned_);
+  return EvaluateSample(global, owned_);
 }
 
-absl::StatusOr<std::vector<EvalResult>> LocalLaptops::EvaluatePeople(
+absl::StatusOr<std::vector<EvalResult>> LocalLaptops::EvaluateSample(
     const std::vector<float>& global, const std::vector<size_t>& who) {
   std::vector<EvalResult> results(who.size());
   std::vector<absl::Status> errors(who.size());
@@ -160,7 +170,12 @@ absl::StatusOr<std::vector<EvalResult>> LocalLaptops::EvaluatePeople(
       errors[i] = absl::InvalidArgumentError(absl::StrCat("no person ", who[i]));
       return;
     }
-    auto eval = ::tacit::Evaluate(config_.model, global, people_[who[i]]);
+    absl::StatusOr<std::shared_ptr<const PersonTokens>> person = people_.Materialize(who[i]);
+    if (!person.ok()) {
+      errors[i] = person.status();
+      return;
+    }
+    auto eval = ::tacit::Evaluate(config_.model, global, **person);
     if (eval.ok()) {
       results[i] = *eval;
     } else {

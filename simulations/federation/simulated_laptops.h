@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "client/examples/population_source.h"
 #include "client/federated/compressed_input.h"
 #include "client/federated/local_update.h"
 #include "common/token_stream.h"
@@ -81,6 +82,10 @@ class SimulatedLaptops {
 
   // Scores `global` on every person's test part, in the population's order.
   virtual absl::StatusOr<std::vector<EvalResult>> Evaluate(const std::vector<float>& global) = 0;
+  // Scores `global` on the test parts of `who` (indices into the
+  // population), in that order: simulation.eval_people's sample.
+  virtual absl::StatusOr<std::vector<EvalResult>> EvaluateSample(
+      const std::vector<float>& global, const std::vector<size_t>& who) = 0;
 
   // The verifier that knows every identity a participant signed with so far:
   // the simulated fleet's CA, as the coordinator's server checks it.
@@ -100,11 +105,14 @@ secagg::InputEncoder LaptopEncoder(const ExperimentConfig& config,
                                    std::shared_ptr<CompressionCounts> counts);
 
 // The laptops of `people` (or of `owned` of them, on a shard rank) in this
-// process: trained `config.workers` at a time.
+// process: trained `config.workers` at a time. A person's tokens are
+// materialised (generated, for a generated population) only while their
+// laptop trains or is scored, and let go after.
 class LocalLaptops final : public SimulatedLaptops {
  public:
   // `owned`: the people this process scores in Evaluate; empty = everyone.
-  LocalLaptops(const ExperimentConfig& config, const std::vector<PersonTokens>& people,
+  // `people` must outlive the laptops.
+  LocalLaptops(const ExperimentConfig& config, const Population& people,
                std::vector<size_t> owned = {});
   ~LocalLaptops() override;
 
@@ -116,12 +124,10 @@ class LocalLaptops final : public SimulatedLaptops {
   absl::StatusOr<EncoderTally> CloseSecureRound() override;
   absl::Status FetchUpdates(const std::vector<Participant*>& in_sum) override;
   absl::StatusOr<std::vector<EvalResult>> Evaluate(const std::vector<float>& global) override;
+  absl::StatusOr<std::vector<EvalResult>> EvaluateSample(const std::vector<float>& global,
+                                                         const std::vector<size_t>& who) override;
   std::shared_ptr<const secagg::IdentityVerifier> fleet() const override { return fleet_; }
   std::string TrainingBlas() const override;
-
-  // Scores `global` on `who`'s test parts, in that order.
-  absl::StatusOr<std::vector<EvalResult>> EvaluatePeople(const std::vector<float>& global,
-                                                         const std::vector<size_t>& who);
   // A person's device identity (made on first use; the fleet learns it).
   absl::StatusOr<std::shared_ptr<const secagg::Signer>> IdentityOf(size_t person);
   // Identities of laptops elsewhere (other shards) this round's clients must
@@ -130,8 +136,10 @@ class LocalLaptops final : public SimulatedLaptops {
 
  private:
   const ExperimentConfig& config_;
-  const std::vector<PersonTokens>& people_;
+  const Population& people_;
   std::vector<size_t> owned_;
+  // The open attempt's participants' device identities (made when first
+  // needed in an attempt; Train starts afresh, so none outlive their round).
   std::map<size_t, std::shared_ptr<const secagg::Signer>> identities_;
   std::shared_ptr<secagg::KnownKeysVerifier> fleet_;
   std::shared_ptr<CompressionCounts> counts_;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "client/federated/compressed_input.h"
@@ -36,15 +37,19 @@ double SecondsSince(Clock::time_point start) {
 
 class Simulation {
  public:
-  Simulation(const ExperimentConfig& config, const std::vector<PersonTokens>& people,
-             const SimulationHooks& hooks, coordinator::GlobalModel model,
-             std::unique_ptr<GrpcFederation> grpc)
+  Simulation(const ExperimentConfig& config, const Population& people, const SimulationHooks& hooks,
+             coordinator::GlobalModel model, std::unique_ptr<GrpcFederation> grpc)
       : config_(config),
         people_(people),
         hooks_(hooks),
         model_(std::move(model)),
         grpc_(std::move(grpc)),
-        behaviour_rng_(DeriveSeed(config.seed, 0, 0, kBehaviourSalt)) {
+        behaviour_rng_(DeriveSeed(config.seed, 0, 0, kBehaviourSalt)),
+        evaluation_sample_(
+            config.eval_people > 0
+                ? EvaluationSample(DeriveSeed(config.seed, 0, 0, kEvaluationSampleSalt),
+                                   people.size(), static_cast<size_t>(config.eval_people))
+                : std::vector<size_t>()) {
     if (hooks.laptops == nullptr) local_ = std::make_unique<LocalLaptops>(config, people);
     laptops_ = hooks.laptops != nullptr ? hooks.laptops : local_.get();
   }
@@ -93,6 +98,7 @@ class Simulation {
     if (last_evaluated_version_ == result.model_version) {
       result.final_evaluation = std::move(last_evaluation_);
     }
+    result.evaluation_sample = evaluation_sample_;
     return result;
   }
 
@@ -102,10 +108,14 @@ class Simulation {
     std::vector<float> served;  // the gRPC coordinator's model, copied out once
     if (grpc_) served = grpc_->parameters();
     const std::vector<float>& global = grpc_ ? served : model_.parameters();
-    TACIT_ASSIGN_OR_RETURN(std::vector<EvalResult> per_person, laptops_->Evaluate(global));
-    if (per_person.size() != people_.size()) {
-      return absl::InternalError(absl::StrCat("the laptops scored ", per_person.size(), " of ",
-                                              people_.size(), " people"));
+    const bool sampled = !evaluation_sample_.empty();
+    TACIT_ASSIGN_OR_RETURN(std::vector<EvalResult> per_person,
+                           sampled ? laptops_->EvaluateSample(global, evaluation_sample_)
+                                   : laptops_->Evaluate(global));
+    const size_t expected = sampled ? evaluation_sample_.size() : people_.size();
+    if (per_person.size() != expected) {
+      return absl::InternalError(
+          absl::StrCat("the laptops scored ", per_person.size(), " of ", expected, " people"));
     }
     PopulationEval eval = CombineEvaluations(std::move(per_person));
     record.evaluation = ModelEvaluation{eval.pooled.top1, eval.pooled.top3, eval.macro.top1,
@@ -386,12 +396,13 @@ class Simulation {
   }
 
   const ExperimentConfig& config_;
-  const std::vector<PersonTokens>& people_;
+  const Population& people_;
   const SimulationHooks& hooks_;
   coordinator::GlobalModel model_;        // the in-process transport's global model
   std::unique_ptr<GrpcFederation> grpc_;  // the gRPC transport; null in-process
   std::mt19937_64 behaviour_rng_;
-  uint64_t next_round_id_ = 1;  // the in-process coordinator's next attempt id
+  const std::vector<size_t> evaluation_sample_;  // empty: everyone is scored
+  uint64_t next_round_id_ = 1;                   // the in-process coordinator's next attempt id
   // The last evaluation, per person, and the model version it scored.
   std::vector<EvalResult> last_evaluation_;
   int64_t last_evaluated_version_ = -1;
@@ -401,16 +412,40 @@ class Simulation {
 
 }  // namespace
 
-absl::StatusOr<SimulationResult> RunSimulation(const ExperimentConfig& given,
+std::vector<size_t> EvaluationSample(uint64_t seed, size_t people, size_t count) {
+  std::vector<size_t> sample;
+  if (count == 0 || count >= people) {
+    sample.resize(people);
+    for (size_t i = 0; i < people; ++i) sample[i] = i;
+    return sample;
+  }
+  // Floyd's algorithm: `count` distinct draws without an array of everyone.
+  std::mt19937_64 rng(seed);
+  std::set<size_t> chosen;
+  for (size_t j = people - count; j < people; ++j) {
+    const size_t t = std::uniform_int_distribution<size_t>(0, j)(rng);
+    if (!chosen.insert(t).second) chosen.insert(j);
+  }
+  return std::vector<size_t>(chosen.begin(), chosen.end());
+}
+
+absl::StatusOr<SimulationResult> RunSimulation(const ExperimentConfig& config,
                                                const std::vector<PersonTokens>& people,
                                                const SimulationHooks& hooks) {
-  if (people.empty()) return absl::InvalidArgumentError("the population has no people");
+  return RunSimulation(config, *LoadedPopulation::View(people), hooks);
+}
+
+absl::StatusOr<SimulationResult> RunSimulation(const ExperimentConfig& given,
+                                               const Population& people,
+                                               const SimulationHooks& hooks) {
+  if (people.size() == 0) return absl::InvalidArgumentError("the population has no people");
   // The one place that decides the weighting (weighting.h), whoever calls:
   // tacit-sim run (which resolved it already for config.json; resolving is
   // idempotent), benches and tests. Before, a caller that skipped it ran with
-  // the task parser's default cap of 10000 examples.
+  // the task parser's default cap of 10000 examples. Resolved once: a
+  // generated population's examples cost a generation pass.
   ExperimentConfig config = given;
-  ResolveWeighting(config, people);
+  if (!config.weighting_resolved) TACIT_RETURN_IF_ERROR(ResolveWeighting(config, people).status());
   TACIT_ASSIGN_OR_RETURN(
       std::vector<float> initial,
       InitialParameters(config.model, DeriveSeed(config.seed, 0, 0, kInitialModelSalt)));
@@ -418,7 +453,8 @@ absl::StatusOr<SimulationResult> RunSimulation(const ExperimentConfig& given,
                          coordinator::GlobalModel::Create(config.task, std::move(initial),
                                                           static_cast<int64_t>(people.size())));
   std::unique_ptr<GrpcFederation> grpc;
-  std::string temporary;  // removed at the end when the caller gave no folder
+  std::vector<PersonTokens> fleet_people;  // the gRPC fleet's, everyone's tokens
+  std::string temporary;                   // removed at the end when the caller gave no folder
   if (config.transport == "grpc") {
     std::string folder = hooks.grpc_folder;
     if (folder.empty()) {
@@ -431,7 +467,9 @@ absl::StatusOr<SimulationResult> RunSimulation(const ExperimentConfig& given,
       }
       folder = temporary = pattern;
     }
-    TACIT_ASSIGN_OR_RETURN(grpc, GrpcFederation::Start(config, people, folder));
+    // The gRPC fleet clients hold their people's tokens, as laptops do.
+    TACIT_ASSIGN_OR_RETURN(fleet_people, MaterializeAll(people));
+    TACIT_ASSIGN_OR_RETURN(grpc, GrpcFederation::Start(config, fleet_people, folder));
   }
   absl::StatusOr<SimulationResult> result;
   {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "client/examples/population_source.h"
 #include "common/token_stream.h"
 #include "models/evaluation.h"
 #include "simulations/federation/experiment_config.h"
@@ -44,9 +45,18 @@ struct SimulationResult {
   double epsilon = 0;
   // The final model scored on each person's test part, in the order of the
   // people given: the last round's evaluation (the last round is always
-  // evaluated), kept so personal evaluation need not score it again.
+  // evaluated), kept so personal evaluation need not score it again. With
+  // simulation.eval_people, the sample's scores in evaluation_sample's order.
   std::vector<EvalResult> final_evaluation;
+  // simulation.eval_people's sample (EvaluationSample), empty: everyone.
+  std::vector<size_t> evaluation_sample;
 };
+
+// The people simulation.eval_people scores at every evaluation: `count` of
+// `people` drawn without replacement from `seed` (the same sample at every
+// evaluation of a run, so the curve follows one group), in increasing order.
+// Everyone (0..people-1) when count is 0 or at least `people`.
+std::vector<size_t> EvaluationSample(uint64_t seed, size_t people, size_t count);
 
 // Runs config.task.rounds committed rounds, with the weighting
 // ResolveWeighting (weighting.h) decides for `people`. An abandoned attempt is retried, as
@@ -55,6 +65,14 @@ struct SimulationResult {
 // far are in hooks.output). Deterministic for a
 // config and seed: selection, behaviour, training seeds and DP noise are drawn
 // from the seed; secure aggregation keys are fresh but cancel exactly.
+//
+// The population is touched only through Population: selection draws from
+// its size, and only the selected (and evaluated) people are materialised,
+// so a generated population of 10^6 people costs nothing while idle.
+absl::StatusOr<SimulationResult> RunSimulation(const ExperimentConfig& config,
+                                               const Population& people,
+                                               const SimulationHooks& hooks = {});
+// The same over people loaded as tokens.
 absl::StatusOr<SimulationResult> RunSimulation(const ExperimentConfig& config,
                                                const std::vector<PersonTokens>& people,
                                                const SimulationHooks& hooks = {});

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/parallel_for.h"
+#include "common/status_macros.h"
 
 namespace tacit::sim {
 
@@ -12,18 +14,36 @@ double ExamplesOf(const PersonTokens& person) {
 
 WeightingReport ResolveWeighting(ExperimentConfig& config,
                                  const std::vector<PersonTokens>& people) {
+  // A view of loaded tokens materialises without failing.
+  return *ResolveWeighting(config, *LoadedPopulation::View(people));
+}
+
+absl::StatusOr<WeightingReport> ResolveWeighting(ExperimentConfig& config,
+                                                 const Population& people) {
   WeightingReport report;
   AggregationConfig& aggregation = config.task.aggregation;
+  config.weighting_resolved = true;
   if (aggregation.weighting == Weighting::kUniform) {
     report.description = "uniform (every client weighs 1)";
     return report;
   }
+  std::vector<double> examples(people.size());
+  std::vector<absl::Status> errors(people.size());
+  ParallelFor(people.size(), people.generated() ? config.workers : 1, [&](size_t i) {
+    absl::StatusOr<std::shared_ptr<const PersonTokens>> person = people.Materialize(i);
+    if (person.ok()) {
+      examples[i] = ExamplesOf(**person);
+    } else {
+      errors[i] = person.status();
+    }
+  });
+  for (const absl::Status& error : errors) TACIT_RETURN_IF_ERROR(error);
   if (!config.max_weight_given) {
     double largest = 1;
-    for (const PersonTokens& p : people) largest = std::max(largest, ExamplesOf(p));
+    for (double e : examples) largest = std::max(largest, e);
     aggregation.max_weight = largest;
   }
-  for (const PersonTokens& p : people) report.capped += ExamplesOf(p) > aggregation.max_weight;
+  for (double e : examples) report.capped += e > aggregation.max_weight;
   report.description = absl::StrCat(
       "by training examples, ",
       config.max_weight_given

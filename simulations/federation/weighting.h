@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "client/examples/population_source.h"
 #include "common/token_stream.h"
 #include "simulations/federation/experiment_config.h"
 
@@ -27,5 +29,11 @@ double ExamplesOf(const PersonTokens& person);
 // fixed-point scale stays bounded and nobody is capped); then describes the
 // weighting and counts who is capped.
 WeightingReport ResolveWeighting(ExperimentConfig& config, const std::vector<PersonTokens>& people);
+// The same for any population. Examples weighting counts every person's
+// examples: a generated population generates each person once (config.workers
+// at a time, each dropped once counted: time, not memory); uniform weighting
+// touches nobody. An error when a person cannot be materialised here.
+absl::StatusOr<WeightingReport> ResolveWeighting(ExperimentConfig& config,
+                                                 const Population& people);
 
 }  // namespace tacit::sim

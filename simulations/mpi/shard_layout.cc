@@ -33,25 +33,23 @@ std::vector<size_t> PeopleOfRank(int rank, int ranks, size_t people) {
   return owned;
 }
 
-absl::StatusOr<v1::Digests> DigestsOf(const ExperimentConfig& config,
-                                      const std::vector<PersonTokens>& people) {
+PersonFilter OwnedBy(int rank, int ranks) {
+  return [rank, ranks](size_t person) { return OwnerRank(person, ranks) == rank; };
+}
+
+absl::StatusOr<v1::Digests> DigestsOf(const ExperimentConfig& config, const Population& people) {
   v1::Digests digests;
   TACIT_ASSIGN_OR_RETURN(Sha256Digest config_digest, Sha256(ExperimentConfigToJson(config).dump()));
-  Sha256Hasher data;
-  for (const PersonTokens& person : people) {
-    const uint64_t sizes[3] = {person.person_id.size(), person.train.size(), person.test.size()};
-    data.Update(std::string_view(reinterpret_cast<const char*>(sizes), sizeof(sizes)));
-    data.Update(person.person_id);
-    for (const std::vector<int32_t>* part : {&person.train, &person.test}) {
-      data.Update(std::string_view(reinterpret_cast<const char*>(part->data()),
-                                   part->size() * sizeof(int32_t)));
-    }
-  }
-  TACIT_ASSIGN_OR_RETURN(Sha256Digest data_digest, data.Finish());
+  TACIT_ASSIGN_OR_RETURN(Sha256Digest data_digest, Sha256(people.fingerprint()));
   digests.set_config_sha256(Bytes(config_digest));
   digests.set_data_sha256(Bytes(data_digest));
   digests.set_people(people.size());
   return digests;
+}
+
+absl::StatusOr<v1::Digests> DigestsOf(const ExperimentConfig& config,
+                                      const std::vector<PersonTokens>& people) {
+  return DigestsOf(config, *LoadedPopulation::View(people));
 }
 
 absl::Status CheckSameRun(int rank, const v1::Digests& ours, const v1::Digests& theirs) {

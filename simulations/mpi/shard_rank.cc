@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "client/examples/population.h"
+#include "client/examples/population_source.h"
 #include "common/status_macros.h"
 #include "coordinator/round/round_plan.h"
 #include "secure_agg/server_messages.h"
@@ -44,7 +44,7 @@ class Shard {
   absl::Status Dispatch(const v1::Command& command, v1::Reply& reply, bool& stop) {
     switch (command.kind_case()) {
       case v1::Command::kBegin:
-        return Begin(command.begin().seed(), reply);
+        return Begin(command.begin(), reply);
       case v1::Command::kTrain:
         return Train(command.train(), reply);
       case v1::Command::kOpen:
@@ -84,7 +84,8 @@ class Shard {
     participants_.clear();
   }
 
-  absl::Status Begin(uint64_t seed, v1::Reply& reply) {
+  absl::Status Begin(const v1::BeginSimulation& begin, v1::Reply& reply) {
+    const uint64_t seed = begin.seed();
     Reset();
     if (std::find(seeds_.begin(), seeds_.end(), seed) == seeds_.end()) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -96,16 +97,23 @@ class Shard {
     config_.seed = seed;
     config_.seeds.clear();  // rank 0 runs one replicate at a time
     config_.population.seed = seed;
-    // The generator's people depend on the seed; a folder's do not.
-    if (people_seed_ != seed || !loaded_) {
-      TACIT_ASSIGN_OR_RETURN(people_, LoadPopulation(config_.population));
+    // Only this rank's people are read (a generated population reads
+    // nobody: its people are generated when trained or scored). The
+    // generator's people depend on the seed; a folder's do not.
+    if (people_seed_ != seed || !people_) {
+      TACIT_ASSIGN_OR_RETURN(people_, OpenPopulation(config_.population, nullptr,
+                                                     OwnedBy(world_.rank(), world_.size())));
       people_seed_ = seed;
-      loaded_ = true;
     }
-    ResolveWeighting(config_, people_);  // as rank 0 does before writing config.json
+    // The weighting as rank 0 resolved it: examples weighting without a
+    // configured cap needs everyone's examples, and this rank holds only its own.
+    if (config_.task.aggregation.weighting == Weighting::kExamples && !config_.max_weight_given) {
+      config_.task.aggregation.max_weight = begin.max_weight();
+    }
+    config_.weighting_resolved = true;
     laptops_ = std::make_unique<LocalLaptops>(
-        config_, people_, PeopleOfRank(world_.rank(), world_.size(), people_.size()));
-    TACIT_ASSIGN_OR_RETURN(*reply.mutable_digests(), DigestsOf(config_, people_));
+        config_, *people_, PeopleOfRank(world_.rank(), world_.size(), people_->size()));
+    TACIT_ASSIGN_OR_RETURN(*reply.mutable_digests(), DigestsOf(config_, *people_));
     return absl::OkStatus();
   }
 
@@ -209,9 +217,20 @@ class Shard {
   absl::Status Evaluate(const v1::EvaluateOrder& order, v1::Reply& reply) {
     TACIT_RETURN_IF_ERROR(RequireBegun());
     const std::vector<float> global(order.global_model().begin(), order.global_model().end());
-    const std::vector<size_t> owned = PeopleOfRank(world_.rank(), world_.size(), people_.size());
+    std::vector<size_t> owned;
+    if (order.people().empty()) {
+      owned = PeopleOfRank(world_.rank(), world_.size(), people_->size());
+    } else {
+      for (uint64_t person : order.people()) {
+        if (person >= people_->size() || OwnerRank(person, world_.size()) != world_.rank()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("person ", person, " is not this rank's to score"));
+        }
+        owned.push_back(person);
+      }
+    }
     TACIT_ASSIGN_OR_RETURN(std::vector<EvalResult> results,
-                           laptops_->EvaluatePeople(global, owned));
+                           laptops_->EvaluateSample(global, owned));
     v1::Evaluations* out = reply.mutable_evaluations();
     for (size_t i = 0; i < owned.size(); ++i) {
       v1::PersonEvaluation* e = out->add_people();
@@ -228,9 +247,8 @@ class Shard {
   const ExperimentConfig& base_;
   std::vector<uint64_t> seeds_;  // the replicates this rank was started with
   ExperimentConfig config_;
-  std::vector<PersonTokens> people_;
+  std::unique_ptr<Population> people_;  // this rank's people read; the others' ids
   uint64_t people_seed_ = 0;
-  bool loaded_ = false;
   std::unique_ptr<LocalLaptops> laptops_;
   std::vector<Participant> participants_;  // this rank's of the open attempt
   std::vector<float> global_;              // the model they trained from

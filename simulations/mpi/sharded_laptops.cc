@@ -60,7 +60,7 @@ ShardedLaptops::ShardedLaptops(MpiWorld& world, size_t people)
     : world_(world), people_(people), fleet_(std::make_shared<secagg::KnownKeysVerifier>()) {}
 
 absl::StatusOr<std::unique_ptr<ShardedLaptops>> ShardedLaptops::Begin(
-    MpiWorld& world, const ExperimentConfig& config, const std::vector<PersonTokens>& people) {
+    MpiWorld& world, const ExperimentConfig& config, const Population& people) {
   if (world.rank() != 0 || world.size() < 2) {
     return absl::FailedPreconditionError("sharded laptops need rank 0 of at least 2 ranks");
   }
@@ -72,8 +72,10 @@ absl::StatusOr<std::unique_ptr<ShardedLaptops>> ShardedLaptops::Begin(
   TACIT_ASSIGN_OR_RETURN(v1::Digests ours, DigestsOf(config, people));
   std::unique_ptr<ShardedLaptops> laptops(new ShardedLaptops(world, people.size()));
   std::map<int, v1::Command> begin;
-  for (int rank = 1; rank < world.size(); ++rank)
+  for (int rank = 1; rank < world.size(); ++rank) {
     begin[rank].mutable_begin()->set_seed(config.seed);
+    begin[rank].mutable_begin()->set_max_weight(config.task.aggregation.max_weight);
+  }
   TACIT_ASSIGN_OR_RETURN(auto replies, laptops->Exchange(begin));
   for (const auto& [rank, reply] : replies) {
     TACIT_RETURN_IF_ERROR(CheckSameRun(rank, ours, reply.digests()));
@@ -118,6 +120,7 @@ absl::Status ShardedLaptops::Train(const TrainingOrder& order, const std::vector
   std::map<int, v1::Command> commands;
   std::map<uint32_t, Participant*> by_id;
   rank_of_client_.clear();
+  fleet_ = std::make_shared<secagg::KnownKeysVerifier>();  // this attempt's identities
   for (Participant& p : participants) {
     if (p.person >= people_) {
       return absl::InvalidArgumentError(absl::StrCat("no person ", p.person));
@@ -234,26 +237,52 @@ absl::Status ShardedLaptops::FetchUpdates(const std::vector<Participant*>& in_su
 }
 
 absl::StatusOr<std::vector<EvalResult>> ShardedLaptops::Evaluate(const std::vector<float>& global) {
+  std::vector<size_t> everyone(people_);
+  for (size_t i = 0; i < people_; ++i) everyone[i] = i;
+  return Score(global, everyone, /*name_people=*/false);
+}
+
+absl::StatusOr<std::vector<EvalResult>> ShardedLaptops::EvaluateSample(
+    const std::vector<float>& global, const std::vector<size_t>& who) {
+  return Score(global, who, /*name_people=*/true);
+}
+
+absl::StatusOr<std::vector<EvalResult>> ShardedLaptops::Score(const std::vector<float>& global,
+                                                              const std::vector<size_t>& who,
+                                                              bool name_people) {
+  std::map<size_t, size_t> slot;  // person -> position in `who`
   std::map<int, v1::Command> commands;
-  for (int rank = 1; rank < world_.size(); ++rank) {
-    commands[rank].mutable_evaluate()->mutable_global_model()->Assign(global.begin(), global.end());
+  for (size_t i = 0; i < who.size(); ++i) {
+    if (who[i] >= people_ || !slot.emplace(who[i], i).second) {
+      return absl::InvalidArgumentError(absl::StrCat("cannot score person ", who[i], " of ",
+                                                     people_, " (out of range or twice)"));
+    }
+    v1::EvaluateOrder* order = commands[OwnerRank(who[i], world_.size())].mutable_evaluate();
+    if (name_people) order->add_people(who[i]);
+  }
+  if (!name_people) {  // everyone: every shard scores all it owns
+    for (int rank = 1; rank < world_.size(); ++rank) commands[rank].mutable_evaluate();
+  }
+  for (auto& [rank, command] : commands) {
+    command.mutable_evaluate()->mutable_global_model()->Assign(global.begin(), global.end());
   }
   TACIT_ASSIGN_OR_RETURN(auto replies, Exchange(commands));
-  std::vector<EvalResult> results(people_);
-  std::vector<bool> scored(people_, false);
+  std::vector<EvalResult> results(who.size());
+  std::vector<bool> scored(who.size(), false);
   for (const auto& [rank, reply] : replies) {
     for (const v1::PersonEvaluation& e : reply.evaluations().people()) {
-      if (e.person() >= people_ || scored[e.person()] ||
+      auto found = slot.find(e.person());
+      if (found == slot.end() || scored[found->second] ||
           OwnerRank(e.person(), world_.size()) != rank) {
         return absl::InternalError(
-            absl::StrCat("rank ", rank, " scored person ", e.person(), ", not one of its own"));
+            absl::StrCat("rank ", rank, " scored person ", e.person(), ", not one asked of it"));
       }
-      results[e.person()] = EvalResult{e.loss(), e.top1(), e.top3(), e.predictions()};
-      scored[e.person()] = true;
+      results[found->second] = EvalResult{e.loss(), e.top1(), e.top3(), e.predictions()};
+      scored[found->second] = true;
     }
   }
-  for (size_t i = 0; i < people_; ++i) {
-    if (!scored[i]) return absl::InternalError(absl::StrCat("nobody scored person ", i));
+  for (size_t i = 0; i < who.size(); ++i) {
+    if (!scored[i]) return absl::InternalError(absl::StrCat("nobody scored person ", who[i]));
   }
   return results;
 }

@@ -25,8 +25,9 @@ namespace tacit::sim {
 class ShardedLaptops final : public SimulatedLaptops {
  public:
   // FailedPrecondition naming the rank whose config or data differ.
-  static absl::StatusOr<std::unique_ptr<ShardedLaptops>> Begin(
-      MpiWorld& world, const ExperimentConfig& config, const std::vector<PersonTokens>& people);
+  static absl::StatusOr<std::unique_ptr<ShardedLaptops>> Begin(MpiWorld& world,
+                                                               const ExperimentConfig& config,
+                                                               const Population& people);
   ~ShardedLaptops() override;  // EndSimulation on every shard
 
   absl::Status Train(const TrainingOrder& order, const std::vector<float>& global,
@@ -37,6 +38,9 @@ class ShardedLaptops final : public SimulatedLaptops {
   absl::StatusOr<EncoderTally> CloseSecureRound() override;
   absl::Status FetchUpdates(const std::vector<Participant*>& in_sum) override;
   absl::StatusOr<std::vector<EvalResult>> Evaluate(const std::vector<float>& global) override;
+  // Each person of `who` is scored on the rank that owns them.
+  absl::StatusOr<std::vector<EvalResult>> EvaluateSample(const std::vector<float>& global,
+                                                         const std::vector<size_t>& who) override;
   std::shared_ptr<const secagg::IdentityVerifier> fleet() const override { return fleet_; }
   // The last training shard rank's (rank 0 trains nobody; its own BLAS
   // threads are not the training's).
@@ -52,9 +56,15 @@ class ShardedLaptops final : public SimulatedLaptops {
   // before any error is returned, so no reply is left waiting. An error names
   // the rank that failed.
   absl::StatusOr<std::map<int, v1::Reply>> Exchange(const std::map<int, v1::Command>& commands);
+  // Scores `who` on their owning ranks, results in `who`'s order;
+  // `name_people` false asks every rank for all it owns (who = everyone).
+  absl::StatusOr<std::vector<EvalResult>> Score(const std::vector<float>& global,
+                                                const std::vector<size_t>& who, bool name_people);
 
   MpiWorld& world_;
   size_t people_ = 0;
+  // The open attempt's participants' identities only (renewed by Train), so
+  // rank 0 keeps nothing per person between rounds.
   std::shared_ptr<secagg::KnownKeysVerifier> fleet_;
   std::map<uint32_t, int> rank_of_client_;      // the open attempt's participants
   std::map<uint32_t, std::string> identities_;  // of its trained participants

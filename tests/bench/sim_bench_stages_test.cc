@@ -61,5 +61,29 @@ TEST(SimBenchStages, AFailedSimulationIsReportedMissing) {
   EXPECT_FALSE(json["missing"].empty()) << json.dump();
 }
 
+// A small sim_bench: both measurements happen and their figures are sane:
+// idle generated people cost under the 64 bytes each, and the cohort's
+// throughput is a positive, finite number of updates per second per core.
+TEST(SimBenchStages, ASmallRunReportsMemoryPerIdlePersonAndUpdatesPerSecondPerCore) {
+  BenchReport report("sim_bench");
+  MeasureIdlePeople(200000, report);
+  MeasureRoundOverhead(BenchFleet(6, report), 1, 3, report);
+  report.RequireFigure("/population/bytes_per_idle_person");
+  report.RequireFigure("/rounds/updates_per_second_per_core");
+  const auto [code, json] = Finished(report);
+  ASSERT_EQ(code, 0) << json.dump();
+  const nlohmann::json& population = json["figures"]["population"];
+  EXPECT_EQ(population["people"], 200000);
+  EXPECT_GE(population["bytes_per_idle_person"].get<double>(), 0.0);
+  EXPECT_LT(population["bytes_per_idle_person"].get<double>(), 64.0) << population.dump();
+  EXPECT_GT(population["tokens_per_person"].get<double>(), 100) << "a real person was generated";
+  const nlohmann::json& rounds = json["figures"]["rounds"];
+  EXPECT_EQ(rounds["updates_trained"].get<double>(), 3.0) << rounds.dump();
+  const double per_core = rounds["updates_per_second_per_core"].get<double>();
+  EXPECT_GT(per_core, 0.0);
+  EXPECT_LT(per_core, 1e6) << "a GRU update takes more than a microsecond";
+  EXPECT_GE(rounds["cores"].get<int>(), 1);
+}
+
 }  // namespace
 }  // namespace tacit::bench

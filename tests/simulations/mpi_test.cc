@@ -57,10 +57,11 @@ std::string Mpirun() {
 
 // A small federation (small_experiment.h) drawn from `rng`: secure
 // aggregation on or off, fixed point or rotated quantization, dropouts in two
-// phases, 2-4 rounds.
+// phases, 2-4 rounds, sometimes a sampled evaluation and weighting by examples.
 nlohmann::json RandomConfig(std::mt19937_64& rng) {
   auto pick = [&rng](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
-  nlohmann::json config = SmallExperiment(pick(8, 16), 6, pick(2, 4), pick(1, 1000));
+  const int people = pick(8, 16);
+  nlohmann::json config = SmallExperiment(people, 6, pick(2, 4), pick(1, 1000));
   config["task"]["cohort"] = {{"size", 6}, {"over_selection", 1.25}, {"min_survivors", 4}};
   if (pick(0, 1) == 1) {
     config["task"]["secure_agg"] = {
@@ -73,6 +74,13 @@ nlohmann::json RandomConfig(std::mt19937_64& rng) {
       {"max_attempts_per_round", 5},
       {"behaviour",
        {{"dropout", {{"share_keys", 0.1}, {"masked_input", 0.1}}}, {"availability", 0.9}}}};
+  // Issue 17: the sample rank 0 sends each shard, and the examples cap rank 0
+  // resolves for shards that read only their own people.
+  if (pick(0, 1) == 1) config["simulation"]["eval_people"] = pick(1, people - 1);
+  const bool compressed = config["task"]["secure_agg"].contains("compression");
+  if (pick(0, 1) == 1 && !compressed) {  // compression weighs uniformly
+    config["task"]["aggregation"] = {{"weighting", "examples"}};
+  }
   return config;
 }
 

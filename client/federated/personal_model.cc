@@ -25,7 +25,7 @@ absl::StatusOr<std::vector<float>> FineTunePersonalModel(const ModelConfig& mode
   // Enough passes over the person's windows to take every step asked for:
   // max_steps stops training at exactly that many.
   options.epochs = personal.steps;
-  options.wall_clock_budget_s = 0;
+  options.wall_clock_budget_s = personal.max_seconds;
   TACIT_ASSIGN_OR_RETURN(LocalUpdate update, TrainLocally(model, global, train, options));
   std::vector<float> personal_model = global;
   for (size_t i = 0; i < personal_model.size(); ++i) personal_model[i] += update.delta[i];

@@ -20,6 +20,10 @@ namespace tacit {
 struct PersonalizationOptions {
   int steps = 0;  // optimizer steps from the global model; must be >= 1
   double lr = 0;  // > 0
+  // Wall-clock cap (s); 0 = none, so the simulator's results never depend on
+  // the machine's speed. The fleet client caps it at the round's training
+  // budget: a task asking for many steps cannot keep a laptop busy longer.
+  double max_seconds = 0;
 };
 
 // `training` supplies the optimizer, batch, stride and seed (the task's local

@@ -1,5 +1,6 @@
 #include "client/runtime/personal_model_store.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
@@ -74,7 +75,7 @@ absl::StatusOr<PersonalModelRefresh> RefreshPersonalModel(const std::string& dir
                                                           const std::string& device_id,
                                                           const TaskConfig& task,
                                                           const ParticipationPolicy& policy,
-                                                          int threads) {
+                                                          int threads, double max_seconds) {
   PersonalModelRefresh out;
   if (!task.personalization.enabled()) {
     out.reason = "the task asks for no personal model";
@@ -112,6 +113,8 @@ absl::StatusOr<PersonalModelRefresh> RefreshPersonalModel(const std::string& dir
   PersonalizationOptions personal;
   personal.steps = task.personalization.steps;
   personal.lr = task.personalization.lr;
+  personal.max_seconds = max_seconds > 0 ? std::min(max_seconds, task.training.max_seconds)
+                                         : task.training.max_seconds;
   TACIT_ASSIGN_OR_RETURN(
       std::vector<float> parameters,
       FineTunePersonalModel(config, global.parameters, tokens.train, training, personal));

@@ -41,7 +41,7 @@ TEST(PersonalModel, FineTunedOnTheLaptopUsedByPredictAndErasedWithTheEvents) {
     EXPECT_EQ(clients[i]->Wait(60), 0) << ReadFile(fleet.LogPath(devices[i]));
   }
 
-  for (const std::string& device : {"p1", "p2", "p3"}) {
+  for (const std::string device : {"p1", "p2", "p3"}) {
     SCOPED_TRACE(device);
     const std::string dir = fleet.ClientDir(device);
     auto info = runtime::ReadPersonalModelInfo(dir);

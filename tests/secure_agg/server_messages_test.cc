@@ -288,7 +288,9 @@ TEST(ServerOutboxMemoryTest, EveryPhaseOfARoundHoldsAtMostItsOwnBytes) {
     const size_t bound =
         shared ? n * kPerClientBound + 4 * n + 1024 : r.wire + n * (kPerClientBound + 32) + 1024;
     EXPECT_LE(r.held, bound) << "wire " << r.wire;
-    if (shared) EXPECT_LT(r.held, r.wire / 2) << "the shared phases must hold far less";
+    if (shared) {
+      EXPECT_LT(r.held, r.wire / 2) << "the shared phases must hold far less";
+    }
     // The share deliveries: k records of 128 bytes per client, the floor
     // for a server that forwards the shares.
     if (phase == Phase::kMaskedInput) {

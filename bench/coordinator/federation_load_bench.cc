@@ -24,7 +24,9 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -72,8 +74,10 @@ struct Settings {
   tacit::ModelConfig model;
   int rounds = 1;
   int threads = 2;
-  int train_tokens = 96;  // per client; a fifth more are held out for evaluation
-  int min_survivors = 0;  // cohort.min_survivors; 0: the task's default (2/3 of the cohort)
+  int train_tokens = 96;     // per client; a fifth more are held out for evaluation
+  int min_survivors = 0;     // cohort.min_survivors; 0: the task's default (2/3 of the cohort)
+  int phase_seconds = 600;   // every phase's deadline
+  int grpc_memory_mib = -1;  // serve --grpc-memory-mib; -1: the coordinator's default
   std::string tool = "build/bin/tacit-coordinator";
   tacit::bench::RetryPolicy retry;
 };
@@ -94,16 +98,16 @@ nlohmann::json TaskJson(const Settings& s, int n) {
                                                           {"min_survivors", s.min_survivors}}
                                          : nlohmann::json{{"size", n}, {"over_selection", 1.0}}},
           {"training", {{"epochs", 1}, {"batch_size", 8}}},
-          // Ten minutes per phase: a 1,000-client round's slowest phase took
-          // 155 s; a client that leaves mid-phase then costs the run minutes,
-          // not an hour, before the bench names its outcome.
+          // Ten minutes per phase by default: a 1,000-client round's slowest
+          // phase took 155 s; a client that leaves mid-phase then costs the
+          // run minutes, not an hour, before the bench names its outcome.
           {"deadlines",
-           {{"check_in", 600},
-            {"download_train", 600},
-            {"advertise", 600},
-            {"share_keys", 600},
-            {"masked_input", 600},
-            {"unmasking", 600}}}};
+           {{"check_in", s.phase_seconds},
+            {"download_train", s.phase_seconds},
+            {"advertise", s.phase_seconds},
+            {"share_keys", s.phase_seconds},
+            {"masked_input", s.phase_seconds},
+            {"unmasking", s.phase_seconds}}}};
 }
 
 // The coordinator, forked and exec'd; its gRPC and metrics addresses once it
@@ -119,10 +123,29 @@ Coordinator StartCoordinator(const Settings& s, const std::string& root, int n) 
   c.pid = ::fork();
   if (c.pid == 0) {
     if (std::freopen((root + "/coordinator.log").c_str(), "w", stderr) == nullptr) ::_exit(126);
-    ::execl(s.tool.c_str(), s.tool.c_str(), "serve", "--config", (root + "/task.json").c_str(),
-            "--state", (root + "/state").c_str(), "--pki", (root + "/pki").c_str(), "--listen",
-            "127.0.0.1:0", "--metrics", "127.0.0.1:0", "--population", std::to_string(n).c_str(),
-            "--check-ins-per-minute", "100000", nullptr);
+    std::vector<std::string> args = {s.tool,
+                                     "serve",
+                                     "--config",
+                                     root + "/task.json",
+                                     "--state",
+                                     root + "/state",
+                                     "--pki",
+                                     root + "/pki",
+                                     "--listen",
+                                     "127.0.0.1:0",
+                                     "--metrics",
+                                     "127.0.0.1:0",
+                                     "--population",
+                                     std::to_string(n),
+                                     "--check-ins-per-minute",
+                                     "100000"};
+    if (s.grpc_memory_mib >= 0) {
+      args.insert(args.end(), {"--grpc-memory-mib", std::to_string(s.grpc_memory_mib)});
+    }
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    ::execv(s.tool.c_str(), argv.data());
     ::_exit(127);
   }
   const auto give_up = Clock::now() + std::chrono::seconds(60);
@@ -333,6 +356,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--threads", s.threads, "clients training at once (one thread each)")
       ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  app.add_option("--phase-seconds", s.phase_seconds, "every round phase's deadline")
+      ->check(CLI::Range(5, 86400))
+      ->capture_default_str();
+  app.add_option("--grpc-memory-mib", s.grpc_memory_mib,
+                 "the coordinator's --grpc-memory-mib (-1: its default)")
+      ->check(CLI::Range(-1, 1 << 20))
       ->capture_default_str();
   app.add_option("--coordinator", s.tool, "the tacit-coordinator binary")->capture_default_str();
   app.add_option("--give-up-seconds", s.retry.give_up_seconds,

@@ -70,6 +70,11 @@ int64_t MaxSubmitBytes(const TaskConfig& task, uint64_t model_length) {
   return std::max(masked_input, shares) + kEnvelopeBytes;
 }
 
+int64_t TransportQuotaFloorBytes(const TaskConfig& task, uint64_t model_length) {
+  const int64_t in_flight = int64_t{task.SelectedPerRound()} * MaxSubmitBytes(task, model_length);
+  return in_flight / 4 * 5 + (int64_t{32} << 20);
+}
+
 double CallLimits::CallsPerCheckIn(FederationMethod method) {
   switch (method) {
     case FederationMethod::kCheckIn:

@@ -41,6 +41,15 @@ inline constexpr int64_t kMaxSmallRequestBytes = 16 * 1024;
 // 64 KiB of envelope.
 int64_t MaxSubmitBytes(const TaskConfig& task, uint64_t model_length);
 
+// The smallest gRPC transport memory quota that cannot stall a round of
+// `task`: every selected client's largest Submit in flight at once (they all
+// upload when masked_input opens) kept under the 80% line above which gRPC
+// shrinks the HTTP/2 flow-control windows, plus 32 MiB for the idle
+// connections' buffers. Below it, half-received masked inputs fill the quota,
+// the windows close and no input can finish: the masked-input phase stalls
+// (measured: 10 clients of 2.5 MiB inputs under a 4 MiB quota sat 10 minutes).
+int64_t TransportQuotaFloorBytes(const TaskConfig& task, uint64_t model_length);
+
 struct CallLimitOptions {
   double check_ins_per_minute = 60;
   double check_in_burst = 10;

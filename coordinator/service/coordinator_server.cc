@@ -5,6 +5,7 @@
 #include <grpcpp/security/server_credentials.h>
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <filesystem>
@@ -19,6 +20,7 @@
 #include "coordinator/operator_http.h"
 #include "coordinator/round/privacy_projection.h"
 #include "coordinator/round/secagg_bounds.h"
+#include "coordinator/service/call_limits.h"
 #include "coordinator/service/federation_service.h"
 #include "coordinator/structured_log.h"
 #include "secure_agg/identity.h"
@@ -64,9 +66,27 @@ int64_t CountDeviceCertificates(const std::string& pki_dir) {
 // CHUNK_SIZE do not bound them in gRPC 1.51). Under a resource quota gRPC
 // reads into small slices once the quota is 80% used and, when it is
 // exceeded, frees the idle connections' read buffers first (benign
-// reclamation), so the quota bounds them for any number of clients.
-void LimitTransportMemory(grpc::ServerBuilder& builder, int64_t mib) {
-  if (mib <= 0) return;
+// reclamation), so the quota bounds them for any number of clients. It is
+// never set below what the cohort's uploads need in flight at once
+// (TransportQuotaFloorBytes): a smaller quota stalls the masked-input phase.
+void LimitTransportMemory(grpc::ServerBuilder& builder, int64_t requested_mib, int64_t floor_bytes,
+                          spdlog::logger& log) {
+  if (requested_mib <= 0) {
+    LogEvent(log, spdlog::level::info, "transport_memory_quota",
+             {{"requested_mib", requested_mib}, {"quota_mib", nullptr}});
+    return;
+  }
+  const int64_t floor_mib = (floor_bytes + (1 << 20) - 1) >> 20;
+  const int64_t mib = std::max(requested_mib, floor_mib);
+  LogEvent(log, mib > requested_mib ? spdlog::level::warn : spdlog::level::info,
+           "transport_memory_quota",
+           {{"requested_mib", requested_mib},
+            {"floor_mib", floor_mib},
+            {"quota_mib", mib},
+            {"why", mib > requested_mib
+                        ? "raised to the cohort's largest uploads in flight at once (x1.25, + 32 "
+                          "MiB): a smaller quota stalls the masked-input phase"
+                        : "as requested"}});
   grpc::ResourceQuota quota("tacit-coordinator");
   quota.Resize(static_cast<size_t>(mib) << 20);
   builder.SetResourceQuota(quota);
@@ -168,7 +188,9 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   // refuses a larger one from its length prefix with RESOURCE_EXHAUSTED.
   builder.SetMaxReceiveMessageSize(static_cast<int>(
       std::min<int64_t>(self->max_receive_message_bytes_, std::numeric_limits<int>::max())));
-  LimitTransportMemory(builder, config.grpc_memory_mib);
+  LimitTransportMemory(
+      builder, config.grpc_memory_mib,
+      TransportQuotaFloorBytes(config.task, p.orchestrator->global_parameters().size()), *p.log);
   if (config.interceptors) builder.experimental().SetInterceptorCreators(config.interceptors());
   p.server = builder.BuildAndStart();
   if (!p.server || grpc_port == 0) {

@@ -36,7 +36,8 @@ struct ServeOptions {
   int64_t population = 0;                         // 0: the device certificates in PKI_DIR/devices
   double check_ins_per_minute = 60;
   double long_poll_seconds = 10;
-  // gRPC resource quota (transport buffers of all connections); 0: none.
+  // gRPC resource quota (transport buffers of all connections), raised to
+  // the cohort's uploads in flight (TransportQuotaFloorBytes); 0: none.
   int64_t grpc_memory_mib = 96;
   bool exit_when_done = false;
   // Serve a task whose secure_agg overrides are weaker than the targets and

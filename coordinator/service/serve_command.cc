@@ -43,7 +43,8 @@ void AddServeCommand(CLI::App& app, CommandAction* action) {
       ->add_option("--grpc-memory-mib", options->grpc_memory_mib,
                    "Memory quota of gRPC's transport buffers over all connections; above 80% "
                    "of it reads use small buffers, above it idle connections' buffers are "
-                   "freed (0: no quota)")
+                   "freed. Raised to the cohort's uploads in flight at once when smaller "
+                   "(logged as transport_memory_quota), since those must fit (0: no quota)")
       ->capture_default_str();
   serve->add_flag("--force-weak-secure-agg", options->force_weak_secure_agg,
                   "Serve secure_agg threshold/neighbors overrides whose bounds are worse than "

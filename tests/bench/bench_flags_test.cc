@@ -68,5 +68,30 @@ TEST(FederationLoadBench, ExitsOneWhenNoRoundCommits) {
   EXPECT_GE(report["missing"].size(), 2u) << report.dump(2);
 }
 
+// Ten clients upload 2.5 MiB masked inputs at once against a 4 MiB transport
+// quota: honoured as asked, the half-received inputs fill the quota, gRPC
+// closes the flow-control windows and the masked-input phase never ends
+// (measured: 10 minutes idle). The coordinator raises the quota to the
+// cohort's uploads in flight, so both rounds commit within seconds.
+TEST(FederationLoadBench, ATransportQuotaBelowTheCohortsUploadsDoesNotStallTheRound) {
+  const std::string dir = ::tacit::testing::BinaryDir();
+  const std::string json = ::testing::TempDir() + "/federation_load_quota.json";
+  const auto [output, code] = ::tacit::testing::Shell(
+      "timeout 150 " + dir + "/bench/federation_load_bench --clients 10 --rounds 2 " +
+      "--grpc-memory-mib 4 --phase-seconds 30 --give-up-seconds 60 --coordinator " + dir +
+      "/bin/tacit-coordinator --json " + json + " 2>&1");
+  ASSERT_EQ(code, 0) << output;
+  std::ifstream in(json);
+  ASSERT_TRUE(in) << "no report at " << json;
+  const nlohmann::json report = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  ASSERT_TRUE(report.is_object()) << "the report is not JSON";
+  const nlohmann::json rounds = report["figures"]["rows"][0]["rounds"];
+  ASSERT_EQ(rounds.size(), 2u) << report.dump(2);
+  for (const nlohmann::json& round : rounds) {
+    EXPECT_GE(round["phase_seconds"]["masked_input"].get<double>(), 0) << round.dump(2);
+    EXPECT_LT(round["phase_seconds"]["masked_input"].get<double>(), 30) << round.dump(2);
+  }
+}
+
 }  // namespace
 }  // namespace tacit

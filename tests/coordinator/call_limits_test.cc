@@ -3,6 +3,8 @@
 
 #include "coordinator/service/call_limits.h"
 
+#include <random>
+
 #include "gtest/gtest.h"
 #include "task/federated_evaluation.h"
 
@@ -19,6 +21,25 @@ TEST(MaxSubmitBytes, IsThePackedMaskedInputPlusTheEnvelope) {
     task.secure_agg.bits = bits;
     const auto packed = static_cast<int64_t>((elements * static_cast<uint64_t>(bits) + 7) / 8);
     EXPECT_EQ(MaxSubmitBytes(task, model_length), packed + 64 * 1024) << bits << " bits";
+  }
+}
+
+// Every selected client's largest Submit in flight at once must stay under
+// the 80% line where gRPC starts closing flow-control windows, over random
+// cohorts, over-selection, model sizes and ring widths.
+TEST(TransportQuotaFloorBytes, HoldsTheWholeCohortsUploadsBelowEightyPercent) {
+  std::mt19937_64 rng(20261201);
+  for (int trial = 0; trial < 200; ++trial) {
+    TaskConfig task;
+    task.cohort.size = std::uniform_int_distribution<int>(3, 5000)(rng);
+    task.cohort.over_selection = std::uniform_real_distribution<double>(1.0, 1.5)(rng);
+    task.secure_agg.bits = std::uniform_int_distribution<int>(8, 62)(rng);
+    const uint64_t model_length = std::uniform_int_distribution<uint64_t>(1, 20000000)(rng);
+    const int64_t uploads = int64_t{task.SelectedPerRound()} * MaxSubmitBytes(task, model_length);
+    const int64_t floor = TransportQuotaFloorBytes(task, model_length);
+    EXPECT_LE(static_cast<double>(uploads), 0.8 * static_cast<double>(floor))
+        << task.cohort.size << " clients, " << model_length << " parameters";
+    EXPECT_GE(floor - uploads, int64_t{32} << 20) << "room for the idle connections' buffers";
   }
 }
 

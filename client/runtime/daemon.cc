@@ -237,10 +237,9 @@ void RefreshPersonalModelAfterRound(const DaemonOptions& options,
   if (!task.ok() || !task->personalization.enabled()) return;
   absl::StatusOr<ControlState> control = LoadControlState(options.dir);
   if (!control.ok() || control->training_paused) return;
-  if (HeldModelOf(options.dir).version != assignment.model_version()) return;  // not downloaded
-  absl::StatusOr<PersonalModelRefresh> refresh =
-      RefreshPersonalModel(options.dir, options.runner.device_id, *task, options.runner.policy,
-                           options.runner.threads, options.runner.max_train_seconds);
+  absl::StatusOr<PersonalModelRefresh> refresh = RefreshPersonalModel(
+      options.dir, options.runner.device_id, *task, options.runner.policy,
+      assignment.model_version(), options.runner.threads, options.runner.max_train_seconds);
   Log(refresh.ok() ? refresh->reason
                    : absl::StrCat("personal model not updated: ", refresh.status().message()));
 }

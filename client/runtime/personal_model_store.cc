@@ -71,11 +71,9 @@ absl::StatusOr<ModelFile> LoadPersonalModel(const std::string& dir,
   return LoadModelFile(PathOf(dir, kPersonalModelFile), expected_layout_hash);
 }
 
-absl::StatusOr<PersonalModelRefresh> RefreshPersonalModel(const std::string& dir,
-                                                          const std::string& device_id,
-                                                          const TaskConfig& task,
-                                                          const ParticipationPolicy& policy,
-                                                          int threads, double max_seconds) {
+absl::StatusOr<PersonalModelRefresh> RefreshPersonalModel(
+    const std::string& dir, const std::string& device_id, const TaskConfig& task,
+    const ParticipationPolicy& policy, int64_t global_version, int threads, double max_seconds) {
   PersonalModelRefresh out;
   if (!task.personalization.enabled()) {
     out.reason = "the task asks for no personal model";
@@ -85,20 +83,27 @@ absl::StatusOr<PersonalModelRefresh> RefreshPersonalModel(const std::string& dir
     out.reason = "personal models are off (participation_policy.json: personal_model false)";
     return out;
   }
+  // Checked before the 6 MB global model is read and hashed: most rounds of
+  // a task leave the personal model of the last one up to date.
+  TACIT_ASSIGN_OR_RETURN(std::optional<PersonalModelInfo> held, ReadPersonalModelInfo(dir));
+  if (held && held->task == task.name && held->base_version == global_version &&
+      held->steps == task.personalization.steps && held->lr == task.personalization.lr &&
+      std::filesystem::exists(PathOf(dir, kPersonalModelFile))) {
+    out.reason =
+        absl::StrCat("the personal model is up to date (from global version ", global_version, ")");
+    out.info = held;
+    return out;
+  }
   TACIT_ASSIGN_OR_RETURN(ModelFile global, LoadModelFile(PathOf(dir, "model/global.model")));
+  if (global.model_version != global_version) {
+    out.reason = absl::StrCat("the held global model is version ", global.model_version,
+                              ", not the round's ", global_version, " (not downloaded)");
+    return out;
+  }
   TACIT_ASSIGN_OR_RETURN(ModelConfig config, ResolveTaskModel(task));
   TACIT_ASSIGN_OR_RETURN(ParameterLayout layout, LayoutOf(config));
   if (layout.hash != global.layout_hash) {
     out.reason = "the held global model is not this task's (a newer one comes with the next round)";
-    return out;
-  }
-  TACIT_ASSIGN_OR_RETURN(std::optional<PersonalModelInfo> held, ReadPersonalModelInfo(dir));
-  if (held && held->task == task.name && held->base_version == global.model_version &&
-      held->steps == task.personalization.steps && held->lr == task.personalization.lr &&
-      std::filesystem::exists(PathOf(dir, kPersonalModelFile))) {
-    out.reason = absl::StrCat("the personal model is up to date (from global version ",
-                              global.model_version, ")");
-    out.info = held;
     return out;
   }
   TACIT_ASSIGN_OR_RETURN(PersonTokens tokens, LoadTrainingTokens(dir, device_id, task));

@@ -54,17 +54,16 @@ struct PersonalModelRefresh {
 };
 
 // After a round: fine-tunes the held global model (<dir>/model/global.model)
-// on the store's training tokens when the task asks for a personal model,
-// the owner's policy allows it (personal_model) and the held personal model
-// is not already from this global version with these settings. `threads`
+// of `global_version` (the round's) on the store's training tokens when the
+// task asks for a personal model, the owner's policy allows it
+// (personal_model), the held global model is that version, and the held
+// personal model is not already from it with these settings. `threads`
 // and `max_seconds` (0: the task's training.max_seconds, else the smaller):
 // the owner's CPU and time budget for training, which bound this too. Errors: an unreadable global
 // model or store; a task without personalization, a refusing policy or too little data are not
 // errors (refreshed false, reason says which).
-absl::StatusOr<PersonalModelRefresh> RefreshPersonalModel(const std::string& dir,
-                                                          const std::string& device_id,
-                                                          const TaskConfig& task,
-                                                          const ParticipationPolicy& policy,
-                                                          int threads, double max_seconds);
+absl::StatusOr<PersonalModelRefresh> RefreshPersonalModel(
+    const std::string& dir, const std::string& device_id, const TaskConfig& task,
+    const ParticipationPolicy& policy, int64_t global_version, int threads, double max_seconds);
 
 }  // namespace tacit::runtime

@@ -11,8 +11,11 @@
 // glibc malloc tuned as tacit tunes it in-process (MALLOC_MMAP_THRESHOLD_,
 // MALLOC_TRIM_THRESHOLD_), the like-for-like comparison. Targets (issue 16):
 // tokens/s >= 1.2x the peer's, peak RSS <= 0.5x the peer's and < 200 MiB at
-// batch 32. One JSON object on stdout (bench/common); exits 1 when a
-// measurement did not happen (pass --no-peer to measure tacit alone).
+// batch 32. Also the output layer's three products alone (the floor under any
+// fp32 step of this model on this BLAS) and the ratio bound it sets. One JSON
+// object on stdout (bench/common); exits 1 when a measurement did not happen
+// (pass --no-peer to measure tacit alone).
+#include <dlfcn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -124,6 +127,65 @@ nlohmann::json MeasureTacit(const tacit::ModelConfig& config, int warmup, int st
           {"peak_rss_mib", static_cast<double>(usage.ru_maxrss) / 1024.0}};
 }
 
+// The three products of the output layer every fp32 training step of this
+// GRU must make, whoever writes the step: logits [rows x hidden]x[hidden x
+// vocab], the hidden gradient [rows x vocab]x[vocab x hidden] and the weight
+// gradient [vocab x rows]x[rows x hidden], rows = batch x window. Timed
+// alone through the BLAS that serves LibTorch in this process (sgemm_, one
+// thread, in a forked child): a floor under both tacit's and the peer's step,
+// so the peer's step time over it bounds the ratio any step on this BLAS can
+// reach against that peer. CPU seconds per step; null without a BLAS.
+nlohmann::json MeasureHeadGemmFloor(const tacit::ModelConfig& config, int batch, int steps) {
+  using Sgemm = void (*)(const char*, const char*, const int*, const int*, const int*, const float*,
+                         const float*, const int*, const float*, const int*, const float*, float*,
+                         const int*);
+  auto sgemm = reinterpret_cast<Sgemm>(dlsym(RTLD_DEFAULT, "sgemm_"));
+  if (sgemm == nullptr) return nullptr;
+  int fds[2];
+  if (pipe(fds) != 0) return nullptr;
+  const pid_t child = fork();
+  if (child == 0) {
+    close(fds[0]);
+    using SetThreads = void (*)(int);
+    if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+      set(1);
+    }
+    const int rows = batch * config.window, hidden = config.hidden_dim;
+    const int vocab = static_cast<int>(config.vocab_size);
+    std::vector<float> h(static_cast<size_t>(rows) * hidden, 0.01f);
+    std::vector<float> w(static_cast<size_t>(vocab) * hidden, 0.02f);
+    std::vector<float> g(static_cast<size_t>(rows) * vocab, 0.0f);
+    std::vector<float> dh(h.size()), dw(w.size());
+    const float one = 1.0f, zero = 0.0f;
+    auto step = [&] {
+      // Column-major views of the row-major matrices.
+      sgemm("T", "N", &vocab, &rows, &hidden, &one, w.data(), &hidden, h.data(), &hidden, &zero,
+            g.data(), &vocab);  // logits
+      sgemm("N", "N", &hidden, &rows, &vocab, &one, w.data(), &hidden, g.data(), &vocab, &zero,
+            dh.data(), &hidden);  // d hidden
+      sgemm("N", "T", &hidden, &vocab, &rows, &one, h.data(), &hidden, g.data(), &vocab, &zero,
+            dw.data(), &hidden);  // d weight
+    };
+    step();  // warm-up
+    const double cpu = ProcessCpuSeconds();
+    for (int i = 0; i < steps; ++i) step();
+    double per_step = (ProcessCpuSeconds() - cpu) / steps;
+    (void)!write(fds[1], &per_step, sizeof(per_step));
+    _exit(0);
+  }
+  close(fds[1]);
+  double per_step = 0.0;
+  const bool got = read(fds[0], &per_step, sizeof(per_step)) == sizeof(per_step);
+  close(fds[0]);
+  int status = 0;
+  if (child < 0 || waitpid(child, &status, 0) != child || !got || !(per_step > 0.0)) {
+    return nullptr;
+  }
+  const double flops = 3.0 * 2.0 * batch * config.window * config.hidden_dim *
+                       static_cast<double>(config.vocab_size);
+  return {{"cpu_seconds_per_step", per_step}, {"gflops", flops / per_step * 1e-9}};
+}
+
 // Runs the Python peer and returns its JSON, or the reason it is missing.
 absl::StatusOr<nlohmann::json> MeasurePeer(const std::string& python, const std::string& script,
                                            const std::vector<std::string>& flags,
@@ -199,6 +261,19 @@ int main(int argc, char** argv) {
                    t["tokens_per_cpu_s"].get<double>(), t["peak_rss_mib"].get<double>());
     }
   }
+  figures["head_gemm_floor"] = MeasureHeadGemmFloor(gru, batch, steps);
+  if (report.RequireFigure("/head_gemm_floor/cpu_seconds_per_step") &&
+      !figures["tacit"]["gru"].is_null()) {
+    const auto& t = figures["tacit"]["gru"];
+    const double floor = figures["head_gemm_floor"]["cpu_seconds_per_step"].get<double>();
+    const double tacit_step = t["cpu_seconds"].get<double>() / t["steps"].get<double>();
+    figures["head_gemm_floor"]["share_of_tacit_step"] = floor / tacit_step;
+    std::fprintf(stderr,
+                 "head GEMMs alone      %8.1f ms CPU per step (%.0f GFLOP/s): %.0f%% of tacit's "
+                 "%.1f ms\n",
+                 floor * 1e3, figures["head_gemm_floor"]["gflops"].get<double>(),
+                 100.0 * floor / tacit_step, tacit_step * 1e3);
+  }
   if (!no_peer) {
     const std::vector<std::string> flags = {"--steps",     std::to_string(steps),
                                             "--warmup",    std::to_string(warmup),
@@ -225,6 +300,13 @@ int main(int argc, char** argv) {
                          ((*peer)["steps"].get<double>() * batch * gru.window /
                           (*peer)["cpu_seconds"].get<double>());
       const double rss = ours["peak_rss_mib"].get<double>() / (*peer)["peak_rss_mib"].get<double>();
+      if (!figures["head_gemm_floor"].is_null()) {
+        // The best tokens-per-CPU-s ratio a step doing nothing but the head's
+        // products would reach against this peer.
+        figures["head_gemm_floor"]["bound_on_ratio_vs_" + key] =
+            (*peer)["cpu_seconds"].get<double>() / (*peer)["steps"].get<double>() /
+            figures["head_gemm_floor"]["cpu_seconds_per_step"].get<double>();
+      }
       figures["ratios"][key] = {{"tokens_per_s", wall},
                                 {"tokens_per_cpu_s", cpu},
                                 {"peak_rss", rss},

@@ -16,6 +16,7 @@
 #include "secure_agg/client.h"
 #include "secure_agg/randomness.h"
 #include "secure_agg/server.h"
+#include "tests/secure_agg/seeded_clients.h"
 
 namespace tacit::secagg {
 namespace {
@@ -53,19 +54,11 @@ absl::StatusOr<Transcript> RunRound() {
   auto server = SecAggServer::Create(sc);
   if (!server.ok()) return server.status();
 
-  std::map<uint32_t, std::unique_ptr<SecAggClient>> clients;
-  for (uint32_t id : sc.cohort_ids) {
-    ClientConfig cc;
-    cc.client_id = id;
-    auto random = SeededRandomSourceForTesting::FromSeed(kSeed, "client-" + std::to_string(id));
-    if (!random.ok()) return random.status();
-    cc.random = *random;
-    std::vector<float> input(6);
-    for (size_t i = 0; i < input.size(); ++i) input[i] = 0.1f * id - 0.07f * i;
-    auto client = SecAggClient::Create(cc, input, 0.5 + 0.1 * id);
-    if (!client.ok()) return client.status();
-    clients[id] = std::move(*client);
-  }
+  auto seeded = testing::MakeSeededClients(
+      sc, kSeed, [](uint32_t id, size_t i) { return 0.1f * id - 0.07f * i; },
+      [](uint32_t id) { return 0.5 + 0.1 * id; });
+  if (!seeded.ok()) return seeded.status();
+  std::map<uint32_t, std::unique_ptr<SecAggClient>> clients = std::move(*seeded);
 
   Transcript t;
   auto outcome = (*server)->AdvancePhase();

@@ -20,6 +20,7 @@
 #include "secure_agg/in_process_delivery.h"
 #include "secure_agg/randomness.h"
 #include "secure_agg/round_driver.h"
+#include "tests/secure_agg/seeded_clients.h"
 
 namespace tacit::secagg {
 namespace {
@@ -79,19 +80,11 @@ absl::StatusOr<PinnedRun> RunPinnedRound() {
   auto driver = RoundDriver::Create(sc);
   if (!driver.ok()) return driver.status();
 
-  std::map<uint32_t, std::unique_ptr<SecAggClient>> clients;
-  for (uint32_t id : sc.cohort_ids) {
-    ClientConfig cc;
-    cc.client_id = id;
-    auto random = SeededRandomSourceForTesting::FromSeed(kSeed, "client-" + std::to_string(id));
-    if (!random.ok()) return random.status();
-    cc.random = *random;
-    std::vector<float> input(sc.vector_length);
-    for (size_t i = 0; i < input.size(); ++i) input[i] = 0.01f * id - 0.05f * i;
-    auto client = SecAggClient::Create(cc, input, 1.0 + 0.02 * id);
-    if (!client.ok()) return client.status();
-    clients[id] = std::move(*client);
-  }
+  auto seeded = testing::MakeSeededClients(
+      sc, kSeed, [](uint32_t id, size_t i) { return 0.01f * id - 0.05f * i; },
+      [](uint32_t id) { return 1.0 + 0.02 * id; });
+  if (!seeded.ok()) return seeded.status();
+  std::map<uint32_t, std::unique_ptr<SecAggClient>> clients = std::move(*seeded);
   // One client lost before each phase from share_keys on: 4 of 30, so
   // every neighbourhood of 13 keeps at least t = 9.
   InProcessDelivery::Options options;

@@ -4,41 +4,20 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <filesystem>
-#include <mutex>
 #include <thread>
 
 #include "client/runtime/backoff.h"
 #include "client/runtime/check_in_jitter.h"
 #include "client/runtime/model_cache.h"
+#include "common/counting_semaphore.h"
 
 namespace tacit::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-class TrainingSlots {
- public:
-  explicit TrainingSlots(int slots) : free_(std::max(slots, 1)) {}
-  void Acquire() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return free_ > 0; });
-    --free_;
-  }
-  void Release() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      ++free_;
-    }
-    cv_.notify_one();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int free_;
-};
+using TrainingSlots = CountingSemaphore;
 
 double UnitRandom() {
   absl::StatusOr<double> unit = runtime::SecureUnitRandom();

@@ -4,9 +4,7 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <filesystem>
-#include <mutex>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -15,6 +13,7 @@
 #include "client/runtime/fleet_channel.h"
 #include "client/runtime/model_cache.h"
 #include "client/runtime/round_runner.h"
+#include "common/counting_semaphore.h"
 #include "common/file_io.h"
 #include "common/parallel_for.h"
 #include "common/status_macros.h"
@@ -41,28 +40,7 @@ double SecondsSince(Clock::time_point start) {
 // The name the server certificate carries and clients expect.
 constexpr const char* kServerName = "localhost";
 
-// At most `permits` holders at a time: local training's CPU budget.
-class Gate {
- public:
-  explicit Gate(int permits) : free_(permits) {}
-  void Acquire() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return free_ > 0; });
-    --free_;
-  }
-  void Release() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      ++free_;
-    }
-    cv_.notify_one();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int free_;
-};
+using Gate = CountingSemaphore;
 
 // How far a client's round has got, from the runner's phase reports:
 // kStarted while downloading and training, 0..3 once it asks for step k's

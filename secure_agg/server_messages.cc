@@ -30,14 +30,16 @@ ServerMessages ServerMessages::KeyBroadcast(v1::SecAggServerToClient envelope, S
   out.kind_ = Kind::kKeyBroadcast;
   for (const auto& [id, unused] : *keys) out.held_.emplace_hint(out.held_.end(), id, "");
   out.shared_ = std::make_shared<const Shared>(
-      Shared{std::move(envelope), std::move(keys), std::move(graph), {}});
+      Shared{std::move(envelope), std::move(keys), std::move(graph), {}, nullptr});
   return out;
 }
 
-ServerMessages ServerMessages::ShareDeliveries(v1::SecAggServerToClient envelope) {
+ServerMessages ServerMessages::ShareDeliveries(v1::SecAggServerToClient envelope,
+                                               std::shared_ptr<const ShareSpool> spool) {
   ServerMessages out;
   out.kind_ = Kind::kShareDeliveries;
-  out.shared_ = std::make_shared<const Shared>(Shared{std::move(envelope), nullptr, nullptr, {}});
+  out.shared_ = std::make_shared<const Shared>(
+      Shared{std::move(envelope), nullptr, nullptr, {}, std::move(spool)});
   return out;
 }
 
@@ -47,7 +49,7 @@ ServerMessages ServerMessages::ConsistencyCheck(v1::SecAggServerToClient envelop
   out.kind_ = Kind::kConsistencyCheck;
   for (uint32_t id : survivors) out.held_.emplace_hint(out.held_.end(), id, "");
   out.shared_ = std::make_shared<const Shared>(
-      Shared{std::move(envelope), nullptr, nullptr, std::move(survivors)});
+      Shared{std::move(envelope), nullptr, nullptr, std::move(survivors), nullptr});
   return out;
 }
 
@@ -63,10 +65,10 @@ void ServerMessages::AddSerialized(uint32_t id, std::string bytes) {
   held_[id] = std::move(bytes);
 }
 
-void ServerMessages::AddShares(uint32_t id, absl::Span<const HeldShare> shares) {
+void ServerMessages::AddShares(uint32_t id, absl::Span<const uint32_t> records) {
   if (kind_ != Kind::kShareDeliveries) std::abort();  // as AddSerialized
-  std::string& records = held_[id];
-  records.assign(reinterpret_cast<const char*>(shares.data()), shares.size() * sizeof(HeldShare));
+  held_[id].assign(reinterpret_cast<const char*>(records.data()),
+                   records.size() * sizeof(uint32_t));
 }
 
 std::vector<uint32_t> ServerMessages::recipients() const {
@@ -106,12 +108,14 @@ absl::Status ServerMessages::CopyTo(uint32_t id, v1::SecAggServerToClient* out) 
       return absl::OkStatus();
     }
     case Kind::kShareDeliveries: {
+      const std::string& held_records = held->second;
+      std::vector<uint32_t> records(held_records.size() / sizeof(uint32_t));
+      std::memcpy(records.data(), held_records.data(), records.size() * sizeof(uint32_t));
+      std::vector<HeldShare> shares;
+      if (absl::Status read = shared_->spool->Read(records, &shares); !read.ok()) return read;
       *out = shared_->envelope;
       auto* delivery = out->mutable_shares_delivery();
-      const std::string& records = held->second;
-      for (size_t at = 0; at + sizeof(HeldShare) <= records.size(); at += sizeof(HeldShare)) {
-        HeldShare held_share;
-        std::memcpy(&held_share, records.data() + at, sizeof held_share);
+      for (const HeldShare& held_share : shares) {
         v1::SecAggEncryptedShare* share = delivery->add_shares();
         share->set_sender_id(held_share.sender);
         share->set_recipient_id(id);

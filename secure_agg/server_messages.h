@@ -12,8 +12,9 @@
 //   - each client's own message, serialized (round start, unmasking
 //     requests): about half the heap of a protobuf object, whose strings and
 //     repeated fields each allocate;
-//   - the share deliveries, as the fixed 128-byte records the shares arrived
-//     in (HeldShare), moved from the share-keys phase's inbox;
+//   - the share deliveries, as the numbers of the 128-byte records the
+//     shares arrived in (HeldShare), kept in a file with no name (ShareSpool):
+//     4 bytes per share in memory;
 //   - the key broadcast, built when a client's message is taken from the one
 //     key map and the neighbour graph the server holds anyway, instead of
 //     k + 1 copied SecAggPublicKeys per client;
@@ -36,24 +37,10 @@
 #include "absl/types/span.h"
 #include "secure_agg/crypto.h"
 #include "secure_agg/neighbor_graph.h"
-#include "secure_agg/shamir.h"
+#include "secure_agg/share_spool.h"
 #include "tacit/v1/secagg.pb.h"
 
 namespace tacit::secagg {
-
-// Bytes of one share ciphertext: sender, recipient, two shares, GCM tag.
-inline constexpr size_t kShareCiphertextBytes = 16 + 2 * kShamirChunks * 8 + kGcmTagBytes;
-
-// One encrypted share held for its recipient from the share-keys phase until
-// its delivery is fetched. Fixed-size fields, no allocation per share: a degree-312
-// round of 1,000 clients holds ~312,000 of them, which as protobuf messages
-// cost ~4x the 128 bytes here (measured in the coordinator's peak memory).
-struct HeldShare {
-  uint32_t sender = 0;
-  std::array<char, kGcmNonceBytes> nonce{};
-  std::array<char, kShareCiphertextBytes> ciphertext{};
-};
-static_assert(sizeof(HeldShare) == 128, "a held share is one 128-byte record");
 
 // Advertised public keys by client id, held once by the server for the round.
 using PublicKeyMap = std::map<uint32_t, v1::SecAggPublicKeys>;
@@ -69,10 +56,11 @@ class ServerMessages {
   static ServerMessages KeyBroadcast(v1::SecAggServerToClient envelope, SharedKeys keys,
                                      std::shared_ptr<const NeighborGraph> graph);
   // The share deliveries of share_keys: each client added with AddShares
-  // gets `envelope` with its shares, held until then as the 128-byte
-  // records the server received them in (a serialized share is ~138 bytes,
-  // an object several times that).
-  static ServerMessages ShareDeliveries(v1::SecAggServerToClient envelope);
+  // gets `envelope` with its shares, read back from `spool` when fetched
+  // (held until then as record numbers: 4 bytes a share, where a record is
+  // 128, a serialized share ~138 and an object several times that).
+  static ServerMessages ShareDeliveries(v1::SecAggServerToClient envelope,
+                                        std::shared_ptr<const ShareSpool> spool);
   // The consistency check: every one of `survivors` (strictly increasing)
   // gets `envelope` with the whole list.
   static ServerMessages ConsistencyCheck(v1::SecAggServerToClient envelope,
@@ -83,9 +71,9 @@ class ServerMessages {
   void Add(uint32_t id, const v1::SecAggServerToClient& message);
   // The same, already serialized (the MPI ranks forward these bytes).
   void AddSerialized(uint32_t id, std::string bytes);
-  // `id`'s share delivery: `shares` in this order, each for `id` (only on a
-  // ShareDeliveries outbox).
-  void AddShares(uint32_t id, absl::Span<const HeldShare> shares);
+  // `id`'s share delivery: the spool's records `records` in this order, each
+  // a share for `id` (only on a ShareDeliveries outbox).
+  void AddShares(uint32_t id, absl::Span<const uint32_t> records);
 
   size_t size() const { return held_.size(); }
   bool empty() const { return held_.empty(); }
@@ -124,11 +112,13 @@ class ServerMessages {
     SharedKeys keys;
     std::shared_ptr<const NeighborGraph> graph;
     std::vector<uint32_t> survivors;
+    std::shared_ptr<const ShareSpool> spool;
   };
 
   Kind kind_ = Kind::kEach;
   std::shared_ptr<const Shared> shared_;  // null for kEach
-  // kEach: the serialized message; kShareDeliveries: the HeldShare records;
+  // kEach: the serialized message; kShareDeliveries: the spool's record
+  // numbers (uint32_t each);
   // the other kinds: empty (the id is the recipient).
   std::map<uint32_t, std::string> held_;
 };

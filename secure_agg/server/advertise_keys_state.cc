@@ -51,6 +51,9 @@ absl::Status ServerAdvertiseKeysState::HandlePhaseMessage(uint32_t id,
 
 absl::StatusOr<ServerState::Transition> ServerAdvertiseKeysState::Advance() {
   TACIT_RETURN_IF_ERROR(CheckSurvivors());
+  // The next phase's shares are held in a file with no name (share_spool.h);
+  // one that cannot be made fails the round here, not as some client's fault.
+  TACIT_ASSIGN_OR_RETURN(std::shared_ptr<ShareSpool> spool, ShareSpool::Create());
   std::vector<v1::SecAggPublicKeys> sorted;
   for (uint32_t id : responded_) sorted.push_back(keys_.at(id));
   TACIT_ASSIGN_OR_RETURN(session_id_, ComputeSessionId(round_->CommonParameters(), sorted));
@@ -60,8 +63,8 @@ absl::StatusOr<ServerState::Transition> ServerAdvertiseKeysState::Advance() {
   Transition out;
   out.outcome.messages = ServerMessages::KeyBroadcast(
       Envelope(), keys, std::shared_ptr<const NeighborGraph>(round_, &round_->graph));
-  out.next = std::make_unique<ServerShareKeysState>(round_, std::move(responded_),
-                                                    std::move(session_id_), std::move(keys));
+  out.next = std::make_unique<ServerShareKeysState>(
+      round_, std::move(responded_), std::move(session_id_), std::move(keys), std::move(spool));
   return out;
 }
 

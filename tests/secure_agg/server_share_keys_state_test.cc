@@ -19,7 +19,12 @@ class ServerShareKeysStateTest : public ::testing::Test {
     parties_ = testing::MakeParties(5, 61);
     session_ = Bytes(32, 0x5e);
     state_ = std::make_unique<ServerShareKeysState>(round_, std::set<uint32_t>{1, 2, 3, 4, 5},
-                                                    session_, testing::KeyMap(parties_));
+                                                    session_, testing::KeyMap(parties_), Spool());
+  }
+  static std::shared_ptr<ShareSpool> Spool() {
+    auto spool = ShareSpool::Create();
+    EXPECT_TRUE(spool.ok()) << spool.status();
+    return spool.ok() ? *spool : nullptr;
   }
   // Opaque share bytes the server only stores and forwards.
   static std::string Fill(uint32_t from, uint32_t to, size_t n, char salt) {
@@ -108,7 +113,7 @@ TEST_F(ServerShareKeysStateTest, RejectsMalformedSharesAndStoresNothing) {
 }
 
 TEST_F(ServerShareKeysStateTest, ADroppedClientCannotRejoin) {
-  ServerShareKeysState state(round_, {1, 2, 3, 4}, session_, testing::KeyMap(parties_));
+  ServerShareKeysState state(round_, {1, 2, 3, 4}, session_, testing::KeyMap(parties_), Spool());
   EXPECT_EQ(state.HandleClientMessage(5, Shares(5)).code(), absl::StatusCode::kFailedPrecondition);
   // And others need not (must not) share with it.
   auto without5 = Shares(1);

@@ -88,10 +88,9 @@ absl::Status ShareSpool::Read(absl::Span<const uint32_t> numbers,
       const ssize_t got = ::pread(fd_, into, left, at);
       if (got < 0 && errno == EINTR) continue;
       if (got <= 0) {
-        return absl::InternalError(absl::StrCat("cannot read held encrypted shares back from ",
-                                                dir_, " (",
-                                                got < 0 ? std::strerror(errno) : "file shorter",
-                                                ")"));
+        return absl::InternalError(
+            absl::StrCat("cannot read held encrypted shares back from ", dir_, " (",
+                         got < 0 ? std::strerror(errno) : "file shorter", ")"));
       }
       into += got;
       left -= static_cast<size_t>(got);

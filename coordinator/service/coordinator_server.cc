@@ -84,8 +84,8 @@ void LimitTransportMemory(grpc::ServerBuilder& builder, int64_t requested_mib, i
             {"floor_mib", floor_mib},
             {"quota_mib", mib},
             {"why", mib > requested_mib
-                        ? "raised to the cohort's largest uploads in flight at once (x1.25, + 32 "
-                          "MiB): a smaller quota stalls the masked-input phase"
+                        ? "raised to the floor (TransportQuotaFloorBytes): the cohort's uploads "
+                          "in flight at once must fit, or the masked-input phase stalls"
                         : "as requested"}});
   grpc::ResourceQuota quota("tacit-coordinator");
   quota.Resize(static_cast<size_t>(mib) << 20);

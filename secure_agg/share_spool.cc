@@ -35,32 +35,30 @@ int OpenNamelessFile(const std::string& folder) {
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<ShareSpool>> ShareSpool::Create(const std::string& dir) {
+absl::StatusOr<std::unique_ptr<SpoolFile>> SpoolFile::Create(const std::string& dir,
+                                                             size_t record_bytes,
+                                                             std::string what) {
   const std::string folder = SpoolFolder(dir);
   const int fd = OpenNamelessFile(folder);
   if (fd < 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot make a temporary file in ", folder, " for the round's encrypted shares (",
-        std::strerror(errno), "); point TMPDIR at a writable folder"));
+    return absl::FailedPreconditionError(absl::StrCat("cannot make a temporary file in ", folder,
+                                                      " for the ", what, " (", std::strerror(errno),
+                                                      "); point TMPDIR at a writable folder"));
   }
-  return std::shared_ptr<ShareSpool>(new ShareSpool(fd, folder));
+  return std::unique_ptr<SpoolFile>(new SpoolFile(fd, folder, record_bytes, std::move(what)));
 }
 
-ShareSpool::~ShareSpool() { ::close(fd_); }
+SpoolFile::~SpoolFile() { ::close(fd_); }
 
-absl::StatusOr<uint32_t> ShareSpool::Append(absl::Span<const HeldShare> shares) {
-  const uint32_t first = count_.load();
-  if (shares.size() > std::numeric_limits<uint32_t>::max() - first) {
-    return absl::ResourceExhaustedError("more than 2^32 shares in one round");
-  }
-  const char* bytes = reinterpret_cast<const char*>(shares.data());
-  size_t left = shares.size() * sizeof(HeldShare);
-  off_t at = static_cast<off_t>(first) * static_cast<off_t>(sizeof(HeldShare));
+absl::Status SpoolFile::WriteBytes(const void* records, size_t count, uint64_t at_record) {
+  const char* bytes = static_cast<const char*>(records);
+  size_t left = count * record_bytes_;
+  off_t at = static_cast<off_t>(at_record * record_bytes_);
   while (left > 0) {
     const ssize_t wrote = ::pwrite(fd_, bytes, left, at);
     if (wrote < 0 && errno == EINTR) continue;
     if (wrote <= 0) {
-      return absl::InternalError(absl::StrCat("cannot hold encrypted shares in ", dir_, " (",
+      return absl::InternalError(absl::StrCat("cannot hold the ", what_, " in ", dir_, " (",
                                               wrote < 0 ? std::strerror(errno) : "no space",
                                               "); free disk space there or set TMPDIR"));
     }
@@ -68,36 +66,67 @@ absl::StatusOr<uint32_t> ShareSpool::Append(absl::Span<const HeldShare> shares) 
     left -= static_cast<size_t>(wrote);
     at += wrote;
   }
-  count_.store(first + static_cast<uint32_t>(shares.size()));
-  return first;
+  return absl::OkStatus();
 }
 
-absl::Status ShareSpool::Read(absl::Span<const uint32_t> numbers,
-                              std::vector<HeldShare>* out) const {
-  out->resize(numbers.size());
-  const uint32_t count = count_.load();
-  for (size_t i = 0; i < numbers.size(); ++i) {
-    if (numbers[i] >= count) {
-      return absl::InternalError(
-          absl::StrCat("share record ", numbers[i], " of ", count, " asked for (a bug)"));
+absl::Status SpoolFile::ReadBytes(uint64_t at_record, size_t count, void* out) const {
+  char* into = static_cast<char*>(out);
+  size_t left = count * record_bytes_;
+  off_t at = static_cast<off_t>(at_record * record_bytes_);
+  while (left > 0) {
+    const ssize_t got = ::pread(fd_, into, left, at);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) {
+      return absl::InternalError(absl::StrCat("cannot read the ", what_, " back from ", dir_, " (",
+                                              got < 0 ? std::strerror(errno) : "file shorter",
+                                              ")"));
     }
-    char* into = reinterpret_cast<char*>(&(*out)[i]);
-    size_t left = sizeof(HeldShare);
-    off_t at = static_cast<off_t>(numbers[i]) * static_cast<off_t>(sizeof(HeldShare));
-    while (left > 0) {
-      const ssize_t got = ::pread(fd_, into, left, at);
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) {
-        return absl::InternalError(
-            absl::StrCat("cannot read held encrypted shares back from ", dir_, " (",
-                         got < 0 ? std::strerror(errno) : "file shorter", ")"));
-      }
-      into += got;
-      left -= static_cast<size_t>(got);
-      at += got;
+    into += got;
+    left -= static_cast<size_t>(got);
+    at += got;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint32_t> SpoolFile::Append(const void* records, size_t count) {
+  const uint64_t first = end_.load();
+  if (first + count > std::numeric_limits<uint32_t>::max()) {
+    return absl::ResourceExhaustedError(absl::StrCat("more than 2^32 records of the ", what_));
+  }
+  if (absl::Status wrote = WriteBytes(records, count, first); !wrote.ok()) return wrote;
+  end_.store(first + count);
+  return static_cast<uint32_t>(first);
+}
+
+absl::Status SpoolFile::Read(absl::Span<const uint32_t> numbers, void* out) const {
+  const uint64_t end = end_.load();
+  for (size_t i = 0; i < numbers.size(); ++i) {
+    if (numbers[i] >= end) {
+      return absl::InternalError(absl::StrCat("record ", numbers[i], " of ", end, " of the ", what_,
+                                              " asked for (a bug)"));
+    }
+    if (absl::Status read = ReadBytes(numbers[i], 1, static_cast<char*>(out) + i * record_bytes_);
+        !read.ok()) {
+      return read;
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status SpoolFile::WriteAt(uint64_t first, const void* records, size_t count) {
+  if (absl::Status wrote = WriteBytes(records, count, first); !wrote.ok()) return wrote;
+  uint64_t end = end_.load();
+  while (first + count > end && !end_.compare_exchange_weak(end, first + count)) {
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SpoolFile::ReadRun(uint64_t first, size_t count, void* out) const {
+  if (first + count > end_.load()) {
+    return absl::InternalError(absl::StrCat("records ", first, "..", first + count, " of the ",
+                                            what_, " were never written (a bug)"));
+  }
+  return ReadBytes(first, count, out);
 }
 
 }  // namespace tacit::secagg

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -43,29 +44,79 @@ struct HeldShare {
 };
 static_assert(sizeof(HeldShare) == 128, "a held share is one 128-byte record");
 
-class ShareSpool {
+// Fixed-size records in a file with no name: the I/O under RecordSpool.
+class SpoolFile {
  public:
-  // In `dir`, or $TMPDIR (else /tmp) when empty. FailedPrecondition naming
-  // the folder when no file can be made there.
-  static absl::StatusOr<std::shared_ptr<ShareSpool>> Create(const std::string& dir = "");
-  ~ShareSpool();
-  ShareSpool(const ShareSpool&) = delete;
-  ShareSpool& operator=(const ShareSpool&) = delete;
+  // In `dir`, or $TMPDIR (else /tmp) when empty; `what` names the records in
+  // errors. FailedPrecondition naming the folder when no file can be made.
+  static absl::StatusOr<std::unique_ptr<SpoolFile>> Create(const std::string& dir,
+                                                           size_t record_bytes, std::string what);
+  ~SpoolFile();
+  SpoolFile(const SpoolFile&) = delete;
+  SpoolFile& operator=(const SpoolFile&) = delete;
 
-  // Appends `shares` as consecutive records; the first one's number. One
-  // writer at a time (the server's state machine holds its lock).
-  absl::StatusOr<uint32_t> Append(absl::Span<const HeldShare> shares);
-  // The records `numbers`, in that order, into `out` (replaced). Safe to
-  // call from several threads, and beside Append for records already
-  // appended.
-  absl::Status Read(absl::Span<const uint32_t> numbers, std::vector<HeldShare>* out) const;
-  uint32_t size() const { return count_.load(); }
+  // Appends `count` records from `records` consecutively; the first one's
+  // number. One writer at a time (the server's state machine holds its lock).
+  absl::StatusOr<uint32_t> Append(const void* records, size_t count);
+  // The records `numbers`, in that order, into `out` (room for all of them).
+  // Safe from several threads, and beside Append for records already appended.
+  absl::Status Read(absl::Span<const uint32_t> numbers, void* out) const;
+  // Writes `count` records at record number `first` (a file laid out as a
+  // grid: the slots never written read as zeros and take no disk space).
+  absl::Status WriteAt(uint64_t first, const void* records, size_t count);
+  // The `count` consecutive records from `first`, into `out`.
+  absl::Status ReadRun(uint64_t first, size_t count, void* out) const;
+  // One past the highest record written.
+  uint64_t size() const { return end_.load(); }
 
  private:
-  ShareSpool(int fd, std::string dir) : fd_(fd), dir_(std::move(dir)) {}
+  SpoolFile(int fd, std::string dir, size_t record_bytes, std::string what)
+      : fd_(fd), dir_(std::move(dir)), record_bytes_(record_bytes), what_(std::move(what)) {}
   int fd_;
   std::string dir_;  // for error messages
-  std::atomic<uint32_t> count_{0};
+  size_t record_bytes_;
+  std::string what_;
+  std::atomic<uint64_t> end_{0};
+
+  absl::Status WriteBytes(const void* records, size_t count, uint64_t at_record);
+  absl::Status ReadBytes(uint64_t at_record, size_t count, void* out) const;
 };
+
+// Typed records of one kind: HeldShare for the share-keys phase's encrypted
+// shares (ShareSpool), SealedShare for the unmasking phase's Shamir shares
+// (secure_agg/server/unmasking_shares.h).
+template <typename Record>
+class RecordSpool {
+  static_assert(std::is_trivially_copyable_v<Record>, "records are written byte for byte");
+
+ public:
+  static absl::StatusOr<std::shared_ptr<RecordSpool>> Create(
+      const std::string& dir = "", std::string what = "round's encrypted shares") {
+    auto file = SpoolFile::Create(dir, sizeof(Record), std::move(what));
+    if (!file.ok()) return file.status();
+    return std::shared_ptr<RecordSpool>(new RecordSpool(*std::move(file)));
+  }
+  absl::StatusOr<uint32_t> Append(absl::Span<const Record> records) {
+    return file_->Append(records.data(), records.size());
+  }
+  absl::Status Read(absl::Span<const uint32_t> numbers, std::vector<Record>* out) const {
+    out->resize(numbers.size());
+    return file_->Read(numbers, out->data());
+  }
+  absl::Status WriteAt(uint64_t first, absl::Span<const Record> records) {
+    return file_->WriteAt(first, records.data(), records.size());
+  }
+  absl::Status ReadRun(uint64_t first, size_t count, std::vector<Record>* out) const {
+    out->resize(count);
+    return file_->ReadRun(first, count, out->data());
+  }
+  uint32_t size() const { return static_cast<uint32_t>(file_->size()); }
+
+ private:
+  explicit RecordSpool(std::unique_ptr<SpoolFile> file) : file_(std::move(file)) {}
+  std::unique_ptr<SpoolFile> file_;
+};
+
+using ShareSpool = RecordSpool<HeldShare>;
 
 }  // namespace tacit::secagg

@@ -40,10 +40,18 @@ absl::Status ServerConsistencyCheckState::HandlePhaseMessage(
 absl::StatusOr<ServerState::Transition> ServerConsistencyCheckState::Advance() {
   TACIT_RETURN_IF_ERROR(CheckSurvivors());
   const std::set<uint32_t>& survivors = expected_;  // U3
+  // The replies' shares are held sealed in a file (unmasking_shares.h).
+  const size_t holders =
+      round_->graph.complete() ? round_->cohort.size() : round_->config.neighbors + 1;
+  TACIT_ASSIGN_OR_RETURN(std::unique_ptr<UnmaskingShares> shares,
+                         UnmaskingShares::Create(round_->graph.ids(), holders));
   Transition out;
-  std::map<uint32_t, UnmaskingAsk> asked;
   for (uint32_t id : responded_) {
-    UnmaskingAsk& ask = asked[id];
+    // What id is asked to reveal; ServerUnmaskingState::WasAsked rederives it.
+    struct {
+      std::vector<uint32_t> survivors;  // self-mask shares of these
+      std::vector<uint32_t> dropped;    // masking-key shares of these
+    } ask;
     ask.survivors.push_back(id);
     v1::SecAggServerToClient msg = Envelope();
     auto* request = msg.mutable_unmasking_request();
@@ -62,15 +70,13 @@ absl::StatusOr<ServerState::Transition> ServerConsistencyCheckState::Advance() {
     // strictly increasing lists, in the order the request carries them.
     std::sort(ask.survivors.begin(), ask.survivors.end());
     std::sort(ask.dropped.begin(), ask.dropped.end());
-    ask.survivors.shrink_to_fit();
-    ask.dropped.shrink_to_fit();
     for (uint32_t s : ask.survivors) request->add_survivor_ids(s);
     for (uint32_t d : ask.dropped) request->add_dropped_ids(d);
     out.outcome.messages.Add(id, msg);  // held serialized
   }
   out.next = std::make_unique<ServerUnmaskingState>(
       round_, std::move(responded_), std::move(session_id_), std::move(keys_), std::move(shared_),
-      std::move(sum_), std::move(asked), survivors);
+      std::move(sum_), survivors, std::move(shares));
   return out;
 }
 

@@ -19,36 +19,35 @@ void Wipe(absl::Span<ShamirShare> shares) {
   }
 }
 
-void WipeSets(ReceivedShares& sets) {
-  for (auto& [owner, shares] : sets) {
-    for (ReceivedShare& s : shares) {
-      Zeroize(absl::MakeSpan(reinterpret_cast<uint8_t*>(s.values.data()),
-                             s.values.size() * sizeof(uint64_t)));
-    }
-  }
-  sets.clear();
+const char* SecretName(SharedSecret kind) {
+  return kind == SharedSecret::kSelfMaskSeed ? "self mask" : "masking key";
 }
 
-// The shares ShamirReconstruct takes, for the few it combines at once.
-std::vector<ShamirShare> AsShamirShares(absl::Span<const ReceivedShare> received) {
-  std::vector<ShamirShare> out(received.size());
-  for (size_t i = 0; i < received.size(); ++i) {
-    out[i].holder_id = received[i].holder_id;
-    out[i].values.assign(received[i].values.begin(), received[i].values.end());
+}  // namespace
+
+ServerUnmaskingState::~ServerUnmaskingState() = default;
+
+bool ServerUnmaskingState::WasAsked(uint32_t holder, uint32_t owner, SharedSecret kind) const {
+  // Survivors (U3) all shared keys (U2): a survivor's self-mask seed was
+  // asked of itself and its neighbours, a dropped client's masking key of
+  // its neighbours only.
+  if (kind == SharedSecret::kSelfMaskSeed) {
+    return survivors_.count(owner) != 0 &&
+           (owner == holder || round_->graph.AreNeighbors(holder, owner));
   }
-  return out;
+  return shared_.count(owner) != 0 && survivors_.count(owner) == 0 &&
+         round_->graph.AreNeighbors(holder, owner);
 }
 
-// Every share in `list` must be of a client in `asked`, once, with
-// kShamirChunks field elements.
 template <typename List>
-absl::Status CheckShares(uint32_t id, const List& list, const std::vector<uint32_t>& asked) {
+absl::Status ServerUnmaskingState::CheckShares(uint32_t id, const List& list, SharedSecret kind,
+                                               std::vector<uint32_t>* owners,
+                                               std::vector<uint64_t>* values) const {
   std::set<uint32_t> seen;
   for (const auto& share : list) {
-    if (!std::binary_search(asked.begin(), asked.end(), share.owner_id()) ||
-        !seen.insert(share.owner_id()).second) {
+    if (!WasAsked(id, share.owner_id(), kind) || !seen.insert(share.owner_id()).second) {
       return absl::InvalidArgumentError(absl::StrCat("client ", id, " returned a share of ",
-                                                     share.owner_id(),
+                                                     share.owner_id(), "'s ", SecretName(kind),
                                                      " that was not asked for, or twice"));
     }
     if (share.values_size() != static_cast<int>(kShamirChunks)) {
@@ -61,62 +60,52 @@ absl::Status CheckShares(uint32_t id, const List& list, const std::vector<uint32
         return absl::InvalidArgumentError(absl::StrCat(
             "client ", id, "'s share of ", share.owner_id(), " has a value outside the field"));
       }
+      values->push_back(v);
     }
+    owners->push_back(share.owner_id());
   }
   return absl::OkStatus();
-}
-
-// `holders`: how many clients can hold a share of one secret (the
-// neighbourhood), so each owner's list is allocated once.
-template <typename List>
-void StoreShares(uint32_t id, const List& list, size_t holders, ReceivedShares& into) {
-  for (const auto& share : list) {
-    std::vector<ReceivedShare>& shares = into[share.owner_id()];
-    if (shares.empty()) shares.reserve(holders);
-    ReceivedShare& s = shares.emplace_back();
-    s.holder_id = id;
-    std::copy(share.values().begin(), share.values().end(), s.values.begin());
-  }
-}
-
-}  // namespace
-
-ServerUnmaskingState::~ServerUnmaskingState() {
-  WipeSets(self_mask_shares_);
-  WipeSets(masking_key_shares_);
 }
 
 absl::Status ServerUnmaskingState::HandlePhaseMessage(uint32_t id,
                                                       const v1::SecAggClientToServer& message) {
   const v1::SecAggUnmaskingResponse& m = message.unmasking_response();
-  static const UnmaskingAsk kNothing;
-  auto it = asked_.find(id);
-  const UnmaskingAsk& ask = it == asked_.end() ? kNothing : it->second;
-  TACIT_RETURN_IF_ERROR(CheckShares(id, m.self_mask_shares(), ask.survivors));
-  TACIT_RETURN_IF_ERROR(CheckShares(id, m.masking_key_shares(), ask.dropped));
-  const size_t holders =
-      round_->graph.complete() ? round_->cohort.size() : round_->config.neighbors + 1;
-  StoreShares(id, m.self_mask_shares(), holders, self_mask_shares_);
-  StoreShares(id, m.masking_key_shares(), holders, masking_key_shares_);
-  return absl::OkStatus();
+  std::vector<uint32_t> self_owners, key_owners;
+  std::vector<uint64_t> self_values, key_values;
+  // The copies are secret shares: wiped however this returns.
+  struct WipeOnExit {
+    std::vector<uint64_t>& a;
+    std::vector<uint64_t>& b;
+    ~WipeOnExit() {
+      Zeroize(absl::MakeSpan(reinterpret_cast<uint8_t*>(a.data()), a.size() * sizeof(uint64_t)));
+      Zeroize(absl::MakeSpan(reinterpret_cast<uint8_t*>(b.data()), b.size() * sizeof(uint64_t)));
+    }
+  } wipe{self_values, key_values};
+  TACIT_RETURN_IF_ERROR(CheckShares(id, m.self_mask_shares(), SharedSecret::kSelfMaskSeed,
+                                    &self_owners, &self_values));
+  TACIT_RETURN_IF_ERROR(
+      CheckShares(id, m.masking_key_shares(), SharedSecret::kMaskingKey, &key_owners, &key_values));
+  TACIT_RETURN_IF_ERROR(shares_->Add(SharedSecret::kSelfMaskSeed, id, self_owners, self_values));
+  return shares_->Add(SharedSecret::kMaskingKey, id, key_owners, key_values);
 }
 
-absl::StatusOr<SecretKey> ServerUnmaskingState::Reconstruct(ReceivedShares& sets, uint32_t owner,
-                                                            const char* what) const {
+absl::StatusOr<SecretKey> ServerUnmaskingState::Reconstruct(SharedSecret kind,
+                                                            uint32_t owner) const {
   const uint32_t t = config().threshold;
-  const std::vector<ReceivedShare>& received = sets[owner];
-  std::vector<ShamirShare> shares = AsShamirShares(received);
-  // The copies hold secret shares too: wiped however this returns.
+  const char* what = SecretName(kind);
+  const size_t held = shares_->Count(kind, owner);
+  if (held < t) {
+    return absl::AbortedError(absl::StrCat("round ", config().round_id,
+                                           " failed in unmasking: only ", held, " of ", t,
+                                           " needed shares of client ", owner, "'s ", what,
+                                           " arrived; retry the round with a new cohort"));
+  }
+  TACIT_ASSIGN_OR_RETURN(std::vector<ShamirShare> shares, shares_->Open(kind, owner));
+  // The opened shares are secrets: wiped however this returns.
   struct WipeOnExit {
     std::vector<ShamirShare>& shares;
     ~WipeOnExit() { Wipe(absl::MakeSpan(shares)); }
   } wipe{shares};
-  if (shares.size() < t) {
-    return absl::AbortedError(absl::StrCat("round ", config().round_id,
-                                           " failed in unmasking: only ", shares.size(), " of ", t,
-                                           " needed shares of client ", owner, "'s ", what,
-                                           " arrived; retry the round with a new cohort"));
-  }
   auto secret = ShamirReconstruct(shares, t);
   if (!secret.ok()) {
     return absl::DataLossError(absl::StrCat("shares of client ", owner, "'s ", what,
@@ -179,7 +168,7 @@ absl::StatusOr<ServerState::Transition> ServerUnmaskingState::Advance() {
   const std::set<uint32_t>& survivors = survivors_;  // U3: their inputs are in the sum
   std::vector<MaskTerm> terms;
   for (uint32_t u : survivors) {
-    TACIT_ASSIGN_OR_RETURN(SecretKey seed, Reconstruct(self_mask_shares_, u, "self mask"));
+    TACIT_ASSIGN_OR_RETURN(SecretKey seed, Reconstruct(SharedSecret::kSelfMaskSeed, u));
     terms.push_back({seed, -1});
   }
   for (uint32_t d : shared_) {
@@ -189,8 +178,7 @@ absl::StatusOr<ServerState::Transition> ServerUnmaskingState::Advance() {
       if (survivors.count(v)) masked_with.push_back(v);
     }
     if (masked_with.empty()) continue;
-    TACIT_ASSIGN_OR_RETURN(SecretKey masking_key,
-                           Reconstruct(masking_key_shares_, d, "masking key"));
+    TACIT_ASSIGN_OR_RETURN(SecretKey masking_key, Reconstruct(SharedSecret::kMaskingKey, d));
     TACIT_ASSIGN_OR_RETURN(Bytes public_key, X25519PublicFromPrivate(masking_key));
     // An honest key is clamped; a corrupted reconstruction that differs only in
     // the bits X25519 ignores would still match the public key, so check both.
@@ -209,8 +197,7 @@ absl::StatusOr<ServerState::Transition> ServerUnmaskingState::Advance() {
       terms.push_back({seed, -PairSign(v, d)});
     }
   }
-  WipeSets(self_mask_shares_);
-  WipeSets(masking_key_shares_);
+  shares_->Clear();
   TACIT_RETURN_IF_ERROR(
       ApplyMasksParallel(terms, config().bits, absl::MakeSpan(sum_), config().unmask_threads));
 

@@ -1,54 +1,43 @@
 #pragma once
 
-// Collects the shares each surviving client was asked for and, at Advance(),
+// Collects the shares each surviving client was asked for (held sealed in a
+// file, secure_agg/server/unmasking_shares.h) and, at Advance(),
 // reconstructs every survivor's self-mask seed and every dropped client's
 // masking key (checked against its advertised public key), removes all those
 // masks from the sum in parallel (ServerConfig::unmask_threads) and returns
 // the de-quantized result once the sum passed CheckDecodedSum. Next:
 // ServerCompletedState.
 
-#include <array>
-#include <map>
+#include <memory>
 #include <set>
 #include <vector>
 
 #include "secure_agg/server/server_state.h"
+#include "secure_agg/server/unmasking_shares.h"
 #include "secure_agg/shamir.h"
 
 namespace tacit::secagg {
-
-// What one client was asked to reveal, each list strictly increasing
-// (4 bytes an id: the server holds one per survivor through the phase).
-struct UnmaskingAsk {
-  std::vector<uint32_t> survivors;  // self-mask shares of these
-  std::vector<uint32_t> dropped;    // masking-key shares of these
-};
-
-// One Shamir share a holder returned, held until its secret is rebuilt:
-// fixed size, no allocation of its own (a ShamirShare's vector costs ~88
-// bytes a share; k + 1 of them are held per survivor).
-struct ReceivedShare {
-  uint32_t holder_id = 0;
-  std::array<uint64_t, kShamirChunks> values{};
-};
-using ReceivedShares = std::map<uint32_t, std::vector<ReceivedShare>>;  // by owner
 
 class ServerUnmaskingState final : public ServerState {
  public:
   // `expected`: the clients asked to unmask (U4, those that signed the
   // survivor list); `survivors`: the clients whose masked input is in
-  // `masked_sum` (U3); `shared`: those that shared keys (U2); `asked`: each
-  // client's request.
+  // `masked_sum` (U3); `shared`: those that shared keys (U2); `shares`:
+  // where the returned shares are held. Client h was asked for the self-mask
+  // shares of the survivors among h and its neighbours, and the masking-key
+  // shares of its neighbours in `shared` but not in `survivors` (what
+  // ServerConsistencyCheckState sent it, rederived from the graph here rather
+  // than held: ~270 bytes a client at k = 40).
   ServerUnmaskingState(std::shared_ptr<const ServerRound> round, std::set<uint32_t> expected,
                        Bytes session_id, SharedKeys keys, std::set<uint32_t> shared,
-                       std::vector<uint64_t> masked_sum, std::map<uint32_t, UnmaskingAsk> asked,
-                       std::set<uint32_t> survivors)
+                       std::vector<uint64_t> masked_sum, std::set<uint32_t> survivors,
+                       std::unique_ptr<UnmaskingShares> shares)
       : ServerState(std::move(round), std::move(expected), std::move(session_id)),
         keys_(std::move(keys)),
         shared_(std::move(shared)),
         sum_(std::move(masked_sum)),
-        asked_(std::move(asked)),
-        survivors_(std::move(survivors)) {}
+        survivors_(std::move(survivors)),
+        shares_(std::move(shares)) {}
   ~ServerUnmaskingState() override;
   ServerPhase phase() const override { return ServerPhase::kUnmasking; }
   absl::StatusOr<Transition> Advance() override;
@@ -63,16 +52,21 @@ class ServerUnmaskingState final : public ServerState {
   // survivors * max_weight * clip_bound (each widened by one rounding unit per
   // survivor).
   absl::Status CheckDecodedSum(absl::Span<const int64_t> quantized_sum, size_t survivors) const;
-  absl::StatusOr<SecretKey> Reconstruct(ReceivedShares& sets, uint32_t owner,
-                                        const char* what) const;
+  // Whether `holder` was asked for its share of `owner`'s secret of `kind`.
+  bool WasAsked(uint32_t holder, uint32_t owner, SharedSecret kind) const;
+  // Every share in `list` is of a secret `id` was asked for, once, with
+  // kShamirChunks field elements; their owners and values into the two.
+  template <typename List>
+  absl::Status CheckShares(uint32_t id, const List& list, SharedSecret kind,
+                           std::vector<uint32_t>* owners, std::vector<uint64_t>* values) const;
+  absl::StatusOr<SecretKey> Reconstruct(SharedSecret kind, uint32_t owner) const;
 
   SharedKeys keys_;
   std::set<uint32_t> shared_;
   std::vector<uint64_t> sum_;
-  std::map<uint32_t, UnmaskingAsk> asked_;
   std::set<uint32_t> survivors_;  // U3
   // Shares received so far, by the client whose secret they share.
-  ReceivedShares self_mask_shares_, masking_key_shares_;
+  std::unique_ptr<UnmaskingShares> shares_;
 };
 
 }  // namespace tacit::secagg

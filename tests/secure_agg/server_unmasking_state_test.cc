@@ -43,11 +43,11 @@ class ServerUnmaskingStateTest : public ::testing::Test {
       ReduceModulo(absl::MakeSpan(masked), 32);
       for (size_t i = 0; i < 5; ++i) sum[i] += masked[i];
     }
-    std::map<uint32_t, UnmaskingAsk> asked;
-    for (uint32_t h : {1u, 2u, 3u}) asked[h] = UnmaskingAsk{{1, 2, 3}, {4}};
+    auto shares = UnmaskingShares::Create(round_->graph.ids(), 4);
+    ASSERT_TRUE(shares.ok()) << shares.status();
     state_ = std::make_unique<ServerUnmaskingState>(
         round_, std::set<uint32_t>{1, 2, 3}, session_, testing::KeyMap(parties_),
-        std::set<uint32_t>{1, 2, 3, 4}, sum, asked, std::set<uint32_t>{1, 2, 3});
+        std::set<uint32_t>{1, 2, 3, 4}, sum, std::set<uint32_t>{1, 2, 3}, *std::move(shares));
   }
 
   // Holder h's honest response.

@@ -21,6 +21,9 @@ pkg_check_modules(SQLCIPHER REQUIRED IMPORTED_TARGET sqlcipher)
 # LibTorch (Debian libtorch-dev). Only models/ and the trainer link it; its
 # headers must never leak into headers the rest of the tree includes.
 find_package(Torch CONFIG REQUIRED)
+# oneDNN (Debian libdnnl-dev; LibTorch already links its libdnnl.so.2): the
+# training step's matrix products (models/dnnl_gemm.cc).
+find_package(dnnl CONFIG REQUIRED)
 
 find_program(TACIT_PROTOC protoc REQUIRED)
 find_program(TACIT_GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)

@@ -8,12 +8,37 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <utility>
+#include <vector>
 
+#include "models/internal/dnnl_gemm.h"
 #include "models/internal/network.h"
 
 namespace tacit::internal {
 namespace {
+
+// Below this a float probability has lost relative precision (subnormal
+// from 1.2e-38) or is 0; -log of it is then recomputed from the logits.
+constexpr float kSmallestExactProbability = 1e-30f;
+
+// log softmax(x W^T + b)[t] for one row, in double: the rare row whose
+// target's probability underflowed in float.
+double LogSoftmaxAt(const float* x, const float* w, const float* b, int64_t width, int64_t vocab,
+                    int64_t t) {
+  std::vector<double> logits(static_cast<size_t>(vocab));
+  double max = -std::numeric_limits<double>::infinity();
+  for (int64_t v = 0; v < vocab; ++v) {
+    double z = b[v];
+    for (int64_t i = 0; i < width; ++i) z += static_cast<double>(x[i]) * w[v * width + i];
+    logits[static_cast<size_t>(v)] = z;
+    max = std::max(max, z);
+  }
+  double sum = 0.0;
+  for (double z : logits) sum += std::exp(z - max);
+  return logits[static_cast<size_t>(t)] - max - std::log(sum);
+}
 
 class ChunkedCrossEntropyFunction : public torch::autograd::Function<ChunkedCrossEntropyFunction> {
  public:
@@ -23,7 +48,12 @@ class ChunkedCrossEntropyFunction : public torch::autograd::Function<ChunkedCros
     torch::NoGradGuard no_grad;
     auto x_all = input.contiguous();  // a no-op for the rows the networks pass
     auto t_all = targets.to(torch::kLong).contiguous();
-    const int64_t rows = x_all.size(0), vocab = weight.size(0);
+    auto w = weight.contiguous();
+    auto b = bias.contiguous();
+    TORCH_CHECK(x_all.scalar_type() == torch::kFloat && w.scalar_type() == torch::kFloat &&
+                    b.scalar_type() == torch::kFloat,
+                "the head's products run in float32");
+    const int64_t rows = x_all.size(0), vocab = weight.size(0), width = x_all.size(1);
     const int64_t* target = t_all.data_ptr<int64_t>();
     const int64_t valid = std::count_if(target, target + rows, [](int64_t t) { return t != 0; });
     const double scale = 1.0 / static_cast<double>(std::max<int64_t>(valid, 1));
@@ -35,23 +65,57 @@ class ChunkedCrossEntropyFunction : public torch::autograd::Function<ChunkedCros
       grad_bias = torch::zeros_like(bias);
     }
     auto logits_buffer = torch::empty({std::min(rows, chunk_rows), vocab}, x_all.options());
+    // Training on a CPU with native bf16 products: the three products read
+    // bf16 copies of x, W and each chunk's logits gradient (converted once)
+    // and accumulate in fp32; the loss, softmax and every output stay fp32.
+    const bool bf16 = want_grads && TrainingHeadPrecision() == HeadPrecision::kBfloat16;
+    std::vector<uint16_t> x_bf16, w_bf16, g_bf16;
+    if (bf16) {
+      x_bf16.resize(static_cast<size_t>(std::min(rows, chunk_rows) * width));
+      w_bf16.resize(static_cast<size_t>(vocab * width));
+      g_bf16.resize(static_cast<size_t>(std::min(rows, chunk_rows) * vocab));
+      ToBfloat16(w.data_ptr<float>(), vocab * width, w_bf16.data());
+    }
     double total = 0.0;
     for (int64_t first = 0; first < rows; first += chunk_rows) {
       const int64_t last = std::min(rows, first + chunk_rows);
-      auto x = x_all.slice(0, first, last);
-      auto log_probs = logits_buffer.slice(0, 0, last - first);
-      at::addmm_out(log_probs, bias, x, weight.t());
-      at::_log_softmax_out(log_probs, log_probs, 1, false);
-      float* p = log_probs.data_ptr<float>();
-      for (int64_t r = 0; r < last - first; ++r) {
-        const int64_t t = target[first + r];
-        if (t != 0) total -= p[r * vocab + t];
+      const int64_t n = last - first;
+      const float* x = x_all.data_ptr<float>() + first * width;
+      auto log_probs = logits_buffer.slice(0, 0, n);
+      // logits = x W^T + b
+      if (bf16) {
+        ToBfloat16(x, n * width, x_bf16.data());
+        DnnlGemm(GemmShape(n, vocab, width).TransposedB().WithBias().Bfloat16Inputs(),
+                 x_bf16.data(), w_bf16.data(), b.data_ptr<float>(), log_probs.data_ptr<float>());
+      } else {
+        DnnlGemm(GemmShape(n, vocab, width).TransposedB().WithBias(), x, w.data_ptr<float>(),
+                 b.data_ptr<float>(), log_probs.data_ptr<float>());
       }
-      if (!want_grads) continue;
+      float* p = log_probs.data_ptr<float>();
+      if (!want_grads) {
+        at::_log_softmax_out(log_probs, log_probs, 1, false);
+        for (int64_t r = 0; r < n; ++r) {
+          const int64_t t = target[first + r];
+          if (t != 0) total -= p[r * vocab + t];
+        }
+        continue;
+      }
+      // Training: one exponential pass. The softmax is the gradient's
+      // (softmax - onehot(target)); each row's loss is -log(softmax[target]),
+      // recomputed exactly from the row's logits when that underflows.
+      at::_softmax_out(log_probs, log_probs, 1, false);
+      for (int64_t r = 0; r < n; ++r) {
+        const int64_t t = target[first + r];
+        if (t == 0) continue;
+        const float p_t = p[r * vocab + t];
+        total -= p_t >= kSmallestExactProbability
+                     ? std::log(p_t)
+                     : LogSoftmaxAt(x + r * width, w.data_ptr<float>(), b.data_ptr<float>(), width,
+                                    vocab, t);
+      }
       // d(mean nll)/d logits = (softmax - onehot(target)) / valid, 0 for padding;
-      // the 1/valid is folded into the products below.
-      log_probs.exp_();
-      for (int64_t r = 0; r < last - first; ++r) {
+      // the 1/valid is applied once, after the last chunk.
+      for (int64_t r = 0; r < n; ++r) {
         const int64_t t = target[first + r];
         if (t != 0) {
           p[r * vocab + t] -= 1.0f;
@@ -59,13 +123,25 @@ class ChunkedCrossEntropyFunction : public torch::autograd::Function<ChunkedCros
           std::fill(p + r * vocab, p + (r + 1) * vocab, 0.0f);
         }
       }
-      auto grad_x = grad_input.slice(0, first, last);
-      at::mm_out(grad_x, log_probs, weight);
-      grad_x.mul_(scale);
-      grad_weight.addmm_(log_probs.t(), x, 1.0, scale);
-      grad_bias.add_(log_probs.sum(0), scale);
+      // grad_x = G W; grad_W += G^T x (G: this chunk's logits gradient)
+      float* grad_x = grad_input.data_ptr<float>() + first * width;
+      if (bf16) {
+        ToBfloat16(p, n * vocab, g_bf16.data());
+        DnnlGemm(GemmShape(n, width, vocab).Bfloat16Inputs(), g_bf16.data(), w_bf16.data(), nullptr,
+                 grad_x);
+        DnnlGemm(GemmShape(vocab, width, n).TransposedA().Accumulating().Bfloat16Inputs(),
+                 g_bf16.data(), x_bf16.data(), nullptr, grad_weight.data_ptr<float>());
+      } else {
+        DnnlGemm(GemmShape(n, width, vocab), p, w.data_ptr<float>(), nullptr, grad_x);
+        DnnlGemm(GemmShape(vocab, width, n).TransposedA().Accumulating(), p, x, nullptr,
+                 grad_weight.data_ptr<float>());
+      }
+      grad_bias.add_(log_probs.sum(0));
     }
     if (want_grads) {
+      grad_input.mul_(scale);
+      grad_weight.mul_(scale);
+      grad_bias.mul_(scale);
       ctx->saved_data["grad_input"] = grad_input;
       ctx->saved_data["grad_weight"] = grad_weight;
       ctx->saved_data["grad_bias"] = grad_bias;

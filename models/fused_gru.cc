@@ -2,6 +2,8 @@
 
 #include <ATen/ATen.h>
 
+#include "models/internal/dnnl_gemm.h"
+
 namespace tacit::internal {
 namespace {
 
@@ -14,6 +16,8 @@ torch::Tensor GruForward(const torch::Tensor& x, const torch::Tensor& w_ih,
                          torch::Tensor* hidden_gates) {
   const int64_t steps = x.size(0), batch = x.size(1), h = w_hh.size(1);
   const bool save = gates != nullptr;
+  TORCH_CHECK(w_hh.is_contiguous() && b_hh.is_contiguous() && w_hh.scalar_type() == torch::kFloat,
+              "the GRU's recurrent products run on contiguous float32 weights");
   // Input contributions of every step in one product: [T * B, 3H].
   auto input_gates =
       at::addmm(b_ih, x.reshape({steps * batch, x.size(2)}), w_ih.t()).view({steps, batch, 3 * h});
@@ -25,7 +29,9 @@ torch::Tensor GruForward(const torch::Tensor& x, const torch::Tensor& w_ih,
     auto gi = input_gates[t];
     auto g = scratch_gates[save ? t : 0];
     auto gh = scratch_hidden[save ? t : 0];
-    at::addmm_out(gh, b_hh, h_prev, w_hh.t());
+    // gh = h_prev W_hh^T + b_hh: 3H outputs per row, the per-step product
+    DnnlGemm(GemmShape(batch, 3 * h, h).TransposedB().WithBias(), h_prev.data_ptr<float>(),
+             w_hh.data_ptr<float>(), b_hh.data_ptr<float>(), gh.data_ptr<float>());
     auto rz = g.narrow(1, 0, 2 * h);
     at::add_out(rz, gi.narrow(1, 0, 2 * h), gh.narrow(1, 0, 2 * h));
     rz.sigmoid_();
@@ -105,7 +111,9 @@ class FusedGruFunction : public torch::autograd::Function<FusedGruFunction> {
           dh_p[i] = d * z;
         }
       }
-      dh.addmm_(d_hidden_gates[t], w_hh);
+      // dh += d_hidden_gates[t] W_hh
+      DnnlGemm(GemmShape(batch, h, 3 * h).Accumulating(), d_hidden_gates[t].data_ptr<float>(),
+               w_hh.data_ptr<float>(), nullptr, dh_p);
     }
     auto dgi_rows = d_input_gates.view({steps * batch, 3 * h});
     auto dgh_rows = d_hidden_gates.view({steps * batch, 3 * h});

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/blas_info.h"
 #include "models/blas_kernels.h"
+#include "models/internal/dnnl_gemm.h"
 #include "models/internal/fused_gru.h"
 #include "models/parameter_layout.h"
 #include "models/training.h"
@@ -233,13 +234,17 @@ std::string BlasCoreDescription() {
 std::string BlasDescription() {
   const BlasInfo blas = DescribeLoadedBlas();
   const std::string library = blas.loaded ? blas.library : "unknown";
+  // The step's head and recurrent products run on oneDNN, the rest on the BLAS.
+  const std::string kernels =
+      absl::StrCat("; head and recurrent products: ", internal::DnnlDescription(), ", head ",
+                   internal::TrainingHeadPrecisionDescription());
   if (blas.openblas) {
     return absl::StrCat("OpenBLAS (", blas.config,
                         blas.threads > 0 ? absl::StrCat(", ", blas.threads, " threads") : "",
-                        ") via ", library, "; ", BlasCoreDescription());
+                        ") via ", library, "; ", BlasCoreDescription(), kernels);
   }
   return absl::StrCat("not OpenBLAS: ", library,
-                      " (reference BLAS is ~3x slower; install libopenblas0-pthread)");
+                      " (reference BLAS is ~3x slower; install libopenblas0-pthread)", kernels);
 }
 
 }  // namespace tacit

@@ -7,6 +7,7 @@
 
 #include "models/internal/network.h"
 #include "models/parameter_layout.h"
+#include "tests/models/scoped_head_precision.h"
 
 namespace tacit {
 namespace {
@@ -48,35 +49,49 @@ TEST(FusedGruTest, MatchesLibTorchGruAndItsGradients) {
 // against the reference step (LibTorch's GRU and cross-entropy on the same
 // weights) for the default GRU on a fixed seed: same loss, same gradients.
 TEST(FusedGruTest, LeanStepGivesTheReferenceLossAndGradients) {
-  ModelConfig config = DefaultGruConfig();
-  config.vocab_size = 512;
-  auto network = internal::BuildNetwork(config);
-  ASSERT_TRUE(network.ok());
-  ASSERT_TRUE(internal::LoadFlat(**network, *InitialParameters(config, 3)).ok());
-  torch::manual_seed(9);
-  auto tokens = torch::randint(0, config.vocab_size, {4, config.window + 1}, torch::kLong);
-  auto inputs = tokens.slice(1, 0, config.window);
-  auto targets = tokens.slice(1, 1, config.window + 1);
-  auto params = (*network)->parameters();
+  for (internal::HeadPrecision precision : testing::Precisions()) {
+    testing::ScopedHeadPrecision scoped(precision);
+    SCOPED_TRACE(testing::PrecisionName(precision));
+    const double tolerance = testing::HeadTolerance(precision);
+    ModelConfig config = DefaultGruConfig();
+    config.vocab_size = 512;
+    auto network = internal::BuildNetwork(config);
+    ASSERT_TRUE(network.ok());
+    ASSERT_TRUE(internal::LoadFlat(**network, *InitialParameters(config, 3)).ok());
+    torch::manual_seed(9);
+    auto tokens = torch::randint(0, config.vocab_size, {4, config.window + 1}, torch::kLong);
+    auto inputs = tokens.slice(1, 0, config.window);
+    auto targets = tokens.slice(1, 1, config.window + 1);
+    auto params = (*network)->parameters();
 
-  auto lean = (*network)->Loss((*network)->Features(inputs), targets);
-  auto lean_grads = torch::autograd::grad({lean}, params);
+    auto lean = (*network)->Loss((*network)->Features(inputs), targets);
+    auto lean_grads = torch::autograd::grad({lean}, params);
 
-  auto modules = (*network)->named_children();
-  auto embedding = std::dynamic_pointer_cast<torch::nn::EmbeddingImpl>(modules["embedding"]);
-  auto gru = std::dynamic_pointer_cast<torch::nn::GRUImpl>(modules["gru"]);
-  auto output = std::dynamic_pointer_cast<torch::nn::LinearImpl>(modules["output"]);
-  ASSERT_TRUE(embedding && gru && output);
-  auto logits = output->forward(std::get<0>(gru->forward(embedding->forward(inputs))));
-  auto reference = torch::nn::functional::cross_entropy(
-      logits.reshape({-1, config.vocab_size}), targets.reshape({-1}),
-      torch::nn::functional::CrossEntropyFuncOptions().ignore_index(0));
-  auto reference_grads = torch::autograd::grad({reference}, params);
+    auto modules = (*network)->named_children();
+    auto embedding = std::dynamic_pointer_cast<torch::nn::EmbeddingImpl>(modules["embedding"]);
+    auto gru = std::dynamic_pointer_cast<torch::nn::GRUImpl>(modules["gru"]);
+    auto output = std::dynamic_pointer_cast<torch::nn::LinearImpl>(modules["output"]);
+    ASSERT_TRUE(embedding && gru && output);
+    auto logits = output->forward(std::get<0>(gru->forward(embedding->forward(inputs))));
+    auto reference = torch::nn::functional::cross_entropy(
+        logits.reshape({-1, config.vocab_size}), targets.reshape({-1}),
+        torch::nn::functional::CrossEntropyFuncOptions().ignore_index(0));
+    auto reference_grads = torch::autograd::grad({reference}, params);
 
-  EXPECT_NEAR(lean.item<double>(), reference.item<double>(), 1e-5);
-  for (size_t g = 0; g < params.size(); ++g) {
-    EXPECT_TRUE(torch::allclose(lean_grads[g], reference_grads[g], 1e-4, 1e-6))
-        << "parameter " << g;
+    EXPECT_NEAR(lean.item<double>(), reference.item<double>(),
+                precision == internal::HeadPrecision::kFloat32
+                    ? 1e-5
+                    : tolerance * reference.item<double>());
+    for (size_t g = 0; g < params.size(); ++g) {
+      if (precision == internal::HeadPrecision::kFloat32) {
+        EXPECT_TRUE(torch::allclose(lean_grads[g], reference_grads[g], 1e-4, 1e-6))
+            << "parameter " << g;
+      } else {
+        const double error = (lean_grads[g] - reference_grads[g]).norm().item<double>();
+        EXPECT_LE(error, tolerance * reference_grads[g].norm().item<double>() + 1e-6)
+            << "parameter " << g;
+      }
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 #include "secure_agg/server_messages.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <type_traits>
@@ -30,16 +31,17 @@ ServerMessages ServerMessages::KeyBroadcast(v1::SecAggServerToClient envelope, S
   out.kind_ = Kind::kKeyBroadcast;
   for (const auto& [id, unused] : *keys) out.held_.emplace_hint(out.held_.end(), id, "");
   out.shared_ = std::make_shared<const Shared>(
-      Shared{std::move(envelope), std::move(keys), std::move(graph), {}, nullptr});
+      Shared{std::move(envelope), std::move(keys), std::move(graph), {}, nullptr, {}});
   return out;
 }
 
 ServerMessages ServerMessages::ShareDeliveries(v1::SecAggServerToClient envelope,
-                                               std::shared_ptr<const ShareSpool> spool) {
+                                               std::shared_ptr<const ShareSpool> spool,
+                                               std::vector<uint32_t> senders) {
   ServerMessages out;
   out.kind_ = Kind::kShareDeliveries;
   out.shared_ = std::make_shared<const Shared>(
-      Shared{std::move(envelope), nullptr, nullptr, {}, std::move(spool)});
+      Shared{std::move(envelope), nullptr, nullptr, {}, std::move(spool), std::move(senders)});
   return out;
 }
 
@@ -49,7 +51,7 @@ ServerMessages ServerMessages::ConsistencyCheck(v1::SecAggServerToClient envelop
   out.kind_ = Kind::kConsistencyCheck;
   for (uint32_t id : survivors) out.held_.emplace_hint(out.held_.end(), id, "");
   out.shared_ = std::make_shared<const Shared>(
-      Shared{std::move(envelope), nullptr, nullptr, std::move(survivors), nullptr});
+      Shared{std::move(envelope), nullptr, nullptr, std::move(survivors), nullptr, {}});
   return out;
 }
 
@@ -65,10 +67,12 @@ void ServerMessages::AddSerialized(uint32_t id, std::string bytes) {
   held_[id] = std::move(bytes);
 }
 
-void ServerMessages::AddShares(uint32_t id, absl::Span<const uint32_t> records) {
+void ServerMessages::AddShares(uint32_t id, uint64_t first, uint32_t count) {
   if (kind_ != Kind::kShareDeliveries) std::abort();  // as AddSerialized
-  held_[id].assign(reinterpret_cast<const char*>(records.data()),
-                   records.size() * sizeof(uint32_t));
+  std::string& run = held_[id];                       // 12 bytes: within the string's own buffer
+  run.resize(sizeof(first) + sizeof(count));
+  std::memcpy(run.data(), &first, sizeof(first));
+  std::memcpy(run.data() + sizeof(first), &count, sizeof(count));
 }
 
 std::vector<uint32_t> ServerMessages::recipients() const {
@@ -108,14 +112,20 @@ absl::Status ServerMessages::CopyTo(uint32_t id, v1::SecAggServerToClient* out) 
       return absl::OkStatus();
     }
     case Kind::kShareDeliveries: {
-      const std::string& held_records = held->second;
-      std::vector<uint32_t> records(held_records.size() / sizeof(uint32_t));
-      std::memcpy(records.data(), held_records.data(), records.size() * sizeof(uint32_t));
+      uint64_t first = 0;
+      uint32_t count = 0;
+      std::memcpy(&first, held->second.data(), sizeof(first));
+      std::memcpy(&count, held->second.data() + sizeof(first), sizeof(count));
       std::vector<HeldShare> shares;
-      if (absl::Status read = shared_->spool->Read(records, &shares); !read.ok()) return read;
+      if (absl::Status read = shared_->spool->ReadRun(first, count, &shares); !read.ok()) {
+        return read;
+      }
       *out = shared_->envelope;
       auto* delivery = out->mutable_shares_delivery();
+      const std::vector<uint32_t>& senders = shared_->senders;
       for (const HeldShare& held_share : shares) {
+        // Only shares from clients that completed the phase count.
+        if (!std::binary_search(senders.begin(), senders.end(), held_share.sender)) continue;
         v1::SecAggEncryptedShare* share = delivery->add_shares();
         share->set_sender_id(held_share.sender);
         share->set_recipient_id(id);
@@ -181,7 +191,7 @@ size_t ServerMessages::HeldBytes() const {
   }
   if (shared_ != nullptr) {
     bytes += sizeof(Shared) + shared_->envelope.SpaceUsedLong() +
-             shared_->survivors.capacity() * sizeof(uint32_t);
+             (shared_->survivors.capacity() + shared_->senders.capacity()) * sizeof(uint32_t);
   }
   return bytes;
 }

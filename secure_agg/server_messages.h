@@ -12,9 +12,9 @@
 //   - each client's own message, serialized (round start, unmasking
 //     requests): about half the heap of a protobuf object, whose strings and
 //     repeated fields each allocate;
-//   - the share deliveries, as the numbers of the 128-byte records the
-//     shares arrived in (HeldShare), kept in a file with no name (ShareSpool):
-//     4 bytes per share in memory;
+//   - the share deliveries, as where each recipient's run of 128-byte
+//     records (HeldShare) starts in a file with no name (ShareSpool) and how
+//     long it is: 12 bytes per client in memory, whatever the degree;
 //   - the key broadcast, built when a client's message is taken from the one
 //     key map and the neighbour graph the server holds anyway, instead of
 //     k + 1 copied SecAggPublicKeys per client;
@@ -56,11 +56,14 @@ class ServerMessages {
   static ServerMessages KeyBroadcast(v1::SecAggServerToClient envelope, SharedKeys keys,
                                      std::shared_ptr<const NeighborGraph> graph);
   // The share deliveries of share_keys: each client added with AddShares
-  // gets `envelope` with its shares, read back from `spool` when fetched
-  // (held until then as record numbers: 4 bytes a share, where a record is
-  // 128, a serialized share ~138 and an object several times that).
+  // gets `envelope` with its shares from `senders` (strictly increasing: the
+  // clients that completed the phase), read back from `spool` when fetched
+  // (held until then as one run of records: 12 bytes a client, where a
+  // record is 128 bytes, a serialized share ~138 and an object several
+  // times that).
   static ServerMessages ShareDeliveries(v1::SecAggServerToClient envelope,
-                                        std::shared_ptr<const ShareSpool> spool);
+                                        std::shared_ptr<const ShareSpool> spool,
+                                        std::vector<uint32_t> senders);
   // The consistency check: every one of `survivors` (strictly increasing)
   // gets `envelope` with the whole list.
   static ServerMessages ConsistencyCheck(v1::SecAggServerToClient envelope,
@@ -71,9 +74,10 @@ class ServerMessages {
   void Add(uint32_t id, const v1::SecAggServerToClient& message);
   // The same, already serialized (the MPI ranks forward these bytes).
   void AddSerialized(uint32_t id, std::string bytes);
-  // `id`'s share delivery: the spool's records `records` in this order, each
-  // a share for `id` (only on a ShareDeliveries outbox).
-  void AddShares(uint32_t id, absl::Span<const uint32_t> records);
+  // `id`'s share delivery: the spool's `count` records from `first`, in this
+  // order, each a share for `id` (only on a ShareDeliveries outbox); those
+  // of a sender not in the outbox's `senders` are left out.
+  void AddShares(uint32_t id, uint64_t first, uint32_t count);
 
   size_t size() const { return held_.size(); }
   bool empty() const { return held_.empty(); }
@@ -113,12 +117,13 @@ class ServerMessages {
     std::shared_ptr<const NeighborGraph> graph;
     std::vector<uint32_t> survivors;
     std::shared_ptr<const ShareSpool> spool;
+    std::vector<uint32_t> senders;
   };
 
   Kind kind_ = Kind::kEach;
   std::shared_ptr<const Shared> shared_;  // null for kEach
-  // kEach: the serialized message; kShareDeliveries: the spool's record
-  // numbers (uint32_t each);
+  // kEach: the serialized message; kShareDeliveries: the run's first record
+  // (uint64_t) and length (uint32_t);
   // the other kinds: empty (the id is the recipient).
   std::map<uint32_t, std::string> held_;
 };

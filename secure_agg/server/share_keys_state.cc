@@ -1,13 +1,28 @@
 #include "secure_agg/server/share_keys_state.h"
 
 #include <algorithm>
-#include <iterator>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "secure_agg/server/masked_input_state.h"
 
 namespace tacit::secagg {
+
+ServerShareKeysState::ServerShareKeysState(std::shared_ptr<const ServerRound> round,
+                                           std::set<uint32_t> expected, Bytes session_id,
+                                           SharedKeys keys, std::shared_ptr<ShareSpool> spool)
+    : ServerState(std::move(round), std::move(expected), std::move(session_id)),
+      keys_(std::move(keys)),
+      spool_(std::move(spool)),
+      slots_(std::max<uint64_t>(
+          1, round_->graph.complete() ? round_->graph.ids().size() - 1 : round_->config.neighbors)),
+      received_(round_->graph.ids().size(), 0) {}
+
+int64_t ServerShareKeysState::RowOf(uint32_t recipient) const {
+  const std::vector<uint32_t>& ids = round_->graph.ids();
+  auto it = std::lower_bound(ids.begin(), ids.end(), recipient);
+  return it == ids.end() || *it != recipient ? -1 : it - ids.begin();
+}
 
 absl::Status ServerShareKeysState::HandlePhaseMessage(uint32_t id,
                                                       const v1::SecAggClientToServer& message) {
@@ -42,52 +57,45 @@ absl::Status ServerShareKeysState::HandlePhaseMessage(uint32_t id,
         absl::StrCat("client ", id, " shared with ", seen.size(), " of its ", want.size(),
                      " advertised neighbours; it must share with all"));
   }
-  std::vector<HeldShare> records(static_cast<size_t>(m.shares_size()));
-  for (int i = 0; i < m.shares_size(); ++i) {
-    const auto& share = m.shares(i);
-    HeldShare& held = records[static_cast<size_t>(i)];
-    held.sender = id;
+  // Every share goes to the next free slot of its recipient's row; the
+  // counts move only once all are written, so a failed write changes nothing.
+  HeldShare held;
+  held.sender = id;
+  for (const auto& share : m.shares()) {
+    const int64_t row = RowOf(share.recipient_id());
+    if (row < 0 || received_[static_cast<size_t>(row)] >= slots_) {
+      return absl::InternalError(absl::StrCat("no slot for a share to ", share.recipient_id(),
+                                              " (a bug: it was checked as a neighbour)"));
+    }
     std::copy(share.nonce().begin(), share.nonce().end(), held.nonce.begin());
     std::copy(share.ciphertext().begin(), share.ciphertext().end(), held.ciphertext.begin());
+    TACIT_RETURN_IF_ERROR(
+        spool_->WriteAt(static_cast<uint64_t>(row) * slots_ + received_[static_cast<size_t>(row)],
+                        absl::MakeConstSpan(&held, 1)));
   }
-  TACIT_ASSIGN_OR_RETURN(const uint32_t first, spool_->Append(records));
-  senders_.emplace_back(first, id);
-  for (int i = 0; i < m.shares_size(); ++i) {
-    std::vector<uint32_t>& box = inbox_[m.shares(i).recipient_id()];
-    if (box.empty()) box.reserve(round_->graph.NeighborsOf(m.shares(i).recipient_id()).size());
-    box.push_back(first + static_cast<uint32_t>(i));
+  for (const auto& share : m.shares()) {
+    ++received_[static_cast<size_t>(RowOf(share.recipient_id()))];
   }
   return absl::OkStatus();
 }
 
-uint32_t ServerShareKeysState::SenderOf(uint32_t record) const {
-  auto after = std::upper_bound(
-      senders_.begin(), senders_.end(), record,
-      [](uint32_t r, const std::pair<uint32_t, uint32_t>& run) { return r < run.first; });
-  return std::prev(after)->second;
-}
-
 size_t ServerShareKeysState::HeldSharesFor(uint32_t recipient) const {
-  auto it = inbox_.find(recipient);
-  return it == inbox_.end() ? 0 : it->second.size();
+  const int64_t row = RowOf(recipient);
+  return row < 0 || received_.empty() ? 0 : received_[static_cast<size_t>(row)];
 }
 
 absl::StatusOr<ServerState::Transition> ServerShareKeysState::Advance() {
   TACIT_RETURN_IF_ERROR(CheckSurvivors());
   Transition out;
-  out.outcome.messages = ServerMessages::ShareDeliveries(Envelope(), spool_);
+  // Only shares from clients that completed this phase count: the outbox
+  // leaves out any other sender's when it builds a delivery.
+  out.outcome.messages = ServerMessages::ShareDeliveries(
+      Envelope(), spool_, std::vector<uint32_t>(responded_.begin(), responded_.end()));
   for (uint32_t id : responded_) {
-    std::vector<uint32_t>& box = inbox_[id];
-    // Only shares from clients that completed this phase count.
-    box.erase(
-        std::remove_if(box.begin(), box.end(),
-                       [this](uint32_t record) { return responded_.count(SenderOf(record)) == 0; }),
-        box.end());
-    out.outcome.messages.AddShares(id, box);
-    std::vector<uint32_t>().swap(box);  // freed as the deliveries are held
+    const auto row = static_cast<size_t>(RowOf(id));
+    out.outcome.messages.AddShares(id, row * slots_, received_[row]);
   }
-  inbox_.clear();
-  std::vector<std::pair<uint32_t, uint32_t>>().swap(senders_);
+  std::vector<uint32_t>().swap(received_);  // the outbox holds the runs now
   // The clients that shared are both the next phase's expected clients and
   // the set whose shares are held (U2).
   std::set<uint32_t> shared = responded_;

@@ -2,16 +2,17 @@
 
 // Collects each client's encrypted Shamir shares, exactly one for every
 // advertised neighbour, as fixed 128-byte records (HeldShare) in the round's
-// ShareSpool, and holds by recipient only the records' numbers. Advance()
-// needs at least threshold senders and builds each client's delivery from
-// the senders that completed this phase, moving a recipient's record numbers
-// into the outbox (ServerMessages::ShareDeliveries, read back and built into
-// a message only when fetched). Next: ServerMaskedInputState.
+// ShareSpool. The spool is a grid with one row per client of the round and
+// one slot per possible sender (its neighbours), filled in arrival order, so
+// a recipient's shares are one run of records and the heap holds a count per
+// client (4 bytes) instead of a record number per share (4 x k bytes: 1.2
+// KiB a client at k = 312). Advance() needs at least threshold senders and
+// hands each client's run to the outbox (ServerMessages::ShareDeliveries,
+// read back and built into a message only when fetched, with the shares of
+// senders that did not complete this phase left out). Next:
+// ServerMaskedInputState.
 
-#include <array>
-#include <map>
 #include <set>
-#include <utility>
 #include <vector>
 
 #include "secure_agg/server/server_state.h"
@@ -25,10 +26,7 @@ class ServerShareKeysState final : public ServerState {
   // `expected`: the clients that advertised keys (`keys`); `spool`: where
   // their shares are held.
   ServerShareKeysState(std::shared_ptr<const ServerRound> round, std::set<uint32_t> expected,
-                       Bytes session_id, SharedKeys keys, std::shared_ptr<ShareSpool> spool)
-      : ServerState(std::move(round), std::move(expected), std::move(session_id)),
-        keys_(std::move(keys)),
-        spool_(std::move(spool)) {}
+                       Bytes session_id, SharedKeys keys, std::shared_ptr<ShareSpool> spool);
   ServerPhase phase() const override { return ServerPhase::kShareKeys; }
   absl::StatusOr<Transition> Advance() override;
 
@@ -40,14 +38,13 @@ class ServerShareKeysState final : public ServerState {
   absl::Status HandlePhaseMessage(uint32_t id, const v1::SecAggClientToServer& message) override;
 
  private:
-  // The sender of spool record `record` (each sender's records are
-  // consecutive: one Append per message).
-  uint32_t SenderOf(uint32_t record) const;
+  // `recipient`'s row of the grid (its index among the round's ids), or -1.
+  int64_t RowOf(uint32_t recipient) const;
 
   SharedKeys keys_;
   std::shared_ptr<ShareSpool> spool_;
-  std::map<uint32_t, std::vector<uint32_t>> inbox_;     // record numbers, by recipient
-  std::vector<std::pair<uint32_t, uint32_t>> senders_;  // (first record, sender), increasing
+  uint64_t slots_;                  // per row: the most shares one client can receive
+  std::vector<uint32_t> received_;  // shares held, by row
 };
 
 }  // namespace tacit::secagg

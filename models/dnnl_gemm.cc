@@ -184,9 +184,10 @@ HeadPrecision TrainingHeadPrecision() { return Choice().precision; }
 
 bool NativeBfloat16Products() { return NativeBfloat16(dnnl::get_effective_cpu_isa()); }
 
-void SetTrainingHeadPrecisionForTesting(HeadPrecision precision) {
-  Choice() = {precision, precision == HeadPrecision::kBfloat16 ? "bf16 (set by a test)"
-                                                               : "fp32 (set by a test)"};
+void OverrideTrainingHeadPrecision(HeadPrecision precision, const std::string& why) {
+  Choice() = {precision, (precision == HeadPrecision::kBfloat16 ? "bf16 inputs, fp32 accumulation ("
+                                                                : "fp32 (") +
+                             why + ")"};
 }
 
 std::string TrainingHeadPrecisionDescription() { return Choice().description; }

@@ -231,6 +231,10 @@ std::string BlasCoreDescription() {
   return out;
 }
 
+void UseFp32HeadProducts() {
+  internal::OverrideTrainingHeadPrecision(internal::HeadPrecision::kFloat32, "UseFp32HeadProducts");
+}
+
 std::string BlasDescription() {
   const BlasInfo blas = DescribeLoadedBlas();
   const std::string library = blas.loaded ? blas.library : "unknown";

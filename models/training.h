@@ -84,6 +84,11 @@ void SetBlasThreads(int threads);
 // ..." or "reference BLAS (libblas.so.3)"), found at run time.
 std::string BlasDescription();
 
+// The training head's products in fp32 for the rest of the process, even on
+// a CPU with native bf16 products (as TACIT_HEAD_PRECISION=fp32 at start):
+// for a benchmark that measures both. See models/internal/dnnl_gemm.h.
+void UseFp32HeadProducts();
+
 // The OpenBLAS kernel set in use, e.g. "core Cooperlake (detected)" or "core
 // Haswell (OPENBLAS_CORETYPE=Haswell); this CPU runs the faster Cooperlake
 // kernels: unset OPENBLAS_CORETYPE" (see models/blas_kernels.h).

@@ -5,7 +5,11 @@
 //
 // tacit: TrainLocally (1 thread) on a synthetic token stream, `--warmup` steps
 // in one call, then `--steps` timed in a second call; each model runs in a
-// forked child so its peak RSS (wait4's ru_maxrss) is its own. The peer
+// forked child so its peak RSS (wait4's ru_maxrss) is its own. The GRU runs
+// twice: as shipped ("gru": the head's products with bf16 inputs where the
+// CPU multiplies bf16 natively) and with every product in fp32
+// ("gru_fp32_head", the peer's arithmetic); "ratios" and "ratios_fp32_head"
+// compare each with the peer. The peer
 // (bench/models/pytorch_reference.py, python3-torch) trains the same GRU on the
 // same batch, window, thread count and steps, twice: as shipped, and with
 // glibc malloc tuned as tacit tunes it in-process (MALLOC_MMAP_THRESHOLD_,
@@ -96,12 +100,14 @@ RunFigures Train(const tacit::ModelConfig& config, int warmup, int steps, int ba
 
 // Runs `config`'s training in a forked child (LibTorch's thread pools must not
 // exist in the parent, which forks again). Null when it failed.
-nlohmann::json MeasureTacit(const tacit::ModelConfig& config, int warmup, int steps, int batch) {
+nlohmann::json MeasureTacit(const tacit::ModelConfig& config, int warmup, int steps, int batch,
+                            bool fp32_head = false) {
   int fds[2];
   if (pipe(fds) != 0) return nullptr;
   const pid_t child = fork();
   if (child == 0) {
     close(fds[0]);
+    if (fp32_head) tacit::UseFp32HeadProducts();
     RunFigures f = Train(config, warmup, steps, batch);
     (void)!write(fds[1], &f, sizeof(f));
     _exit(f.ok ? 0 : 1);
@@ -252,25 +258,36 @@ int main(int argc, char** argv) {
   figures["blas"] = tacit::BlasDescription();  // dlsym only: no LibTorch threads before fork
   std::fprintf(stderr, "BLAS: %s\n", tacit::BlasDescription().c_str());
   const tacit::ModelConfig gru = tacit::DefaultGruConfig();
-  for (const tacit::ModelConfig& config : {gru, tacit::DefaultTransformerConfig()}) {
-    figures["tacit"][config.name] = MeasureTacit(config, warmup, steps, batch);
-    if (report.RequireFigure("/tacit/" + config.name + "/tokens_per_s")) {
-      const auto& t = figures["tacit"][config.name];
-      std::fprintf(stderr, "tacit %-11s %8.0f tokens/s (%8.0f per CPU s), peak RSS %4.0f MiB\n",
-                   config.name.c_str(), t["tokens_per_s"].get<double>(),
+  // "gru" runs as shipped (bf16 head products where the CPU has them
+  // natively); "gru_fp32_head" is the same step with every product in fp32,
+  // the arithmetic the peer does.
+  struct Variant {
+    std::string name;
+    tacit::ModelConfig config;
+    bool fp32_head;
+  };
+  const std::vector<Variant> variants = {{"gru", gru, false},
+                                         {"gru_fp32_head", gru, true},
+                                         {"transformer", tacit::DefaultTransformerConfig(), false}};
+  for (const Variant& v : variants) {
+    figures["tacit"][v.name] = MeasureTacit(v.config, warmup, steps, batch, v.fp32_head);
+    if (report.RequireFigure("/tacit/" + v.name + "/tokens_per_s")) {
+      const auto& t = figures["tacit"][v.name];
+      std::fprintf(stderr, "tacit %-13s %8.0f tokens/s (%8.0f per CPU s), peak RSS %4.0f MiB\n",
+                   v.name.c_str(), t["tokens_per_s"].get<double>(),
                    t["tokens_per_cpu_s"].get<double>(), t["peak_rss_mib"].get<double>());
     }
   }
   figures["head_gemm_floor"] = MeasureHeadGemmFloor(gru, batch, steps);
   if (report.RequireFigure("/head_gemm_floor/cpu_seconds_per_step") &&
-      !figures["tacit"]["gru"].is_null()) {
-    const auto& t = figures["tacit"]["gru"];
+      !figures["tacit"]["gru_fp32_head"].is_null()) {
+    const auto& t = figures["tacit"]["gru_fp32_head"];  // the floor is of an fp32 step
     const double floor = figures["head_gemm_floor"]["cpu_seconds_per_step"].get<double>();
     const double tacit_step = t["cpu_seconds"].get<double>() / t["steps"].get<double>();
     figures["head_gemm_floor"]["share_of_tacit_step"] = floor / tacit_step;
     std::fprintf(stderr,
-                 "head GEMMs alone      %8.1f ms CPU per step (%.0f GFLOP/s): %.0f%% of tacit's "
-                 "%.1f ms\n",
+                 "head GEMMs alone (OpenBLAS fp32) %6.1f ms CPU per step (%.0f GFLOP/s): %.0f%% of "
+                 "tacit's fp32 step, %.1f ms\n",
                  floor * 1e3, figures["head_gemm_floor"]["gflops"].get<double>(),
                  100.0 * floor / tacit_step, tacit_step * 1e3);
   }
@@ -283,7 +300,6 @@ int main(int argc, char** argv) {
                                             "--embedding", std::to_string(gru.embedding_dim),
                                             "--hidden",    std::to_string(gru.hidden_dim),
                                             "--threads",   "1"};
-    const auto& ours = figures["tacit"]["gru"];
     for (const bool tuned : {false, true}) {
       const std::string key = tuned ? "pytorch_malloc_tuned" : "pytorch";
       auto peer = MeasurePeer(python, script, flags, tuned);
@@ -293,30 +309,37 @@ int main(int argc, char** argv) {
         continue;
       }
       figures[key] = *peer;
-      if (!report.RequireFigure("/" + key + "/tokens_per_s") || ours.is_null()) continue;
-      const double wall =
-          ours["tokens_per_s"].get<double>() / (*peer)["tokens_per_s"].get<double>();
-      const double cpu = ours["tokens_per_cpu_s"].get<double>() /
-                         ((*peer)["steps"].get<double>() * batch * gru.window /
-                          (*peer)["cpu_seconds"].get<double>());
-      const double rss = ours["peak_rss_mib"].get<double>() / (*peer)["peak_rss_mib"].get<double>();
+      if (!report.RequireFigure("/" + key + "/tokens_per_s")) continue;
+      const double peer_tokens_per_cpu_s = (*peer)["steps"].get<double>() * batch * gru.window /
+                                           (*peer)["cpu_seconds"].get<double>();
       if (!figures["head_gemm_floor"].is_null()) {
-        // The best tokens-per-CPU-s ratio a step doing nothing but the head's
-        // products would reach against this peer.
+        // The best tokens-per-CPU-s ratio an fp32 step doing nothing but the
+        // head's products on OpenBLAS would reach against this peer.
         figures["head_gemm_floor"]["bound_on_ratio_vs_" + key] =
             (*peer)["cpu_seconds"].get<double>() / (*peer)["steps"].get<double>() /
             figures["head_gemm_floor"]["cpu_seconds_per_step"].get<double>();
       }
-      figures["ratios"][key] = {{"tokens_per_s", wall},
-                                {"tokens_per_cpu_s", cpu},
-                                {"peak_rss", rss},
-                                {"speed_target_met", wall >= 1.2},
-                                {"rss_target_met", rss <= 0.5 && ours["peak_rss_mib"] < 200.0}};
-      std::fprintf(stderr,
-                   "%-20s %8.0f tokens/s, peak RSS %4.0f MiB: tacit/peer tokens/s %.2fx "
-                   "(per CPU s %.2fx), RSS %.2fx\n",
-                   key.c_str(), (*peer)["tokens_per_s"].get<double>(),
-                   (*peer)["peak_rss_mib"].get<double>(), wall, cpu, rss);
+      for (const std::string ours_name : {"gru", "gru_fp32_head"}) {
+        const auto& ours = figures["tacit"][ours_name];
+        if (ours.is_null()) continue;
+        const double wall =
+            ours["tokens_per_s"].get<double>() / (*peer)["tokens_per_s"].get<double>();
+        const double cpu = ours["tokens_per_cpu_s"].get<double>() / peer_tokens_per_cpu_s;
+        const double rss =
+            ours["peak_rss_mib"].get<double>() / (*peer)["peak_rss_mib"].get<double>();
+        // "ratios" compares tacit as shipped; "ratios_fp32_head" the fp32 step.
+        const std::string table = ours_name == "gru" ? "ratios" : "ratios_fp32_head";
+        figures[table][key] = {{"tokens_per_s", wall},
+                               {"tokens_per_cpu_s", cpu},
+                               {"peak_rss", rss},
+                               {"speed_target_met", wall >= 1.2},
+                               {"rss_target_met", rss <= 0.5 && ours["peak_rss_mib"] < 200.0}};
+        std::fprintf(stderr,
+                     "%-20s %8.0f tokens/s, peak RSS %4.0f MiB: tacit %s/peer tokens/s %.2fx "
+                     "(per CPU s %.2fx), RSS %.2fx\n",
+                     key.c_str(), (*peer)["tokens_per_s"].get<double>(),
+                     (*peer)["peak_rss_mib"].get<double>(), ours_name.c_str(), wall, cpu, rss);
+      }
     }
   }
   return report.Finish(common.json_path, 1);

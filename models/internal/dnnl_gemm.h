@@ -66,8 +66,9 @@ enum class HeadPrecision { kFloat32, kBfloat16 };
 HeadPrecision TrainingHeadPrecision();
 // Whether oneDNN runs native bf16 kernels here (AVX-512 BF16 or AMX).
 bool NativeBfloat16Products();
-// For tests: overrides the choice above for the whole process.
-void SetTrainingHeadPrecisionForTesting(HeadPrecision precision);
+// Overrides the choice above for the whole process (tests; a benchmark that
+// measures both); `why` goes into the description.
+void OverrideTrainingHeadPrecision(HeadPrecision precision, const std::string& why);
 // "bf16 (native: avx512_core_bf16)" or "fp32 (...why...)".
 std::string TrainingHeadPrecisionDescription();
 

@@ -16,9 +16,9 @@ class ScopedHeadPrecision {
  public:
   explicit ScopedHeadPrecision(internal::HeadPrecision precision)
       : saved_(internal::TrainingHeadPrecision()) {
-    internal::SetTrainingHeadPrecisionForTesting(precision);
+    internal::OverrideTrainingHeadPrecision(precision, "set by a test");
   }
-  ~ScopedHeadPrecision() { internal::SetTrainingHeadPrecisionForTesting(saved_); }
+  ~ScopedHeadPrecision() { internal::OverrideTrainingHeadPrecision(saved_, "set back by a test"); }
   ScopedHeadPrecision(const ScopedHeadPrecision&) = delete;
   ScopedHeadPrecision& operator=(const ScopedHeadPrecision&) = delete;
 

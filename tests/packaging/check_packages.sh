@@ -27,7 +27,9 @@ check_deb() {  # deb, then the program whose --help must work, then words the he
   local listing
   listing=$(dpkg-deb -c "$deb")
   # Mode strings like -rwsr-xr-x: an s/S in the owner or group execute place.
-  if echo "$listing" | awk '{print $1}' | grep -q '^...[sS]\|^......[sS]'; then
+  # (grep reads a here-string, not a pipe: `echo | grep -q` under pipefail
+  # fails at random when grep exits before echo has written everything.)
+  if awk '{print $1}' <<<"$listing" | grep '^...[sS]\|^......[sS]' >/dev/null; then
     fail "$deb holds a setuid or setgid file: $(echo "$listing" | grep -E '^...[sS]|^......[sS]')"
   fi
   mkdir -p "$scratch/control"
@@ -42,7 +44,7 @@ check_deb() {  # deb, then the program whose --help must work, then words the he
   help=$(env -u LD_LIBRARY_PATH "$root/usr/bin/$program" --help 2>&1) || code=$?
   [ "$code" -eq 0 ] || fail "$program --help from the unpacked package exited $code: $help"
   for word in "$@"; do
-    echo "$help" | grep -q -- "$word" || fail "$program --help does not name '$word'"
+    grep -q -- "$word" <<<"$help" || fail "$program --help does not name '$word'"
   done
   echo "$program --help from $root: exit 0, names: $*"
 }
@@ -67,7 +69,7 @@ grep -qx 'ExecStart=/usr/bin/tacit-client --dir %h/.local/share/tacit run' \
   fail "the packaged daemon unit does not run /usr/bin/tacit-client run"
 # The shell hook from the unpacked package names the sender beside it.
 hook=$(env -u LD_LIBRARY_PATH "$client_root/usr/bin/tacit-client" --dir "$scratch/dir" shell-hook bash)
-echo "$hook" | grep -q "'$client_root/usr/bin/tacit-shell-event'" ||
+grep -q "'$client_root/usr/bin/tacit-shell-event'" <<<"$hook" ||
   fail "the shell hook does not name the packaged tacit-shell-event"
 
 coordinator_root="$scratch/root-$(basename "$coordinator_deb" .deb)"

@@ -15,7 +15,6 @@
 
 #include "models/internal/dnnl_gemm.h"
 #include "models/internal/network.h"
-#include "models/internal/scratch.h"
 
 namespace tacit::internal {
 namespace {
@@ -65,13 +64,12 @@ class ChunkedCrossEntropyFunction : public torch::autograd::Function<ChunkedCros
       grad_weight = torch::zeros_like(weight);
       grad_bias = torch::zeros_like(bias);
     }
-    auto logits_buffer = ScratchTensor(Scratch::kHeadLogits, {std::min(rows, chunk_rows), vocab});
+    auto logits_buffer = torch::empty({std::min(rows, chunk_rows), vocab}, x_all.options());
     // Training on a CPU with native bf16 products: the three products read
     // bf16 copies of x, W and each chunk's logits gradient (converted once)
     // and accumulate in fp32; the loss, softmax and every output stay fp32.
     const bool bf16 = want_grads && TrainingHeadPrecision() == HeadPrecision::kBfloat16;
-    // Reused by the thread from step to step, as the logits (scratch.h).
-    thread_local std::vector<uint16_t> x_bf16, w_bf16, g_bf16;
+    std::vector<uint16_t> x_bf16, w_bf16, g_bf16;
     if (bf16) {
       x_bf16.resize(static_cast<size_t>(std::min(rows, chunk_rows) * width));
       w_bf16.resize(static_cast<size_t>(vocab * width));

@@ -10,11 +10,10 @@
 namespace tacit::secagg {
 namespace {
 
-// The record's number is its nonce: each slot is written once under the
-// round's own key.
-std::array<uint8_t, kGcmNonceBytes> NonceFor(uint64_t record) {
+// A seal's number is its nonce: unique under the round's own key.
+std::array<uint8_t, kGcmNonceBytes> NonceFor(uint64_t seal) {
   std::array<uint8_t, kGcmNonceBytes> nonce{};
-  std::memcpy(nonce.data(), &record, sizeof(record));
+  std::memcpy(nonce.data(), &seal, sizeof(seal));
   return nonce;
 }
 
@@ -57,25 +56,32 @@ absl::Status UnmaskingShares::Add(SharedSecret kind, uint32_t holder,
   if (values.size() != owners.size() * kShamirChunks) {
     return absl::InternalError("share values do not match their owners (a bug)");
   }
-  SealedShare record;
+  // Every share's row first: all checked before anything is written.
+  std::vector<size_t> rows(owners.size());
   for (size_t i = 0; i < owners.size(); ++i) {
     const int64_t row = RowOf(kind, owners[i]);
-    if (row < 0 || counts_[static_cast<size_t>(row)] >= holders_) {
-      return absl::InternalError(absl::StrCat("a share of ", owners[i],
-                                              " outside the round or beyond its holders (a bug)"));
+    if (row < 0 || counts_[static_cast<size_t>(row)] >= holders_ ||
+        std::find(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(i),
+                  static_cast<size_t>(row)) != rows.begin() + static_cast<std::ptrdiff_t>(i)) {
+      return absl::InternalError(absl::StrCat(
+          "a share of ", owners[i], " outside the round, twice or beyond its holders (a bug)"));
     }
-    uint32_t& count = counts_[static_cast<size_t>(row)];
-    const uint64_t number = static_cast<uint64_t>(row) * holders_ + count;
+    rows[i] = static_cast<size_t>(row);
+  }
+  SealedShare record;
+  for (size_t i = 0; i < owners.size(); ++i) {
     record.owner = owners[i];
     record.holder = holder;
+    record.seal = seals_++;
     const auto plain = absl::MakeConstSpan(
         reinterpret_cast<const uint8_t*>(values.data() + i * kShamirChunks), kShamirChunks * 8);
-    TACIT_ASSIGN_OR_RETURN(Bytes sealed, AesGcmSeal(key_, NonceFor(number), plain,
+    TACIT_ASSIGN_OR_RETURN(Bytes sealed, AesGcmSeal(key_, NonceFor(record.seal), plain,
                                                     AssociatedData(kind, record.owner, holder)));
     std::memcpy(record.sealed.data(), sealed.data(), record.sealed.size());
-    TACIT_RETURN_IF_ERROR(spool_->WriteAt(number, absl::MakeConstSpan(&record, 1)));
-    ++count;
+    TACIT_RETURN_IF_ERROR(
+        spool_->WriteAt(rows[i] * holders_ + counts_[rows[i]], absl::MakeConstSpan(&record, 1)));
   }
+  for (size_t row : rows) ++counts_[row];
   return absl::OkStatus();
 }
 
@@ -104,7 +110,7 @@ absl::StatusOr<std::vector<ShamirShare>> UnmaskingShares::Open(SharedSecret kind
   for (size_t i = 0; i < count; ++i) {
     const SealedShare& r = records[i];
     absl::StatusOr<Bytes> plain =
-        AesGcmOpen(key_, NonceFor(first + i), r.sealed, AssociatedData(kind, owner, r.holder));
+        AesGcmOpen(key_, NonceFor(r.seal), r.sealed, AssociatedData(kind, owner, r.holder));
     if (r.owner != owner || !plain.ok() || plain->size() != kShamirChunks * 8) {
       return absl::DataLossError(absl::StrCat("a held unmasking share of client ", owner,
                                               " does not open: its file under $TMPDIR was "

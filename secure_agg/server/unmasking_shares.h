@@ -31,13 +31,16 @@ namespace tacit::secagg {
 enum class SharedSecret : uint8_t { kSelfMaskSeed = 0, kMaskingKey = 1 };
 
 // One share as written: owner and holder in the clear (they are the
-// associated data), the field elements sealed.
+// associated data), the number of the seal (the GCM nonce: every seal under
+// the round's key gets the next number, so a slot written again after a
+// failed write never reuses a nonce), the field elements sealed.
 struct SealedShare {
   uint32_t owner = 0;
   uint32_t holder = 0;
+  uint64_t seal = 0;
   std::array<uint8_t, kShamirChunks * 8 + kGcmTagBytes> sealed{};
 };
-static_assert(sizeof(SealedShare) == 64, "a sealed share is one 64-byte record");
+static_assert(sizeof(SealedShare) == 72, "a sealed share is one 72-byte record");
 
 class UnmaskingShares {
  public:
@@ -49,9 +52,11 @@ class UnmaskingShares {
                                                                  size_t holders);
 
   // Holds one reply's shares of `kind` from `holder`: for each i, the share
-  // of secret `owners[i]` with field elements values[i * kShamirChunks ...].
-  // Internal for an owner outside the round or more than `holders` shares of
-  // one secret (the caller checks what was asked first).
+  // of secret `owners[i]` (distinct) with field elements
+  // values[i * kShamirChunks ...]. All or nothing: on an error no share of
+  // the reply is counted. Internal for an owner outside the round, an owner
+  // twice or more than `holders` shares of one secret (the caller checks
+  // what was asked first).
   absl::Status Add(SharedSecret kind, uint32_t holder, absl::Span<const uint32_t> owners,
                    absl::Span<const uint64_t> values);
   // How many shares of `owner`'s secret of `kind` are held.
@@ -77,6 +82,7 @@ class UnmaskingShares {
   absl::Span<const uint32_t> owners_;
   size_t holders_;
   std::vector<uint32_t> counts_;  // shares held, by row
+  uint64_t seals_ = 0;            // seals made under key_: the next nonce
 };
 
 }  // namespace tacit::secagg

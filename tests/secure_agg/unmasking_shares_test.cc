@@ -153,7 +153,7 @@ TEST(UnmaskingShares, ARecordChangedOnDiskIsDataLossNotAWrongSecret) {
   }
   ASSERT_TRUE(s.store->Open(SharedSecret::kSelfMaskSeed, 9).ok());
   // Flip one byte of a random record of owner 9 (the grid's second row of 4
-  // slots: records 4, 5, 6), in its sealed part or its holder field.
+  // slots: records 4, 5, 6), in its holder, its seal number or its sealed part.
   const size_t record = 4 + rng() % 3;
   const size_t offset = record * sizeof(SealedShare) + 4 + rng() % (sizeof(SealedShare) - 4);
   char byte = 0;
@@ -166,6 +166,11 @@ TEST(UnmaskingShares, ARecordChangedOnDiskIsDataLossNotAWrongSecret) {
   EXPECT_TRUE(s.store->Open(SharedSecret::kSelfMaskSeed, 3).ok());
   // A record cannot be read as the other kind's: nothing of owner 3's masking key is held.
   EXPECT_EQ(s.store->Count(SharedSecret::kMaskingKey, 3), 0u);
+  // A reply naming one owner twice is refused whole: nothing of it is counted.
+  const std::vector<uint32_t> twice = {9, 9};
+  EXPECT_EQ(s.store->Add(SharedSecret::kMaskingKey, 7, twice, values).code(),
+            absl::StatusCode::kInternal);
+  EXPECT_EQ(s.store->Count(SharedSecret::kMaskingKey, 9), 0u);
   // A fourth holder fits; a fifth share of one secret is beyond its holders.
   const std::vector<uint32_t> owner_3 = {3};
   const std::vector<uint64_t> share(values.begin(), values.begin() + kShamirChunks);

@@ -31,7 +31,7 @@ ServerMessages ServerMessages::KeyBroadcast(v1::SecAggServerToClient envelope, S
   out.kind_ = Kind::kKeyBroadcast;
   for (const auto& [id, unused] : *keys) out.held_.emplace_hint(out.held_.end(), id, "");
   out.shared_ = std::make_shared<const Shared>(
-      Shared{std::move(envelope), std::move(keys), std::move(graph), {}, nullptr, {}});
+      Shared{std::move(envelope), std::move(keys), std::move(graph), {}, nullptr, {}, {}, {}});
   return out;
 }
 
@@ -40,8 +40,8 @@ ServerMessages ServerMessages::ShareDeliveries(v1::SecAggServerToClient envelope
                                                std::vector<uint32_t> senders) {
   ServerMessages out;
   out.kind_ = Kind::kShareDeliveries;
-  out.shared_ = std::make_shared<const Shared>(
-      Shared{std::move(envelope), nullptr, nullptr, {}, std::move(spool), std::move(senders)});
+  out.shared_ = std::make_shared<const Shared>(Shared{
+      std::move(envelope), nullptr, nullptr, {}, std::move(spool), std::move(senders), {}, {}});
   return out;
 }
 
@@ -51,7 +51,27 @@ ServerMessages ServerMessages::ConsistencyCheck(v1::SecAggServerToClient envelop
   out.kind_ = Kind::kConsistencyCheck;
   for (uint32_t id : survivors) out.held_.emplace_hint(out.held_.end(), id, "");
   out.shared_ = std::make_shared<const Shared>(
-      Shared{std::move(envelope), nullptr, nullptr, std::move(survivors), nullptr, {}});
+      Shared{std::move(envelope), nullptr, nullptr, std::move(survivors), nullptr, {}, {}, {}});
+  return out;
+}
+
+ServerMessages ServerMessages::UnmaskingRequests(v1::SecAggServerToClient envelope,
+                                                 std::shared_ptr<const NeighborGraph> graph,
+                                                 std::vector<uint32_t> askees,
+                                                 std::vector<uint32_t> shared,
+                                                 std::vector<uint32_t> survivors,
+                                                 std::map<uint32_t, std::string> signatures) {
+  ServerMessages out;
+  out.kind_ = Kind::kUnmaskingRequests;
+  for (uint32_t id : askees) out.held_.emplace_hint(out.held_.end(), id, "");
+  out.shared_ = std::make_shared<const Shared>(Shared{std::move(envelope),
+                                                      nullptr,
+                                                      std::move(graph),
+                                                      std::move(survivors),
+                                                      nullptr,
+                                                      {},
+                                                      std::move(shared),
+                                                      std::move(signatures)});
   return out;
 }
 
@@ -134,6 +154,31 @@ absl::Status ServerMessages::CopyTo(uint32_t id, v1::SecAggServerToClient* out) 
       }
       return absl::OkStatus();
     }
+    case Kind::kUnmaskingRequests: {
+      *out = shared_->envelope;
+      auto* request = out->mutable_unmasking_request();
+      const std::vector<uint32_t>& shared = shared_->shared;
+      const std::vector<uint32_t>& survivors = shared_->survivors;
+      std::vector<uint32_t> ask_survivors = {id}, ask_dropped;
+      for (uint32_t n : shared_->graph->NeighborsOf(id)) {
+        if (!std::binary_search(shared.begin(), shared.end(), n)) continue;  // id holds no share
+        (std::binary_search(survivors.begin(), survivors.end(), n) ? ask_survivors : ask_dropped)
+            .push_back(n);
+        // An unsigned round (no identities) has nothing to forward.
+        if (auto signed_by = shared_->signatures.find(n);
+            signed_by != shared_->signatures.end() && !signed_by->second.empty()) {
+          auto* forwarded = request->add_survivor_signatures();
+          forwarded->set_client_id(n);
+          forwarded->set_signature(signed_by->second);
+        }
+      }
+      // Neighbours are distinct and never the client itself: sorting gives
+      // strictly increasing lists, in the order the request carries them.
+      std::sort(ask_survivors.begin(), ask_survivors.end());
+      for (uint32_t s : ask_survivors) request->add_survivor_ids(s);
+      for (uint32_t d : ask_dropped) request->add_dropped_ids(d);
+      return absl::OkStatus();
+    }
     case Kind::kConsistencyCheck: {
       *out = shared_->envelope;
       out->mutable_consistency_check()->mutable_survivor_ids()->Add(shared_->survivors.begin(),
@@ -190,8 +235,14 @@ size_t ServerMessages::HeldBytes() const {
              StringHeapBytes(message);
   }
   if (shared_ != nullptr) {
-    bytes += sizeof(Shared) + shared_->envelope.SpaceUsedLong() +
-             (shared_->survivors.capacity() + shared_->senders.capacity()) * sizeof(uint32_t);
+    bytes +=
+        sizeof(Shared) + shared_->envelope.SpaceUsedLong() +
+        (shared_->survivors.capacity() + shared_->senders.capacity() + shared_->shared.capacity()) *
+            sizeof(uint32_t);
+    for (const auto& [signer, signature] : shared_->signatures) {
+      bytes += kMapNodeOverhead + sizeof(std::pair<const uint32_t, std::string>) +
+               StringHeapBytes(signature);
+    }
   }
   return bytes;
 }

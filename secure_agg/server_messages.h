@@ -19,7 +19,12 @@
 //     key map and the neighbour graph the server holds anyway, instead of
 //     k + 1 copied SecAggPublicKeys per client;
 //   - the consistency check, whose survivor list is the same for every
-//     client: held once, not once per client (N copies of 4 x N bytes).
+//     client: held once, not once per client (N copies of 4 x N bytes);
+//   - the unmasking requests, built when taken from the graph, the sets of
+//     clients that shared keys and that survived, and each signer's
+//     signature held once (a serialized request carried a copy of every
+//     neighbour's: k x ~70 bytes per client with credentials, 2.8 KiB at
+//     k = 40).
 // Taking a message (Get, CopyTo, ForEach) builds it; const methods may be
 // called from several threads at once (InProcessDelivery does).
 
@@ -69,6 +74,20 @@ class ServerMessages {
   static ServerMessages ConsistencyCheck(v1::SecAggServerToClient envelope,
                                          std::vector<uint32_t> survivors);
 
+  // The unmasking requests: each of `askees` (the clients that signed the
+  // survivor list, U4) gets `envelope` asking for the self-mask shares of
+  // itself and its neighbours in `survivors` (U3) and the masking-key shares
+  // of its neighbours in `shared` (U2) but not in `survivors`, each list
+  // increasing, with the signatures in `signatures` of those neighbours
+  // (non-empty ones, in the graph's order). `shared`, `survivors`: strictly
+  // increasing.
+  static ServerMessages UnmaskingRequests(v1::SecAggServerToClient envelope,
+                                          std::shared_ptr<const NeighborGraph> graph,
+                                          std::vector<uint32_t> askees,
+                                          std::vector<uint32_t> shared,
+                                          std::vector<uint32_t> survivors,
+                                          std::map<uint32_t, std::string> signatures);
+
   // A message of its own for `id`, held serialized (replaces one held before).
   // Only on an outbox of per-client messages (default-constructed).
   void Add(uint32_t id, const v1::SecAggServerToClient& message);
@@ -109,7 +128,7 @@ class ServerMessages {
   size_t HeldBytes() const;
 
  private:
-  enum class Kind { kEach, kKeyBroadcast, kShareDeliveries, kConsistencyCheck };
+  enum class Kind { kEach, kKeyBroadcast, kShareDeliveries, kConsistencyCheck, kUnmaskingRequests };
   // What every message of a lazily built phase draws on.
   struct Shared {
     v1::SecAggServerToClient envelope;
@@ -118,6 +137,8 @@ class ServerMessages {
     std::vector<uint32_t> survivors;
     std::shared_ptr<const ShareSpool> spool;
     std::vector<uint32_t> senders;
+    std::vector<uint32_t> shared;                // kUnmaskingRequests: U2
+    std::map<uint32_t, std::string> signatures;  // kUnmaskingRequests: by signer
   };
 
   Kind kind_ = Kind::kEach;

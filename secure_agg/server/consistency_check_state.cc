@@ -46,34 +46,17 @@ absl::StatusOr<ServerState::Transition> ServerConsistencyCheckState::Advance() {
   TACIT_ASSIGN_OR_RETURN(std::unique_ptr<UnmaskingShares> shares,
                          UnmaskingShares::Create(round_->graph.ids(), holders));
   Transition out;
-  for (uint32_t id : responded_) {
-    // What id is asked to reveal; ServerUnmaskingState::WasAsked rederives it.
-    struct {
-      std::vector<uint32_t> survivors;  // self-mask shares of these
-      std::vector<uint32_t> dropped;    // masking-key shares of these
-    } ask;
-    ask.survivors.push_back(id);
-    v1::SecAggServerToClient msg = Envelope();
-    auto* request = msg.mutable_unmasking_request();
-    for (uint32_t n : round_->graph.NeighborsOf(id)) {
-      if (!shared_.count(n)) continue;  // no shares of n held by id
-      (survivors.count(n) ? ask.survivors : ask.dropped).push_back(n);
-      // An unsigned round (no identities) has nothing to forward.
-      if (auto signed_by = signatures_.find(n);
-          signed_by != signatures_.end() && !signed_by->second.empty()) {
-        auto* forwarded = request->add_survivor_signatures();
-        forwarded->set_client_id(n);
-        forwarded->set_signature(signed_by->second);
-      }
-    }
-    // Neighbours are distinct and never the client itself: sorting gives
-    // strictly increasing lists, in the order the request carries them.
-    std::sort(ask.survivors.begin(), ask.survivors.end());
-    std::sort(ask.dropped.begin(), ask.dropped.end());
-    for (uint32_t s : ask.survivors) request->add_survivor_ids(s);
-    for (uint32_t d : ask.dropped) request->add_dropped_ids(d);
-    out.outcome.messages.Add(id, msg);  // held serialized
-  }
+  // Each request is built when fetched from the graph, the two sets and
+  // each signature held once (ServerMessages::UnmaskingRequests);
+  // ServerUnmaskingState::WasAsked rederives the same asks.
+  std::map<uint32_t, std::string> signatures;
+  for (uint32_t id : responded_) signatures[id] = std::move(signatures_[id]);
+  signatures_.clear();
+  out.outcome.messages = ServerMessages::UnmaskingRequests(
+      Envelope(), std::shared_ptr<const NeighborGraph>(round_, &round_->graph),
+      std::vector<uint32_t>(responded_.begin(), responded_.end()),
+      std::vector<uint32_t>(shared_.begin(), shared_.end()),
+      std::vector<uint32_t>(survivors.begin(), survivors.end()), std::move(signatures));
   out.next = std::make_unique<ServerUnmaskingState>(
       round_, std::move(responded_), std::move(session_id_), std::move(keys_), std::move(shared_),
       std::move(sum_), survivors, std::move(shares));

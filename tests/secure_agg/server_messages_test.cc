@@ -58,6 +58,23 @@ std::shared_ptr<const NeighborGraph> Graph(std::mt19937_64& rng,
   return std::make_shared<const NeighborGraph>(*std::move(graph));
 }
 
+// A random cohort of 3-152 clients and its graph: complete sometimes, else
+// an even degree below n - 1.
+struct RandomRound {
+  size_t n = 0;
+  uint32_t k = 0;
+  std::vector<uint32_t> cohort;
+  std::shared_ptr<const NeighborGraph> graph;
+};
+RandomRound MakeRandomRound(std::mt19937_64& rng) {
+  RandomRound r;
+  r.n = 3 + rng() % 150;
+  r.k = (rng() % 4 == 0 || r.n < 6) ? 0 : 2 * (1 + rng() % ((r.n - 2) / 2));
+  r.cohort = RandomCohort(rng, r.n);
+  r.graph = Graph(rng, r.cohort, r.k);
+  return r;
+}
+
 // Keys of the clients of `cohort` that advertised (each is kept with
 // probability `keep`), with identities and signatures as a signed round has.
 SharedKeys RandomKeys(std::mt19937_64& rng, const std::vector<uint32_t>& cohort, double keep) {
@@ -144,12 +161,10 @@ TEST(ServerMessagesTest, LazyKeyBroadcastIsOneObjectPerClientOnTheWire) {
   SCOPED_TRACE(::testing::Message() << "seed " << seed << " (TACIT_TEST_SEED replays it)");
   std::mt19937_64 rng(seed);
   for (int trial = 0; trial < 20; ++trial) {
-    const size_t n = 3 + rng() % 150;
-    // Complete graph sometimes, else an even degree below n - 1.
-    const uint32_t k = (rng() % 4 == 0 || n < 6) ? 0 : 2 * (1 + rng() % ((n - 2) / 2));
-    SCOPED_TRACE(::testing::Message() << "n " << n << " k " << k);
-    const std::vector<uint32_t> cohort = RandomCohort(rng, n);
-    auto graph = Graph(rng, cohort, k);
+    const RandomRound round = MakeRandomRound(rng);
+    SCOPED_TRACE(::testing::Message() << "n " << round.n << " k " << round.k);
+    const std::vector<uint32_t>& cohort = round.cohort;
+    const auto& graph = round.graph;
     SharedKeys keys = RandomKeys(rng, cohort, 0.6 + 0.4 * (rng() % 100) / 100.0);
     const v1::SecAggServerToClient envelope = Envelope(rng());
     const auto eager = EagerKeyBroadcast(envelope, *keys, *graph);
@@ -176,6 +191,64 @@ TEST(ServerMessagesTest, LazyConsistencyCheckIsOneObjectPerClientOnTheWire) {
       for (uint32_t s : survivors) eager.mutable_consistency_check()->add_survivor_ids(s);
       EXPECT_EQ(*lazy.Serialized(id), eager.SerializeAsString()) << "client " << id;
     }
+  }
+}
+
+// The unmasking requests as the consistency check built them before the
+// outbox was lazy: one object per signer, asking for the self-mask shares of
+// itself and its surviving neighbours and the masking-key shares of its
+// dropped ones (among those that shared keys), with its neighbours' non-empty
+// signatures.
+TEST(ServerMessagesTest, LazyUnmaskingRequestsAreOneObjectPerClientOnTheWire) {
+  const uint64_t seed = ::tacit::testing::TestSeed();
+  SCOPED_TRACE(::testing::Message() << "seed " << seed << " (TACIT_TEST_SEED replays it)");
+  std::mt19937_64 rng(seed);
+  for (int trial = 0; trial < 20; ++trial) {
+    const RandomRound round = MakeRandomRound(rng);
+    SCOPED_TRACE(::testing::Message() << "n " << round.n << " k " << round.k);
+    const std::vector<uint32_t>& cohort = round.cohort;
+    const auto& graph = round.graph;
+    const size_t n = round.n;
+    // U2 within the cohort, U3 within U2, U4 (the signers) within U3.
+    std::vector<uint32_t> shared, survivors, signers;
+    for (uint32_t id : cohort) {
+      if (rng() % 10 == 0) continue;
+      shared.push_back(id);
+      if (rng() % 8 == 0) continue;
+      survivors.push_back(id);
+      if (rng() % 8 != 0) signers.push_back(id);
+    }
+    std::map<uint32_t, std::string> signatures;
+    for (uint32_t id : signers) signatures[id] = rng() % 3 == 0 ? "" : RandomBytes(rng, 64);
+    const v1::SecAggServerToClient envelope = Envelope(rng());
+    const ServerMessages lazy =
+        ServerMessages::UnmaskingRequests(envelope, graph, signers, shared, survivors, signatures);
+    ASSERT_EQ(lazy.recipients(), signers);
+    const std::set<uint32_t> shared_set(shared.begin(), shared.end());
+    const std::set<uint32_t> survivor_set(survivors.begin(), survivors.end());
+    for (uint32_t id : signers) {
+      v1::SecAggServerToClient eager = envelope;
+      auto* request = eager.mutable_unmasking_request();
+      std::vector<uint32_t> ask_survivors = {id}, ask_dropped;
+      for (uint32_t v : graph->NeighborsOf(id)) {
+        if (!shared_set.count(v)) continue;
+        (survivor_set.count(v) ? ask_survivors : ask_dropped).push_back(v);
+        if (auto it = signatures.find(v); it != signatures.end() && !it->second.empty()) {
+          auto* forwarded = request->add_survivor_signatures();
+          forwarded->set_client_id(v);
+          forwarded->set_signature(it->second);
+        }
+      }
+      std::sort(ask_survivors.begin(), ask_survivors.end());
+      for (uint32_t v : ask_survivors) request->add_survivor_ids(v);
+      for (uint32_t v : ask_dropped) request->add_dropped_ids(v);
+      EXPECT_EQ(*lazy.Serialized(id), eager.SerializeAsString()) << "client " << id;
+    }
+    // Each signature is held once, not once per neighbour that forwards it.
+    size_t signature_bytes = 0;
+    for (const auto& [signer, signature] : signatures) signature_bytes += signature.size();
+    EXPECT_LE(lazy.HeldBytes(),
+              signers.size() * kPerClientBound + signature_bytes + 2 * kPerClientBound * n + 4096);
   }
 }
 

@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <limits>
 
 #include "absl/strings/str_cat.h"
 
@@ -50,10 +49,10 @@ absl::StatusOr<std::unique_ptr<SpoolFile>> SpoolFile::Create(const std::string& 
 
 SpoolFile::~SpoolFile() { ::close(fd_); }
 
-absl::Status SpoolFile::WriteBytes(const void* records, size_t count, uint64_t at_record) {
+absl::Status SpoolFile::WriteAt(uint64_t first, const void* records, size_t count) {
   const char* bytes = static_cast<const char*>(records);
   size_t left = count * record_bytes_;
-  off_t at = static_cast<off_t>(at_record * record_bytes_);
+  off_t at = static_cast<off_t>(first * record_bytes_);
   while (left > 0) {
     const ssize_t wrote = ::pwrite(fd_, bytes, left, at);
     if (wrote < 0 && errno == EINTR) continue;
@@ -66,13 +65,20 @@ absl::Status SpoolFile::WriteBytes(const void* records, size_t count, uint64_t a
     left -= static_cast<size_t>(wrote);
     at += wrote;
   }
+  uint64_t end = end_.load();
+  while (first + count > end && !end_.compare_exchange_weak(end, first + count)) {
+  }
   return absl::OkStatus();
 }
 
-absl::Status SpoolFile::ReadBytes(uint64_t at_record, size_t count, void* out) const {
+absl::Status SpoolFile::ReadRun(uint64_t first, size_t count, void* out) const {
+  if (first + count > end_.load()) {
+    return absl::InternalError(absl::StrCat("records ", first, "..", first + count, " of the ",
+                                            what_, " were never written (a bug)"));
+  }
   char* into = static_cast<char*>(out);
   size_t left = count * record_bytes_;
-  off_t at = static_cast<off_t>(at_record * record_bytes_);
+  off_t at = static_cast<off_t>(first * record_bytes_);
   while (left > 0) {
     const ssize_t got = ::pread(fd_, into, left, at);
     if (got < 0 && errno == EINTR) continue;
@@ -86,47 +92,6 @@ absl::Status SpoolFile::ReadBytes(uint64_t at_record, size_t count, void* out) c
     at += got;
   }
   return absl::OkStatus();
-}
-
-absl::StatusOr<uint32_t> SpoolFile::Append(const void* records, size_t count) {
-  const uint64_t first = end_.load();
-  if (first + count > std::numeric_limits<uint32_t>::max()) {
-    return absl::ResourceExhaustedError(absl::StrCat("more than 2^32 records of the ", what_));
-  }
-  if (absl::Status wrote = WriteBytes(records, count, first); !wrote.ok()) return wrote;
-  end_.store(first + count);
-  return static_cast<uint32_t>(first);
-}
-
-absl::Status SpoolFile::Read(absl::Span<const uint32_t> numbers, void* out) const {
-  const uint64_t end = end_.load();
-  for (size_t i = 0; i < numbers.size(); ++i) {
-    if (numbers[i] >= end) {
-      return absl::InternalError(absl::StrCat("record ", numbers[i], " of ", end, " of the ", what_,
-                                              " asked for (a bug)"));
-    }
-    if (absl::Status read = ReadBytes(numbers[i], 1, static_cast<char*>(out) + i * record_bytes_);
-        !read.ok()) {
-      return read;
-    }
-  }
-  return absl::OkStatus();
-}
-
-absl::Status SpoolFile::WriteAt(uint64_t first, const void* records, size_t count) {
-  if (absl::Status wrote = WriteBytes(records, count, first); !wrote.ok()) return wrote;
-  uint64_t end = end_.load();
-  while (first + count > end && !end_.compare_exchange_weak(end, first + count)) {
-  }
-  return absl::OkStatus();
-}
-
-absl::Status SpoolFile::ReadRun(uint64_t first, size_t count, void* out) const {
-  if (first + count > end_.load()) {
-    return absl::InternalError(absl::StrCat("records ", first, "..", first + count, " of the ",
-                                            what_, " were never written (a bug)"));
-  }
-  return ReadBytes(first, count, out);
 }
 
 }  // namespace tacit::secagg

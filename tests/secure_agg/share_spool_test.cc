@@ -1,6 +1,7 @@
-// The round's encrypted shares held in a file with no name: every record
-// reads back byte for byte in any order, from several threads, a number
-// never written is refused, and the file leaves nothing in its folder.
+// The round's encrypted shares held in a file with no name laid out as a
+// grid: every row reads back byte for byte from several threads, a run past
+// the last record written is refused, holes read as zeros, and the file
+// leaves nothing in its folder.
 
 #include "secure_agg/share_spool.h"
 
@@ -31,7 +32,7 @@ bool SameBytes(const HeldShare& a, const HeldShare& b) {
   return std::memcmp(&a, &b, sizeof(HeldShare)) == 0;
 }
 
-TEST(ShareSpool, EveryRecordReadsBackInAnyOrderFromSeveralThreads) {
+TEST(ShareSpool, EveryRowReadsBackAsWrittenFromSeveralThreads) {
   const uint64_t seed = ::tacit::testing::TestSeed();
   SCOPED_TRACE(::testing::Message() << "seed " << seed << " (TACIT_TEST_SEED replays it)");
   std::mt19937_64 rng(seed);
@@ -39,18 +40,18 @@ TEST(ShareSpool, EveryRecordReadsBackInAnyOrderFromSeveralThreads) {
   std::filesystem::create_directories(dir);
   auto spool = ShareSpool::Create(dir);
   ASSERT_TRUE(spool.ok()) << spool.status();
-  std::vector<HeldShare> written;
-  // Senders append runs of random lengths (a sender's k shares at once).
-  const int senders = 20 + static_cast<int>(rng() % 200);
-  for (int s = 0; s < senders; ++s) {
-    std::vector<HeldShare> run(1 + rng() % 60);
-    for (HeldShare& share : run) share = RandomShare(rng);
-    absl::StatusOr<uint32_t> first = (*spool)->Append(run);
-    ASSERT_TRUE(first.ok()) << first.status();
-    EXPECT_EQ(*first, written.size());
-    written.insert(written.end(), run.begin(), run.end());
+  // A grid of rows x slots, filled in a random order of rows, each row's
+  // slots in order and only partly (the rest stay holes), as senders' shares
+  // reach their recipients.
+  const size_t rows = 5 + rng() % 200, slots = 1 + rng() % 60;
+  std::vector<std::vector<HeldShare>> written(rows);
+  for (size_t writes = rng() % (rows * slots); writes > 0; --writes) {
+    const size_t row = rng() % rows;
+    if (written[row].size() == slots) continue;
+    const HeldShare share = RandomShare(rng);
+    ASSERT_TRUE((*spool)->WriteAt(row * slots + written[row].size(), {&share, 1}).ok());
+    written[row].push_back(share);
   }
-  EXPECT_EQ((*spool)->size(), written.size());
   // Nothing named in the folder: the records live in a file with no name.
   EXPECT_TRUE(std::filesystem::is_empty(dir)) << dir;
 
@@ -60,16 +61,16 @@ TEST(ShareSpool, EveryRecordReadsBackInAnyOrderFromSeveralThreads) {
     readers.emplace_back([&, t] {
       std::mt19937_64 local(seed + static_cast<uint64_t>(t));
       for (int i = 0; i < 50; ++i) {
-        std::vector<uint32_t> numbers(1 + local() % 80);
-        for (uint32_t& n : numbers) n = static_cast<uint32_t>(local() % written.size());
+        const size_t row = local() % rows;
+        if (written[row].empty()) continue;
         std::vector<HeldShare> read;
-        if (!(*spool)->Read(numbers, &read).ok() || read.size() != numbers.size()) {
+        if (!(*spool)->ReadRun(row * slots, written[row].size(), &read).ok() ||
+            read.size() != written[row].size()) {
           ++mismatches[t];
           continue;
         }
-        for (size_t j = 0; j < numbers.size(); ++j) {
-          mismatches[t] += !SameBytes(read[j], written[numbers[j]]);
-        }
+        for (size_t j = 0; j < read.size(); ++j)
+          mismatches[t] += !SameBytes(read[j], written[row][j]);
       }
     });
   }
@@ -77,17 +78,21 @@ TEST(ShareSpool, EveryRecordReadsBackInAnyOrderFromSeveralThreads) {
   for (int t = 0; t < 4; ++t) EXPECT_EQ(mismatches[t], 0) << "reader " << t;
 }
 
-TEST(ShareSpool, ANumberNeverWrittenIsRefused) {
+TEST(ShareSpool, ARunPastTheLastRecordWrittenIsRefused) {
   auto spool = ShareSpool::Create(::testing::TempDir());
   ASSERT_TRUE(spool.ok()) << spool.status();
   std::mt19937_64 rng(3);
   std::vector<HeldShare> run = {RandomShare(rng), RandomShare(rng)};
-  ASSERT_TRUE((*spool)->Append(run).ok());
+  ASSERT_TRUE((*spool)->WriteAt(4, run).ok());
+  EXPECT_EQ((*spool)->size(), 6u);
   std::vector<HeldShare> read;
-  const std::vector<uint32_t> past_the_end = {0, 2};
-  absl::Status status = (*spool)->Read(past_the_end, &read);
-  EXPECT_FALSE(status.ok());
-  EXPECT_NE(status.message().find("record 2 of 2"), std::string::npos) << status;
+  EXPECT_TRUE((*spool)->ReadRun(4, 2, &read).ok());
+  absl::Status status = (*spool)->ReadRun(5, 2, &read);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInternal) << status;
+  EXPECT_NE(status.message().find("records 5..7"), std::string::npos) << status;
+  // A hole before the last record reads as zeros.
+  ASSERT_TRUE((*spool)->ReadRun(0, 1, &read).ok());
+  EXPECT_TRUE(SameBytes(read[0], HeldShare{}));
 }
 
 TEST(ShareSpool, AFolderThatCannotHoldItIsNamedWithTheFix) {

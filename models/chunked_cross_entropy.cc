@@ -101,27 +101,23 @@ class ChunkedCrossEntropyFunction : public torch::autograd::Function<ChunkedCros
         continue;
       }
       // Training: one exponential pass. The softmax is the gradient's
-      // (softmax - onehot(target)); each row's loss is -log(softmax[target]),
-      // recomputed exactly from the row's logits when that underflows.
+      // (softmax - onehot(target)) / valid, 0 for padding (the 1/valid is
+      // applied once, after the last chunk); each row's loss is
+      // -log(softmax[target]), recomputed exactly from the row's logits when
+      // that underflows.
       at::_softmax_out(log_probs, log_probs, 1, false);
       for (int64_t r = 0; r < n; ++r) {
         const int64_t t = target[first + r];
-        if (t == 0) continue;
-        const float p_t = p[r * vocab + t];
-        total -= p_t >= kSmallestExactProbability
-                     ? std::log(p_t)
+        float* row = p + r * vocab;
+        if (t == 0) {
+          std::fill(row, row + vocab, 0.0f);
+          continue;
+        }
+        total -= row[t] >= kSmallestExactProbability
+                     ? std::log(row[t])
                      : LogSoftmaxAt(x + r * width, w.data_ptr<float>(), b.data_ptr<float>(), width,
                                     vocab, t);
-      }
-      // d(mean nll)/d logits = (softmax - onehot(target)) / valid, 0 for padding;
-      // the 1/valid is applied once, after the last chunk.
-      for (int64_t r = 0; r < n; ++r) {
-        const int64_t t = target[first + r];
-        if (t != 0) {
-          p[r * vocab + t] -= 1.0f;
-        } else {
-          std::fill(p + r * vocab, p + (r + 1) * vocab, 0.0f);
-        }
+        row[t] -= 1.0f;
       }
       // grad_x = G W; grad_W += G^T x (G: this chunk's logits gradient)
       float* grad_x = grad_input.data_ptr<float>() + first * width;

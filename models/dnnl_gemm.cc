@@ -2,6 +2,7 @@
 
 #include <dnnl.hpp>
 
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <stdexcept>
@@ -21,16 +22,16 @@ const dnnl::engine& Engine() {
   return engine;
 }
 
-// One thread's stream and primitives (a stream is not shareable across
-// threads; a primitive is, but per-thread caches need no lock).
+// A built product and the scratchpad size it needs.
 struct Product {
   dnnl::matmul primitive;
   memory::desc scratchpad;
 };
 
-// One thread's stream, primitives and the single scratchpad they share
-// (oneDNN would otherwise give each primitive its own: ~13 MiB more peak
-// RSS for the head's bf16 products, past the 200 MiB budget).
+// One thread's stream, primitives and the single scratchpad they share (a
+// stream is not shareable across threads; per-thread caches need no lock;
+// oneDNN would otherwise give each primitive its own scratchpad: ~13 MiB more
+// peak RSS for the head's bf16 products, past the 200 MiB budget).
 struct ThreadCache {
   dnnl::stream stream{Engine()};
   std::map<Key, Product> primitives;
@@ -41,6 +42,16 @@ struct ThreadCache {
 ThreadCache& Cache() {
   thread_local ThreadCache cache;
   return cache;
+}
+
+// Shapes vary with the last chunk and the last batch of each call; a long
+// run (a laptop over months of rounds) must not keep every one it met. A
+// step uses about ten, so a full cache is simply dropped and rebuilt.
+constexpr size_t kMaxCachedShapes = 64;
+
+template <typename Map>
+void MakeRoomIn(Map& cache) {
+  if (cache.size() >= kMaxCachedShapes) cache.clear();
 }
 
 memory::desc Plain(int64_t rows, int64_t cols, bool transposed,
@@ -79,7 +90,10 @@ void DnnlGemm(const GemmShape& s, const void* a, const void* b, const float* bia
     const Key key{s.m,          s.n,    s.k,          s.a_transposed, s.b_transposed,
                   s.accumulate, s.bias, s.bf16_inputs};
     auto it = cache.primitives.find(key);
-    if (it == cache.primitives.end()) it = cache.primitives.emplace(key, Build(s)).first;
+    if (it == cache.primitives.end()) {
+      MakeRoomIn(cache.primitives);
+      it = cache.primitives.emplace(key, Build(s)).first;
+    }
     const dnnl::engine& engine = Engine();
     // oneDNN reads inputs through non-const handles; it does not write them.
     memory a_m(Plain(s.m, s.k, s.a_transposed, InputType(s)), engine, const_cast<void*>(a));
@@ -112,6 +126,7 @@ void ToBfloat16(const float* in, int64_t n, uint16_t* out) {
     const memory::desc to({n}, memory::data_type::bf16, memory::format_tag::a);
     auto it = cache.to_bf16.find(n);
     if (it == cache.to_bf16.end()) {
+      MakeRoomIn(cache.to_bf16);
       it = cache.to_bf16
                .emplace(n,
                         dnnl::reorder(dnnl::reorder::primitive_desc(Engine(), from, Engine(), to)))
@@ -156,29 +171,37 @@ bool NativeBfloat16(dnnl::cpu_isa isa) {
   return isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
 }
 
-struct PrecisionChoice {
-  HeadPrecision precision;
-  std::string description;
-};
-
-PrecisionChoice ChoosePrecision() {
-  const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
-  const char* env = std::getenv("TACIT_HEAD_PRECISION");
-  const std::string wanted = env != nullptr ? env : "";
-  if (wanted == "fp32") return {HeadPrecision::kFloat32, "fp32 (TACIT_HEAD_PRECISION=fp32)"};
-  if (!NativeBfloat16(isa)) {
-    return {HeadPrecision::kFloat32, "fp32 (no native bf16 on this CPU: " + IsaName(isa) + ")"};
-  }
-  return {HeadPrecision::kBfloat16,
-          "bf16 inputs, fp32 accumulation (native: " + IsaName(isa) + ")"};
-}
-
-PrecisionChoice& Choice() {
-  static PrecisionChoice choice = ChoosePrecision();
+HeadPrecisionChoice& Choice() {
+  static HeadPrecisionChoice choice = [] {
+    const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
+    const char* env = std::getenv("TACIT_HEAD_PRECISION");
+    HeadPrecisionChoice chosen =
+        ChooseHeadPrecision(env != nullptr ? env : "", NativeBfloat16(isa), IsaName(isa));
+    if (chosen.description.find("not understood") != std::string::npos) {
+      std::fprintf(stderr, "tacit: head precision %s\n", chosen.description.c_str());
+    }
+    return chosen;
+  }();
   return choice;
 }
 
 }  // namespace
+
+HeadPrecisionChoice ChooseHeadPrecision(const std::string& wanted, bool native_bf16,
+                                        const std::string& isa) {
+  if (wanted == "fp32") return {HeadPrecision::kFloat32, "fp32 (TACIT_HEAD_PRECISION=fp32)"};
+  const std::string note = wanted.empty() || wanted == "auto" || wanted == "bf16"
+                               ? ""
+                               : "; TACIT_HEAD_PRECISION='" + wanted +
+                                     "' not understood (fp32, bf16 or auto): by the CPU";
+  if (!native_bf16) {
+    return {HeadPrecision::kFloat32,
+            "fp32 (no native bf16 on this CPU: " + isa +
+                (wanted == "bf16" ? "; TACIT_HEAD_PRECISION=bf16 would be emulated, slower" : "") +
+                note + ")"};
+  }
+  return {HeadPrecision::kBfloat16, "bf16 inputs, fp32 accumulation (native: " + isa + note + ")"};
+}
 
 HeadPrecision TrainingHeadPrecision() { return Choice().precision; }
 

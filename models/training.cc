@@ -12,6 +12,7 @@
 #include "common/status_macros.h"
 #include "common/token_stream.h"
 #include "models/internal/network.h"
+#include "models/internal/scratch.h"
 #include "models/parameter_layout.h"
 
 namespace tacit {
@@ -60,6 +61,10 @@ absl::StatusOr<LocalUpdate> TrainOnStreams(const ModelConfig& config,
                                            const std::vector<std::vector<int32_t>>& streams,
                                            const TrainOptions& options) {
   const auto start = Clock::now();
+  // The step's scratch buffers live as long as this call (scratch.h).
+  struct ReleaseScratchOnExit {
+    ~ReleaseScratchOnExit() { internal::ReleaseScratch(); }
+  } release_scratch;
   TACIT_RETURN_IF_ERROR(options.Validate());
   TACIT_ASSIGN_OR_RETURN(ParameterLayout layout, LayoutOf(config));
   if (static_cast<int64_t>(global.size()) != layout.total_size) {

@@ -50,7 +50,8 @@ struct GemmShape {
 };
 
 // Runs on the calling thread's OpenMP thread count (each training thread
-// sets its own); primitives are built once per shape and thread. Throws
+// sets its own); primitives are built once per shape and thread (at most 64
+// shapes kept per thread). Throws
 // std::runtime_error naming the shape when oneDNN refuses it.
 void DnnlGemm(const GemmShape& shape, const void* a, const void* b, const float* bias, float* c);
 
@@ -60,10 +61,20 @@ void ToBfloat16(const float* in, int64_t n, uint16_t* out);
 // The precision of the training head's three products (logits, input and
 // weight gradients), the step's largest: bf16 inputs with fp32 accumulation
 // where oneDNN runs native bf16 kernels on this CPU, else fp32.
-// TACIT_HEAD_PRECISION=fp32 forces fp32 (bf16 is never used on a CPU that
-// would emulate it). Evaluation and prediction always run in fp32.
+// TACIT_HEAD_PRECISION=fp32 forces fp32; bf16 or auto (or unset) choose by
+// the CPU, and bf16 is never used on a CPU that would emulate it; any other
+// value is named in the description and on stderr, and chooses by the CPU.
+// Evaluation and prediction always run in fp32.
 enum class HeadPrecision { kFloat32, kBfloat16 };
 HeadPrecision TrainingHeadPrecision();
+// The choice and its description from TACIT_HEAD_PRECISION's value (empty
+// when unset), whether the CPU has native bf16 products and its ISA's name.
+struct HeadPrecisionChoice {
+  HeadPrecision precision;
+  std::string description;
+};
+HeadPrecisionChoice ChooseHeadPrecision(const std::string& wanted, bool native_bf16,
+                                        const std::string& isa);
 // Whether oneDNN runs native bf16 kernels here (AVX-512 BF16 or AMX).
 bool NativeBfloat16Products();
 // Overrides the choice above for the whole process (tests; a benchmark that

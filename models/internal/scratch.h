@@ -18,10 +18,15 @@ namespace tacit::internal {
 enum class Scratch { kGruInputGates, kGruInputGateGrads, kGruHiddenGateGrads, kCount };
 
 // A float32 contiguous tensor of `sizes` over the calling thread's buffer for
-// `slot` (grown when needed, never shrunk, freed with the thread), contents
+// `slot` (grown when needed, freed by ReleaseScratch or with the thread), contents
 // undefined. Only for temporaries: the tensor must not outlive the next use
 // of the same slot on this thread (never save one for a backward pass or
 // return it).
 torch::Tensor ScratchTensor(Scratch slot, at::IntArrayRef sizes);
+
+// Frees the calling thread's buffers: at the end of a training call, so a
+// laptop's daemon does not hold ~19 MiB of them between rounds. No tensor
+// from ScratchTensor may be alive.
+void ReleaseScratch();
 
 }  // namespace tacit::internal

@@ -136,6 +136,30 @@ TEST(ChunkedCrossEntropyTest, MatchesLibTorchLossAndGradients) {
   }
 }
 
+TEST(HeadPrecisionTest, ChosenByTheCpuUnlessForcedAndAnUnknownValueIsSaid) {
+  using internal::ChooseHeadPrecision;
+  using internal::HeadPrecision;
+  for (const char* wanted : {"", "auto", "bf16"}) {
+    SCOPED_TRACE(wanted);
+    const auto native = ChooseHeadPrecision(wanted, true, "avx512_core_bf16");
+    EXPECT_EQ(native.precision, HeadPrecision::kBfloat16);
+    EXPECT_EQ(native.description, "bf16 inputs, fp32 accumulation (native: avx512_core_bf16)");
+    EXPECT_EQ(ChooseHeadPrecision(wanted, false, "avx2").precision, HeadPrecision::kFloat32);
+  }
+  // bf16 is never emulated, and asking for it says so.
+  EXPECT_NE(ChooseHeadPrecision("bf16", false, "avx2").description.find("would be emulated"),
+            std::string::npos);
+  const auto forced = ChooseHeadPrecision("fp32", true, "avx512_core_bf16");
+  EXPECT_EQ(forced.precision, HeadPrecision::kFloat32);
+  EXPECT_EQ(forced.description, "fp32 (TACIT_HEAD_PRECISION=fp32)");
+  // A typo does not pass silently: the description (printed with every
+  // training figure) names it, and the CPU decides.
+  const auto typo = ChooseHeadPrecision("FP32", true, "avx512_core_bf16");
+  EXPECT_EQ(typo.precision, HeadPrecision::kBfloat16);
+  EXPECT_NE(typo.description.find("TACIT_HEAD_PRECISION='FP32' not understood"), std::string::npos)
+      << typo.description;
+}
+
 INSTANTIATE_TEST_SUITE_P(Models, NetworkTest, ::testing::Values("gru", "transformer"));
 
 TEST(BlasTest, DescribesTheLibraryInUse) {

@@ -361,7 +361,11 @@ TEST(ServerOutboxMemoryTest, EveryPhaseOfARoundHoldsAtMostItsOwnBytes) {
     const size_t bound =
         shared ? n * kPerClientBound + 4 * n + 1024 : r.wire + n * (kPerClientBound + 32) + 1024;
     EXPECT_LE(r.held, bound) << "wire " << r.wire;
-    if (shared) {
+    // Far less than the wire, where that is decidable: each message must be
+    // larger than two per-client map nodes, which every outbox holds (the
+    // consistency check's list at n = 46 is ~186 bytes a message, and the
+    // nodes alone were then above half the wire: a random failure).
+    if (shared && r.wire / n > 2 * kPerClientBound) {
       EXPECT_LT(r.held, r.wire / 2) << "the shared phases must hold far less";
     }
     // The share deliveries: k record numbers of 4 bytes per client, the
